@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title Errors
+/// @notice Every custom error of gaib's contracts, in one place so off-chain code (the Rust
+/// bindings) decodes reverts from one ABI. Errors raised by OpenZeppelin base contracts
+/// (ERC20InsufficientBalance, AccessControlUnauthorizedAccount, ECDSAInvalidSignatureS, ...) keep
+/// their OpenZeppelin definitions.
+library Errors {
+    // ------------------------------------------------------------------ shared
+    /// @notice An amount argument was zero where a positive amount is required.
+    error ZeroAmount();
+    /// @notice An address argument was the zero address.
+    error ZeroAddress();
+    /// @notice A basis-point argument exceeded 10_000.
+    error BpsTooLarge(uint256 bps);
+
+    // ------------------------------------------------------------------ ValuationOracle
+    /// @notice The report is for another asset than the one this oracle is bound to.
+    error WrongAsset(bytes32 expected, bytes32 got);
+    /// @notice The report's round is not above the last accepted round (replay or older round).
+    error RoundNotIncreasing(uint64 lastRound, uint64 round);
+    /// @notice The report's observation time is before the last accepted report's.
+    error ObservationOlderThanLast(uint64 lastObservedAt, uint64 observedAt);
+    /// @notice The report's observation time is in the future.
+    error ObservationInFuture(uint64 observedAt, uint256 nowTs);
+    /// @notice The report is expired (`now > validUntil`) or older than `maxAge`.
+    error ReportStale(uint64 observedAt, uint64 validUntil, uint256 nowTs);
+    /// @notice `validUntil` is before `observedAt`.
+    error InvalidValidity(uint64 observedAt, uint64 validUntil);
+    /// @notice The report's NAV per share is zero.
+    error ZeroNav();
+    /// @notice A signature recovered to an address that is not an authorised signer.
+    error UnknownSigner(address signer);
+    /// @notice Two signatures recovered to the same signer.
+    error DuplicateSigner(address signer);
+    /// @notice Fewer distinct authorised signatures than the quorum.
+    error QuorumNotMet(uint256 got, uint256 quorum);
+    /// @notice NAV moved more than `maxDeviationBps` from the last report without guardian approval.
+    error DeviationTooLarge(uint256 lastNav, uint256 nav, uint256 maxDeviationBps);
+    /// @notice No report has been accepted yet, or the requested round does not exist.
+    error NoReport();
+    /// @notice The quorum is zero or above the number of signers.
+    error InvalidQuorum(uint256 quorum, uint256 signerCount);
+    /// @notice The signer is already authorised (add) or is not (remove).
+    error SignerState(address signer, bool authorised);
+    /// @notice 18 + loanDecimals - collateralDecimals would be negative or the scale too large.
+    error InvalidDecimals(uint8 loanDecimals, uint8 collateralDecimals);
+
+    // ------------------------------------------------------------------ AIDMinter
+    /// @notice The stablecoin has more than 18 decimals.
+    error UnsupportedDecimals(uint8 decimals);
+    /// @notice The redemption amount is below one unit of the stablecoin.
+    error RedeemBelowUnit(uint256 aidAmount, uint256 unit);
+
+    // ------------------------------------------------------------------ sAID
+    /// @notice ERC-7540: `previewRedeem`/`previewWithdraw` are not available for async redemption.
+    error AsyncRedeemNoPreview();
+    /// @notice The caller is neither the owner/controller nor its operator.
+    error NotOwnerOrOperator(address caller, address owner);
+    /// @notice The claim exceeds what is claimable for the controller.
+    error ExceedsClaimable(uint256 requested, uint256 claimable);
+    /// @notice The current redemption cycle has not ended yet.
+    error CycleNotEnded(uint256 cycleEnd, uint256 nowTs);
+    /// @notice A deposit would mint zero shares.
+    error ZeroShares();
+    /// @notice The amount exceeds idle (unreserved) liquidity.
+    error InsufficientIdle(uint256 requested, uint256 idle);
+    /// @notice The oracle reports another asset id than the vault expects.
+    error OracleAssetMismatch(bytes32 expected, bytes32 got);
+
+    // ------------------------------------------------------------------ RevenueRouter
+    /// @notice No deal with this id.
+    error UnknownDeal(uint256 dealId);
+    /// @notice The caller is not the deal's admin.
+    error NotDealAdmin(uint256 dealId, address caller);
+
+    // ------------------------------------------------------------------ LendingMarket
+    /// @notice The oracle price is zero.
+    error ZeroPrice();
+    /// @notice The position would exceed its borrow limit.
+    error BorrowLimitExceeded(uint256 debt, uint256 limit);
+    /// @notice The position is healthy (debt <= limit) and cannot be liquidated.
+    error PositionHealthy(uint256 debt, uint256 limit);
+    /// @notice The market has not enough AID to lend.
+    error InsufficientLiquidity(uint256 requested, uint256 available);
+    /// @notice Repayment exceeds the debt.
+    error RepayExceedsDebt(uint256 amount, uint256 debt);
+}

@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {OracleSigning} from "./utils/OracleSigning.sol";
+import {ValuationOracle, ValuationReport} from "../src/ValuationOracle.sol";
+import {Errors} from "../src/Errors.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+
+contract ValuationOracleTest is OracleSigning {
+    ValuationOracle internal oracle;
+
+    uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+
+    function setUp() public {
+        vm.warp(T0);
+        oracle = _deployOracle(18, 24);
+    }
+
+    // ------------------------------------------------------------ EIP-712 shape
+
+    function testTypeHashMatchesSpecTypeString() public view {
+        assertEq(
+            oracle.REPORT_TYPEHASH(),
+            keccak256(
+                "ValuationReport(bytes32 asset,uint256 navPerShare,uint256 deployedValue,uint16 haircutBps,uint16 ltvBps,uint64 observedAt,uint64 validUntil,bytes32 runId,uint64 round)"
+            )
+        );
+    }
+
+    function testDigestIsEip712OfDomainAndStruct() public view {
+        ValuationReport memory r = _report(1, 1e18, 5e18);
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("gaib ValuationOracle"),
+                keccak256("1"),
+                block.chainid,
+                address(oracle)
+            )
+        );
+        assertEq(oracle.domainSeparator(), domain);
+        assertEq(oracle.digest(r), keccak256(abi.encodePacked("\x19\x01", domain, oracle.structHash(r))));
+    }
+
+    // ------------------------------------------------------------ acceptance
+
+    function testSubmitAcceptsQuorumSignedReport() public {
+        ValuationReport memory r = _report(1, 1.05e18, 7e18);
+        oracle.submit(r, _sign(oracle, r, QUORUM));
+        assertEq(oracle.latestRound(), 1);
+        ValuationReport memory got = oracle.latestFreshReport();
+        assertEq(got.navPerShare, 1.05e18);
+        assertEq(got.deployedValue, 7e18);
+        assertEq(got.runId, r.runId);
+        (uint80 id, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredIn) = oracle.latestRoundData();
+        assertEq(uint256(id), 1);
+        assertEq(answer, int256(1.05e18));
+        assertEq(startedAt, T0);
+        assertEq(updatedAt, T0);
+        assertEq(uint256(answeredIn), 1);
+        assertEq(uint256(oracle.decimals()), 18);
+        assertEq(oracle.version(), 1);
+        assertEq(oracle.description(), "sAID / AID NAV");
+        assertEq(uint256(oracle.ltvBps()), 8_000);
+        assertEq(oracle.deployedValue(), 7e18);
+    }
+
+    function testSubmitAcceptsSignaturesInAnyOrder() public {
+        ValuationReport memory r = _report(1, 1e18, 0);
+        bytes32 d = oracle.digest(r);
+        bytes[] memory sigs = new bytes[](3);
+        sigs[0] = _sig(signerKeys[4], d);
+        sigs[1] = _sig(signerKeys[0], d);
+        sigs[2] = _sig(signerKeys[2], d);
+        oracle.submit(r, sigs);
+        assertEq(oracle.latestRound(), 1);
+    }
+
+    function testQuorumOfKPassesAndKMinusOneFails() public {
+        ValuationReport memory r = _report(1, 1e18, 0);
+        bytes[] memory under = _sign(oracle, r, QUORUM - 1);
+        vm.expectRevert(abi.encodeWithSelector(Errors.QuorumNotMet.selector, QUORUM - 1, QUORUM));
+        oracle.submit(r, under);
+        oracle.submit(r, _sign(oracle, r, QUORUM));
+        assertEq(oracle.latestRound(), 1);
+    }
+
+    function testFuzzQuorumBoundary(uint256 q, uint256 k) public {
+        q = bound(q, 1, N_SIGNERS);
+        k = bound(k, 0, N_SIGNERS);
+        vm.prank(admin);
+        oracle.setQuorum(q);
+        ValuationReport memory r = _report(1, 1e18, 0);
+        bytes[] memory sigs = _sign(oracle, r, k);
+        if (k < q) {
+            vm.expectRevert(abi.encodeWithSelector(Errors.QuorumNotMet.selector, k, q));
+            oracle.submit(r, sigs);
+        } else {
+            oracle.submit(r, sigs);
+            assertEq(oracle.latestRound(), 1);
+        }
+    }
+
+    // ------------------------------------------------------------ rejected reports
+
+    function testSubmitRevertsOnReplayedRound() public {
+        ValuationReport memory r = _report(1, 1e18, 0);
+        bytes[] memory sigs = _sign(oracle, r, QUORUM);
+        oracle.submit(r, sigs);
+        vm.expectRevert(abi.encodeWithSelector(Errors.RoundNotIncreasing.selector, 1, 1));
+        oracle.submit(r, sigs);
+    }
+
+    function testSubmitRevertsOnOlderRound() public {
+        _submit(oracle, _report(5, 1e18, 0));
+        ValuationReport memory r = _report(4, 1e18, 0);
+        bytes[] memory sigs = _sign(oracle, r, QUORUM);
+        vm.expectRevert(abi.encodeWithSelector(Errors.RoundNotIncreasing.selector, 5, 4));
+        oracle.submit(r, sigs);
+    }
+
+    function testSubmitRevertsOnObservationOlderThanLast() public {
+        _submit(oracle, _report(1, 1e18, 0));
+        ValuationReport memory r = _report(2, 1e18, 0);
+        r.observedAt = uint64(T0 - 1);
+        bytes[] memory sigs = _sign(oracle, r, QUORUM);
+        vm.expectRevert(abi.encodeWithSelector(Errors.ObservationOlderThanLast.selector, T0, T0 - 1));
+        oracle.submit(r, sigs);
+    }
+
+    function testSubmitRevertsOnFutureObservation() public {
+        ValuationReport memory r = _report(1, 1e18, 0);
+        r.observedAt = uint64(T0 + 1);
+        bytes[] memory sigs = _sign(oracle, r, QUORUM);
+        vm.expectRevert(abi.encodeWithSelector(Errors.ObservationInFuture.selector, T0 + 1, T0));
+        oracle.submit(r, sigs);
+    }
+
+    function testSubmitRevertsWhenExpired() public {
+        ValuationReport memory r = _report(1, 1e18, 0);
+        r.observedAt = uint64(T0 - 100);
+        r.validUntil = uint64(T0 - 1);
+        bytes[] memory sigs = _sign(oracle, r, QUORUM);
+        vm.expectRevert(abi.encodeWithSelector(Errors.ReportStale.selector, T0 - 100, T0 - 1, T0));
+        oracle.submit(r, sigs);
+    }
+
+    function testSubmitRevertsWhenOlderThanMaxAge() public {
+        ValuationReport memory r = _report(1, 1e18, 0);
+        r.observedAt = uint64(T0 - MAX_AGE - 1);
+        r.validUntil = uint64(T0 + 1 days);
+        bytes[] memory sigs = _sign(oracle, r, QUORUM);
+        vm.expectRevert(abi.encodeWithSelector(Errors.ReportStale.selector, T0 - MAX_AGE - 1, T0 + 1 days, T0));
+        oracle.submit(r, sigs);
+        // exactly maxAge old is still accepted
+        r.observedAt = uint64(T0 - MAX_AGE);
+        oracle.submit(r, _sign(oracle, r, QUORUM));
+    }
+
+    function testSubmitRevertsOnWrongAsset() public {
+        ValuationReport memory r = _report(1, 1e18, 0);
+        r.asset = keccak256("other");
+        bytes[] memory sigs = _sign(oracle, r, QUORUM);
+        vm.expectRevert(abi.encodeWithSelector(Errors.WrongAsset.selector, SAID_ID, r.asset));
+        oracle.submit(r, sigs);
+    }
+
+    function testSubmitRevertsOnZeroNav() public {
+        ValuationReport memory r = _report(1, 0, 0);
+        bytes[] memory sigs = _sign(oracle, r, QUORUM);
+        vm.expectRevert(Errors.ZeroNav.selector);
+        oracle.submit(r, sigs);
+    }
+
+    function testSubmitRevertsOnDuplicateSigner() public {
+        ValuationReport memory r = _report(1, 1e18, 0);
+        bytes32 d = oracle.digest(r);
+        bytes[] memory sigs = new bytes[](3);
+        sigs[0] = _sig(signerKeys[0], d);
+        sigs[1] = _sig(signerKeys[1], d);
+        sigs[2] = _sig(signerKeys[0], d);
+        vm.expectRevert(abi.encodeWithSelector(Errors.DuplicateSigner.selector, signerAddrs[0]));
+        oracle.submit(r, sigs);
+    }
+
+    function testSubmitRevertsOnUnknownSigner() public {
+        ValuationReport memory r = _report(1, 1e18, 0);
+        bytes32 d = oracle.digest(r);
+        bytes[] memory sigs = _sign(oracle, r, QUORUM);
+        sigs[1] = _sig(0xBAD, d);
+        vm.expectRevert(abi.encodeWithSelector(Errors.UnknownSigner.selector, vm.addr(0xBAD)));
+        oracle.submit(r, sigs);
+    }
+
+    function testSubmitRevertsOnRemovedSigner() public {
+        vm.prank(admin);
+        oracle.removeSigner(signerAddrs[0]);
+        ValuationReport memory r = _report(1, 1e18, 0);
+        bytes[] memory sigs = _sign(oracle, r, QUORUM);
+        vm.expectRevert(abi.encodeWithSelector(Errors.UnknownSigner.selector, signerAddrs[0]));
+        oracle.submit(r, sigs);
+    }
+
+    function testSubmitRevertsOnSignatureForOtherChainId() public {
+        ValuationReport memory r = _report(1, 1e18, 0);
+        bytes[] memory sigs = _sign(oracle, r, QUORUM); // signed for the current chain
+        vm.chainId(block.chainid + 1);
+        vm.expectPartialRevert(Errors.UnknownSigner.selector);
+        oracle.submit(r, sigs);
+    }
+
+    function testSubmitRevertsOnSignatureForOtherOracle() public {
+        ValuationOracle other = _deployOracle(18, 24);
+        ValuationReport memory r = _report(1, 1e18, 0);
+        bytes[] memory sigs = _sign(other, r, QUORUM); // signed for `other`'s domain
+        vm.expectPartialRevert(Errors.UnknownSigner.selector);
+        oracle.submit(r, sigs);
+        other.submit(r, sigs);
+    }
+
+    function testSubmitRevertsOnHighSMalleableSignature() public {
+        ValuationReport memory r = _report(1, 1e18, 0);
+        bytes32 d = oracle.digest(r);
+        bytes[] memory sigs = _sign(oracle, r, QUORUM);
+        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(signerKeys[0], d);
+        bytes32 highS = bytes32(SECP256K1_N - uint256(s));
+        uint8 flippedV = v == 27 ? 28 : 27;
+        // the malleated signature is mathematically valid for the same signer ...
+        assertEq(ecrecover(d, flippedV, rr, highS), signerAddrs[0]);
+        // ... but OZ ECDSA rejects it
+        sigs[0] = abi.encodePacked(rr, highS, flippedV);
+        vm.expectRevert(abi.encodeWithSelector(ECDSA.ECDSAInvalidSignatureS.selector, highS));
+        oracle.submit(r, sigs);
+    }
+
+    function testSubmitRevertsOnTamperedField() public {
+        ValuationReport memory r = _report(1, 1e18, 5e18);
+        bytes[] memory sigs = _sign(oracle, r, QUORUM);
+        r.deployedValue = 50e18;
+        vm.expectPartialRevert(Errors.UnknownSigner.selector);
+        oracle.submit(r, sigs);
+    }
+
+    function testSubmitRevertsOutsideDeviationWithoutGuardian() public {
+        _submit(oracle, _report(1, 1e18, 0));
+        vm.warp(T0 + 1 hours);
+        ValuationReport memory up = _report(2, 1.05e18 + 1, 0);
+        bytes[] memory sigs = _sign(oracle, up, QUORUM);
+        vm.expectRevert(abi.encodeWithSelector(Errors.DeviationTooLarge.selector, 1e18, 1.05e18 + 1, MAX_DEV_BPS));
+        oracle.submit(up, sigs);
+        ValuationReport memory down = _report(2, 0.95e18 - 1, 0);
+        sigs = _sign(oracle, down, QUORUM);
+        vm.expectRevert(abi.encodeWithSelector(Errors.DeviationTooLarge.selector, 1e18, 0.95e18 - 1, MAX_DEV_BPS));
+        oracle.submit(down, sigs);
+        // exactly at the bound passes
+        _submit(oracle, _report(2, 1.05e18, 0));
+        assertEq(oracle.latestRound(), 2);
+    }
+
+    function testSubmitAcceptsOutOfDeviationWithGuardianApprovalOnce() public {
+        _submit(oracle, _report(1, 1e18, 0));
+        ValuationReport memory r = _report(2, 2e18, 0);
+        bytes32 d = oracle.digest(r);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, address(this), oracle.GUARDIAN_ROLE())
+        );
+        oracle.approveReport(d, true);
+        vm.prank(admin);
+        oracle.approveReport(d, true);
+        _submit(oracle, r);
+        assertEq(oracle.latestFreshReport().navPerShare, 2e18);
+        assertFalse(oracle.guardianApproved(d), "approval consumed");
+    }
+
+    function testFuzzDeviationBound(uint256 lastNav, uint256 nav) public {
+        lastNav = bound(lastNav, 1, 1e30);
+        nav = bound(nav, 1, 1e30);
+        _submit(oracle, _report(1, lastNav, 0));
+        ValuationReport memory r = _report(2, nav, 0);
+        bytes[] memory sigs = _sign(oracle, r, QUORUM);
+        uint256 diff = nav > lastNav ? nav - lastNav : lastNav - nav;
+        if (diff * 10_000 > lastNav * MAX_DEV_BPS) {
+            vm.expectRevert(abi.encodeWithSelector(Errors.DeviationTooLarge.selector, lastNav, nav, MAX_DEV_BPS));
+            oracle.submit(r, sigs);
+        } else {
+            oracle.submit(r, sigs);
+            assertEq(oracle.latestRound(), 2);
+        }
+    }
+
+    // ------------------------------------------------------------ reads fail closed
+
+    function testReadsRevertWithoutReport() public {
+        vm.expectRevert(Errors.NoReport.selector);
+        oracle.latestRoundData();
+        vm.expectRevert(Errors.NoReport.selector);
+        oracle.price();
+        vm.expectRevert(Errors.NoReport.selector);
+        oracle.getRoundData(1);
+        assertFalse(oracle.isFresh());
+    }
+
+    function testReadsRevertOnceStaleEvenIfFreshAtSubmission() public {
+        _submit(oracle, _report(1, 1e18, 0)); // validUntil = T0 + 1 day
+        vm.warp(T0 + 1 days);
+        oracle.price();
+        vm.warp(T0 + 1 days + 1);
+        assertFalse(oracle.isFresh());
+        vm.expectRevert(abi.encodeWithSelector(Errors.ReportStale.selector, T0, T0 + 1 days, T0 + 1 days + 1));
+        oracle.price();
+        vm.expectPartialRevert(Errors.ReportStale.selector);
+        oracle.latestRoundData();
+        vm.expectPartialRevert(Errors.ReportStale.selector);
+        oracle.deployedValue();
+        // history stays readable
+        (uint80 id,,,,) = oracle.getRoundData(1);
+        assertEq(uint256(id), 1);
+    }
+
+    function testReadsRevertWhenMaxAgeShrinks() public {
+        _submit(oracle, _report(1, 1e18, 0));
+        vm.warp(T0 + 2 hours);
+        oracle.price();
+        vm.prank(admin);
+        oracle.setMaxAge(1 hours);
+        vm.expectPartialRevert(Errors.ReportStale.selector);
+        oracle.price();
+    }
+
+    function testPriceScalesByDecimals() public {
+        _submit(oracle, _report(1, 1.25e18, 0));
+        // sAID (24 dec) in AID (18 dec): nav * 10^(36 + 18 - 24) / 1e18 = nav * 1e12
+        assertEq(oracle.price(), 1.25e18 * 1e12);
+        ValuationOracle usdcLoan = _deployOracle(6, 24);
+        _submit(usdcLoan, _report(1, 1.25e18, 0));
+        assertEq(usdcLoan.price(), 1.25e18); // 10^(18 + 6 - 24) = 1
+        ValuationOracle same = _deployOracle(18, 18);
+        _submit(same, _report(1, 1.25e18, 0));
+        assertEq(same.price(), 1.25e36);
+    }
+
+    function testConstructorRevertsOnNegativePriceExponent() public {
+        vm.expectRevert(abi.encodeWithSelector(Errors.InvalidDecimals.selector, 0, 19));
+        _deployOracle(0, 19);
+    }
+
+    function testGetRoundDataReturnsHistory() public {
+        _submit(oracle, _report(1, 1e18, 0));
+        vm.warp(T0 + 1 hours);
+        _submit(oracle, _report(7, 1.01e18, 0));
+        (uint80 id, int256 answer,, uint256 updatedAt,) = oracle.getRoundData(1);
+        assertEq(uint256(id), 1);
+        assertEq(answer, int256(1e18));
+        assertEq(updatedAt, T0);
+        (id, answer,, updatedAt,) = oracle.getRoundData(7);
+        assertEq(answer, int256(1.01e18));
+        assertEq(updatedAt, T0 + 1 hours);
+        vm.expectRevert(Errors.NoReport.selector);
+        oracle.getRoundData(3);
+    }
+
+    // ------------------------------------------------------------ admin
+
+    function testAdminFunctionsRequireAdminRole() public {
+        vm.expectPartialRevert(IAccessControl.AccessControlUnauthorizedAccount.selector);
+        oracle.addSigner(address(0x1234));
+        vm.expectPartialRevert(IAccessControl.AccessControlUnauthorizedAccount.selector);
+        oracle.setQuorum(1);
+        vm.expectPartialRevert(IAccessControl.AccessControlUnauthorizedAccount.selector);
+        oracle.setMaxAge(1);
+        vm.expectPartialRevert(IAccessControl.AccessControlUnauthorizedAccount.selector);
+        oracle.removeSigner(signerAddrs[0]);
+    }
+
+    function testQuorumCannotExceedSignersOrBeZero() public {
+        vm.startPrank(admin);
+        vm.expectRevert(abi.encodeWithSelector(Errors.InvalidQuorum.selector, 0, N_SIGNERS));
+        oracle.setQuorum(0);
+        vm.expectRevert(abi.encodeWithSelector(Errors.InvalidQuorum.selector, N_SIGNERS + 1, N_SIGNERS));
+        oracle.setQuorum(N_SIGNERS + 1);
+        oracle.setQuorum(N_SIGNERS);
+        vm.expectRevert(abi.encodeWithSelector(Errors.InvalidQuorum.selector, N_SIGNERS, N_SIGNERS - 1));
+        oracle.removeSigner(signerAddrs[0]);
+        vm.stopPrank();
+    }
+}
