@@ -1,0 +1,148 @@
+//! The numeric type cash-flow logic is written against.
+//!
+//! Every deal state machine and the pool waterfall are generic over [`Amount`] so that one
+//! implementation serves two worlds: booked money in [`rust_decimal::Decimal`] (the engine's
+//! deterministic schedules) and `f64` in the simulator's hot loop. This is the single place where
+//! the two numeric worlds meet; conversions go through [`Amount::from_f64`] and
+//! [`Amount::to_f64`].
+
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use rust_decimal::Decimal;
+use std::fmt::Debug;
+use std::ops::{Add, AddAssign, Div, Mul, Neg, Sub, SubAssign};
+
+/// A number that money and rates can be computed in (USD amounts, annual rates, fractions).
+pub trait Amount:
+    Copy
+    + Debug
+    + PartialOrd
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + AddAssign
+    + SubAssign
+    + Send
+    + Sync
+    + 'static
+{
+    /// Zero.
+    const ZERO: Self;
+    /// One.
+    const ONE: Self;
+    /// Converts from `f64` (model quantities such as prices and utilization); non-finite values
+    /// map to zero, which validation makes unreachable.
+    fn from_f64(x: f64) -> Self;
+    /// Converts an exact decimal (contract terms such as principal and rates).
+    fn from_decimal(x: Decimal) -> Self;
+    /// Converts to `f64` for reporting and the simulator.
+    fn to_f64(self) -> f64;
+    /// `self^n` for a non-negative integer exponent.
+    fn powi(self, n: u32) -> Self;
+    /// The smaller of two values.
+    #[inline]
+    fn min_of(self, other: Self) -> Self {
+        if other < self {
+            other
+        } else {
+            self
+        }
+    }
+    /// The larger of two values.
+    #[inline]
+    fn max_of(self, other: Self) -> Self {
+        if other > self {
+            other
+        } else {
+            self
+        }
+    }
+    /// `max(self, 0)`.
+    #[inline]
+    fn pos(self) -> Self {
+        self.max_of(Self::ZERO)
+    }
+    /// Whether the value is (numerically) zero or below. Uses a tolerance of 1e-9 USD for `f64`
+    /// so that rounding residue does not keep a repaid balance alive.
+    fn is_settled(self) -> bool;
+}
+
+impl Amount for Decimal {
+    const ZERO: Self = Decimal::ZERO;
+    const ONE: Self = Decimal::ONE;
+    #[inline]
+    fn from_f64(x: f64) -> Self {
+        // Prices and utilizations are model outputs; 12 decimal places keeps them exact enough
+        // for cent-level schedules while leaving headroom in the 96-bit mantissa.
+        <Decimal as FromPrimitive>::from_f64(x)
+            .map(|d| d.round_dp(12))
+            .unwrap_or(Decimal::ZERO)
+    }
+    #[inline]
+    fn from_decimal(x: Decimal) -> Self {
+        x
+    }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        ToPrimitive::to_f64(&self).unwrap_or(f64::NAN)
+    }
+    #[inline]
+    fn powi(self, n: u32) -> Self {
+        let mut acc = Decimal::ONE;
+        for _ in 0..n {
+            acc *= self;
+        }
+        acc
+    }
+    #[inline]
+    fn is_settled(self) -> bool {
+        self <= Decimal::ZERO
+    }
+}
+
+impl Amount for f64 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    #[inline]
+    fn from_f64(x: f64) -> Self {
+        if x.is_finite() {
+            x
+        } else {
+            0.0
+        }
+    }
+    #[inline]
+    fn from_decimal(x: Decimal) -> Self {
+        ToPrimitive::to_f64(&x).unwrap_or(0.0)
+    }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        self
+    }
+    #[inline]
+    fn powi(self, n: u32) -> Self {
+        f64::powi(self, n as i32)
+    }
+    #[inline]
+    fn is_settled(self) -> bool {
+        self <= 1e-9
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn decimal_powi_matches_repeated_product() {
+        let r = Decimal::new(1005, 3); // 1.005
+        assert_eq!(r.powi(3), r * r * r);
+        assert_eq!(Amount::powi(Decimal::ONE, 0), Decimal::ONE);
+    }
+
+    #[test]
+    fn f64_non_finite_maps_to_zero() {
+        assert_eq!(<f64 as Amount>::from_f64(f64::NAN), 0.0);
+        assert_eq!(<f64 as Amount>::from_f64(2.5), 2.5);
+    }
+}

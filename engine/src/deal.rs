@@ -1,0 +1,532 @@
+//! Monthly state machines of the three deal kinds (MODEL.md §4), generic over [`Amount`].
+//!
+//! One month of a deal: [`DealState::step`] takes the month's market inputs for the deal's
+//! fleet and returns the [`DealFlows`] the lender receives. Recovery after a default is set by
+//! the fleet ([`crate::runner`]) because collateral is shared between the deals of a fleet.
+
+use crate::amount::Amount;
+use crate::portfolio::{Amortization, Deal, DealTerms};
+
+/// Contract terms of one deal, converted into the numeric type `A` once.
+#[derive(Debug, Clone, Copy)]
+pub struct DealParams<A> {
+    /// Loan (or hybrid loan leg) or revenue share.
+    pub kind: DealParamsKind<A>,
+    /// Term in months.
+    pub term_months: u32,
+    /// Months from default to the recovery's receipt.
+    pub recovery_lag_months: u32,
+    /// Whether secured by the fleet's hardware.
+    pub secured: bool,
+    /// Recovery rate of an unsecured claim (0..1).
+    pub unsecured_recovery: A,
+}
+
+/// Kind-specific terms.
+#[derive(Debug, Clone, Copy)]
+pub enum DealParamsKind<A> {
+    /// Loan or hybrid.
+    Loan {
+        /// Principal, USD.
+        principal: A,
+        /// Fixed annual rate; `None` when floating.
+        fixed_rate: Option<A>,
+        /// Floating spread as an annual rate (bps / 1e4).
+        floating_spread: A,
+        /// Amortization profile.
+        amortization: Amortization,
+        /// Interest-only months.
+        grace_months: u32,
+        /// DSRA target, months of scheduled payment.
+        dsra_months: u32,
+        /// Fraction of excess cash prepaying principal.
+        cash_sweep: A,
+        /// Collateral ratio needed to refinance a balloon.
+        refinance_ratio: A,
+        /// Kicker share of gross revenue (0 for a plain loan).
+        kicker_share: A,
+    },
+    /// Revenue share.
+    RevenueShare {
+        /// Advance, USD.
+        advance: A,
+        /// Share of gross revenue (0..1].
+        share: A,
+        /// Cap multiple of the advance.
+        cap_multiple: A,
+    },
+}
+
+impl<A: Amount> DealParams<A> {
+    /// Converts a validated deal's terms.
+    pub fn from_deal(d: &Deal) -> Self {
+        let conv = A::from_decimal;
+        let kind = match &d.terms {
+            DealTerms::Loan(l) | DealTerms::Hybrid { loan: l, .. } => DealParamsKind::Loan {
+                principal: conv(l.principal),
+                fixed_rate: l.rate.map(conv),
+                floating_spread: l
+                    .floating
+                    .map(|f| conv(f.spread_bps) / A::from_f64(10_000.0))
+                    .unwrap_or(A::ZERO),
+                amortization: l.amortization,
+                grace_months: l.grace_months,
+                dsra_months: l.dsra_months,
+                cash_sweep: conv(l.cash_sweep),
+                refinance_ratio: conv(l.refinance_min_collateral_ratio),
+                kicker_share: match &d.terms {
+                    DealTerms::Hybrid { kicker_share, .. } => conv(*kicker_share),
+                    _ => A::ZERO,
+                },
+            },
+            DealTerms::RevenueShare(r) => DealParamsKind::RevenueShare {
+                advance: conv(r.advance),
+                share: conv(r.share),
+                cap_multiple: conv(r.cap_multiple),
+            },
+        };
+        DealParams {
+            kind,
+            term_months: d.term_months(),
+            recovery_lag_months: d.recovery_lag_months,
+            secured: d.is_secured(),
+            unsecured_recovery: conv(d.unsecured_recovery),
+        }
+    }
+
+    /// Amount funded at t = 0 (principal or advance), USD.
+    pub fn funded(&self) -> A {
+        match self.kind {
+            DealParamsKind::Loan { principal, .. } => principal,
+            DealParamsKind::RevenueShare { advance, .. } => advance,
+        }
+    }
+}
+
+/// Why a deal defaulted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefaultKind {
+    /// Cash plus DSRA could not pay the scheduled debt service.
+    Payment,
+    /// The balloon at maturity could be neither paid nor refinanced.
+    Refinancing,
+    /// The operator defaulted (copula default time in the month).
+    Credit,
+}
+
+/// The market inputs of one month for one deal.
+#[derive(Debug, Clone, Copy)]
+pub struct MonthInputs<A> {
+    /// Fleet gross revenue in the month, USD.
+    pub revenue: A,
+    /// Cash available to this deal: the fleet's NOI less what more senior deals took, USD.
+    pub cash_available: A,
+    /// Floating base rate for the month, annual (curve forward + shock).
+    pub base_rate: A,
+    /// Collateral value for a refinancing test: G·V_f(t)·(1 − liquidation_haircut), USD.
+    pub refinance_collateral: A,
+    /// Whether the operator's credit default falls in this month.
+    pub credit_default: bool,
+}
+
+/// What one deal pays the lender in one month (all USD), and what happened.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DealFlows<A> {
+    /// Interest paid (loan leg).
+    pub interest: A,
+    /// Scheduled principal paid (including a paid balloon).
+    pub scheduled_principal: A,
+    /// Principal prepaid by the cash sweep.
+    pub prepayment: A,
+    /// Balloon principal repaid by refinancing.
+    pub refinanced: A,
+    /// Revenue-share receipts counted as capital.
+    pub rev_share_capital: A,
+    /// Revenue-share receipts counted as income.
+    pub rev_share_income: A,
+    /// Hybrid kicker paid.
+    pub kicker: A,
+    /// Recovery received this month on an earlier default.
+    pub recovery: A,
+    /// DSRA drawn to pay debt service.
+    pub dsra_draw: A,
+    /// DSRA refilled from excess cash.
+    pub dsra_refill: A,
+    /// DSRA released to the operator (above target, or at repayment).
+    pub dsra_release: A,
+    /// Exposure at default if the deal defaulted this month (principal + unpaid interest).
+    pub default_ead: A,
+    /// Why it defaulted, if it did this month.
+    pub default_kind: Option<DefaultKind>,
+    /// Revenue-share capital not returned by the end of term (a loss without default).
+    pub shortfall: A,
+    /// Cash left for the next deal on the fleet (or the operator).
+    pub cash_left: A,
+    /// Outstanding principal (or unreturned advance) at month end; 0 after default.
+    pub balance_end: A,
+}
+
+impl<A: Amount> DealFlows<A> {
+    /// A month with no flows; `cash` passes through to the next deal.
+    pub fn zero(cash: A) -> Self {
+        DealFlows {
+            interest: A::ZERO,
+            scheduled_principal: A::ZERO,
+            prepayment: A::ZERO,
+            refinanced: A::ZERO,
+            rev_share_capital: A::ZERO,
+            rev_share_income: A::ZERO,
+            kicker: A::ZERO,
+            recovery: A::ZERO,
+            dsra_draw: A::ZERO,
+            dsra_refill: A::ZERO,
+            dsra_release: A::ZERO,
+            default_ead: A::ZERO,
+            default_kind: None,
+            shortfall: A::ZERO,
+            cash_left: cash,
+            balance_end: A::ZERO,
+        }
+    }
+
+    /// Interest proceeds for a pool: interest, revenue-share income and kicker.
+    pub fn interest_proceeds(&self) -> A {
+        self.interest + self.rev_share_income + self.kicker
+    }
+
+    /// Principal proceeds for a pool: scheduled, prepaid and refinanced principal,
+    /// revenue-share capital and recoveries.
+    pub fn principal_proceeds(&self) -> A {
+        self.scheduled_principal
+            + self.prepayment
+            + self.refinanced
+            + self.rev_share_capital
+            + self.recovery
+    }
+
+    /// Everything the lender received this month.
+    pub fn total_received(&self) -> A {
+        self.interest_proceeds() + self.principal_proceeds()
+    }
+}
+
+/// Where a deal stands between months.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DealState<A> {
+    /// Outstanding principal (loan) or unreturned advance (revenue share), USD.
+    pub balance: A,
+    /// DSRA cash held, USD.
+    pub dsra: A,
+    /// Revenue share: cumulative receipts, USD.
+    pub received: A,
+    /// Whether the deal has defaulted.
+    pub defaulted: bool,
+    /// Whether the deal has ended (repaid, capped, term reached, or defaulted).
+    pub done: bool,
+    /// Recovery still to be received, USD, and the month it arrives.
+    pub pending_recovery: Option<(u32, A)>,
+}
+
+/// The annuity payment that amortises `balance` over `n` months at monthly rate `r`.
+pub fn annuity_payment<A: Amount>(balance: A, r: A, n: u32) -> A {
+    if n == 0 {
+        return balance;
+    }
+    if r <= A::ZERO {
+        return balance / A::from_f64(f64::from(n));
+    }
+    let q = (A::ONE + r).powi(n);
+    balance * r * q / (q - A::ONE)
+}
+
+impl<A: Amount> DealState<A> {
+    /// State at close: full balance, DSRA funded to `dsra_months` × the first scheduled payment.
+    pub fn at_close(p: &DealParams<A>, first_base_rate: A) -> Self {
+        let mut s = DealState {
+            balance: p.funded(),
+            dsra: A::ZERO,
+            received: A::ZERO,
+            defaulted: false,
+            done: false,
+            pending_recovery: None,
+        };
+        if let DealParamsKind::Loan { dsra_months, .. } = p.kind {
+            let (i, sp) = s.scheduled(p, 1, first_base_rate);
+            s.dsra = A::from_f64(f64::from(dsra_months)) * (i + sp);
+        }
+        s
+    }
+
+    /// Scheduled interest and principal of a loan in month `k` (1-based) on the current balance.
+    pub fn scheduled(&self, p: &DealParams<A>, k: u32, base_rate: A) -> (A, A) {
+        let DealParamsKind::Loan {
+            fixed_rate,
+            floating_spread,
+            amortization,
+            grace_months,
+            principal,
+            ..
+        } = p.kind
+        else {
+            return (A::ZERO, A::ZERO);
+        };
+        let annual = fixed_rate.unwrap_or(base_rate + floating_spread).pos();
+        let r = annual / A::from_f64(12.0);
+        let b = self.balance;
+        let interest = b * r;
+        let sched = if k >= p.term_months {
+            b
+        } else if k <= grace_months {
+            A::ZERO
+        } else {
+            match amortization {
+                Amortization::Bullet => A::ZERO,
+                Amortization::Linear => {
+                    (principal / A::from_f64(f64::from(p.term_months - grace_months))).min_of(b)
+                }
+                Amortization::Annuity => (annuity_payment(b, r, p.term_months - k + 1) - interest)
+                    .pos()
+                    .min_of(b),
+            }
+        };
+        (interest, sched)
+    }
+
+    /// Runs month `k` (1-based). Does not set the recovery of a default; the caller does.
+    pub fn step(&mut self, p: &DealParams<A>, k: u32, m: &MonthInputs<A>) -> DealFlows<A> {
+        let mut f = DealFlows::zero(m.cash_available);
+        if let Some((month, amount)) = self.pending_recovery {
+            if month <= k {
+                f.recovery = amount;
+                self.pending_recovery = None;
+            }
+        }
+        if self.done {
+            return f;
+        }
+        match p.kind {
+            DealParamsKind::Loan { .. } => self.step_loan(p, k, m, &mut f),
+            DealParamsKind::RevenueShare { .. } => self.step_rev_share(p, k, m, &mut f),
+        }
+        if m.credit_default && !self.done {
+            f.default_ead += self.balance;
+            f.default_kind = Some(DefaultKind::Credit);
+            self.balance = A::ZERO;
+            self.defaulted = true;
+            self.done = true;
+        }
+        f.balance_end = self.balance;
+        f
+    }
+
+    fn step_loan(&mut self, p: &DealParams<A>, k: u32, m: &MonthInputs<A>, f: &mut DealFlows<A>) {
+        let DealParamsKind::Loan {
+            dsra_months,
+            cash_sweep,
+            refinance_ratio,
+            kicker_share,
+            ..
+        } = p.kind
+        else {
+            return;
+        };
+        let (interest_due, sched) = self.scheduled(p, k, m.base_rate);
+        let due = interest_due + sched;
+        let cash = m.cash_available.pos();
+        let is_final = k >= p.term_months;
+        let mut excess;
+        if cash >= due {
+            f.interest = interest_due;
+            f.scheduled_principal = sched;
+            self.balance -= sched;
+            excess = cash - due;
+        } else if cash + self.dsra >= due {
+            let draw = due - cash;
+            f.dsra_draw = draw;
+            self.dsra -= draw;
+            f.interest = interest_due;
+            f.scheduled_principal = sched;
+            self.balance -= sched;
+            excess = A::ZERO;
+        } else {
+            // Not enough cash and reserve: pay interest first, then principal.
+            let available = cash + self.dsra;
+            f.dsra_draw = self.dsra;
+            self.dsra = A::ZERO;
+            let interest_paid = available.min_of(interest_due);
+            let principal_paid = available - interest_paid;
+            f.interest = interest_paid;
+            f.scheduled_principal = principal_paid;
+            self.balance -= principal_paid;
+            let unpaid_interest = interest_due - interest_paid;
+            f.cash_left = m.cash_available.min_of(A::ZERO);
+            if is_final
+                && unpaid_interest.is_settled()
+                && m.refinance_collateral >= refinance_ratio * self.balance
+            {
+                f.refinanced = self.balance;
+                self.balance = A::ZERO;
+                self.done = true;
+                return;
+            }
+            f.default_ead = self.balance + unpaid_interest;
+            f.default_kind = Some(if is_final {
+                DefaultKind::Refinancing
+            } else {
+                DefaultKind::Payment
+            });
+            self.balance = A::ZERO;
+            self.defaulted = true;
+            self.done = true;
+            return;
+        }
+        if !is_final && !self.balance.is_settled() {
+            // Refill the reserve to target; release what is above it.
+            let (ni, ns) = self.scheduled(p, k + 1, m.base_rate);
+            let target = A::from_f64(f64::from(dsra_months)) * (ni + ns);
+            if self.dsra < target {
+                let refill = excess.min_of(target - self.dsra);
+                f.dsra_refill = refill;
+                self.dsra += refill;
+                excess -= refill;
+            } else {
+                f.dsra_release = self.dsra - target;
+                self.dsra = target;
+            }
+        }
+        let kicker = (kicker_share * m.revenue).min_of(excess).pos();
+        f.kicker = kicker;
+        excess -= kicker;
+        if !is_final {
+            let sweep = (cash_sweep * excess).min_of(self.balance).pos();
+            f.prepayment = sweep;
+            self.balance -= sweep;
+            excess -= sweep;
+        }
+        if is_final || self.balance.is_settled() {
+            f.dsra_release += self.dsra;
+            excess += self.dsra;
+            self.dsra = A::ZERO;
+            self.balance = A::ZERO;
+            self.done = true;
+        }
+        f.cash_left = excess + m.cash_available.min_of(A::ZERO);
+    }
+
+    fn step_rev_share(
+        &mut self,
+        p: &DealParams<A>,
+        k: u32,
+        m: &MonthInputs<A>,
+        f: &mut DealFlows<A>,
+    ) {
+        let DealParamsKind::RevenueShare {
+            advance,
+            share,
+            cap_multiple,
+        } = p.kind
+        else {
+            return;
+        };
+        let cap_left = (cap_multiple * advance - self.received).pos();
+        let pay = (share * m.revenue.pos()).min_of(cap_left);
+        let capital = pay.min_of(self.balance);
+        f.rev_share_capital = capital;
+        f.rev_share_income = pay - capital;
+        self.balance -= capital;
+        self.received += pay;
+        f.cash_left = m.cash_available - pay;
+        if (cap_left - pay).is_settled() || k >= p.term_months {
+            f.shortfall = self.balance.pos();
+            self.balance = A::ZERO;
+            self.done = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    fn loan(am: Amortization, rate: &str, term: u32) -> DealParams<Decimal> {
+        DealParams {
+            kind: DealParamsKind::Loan {
+                principal: d("1200000"),
+                fixed_rate: Some(d(rate)),
+                floating_spread: Decimal::ZERO,
+                amortization: am,
+                grace_months: 0,
+                dsra_months: 0,
+                cash_sweep: Decimal::ZERO,
+                refinance_ratio: Decimal::ONE,
+                kicker_share: Decimal::ZERO,
+            },
+            term_months: term,
+            recovery_lag_months: 6,
+            secured: true,
+            unsecured_recovery: Decimal::ZERO,
+        }
+    }
+
+    fn plenty() -> MonthInputs<Decimal> {
+        MonthInputs {
+            revenue: d("1e9"),
+            cash_available: d("1e9"),
+            base_rate: Decimal::ZERO,
+            refinance_collateral: d("1e12"),
+            credit_default: false,
+        }
+    }
+
+    #[test]
+    fn annuity_pays_level_closed_form_payment() {
+        let p = loan(Amortization::Annuity, "0.12", 24);
+        let mut s = DealState::at_close(&p, Decimal::ZERO);
+        let r = d("0.01");
+        let expected = annuity_payment(d("1200000"), r, 24);
+        for k in 1..=24 {
+            let f = s.step(&p, k, &plenty());
+            let paid = f.interest + f.scheduled_principal;
+            assert!(
+                (paid - expected).abs() < d("0.0000001"),
+                "month {k}: {paid} vs {expected}"
+            );
+        }
+        assert!(s.done && s.balance.is_zero());
+    }
+
+    #[test]
+    fn zero_rate_returns_exactly_principal() {
+        for am in [
+            Amortization::Annuity,
+            Amortization::Linear,
+            Amortization::Bullet,
+        ] {
+            let p = loan(am, "0", 17);
+            let mut s = DealState::at_close(&p, Decimal::ZERO);
+            let total: Decimal = (1..=17)
+                .map(|k| s.step(&p, k, &plenty()).total_received())
+                .sum();
+            assert_eq!(total, d("1200000"), "{am:?}");
+        }
+    }
+
+    #[test]
+    fn shortfall_without_reserve_is_payment_default() {
+        let p = loan(Amortization::Linear, "0.12", 12);
+        let mut s = DealState::at_close(&p, Decimal::ZERO);
+        let mut m = plenty();
+        m.cash_available = d("5000");
+        let f = s.step(&p, 1, &m);
+        assert_eq!(f.default_kind, Some(DefaultKind::Payment));
+        assert_eq!(f.interest, d("5000"));
+        assert_eq!(f.default_ead, d("1200000") + d("7000"));
+        assert!(s.defaulted);
+    }
+}

@@ -1,0 +1,45 @@
+//! # gaib-engine
+//!
+//! The domain of gaib: GPU classes and fleets, operators, deals (secured loans, revenue-share
+//! agreements, hybrids), securitisation pools with tranches and their waterfall, and the
+//! AID/sAID vault — with one portfolio schema read from TOML, JSON and CSV loan tapes, its
+//! validation, and the deterministic monthly cash flows of MODEL.md.
+//!
+//! **Architecture invariant:** this crate knows nothing of randomness, threads, files, HTTP or
+//! chains. The simulator supplies random market paths to the same [`CashflowPlan`] that the
+//! deterministic [`base_case`] drives with `Decimal`.
+//!
+//! Units: money in USD, rates annual (0.05 = 5 %), spreads and fees in basis points, time in
+//! months (`_months`) or years (`_years`), prices per GPU-hour.
+
+mod amount;
+mod base_case;
+mod curve;
+mod deal;
+mod error;
+mod load;
+mod portfolio;
+mod runner;
+mod stream;
+mod validate;
+mod waterfall;
+
+pub use amount::Amount;
+pub use base_case::{base_case, logistic, mean_path, BaseCase, DealMonth, MeanPath, PoolMonth};
+pub use curve::DiscountCurve;
+pub use deal::{
+    annuity_payment, DealFlows, DealParams, DealParamsKind, DealState, DefaultKind, MonthInputs,
+};
+pub use error::{EngineError, FieldError, Result};
+pub use load::{load_portfolio, parse_loan_tape, parse_portfolio, Format, Loaded};
+pub use portfolio::*;
+pub use runner::{
+    CashflowPlan, CashflowState, FleetMonth, FleetParams, MarketMonth, MonthOutput, PoolPlan,
+};
+pub use stream::{fnv1a32, stream_id, SYSTEMATIC_FACTOR};
+pub use validate::{validate, MAX_AMOUNT_USD, MAX_MONTHS};
+pub use waterfall::{
+    PoolCollections, TrancheFlow, WaterfallMonth, WaterfallParams, WaterfallState,
+};
+
+pub use rust_decimal::Decimal;

@@ -1,0 +1,473 @@
+//! The portfolio's monthly cash-flow machine (MODEL.md §3, §4, §6), generic over [`Amount`].
+//!
+//! [`CashflowPlan`] holds a validated portfolio's terms in the numeric type `A`. Each month the
+//! caller supplies the market ([`MarketMonth`]: GPU prices, utilization, operator defaults);
+//! [`CashflowPlan::step`] runs fleets → deals (in lien order per fleet) → recoveries → pool
+//! waterfalls. The engine's deterministic base case drives it with `Decimal` and the mean
+//! market path; the simulator drives it with `f64` and random paths. It draws no random number.
+
+use crate::amount::Amount;
+use crate::curve::DiscountCurve;
+use crate::deal::{DealFlows, DealParams, DealState, MonthInputs};
+use crate::portfolio::{Lien, Portfolio, HOURS_PER_MONTH};
+use crate::waterfall::{
+    PoolCollections, TrancheFlow, WaterfallMonth, WaterfallParams, WaterfallState,
+};
+use std::collections::HashMap;
+
+/// One fleet's terms in `A`.
+#[derive(Debug, Clone)]
+pub struct FleetParams<A> {
+    /// Index of the GPU class in `Portfolio::gpu_classes`.
+    pub class: usize,
+    /// Index of the operator in `Portfolio::operators`.
+    pub operator: usize,
+    /// G·H: GPU-hours in a month.
+    pub gpu_hours: A,
+    /// Number of GPUs.
+    pub gpus: A,
+    /// Contracted share phi while the contract runs.
+    pub contracted_share: A,
+    /// Contract rate, USD per GPU-hour.
+    pub contract_rate: A,
+    /// Last contracted month.
+    pub contract_end_month: u32,
+    /// Fixed opex, USD per GPU-hour.
+    pub opex_fixed: A,
+    /// Variable opex, USD per utilized GPU-hour.
+    pub opex_variable: A,
+    /// Purchase price per GPU, USD.
+    pub purchase_price: f64,
+    /// Hardware age at t = 0, years.
+    pub age0_years: f64,
+    /// Useful life, years.
+    pub useful_life_years: f64,
+    /// Floor of straight-line value, fraction.
+    pub residual_floor: f64,
+    /// Liquidation haircut, fraction.
+    pub liquidation_haircut: A,
+    /// Liquidation cost, USD.
+    pub liquidation_cost: A,
+}
+
+impl<A: Amount> FleetParams<A> {
+    /// Hardware value per GPU V_f(t) (MODEL.md §3), USD, given the price relative to trend.
+    pub fn hardware_value_per_gpu(&self, t_years: f64, price_over_trend: f64) -> f64 {
+        let straight = 1.0 - (self.age0_years + t_years) / self.useful_life_years;
+        self.purchase_price * straight.max(self.residual_floor) * price_over_trend
+    }
+}
+
+/// A pool's deals and waterfall terms.
+#[derive(Debug, Clone)]
+pub struct PoolPlan<A> {
+    /// Indices of the pool's deals.
+    pub deals: Vec<usize>,
+    /// Waterfall terms.
+    pub waterfall: WaterfallParams<A>,
+}
+
+/// A portfolio's terms in `A`, ready to be stepped month by month.
+#[derive(Debug, Clone)]
+pub struct CashflowPlan<A> {
+    /// Number of months K (the legal final month of the pools).
+    pub horizon_months: u32,
+    /// Fleets in file order.
+    pub fleets: Vec<FleetParams<A>>,
+    /// Deals in file order.
+    pub deals: Vec<DealParams<A>>,
+    /// Fleet index of each deal.
+    pub deal_fleet: Vec<usize>,
+    /// Lien of each deal.
+    pub deal_lien: Vec<Lien>,
+    /// Per fleet, its deals in payment order: senior, pari passu, junior; file order within.
+    pub fleet_deals: Vec<Vec<usize>>,
+    /// Pools in file order.
+    pub pools: Vec<PoolPlan<A>>,
+    /// Floating base rate of month k at index k−1: curve forward at t_{k−1} + rate shock.
+    pub base_rates: Vec<A>,
+}
+
+/// The market in one month, as the caller's model sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct MarketMonth<'a> {
+    /// P_c(t_k), USD per GPU-hour, per class.
+    pub price: &'a [f64],
+    /// P_c(t_k) / P̄_c(t_k), per class (1 on the trend).
+    pub price_over_trend: &'a [f64],
+    /// u_f(t_k) per fleet, in (0, 1).
+    pub utilization: &'a [f64],
+    /// Per operator, whether its credit default falls in (t_{k−1}, t_k].
+    pub credit_default: &'a [bool],
+}
+
+/// A fleet's operating result in one month (USD).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FleetMonth<A> {
+    /// Gross revenue.
+    pub revenue: A,
+    /// Operating expenses.
+    pub opex: A,
+    /// Net operating income (may be negative).
+    pub noi: A,
+    /// Hardware value of the whole fleet, G·V_f(t).
+    pub hardware_value: A,
+}
+
+/// Every flow of one month, overwritten by each [`CashflowPlan::step`].
+#[derive(Debug, Clone)]
+pub struct MonthOutput<A> {
+    /// Per fleet.
+    pub fleets: Vec<FleetMonth<A>>,
+    /// Per deal.
+    pub deals: Vec<DealFlows<A>>,
+    /// Per deal: loss booked this month at default (EAD − recovery), or at term for an
+    /// unreturned revenue-share advance, USD.
+    pub losses: Vec<A>,
+    /// Per deal: recovery assigned at a default this month (received after the lag), USD.
+    pub recovery_assigned: Vec<A>,
+    /// Per pool: collections.
+    pub pool_collections: Vec<PoolCollections<A>>,
+    /// Per pool: fees and events.
+    pub pool_months: Vec<WaterfallMonth<A>>,
+    /// Per pool, per tranche.
+    pub tranches: Vec<Vec<TrancheFlow<A>>>,
+}
+
+/// The state of a whole portfolio between months.
+#[derive(Debug, Clone)]
+pub struct CashflowState<A> {
+    /// Per deal.
+    pub deals: Vec<DealState<A>>,
+    /// Per fleet: fraction of the hardware not yet liquidated.
+    pub collateral_left: Vec<A>,
+    /// Per pool.
+    pub pools: Vec<WaterfallState<A>>,
+}
+
+impl<A: Amount> CashflowPlan<A> {
+    /// Lowers a validated portfolio into `A`.
+    pub fn new(p: &Portfolio) -> Self {
+        let class_ix: HashMap<&str, usize> = p
+            .gpu_classes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.as_str(), i))
+            .collect();
+        let op_ix: HashMap<&str, usize> = p
+            .operators
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (o.id.as_str(), i))
+            .collect();
+        let fleet_ix: HashMap<&str, usize> = p
+            .fleets
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.id.as_str(), i))
+            .collect();
+        let deal_ix: HashMap<&str, usize> = p
+            .deals
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.id.as_str(), i))
+            .collect();
+        let conv = A::from_decimal;
+        let fleets = p
+            .fleets
+            .iter()
+            .map(|f| {
+                let class = class_ix.get(f.class_id.as_str()).copied().unwrap_or(0);
+                let c = &p.gpu_classes[class];
+                FleetParams {
+                    class,
+                    operator: op_ix.get(f.operator_id.as_str()).copied().unwrap_or(0),
+                    gpu_hours: A::from_f64(f64::from(f.gpus) * f64::from(HOURS_PER_MONTH)),
+                    gpus: A::from_f64(f64::from(f.gpus)),
+                    contracted_share: conv(f.contracted_share),
+                    contract_rate: conv(f.contract_rate_per_gpu_hour),
+                    contract_end_month: f.contract_end_month,
+                    opex_fixed: conv(f.opex_fixed_per_gpu_hour),
+                    opex_variable: conv(f.opex_variable_per_gpu_hour),
+                    purchase_price: <f64 as Amount>::from_decimal(f.purchase_price_per_gpu),
+                    age0_years: f64::from(f.age0_months) / 12.0,
+                    useful_life_years: c.useful_life_years,
+                    residual_floor: c.residual_floor,
+                    liquidation_haircut: conv(f.liquidation_haircut),
+                    liquidation_cost: conv(f.liquidation_cost),
+                }
+            })
+            .collect::<Vec<_>>();
+        let deal_fleet: Vec<usize> = p
+            .deals
+            .iter()
+            .map(|d| fleet_ix.get(d.fleet_id.as_str()).copied().unwrap_or(0))
+            .collect();
+        let deal_lien: Vec<Lien> = p.deals.iter().map(|d| d.lien).collect();
+        let mut fleet_deals = vec![Vec::new(); fleets.len()];
+        for (i, &f) in deal_fleet.iter().enumerate() {
+            fleet_deals[f].push(i);
+        }
+        for list in &mut fleet_deals {
+            list.sort_by_key(|&i| (deal_lien[i], i));
+        }
+        let pools = p
+            .pools
+            .iter()
+            .map(|q| PoolPlan {
+                deals: q
+                    .deal_ids
+                    .iter()
+                    .filter_map(|id| deal_ix.get(id.as_str()).copied())
+                    .collect(),
+                waterfall: WaterfallParams::from_pool(q),
+            })
+            .collect();
+        let horizon_months = p.horizon_months();
+        let curve = DiscountCurve::new(&p.market.discount_curve);
+        let shock = p.market.rate_shock_bps * 1e-4;
+        let base_rates = (1..=horizon_months)
+            .map(|k| A::from_f64(curve.one_month_forward(f64::from(k - 1) / 12.0) + shock))
+            .collect();
+        CashflowPlan {
+            horizon_months,
+            fleets,
+            deals: p.deals.iter().map(DealParams::from_deal).collect(),
+            deal_fleet,
+            deal_lien,
+            fleet_deals,
+            pools,
+            base_rates,
+        }
+    }
+
+    /// The state at close.
+    pub fn initial_state(&self) -> CashflowState<A> {
+        let r1 = self.base_rates.first().copied().unwrap_or(A::ZERO);
+        CashflowState {
+            deals: self
+                .deals
+                .iter()
+                .map(|d| DealState::at_close(d, r1))
+                .collect(),
+            collateral_left: vec![A::ONE; self.fleets.len()],
+            pools: self
+                .pools
+                .iter()
+                .map(|q| WaterfallState::new(&q.waterfall))
+                .collect(),
+        }
+    }
+
+    /// Resets `s` to the state at close without reallocating.
+    pub fn reset_state(&self, s: &mut CashflowState<A>) {
+        let r1 = self.base_rates.first().copied().unwrap_or(A::ZERO);
+        for (st, d) in s.deals.iter_mut().zip(&self.deals) {
+            *st = DealState::at_close(d, r1);
+        }
+        for c in &mut s.collateral_left {
+            *c = A::ONE;
+        }
+        for (st, q) in s.pools.iter_mut().zip(&self.pools) {
+            st.reset(&q.waterfall);
+        }
+    }
+
+    /// An output buffer of the right shape.
+    pub fn new_output(&self) -> MonthOutput<A> {
+        let zf = FleetMonth {
+            revenue: A::ZERO,
+            opex: A::ZERO,
+            noi: A::ZERO,
+            hardware_value: A::ZERO,
+        };
+        MonthOutput {
+            fleets: vec![zf; self.fleets.len()],
+            deals: Vec::with_capacity(self.deals.len()),
+            losses: vec![A::ZERO; self.deals.len()],
+            recovery_assigned: vec![A::ZERO; self.deals.len()],
+            pool_collections: Vec::with_capacity(self.pools.len()),
+            pool_months: Vec::with_capacity(self.pools.len()),
+            tranches: self
+                .pools
+                .iter()
+                .map(|q| vec![TrancheFlow::zero(); q.waterfall.len()])
+                .collect(),
+        }
+    }
+
+    /// Performing balance of a pool's deals (outstanding principal of deals not ended), USD.
+    pub fn performing_balance(&self, pool: usize, s: &CashflowState<A>) -> A {
+        let mut b = A::ZERO;
+        for &d in &self.pools[pool].deals {
+            if !s.deals[d].done {
+                b += s.deals[d].balance;
+            }
+        }
+        b
+    }
+
+    /// Runs month `k` (1..=horizon) with the given market, updating `s` and writing `out`.
+    pub fn step(
+        &self,
+        k: u32,
+        m: &MarketMonth<'_>,
+        s: &mut CashflowState<A>,
+        out: &mut MonthOutput<A>,
+    ) {
+        let t = f64::from(k) / 12.0;
+        let base_rate = self.base_rates[(k as usize)
+            .saturating_sub(1)
+            .min(self.base_rates.len() - 1)];
+        out.pool_collections.clear();
+        out.pool_months.clear();
+        for (q, _) in self.pools.iter().enumerate() {
+            out.pool_collections.push(PoolCollections {
+                interest_proceeds: A::ZERO,
+                principal_proceeds: A::ZERO,
+                performing_balance: self.performing_balance(q, s),
+                base_rate,
+            });
+        }
+        out.deals.clear();
+        out.deals.resize(self.deals.len(), DealFlows::zero(A::ZERO));
+        for x in out
+            .losses
+            .iter_mut()
+            .chain(out.recovery_assigned.iter_mut())
+        {
+            *x = A::ZERO;
+        }
+
+        for (fi, f) in self.fleets.iter().enumerate() {
+            let u = A::from_f64(m.utilization[fi]);
+            let price = A::from_f64(m.price[f.class]);
+            let phi = if k <= f.contract_end_month {
+                f.contracted_share
+            } else {
+                A::ZERO
+            };
+            let spot = A::ONE - phi;
+            let revenue = f.gpu_hours * (phi * f.contract_rate + spot * u * price);
+            let opex = f.gpu_hours * (f.opex_fixed + f.opex_variable * (spot * u + phi));
+            let noi = revenue - opex;
+            let hw = f.gpus * A::from_f64(f.hardware_value_per_gpu(t, m.price_over_trend[f.class]));
+            out.fleets[fi] = FleetMonth {
+                revenue,
+                opex,
+                noi,
+                hardware_value: hw,
+            };
+            let after_haircut = hw * (A::ONE - f.liquidation_haircut);
+            let credit_default = m.credit_default[f.operator];
+            let mut cash = noi;
+            let mut any_default = false;
+            for &d in &self.fleet_deals[fi] {
+                let inputs = MonthInputs {
+                    revenue,
+                    cash_available: cash,
+                    base_rate,
+                    refinance_collateral: after_haircut,
+                    credit_default,
+                };
+                let flows = s.deals[d].step(&self.deals[d], k, &inputs);
+                cash = flows.cash_left;
+                any_default |= flows.default_kind.is_some();
+                if !flows.shortfall.is_settled() {
+                    out.losses[d] += flows.shortfall;
+                }
+                out.deals[d] = flows;
+            }
+            if any_default {
+                self.assign_recoveries(fi, k, after_haircut - f.liquidation_cost, s, out);
+            }
+        }
+
+        for (q, plan) in self.pools.iter().enumerate() {
+            let mut c = out.pool_collections[q];
+            for &d in &plan.deals {
+                c.interest_proceeds += out.deals[d].interest_proceeds();
+                c.principal_proceeds += out.deals[d].principal_proceeds();
+            }
+            out.pool_collections[q] = c;
+            let month = s.pools[q].step(
+                &plan.waterfall,
+                &c,
+                k >= self.horizon_months,
+                &mut out.tranches[q],
+            );
+            out.pool_months.push(month);
+        }
+    }
+
+    /// Splits a fleet's net liquidation value among the deals that defaulted on it this month:
+    /// by lien (senior first), pro rata to exposure within a lien; each deal also keeps its own
+    /// DSRA. Unsecured deals recover `unsecured_recovery` × EAD. Recoveries arrive after each
+    /// deal's lag (at the horizon at the latest).
+    fn assign_recoveries(
+        &self,
+        fleet: usize,
+        k: u32,
+        net_liquidation_value: A,
+        s: &mut CashflowState<A>,
+        out: &mut MonthOutput<A>,
+    ) {
+        let full = net_liquidation_value.pos();
+        let mut available = full * s.collateral_left[fleet];
+        let start = available;
+        let order = &self.fleet_deals[fleet];
+        let mut i = 0;
+        while i < order.len() {
+            let lien = self.deal_lien[order[i]];
+            let mut j = i;
+            let mut claims = A::ZERO;
+            while j < order.len() && self.deal_lien[order[j]] == lien {
+                let d = order[j];
+                if out.deals[d].default_kind.is_some() && self.deals[d].secured {
+                    claims += (out.deals[d].default_ead - s.deals[d].dsra).pos();
+                }
+                j += 1;
+            }
+            let alloc = available.min_of(claims);
+            for &d in &order[i..j] {
+                let f = &out.deals[d];
+                if f.default_kind.is_none() {
+                    continue;
+                }
+                let ead = f.default_ead;
+                // The reserve still held at default belongs to the recovery.
+                let dsra = s.deals[d].dsra;
+                s.deals[d].dsra = A::ZERO;
+                let rec = if self.deals[d].secured {
+                    let claim = (ead - dsra).pos();
+                    let share = if claims > A::ZERO {
+                        alloc * claim / claims
+                    } else {
+                        A::ZERO
+                    };
+                    (share + dsra).min_of(ead)
+                } else {
+                    (self.deals[d].unsecured_recovery * ead + dsra).min_of(ead)
+                };
+                out.recovery_assigned[d] = rec;
+                out.losses[d] += ead - rec;
+                let due = (k + self.deals[d].recovery_lag_months).min(self.horizon_months);
+                s.deals[d].pending_recovery = Some((due, rec));
+            }
+            available -= alloc;
+            i = j;
+        }
+        if start > A::ZERO {
+            s.collateral_left[fleet] = s.collateral_left[fleet] * (available / start);
+        }
+        // A recovery due this very month (lag 0) is paid now.
+        for &d in order {
+            if let Some((due, amount)) = s.deals[d].pending_recovery {
+                if due <= k && out.deals[d].default_kind.is_some() {
+                    out.deals[d].recovery += amount;
+                    s.deals[d].pending_recovery = None;
+                }
+            }
+        }
+    }
+}

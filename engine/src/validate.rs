@@ -1,0 +1,800 @@
+//! Validation of a parsed portfolio. Collects every problem, never panics.
+
+use crate::error::{EngineError, FieldError, Result};
+use crate::portfolio::{Deal, DealTerms, LoanTerms, Portfolio};
+use crate::stream::stream_id;
+use rust_decimal::Decimal;
+use std::collections::{HashMap, HashSet};
+use std::fmt::Display;
+
+/// Largest amount accepted for any single balance, USD (1e12: far above any real deal, far
+/// below where 28-digit decimal arithmetic could overflow).
+pub const MAX_AMOUNT_USD: i64 = 1_000_000_000_000;
+/// Longest accepted term or horizon, months (50 years).
+pub const MAX_MONTHS: u32 = 600;
+
+struct Checker<'a> {
+    file: &'a str,
+    errors: Vec<FieldError>,
+}
+
+impl Checker<'_> {
+    fn push(&mut self, path: impl Display, value: impl Display, reason: impl Display) {
+        self.errors.push(FieldError {
+            file: self.file.to_string(),
+            path: path.to_string(),
+            value: value.to_string(),
+            reason: reason.to_string(),
+        });
+    }
+
+    fn push_in(
+        &mut self,
+        file: &str,
+        path: impl Display,
+        value: impl Display,
+        reason: impl Display,
+    ) {
+        self.errors.push(FieldError {
+            file: file.to_string(),
+            path: path.to_string(),
+            value: value.to_string(),
+            reason: reason.to_string(),
+        });
+    }
+
+    /// A finite f64 in [lo, hi].
+    fn f64_in(&mut self, path: impl Display, v: f64, lo: f64, hi: f64) {
+        if !v.is_finite() || v < lo || v > hi {
+            self.push(path, v, format!("must be a finite number in [{lo}, {hi}]"));
+        }
+    }
+
+    /// A finite f64 in the open interval (lo, hi).
+    fn f64_open(&mut self, path: impl Display, v: f64, lo: f64, hi: f64) {
+        if !v.is_finite() || v <= lo || v >= hi {
+            self.push(path, v, format!("must be strictly between {lo} and {hi}"));
+        }
+    }
+
+    fn dec_in(&mut self, path: impl Display, v: Decimal, lo: Decimal, hi: Decimal) {
+        if v < lo || v > hi {
+            self.push(path, v, format!("must be in [{lo}, {hi}]"));
+        }
+    }
+
+    fn positive_amount(&mut self, path: impl Display, v: Decimal) {
+        if v <= Decimal::ZERO {
+            self.push(path, v, "must be > 0 USD");
+        } else if v > Decimal::from(MAX_AMOUNT_USD) {
+            self.push(path, v, format!("must be at most {MAX_AMOUNT_USD} USD"));
+        }
+    }
+
+    fn non_negative_amount(&mut self, path: impl Display, v: Decimal) {
+        if v < Decimal::ZERO {
+            self.push(path, v, "must be >= 0 USD");
+        } else if v > Decimal::from(MAX_AMOUNT_USD) {
+            self.push(path, v, format!("must be at most {MAX_AMOUNT_USD} USD"));
+        }
+    }
+
+    fn id(&mut self, path: impl Display, id: &str) {
+        if id.trim().is_empty() {
+            self.push(path, format!("{id:?}"), "id must not be empty");
+        }
+    }
+}
+
+fn unique_ids<'a>(
+    c: &mut Checker<'_>,
+    what: &str,
+    ids: impl Iterator<Item = &'a str>,
+) -> HashSet<&'a str> {
+    let mut seen = HashSet::new();
+    for (i, id) in ids.enumerate() {
+        c.id(format!("{what}[{i}].id"), id);
+        if !seen.insert(id) {
+            c.push(
+                format!("{what}[{i}].id"),
+                format!("{id:?}"),
+                format!("duplicate {what} id"),
+            );
+        }
+    }
+    seen
+}
+
+/// Cholesky test of positive definiteness (plain f64; the matrix is tiny).
+pub(crate) fn is_positive_definite(m: &[Vec<f64>]) -> bool {
+    let n = m.len();
+    let mut l = vec![vec![0.0_f64; n]; n];
+    for i in 0..n {
+        for j in 0..=i {
+            let s: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
+            if i == j {
+                let d = m[i][i] - s;
+                if !(d > 1e-12) {
+                    return false;
+                }
+                l[i][j] = d.sqrt();
+            } else {
+                l[i][j] = (m[i][j] - s) / l[j][j];
+            }
+        }
+    }
+    true
+}
+
+/// Validates a portfolio. `deal_sources[i]` names the file deal `i` came from (portfolio file
+/// or loan tape); its first entry or the portfolio file is used for everything else.
+pub fn validate(p: &Portfolio, deal_sources: &[String]) -> Result<()> {
+    let file = deal_sources
+        .first()
+        .map(String::as_str)
+        .unwrap_or("portfolio");
+    let mut c = Checker {
+        file,
+        errors: Vec::new(),
+    };
+    let horizon = p.horizon_months();
+
+    if let Some(h) = p.portfolio.horizon_months {
+        if h == 0 || h > MAX_MONTHS {
+            c.push(
+                "portfolio.horizon_months",
+                h,
+                format!("must be in [1, {MAX_MONTHS}]"),
+            );
+        }
+        if let Some(d) = p.deals.iter().find(|d| d.term_months() > h) {
+            c.push(
+                "portfolio.horizon_months",
+                h,
+                format!(
+                    "is shorter than deal '{}' term_months = {}",
+                    d.id,
+                    d.term_months()
+                ),
+            );
+        }
+    }
+    c.id("portfolio.id", &p.portfolio.id);
+
+    // Market.
+    if p.market.discount_curve.is_empty() {
+        c.push("market.discount_curve", "[]", "needs at least one point");
+    }
+    let mut last_tenor = 0.0;
+    for (i, pt) in p.market.discount_curve.iter().enumerate() {
+        if !pt.tenor_years.is_finite() || pt.tenor_years <= last_tenor {
+            c.push(
+                format!("market.discount_curve[{i}].tenor_years"),
+                pt.tenor_years,
+                "tenors must be finite, > 0 and strictly increasing",
+            );
+        }
+        last_tenor = pt.tenor_years;
+        c.f64_in(
+            format!("market.discount_curve[{i}].rate"),
+            pt.rate,
+            -0.10,
+            1.0,
+        );
+    }
+    c.f64_in(
+        "market.rate_shock_bps",
+        p.market.rate_shock_bps,
+        -2000.0,
+        5000.0,
+    );
+    c.f64_in(
+        "market.asset_correlation",
+        p.market.asset_correlation,
+        0.0,
+        1.0,
+    );
+
+    // GPU classes.
+    let classes = unique_ids(
+        &mut c,
+        "gpu_classes",
+        p.gpu_classes.iter().map(|g| g.id.as_str()),
+    );
+    for g in &p.gpu_classes {
+        let at = format!("gpu_classes[\"{}\"]", g.id);
+        c.f64_open(
+            format!("{at}.price0_per_gpu_hour"),
+            g.price0_per_gpu_hour,
+            0.0,
+            1e4,
+        );
+        c.f64_in(format!("{at}.drift"), g.drift, -5.0, 5.0);
+        c.f64_in(format!("{at}.kappa"), g.kappa, 0.0, 100.0);
+        c.f64_in(format!("{at}.sigma"), g.sigma, 0.0, 5.0);
+        c.f64_in(format!("{at}.jump_intensity"), g.jump_intensity, 0.0, 100.0);
+        c.f64_in(format!("{at}.jump_mean"), g.jump_mean, -5.0, 5.0);
+        c.f64_in(format!("{at}.jump_std"), g.jump_std, 0.0, 5.0);
+        c.f64_open(
+            format!("{at}.useful_life_years"),
+            g.useful_life_years,
+            0.0,
+            50.0,
+        );
+        c.f64_in(format!("{at}.residual_floor"), g.residual_floor, 0.0, 1.0);
+        for (j, s) in g.shocks.iter().enumerate() {
+            if s.month == 0 || s.month > horizon {
+                c.push(
+                    format!("{at}.shocks[{j}].month"),
+                    s.month,
+                    format!("must be in [1, {horizon}] (the horizon in months)"),
+                );
+            }
+            c.f64_in(format!("{at}.shocks[{j}].log_size"), s.log_size, -5.0, 5.0);
+        }
+    }
+    match &p.market.correlation {
+        None => {}
+        Some(m) => check_correlation(&mut c, m, p.gpu_classes.len()),
+    }
+
+    // Operators.
+    let operators = unique_ids(
+        &mut c,
+        "operators",
+        p.operators.iter().map(|o| o.id.as_str()),
+    );
+    for o in &p.operators {
+        c.f64_in(
+            format!("operators[\"{}\"].hazard", o.id),
+            o.hazard,
+            0.0,
+            10.0,
+        );
+    }
+
+    // Fleets.
+    let fleets = unique_ids(&mut c, "fleets", p.fleets.iter().map(|f| f.id.as_str()));
+    for f in &p.fleets {
+        let at = format!("fleets[\"{}\"]", f.id);
+        if !operators.contains(f.operator_id.as_str()) {
+            c.push(
+                format!("{at}.operator_id"),
+                format!("{:?}", f.operator_id),
+                "unknown operator id",
+            );
+        }
+        if !classes.contains(f.class_id.as_str()) {
+            c.push(
+                format!("{at}.class_id"),
+                format!("{:?}", f.class_id),
+                "unknown gpu class id",
+            );
+        }
+        if f.gpus == 0 || f.gpus > 10_000_000 {
+            c.push(format!("{at}.gpus"), f.gpus, "must be in [1, 10000000]");
+        }
+        c.f64_open(format!("{at}.utilization0"), f.utilization0, 0.0, 1.0);
+        c.f64_open(
+            format!("{at}.utilization_mean"),
+            f.utilization_mean,
+            0.0,
+            1.0,
+        );
+        c.f64_in(
+            format!("{at}.utilization_kappa"),
+            f.utilization_kappa,
+            0.0,
+            100.0,
+        );
+        c.f64_in(
+            format!("{at}.utilization_sigma"),
+            f.utilization_sigma,
+            0.0,
+            10.0,
+        );
+        c.f64_in(
+            format!("{at}.utilization_price_loading"),
+            f.utilization_price_loading,
+            0.0,
+            1.0,
+        );
+        c.dec_in(
+            format!("{at}.contracted_share"),
+            f.contracted_share,
+            Decimal::ZERO,
+            Decimal::ONE,
+        );
+        c.dec_in(
+            format!("{at}.contract_rate_per_gpu_hour"),
+            f.contract_rate_per_gpu_hour,
+            Decimal::ZERO,
+            Decimal::from(10_000),
+        );
+        if f.contracted_share > Decimal::ZERO && f.contract_end_month == 0 {
+            c.push(
+                format!("{at}.contract_end_month"),
+                0,
+                "must be >= 1 when contracted_share > 0",
+            );
+        }
+        if f.contract_end_month > horizon {
+            c.push(
+                format!("{at}.contract_end_month"),
+                f.contract_end_month,
+                format!("is beyond the horizon of {horizon} months"),
+            );
+        }
+        for (name, v) in [
+            ("opex_fixed_per_gpu_hour", f.opex_fixed_per_gpu_hour),
+            ("opex_variable_per_gpu_hour", f.opex_variable_per_gpu_hour),
+        ] {
+            c.dec_in(
+                format!("{at}.{name}"),
+                v,
+                Decimal::ZERO,
+                Decimal::from(10_000),
+            );
+        }
+        c.positive_amount(
+            format!("{at}.purchase_price_per_gpu"),
+            f.purchase_price_per_gpu,
+        );
+        if f.age0_months > MAX_MONTHS {
+            c.push(
+                format!("{at}.age0_months"),
+                f.age0_months,
+                format!("must be at most {MAX_MONTHS}"),
+            );
+        }
+        c.dec_in(
+            format!("{at}.liquidation_haircut"),
+            f.liquidation_haircut,
+            Decimal::ZERO,
+            Decimal::ONE,
+        );
+        c.non_negative_amount(format!("{at}.liquidation_cost"), f.liquidation_cost);
+    }
+
+    // Deals.
+    let mut deal_ids: HashMap<&str, &Deal> = HashMap::new();
+    for (i, d) in p.deals.iter().enumerate() {
+        let src = deal_sources.get(i).map(String::as_str).unwrap_or(file);
+        let at = format!("deals[\"{}\"]", d.id);
+        if d.id.trim().is_empty() {
+            c.push_in(
+                src,
+                format!("deals[{i}].id"),
+                "\"\"",
+                "id must not be empty",
+            );
+        }
+        if deal_ids.insert(d.id.as_str(), d).is_some() {
+            c.push_in(
+                src,
+                format!("deals[{i}].id"),
+                format!("{:?}", d.id),
+                "duplicate deal id",
+            );
+        }
+        let before = c.errors.len();
+        check_deal(&mut c, d, &at, &fleets, horizon);
+        for e in &mut c.errors[before..] {
+            e.file = src.to_string();
+        }
+    }
+
+    // Pools.
+    let pool_ids = unique_ids(&mut c, "pools", p.pools.iter().map(|q| q.id.as_str()));
+    let _ = pool_ids;
+    let mut owner: HashMap<&str, &str> = HashMap::new();
+    for q in &p.pools {
+        let at = format!("pools[\"{}\"]", q.id);
+        if q.deal_ids.is_empty() {
+            c.push(
+                format!("{at}.deal_ids"),
+                "[]",
+                "a pool needs at least one deal",
+            );
+        }
+        let mut collateral = Decimal::ZERO;
+        for (j, id) in q.deal_ids.iter().enumerate() {
+            match deal_ids.get(id.as_str()) {
+                None => c.push(
+                    format!("{at}.deal_ids[{j}]"),
+                    format!("{id:?}"),
+                    "unknown deal id",
+                ),
+                Some(d) => collateral += d.funded_amount(),
+            }
+            if let Some(other) = owner.insert(id.as_str(), q.id.as_str()) {
+                c.push(
+                    format!("{at}.deal_ids[{j}]"),
+                    format!("{id:?}"),
+                    format!("deal is already in pool '{other}'"),
+                );
+            }
+        }
+        c.dec_in(
+            format!("{at}.senior_fee_bps"),
+            q.senior_fee_bps,
+            Decimal::ZERO,
+            Decimal::from(1000),
+        );
+        c.dec_in(
+            format!("{at}.oc_trigger"),
+            q.oc_trigger,
+            Decimal::ZERO,
+            Decimal::from(10),
+        );
+        if q.tranches.is_empty() {
+            c.push(
+                format!("{at}.tranches"),
+                "[]",
+                "a pool needs at least one tranche (the equity)",
+            );
+        }
+        unique_ids(
+            &mut c,
+            &format!("{at}.tranches"),
+            q.tranches.iter().map(|t| t.id.as_str()),
+        );
+        let mut total = Decimal::ZERO;
+        for (j, t) in q.tranches.iter().enumerate() {
+            let tat = format!("{at}.tranches[{j}]");
+            c.positive_amount(format!("{tat}.balance"), t.balance);
+            total += t.balance;
+            let last = j + 1 == q.tranches.len();
+            if t.equity != last {
+                c.push(
+                    format!("{tat}.equity"),
+                    t.equity,
+                    "the last tranche, and only the last, must be the equity tranche",
+                );
+            }
+            if t.equity {
+                if t.coupon.is_some() || t.floating_spread_bps.is_some() {
+                    c.push(
+                        format!("{tat}.coupon"),
+                        "set",
+                        "the equity tranche has no coupon",
+                    );
+                }
+            } else {
+                match (t.coupon, t.floating_spread_bps) {
+                    (Some(cpn), None) => {
+                        c.dec_in(format!("{tat}.coupon"), cpn, Decimal::ZERO, Decimal::ONE)
+                    }
+                    (None, Some(s)) => c.dec_in(
+                        format!("{tat}.floating_spread_bps"),
+                        s,
+                        Decimal::ZERO,
+                        Decimal::from(5000),
+                    ),
+                    _ => c.push(
+                        format!("{tat}.coupon"),
+                        "missing or both",
+                        "a debt tranche needs exactly one of coupon or floating_spread_bps",
+                    ),
+                }
+            }
+            c.f64_in(
+                format!("{tat}.discount_spread_bps"),
+                t.discount_spread_bps,
+                -500.0,
+                10_000.0,
+            );
+        }
+        if q.require_full_capital_structure && !q.tranches.is_empty() && total != collateral {
+            c.push(
+                format!("{at}.tranches[*].balance"),
+                total,
+                format!("tranche balances must sum to the pool's collateral (Σ deal principal/advance = {collateral})"),
+            );
+        }
+    }
+
+    if let Some(v) = &p.vault {
+        check_vault(&mut c, p, v, &deal_ids);
+    }
+
+    check_stream_ids(&mut c, p);
+
+    if c.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::Invalid { errors: c.errors })
+    }
+}
+
+fn check_correlation(c: &mut Checker<'_>, m: &[Vec<f64>], n: usize) {
+    if m.len() != n || m.iter().any(|r| r.len() != n) {
+        c.push(
+            "market.correlation",
+            format!("{}x{}", m.len(), m.first().map_or(0, Vec::len)),
+            format!("must be {n}x{n} (one row and column per gpu class)"),
+        );
+        return;
+    }
+    let mut ok = true;
+    for i in 0..n {
+        for j in 0..n {
+            let v = m[i][j];
+            if !v.is_finite() || !(-1.0..=1.0).contains(&v) {
+                c.push(
+                    format!("market.correlation[{i}][{j}]"),
+                    v,
+                    "must be in [-1, 1]",
+                );
+                ok = false;
+            } else if i == j && v != 1.0 {
+                c.push(
+                    format!("market.correlation[{i}][{j}]"),
+                    v,
+                    "diagonal must be 1",
+                );
+                ok = false;
+            } else if (v - m[j][i]).abs() > 1e-12 {
+                c.push(
+                    format!("market.correlation[{i}][{j}]"),
+                    v,
+                    format!("matrix is not symmetric: [{j}][{i}] = {}", m[j][i]),
+                );
+                ok = false;
+            }
+        }
+    }
+    if ok && !is_positive_definite(m) {
+        c.push(
+            "market.correlation",
+            "matrix",
+            "is not positive definite (Cholesky fails)",
+        );
+    }
+}
+
+fn check_loan(c: &mut Checker<'_>, l: &LoanTerms, at: &str) {
+    c.positive_amount(format!("{at}.principal"), l.principal);
+    if let Some(r) = l.rate {
+        c.dec_in(format!("{at}.rate"), r, Decimal::ZERO, Decimal::ONE);
+    }
+    if let Some(f) = l.floating {
+        c.dec_in(
+            format!("{at}.floating.spread_bps"),
+            f.spread_bps,
+            Decimal::from(-500),
+            Decimal::from(5000),
+        );
+    }
+    if l.term_months == 0 || l.term_months > MAX_MONTHS {
+        c.push(
+            format!("{at}.term_months"),
+            l.term_months,
+            format!("must be in [1, {MAX_MONTHS}]"),
+        );
+    }
+    if l.grace_months >= l.term_months && l.term_months > 0 {
+        c.push(
+            format!("{at}.grace_months"),
+            l.grace_months,
+            format!("must be shorter than term_months = {}", l.term_months),
+        );
+    }
+    if l.dsra_months > 36 {
+        c.push(
+            format!("{at}.dsra_months"),
+            l.dsra_months,
+            "must be at most 36",
+        );
+    }
+    c.dec_in(
+        format!("{at}.cash_sweep"),
+        l.cash_sweep,
+        Decimal::ZERO,
+        Decimal::ONE,
+    );
+    if l.refinance_min_collateral_ratio <= Decimal::ZERO
+        || l.refinance_min_collateral_ratio > Decimal::from(10)
+    {
+        c.push(
+            format!("{at}.refinance_min_collateral_ratio"),
+            l.refinance_min_collateral_ratio,
+            "must be in (0, 10]",
+        );
+    }
+}
+
+fn check_deal(c: &mut Checker<'_>, d: &Deal, at: &str, fleets: &HashSet<&str>, horizon: u32) {
+    if !fleets.contains(d.fleet_id.as_str()) {
+        c.push(
+            format!("{at}.fleet_id"),
+            format!("{:?}", d.fleet_id),
+            "unknown fleet id",
+        );
+    }
+    if d.recovery_lag_months > 120 {
+        c.push(
+            format!("{at}.recovery_lag_months"),
+            d.recovery_lag_months,
+            "must be at most 120",
+        );
+    }
+    c.dec_in(
+        format!("{at}.unsecured_recovery"),
+        d.unsecured_recovery,
+        Decimal::ZERO,
+        Decimal::ONE,
+    );
+    c.f64_in(
+        format!("{at}.discount_spread_bps"),
+        d.discount_spread_bps,
+        -500.0,
+        10_000.0,
+    );
+    match &d.terms {
+        DealTerms::Loan(l) => check_loan(c, l, at),
+        DealTerms::Hybrid { loan, kicker_share } => {
+            check_loan(c, loan, at);
+            c.dec_in(
+                format!("{at}.kicker_share"),
+                *kicker_share,
+                Decimal::ZERO,
+                Decimal::ONE,
+            );
+        }
+        DealTerms::RevenueShare(r) => {
+            c.positive_amount(format!("{at}.advance"), r.advance);
+            if r.share <= Decimal::ZERO || r.share > Decimal::ONE {
+                c.push(format!("{at}.share"), r.share, "must be in (0, 1]");
+            }
+            if r.cap_multiple <= Decimal::ZERO || r.cap_multiple > Decimal::from(100) {
+                c.push(
+                    format!("{at}.cap_multiple"),
+                    r.cap_multiple,
+                    "must be in (0, 100]",
+                );
+            }
+            if r.term_months == 0 || r.term_months > MAX_MONTHS {
+                c.push(
+                    format!("{at}.term_months"),
+                    r.term_months,
+                    format!("must be in [1, {MAX_MONTHS}]"),
+                );
+            }
+        }
+    }
+    let _ = horizon;
+}
+
+fn check_vault(
+    c: &mut Checker<'_>,
+    p: &Portfolio,
+    v: &crate::portfolio::Vault,
+    deals: &HashMap<&str, &Deal>,
+) {
+    c.id("vault.id", &v.id);
+    c.positive_amount("vault.shares", v.shares);
+    c.non_negative_amount("vault.liquidity_buffer", v.liquidity_buffer);
+    c.dec_in(
+        "vault.tbill_rate",
+        v.tbill_rate,
+        Decimal::ZERO,
+        Decimal::ONE,
+    );
+    for (j, id) in v.deal_ids.iter().enumerate() {
+        if !deals.contains_key(id.as_str()) {
+            c.push(
+                format!("vault.deal_ids[{j}]"),
+                format!("{id:?}"),
+                "unknown deal id",
+            );
+        }
+        if p.pools.iter().any(|q| q.deal_ids.contains(id)) {
+            c.push(
+                format!("vault.deal_ids[{j}]"),
+                format!("{id:?}"),
+                "deal is owned by a pool; hold the pool's tranches instead",
+            );
+        }
+    }
+    for (j, h) in v.holdings.iter().enumerate() {
+        match p.pools.iter().find(|q| q.id == h.pool_id) {
+            None => c.push(
+                format!("vault.holdings[{j}].pool_id"),
+                format!("{:?}", h.pool_id),
+                "unknown pool id",
+            ),
+            Some(q) => {
+                if !q.tranches.iter().any(|t| t.id == h.tranche_id) {
+                    c.push(
+                        format!("vault.holdings[{j}].tranche_id"),
+                        format!("{:?}", h.tranche_id),
+                        format!("unknown tranche id in pool '{}'", q.id),
+                    );
+                }
+            }
+        }
+        if h.fraction <= Decimal::ZERO || h.fraction > Decimal::ONE {
+            c.push(
+                format!("vault.holdings[{j}].fraction"),
+                h.fraction,
+                "must be in (0, 1]",
+            );
+        }
+    }
+    c.dec_in(
+        "vault.management_fee_bps",
+        v.management_fee_bps,
+        Decimal::ZERO,
+        Decimal::from(1000),
+    );
+    c.dec_in(
+        "vault.performance_fee",
+        v.performance_fee,
+        Decimal::ZERO,
+        Decimal::ONE,
+    );
+    if v.withdrawal_cycle_days == 0 || v.withdrawal_cycle_days > 365 {
+        c.push(
+            "vault.withdrawal_cycle_days",
+            v.withdrawal_cycle_days,
+            "must be in [1, 365]",
+        );
+    }
+    if v.request_window_days == 0 || v.request_window_days > v.withdrawal_cycle_days {
+        c.push(
+            "vault.request_window_days",
+            v.request_window_days,
+            format!(
+                "must be in [1, withdrawal_cycle_days = {}]",
+                v.withdrawal_cycle_days
+            ),
+        );
+    }
+    c.dec_in(
+        "vault.redemption_requests",
+        v.redemption_requests,
+        Decimal::ZERO,
+        Decimal::ONE,
+    );
+    if let Some(h) = v.horizon_days {
+        if h == 0 || h > MAX_MONTHS * 31 {
+            c.push("vault.horizon_days", h, "must be in [1, 18600]");
+        }
+    }
+    c.f64_open("vault.confidence", v.confidence, 0.5, 1.0);
+    if v.liquidation_incentive < Decimal::ZERO || v.liquidation_incentive >= Decimal::ONE {
+        c.push(
+            "vault.liquidation_incentive",
+            v.liquidation_incentive,
+            "must be in [0, 1)",
+        );
+    }
+}
+
+/// Random-number stream ids are hashes of entity ids; two entities of the stochastic model
+/// whose ids hash alike would share draws, so such a portfolio is rejected with both names.
+fn check_stream_ids(c: &mut Checker<'_>, p: &Portfolio) {
+    let mut seen: HashMap<u32, String> = HashMap::new();
+    let entities = p
+        .gpu_classes
+        .iter()
+        .map(|g| format!("class:{}", g.id))
+        .chain(p.fleets.iter().map(|f| format!("fleet:{}", f.id)))
+        .chain(p.operators.iter().map(|o| format!("operator:{}", o.id)))
+        .chain(std::iter::once(
+            crate::stream::SYSTEMATIC_FACTOR.to_string(),
+        ));
+    for name in entities {
+        let h = stream_id(&name);
+        if let Some(other) = seen.insert(h, name.clone()) {
+            if other != name {
+                c.push(
+                    "ids",
+                    format!("{other:?} and {name:?}"),
+                    format!("random stream ids collide (FNV-1a 0x{h:08x}); rename one"),
+                );
+            }
+        }
+    }
+}
