@@ -66,6 +66,9 @@ library Errors {
     error ZeroShares();
     /// @notice The amount exceeds idle (unreserved) liquidity.
     error InsufficientIdle(uint256 requested, uint256 idle);
+    /// @notice Capital was deployed after the latest report's observation; the NAV is unknown
+    /// until a newer report arrives.
+    error AwaitingValuation(uint256 lastDeployAt, uint256 observedAt);
     /// @notice The oracle reports another asset id than the vault expects.
     error OracleAssetMismatch(bytes32 expected, bytes32 got);
 

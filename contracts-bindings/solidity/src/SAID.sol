@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {ValuationOracle} from "./ValuationOracle.sol";
+import {Errors} from "./Errors.sol";
+
+/// @title sAID
+/// @notice ERC-4626 vault over AID whose assets are partly deployed off-chain. Deposits are
+/// synchronous at the current NAV; redemptions are asynchronous in the ERC-7540 style:
+/// `requestRedeem` escrows shares into a FIFO queue, `fulfil` settles the queue once per cycle
+/// (`cycleLength`, default 30 days) at the NAV at fulfilment, from idle AID only (a request that
+/// idle liquidity cannot cover is filled partially and the rest rolls over, keeping its place),
+/// and the controller claims with `redeem`/`withdraw(…, receiver, controller)`.
+///
+/// NAV. `rawTotalAssets() = idle + oracle.deployedValue()`, where idle = AID held minus AID
+/// reserved for claimable redemptions, and the oracle read fails closed (reverts when the
+/// report is missing or stale, or when capital was deployed after the latest report's
+/// observation, see `deployCapital`). A CAPO-style growth cap bounds how fast the vault's NAV
+/// can rise: `capAssets(t) = capBase + capBase * maxNavGrowthBpsPerYear * (t - capBaseAt) /
+/// (10_000 * 365 days)` and `totalAssets() = min(rawTotalAssets(), capAssets(now))`. Every
+/// deposit, mint and fulfilment first re-anchors `capBase = totalAssets()` (so a mark-down
+/// applies at once and a mark-up is released at most at the capped rate), then moves `capBase`
+/// by exactly the assets that flowed in or out. Prices that favour the vault are used on each
+/// side: deposits/mints are priced at the *raw* NAV (the higher one, so nobody buys below the
+/// oracle's value while the cap lags), fulfilments and `convertTo*` at the capped NAV (the lower
+/// one, so an inflated report cannot be redeemed at once). All conversions round in the vault's
+/// favour; together this makes the share price (totalAssets + 1) / (totalSupply + 1e6) never
+/// fall on a deposit, mint or fulfilment.
+///
+/// Inflation defence: OpenZeppelin's virtual shares with `_decimalsOffset() = 6`, so sAID has
+/// 24 decimals; `navPerShare` (oracle, 1e18) is AID per whole sAID (1e24 units).
+contract SAID is ERC4626, AccessControl, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+    using Math for uint256;
+
+    /// @notice May move idle AID to off-chain deployment and set parameters.
+    bytes32 public constant MANAGER_ROLE = keccak256("MANAGER_ROLE");
+
+    uint8 private constant OFFSET = 6;
+    uint256 private constant VIRTUAL_SHARES = 10 ** OFFSET;
+    uint256 private constant YEAR = 365 days;
+
+    /// @notice Source of the deployed-capital value.
+    ValuationOracle public immutable oracle;
+
+    /// @notice Seconds between fulfilments.
+    uint256 public cycleLength = 30 days;
+    /// @notice Earliest time of the next fulfilment (end of the current cycle).
+    uint256 public cycleEnd;
+    /// @notice AID held for claimable (fulfilled, unclaimed) redemptions; not part of the NAV.
+    uint256 public reservedAssets;
+
+    /// @notice Maximum NAV growth per year in bps used by the growth cap.
+    uint256 public maxNavGrowthBpsPerYear = 2_000;
+    /// @notice Growth-cap anchor: the total assets the cap grows from.
+    uint256 public capBase;
+    /// @notice Time of the growth-cap anchor.
+    uint256 public capBaseAt;
+    /// @notice Time of the last `deployCapital`; the NAV fails closed until a report observed at
+    /// or after it arrives.
+    uint256 public lastDeployAt;
+
+    struct Request {
+        address controller;
+        uint256 pendingShares;
+    }
+
+    /// @notice Redemption requests by id (ids start at 1, in FIFO order).
+    mapping(uint256 => Request) public requests;
+    /// @notice Id the next request will get.
+    uint256 public nextRequestId = 1;
+    /// @notice Id of the oldest request that is not fully fulfilled (== nextRequestId when empty).
+    uint256 public queueHead = 1;
+
+    /// @notice Pending (escrowed, unfulfilled) shares per controller.
+    mapping(address => uint256) public pendingShares;
+    /// @notice Fulfilled, unclaimed shares per controller.
+    mapping(address => uint256) public claimableShares;
+    /// @notice AID owed for the claimable shares per controller.
+    mapping(address => uint256) public claimableAssets;
+    /// @notice ERC-7540 operators: controller => operator => approved.
+    mapping(address => mapping(address => bool)) public isOperator;
+
+    /// @notice Totals over all controllers (shares): requested = pending + claimable + claimed.
+    uint256 public totalRequestedShares;
+    uint256 public totalPendingShares;
+    uint256 public totalClaimableShares;
+    uint256 public totalClaimedShares;
+
+    /// @notice ERC-7540.
+    event RedeemRequest(
+        address indexed controller, address indexed owner, uint256 indexed requestId, address sender, uint256 shares
+    );
+    /// @notice ERC-7540.
+    event OperatorSet(address indexed controller, address indexed operator, bool approved);
+    /// @notice `shares` of request `requestId` became claimable for `assets`.
+    event RedeemFulfilled(uint256 indexed requestId, address indexed controller, uint256 shares, uint256 assets);
+    /// @notice A fulfilment closed the cycle; the next one may run at `nextCycleEnd`.
+    event CycleClosed(uint256 nextCycleEnd);
+    /// @notice Idle AID was sent off-chain for deployment.
+    event CapitalDeployed(address indexed to, uint256 amount);
+    /// @notice A parameter changed.
+    event ParametersSet(uint256 cycleLength, uint256 maxNavGrowthBpsPerYear);
+
+    /// @param aid The AID token (the vault's asset).
+    /// @param oracle_ The valuation oracle bound to `keccak256("sAID")`.
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE and MANAGER_ROLE.
+    constructor(IERC20 aid, ValuationOracle oracle_, address admin)
+        ERC20("gaib staked AID", "sAID")
+        ERC4626(aid)
+    {
+        if (admin == address(0) || address(oracle_) == address(0)) revert Errors.ZeroAddress();
+        if (oracle_.asset() != keccak256("sAID")) revert Errors.OracleAssetMismatch(keccak256("sAID"), oracle_.asset());
+        oracle = oracle_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(MANAGER_ROLE, admin);
+        cycleEnd = block.timestamp + cycleLength;
+        capBaseAt = block.timestamp;
+    }
+
+    // ------------------------------------------------------------------ NAV
+
+    /// @notice AID held by the vault that is not reserved for claims.
+    /// @return The idle AID.
+    function idleAssets() public view returns (uint256) {
+        return IERC20(asset()).balanceOf(address(this)) - reservedAssets;
+    }
+
+    /// @notice Idle AID + the oracle's deployed value, without the growth cap. Reverts when the
+    /// oracle report is missing or stale.
+    /// @return The raw total assets.
+    function rawTotalAssets() public view returns (uint256) {
+        uint256 observedAt = oracle.latestReport().observedAt;
+        if (observedAt < lastDeployAt) revert Errors.AwaitingValuation(lastDeployAt, observedAt);
+        return idleAssets() + oracle.deployedValue();
+    }
+
+    /// @notice The growth cap on total assets now: capBase grown linearly at
+    /// maxNavGrowthBpsPerYear since capBaseAt (rounded down).
+    /// @return The cap.
+    function capAssets() public view returns (uint256) {
+        uint256 dt = block.timestamp - capBaseAt;
+        return capBase + capBase.mulDiv(maxNavGrowthBpsPerYear * dt, 10_000 * YEAR);
+    }
+
+    /// @notice min(rawTotalAssets, capAssets). Reverts when the oracle is stale or a deployment
+    /// awaits valuation.
+    /// @return The total assets used for redemptions and `convertTo*`.
+    function totalAssets() public view override returns (uint256) {
+        return Math.min(rawTotalAssets(), capAssets());
+    }
+
+    /// @notice NAV per whole sAID in AID (1e18 fixed point), at the capped NAV.
+    /// @return (totalAssets + 1) * 1e24 / (totalSupply + 1e6), rounded down.
+    function navPerShare() external view returns (uint256) {
+        return (totalAssets() + 1).mulDiv(10 ** (18 + OFFSET), totalSupply() + VIRTUAL_SHARES);
+    }
+
+    /// @notice Re-anchors the growth cap at the current total assets (`capBase = totalAssets()`,
+    /// `capBaseAt = now`); leaves totalAssets unchanged. Permissionless; also run by deposit,
+    /// mint and fulfil.
+    function pokeGrowthCap() public {
+        capBase = totalAssets();
+        capBaseAt = block.timestamp;
+    }
+
+    function _decimalsOffset() internal pure override returns (uint8) {
+        return OFFSET;
+    }
+
+    // ------------------------------------------------------------------ deposits (sync)
+
+    /// @notice ERC-4626; 0 when the NAV cannot be read (stale/missing report, unvalued deployment).
+    /// @return The maximum deposit.
+    function maxDeposit(address) public view override returns (uint256) {
+        return _valued() ? type(uint256).max : 0;
+    }
+
+    /// @notice ERC-4626; 0 when the NAV cannot be read.
+    /// @return The maximum mint.
+    function maxMint(address) public view override returns (uint256) {
+        return _valued() ? type(uint256).max : 0;
+    }
+
+    /// @dev Whether the NAV can be read now (fresh report, no unvalued deployment).
+    function _valued() internal view returns (bool) {
+        return oracle.isFresh() && oracle.latestReport().observedAt >= lastDeployAt;
+    }
+
+    /// @notice Shares for `assets` at the raw NAV, rounded down.
+    /// @param assets AID to deposit.
+    /// @return shares = floor(assets * (supply + 1e6) / (rawTotalAssets + 1)).
+    function previewDeposit(uint256 assets) public view override returns (uint256) {
+        return assets.mulDiv(totalSupply() + VIRTUAL_SHARES, rawTotalAssets() + 1, Math.Rounding.Floor);
+    }
+
+    /// @notice AID needed to mint `shares` at the raw NAV, rounded up.
+    /// @param shares sAID to mint.
+    /// @return assets = ceil(shares * (rawTotalAssets + 1) / (supply + 1e6)).
+    function previewMint(uint256 shares) public view override returns (uint256) {
+        return shares.mulDiv(rawTotalAssets() + 1, totalSupply() + VIRTUAL_SHARES, Math.Rounding.Ceil);
+    }
+
+    /// @notice ERC-4626 deposit at the raw NAV; reverts if it would mint zero shares or the
+    /// oracle is stale.
+    /// @param assets AID to deposit.
+    /// @param receiver Receiver of the shares.
+    /// @return Shares minted.
+    function deposit(uint256 assets, address receiver) public override nonReentrant returns (uint256) {
+        pokeGrowthCap();
+        return super.deposit(assets, receiver);
+    }
+
+    /// @notice ERC-4626 mint at the raw NAV; reverts on zero shares or a stale oracle.
+    /// @param shares Shares to mint.
+    /// @param receiver Receiver of the shares.
+    /// @return Assets pulled.
+    function mint(uint256 shares, address receiver) public override nonReentrant returns (uint256) {
+        pokeGrowthCap();
+        return super.mint(shares, receiver);
+    }
+
+    function _deposit(address caller, address receiver, uint256 assets, uint256 shares) internal override {
+        if (shares == 0) revert Errors.ZeroShares();
+        capBase += assets;
+        super._deposit(caller, receiver, assets, shares);
+    }
+
+    // ------------------------------------------------------------------ redemptions (async)
+
+    /// @notice ERC-7540: escrows `shares` of `owner` and queues a redemption for `controller`.
+    /// Caller must be `owner`, an operator of `owner`, or hold an ERC-20 allowance from `owner`.
+    /// @param shares Shares to redeem (> 0).
+    /// @param controller Who controls (claims) the request.
+    /// @param owner Whose shares are escrowed.
+    /// @return requestId The request's id (FIFO position).
+    function requestRedeem(uint256 shares, address controller, address owner)
+        external
+        nonReentrant
+        returns (uint256 requestId)
+    {
+        if (shares == 0) revert Errors.ZeroAmount();
+        if (controller == address(0)) revert Errors.ZeroAddress();
+        if (msg.sender != owner && !isOperator[owner][msg.sender]) {
+            _spendAllowance(owner, msg.sender, shares);
+        }
+        _transfer(owner, address(this), shares);
+        requestId = nextRequestId++;
+        requests[requestId] = Request({controller: controller, pendingShares: shares});
+        pendingShares[controller] += shares;
+        totalPendingShares += shares;
+        totalRequestedShares += shares;
+        emit RedeemRequest(controller, owner, requestId, msg.sender, shares);
+    }
+
+    /// @notice ERC-7540: pending shares of request `requestId` (if it belongs to `controller`),
+    /// or of all of `controller`'s requests when `requestId == 0`.
+    /// @param requestId The request id, or 0 for the controller aggregate.
+    /// @param controller The controller.
+    /// @return Pending shares.
+    function pendingRedeemRequest(uint256 requestId, address controller) external view returns (uint256) {
+        if (requestId == 0) return pendingShares[controller];
+        Request storage r = requests[requestId];
+        return r.controller == controller ? r.pendingShares : 0;
+    }
+
+    /// @notice ERC-7540: claimable shares. Claims are fungible across a controller's requests,
+    /// so this is the controller's aggregate claimable amount (for `requestId == 0` or any
+    /// request id of that controller; 0 for a request of another controller).
+    /// @param requestId The request id, or 0.
+    /// @param controller The controller.
+    /// @return Claimable shares.
+    function claimableRedeemRequest(uint256 requestId, address controller) external view returns (uint256) {
+        if (requestId != 0 && requests[requestId].controller != controller) return 0;
+        return claimableShares[controller];
+    }
+
+    /// @notice Settles the queue in FIFO order at the current (capped) NAV from idle AID. Callable
+    /// by anyone once `block.timestamp >= cycleEnd`. Each request gets
+    /// `assets = floor(shares * (totalAssets + 1) / (totalSupply + 1e6))` (recomputed after each
+    /// fill); the escrowed shares are burned and the assets reserved for the controller. If idle
+    /// AID cannot cover a request it is filled partially (as many shares as idle covers) and
+    /// keeps its place. The cycle closes (next fulfilment after `cycleLength`) when the queue is
+    /// empty or idle is exhausted; if `maxRequests` was hit first the cycle stays open and
+    /// another call continues.
+    /// @param maxRequests Maximum number of requests to process in this call.
+    /// @return processed Number of requests touched.
+    function fulfil(uint256 maxRequests) external nonReentrant returns (uint256 processed) {
+        if (block.timestamp < cycleEnd) revert Errors.CycleNotEnded(cycleEnd, block.timestamp);
+        pokeGrowthCap();
+        uint256 head = queueHead;
+        uint256 end = nextRequestId;
+        uint256 idle = idleAssets();
+        bool idleExhausted;
+        while (head < end && processed < maxRequests) {
+            Request storage r = requests[head];
+            uint256 shares = r.pendingShares;
+            uint256 ta = totalAssets();
+            uint256 supply = totalSupply() + VIRTUAL_SHARES;
+            uint256 assets = shares.mulDiv(ta + 1, supply, Math.Rounding.Floor);
+            if (assets > idle) {
+                shares = idle.mulDiv(supply, ta + 1, Math.Rounding.Floor);
+                assets = shares.mulDiv(ta + 1, supply, Math.Rounding.Floor);
+                idleExhausted = true;
+            }
+            if (shares > 0) {
+                _fill(head, r, shares, assets);
+                idle -= assets;
+                processed++;
+            }
+            if (idleExhausted) break;
+            head++;
+        }
+        queueHead = head;
+        if (head == end || idleExhausted) {
+            cycleEnd = block.timestamp + cycleLength;
+            emit CycleClosed(cycleEnd);
+        }
+    }
+
+    function _fill(uint256 id, Request storage r, uint256 shares, uint256 assets) internal {
+        address c = r.controller;
+        r.pendingShares -= shares;
+        pendingShares[c] -= shares;
+        totalPendingShares -= shares;
+        claimableShares[c] += shares;
+        totalClaimableShares += shares;
+        claimableAssets[c] += assets;
+        reservedAssets += assets;
+        capBase -= assets;
+        _burn(address(this), shares);
+        emit RedeemFulfilled(id, c, shares, assets);
+    }
+
+    /// @notice ERC-7540 claim: burns nothing (shares were burned at fulfilment), pays AID for
+    /// `shares` of `controller`'s claimable shares: `floor(shares * claimableAssets /
+    /// claimableShares)`, or all remaining claimable AID when `shares` is all claimable shares.
+    /// Caller must be `controller` or its operator.
+    /// @param shares Claimable shares to claim.
+    /// @param receiver Receiver of the AID.
+    /// @param controller The controller.
+    /// @return assets AID paid.
+    function redeem(uint256 shares, address receiver, address controller)
+        public
+        override
+        nonReentrant
+        returns (uint256 assets)
+    {
+        _checkController(controller);
+        uint256 cs = claimableShares[controller];
+        if (shares > cs) revert Errors.ExceedsClaimable(shares, cs);
+        uint256 ca = claimableAssets[controller];
+        assets = shares == cs ? ca : shares.mulDiv(ca, cs, Math.Rounding.Floor);
+        _claim(controller, receiver, assets, shares);
+    }
+
+    /// @notice ERC-7540 claim by assets: takes `ceil(assets * claimableShares / claimableAssets)`
+    /// claimable shares (all of them when `assets` is all claimable AID). Caller must be
+    /// `controller` or its operator.
+    /// @param assets AID to claim.
+    /// @param receiver Receiver of the AID.
+    /// @param controller The controller.
+    /// @return shares Claimable shares consumed.
+    function withdraw(uint256 assets, address receiver, address controller)
+        public
+        override
+        nonReentrant
+        returns (uint256 shares)
+    {
+        _checkController(controller);
+        uint256 ca = claimableAssets[controller];
+        if (assets > ca) revert Errors.ExceedsClaimable(assets, ca);
+        uint256 cs = claimableShares[controller];
+        shares = assets == ca ? cs : assets.mulDiv(cs, ca, Math.Rounding.Ceil);
+        _claim(controller, receiver, assets, shares);
+    }
+
+    function _claim(address controller, address receiver, uint256 assets, uint256 shares) internal {
+        claimableShares[controller] -= shares;
+        claimableAssets[controller] -= assets;
+        totalClaimableShares -= shares;
+        totalClaimedShares += shares;
+        reservedAssets -= assets;
+        IERC20(asset()).safeTransfer(receiver, assets);
+        emit Withdraw(msg.sender, receiver, controller, assets, shares);
+    }
+
+    function _checkController(address controller) internal view {
+        if (msg.sender != controller && !isOperator[controller][msg.sender]) {
+            revert Errors.NotOwnerOrOperator(msg.sender, controller);
+        }
+    }
+
+    /// @notice ERC-7540: claimable shares of `controller`.
+    /// @param controller The controller.
+    /// @return Claimable shares.
+    function maxRedeem(address controller) public view override returns (uint256) {
+        return claimableShares[controller];
+    }
+
+    /// @notice ERC-7540: claimable AID of `controller`.
+    /// @param controller The controller.
+    /// @return Claimable AID.
+    function maxWithdraw(address controller) public view override returns (uint256) {
+        return claimableAssets[controller];
+    }
+
+    /// @notice Reverts: redemption is asynchronous (ERC-7540).
+    function previewRedeem(uint256) public pure override returns (uint256) {
+        revert Errors.AsyncRedeemNoPreview();
+    }
+
+    /// @notice Reverts: redemption is asynchronous (ERC-7540).
+    function previewWithdraw(uint256) public pure override returns (uint256) {
+        revert Errors.AsyncRedeemNoPreview();
+    }
+
+    /// @notice ERC-7540: approves or revokes `operator` to act for the caller.
+    /// @param operator The operator.
+    /// @param approved Approval.
+    /// @return True.
+    function setOperator(address operator, bool approved) external returns (bool) {
+        isOperator[msg.sender][operator] = approved;
+        emit OperatorSet(msg.sender, operator, approved);
+        return true;
+    }
+
+    /// @notice ERC-7575: the share token (this vault).
+    /// @return This contract's address.
+    function share() external view returns (address) {
+        return address(this);
+    }
+
+    /// @notice ERC-165: ERC-165, AccessControl, ERC-7540 operator (0xe3bc4e65), ERC-7540 async
+    /// redeem (0x620ee8e4) and ERC-7575 (0x2f0a18c5).
+    /// @param interfaceId The interface id.
+    /// @return Whether it is supported.
+    function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
+        return interfaceId == 0xe3bc4e65 || interfaceId == 0x620ee8e4 || interfaceId == 0x2f0a18c5
+            || super.supportsInterface(interfaceId);
+    }
+
+    // ------------------------------------------------------------------ manager
+
+    /// @notice Sends idle (unreserved) AID to `to` for off-chain deployment. Until a report
+    /// observed at or after this moment (which must include it in `deployedValue`) is accepted by
+    /// the oracle, the NAV fails closed (deposits and fulfilments revert `AwaitingValuation`), so
+    /// nobody trades at the dip. MANAGER_ROLE only.
+    /// @param to Receiver (the deployment desk).
+    /// @param amount AID amount (<= idle).
+    function deployCapital(address to, uint256 amount) external onlyRole(MANAGER_ROLE) nonReentrant {
+        uint256 idle = idleAssets();
+        if (amount > idle) revert Errors.InsufficientIdle(amount, idle);
+        lastDeployAt = block.timestamp;
+        IERC20(asset()).safeTransfer(to, amount);
+        emit CapitalDeployed(to, amount);
+    }
+
+    /// @notice Sets cycle length and growth cap. MANAGER_ROLE only.
+    /// @param cycleLength_ Seconds between fulfilments (> 0; applies from the next cycle).
+    /// @param maxNavGrowthBpsPerYear_ Growth cap in bps per year (<= 1_000_000).
+    function setParameters(uint256 cycleLength_, uint256 maxNavGrowthBpsPerYear_) external onlyRole(MANAGER_ROLE) {
+        if (cycleLength_ == 0) revert Errors.ZeroAmount();
+        if (maxNavGrowthBpsPerYear_ > 1_000_000) revert Errors.BpsTooLarge(maxNavGrowthBpsPerYear_);
+        if (_valued()) pokeGrowthCap();
+        cycleLength = cycleLength_;
+        maxNavGrowthBpsPerYear = maxNavGrowthBpsPerYear_;
+        emit ParametersSet(cycleLength_, maxNavGrowthBpsPerYear_);
+    }
+
+    /// @notice ERC-4626 decimals: AID's 18 + offset 6 = 24.
+    /// @return 24.
+    function decimals() public view override returns (uint8) {
+        return super.decimals();
+    }
+}

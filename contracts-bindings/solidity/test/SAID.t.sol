@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {VaultFixture} from "./utils/VaultFixture.sol";
+import {SAID} from "../src/SAID.sol";
+import {ValuationOracle} from "../src/ValuationOracle.sol";
+import {Errors} from "../src/Errors.sol";
+import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
+import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
+
+contract SAIDTest is VaultFixture {
+    function setUp() public {
+        _setUpVault();
+    }
+
+    // ------------------------------------------------------------ deposits
+
+    function testDecimalsIncludeOffset() public view {
+        assertEq(uint256(vault.decimals()), 24);
+        assertEq(vault.share(), address(vault));
+        assertEq(vault.asset(), address(aid));
+    }
+
+    function testDepositMintsSharesAtNav() public {
+        uint256 shares = _deposit(alice, 100e18);
+        assertEq(shares, 100e24);
+        assertEq(vault.balanceOf(alice), 100e24);
+        assertEq(vault.totalAssets(), 100e18);
+        assertEq(vault.navPerShare(), 1e18);
+    }
+
+    function testDepositPricesAtCurrentNavIncludingDeployedValue() public {
+        _deposit(alice, 100e18);
+        vm.prank(admin);
+        vault.deployCapital(desk, 60e18);
+        _report(63e18); // deployed capital earned 3
+        // growth cap binds right after a mark-up: used NAV lags, deposits use the raw NAV
+        assertEq(vault.rawTotalAssets(), 103e18);
+        assertLt(vault.totalAssets(), 103e18);
+        uint256 shares = _deposit(bob, 103e18);
+        assertEq(shares, uint256(103e18) * (100e24 + 1e6) / (103e18 + 1));
+    }
+
+    function testDepositRevertsWhenOracleStale() public {
+        _fund(alice, 1e18);
+        vm.warp(T0 + 1 days + 1);
+        assertEq(vault.maxDeposit(alice), 0);
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(Errors.ReportStale.selector, T0, T0 + 1 days, T0 + 1 days + 1));
+        vault.deposit(1e18, alice);
+    }
+
+    function testTotalAssetsRevertsWhenOracleStale() public {
+        _deposit(alice, 1e18);
+        vm.warp(T0 + 1 days + 1);
+        vm.expectPartialRevert(Errors.ReportStale.selector);
+        vault.totalAssets();
+    }
+
+    function testDepositOfDustThatMintsNothingReverts() public {
+        _deposit(alice, 1);
+        // make one share unit worth more than 1 wei of AID
+        aid.mint(address(vault), 10e18);
+        _refresh();
+        _fund(bob, 1);
+        vm.prank(bob);
+        vm.expectRevert(Errors.ZeroShares.selector);
+        vault.deposit(1, bob);
+    }
+
+    function testConstructorRejectsOracleForOtherAsset() public {
+        ValuationOracle other = new ValuationOracle(
+            admin, keccak256("other"), "other", 18, 24, signerAddrs, QUORUM, MAX_AGE, MAX_DEV_BPS
+        );
+        vm.expectRevert(
+            abi.encodeWithSelector(Errors.OracleAssetMismatch.selector, keccak256("sAID"), keccak256("other"))
+        );
+        new SAID(aid, other, admin);
+    }
+
+    // ------------------------------------------------------------ requests
+
+    function testRequestRedeemEscrowsSharesAndQueuesFifo() public {
+        _deposit(alice, 100e18);
+        _deposit(bob, 50e18);
+        vm.prank(alice);
+        uint256 id1 = vault.requestRedeem(40e24, alice, alice);
+        vm.prank(bob);
+        uint256 id2 = vault.requestRedeem(10e24, bob, bob);
+        assertEq(id1, 1);
+        assertEq(id2, 2);
+        assertEq(vault.balanceOf(address(vault)), 50e24);
+        assertEq(vault.balanceOf(alice), 60e24);
+        assertEq(vault.pendingRedeemRequest(id1, alice), 40e24);
+        assertEq(vault.pendingRedeemRequest(id1, bob), 0);
+        assertEq(vault.pendingRedeemRequest(0, bob), 10e24);
+        assertEq(vault.claimableRedeemRequest(id1, alice), 0);
+        // escrowed shares still count in the NAV until fulfilment
+        assertEq(vault.totalAssets(), 150e18);
+    }
+
+    function testRequestRedeemRequiresOwnerOperatorOrAllowance() public {
+        _deposit(alice, 10e18);
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InsufficientAllowance.selector, bob, 0, 1e24));
+        vault.requestRedeem(1e24, bob, alice);
+        vm.prank(alice);
+        vault.approve(bob, 1e24);
+        vm.prank(bob);
+        vault.requestRedeem(1e24, bob, alice);
+        vm.prank(alice);
+        vault.setOperator(bob, true);
+        assertTrue(vault.isOperator(alice, bob));
+        vm.prank(bob);
+        vault.requestRedeem(2e24, alice, alice);
+        assertEq(vault.pendingRedeemRequest(0, bob), 1e24);
+        assertEq(vault.pendingRedeemRequest(0, alice), 2e24);
+    }
+
+    function testPreviewRedeemAndWithdrawRevert() public {
+        vm.expectRevert(Errors.AsyncRedeemNoPreview.selector);
+        vault.previewRedeem(1);
+        vm.expectRevert(Errors.AsyncRedeemNoPreview.selector);
+        vault.previewWithdraw(1);
+    }
+
+    function testSupportsErc7540InterfaceIds() public view {
+        assertTrue(vault.supportsInterface(0x01ffc9a7), "erc165");
+        assertTrue(vault.supportsInterface(0xe3bc4e65), "7540 operator");
+        assertTrue(vault.supportsInterface(0x620ee8e4), "7540 redeem");
+        assertTrue(vault.supportsInterface(0x2f0a18c5), "7575");
+        assertFalse(vault.supportsInterface(0xce3bbe50), "7540 deposit (sync here)");
+        assertEq(
+            uint32(
+                vault.requestRedeem.selector ^ vault.pendingRedeemRequest.selector ^ vault.claimableRedeemRequest.selector
+            ),
+            uint32(0x620ee8e4)
+        );
+        assertEq(uint32(vault.isOperator.selector ^ vault.setOperator.selector), uint32(0xe3bc4e65));
+    }
+
+    // ------------------------------------------------------------ fulfilment
+
+    function testFulfilRevertsBeforeCycleEnd() public {
+        uint256 end = vault.cycleEnd();
+        assertEq(end, T0 + 30 days);
+        vm.expectRevert(abi.encodeWithSelector(Errors.CycleNotEnded.selector, end, T0));
+        vault.fulfil(10);
+    }
+
+    function testFulfilRevertsWhenOracleStale() public {
+        _deposit(alice, 10e18);
+        vm.prank(alice);
+        vault.requestRedeem(1e24, alice, alice);
+        _toCycleEnd();
+        vm.expectPartialRevert(Errors.ReportStale.selector);
+        vault.fulfil(10);
+    }
+
+    function testFulfilPaysAtNavAtFulfilmentNotAtRequest() public {
+        _deposit(alice, 100e18);
+        vm.prank(admin);
+        vault.deployCapital(desk, 50e18);
+        _report(50e18);
+        vm.prank(alice);
+        vault.requestRedeem(10e24, alice, alice);
+        // a mark-down after the request applies to it
+        vm.warp(T0 + 10 days);
+        _report(40e18); // NAV 90 / 100 shares
+        _toCycleEnd();
+        _refresh();
+        vault.fulfil(10);
+        assertEq(vault.claimableRedeemRequest(1, alice), 10e24);
+        uint256 expected = uint256(10e24) * (90e18 + 1) / (100e24 + 1e6);
+        assertEq(vault.maxWithdraw(alice), expected);
+        assertEq(vault.reservedAssets(), expected);
+        assertEq(vault.pendingRedeemRequest(1, alice), 0);
+        vm.prank(alice);
+        uint256 paid = vault.redeem(10e24, alice, alice);
+        assertEq(paid, expected);
+        assertEq(aid.balanceOf(alice), expected);
+        assertEq(vault.reservedAssets(), 0);
+    }
+
+    function testPartialFillRollsOverKeepingFifoOrder() public {
+        _deposit(alice, 100e18);
+        _deposit(bob, 100e18);
+        vm.prank(admin);
+        vault.deployCapital(desk, 170e18); // idle 30
+        _report(170e18);
+        vm.prank(alice);
+        vault.requestRedeem(50e24, alice, alice); // id 1
+        vm.prank(bob);
+        vault.requestRedeem(20e24, bob, bob); // id 2
+        _toCycleEnd();
+        _refresh();
+        vault.fulfil(10);
+        // alice got what idle covers, bob nothing; cycle closed
+        uint256 aliceShares = vault.claimableShares(alice);
+        assertGt(aliceShares, 0);
+        assertLt(aliceShares, 50e24);
+        assertApproxEqAbs(vault.maxWithdraw(alice), 30e18, 1, "idle paid out");
+        assertEq(vault.pendingRedeemRequest(1, alice), 50e24 - aliceShares);
+        assertEq(vault.pendingRedeemRequest(2, bob), 20e24);
+        assertEq(vault.queueHead(), 1);
+        assertEq(vault.cycleEnd(), block.timestamp + 30 days);
+        // capital comes back; next cycle settles alice first, then bob
+        vm.prank(desk);
+        aid.transfer(address(vault), 100e18);
+        _toCycleEnd();
+        _push(oracle, 1e18, 70e18);
+        vault.fulfil(1);
+        assertEq(vault.pendingRedeemRequest(1, alice), 0);
+        assertEq(vault.pendingRedeemRequest(2, bob), 20e24);
+        assertEq(vault.queueHead(), 2);
+        // maxRequests hit before the queue emptied: cycle stays open, a second call continues
+        assertLt(vault.cycleEnd(), block.timestamp + 30 days);
+        vault.fulfil(1);
+        assertEq(vault.pendingRedeemRequest(2, bob), 0);
+        assertEq(vault.queueHead(), 3);
+        assertEq(vault.cycleEnd(), block.timestamp + 30 days);
+    }
+
+    function testFulfilZeroRequestsDoesNotCloseCycle() public {
+        _deposit(alice, 10e18);
+        vm.prank(alice);
+        vault.requestRedeem(1e24, alice, alice);
+        _toCycleEnd();
+        _refresh();
+        uint256 end = vault.cycleEnd();
+        vault.fulfil(0);
+        assertEq(vault.cycleEnd(), end);
+        assertEq(vault.pendingRedeemRequest(1, alice), 1e24);
+    }
+
+    // ------------------------------------------------------------ claims
+
+    function testClaimRequiresControllerOrOperator() public {
+        _deposit(alice, 10e18);
+        vm.prank(alice);
+        vault.requestRedeem(4e24, alice, alice);
+        _toCycleEnd();
+        _refresh();
+        vault.fulfil(10);
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(Errors.NotOwnerOrOperator.selector, bob, alice));
+        vault.redeem(1e24, bob, alice);
+        vm.prank(alice);
+        vault.setOperator(bob, true);
+        vm.prank(bob);
+        uint256 assets = vault.redeem(1e24, bob, alice);
+        assertEq(aid.balanceOf(bob), assets);
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(Errors.ExceedsClaimable.selector, 4e24, 3e24));
+        vault.redeem(4e24, alice, alice);
+    }
+
+    function testWithdrawRoundsSharesUpAndLastClaimTakesRemainder() public {
+        _deposit(alice, 10e18);
+        aid.mint(address(vault), 1); // awkward NAV
+        vm.prank(alice);
+        vault.requestRedeem(3e24 + 7, alice, alice);
+        _toCycleEnd();
+        _refresh();
+        vault.fulfil(10);
+        uint256 cs = vault.claimableShares(alice);
+        uint256 ca = vault.claimableAssets(alice);
+        vm.prank(alice);
+        uint256 shares = vault.withdraw(1e18, alice, alice);
+        assertGe(shares * ca, 1e18 * cs, "rounded up");
+        vm.prank(alice);
+        uint256 rest = vault.redeem(cs - shares, alice, alice);
+        assertEq(rest + 1e18, ca, "paid exactly once in total");
+        assertEq(vault.reservedAssets(), 0);
+        assertEq(vault.maxRedeem(alice), 0);
+    }
+
+    function testClaimsWorkWhileOracleStale() public {
+        _deposit(alice, 10e18);
+        vm.prank(alice);
+        vault.requestRedeem(4e24, alice, alice);
+        _toCycleEnd();
+        _refresh();
+        vault.fulfil(10);
+        vm.warp(block.timestamp + 10 days);
+        vm.prank(alice);
+        assertEq(vault.redeem(4e24, alice, alice), 4e18);
+    }
+
+    function testDeployCapitalCannotTouchReservedAssets() public {
+        _deposit(alice, 10e18);
+        vm.prank(alice);
+        vault.requestRedeem(4e24, alice, alice);
+        _toCycleEnd();
+        _refresh();
+        vault.fulfil(10);
+        vm.prank(admin);
+        vm.expectRevert(abi.encodeWithSelector(Errors.InsufficientIdle.selector, 6e18 + 1, 6e18));
+        vault.deployCapital(desk, 6e18 + 1);
+    }
+
+    // ------------------------------------------------------------ attacks and rounding
+
+    function testFirstDepositorInflationAttackFails() public {
+        address attacker = address(0xBAD);
+        uint256 donation = 1_000_000e18;
+        _deposit(attacker, 1);
+        aid.mint(attacker, donation);
+        vm.prank(attacker);
+        aid.transfer(address(vault), donation);
+        uint256 victimDeposit = 1_000e18;
+        uint256 victimShares = _deposit(bob, victimDeposit);
+        assertGt(victimShares, 0, "victim got shares");
+        // value of positions at the (raw) NAV
+        uint256 ta = vault.rawTotalAssets();
+        uint256 supply = vault.totalSupply();
+        uint256 attackerValue = vault.balanceOf(attacker) * (ta + 1) / (supply + 1e6);
+        uint256 victimValue = victimShares * (ta + 1) / (supply + 1e6);
+        assertLt(attackerValue, donation + 1, "attack unprofitable");
+        // the attacker's loss dwarfs the victim's
+        assertGt(donation + 1 - attackerValue, 1000 * (victimDeposit - victimValue), "attacker loses far more");
+    }
+
+    function testFuzzDepositRedeemRoundTripNeverProfits(uint256 seed, uint256 amount, uint256 donation) public {
+        amount = bound(amount, 1, 1e30);
+        _deposit(alice, bound(seed, 1, 1e30));
+        aid.mint(address(vault), bound(donation, 0, 1e24));
+        vm.assume(vault.previewDeposit(amount) > 0);
+        uint256 shares = _deposit(bob, amount);
+        vm.prank(bob);
+        vault.requestRedeem(shares, bob, bob);
+        _toCycleEnd();
+        _refresh();
+        vault.fulfil(10);
+        vm.prank(bob);
+        uint256 back = vault.redeem(shares, bob, bob);
+        assertLe(back, amount, "round trip profited");
+    }
+
+    function testFuzzShareValueNeverFallsOnDeposit(uint256 seed, uint256 amount, uint256 donation) public {
+        _deposit(alice, bound(seed, 1, 1e30));
+        aid.mint(address(vault), bound(donation, 0, 1e24));
+        amount = bound(amount, 1, 1e30);
+        vm.assume(vault.previewDeposit(amount) > 0);
+        uint256 ta0 = vault.totalAssets();
+        uint256 s0 = vault.totalSupply();
+        _deposit(bob, amount);
+        uint256 ta1 = vault.totalAssets();
+        uint256 s1 = vault.totalSupply();
+        // (ta1 + 1) / (s1 + 1e6) >= (ta0 + 1) / (s0 + 1e6)
+        assertGe((ta1 + 1) * (s0 + 1e6), (ta0 + 1) * (s1 + 1e6), "share price fell");
+    }
+
+    // ------------------------------------------------------------ growth cap
+
+    function testGrowthCapLimitsNavRiseAndCatchesUp() public {
+        _deposit(alice, 100e18);
+        vm.prank(admin);
+        vault.deployCapital(desk, 50e18);
+        _report(50e18);
+        assertEq(vault.totalAssets(), 100e18);
+        _report(55e18); // +5 % NAV in one report
+        assertEq(vault.rawTotalAssets(), 105e18);
+        // at 20 %/year nothing of the mark-up is usable in the same second
+        assertApproxEqAbs(vault.totalAssets(), 100e18, 1, "capped");
+        vm.warp(block.timestamp + 36.5 days); // 2 % of a year's growth allowed
+        _report(55e18);
+        assertApproxEqAbs(vault.totalAssets(), 102e18, 1e6, "cap grows linearly");
+        vm.warp(block.timestamp + 73 days);
+        _report(55e18);
+        assertEq(vault.totalAssets(), 105e18, "raw below cap again");
+    }
+
+    function testNavFailsClosedAfterDeploymentUntilNewReport() public {
+        _deposit(alice, 100e18);
+        vm.warp(T0 + 1 hours);
+        vm.prank(admin);
+        vault.deployCapital(desk, 50e18);
+        assertEq(vault.maxDeposit(bob), 0);
+        vm.expectRevert(abi.encodeWithSelector(Errors.AwaitingValuation.selector, T0 + 1 hours, T0));
+        vault.totalAssets();
+        _fund(bob, 1e18);
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(Errors.AwaitingValuation.selector, T0 + 1 hours, T0));
+        vault.deposit(1e18, bob);
+        _report(50e18);
+        assertEq(vault.totalAssets(), 100e18);
+        vm.prank(bob);
+        vault.deposit(1e18, bob);
+    }
+
+    function testMarkDownAppliesImmediately() public {
+        _deposit(alice, 100e18);
+        vm.prank(admin);
+        vault.deployCapital(desk, 50e18);
+        _report(50e18);
+        _report(40e18);
+        assertEq(vault.totalAssets(), 90e18);
+    }
+
+    function testParametersRequireManager() public {
+        vm.expectPartialRevert(bytes4(keccak256("AccessControlUnauthorizedAccount(address,bytes32)")));
+        vault.setParameters(1 days, 0);
+        vm.prank(admin);
+        vault.setParameters(7 days, 1_000);
+        assertEq(vault.cycleLength(), 7 days);
+        assertEq(vault.maxNavGrowthBpsPerYear(), 1_000);
+    }
+}
+
