@@ -6,6 +6,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {AggregatorV3Interface} from "./interfaces/AggregatorV3Interface.sol";
 import {IOracle} from "./interfaces/IOracle.sol";
+import {ICollateralOracle} from "./interfaces/ICollateralOracle.sol";
 import {Errors} from "./Errors.sol";
 
 /// @notice The signed valuation report (EIP-712 struct `ValuationReport`). Field names, types and
@@ -39,7 +40,7 @@ struct ValuationReport {
 /// one is stale (now > validUntil, or now > observedAt + maxAge). `getRoundData` returns history
 /// without a freshness check; `latestReport` returns the raw latest report for monitoring.
 /// EIP-712 domain: name "gaib ValuationOracle", version "1", chainId, verifyingContract = this.
-contract ValuationOracle is AccessControl, EIP712, AggregatorV3Interface, IOracle {
+contract ValuationOracle is AccessControl, EIP712, AggregatorV3Interface, ICollateralOracle {
     /// @notice Role that may pre-approve a report whose NAV moves beyond `maxDeviationBps`.
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
 
