@@ -1,0 +1,242 @@
+//! Backends: who runs the paths. [`Backend`] is implemented here by [`CpuBackend`] (rayon) and
+//! later by the CUDA backend of `gaib-gpu-kernels`; [`select_backend`] picks one at run time.
+//!
+//! Because [`PathStats`] sums are exact integers (see [`crate::stats`]), the result of a run
+//! does not depend on the number of threads, the chunk size, or the order chunks finish in;
+//! chunks are nevertheless merged in path order.
+
+use crate::error::{Result, SimError};
+use crate::model::Worker;
+use crate::plan::SimPlan;
+use crate::stats::PathStats;
+use rayon::prelude::*;
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Largest path index + 1 per seed (the path index is one u32 counter word).
+pub const MAX_PATHS_PER_SEED: u64 = 1 << 32;
+/// Default paths per chunk (the unit of parallel work and of cancellation checks).
+pub const DEFAULT_CHUNK_PATHS: u64 = 256;
+
+/// Whether a backend can run on this machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Availability {
+    /// Ready.
+    Available,
+    /// Not usable here, and why (e.g. "not compiled with CUDA support", "no device").
+    Unavailable(String),
+}
+
+impl Availability {
+    /// Whether available.
+    pub fn is_available(&self) -> bool {
+        matches!(self, Availability::Available)
+    }
+}
+
+/// Options of one [`Backend::run`] call.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Paths per chunk (≥ 1).
+    pub chunk_paths: u64,
+    /// Set to true to stop between chunks; `run` then returns [`SimError::Cancelled`].
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            chunk_paths: DEFAULT_CHUNK_PATHS,
+            cancel: None,
+        }
+    }
+}
+
+/// Something that simulates paths of a [`SimPlan`] into [`PathStats`].
+pub trait Backend: Send + Sync {
+    /// Short name ("cpu", "cuda").
+    fn name(&self) -> &'static str;
+    /// Whether it can run here.
+    fn availability(&self) -> Availability;
+    /// Number of parallel workers (threads, or the device's notion of it).
+    fn threads(&self) -> usize;
+    /// Simulates paths `paths` (indices < 2^32) under `seed`; results depend only on
+    /// (plan, paths, seed), never on threads or chunking.
+    fn run(
+        &self,
+        plan: &SimPlan,
+        paths: Range<u64>,
+        seed: u64,
+        opts: &RunOptions,
+    ) -> Result<PathStats>;
+}
+
+/// The CPU backend: a dedicated rayon pool of `threads` threads.
+#[derive(Debug)]
+pub struct CpuBackend {
+    pool: rayon::ThreadPool,
+    threads: usize,
+}
+
+impl CpuBackend {
+    /// A CPU backend with `threads` threads (None: all logical CPUs). 0 is an error.
+    pub fn new(threads: Option<usize>) -> Result<Self> {
+        let threads = match threads {
+            Some(0) => {
+                return Err(SimError::Argument {
+                    name: "threads",
+                    value: "0".into(),
+                    reason: "must be at least 1".into(),
+                })
+            }
+            Some(t) => t,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("gaib-cpu-{i}"))
+            .build()
+            .map_err(|e| SimError::Runtime(e.to_string()))?;
+        Ok(Self { pool, threads })
+    }
+}
+
+/// Checks a path range: non-empty is not required, but the end must be ≤ 2^32.
+pub fn check_paths(paths: &Range<u64>) -> Result<()> {
+    if paths.end > MAX_PATHS_PER_SEED || paths.start > paths.end {
+        return Err(SimError::Argument {
+            name: "paths",
+            value: format!("{}..{}", paths.start, paths.end),
+            reason: format!("path indices must lie in 0..{MAX_PATHS_PER_SEED} (2^32 per seed)"),
+        });
+    }
+    Ok(())
+}
+
+/// Simulates `paths` sequentially on the calling thread (the reference every backend matches).
+pub fn run_serial(plan: &SimPlan, paths: Range<u64>, seed: u64) -> Result<PathStats> {
+    check_paths(&paths)?;
+    let mut stats = PathStats::new(plan);
+    let mut w = Worker::new(plan);
+    for i in paths {
+        w.run_path(seed, i as u32, &mut stats);
+    }
+    Ok(stats)
+}
+
+impl Backend for CpuBackend {
+    fn name(&self) -> &'static str {
+        "cpu"
+    }
+
+    fn availability(&self) -> Availability {
+        Availability::Available
+    }
+
+    fn threads(&self) -> usize {
+        self.threads
+    }
+
+    fn run(
+        &self,
+        plan: &SimPlan,
+        paths: Range<u64>,
+        seed: u64,
+        opts: &RunOptions,
+    ) -> Result<PathStats> {
+        check_paths(&paths)?;
+        let chunk = opts.chunk_paths.max(1);
+        let starts: Vec<u64> = (paths.start..paths.end).step_by(chunk as usize).collect();
+        // Bounded memory: at most `batch` chunk results exist at once, merged in path order.
+        let batch = (self.threads * 4).max(1);
+        let cancelled = || {
+            opts.cancel
+                .as_ref()
+                .is_some_and(|c| c.load(Ordering::Relaxed))
+        };
+        let mut total = PathStats::new(plan);
+        for group in starts.chunks(batch) {
+            if cancelled() {
+                return Err(SimError::Cancelled);
+            }
+            let parts: Vec<Option<PathStats>> = self.pool.install(|| {
+                group
+                    .par_iter()
+                    .map_init(
+                        || Worker::new(plan),
+                        |w, &s| {
+                            if cancelled() {
+                                return None;
+                            }
+                            let mut st = PathStats::new(plan);
+                            for i in s..(s + chunk).min(paths.end) {
+                                w.run_path(seed, i as u32, &mut st);
+                            }
+                            Some(st)
+                        },
+                    )
+                    .collect()
+            });
+            for part in parts {
+                match part {
+                    Some(p) => total.merge(&p),
+                    None => return Err(SimError::Cancelled),
+                }
+            }
+        }
+        Ok(total)
+    }
+}
+
+/// Which backend the user asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendChoice {
+    /// Exactly the backend of this name; an error if it is unavailable.
+    Named(&'static str),
+    /// The first available backend in the list's order (put the fastest first); the reason
+    /// each skipped backend was unavailable is logged.
+    Auto,
+}
+
+/// Picks a backend from `candidates`. `Auto` takes the first available one and logs (via
+/// `tracing`) why each earlier one was skipped; the returned notes carry the same reasons.
+pub fn select_backend(
+    candidates: Vec<Box<dyn Backend>>,
+    choice: BackendChoice,
+) -> Result<(Box<dyn Backend>, Vec<String>)> {
+    let mut notes = Vec::new();
+    match choice {
+        BackendChoice::Named(name) => {
+            let b = candidates
+                .into_iter()
+                .find(|b| b.name() == name)
+                .ok_or_else(|| SimError::Unavailable {
+                    backend: name.to_string(),
+                    reason: "not built into this binary".into(),
+                })?;
+            match b.availability() {
+                Availability::Available => Ok((b, notes)),
+                Availability::Unavailable(reason) => Err(SimError::Unavailable {
+                    backend: name.to_string(),
+                    reason,
+                }),
+            }
+        }
+        BackendChoice::Auto => {
+            for b in candidates {
+                match b.availability() {
+                    Availability::Available => return Ok((b, notes)),
+                    Availability::Unavailable(reason) => {
+                        tracing::warn!(backend = b.name(), %reason, "backend unavailable, falling back");
+                        notes.push(format!("{}: {reason}", b.name()));
+                    }
+                }
+            }
+            Err(SimError::Unavailable {
+                backend: "auto".into(),
+                reason: format!("no backend available ({})", notes.join("; ")),
+            })
+        }
+    }
+}

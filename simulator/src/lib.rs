@@ -1,0 +1,55 @@
+//! # gaib-simulator
+//!
+//! The Monte Carlo simulator of the gaib model (shared/design/MODEL.md, version 1): GPU price
+//! processes, utilization, copula credit defaults and the vault, driving the engine's
+//! deterministic cash-flow machine ([`gaib_engine::CashflowPlan`]) path by path.
+//!
+//! - [`rng`]: Philox4x32-10 and the documented draw layout (MODEL.md §9).
+//! - [`lower`] → [`SimPlan`]: a validated portfolio as flat f64 arrays.
+//! - [`Backend`], [`CpuBackend`], [`select_backend`]: who runs the paths.
+//! - [`PathStats`]: streaming, exactly mergeable statistics that pricing consumes.
+//! - [`RunManifest`]: what a run was made of, for `gaib reproduce`.
+//!
+//! **Architecture invariant:** the simulator knows no deal or waterfall rule; every cash flow
+//! comes from `gaib-engine`. It knows nothing of files beyond the manifest helpers, nor of
+//! terminals, HTTP or chains.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), gaib_simulator::SimError> {
+//! # let portfolio: gaib_engine::Portfolio = todo!();
+//! use gaib_simulator::{lower, Backend, CpuBackend, RunOptions};
+//! let plan = lower(&portfolio)?;
+//! let stats = CpuBackend::new(None)?.run(&plan, 0..10_000, 42, &RunOptions::default())?;
+//! println!("senior price {:.4}", stats.tranches[0][0].pv.mean());
+//! # Ok(()) }
+//! ```
+
+mod backend;
+mod error;
+mod manifest;
+mod model;
+mod plan;
+pub mod rng;
+mod stats;
+
+pub use backend::{
+    check_paths, run_serial, select_backend, Availability, Backend, BackendChoice, CpuBackend,
+    RunOptions, DEFAULT_CHUNK_PATHS, MAX_PATHS_PER_SEED,
+};
+pub use error::{Result, SimError};
+pub use manifest::{build_git_commit, json_diff, sha256_hex, write_atomic, InputFile, RunManifest};
+pub use model::{default_time, logistic_clamped, Worker, LOSS_EPS, U_EPS};
+pub use plan::{
+    lower, tranche_mark, ClassArrays, FleetArrays, OperatorArrays, SimPlan, VaultPlan,
+    DAYS_PER_MONTH, MAX_JUMPS_PER_MONTH, MONTHS_PER_YEAR,
+};
+pub use stats::{
+    ExactSum, Histogram, InstrumentStats, Moments, PathStats, PortfolioStats, VaultStats,
+    FRAC_BITS, LOSS_BINS, MAX_COLLATERAL_RATIO, MAX_VALUE, NAV_BINS, NAV_FAN_BINS,
+    PORTFOLIO_LOSS_BINS,
+};
+
+/// Version of the model this simulator implements (MODEL.md "version 1").
+pub const MODEL_VERSION: &str = "1";
+/// Version of this crate.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,567 @@
+//! One Monte Carlo path of MODEL.md §1–5 and §7, recorded into [`PathStats`].
+//!
+//! Per path: copula default months (§5) from M and e_o; then month by month: class shocks
+//! eps (independent) → Z = L·eps → exact OU X, compound-Poisson jumps J, scheduled shocks S →
+//! prices (§1); fleet utilization from eps of the fleet's class and its own xi (§2); the
+//! engine's [`gaib_engine::CashflowPlan::step`] for fleets, deals, recoveries and waterfalls
+//! (§3, §4, §6); then the vault (§7). Draws follow the table in [`crate::rng`].
+//!
+//! Degenerate inputs take the formulas' limits: kappa = 0 is Brownian (see
+//! [`crate::plan`]), rho = 1 gives sqrt(1 − rho) = 0, hazard = 0 never defaults; utilization is
+//! kept inside (0, 1) by clamping logistic(Y) to [1e-15, 1 − 1e-15].
+
+use crate::plan::{tranche_mark, SimPlan, MAX_JUMPS_PER_MONTH};
+use crate::rng::{box_muller, poisson_inverse, uniform, PathRng};
+use crate::stats::{
+    Histogram, InstrumentStats, Moments, PathStats, PortfolioStats, VaultStats,
+    MAX_COLLATERAL_RATIO, NAV_BINS, NAV_FAN_BINS, PORTFOLIO_LOSS_BINS,
+};
+use gaib_engine::{CashflowState, MarketMonth, MonthOutput};
+use std::collections::VecDeque;
+
+/// Smallest/largest utilization (logistic(Y) is clamped into [U_EPS, 1 − U_EPS]).
+pub const U_EPS: f64 = 1e-15;
+/// A loss counts as a loss (for PD) when it exceeds this fraction of the notional.
+pub const LOSS_EPS: f64 = 1e-12;
+
+impl PathStats {
+    /// Empty statistics shaped for `plan`.
+    pub fn new(plan: &SimPlan) -> Self {
+        let k = plan.months as usize;
+        let deals = (0..plan.n_deals())
+            .map(|d| {
+                InstrumentStats::new(
+                    plan.deal_ids[d].clone(),
+                    plan.deal_notional[d],
+                    plan.deal_spread_bps[d],
+                    k,
+                )
+            })
+            .collect();
+        let tranches = plan
+            .tranche_ids
+            .iter()
+            .enumerate()
+            .map(|(q, ids)| {
+                ids.iter()
+                    .enumerate()
+                    .map(|(t, id)| {
+                        InstrumentStats::new(
+                            id.clone(),
+                            plan.tranche_notional[q][t],
+                            plan.tranche_spread_bps[q][t],
+                            k,
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        let vault = plan.vault.as_ref().map(|v| VaultStats {
+            id: v.id.clone(),
+            nav0_per_share_usd: if v.shares0 > 0.0 {
+                v.nav0 / v.shares0
+            } else {
+                0.0
+            },
+            horizon_month: v.horizon_month,
+            nav_staking: Moments::default(),
+            nav_unstaking: Moments::default(),
+            nav_staking_hist: Histogram::new(0.0, 2.0, NAV_BINS),
+            nav_unstaking_hist: Histogram::new(0.0, 2.0, NAV_BINS),
+            monthly_staking: vec![Moments::default(); k],
+            monthly_unstaking: vec![Moments::default(); k],
+            monthly_unstaking_hist: vec![Histogram::new(0.0, 3.0, NAV_FAN_BINS); k],
+            queue_not_cleared: [0; 3],
+            max_queue_fraction: Moments::default(),
+            max_cycles_waited: Moments::default(),
+            cycles: v.cycle_end_month.len() as u32,
+        });
+        PathStats {
+            model_version: crate::MODEL_VERSION.to_string(),
+            paths: 0,
+            months: plan.months,
+            deals,
+            tranches,
+            portfolio: PortfolioStats {
+                funded_usd: plan.funded_total,
+                loss: Moments::default(),
+                loss_hist: Histogram::new(0.0, 1.0, PORTFOLIO_LOSS_BINS),
+                defaults: Moments::default(),
+            },
+            vault,
+            collateral_ratio: vec![vec![Moments::default(); k]; plan.n_deals()],
+        }
+    }
+}
+
+/// One thread's scratch space: everything a path needs, allocated once.
+#[derive(Debug)]
+pub struct Worker<'p> {
+    plan: &'p SimPlan,
+    state: CashflowState<f64>,
+    out: MonthOutput<f64>,
+    eps: Vec<f64>,
+    z: Vec<f64>,
+    x: Vec<f64>,
+    jumps: Vec<f64>,
+    price: Vec<f64>,
+    price_over_trend: Vec<f64>,
+    y: Vec<f64>,
+    util: Vec<f64>,
+    credit: Vec<bool>,
+    default_month: Vec<u32>,
+    deal_pv: Vec<f64>,
+    deal_loss: Vec<f64>,
+    deal_defaulted: Vec<bool>,
+    deal_ead: Vec<f64>,
+    tr_pv: Vec<Vec<f64>>,
+    tr_received: Vec<Vec<f64>>,
+    tr_writedown: Vec<Vec<f64>>,
+    senior_interest_default: Vec<bool>,
+    queue: VecDeque<(u32, f64)>,
+}
+
+impl<'p> Worker<'p> {
+    /// Scratch space for `plan`.
+    pub fn new(plan: &'p SimPlan) -> Self {
+        let nc = plan.n_classes();
+        let nf = plan.fleets.stream.len();
+        let no = plan.operators.stream.len();
+        let nd = plan.n_deals();
+        let tr = |v: f64| -> Vec<Vec<f64>> {
+            plan.tranche_notional
+                .iter()
+                .map(|q| vec![v; q.len()])
+                .collect()
+        };
+        Worker {
+            plan,
+            state: plan.flow.initial_state(),
+            out: plan.flow.new_output(),
+            eps: vec![0.0; nc],
+            z: vec![0.0; nc],
+            x: vec![0.0; nc],
+            jumps: vec![0.0; nc],
+            price: vec![0.0; nc],
+            price_over_trend: vec![0.0; nc],
+            y: vec![0.0; nf],
+            util: vec![0.0; nf],
+            credit: vec![false; no],
+            default_month: vec![0; no],
+            deal_pv: vec![0.0; nd],
+            deal_loss: vec![0.0; nd],
+            deal_defaulted: vec![false; nd],
+            deal_ead: vec![0.0; nd],
+            tr_pv: tr(0.0),
+            tr_received: tr(0.0),
+            tr_writedown: tr(0.0),
+            senior_interest_default: vec![false; plan.tranche_notional.len()],
+            queue: VecDeque::with_capacity(
+                plan.vault.as_ref().map_or(0, |v| v.cycle_end_month.len()),
+            ),
+        }
+    }
+
+    /// Credit-default month of every operator on this path (0 = none within the horizon):
+    /// A_o = sqrt(rho)·M + sqrt(1−rho)·e_o, tau_o = −ln(1 − Phi(A_o))/h_o, month ⌈12·tau⌉.
+    fn draw_default_months(&mut self, rng: &PathRng) {
+        let p = self.plan;
+        let m = rng.normal0(p.systematic_stream, 0, 0);
+        for o in 0..p.operators.stream.len() {
+            let e = rng.normal0(p.operators.stream[o], 0, 0);
+            let h = p.operators.hazard[o];
+            self.default_month[o] = 0;
+            if h <= 0.0 {
+                continue;
+            }
+            let a = p.copula_load_systematic * m + p.copula_load_own * e;
+            let tau = default_time(a, h);
+            let month = (tau * 12.0).ceil();
+            if month <= f64::from(p.months) {
+                self.default_month[o] = (month as u32).max(1);
+            }
+        }
+    }
+
+    /// Simulates path `path` under `seed` and records it into `stats`.
+    pub fn run_path(&mut self, seed: u64, path: u32, stats: &mut PathStats) {
+        let p = self.plan;
+        let rng = PathRng::new(seed, path);
+        let nc = p.n_classes();
+        let k_max = p.months;
+        p.flow.reset_state(&mut self.state);
+        self.draw_default_months(&rng);
+        self.x.fill(0.0);
+        self.jumps.fill(0.0);
+        self.y.copy_from_slice(&p.fleets.y0);
+        self.deal_pv.fill(0.0);
+        self.deal_loss.fill(0.0);
+        self.deal_defaulted.fill(false);
+        self.deal_ead.fill(0.0);
+        for v in self
+            .tr_pv
+            .iter_mut()
+            .chain(self.tr_received.iter_mut())
+            .chain(self.tr_writedown.iter_mut())
+        {
+            v.fill(0.0);
+        }
+        self.senior_interest_default.fill(false);
+        let mut vault = p.vault.as_ref().map(|v| VaultPath {
+            buffer: v.buffer0,
+            shares: v.shares0,
+            next_cycle: 0,
+            max_queue: 0.0,
+            worst_wait: 0,
+            last_nav_ps: if v.shares0 > 0.0 { v.nav0 / v.shares0 } else { 0.0 },
+        });
+        self.queue.clear();
+
+        for k in 1..=k_max {
+            let ki = (k - 1) as usize;
+            // §1: classes.
+            for c in 0..nc {
+                let w = rng.words(p.classes.stream[c], k, 0);
+                self.eps[c] = box_muller(w[0], w[1]).0;
+                let lam = p.classes.jump_rate_per_step[c];
+                if lam > 0.0 {
+                    let n = poisson_inverse(lam, uniform(w[2]), MAX_JUMPS_PER_MONTH);
+                    let mut normals = [0.0; 4];
+                    for j in 0..n {
+                        if j % 4 == 0 {
+                            normals = rng.normals4(p.classes.stream[c], k, 1 + j / 4);
+                        }
+                        self.jumps[c] +=
+                            p.classes.jump_mean[c] + p.classes.jump_std[c] * normals[(j % 4) as usize];
+                    }
+                }
+            }
+            if p.chol_identity {
+                self.z.copy_from_slice(&self.eps);
+            } else {
+                for i in 0..nc {
+                    let row = &p.chol[i * nc..i * nc + i + 1];
+                    self.z[i] = row.iter().zip(&self.eps).map(|(l, e)| l * e).sum();
+                }
+            }
+            for c in 0..nc {
+                self.x[c] = self.x[c] * p.classes.ou_decay[c] + p.classes.ou_scale[c] * self.z[c];
+                let dev = self.x[c] + self.jumps[c];
+                let lt = p.log_trend[ki * nc + c];
+                let lts = p.log_trend_shock[ki * nc + c];
+                self.price[c] = (lts + dev).exp();
+                self.price_over_trend[c] = (lts - lt + dev).exp();
+            }
+            // §2: fleets.
+            for f in 0..self.y.len() {
+                let xi = rng.normal0(p.fleets.stream[f], k, 0);
+                let w = p.fleets.load_price[f] * self.eps[p.fleets.class[f]]
+                    + p.fleets.load_own[f] * xi;
+                self.y[f] = self.y[f] * p.fleets.decay[f] + p.fleets.pull[f] + p.fleets.scale[f] * w;
+                self.util[f] = logistic_clamped(self.y[f]);
+            }
+            // §5: credit defaults this month.
+            for (c, &m) in self.credit.iter_mut().zip(&self.default_month) {
+                *c = m == k;
+            }
+            let market = MarketMonth {
+                price: &self.price,
+                price_over_trend: &self.price_over_trend,
+                utilization: &self.util,
+                credit_default: &self.credit,
+            };
+            p.flow.step(k, &market, &mut self.state, &mut self.out);
+            self.record_month(k, stats);
+            if let Some(v) = vault.as_mut() {
+                self.vault_month(k, v, stats);
+            }
+        }
+        self.record_path(vault.as_ref(), stats);
+    }
+
+    fn record_month(&mut self, k: u32, stats: &mut PathStats) {
+        let p = self.plan;
+        let ki = (k - 1) as usize;
+        let k_max = p.months as usize;
+        for d in 0..p.n_deals() {
+            let f = &self.out.deals[d];
+            let cf = f.total_received();
+            let inv = 1.0 / p.deal_notional[d];
+            if cf != 0.0 {
+                self.deal_pv[d] += cf * p.deal_df[d * k_max + ki];
+                let s = &mut stats.deals[d];
+                s.cash_flow[ki].add(cf * inv);
+                s.principal[ki].add(f.principal_proceeds() * inv);
+            }
+            self.deal_loss[d] += self.out.losses[d];
+            if f.default_kind.is_some() {
+                self.deal_defaulted[d] = true;
+                self.deal_ead[d] = f.default_ead;
+            }
+            let st = &self.state.deals[d];
+            if !st.done && st.balance > 1e-9 {
+                let fleet = p.flow.deal_fleet[d];
+                let coll =
+                    self.out.fleets[fleet].hardware_value * (1.0 - p.deal_haircut[d]) + st.dsra;
+                stats.collateral_ratio[d][ki].add((coll / st.balance).min(MAX_COLLATERAL_RATIO));
+            }
+        }
+        for (q, flows) in self.out.tranches.iter().enumerate() {
+            if self.out.pool_months[q].senior_interest_default {
+                self.senior_interest_default[q] = true;
+            }
+            for (t, fl) in flows.iter().enumerate() {
+                let cf = fl.received();
+                self.tr_writedown[q][t] += fl.writedown;
+                if cf != 0.0 {
+                    let inv = 1.0 / p.tranche_notional[q][t];
+                    self.tr_pv[q][t] += cf * p.tranche_df[q][t][ki];
+                    self.tr_received[q][t] += cf;
+                    let s = &mut stats.tranches[q][t];
+                    s.cash_flow[ki].add(cf * inv);
+                    s.principal[ki].add(fl.principal * inv);
+                }
+            }
+        }
+    }
+
+    /// Marks of the vault's holdings: (staking, unstaking), USD.
+    fn vault_marks(&self) -> (f64, f64) {
+        let p = self.plan;
+        let Some(v) = p.vault.as_ref() else {
+            return (0.0, 0.0);
+        };
+        let deal_marks = |d: usize| -> (f64, f64) {
+            let st = &self.state.deals[d];
+            if !st.done {
+                return (st.balance, st.balance);
+            }
+            match st.pending_recovery {
+                Some((_, rec)) => (self.deal_ead[d], rec),
+                None => (0.0, 0.0),
+            }
+        };
+        let (mut s, mut u) = (0.0, 0.0);
+        for &d in &v.deals {
+            let (a, b) = deal_marks(d);
+            s += a;
+            u += b;
+        }
+        for &(q, t, frac) in &v.holdings {
+            let (mut vs, mut vu) = (0.0, 0.0);
+            for &d in &p.flow.pools[q].deals {
+                let (a, b) = deal_marks(d);
+                vs += a;
+                vu += b;
+            }
+            let bal = &self.state.pools[q].balances;
+            s += frac * tranche_mark(bal, vs, t);
+            u += frac * tranche_mark(bal, vu, t);
+        }
+        (s, u)
+    }
+
+    fn vault_month(&mut self, k: u32, vp: &mut VaultPath, stats: &mut PathStats) {
+        let p = self.plan;
+        let Some(v) = p.vault.as_ref() else {
+            return;
+        };
+        let ki = (k - 1) as usize;
+        // Buffer yield on last month's buffer, then this month's cash.
+        vp.buffer += vp.buffer.max(0.0) * v.tbill_monthly;
+        let mut income = 0.0;
+        for &d in &v.deals {
+            let f = &self.out.deals[d];
+            vp.buffer += f.total_received();
+            income += f.interest_proceeds();
+        }
+        for &(q, t, frac) in &v.holdings {
+            let fl = &self.out.tranches[q][t];
+            vp.buffer += frac * fl.received();
+            income += frac * fl.interest;
+        }
+        let (ms, mu) = self.vault_marks();
+        let fee = v.performance_fee * income.max(0.0) + v.mgmt_fee_monthly * (vp.buffer + ms).max(0.0);
+        vp.buffer -= fee;
+        // Withdrawal cycles ending this month: new requests, then FIFO payment at unstaking NAV.
+        while vp.next_cycle < v.cycle_end_month.len() && v.cycle_end_month[vp.next_cycle] == k {
+            let cycle = vp.next_cycle as u32 + 1;
+            vp.next_cycle += 1;
+            let queued: f64 = self.queue.iter().map(|r| r.1).sum();
+            let req = v.redemption_fraction * (vp.shares - queued).max(0.0);
+            if req > 0.0 {
+                self.queue.push_back((cycle, req));
+            }
+            let nav_u = vp.buffer + mu;
+            let price = if vp.shares > 0.0 { nav_u / vp.shares } else { 0.0 };
+            while let Some(front) = self.queue.front_mut() {
+                if price <= 0.0 || vp.buffer <= 0.0 {
+                    break;
+                }
+                let affordable = vp.buffer / price;
+                let paid = front.1.min(affordable);
+                vp.buffer -= paid * price;
+                vp.shares -= paid;
+                front.1 -= paid;
+                if front.1 <= 1e-12 * v.shares0 {
+                    let wait = cycle - front.0 + 1;
+                    vp.worst_wait = vp.worst_wait.max(wait);
+                    self.queue.pop_front();
+                } else {
+                    break;
+                }
+            }
+            let queued: f64 = self.queue.iter().map(|r| r.1).sum();
+            vp.max_queue = vp.max_queue.max(queued / v.shares0);
+            if let Some(front) = self.queue.front() {
+                // Still unpaid after this cycle's end: it waits at least one more.
+                vp.worst_wait = vp.worst_wait.max(cycle - front.0 + 2);
+            }
+        }
+        let (nav_s, nav_u) = (vp.buffer + ms, vp.buffer + mu);
+        let (ps, pu) = if vp.shares > 1e-12 * v.shares0 {
+            (nav_s / vp.shares, nav_u / vp.shares)
+        } else {
+            (vp.last_nav_ps, vp.last_nav_ps)
+        };
+        vp.last_nav_ps = pu;
+        let nav0_ps = stats.vault.as_ref().map_or(1.0, |s| s.nav0_per_share_usd);
+        let (rs, ru) = if nav0_ps > 0.0 {
+            (ps / nav0_ps, pu / nav0_ps)
+        } else {
+            (0.0, 0.0)
+        };
+        if let Some(s) = stats.vault.as_mut() {
+            s.monthly_staking[ki].add(rs);
+            s.monthly_unstaking[ki].add(ru);
+            s.monthly_unstaking_hist[ki].add(ru);
+            if k == v.horizon_month {
+                s.nav_staking.add(rs);
+                s.nav_unstaking.add(ru);
+                s.nav_staking_hist.add(rs);
+                s.nav_unstaking_hist.add(ru);
+            }
+        }
+    }
+
+    fn record_path(&mut self, vault: Option<&VaultPath>, stats: &mut PathStats) {
+        let p = self.plan;
+        stats.paths += 1;
+        let mut total_loss = 0.0;
+        let mut n_defaults = 0.0;
+        for d in 0..p.n_deals() {
+            let s = &mut stats.deals[d];
+            let inv = 1.0 / p.deal_notional[d];
+            s.pv.add(self.deal_pv[d] * inv);
+            let lf = self.deal_loss[d] * inv;
+            s.loss.add(lf);
+            s.loss_hist.add(lf);
+            if lf > LOSS_EPS {
+                s.loss_paths += 1;
+            }
+            if self.deal_defaulted[d] {
+                s.default_paths += 1;
+                n_defaults += 1.0;
+            }
+            total_loss += self.deal_loss[d];
+        }
+        for (q, pool) in stats.tranches.iter_mut().enumerate() {
+            let eq = pool.len() - 1;
+            for (t, s) in pool.iter_mut().enumerate() {
+                let notional = p.tranche_notional[q][t];
+                let mut loss = self.tr_writedown[q][t];
+                if t == eq {
+                    loss += (notional - self.tr_received[q][t]).max(0.0);
+                }
+                let lf = loss / notional;
+                s.pv.add(self.tr_pv[q][t] / notional);
+                s.loss.add(lf);
+                s.loss_hist.add(lf);
+                if lf > LOSS_EPS {
+                    s.loss_paths += 1;
+                }
+                if self.tr_writedown[q][t] > LOSS_EPS * notional
+                    || (t == 0 && self.senior_interest_default[q])
+                {
+                    s.default_paths += 1;
+                }
+            }
+        }
+        let pl = if p.funded_total > 0.0 {
+            total_loss / p.funded_total
+        } else {
+            0.0
+        };
+        stats.portfolio.loss.add(pl);
+        stats.portfolio.loss_hist.add(pl);
+        stats.portfolio.defaults.add(n_defaults);
+        if let (Some(vp), Some(s), Some(v)) = (vault, stats.vault.as_mut(), p.vault.as_ref()) {
+            let mut worst = vp.worst_wait;
+            let last_cycle = vp.next_cycle as u32;
+            if let Some(front) = self.queue.front() {
+                worst = worst.max(last_cycle - front.0 + 2);
+            }
+            for n in 1..=3u32 {
+                if worst > n {
+                    s.queue_not_cleared[(n - 1) as usize] += 1;
+                }
+            }
+            s.max_queue_fraction.add(vp.max_queue);
+            s.max_cycles_waited.add(f64::from(worst));
+            let _ = v;
+        }
+    }
+}
+
+/// Per-path vault state.
+#[derive(Debug, Clone, Copy)]
+struct VaultPath {
+    buffer: f64,
+    shares: f64,
+    next_cycle: usize,
+    max_queue: f64,
+    worst_wait: u32,
+    last_nav_ps: f64,
+}
+
+/// logistic(y) clamped into [U_EPS, 1 − U_EPS].
+#[inline(always)]
+pub fn logistic_clamped(y: f64) -> f64 {
+    (1.0 / (1.0 + (-y).exp())).clamp(U_EPS, 1.0 - U_EPS)
+}
+
+/// Default time tau = −ln(1 − Phi(a))/h, years (h > 0), computed without cancellation:
+/// −ln1p(−Phi(a)) when Phi(a) < 1/2, else −ln(Phi(−a)). +∞ when 1 − Phi(a) underflows.
+pub fn default_time(a: f64, h: f64) -> f64 {
+    use statrs::function::erf::erfc;
+    let sqrt2 = std::f64::consts::SQRT_2;
+    let cdf = 0.5 * erfc(-a / sqrt2);
+    let minus_log_survival = if cdf < 0.5 {
+        -(-cdf).ln_1p()
+    } else {
+        -(0.5 * erfc(a / sqrt2)).ln()
+    };
+    minus_log_survival / h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_time_limits_are_finite_or_infinite_never_nan() {
+        assert!(default_time(40.0, 0.1).is_infinite());
+        let t = default_time(-40.0, 0.1);
+        assert!(t >= 0.0 && t < 1e-100, "{t}");
+        // Median: Phi(0) = 1/2 → tau = ln 2 / h.
+        assert!((default_time(0.0, 0.5) - 2f64.ln() / 0.5).abs() < 1e-14);
+    }
+
+    #[test]
+    fn logistic_stays_inside_unit_interval() {
+        for y in [-1e3, -40.0, 0.0, 40.0, 1e3] {
+            let u = logistic_clamped(y);
+            assert!(u > 0.0 && u < 1.0, "{y} → {u}");
+        }
+    }
+}

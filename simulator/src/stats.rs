@@ -1,0 +1,612 @@
+//! Streaming aggregation of simulated paths: [`PathStats`].
+//!
+//! Memory does not grow with the number of paths: every field is a sum, a count or a
+//! fixed-bin histogram. Merging two `PathStats` is **exact and associative** (and commutative):
+//! each per-path value is rounded once to a fixed-point grid of 2^-60 ([`ExactSum`], an `i128`),
+//! and counts are `u64`, so integer addition makes the result independent of thread count,
+//! chunking and merge order — `run(0..N) == merge(run(0..k), run(k..N))` bit for bit. The
+//! rounding error of one path's value is at most 2^-61 ≈ 4.3e-19 (in the value's units), far
+//! below the f64 precision of the value itself for values of order 1. All moment inputs are
+//! normalised (fractions of an instrument's notional, NAV ratios), so they are of order 1;
+//! values are clamped to ±[`MAX_VALUE`] so that sums of squares over 1e10 paths cannot overflow.
+//!
+//! Quantiles come from fixed-bin histograms of `u64` counts (resolution stated per histogram:
+//! `(hi − lo) / bins`; values outside [lo, hi) go to the underflow/overflow counters).
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Fractional bits of [`ExactSum`]: values are stored as round(v · 2^60).
+pub const FRAC_BITS: u32 = 60;
+/// Largest |value| a moment accepts (larger values are clamped; normalised values are O(1)).
+pub const MAX_VALUE: f64 = 1.0e5;
+const SCALE: f64 = (1u64 << FRAC_BITS) as f64;
+
+/// An exact sum of f64 values rounded to multiples of 2^-60, stored as an `i128`.
+///
+/// Capacity: |sum| < 2^67 ≈ 1.5e20 (e.g. 1e10 paths of values up to 1e10).
+/// Serialised as a decimal string of the `i128` (JSON numbers cannot hold it exactly).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct ExactSum(pub i128);
+
+impl ExactSum {
+    /// Adds `v` (rounded to the 2^-60 grid; clamped to ±[`MAX_VALUE`]; NaN adds 0).
+    #[inline(always)]
+    pub fn add(&mut self, v: f64) {
+        self.0 += to_fixed(v);
+    }
+
+    /// The sum as f64.
+    #[inline]
+    pub fn value(&self) -> f64 {
+        self.0 as f64 / SCALE
+    }
+
+    /// Adds another sum (exact).
+    #[inline]
+    pub fn merge(&mut self, o: &ExactSum) {
+        self.0 += o.0;
+    }
+}
+
+#[inline(always)]
+fn to_fixed(v: f64) -> i128 {
+    let v = if v.is_nan() {
+        0.0
+    } else {
+        v.clamp(-MAX_VALUE, MAX_VALUE)
+    };
+    let x = (v * SCALE).round();
+    // Fast path through i64 for |v| < 8 (the common case), exact either way.
+    if x.abs() < 9.0e18 {
+        i128::from(x as i64)
+    } else {
+        x as i128
+    }
+}
+
+impl Serialize for ExactSum {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for ExactSum {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse::<i128>()
+            .map(ExactSum)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Count, sum and sum of squares of one per-path quantity (units: those of the quantity).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Moments {
+    /// Number of observations (paths, or paths where the quantity is defined).
+    pub n: u64,
+    /// Σ x.
+    pub sum: ExactSum,
+    /// Σ x².
+    pub sumsq: ExactSum,
+}
+
+impl Moments {
+    /// Records one observation.
+    #[inline(always)]
+    pub fn add(&mut self, x: f64) {
+        let x = if x.is_nan() {
+            0.0
+        } else {
+            x.clamp(-MAX_VALUE, MAX_VALUE)
+        };
+        self.n += 1;
+        self.sum.add(x);
+        self.sumsq.add(x * x);
+    }
+
+    /// Exact merge.
+    #[inline]
+    pub fn merge(&mut self, o: &Moments) {
+        self.n += o.n;
+        self.sum.merge(&o.sum);
+        self.sumsq.merge(&o.sumsq);
+    }
+
+    /// Sample mean (0 when n = 0).
+    pub fn mean(&self) -> f64 {
+        if self.n == 0 {
+            0.0
+        } else {
+            self.sum.value() / self.n as f64
+        }
+    }
+
+    /// Unbiased sample variance (0 when n < 2).
+    pub fn variance(&self) -> f64 {
+        if self.n < 2 {
+            return 0.0;
+        }
+        let n = self.n as f64;
+        let m = self.sum.value() / n;
+        ((self.sumsq.value() - n * m * m) / (n - 1.0)).max(0.0)
+    }
+
+    /// Sample standard deviation.
+    pub fn std_dev(&self) -> f64 {
+        self.variance().sqrt()
+    }
+
+    /// Standard error of the mean: sd / sqrt(n) (0 when n < 2).
+    pub fn std_error(&self) -> f64 {
+        if self.n < 2 {
+            0.0
+        } else {
+            (self.variance() / self.n as f64).sqrt()
+        }
+    }
+}
+
+/// Fixed-bin histogram on [lo, hi): `bins` equal bins of width (hi − lo)/bins (the
+/// resolution of its quantiles), with underflow/overflow counters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Histogram {
+    /// Lower edge (inclusive), in the quantity's units.
+    pub lo: f64,
+    /// Upper edge (exclusive), in the quantity's units.
+    pub hi: f64,
+    /// Count per bin.
+    pub counts: Vec<u64>,
+    /// Observations below `lo`.
+    pub underflow: u64,
+    /// Observations at or above `hi` (and NaN).
+    pub overflow: u64,
+}
+
+impl Histogram {
+    /// An empty histogram of `bins` bins on [lo, hi).
+    pub fn new(lo: f64, hi: f64, bins: usize) -> Self {
+        Self {
+            lo,
+            hi,
+            counts: vec![0; bins.max(1)],
+            underflow: 0,
+            overflow: 0,
+        }
+    }
+
+    /// Bin width, the resolution of [`Histogram::quantile`].
+    pub fn resolution(&self) -> f64 {
+        (self.hi - self.lo) / self.counts.len() as f64
+    }
+
+    /// Records one observation.
+    #[inline(always)]
+    pub fn add(&mut self, x: f64) {
+        if x < self.lo {
+            self.underflow += 1;
+            return;
+        }
+        let b = ((x - self.lo) / (self.hi - self.lo) * self.counts.len() as f64).floor();
+        if b >= 0.0 && b < self.counts.len() as f64 {
+            self.counts[b as usize] += 1;
+        } else {
+            self.overflow += 1;
+        }
+    }
+
+    /// Total observations.
+    pub fn total(&self) -> u64 {
+        self.underflow + self.overflow + self.counts.iter().sum::<u64>()
+    }
+
+    /// Exact merge (same bins required; a histogram with other bins is a programming error).
+    pub fn merge(&mut self, o: &Histogram) {
+        debug_assert_eq!(self.counts.len(), o.counts.len());
+        for (a, b) in self.counts.iter_mut().zip(&o.counts) {
+            *a += b;
+        }
+        self.underflow += o.underflow;
+        self.overflow += o.overflow;
+    }
+
+    /// The q-quantile (q ∈ [0, 1]), linear within the bin; `lo` if it falls in the underflow,
+    /// `hi` if in the overflow; NaN for an empty histogram. Error ≤ one bin width.
+    pub fn quantile(&self, q: f64) -> f64 {
+        let n = self.total();
+        if n == 0 {
+            return f64::NAN;
+        }
+        let target = q.clamp(0.0, 1.0) * n as f64;
+        let mut cum = self.underflow as f64;
+        if target <= cum && self.underflow > 0 {
+            return self.lo;
+        }
+        let w = self.resolution();
+        for (i, &c) in self.counts.iter().enumerate() {
+            let next = cum + c as f64;
+            if c > 0 && target <= next {
+                let frac = ((target - cum) / c as f64).clamp(0.0, 1.0);
+                return self.lo + w * (i as f64 + frac);
+            }
+            cum = next;
+        }
+        self.hi
+    }
+
+    /// Mean of the observations above the q-quantile (expected shortfall of a loss), using
+    /// bin midpoints (overflow at `hi`); NaN when empty.
+    pub fn tail_mean(&self, q: f64) -> f64 {
+        let n = self.total();
+        if n == 0 {
+            return f64::NAN;
+        }
+        let mut need = (1.0 - q.clamp(0.0, 1.0)) * n as f64;
+        if need <= 0.0 {
+            return self.hi;
+        }
+        let total_need = need;
+        let mut acc = 0.0;
+        let take = |c: u64, x: f64, need: &mut f64, acc: &mut f64| {
+            let t = (c as f64).min(*need);
+            *acc += t * x;
+            *need -= t;
+        };
+        take(self.overflow, self.hi, &mut need, &mut acc);
+        let w = self.resolution();
+        for (i, &c) in self.counts.iter().enumerate().rev() {
+            if need <= 0.0 {
+                break;
+            }
+            take(c, self.lo + w * (i as f64 + 0.5), &mut need, &mut acc);
+        }
+        if need > 0.0 {
+            take(self.underflow, self.lo, &mut need, &mut acc);
+        }
+        acc / total_need
+    }
+}
+
+/// Bins of every loss histogram (loss fraction on [0, 1), resolution 1e-3).
+pub const LOSS_BINS: usize = 1000;
+/// Bins of the portfolio loss histogram (loss fraction on [0, 1), resolution 1e-4).
+pub const PORTFOLIO_LOSS_BINS: usize = 10_000;
+/// Bins of the horizon NAV-ratio histograms (NAV_h/NAV_0 on [0, 2), resolution 1e-4).
+pub const NAV_BINS: usize = 20_000;
+/// Bins of the per-month NAV-ratio histograms for fan charts (on [0, 3), resolution 5e-3).
+pub const NAV_FAN_BINS: usize = 600;
+/// Largest collateral ratio recorded (larger ratios, e.g. near full repayment, are clamped).
+pub const MAX_COLLATERAL_RATIO: f64 = 1.0e3;
+
+/// What one instrument (a deal, or a tranche of a pool) did over all paths.
+///
+/// Money is normalised by the instrument's `notional_usd` (original balance or funded amount),
+/// so `pv.mean()` is the price as a fraction of par.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstrumentStats {
+    /// Deal id, or `<pool>/<tranche>`.
+    pub id: String,
+    /// Original balance (tranche) or funded amount (deal), USD.
+    pub notional_usd: f64,
+    /// Discount spread used for `pv`, bps over the discount curve.
+    pub discount_spread_bps: f64,
+    /// PV of the cash received / notional: Σ_k CF_k·exp(−(z(t_k) + spread)·t_k), t_k = k/12.
+    pub pv: Moments,
+    /// Loss / notional. Tranche: writedowns (incl. capitalised interest), and for the equity
+    /// tranche max(0, notional − undiscounted receipts). Deal: losses booked (EAD − recovery,
+    /// or a revenue-share shortfall at term).
+    pub loss: Moments,
+    /// Paths with loss > 0.
+    pub loss_paths: u64,
+    /// Paths on which the instrument defaulted (deals: any default kind; tranches: a write-down
+    /// or a senior interest default).
+    pub default_paths: u64,
+    /// Per month k (index k−1): Σ over paths of the cash received in month k / notional.
+    pub cash_flow: Vec<ExactSum>,
+    /// Per month k (index k−1): Σ over paths of the principal received in month k / notional.
+    pub principal: Vec<ExactSum>,
+    /// Histogram of loss / notional on [0, 1), resolution 1e-3.
+    pub loss_hist: Histogram,
+}
+
+impl InstrumentStats {
+    /// Empty statistics of an instrument over `months` months.
+    pub fn new(id: String, notional_usd: f64, discount_spread_bps: f64, months: usize) -> Self {
+        Self {
+            id,
+            notional_usd,
+            discount_spread_bps,
+            pv: Moments::default(),
+            loss: Moments::default(),
+            loss_paths: 0,
+            default_paths: 0,
+            cash_flow: vec![ExactSum::default(); months],
+            principal: vec![ExactSum::default(); months],
+            loss_hist: Histogram::new(0.0, 1.0, LOSS_BINS),
+        }
+    }
+
+    /// Exact merge.
+    pub fn merge(&mut self, o: &InstrumentStats) {
+        self.pv.merge(&o.pv);
+        self.loss.merge(&o.loss);
+        self.loss_paths += o.loss_paths;
+        self.default_paths += o.default_paths;
+        for (a, b) in self.cash_flow.iter_mut().zip(&o.cash_flow) {
+            a.merge(b);
+        }
+        for (a, b) in self.principal.iter_mut().zip(&o.principal) {
+            a.merge(b);
+        }
+        self.loss_hist.merge(&o.loss_hist);
+    }
+
+    /// Expected cash flow per month / notional (index k−1), dividing by `paths`.
+    pub fn expected_cash_flow(&self, paths: u64) -> Vec<f64> {
+        mean_of(&self.cash_flow, paths)
+    }
+
+    /// Expected principal per month / notional (index k−1).
+    pub fn expected_principal(&self, paths: u64) -> Vec<f64> {
+        mean_of(&self.principal, paths)
+    }
+
+    /// Probability of a loss: loss_paths / n.
+    pub fn pd(&self) -> f64 {
+        ratio(self.loss_paths, self.loss.n)
+    }
+}
+
+fn mean_of(v: &[ExactSum], paths: u64) -> Vec<f64> {
+    v.iter()
+        .map(|s| {
+            if paths == 0 {
+                0.0
+            } else {
+                s.value() / paths as f64
+            }
+        })
+        .collect()
+}
+
+fn ratio(a: u64, n: u64) -> f64 {
+    if n == 0 {
+        0.0
+    } else {
+        a as f64 / n as f64
+    }
+}
+
+/// Portfolio-wide loss: Σ deal losses / Σ funded amounts of all deals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortfolioStats {
+    /// Σ funded, USD.
+    pub funded_usd: f64,
+    /// Loss fraction moments.
+    pub loss: Moments,
+    /// Loss fraction histogram on [0, 1), resolution 1e-4 (for VaR / expected shortfall).
+    pub loss_hist: Histogram,
+    /// Number of deals defaulted per path: moments.
+    pub defaults: Moments,
+}
+
+impl PortfolioStats {
+    fn merge(&mut self, o: &PortfolioStats) {
+        self.loss.merge(&o.loss);
+        self.loss_hist.merge(&o.loss_hist);
+        self.defaults.merge(&o.defaults);
+    }
+}
+
+/// The vault (MODEL.md §7). NAV per share is reported as the ratio to its value at t = 0
+/// (`nav0_per_share_usd`); multiply by it for USD.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VaultStats {
+    /// Vault id.
+    pub id: String,
+    /// NAV per share at t = 0, USD (staking and unstaking NAV agree at t = 0).
+    pub nav0_per_share_usd: f64,
+    /// Month of the NAV horizon: ceil(horizon_days / (365/12)), at least 1, at most K.
+    pub horizon_month: u32,
+    /// Staking NAV per share at the horizon / NAV0 per share.
+    pub nav_staking: Moments,
+    /// Unstaking NAV per share at the horizon / NAV0 per share.
+    pub nav_unstaking: Moments,
+    /// Histogram of the staking ratio on [0, 2), resolution 1e-4.
+    pub nav_staking_hist: Histogram,
+    /// Histogram of the unstaking ratio on [0, 2), resolution 1e-4.
+    pub nav_unstaking_hist: Histogram,
+    /// Per month k (index k−1): staking NAV per share ratio moments.
+    pub monthly_staking: Vec<Moments>,
+    /// Per month k (index k−1): unstaking NAV per share ratio moments.
+    pub monthly_unstaking: Vec<Moments>,
+    /// Per month: histogram of the unstaking ratio on [0, 3), resolution 5e-3 (fan chart).
+    pub monthly_unstaking_hist: Vec<Histogram>,
+    /// Paths on which some redemption request was not fully paid within N cycles of being
+    /// made, N = 1, 2, 3 (a request paid at the end of its own cycle waited 1 cycle; one still
+    /// unpaid at the horizon counts if the cycles elapsed exceed N).
+    pub queue_not_cleared: [u64; 3],
+    /// Largest queued shares over the path / initial shares: moments.
+    pub max_queue_fraction: Moments,
+    /// Most cycles any request waited on the path (unpaid at horizon: cycles elapsed): moments.
+    pub max_cycles_waited: Moments,
+    /// Number of withdrawal cycles that end within the horizon K.
+    pub cycles: u32,
+}
+
+impl VaultStats {
+    fn merge(&mut self, o: &VaultStats) {
+        self.nav_staking.merge(&o.nav_staking);
+        self.nav_unstaking.merge(&o.nav_unstaking);
+        self.nav_staking_hist.merge(&o.nav_staking_hist);
+        self.nav_unstaking_hist.merge(&o.nav_unstaking_hist);
+        for (a, b) in self.monthly_staking.iter_mut().zip(&o.monthly_staking) {
+            a.merge(b);
+        }
+        for (a, b) in self.monthly_unstaking.iter_mut().zip(&o.monthly_unstaking) {
+            a.merge(b);
+        }
+        for (a, b) in self
+            .monthly_unstaking_hist
+            .iter_mut()
+            .zip(&o.monthly_unstaking_hist)
+        {
+            a.merge(b);
+        }
+        for i in 0..3 {
+            self.queue_not_cleared[i] += o.queue_not_cleared[i];
+        }
+        self.max_queue_fraction.merge(&o.max_queue_fraction);
+        self.max_cycles_waited.merge(&o.max_cycles_waited);
+    }
+
+    /// Probability the queue is not cleared within `n` cycles (n = 1, 2, 3), else NaN.
+    pub fn p_queue_not_cleared(&self, n: usize) -> f64 {
+        if !(1..=3).contains(&n) {
+            return f64::NAN;
+        }
+        ratio(self.queue_not_cleared[n - 1], self.nav_staking.n)
+    }
+}
+
+/// Everything a run of paths produced, mergeable exactly (see the module docs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PathStats {
+    /// Model version ("1": MODEL.md version 1).
+    pub model_version: String,
+    /// Number of paths aggregated.
+    pub paths: u64,
+    /// Horizon K in months.
+    pub months: u32,
+    /// Per deal, in portfolio file order.
+    pub deals: Vec<InstrumentStats>,
+    /// Per pool (file order), per tranche in seniority order.
+    pub tranches: Vec<Vec<InstrumentStats>>,
+    /// Portfolio loss.
+    pub portfolio: PortfolioStats,
+    /// The vault, if the portfolio has one.
+    pub vault: Option<VaultStats>,
+    /// Per deal, per month k (index k−1): collateral ratio (MODEL.md §8)
+    /// (G·V_f(t_k)·(1 − haircut) + DSRA) / outstanding, over the paths where the deal is
+    /// performing with outstanding > 0 at month end (n counts them); clamped to 1e3.
+    pub collateral_ratio: Vec<Vec<Moments>>,
+}
+
+impl PathStats {
+    /// Exact merge of `o` into `self` (both from the same plan).
+    pub fn merge(&mut self, o: &PathStats) {
+        self.paths += o.paths;
+        for (a, b) in self.deals.iter_mut().zip(&o.deals) {
+            a.merge(b);
+        }
+        for (pa, pb) in self.tranches.iter_mut().zip(&o.tranches) {
+            for (a, b) in pa.iter_mut().zip(pb) {
+                a.merge(b);
+            }
+        }
+        self.portfolio.merge(&o.portfolio);
+        if let (Some(a), Some(b)) = (self.vault.as_mut(), o.vault.as_ref()) {
+            a.merge(b);
+        }
+        for (da, db) in self.collateral_ratio.iter_mut().zip(&o.collateral_ratio) {
+            for (a, b) in da.iter_mut().zip(db) {
+                a.merge(b);
+            }
+        }
+    }
+
+    /// Mean of a moment (convenience for pricing).
+    pub fn mean(m: &Moments) -> f64 {
+        m.mean()
+    }
+
+    /// Standard error of a moment's mean.
+    pub fn std_error(m: &Moments) -> f64 {
+        m.std_error()
+    }
+
+    /// q-quantile of a histogram.
+    pub fn quantile(h: &Histogram, q: f64) -> f64 {
+        h.quantile(q)
+    }
+
+    /// The statistics of tranche `tranche_id` of pool index `pool`.
+    pub fn tranche(&self, pool: usize, tranche_id: &str) -> Option<&InstrumentStats> {
+        let prefix_len = self.tranches.get(pool)?.first()?.id.find('/')? + 1;
+        self.tranches[pool]
+            .iter()
+            .find(|t| &t.id[prefix_len..] == tranche_id)
+    }
+
+    /// The statistics of deal `id`.
+    pub fn deal(&self, id: &str) -> Option<&InstrumentStats> {
+        self.deals.iter().find(|d| d.id == id)
+    }
+
+    /// Canonical JSON bytes (fixed field order, no maps): the input of the results hash.
+    pub fn canonical_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_sum_is_associative_where_f64_is_not() {
+        let xs = [0.1, 0.2, 0.3, 1e-3, 7.77, 1.0 / 3.0];
+        let mut a = ExactSum::default();
+        for x in xs {
+            a.add(x);
+        }
+        let mut b1 = ExactSum::default();
+        let mut b2 = ExactSum::default();
+        for x in &xs[..2] {
+            b1.add(*x);
+        }
+        for x in xs[2..].iter().rev() {
+            b2.add(*x);
+        }
+        b2.merge(&b1);
+        assert_eq!(a, b2);
+        assert!((a.value() - xs.iter().sum::<f64>()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn exact_sum_serialises_as_string() {
+        let s = ExactSum(-(1i128 << 100));
+        let j = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<ExactSum>(&j).unwrap(), s);
+    }
+
+    #[test]
+    fn moments_mean_variance_and_clamp() {
+        let mut m = Moments::default();
+        for x in [1.0, 2.0, 3.0, 4.0] {
+            m.add(x);
+        }
+        assert!((m.mean() - 2.5).abs() < 1e-15);
+        assert!((m.variance() - 5.0 / 3.0).abs() < 1e-12);
+        m.add(f64::NAN);
+        m.add(1e300);
+        assert_eq!(m.n, 6);
+        assert!(m.mean().is_finite());
+    }
+
+    #[test]
+    fn histogram_quantiles_within_one_bin() {
+        let mut h = Histogram::new(0.0, 1.0, 100);
+        for i in 0..10_000 {
+            h.add((f64::from(i) + 0.5) / 10_000.0);
+        }
+        for q in [0.01, 0.5, 0.99] {
+            assert!((h.quantile(q) - q).abs() <= h.resolution(), "{q}");
+        }
+        assert!((h.tail_mean(0.9) - 0.95).abs() < 0.01);
+        h.add(-1.0);
+        h.add(5.0);
+        assert_eq!(h.total(), 10_002);
+        assert_eq!(h.quantile(0.0), 0.0);
+        assert_eq!(h.quantile(1.0), 1.0);
+    }
+}
