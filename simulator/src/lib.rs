@@ -38,7 +38,7 @@ pub use backend::{
 };
 pub use error::{Result, SimError};
 pub use manifest::{build_git_commit, json_diff, sha256_hex, write_atomic, InputFile, RunManifest};
-pub use model::{default_time, logistic_clamped, Worker, LOSS_EPS, U_EPS};
+pub use model::{default_time, logistic_clamped, MarketPath, Worker, LOSS_EPS, U_EPS};
 pub use plan::{
     lower, tranche_mark, ClassArrays, FleetArrays, OperatorArrays, SimPlan, VaultPlan,
     DAYS_PER_MONTH, MAX_JUMPS_PER_MONTH, MONTHS_PER_YEAR,

@@ -187,13 +187,10 @@ impl<'p> Worker<'p> {
     pub fn run_path(&mut self, seed: u64, path: u32, stats: &mut PathStats) {
         let p = self.plan;
         let rng = PathRng::new(seed, path);
-        let nc = p.n_classes();
         let k_max = p.months;
         p.flow.reset_state(&mut self.state);
         self.draw_default_months(&rng);
-        self.x.fill(0.0);
-        self.jumps.fill(0.0);
-        self.y.copy_from_slice(&p.fleets.y0);
+        self.reset_market();
         self.deal_pv.fill(0.0);
         self.deal_loss.fill(0.0);
         self.deal_defaulted.fill(false);
@@ -218,52 +215,7 @@ impl<'p> Worker<'p> {
         self.queue.clear();
 
         for k in 1..=k_max {
-            let ki = (k - 1) as usize;
-            // §1: classes.
-            for c in 0..nc {
-                let w = rng.words(p.classes.stream[c], k, 0);
-                self.eps[c] = box_muller(w[0], w[1]).0;
-                let lam = p.classes.jump_rate_per_step[c];
-                if lam > 0.0 {
-                    let n = poisson_inverse(lam, uniform(w[2]), MAX_JUMPS_PER_MONTH);
-                    let mut normals = [0.0; 4];
-                    for j in 0..n {
-                        if j % 4 == 0 {
-                            normals = rng.normals4(p.classes.stream[c], k, 1 + j / 4);
-                        }
-                        self.jumps[c] +=
-                            p.classes.jump_mean[c] + p.classes.jump_std[c] * normals[(j % 4) as usize];
-                    }
-                }
-            }
-            if p.chol_identity {
-                self.z.copy_from_slice(&self.eps);
-            } else {
-                for i in 0..nc {
-                    let row = &p.chol[i * nc..i * nc + i + 1];
-                    self.z[i] = row.iter().zip(&self.eps).map(|(l, e)| l * e).sum();
-                }
-            }
-            for c in 0..nc {
-                self.x[c] = self.x[c] * p.classes.ou_decay[c] + p.classes.ou_scale[c] * self.z[c];
-                let dev = self.x[c] + self.jumps[c];
-                let lt = p.log_trend[ki * nc + c];
-                let lts = p.log_trend_shock[ki * nc + c];
-                self.price[c] = (lts + dev).exp();
-                self.price_over_trend[c] = (lts - lt + dev).exp();
-            }
-            // §2: fleets.
-            for f in 0..self.y.len() {
-                let xi = rng.normal0(p.fleets.stream[f], k, 0);
-                let w = p.fleets.load_price[f] * self.eps[p.fleets.class[f]]
-                    + p.fleets.load_own[f] * xi;
-                self.y[f] = self.y[f] * p.fleets.decay[f] + p.fleets.pull[f] + p.fleets.scale[f] * w;
-                self.util[f] = logistic_clamped(self.y[f]);
-            }
-            // §5: credit defaults this month.
-            for (c, &m) in self.credit.iter_mut().zip(&self.default_month) {
-                *c = m == k;
-            }
+            self.market_month(&rng, k);
             let market = MarketMonth {
                 price: &self.price,
                 price_over_trend: &self.price_over_trend,
@@ -277,6 +229,92 @@ impl<'p> Worker<'p> {
             }
         }
         self.record_path(vault.as_ref(), stats);
+    }
+
+    /// Draws month `k` of the market (§1, §2, §5) into the worker's buffers.
+    fn market_month(&mut self, rng: &PathRng, k: u32) {
+        let p = self.plan;
+        let nc = p.n_classes();
+        let ki = (k - 1) as usize;
+        // §1: classes.
+        for c in 0..nc {
+            let w = rng.words(p.classes.stream[c], k, 0);
+            self.eps[c] = box_muller(w[0], w[1]).0;
+            let lam = p.classes.jump_rate_per_step[c];
+            if lam > 0.0 {
+                let n = poisson_inverse(lam, uniform(w[2]), MAX_JUMPS_PER_MONTH);
+                let mut normals = [0.0; 4];
+                for j in 0..n {
+                    if j % 4 == 0 {
+                        normals = rng.normals4(p.classes.stream[c], k, 1 + j / 4);
+                    }
+                    self.jumps[c] +=
+                        p.classes.jump_mean[c] + p.classes.jump_std[c] * normals[(j % 4) as usize];
+                }
+            }
+        }
+        if p.chol_identity {
+            self.z.copy_from_slice(&self.eps);
+        } else {
+            for i in 0..nc {
+                let row = &p.chol[i * nc..i * nc + i + 1];
+                self.z[i] = row.iter().zip(&self.eps).map(|(l, e)| l * e).sum();
+            }
+        }
+        for c in 0..nc {
+            self.x[c] = self.x[c] * p.classes.ou_decay[c] + p.classes.ou_scale[c] * self.z[c];
+            let dev = self.x[c] + self.jumps[c];
+            let lt = p.log_trend[ki * nc + c];
+            let lts = p.log_trend_shock[ki * nc + c];
+            self.price[c] = (lts + dev).exp();
+            self.price_over_trend[c] = (lts - lt + dev).exp();
+        }
+        // §2: fleets.
+        for f in 0..self.y.len() {
+            let xi = rng.normal0(p.fleets.stream[f], k, 0);
+            let w = p.fleets.load_price[f] * self.eps[p.fleets.class[f]] + p.fleets.load_own[f] * xi;
+            self.y[f] = self.y[f] * p.fleets.decay[f] + p.fleets.pull[f] + p.fleets.scale[f] * w;
+            self.util[f] = logistic_clamped(self.y[f]);
+        }
+        // §5: credit defaults this month.
+        for (c, &m) in self.credit.iter_mut().zip(&self.default_month) {
+            *c = m == k;
+        }
+    }
+
+    fn reset_market(&mut self) {
+        self.x.fill(0.0);
+        self.jumps.fill(0.0);
+        self.y.copy_from_slice(&self.plan.fleets.y0);
+    }
+
+    /// The market of path `path` alone (no cash flows): per month k (index k−1) the prices,
+    /// prices over trend and utilizations, and each operator's default month (0 = none).
+    /// For tests, diagnostics and per-path output; the same draws as [`Worker::run_path`].
+    pub fn market_path(&mut self, seed: u64, path: u32) -> MarketPath {
+        let rng = PathRng::new(seed, path);
+        self.draw_default_months(&rng);
+        self.reset_market();
+        let mut out = MarketPath {
+            price: Vec::new(),
+            price_over_trend: Vec::new(),
+            utilization: Vec::new(),
+            default_month: self.default_month.clone(),
+        };
+        for k in 1..=self.plan.months {
+            self.market_month(&rng, k);
+            out.price.push(self.price.clone());
+            out.price_over_trend.push(self.price_over_trend.clone());
+            out.utilization.push(self.util.clone());
+        }
+        out
+    }
+
+    /// Each operator's credit-default month on path `path` (0 = none within the horizon).
+    pub fn default_months(&mut self, seed: u64, path: u32) -> &[u32] {
+        let rng = PathRng::new(seed, path);
+        self.draw_default_months(&rng);
+        &self.default_month
     }
 
     fn record_month(&mut self, k: u32, stats: &mut PathStats) {
@@ -511,6 +549,19 @@ impl<'p> Worker<'p> {
             let _ = v;
         }
     }
+}
+
+/// One path's market, from [`Worker::market_path`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarketPath {
+    /// `price[k-1][c]`: P_c(t_k), USD per GPU-hour.
+    pub price: Vec<Vec<f64>>,
+    /// `price_over_trend[k-1][c]`: P_c(t_k)/P̄_c(t_k) = e^{X+J+S}.
+    pub price_over_trend: Vec<Vec<f64>>,
+    /// `utilization[k-1][f]`: u_f(t_k).
+    pub utilization: Vec<Vec<f64>>,
+    /// Per operator: credit-default month (0 = none within the horizon).
+    pub default_month: Vec<u32>,
 }
 
 /// Per-path vault state.
