@@ -63,6 +63,9 @@ pub trait Amount:
     fn pos(self) -> Self {
         self.max_of(Self::ZERO)
     }
+    /// Rounds a booked amount to whole cents (half to even), as a servicer books it. Every
+    /// payment in a schedule is rounded once where it is computed, so sums are exact.
+    fn cents(self) -> Self;
     /// Whether the value is (numerically) zero or below. Uses a tolerance of 1e-9 USD for `f64`
     /// so that rounding residue does not keep a repaid balance alive.
     fn is_settled(self) -> bool;
@@ -96,6 +99,10 @@ impl Amount for Decimal {
         acc
     }
     #[inline]
+    fn cents(self) -> Self {
+        self.round_dp(2)
+    }
+    #[inline]
     fn is_settled(self) -> bool {
         self <= Decimal::ZERO
     }
@@ -125,6 +132,18 @@ impl Amount for f64 {
         f64::powi(self, n as i32)
     }
     #[inline]
+    fn cents(self) -> Self {
+        let c = self * 100.0;
+        // Half to even, like Decimal::round_dp.
+        let r = c.round();
+        let r = if (c - c.trunc()).abs() == 0.5 && r % 2.0 != 0.0 {
+            r - c.signum()
+        } else {
+            r
+        };
+        r / 100.0
+    }
+    #[inline]
     fn is_settled(self) -> bool {
         self <= 1e-9
     }
@@ -138,6 +157,23 @@ mod tests {
         let r = Decimal::new(1005, 3); // 1.005
         assert_eq!(r.powi(3), r * r * r);
         assert_eq!(Amount::powi(Decimal::ONE, 0), Decimal::ONE);
+    }
+
+    #[test]
+    fn cents_round_half_to_even_in_both_types() {
+        for (x, want) in [
+            (1.005_f64, 1.0),
+            (2.345, 2.34),
+            (0.125, 0.12),
+            (0.135, 0.14),
+            (-0.125, -0.12),
+        ] {
+            let d = Decimal::from_str_exact(&format!("{x}")).unwrap();
+            assert_eq!(Amount::to_f64(d.cents()), want, "decimal {x}");
+        }
+        assert_eq!(0.125_f64.cents(), 0.12);
+        assert_eq!(0.135_f64.cents(), 0.14);
+        assert_eq!(1234.5678_f64.cents(), 1234.57);
     }
 
     #[test]

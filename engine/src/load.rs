@@ -40,40 +40,57 @@ pub fn parse_portfolio(text: &str, format: Format, file: &str) -> Result<Portfol
 }
 
 /// Parses a loan tape: CSV with a header row, one deal per row, columns named as the fields of
-/// [`DealRecord`]; empty cells mean "not given".
+/// [`DealRecord`]; empty cells mean "not given". Errors name the line and the column.
 pub fn parse_loan_tape(text: &str, file: &str) -> Result<Vec<Deal>> {
+    let parse_err = |message: String| EngineError::Parse {
+        file: file.to_string(),
+        message,
+    };
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| parse_err(format!("header row: {e}")))?
+        .clone();
     let mut deals = Vec::new();
-    for (i, row) in reader.deserialize::<DealRecord>().enumerate() {
-        let line = i + 2; // header is line 1
-        let record = row.map_err(|e| EngineError::Parse {
-            file: file.to_string(),
-            message: format!("line {line}: {}", describe_csv_error(&e)),
+    for (i, row) in reader.records().enumerate() {
+        let line = i + 2; // the header is line 1
+        let record = row.map_err(|e| parse_err(format!("line {line}: {e}")))?;
+        let parsed: DealRecord = record.deserialize(Some(&headers)).map_err(|e| {
+            parse_err(format!(
+                "line {line}: {}",
+                describe_csv_error(&e, &headers, &record)
+            ))
         })?;
-        let deal = Deal::try_from(record).map_err(|message| EngineError::Parse {
-            file: file.to_string(),
-            message: format!("line {line}: {message}"),
-        })?;
+        let deal = Deal::try_from(parsed).map_err(|m| parse_err(format!("line {line}: {m}")))?;
         deals.push(deal);
     }
     if deals.is_empty() {
-        return Err(EngineError::Parse {
-            file: file.to_string(),
-            message: "loan tape has no deal rows".to_string(),
-        });
+        return Err(parse_err("loan tape has no deal rows".to_string()));
     }
     Ok(deals)
 }
 
-fn describe_csv_error(e: &csv::Error) -> String {
-    match e.kind() {
-        csv::ErrorKind::Deserialize { err, .. } => match err.field() {
-            Some(field) => format!("column {}: {}", field + 1, err.kind()),
-            None => err.kind().to_string(),
-        },
-        other => format!("{other:?}"),
+/// Names the column of a cell that failed to deserialize: from the error's field index when
+/// the CSV reader knows it, else by finding the quoted bad text among the row's cells.
+fn describe_csv_error(
+    e: &csv::Error,
+    headers: &csv::StringRecord,
+    record: &csv::StringRecord,
+) -> String {
+    let csv::ErrorKind::Deserialize { err, .. } = e.kind() else {
+        return e.to_string();
+    };
+    let msg = err.kind().to_string();
+    let column = err.field().map(|f| f as usize).or_else(|| {
+        record
+            .iter()
+            .position(|cell| !cell.is_empty() && msg.contains(&format!("\"{cell}\"")))
+    });
+    match column {
+        Some(c) => format!("column `{}`: {msg}", headers.get(c).unwrap_or("?")),
+        None => msg,
     }
 }
 

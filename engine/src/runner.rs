@@ -348,8 +348,8 @@ impl<A: Amount> CashflowPlan<A> {
                 A::ZERO
             };
             let spot = A::ONE - phi;
-            let revenue = f.gpu_hours * (phi * f.contract_rate + spot * u * price);
-            let opex = f.gpu_hours * (f.opex_fixed + f.opex_variable * (spot * u + phi));
+            let revenue = (f.gpu_hours * (phi * f.contract_rate + spot * u * price)).cents();
+            let opex = (f.gpu_hours * (f.opex_fixed + f.opex_variable * (spot * u + phi))).cents();
             let noi = revenue - opex;
             let hw = f.gpus * A::from_f64(f.hardware_value_per_gpu(t, m.price_over_trend[f.class]));
             out.fleets[fi] = FleetMonth {
@@ -447,7 +447,7 @@ impl<A: Amount> CashflowPlan<A> {
                     };
                     (share + dsra).min_of(ead)
                 } else {
-                    (self.deals[d].unsecured_recovery * ead + dsra).min_of(ead)
+                    ((self.deals[d].unsecured_recovery * ead).cents() + dsra).min_of(ead)
                 };
                 out.recovery_assigned[d] = rec;
                 out.losses[d] += ead - rec;

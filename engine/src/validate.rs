@@ -114,7 +114,7 @@ pub(crate) fn is_positive_definite(m: &[Vec<f64>]) -> bool {
             let s: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
             if i == j {
                 let d = m[i][i] - s;
-                if !(d > 1e-12) {
+                if d.is_nan() || d <= 1e-12 {
                     return false;
                 }
                 l[i][j] = d.sqrt();
@@ -673,7 +673,13 @@ fn check_vault(
     deals: &HashMap<&str, &Deal>,
 ) {
     c.id("vault.id", &v.id);
-    c.positive_amount("vault.shares", v.shares);
+    if v.shares <= Decimal::ZERO || v.shares > Decimal::from(MAX_AMOUNT_USD) {
+        c.push(
+            "vault.shares",
+            v.shares,
+            format!("sAID supply must be in (0, {MAX_AMOUNT_USD}]"),
+        );
+    }
     c.non_negative_amount("vault.liquidity_buffer", v.liquidity_buffer);
     c.dec_in(
         "vault.tbill_rate",

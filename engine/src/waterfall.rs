@@ -176,7 +176,8 @@ impl<A: Amount> WaterfallState<A> {
         let mut principal = c.principal_proceeds.pos();
 
         // 1. Senior fees, then debt interest in order.
-        let fees_due = self.fee_arrears + p.senior_fee_rate / twelve * c.performing_balance.pos();
+        let fees_due =
+            self.fee_arrears + (p.senior_fee_rate / twelve * c.performing_balance.pos()).cents();
         let fees = fees_due.min_of(interest);
         month.fees_paid = fees;
         self.fee_arrears = fees_due - fees;
@@ -185,7 +186,7 @@ impl<A: Amount> WaterfallState<A> {
             let coupon = p.fixed_coupons[j]
                 .unwrap_or(c.base_rate + p.floating_spreads[j])
                 .pos();
-            let mut due = self.balances[j] * coupon / twelve;
+            let mut due = (self.balances[j] * coupon / twelve).cents();
             if j == 0 {
                 due += self.senior_interest_arrears;
             }
@@ -284,7 +285,7 @@ mod tests {
         let m = s.step(&p, &c, false, &mut out);
         assert!(!m.oc_breached);
         assert!((out[0].interest - 3.5).abs() < 1e-12);
-        assert!((out[1].interest - 200.0 * 0.10 / 12.0).abs() < 1e-12);
+        assert!((out[1].interest - 1.67).abs() < 1e-12); // 200 × 10 % / 12, in cents
         assert!((out[0].principal - 10.0).abs() < 1e-12);
         let paid: f64 = m.fees_paid + out.iter().map(TrancheFlow::received).sum::<f64>();
         assert!((paid - 22.0).abs() < 1e-12);

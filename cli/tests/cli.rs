@@ -1,0 +1,125 @@
+//! End-to-end tests of the `gaib` binary: exit codes, messages and output formats.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn gaib(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gaib"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run gaib")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn every_invalid_fixture_exits_2_naming_the_field() {
+    let dir = root().join("tests/fixtures/invalid");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        let body = std::fs::read_to_string(&path).unwrap();
+        let expect = body
+            .lines()
+            .find_map(|l| l.strip_prefix("# expect: "))
+            .unwrap_or_else(|| panic!("{} has no '# expect:' line", path.display()));
+        let rel = path
+            .strip_prefix(root())
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        let out = gaib(&["validate", &rel]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{rel}: {err}");
+        assert!(
+            err.contains(expect),
+            "{rel}: stderr does not name `{expect}`:\n{err}"
+        );
+        assert!(!err.contains("panicked"), "{rel} panicked:\n{err}");
+        assert!(out.stdout.is_empty(), "{rel}: nothing on stdout on failure");
+        n += 1;
+    }
+    assert!(n >= 10, "expected at least 10 invalid fixtures, found {n}");
+}
+
+#[test]
+fn validate_accepts_the_sample() {
+    let out = gaib(&["validate", "data/portfolios/sample.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("30 deals") && s.contains("12 fleets"), "{s}");
+}
+
+#[test]
+fn cashflows_prints_the_tranche_summary() {
+    let out = gaib(&["cashflows", "data/portfolios/sample.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    for needle in [
+        "Pool GPU-ABS-1",
+        "E (equity)",
+        "senior fees",
+        "Deals — base case",
+        "RS-05",
+    ] {
+        assert!(s.contains(needle), "missing {needle}:\n{s}");
+    }
+}
+
+#[test]
+fn cashflows_json_is_parseable_and_ordered() {
+    let out = gaib(&[
+        "cashflows",
+        "data/portfolios/sample.toml",
+        "--pool",
+        "GPU-ABS-1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 48);
+    assert_eq!(rows[0]["month"], 1);
+    assert_eq!(rows[0]["oc_breached"], false);
+    let first_key = text(&out.stdout).lines().nth(2).unwrap().trim().to_string();
+    assert!(first_key.starts_with("\"month\""), "{first_key}");
+}
+
+#[test]
+fn cashflows_csv_of_one_deal_has_a_row_per_month() {
+    let out = gaib(&[
+        "cashflows",
+        "data/portfolios/sample.toml",
+        "--deal",
+        "L-01",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    let lines: Vec<&str> = s.lines().collect();
+    assert!(lines[0].starts_with("month,revenue_usd,noi_usd,interest_usd"));
+    assert_eq!(lines.len(), 1 + 48);
+}
+
+#[test]
+fn unknown_ids_and_missing_files_exit_2() {
+    let out = gaib(&["cashflows", "data/portfolios/sample.toml", "--deal", "NOPE"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unknown deal id 'NOPE'"));
+    let out = gaib(&["validate", "does/not/exist.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("does/not/exist.toml"));
+}
