@@ -389,6 +389,22 @@ contract SAIDTest is VaultFixture {
         vault.deposit(1e18, bob);
     }
 
+    function testGrowthCapBaseFollowsFulfilments() public {
+        _deposit(alice, 100e18);
+        vm.prank(admin);
+        vault.deployCapital(desk, 50e18);
+        _report(50e18);
+        vm.prank(alice);
+        vault.requestRedeem(50e24, alice, alice);
+        _toCycleEnd();
+        _refresh();
+        vault.fulfil(10);
+        assertApproxEqAbs(vault.totalAssets(), 50e18, 1, "half redeemed");
+        _report(52.5e18); // +5 % on the remaining NAV
+        assertApproxEqAbs(vault.rawTotalAssets(), 52.5e18, 1, "raw");
+        assertApproxEqAbs(vault.totalAssets(), 50e18, 2, "mark-up capped after the outflow");
+    }
+
     function testMarkDownAppliesImmediately() public {
         _deposit(alice, 100e18);
         vm.prank(admin);

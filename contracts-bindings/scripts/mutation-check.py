@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Removes or weakens one guard at a time in contracts-bindings/solidity/src and checks that the
+named tests then FAIL (a guard no test notices is a hole in the tests). Restores every file.
+Manual tool, not part of test.sh:  python3 contracts-bindings/scripts/mutation-check.py [FILTER]
+(FILTER: only mutants whose original text contains it.)
+"""
+import os, subprocess, sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SOL = os.path.join(ROOT, "solidity")
+FORGE = os.path.join(ROOT, ".tools", "bin", "forge")
+
+# (file, original text, mutated text, forge --match-contract regex that must fail)
+MUTANTS = [
+    ("ValuationOracle.sol", "if (report.round <= last) revert", "if (false) revert",
+     "ValuationOracleTest|ValuationOracleInvariant"),
+    ("ValuationOracle.sol", "if (seen[j] == signer) revert", "if (false) revert", "ValuationOracleTest"),
+    ("ValuationOracle.sol", "if (!isSigner[signer]) revert Errors.UnknownSigner", "if (false) revert Errors.UnknownSigner",
+     "ValuationOracleTest"),
+    ("ValuationOracle.sol", "if (n < quorum) revert", "if (n + 1 < quorum) revert", "ValuationOracleTest"),
+    ("ValuationOracle.sol", "if (report.observedAt > block.timestamp) revert", "if (false) revert",
+     "ValuationOracleTest"),
+    ("ValuationOracle.sol", "if (last != 0 && report.observedAt < prev.observedAt)", "if (false)",
+     "ValuationOracleTest"),
+    ("ValuationOracle.sol", "        _checkFresh(report.observedAt, report.validUntil);\n", "\n",
+     "ValuationOracleTest"),
+    ("ValuationOracle.sol", "        r = _reports[latestRound];\n        _checkFresh(r.observedAt, r.validUntil);",
+     "        r = _reports[latestRound];", "ValuationOracleTest|LendingMarketTest|SAIDTest"),
+    ("ValuationOracle.sol", "return lhs <= rhs;", "return true;", "ValuationOracleTest"),
+    ("ValuationOracle.sol", "if (report.navPerShare == 0) revert", "if (false) revert", "ValuationOracleTest"),
+    ("SAID.sol", "if (shares == 0) revert Errors.ZeroShares();", "", "SAIDTest"),
+    ("SAID.sol", "        capBase -= assets;\n", "\n", "SAIDTest|SAIDInvariant"),
+    ("SAID.sol", "uint256 assets = shares.mulDiv(ta + 1, supply, Math.Rounding.Floor);",
+     "uint256 assets = shares.mulDiv(ta + 1, supply, Math.Rounding.Ceil);", "SAIDTest|SAIDInvariant"),
+    ("SAID.sol", "        _checkController(controller);\n        uint256 cs", "        uint256 cs", "SAIDTest"),
+    ("SAID.sol", "        lastDeployAt = block.timestamp;\n", "\n", "SAIDTest"),
+    ("SAID.sol", "if (block.timestamp < cycleEnd) revert", "if (false) revert", "SAIDTest"),
+    ("SAID.sol", "if (head == end || idleExhausted) {", "if (true) {", "SAIDTest"),
+    ("LendingMarket.sol", "if (p == 0) revert Errors.ZeroPrice();", "", "LendingMarketTest|LendingMarketInvariant"),
+    ("LendingMarket.sol", "if (d > limit) revert Errors.BorrowLimitExceeded(d, limit);\n        uint256 available",
+     "if (d > limit + 1) revert Errors.BorrowLimitExceeded(d, limit);\n        uint256 available",
+     "LendingMarketTest|LendingMarketInvariant"),
+    ("LendingMarket.sol", "if (debt <= limit) revert", "if (debt < limit) revert",
+     "LendingMarketTest|LendingMarketInvariant"),
+    ("AIDMinter.sol", "aidAmount = received * scale;", "aidAmount = received * scale + 1;",
+     "AIDMinterTest|AIDMinterInvariant"),
+    ("RevenueRouter.sol", "uint256 share = (amount / 10_000) * shareBps + ((amount % 10_000) * shareBps) / 10_000;",
+     "uint256 share = (remaining / 10_000) * shareBps + ((remaining % 10_000) * shareBps) / 10_000;",
+     "RevenueRouterTest"),
+    ("AID.sol", "function mint(address to, uint256 amount) external onlyRole(MINTER_ROLE)",
+     "function mint(address to, uint256 amount) external", "AIDTest"),
+]
+
+
+def main() -> int:
+    survived = []
+    only = sys.argv[1] if len(sys.argv) > 1 else ""
+    mutants = [m for m in MUTANTS if only in m[1]]
+    for fname, old, new, match in mutants:
+        path = os.path.join(SOL, "src", fname)
+        src = open(path).read()
+        if src.count(old) != 1:
+            print(f"SKIP  {fname}: pattern not found exactly once: {old[:60]!r}")
+            survived.append((fname, old))
+            continue
+        try:
+            open(path, "w").write(src.replace(old, new))
+            r = subprocess.run([FORGE, "test", "--match-contract", match], cwd=SOL,
+                               capture_output=True, text=True)
+        finally:
+            open(path, "w").write(src)
+        killed = r.returncode != 0
+        print(f"{'KILLED' if killed else 'SURVIVED'}  {fname}: {old.strip()[:70]!r}")
+        if not killed:
+            survived.append((fname, old))
+    print(f"{len(mutants) - len(survived)}/{len(mutants)} mutants killed")
+    return 1 if survived else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
