@@ -19,6 +19,7 @@ mod deal;
 mod error;
 mod load;
 mod portfolio;
+mod router;
 mod runner;
 mod stream;
 mod validate;
@@ -33,6 +34,7 @@ pub use deal::{
 pub use error::{EngineError, FieldError, Result};
 pub use load::{load_portfolio, parse_loan_tape, parse_portfolio, Format, Loaded};
 pub use portfolio::*;
+pub use router::{revenue_split, BpsTooLarge, RevenueSplit, WeiInt};
 pub use runner::{
     CashflowPlan, CashflowState, FleetMonth, FleetParams, MarketMonth, MonthOutput, PoolPlan,
 };
