@@ -6,6 +6,12 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+if [ -f contracts-bindings/scripts/install-tools.sh ]; then
+  step "tools: forge, anvil, solc, OpenZeppelin (npm, pinned; idempotent)"
+  bash contracts-bindings/scripts/install-tools.sh >/dev/null
+  export GAIB_ANVIL="$PWD/contracts-bindings/.tools/bin/anvil"
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
