@@ -6,6 +6,7 @@
 # Writes:
 #   contracts-bindings/.tools/bin/forge  -> the npm forge binary
 #   contracts-bindings/.tools/bin/anvil  -> the npm anvil binary
+#   contracts-bindings/.tools/bin/cast   -> the npm cast binary (used by anvil-smoke.sh)
 #   contracts-bindings/.tools/bin/solc   -> a bash wrapper that makes solcjs behave like the
 #                                           native solc that forge expects (see below)
 # and prints where they are.
@@ -20,13 +21,14 @@ ROOT="$(cd "$HERE/.." && pwd)"        # contracts-bindings/
 TOOLS="$ROOT/.tools"
 BIN="$TOOLS/bin"
 STAMP="$TOOLS/.installed"
-WANT="forge=$FORGE_VERSION anvil=$FORGE_VERSION solc=$SOLC_VERSION oz=$OZ_VERSION"
+WANT="forge=$FORGE_VERSION anvil=$FORGE_VERSION cast=$FORGE_VERSION solc=$SOLC_VERSION oz=$OZ_VERSION"
 
 mkdir -p "$BIN"
 
 if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$WANT" \
       || ! -x "$TOOLS/node_modules/@foundry-rs/forge-linux-amd64/bin/forge" \
       || ! -x "$TOOLS/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil" \
+      || ! -x "$TOOLS/node_modules/@foundry-rs/cast-linux-amd64/bin/cast" \
       || ! -f "$TOOLS/node_modules/solc/soljson.js" \
       || ! -f "$TOOLS/node_modules/@openzeppelin/contracts/package.json" ]]; then
     command -v npm >/dev/null || { echo "install-tools: npm not found" >&2; exit 1; }
@@ -39,6 +41,7 @@ if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$WANT" \
   "dependencies": {
     "@foundry-rs/forge-linux-amd64": "$FORGE_VERSION",
     "@foundry-rs/anvil-linux-amd64": "$FORGE_VERSION",
+    "@foundry-rs/cast-linux-amd64": "$FORGE_VERSION",
     "solc": "$SOLC_VERSION",
     "@openzeppelin/contracts": "$OZ_VERSION"
   }
@@ -52,6 +55,7 @@ fi
 # The npm packages put the native binaries at node_modules/@foundry-rs/<tool>-linux-amd64/bin/.
 ln -sfn "../node_modules/@foundry-rs/forge-linux-amd64/bin/forge" "$BIN/forge"
 ln -sfn "../node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil" "$BIN/anvil"
+ln -sfn "../node_modules/@foundry-rs/cast-linux-amd64/bin/cast" "$BIN/cast"
 
 # solc wrapper. forge calls `solc --version` and `solc [--base-path X] [--include-path X]
 # [--allow-paths X] --standard-json` with the input on stdin. solcjs has traps:
@@ -110,5 +114,6 @@ chmod +x "$BIN/solc"
 
 echo "forge: $BIN/forge ($("$BIN/forge" --version | head -1))"
 echo "anvil: $BIN/anvil"
+echo "cast:  $BIN/cast"
 echo "solc:  $BIN/solc ($("$BIN/solc" --version | tail -1))"
 echo "openzeppelin: $TOOLS/node_modules/@openzeppelin/contracts ($OZ_VERSION)"
