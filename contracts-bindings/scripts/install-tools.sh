@@ -12,16 +12,16 @@
 # and prints where they are.
 set -euo pipefail
 
-FORGE_VERSION="1.7.1"
-SOLC_VERSION="0.8.30"
-OZ_VERSION="5.7.0"
-
+# The pins live in scripts/tools/package.json (exact versions: forge, anvil and cast 1.7.1,
+# solc 0.8.30, @openzeppelin/contracts 5.7.0) and scripts/tools/package-lock.json (integrity
+# hashes of every package, transitive ones included); `npm ci` installs exactly that.
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"        # contracts-bindings/
 TOOLS="$ROOT/.tools"
 BIN="$TOOLS/bin"
 STAMP="$TOOLS/.installed"
-WANT="forge=$FORGE_VERSION anvil=$FORGE_VERSION cast=$FORGE_VERSION solc=$SOLC_VERSION oz=$OZ_VERSION"
+PINS="$HERE/tools"
+WANT="$(cat "$PINS/package.json" "$PINS/package-lock.json" | sha256sum | cut -d' ' -f1)"
 
 mkdir -p "$BIN"
 
@@ -33,22 +33,9 @@ if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$WANT" \
       || ! -f "$TOOLS/node_modules/@openzeppelin/contracts/package.json" ]]; then
     command -v npm >/dev/null || { echo "install-tools: npm not found" >&2; exit 1; }
     # A private package.json so npm installs here and not into some parent project.
-    cat > "$TOOLS/package.json" <<EOF
-{
-  "name": "gaib-solidity-tools",
-  "private": true,
-  "description": "Pinned Solidity toolchain for gaib (installed by contracts-bindings/scripts/install-tools.sh)",
-  "dependencies": {
-    "@foundry-rs/forge-linux-amd64": "$FORGE_VERSION",
-    "@foundry-rs/anvil-linux-amd64": "$FORGE_VERSION",
-    "@foundry-rs/cast-linux-amd64": "$FORGE_VERSION",
-    "solc": "$SOLC_VERSION",
-    "@openzeppelin/contracts": "$OZ_VERSION"
-  }
-}
-EOF
-    echo "install-tools: npm install ($WANT) into $TOOLS" >&2
-    (cd "$TOOLS" && npm install --no-audit --no-fund --loglevel=error --save-exact >&2)
+    cp "$PINS/package.json" "$PINS/package-lock.json" "$TOOLS/"
+    echo "install-tools: npm ci (pins in $PINS) into $TOOLS" >&2
+    (cd "$TOOLS" && npm ci --no-audit --no-fund --loglevel=error >&2)
     echo "$WANT" > "$STAMP"
 fi
 
@@ -116,4 +103,4 @@ echo "forge: $BIN/forge ($("$BIN/forge" --version | head -1))"
 echo "anvil: $BIN/anvil"
 echo "cast:  $BIN/cast"
 echo "solc:  $BIN/solc ($("$BIN/solc" --version | tail -1))"
-echo "openzeppelin: $TOOLS/node_modules/@openzeppelin/contracts ($OZ_VERSION)"
+echo "openzeppelin: $TOOLS/node_modules/@openzeppelin/contracts ($(node -p 'require(process.argv[1]).version' "$TOOLS/node_modules/@openzeppelin/contracts/package.json"))"
