@@ -321,6 +321,58 @@ contract SAIDTest is VaultFixture {
         assertGt(donation + 1 - attackerValue, 1000 * (victimDeposit - victimValue), "attacker loses far more");
     }
 
+    function testFuzzFirstDepositorInflationAttackUnprofitable(uint256 seed, uint256 donation, uint256 victimDeposit)
+        public
+    {
+        address attacker = address(0xBAD);
+        seed = bound(seed, 1, 1e18);
+        donation = bound(donation, 1, 1e27);
+        victimDeposit = bound(victimDeposit, 1e12, 1e27);
+        _deposit(attacker, seed);
+        aid.mint(address(vault), donation); // attacker's donation
+        vm.assume(vault.previewDeposit(victimDeposit) > 0);
+        uint256 victimShares = _deposit(bob, victimDeposit);
+        uint256 ta = vault.rawTotalAssets();
+        uint256 supply = vault.totalSupply();
+        uint256 attackerValue = vault.balanceOf(attacker) * (ta + 1) / (supply + 1e6);
+        uint256 victimValue = victimShares * (ta + 1) / (supply + 1e6);
+        assertLe(attackerValue, seed + donation, "attacker profited");
+        // whatever the victim lost to rounding, the attacker lost at least as much (up to 2 wei
+        // of measurement rounding)
+        uint256 victimLoss = victimDeposit - victimValue;
+        assertLe(victimLoss, seed + donation - attackerValue + 2, "victim lost more than the attacker");
+    }
+
+    function testRequestRedeemAndSetOperatorEmitErc7540Events() public {
+        _deposit(alice, 10e18);
+        vm.expectEmit(address(vault));
+        emit SAID.OperatorSet(alice, bob, true);
+        vm.prank(alice);
+        vault.setOperator(bob, true);
+        vm.expectEmit(address(vault));
+        emit SAID.RedeemRequest(alice, alice, 1, bob, 3e24);
+        vm.prank(bob);
+        vault.requestRedeem(3e24, alice, alice);
+    }
+
+    function testFuzzMintRedeemRoundTripNeverProfits(uint256 seed, uint256 shares, uint256 donation) public {
+        _deposit(alice, bound(seed, 1, 1e30));
+        aid.mint(address(vault), bound(donation, 0, 1e24));
+        shares = bound(shares, 1, 1e36);
+        uint256 cost = vault.previewMint(shares);
+        _fund(bob, cost);
+        vm.prank(bob);
+        assertEq(vault.mint(shares, bob), cost);
+        vm.prank(bob);
+        vault.requestRedeem(shares, bob, bob);
+        _toCycleEnd();
+        _refresh();
+        vault.fulfil(10);
+        vm.prank(bob);
+        uint256 back = vault.redeem(shares, bob, bob);
+        assertLe(back, cost, "mint/redeem round trip profited");
+    }
+
     function testFuzzDepositRedeemRoundTripNeverProfits(uint256 seed, uint256 amount, uint256 donation) public {
         amount = bound(amount, 1, 1e30);
         _deposit(alice, bound(seed, 1, 1e30));
