@@ -698,6 +698,11 @@ pub struct Vault {
     /// Fraction (0..1) of shares requesting redemption in each cycle (scenario input).
     #[serde(default)]
     pub redemption_requests: Decimal,
+    /// Per-cycle overrides of `redemption_requests` (scenario input, e.g. a bank run): in
+    /// withdrawal cycle n (1-based) the listed fraction of unqueued shares requests redemption
+    /// instead of `redemption_requests`. Empty by default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redemption_schedule: Vec<RedemptionRequest>,
     /// Horizon of the NAV-per-share distribution, days (default one cycle).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub horizon_days: Option<u32>,
@@ -707,6 +712,16 @@ pub struct Vault {
     /// Lender's liquidation incentive subtracted from the LTV, fraction (e.g. 0.05).
     #[serde(default)]
     pub liquidation_incentive: Decimal,
+}
+
+/// Redemption requests of one withdrawal cycle (a [`Vault::redemption_schedule`] entry).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedemptionRequest {
+    /// Withdrawal cycle n, 1-based (cycle n ends n × `withdrawal_cycle_days` days after t = 0).
+    pub cycle: u32,
+    /// Fraction (0..1) of the unqueued shares requesting redemption in that cycle.
+    pub fraction: Decimal,
 }
 
 fn default_cycle_days() -> u32 {

@@ -763,6 +763,29 @@ fn check_vault(
         Decimal::ZERO,
         Decimal::ONE,
     );
+    let mut cycles_seen = std::collections::HashSet::new();
+    for (j, r) in v.redemption_schedule.iter().enumerate() {
+        if r.cycle == 0 || r.cycle > MAX_MONTHS * 31 {
+            c.push(
+                format!("vault.redemption_schedule[{j}].cycle"),
+                r.cycle,
+                "must be in [1, 18600]",
+            );
+        }
+        if !cycles_seen.insert(r.cycle) {
+            c.push(
+                format!("vault.redemption_schedule[{j}].cycle"),
+                r.cycle,
+                "cycle listed twice",
+            );
+        }
+        c.dec_in(
+            format!("vault.redemption_schedule[{j}].fraction"),
+            r.fraction,
+            Decimal::ZERO,
+            Decimal::ONE,
+        );
+    }
     if let Some(h) = v.horizon_days {
         if h == 0 || h > MAX_MONTHS * 31 {
             c.push("vault.horizon_days", h, "must be in [1, 18600]");

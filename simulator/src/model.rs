@@ -426,7 +426,12 @@ impl<'p> Worker<'p> {
             let cycle = vp.next_cycle as u32 + 1;
             vp.next_cycle += 1;
             let queued: f64 = self.queue.iter().map(|r| r.1).sum();
-            let req = v.redemption_fraction * (vp.shares - queued).max(0.0);
+            let fraction = v
+                .redemption_by_cycle
+                .get(cycle as usize - 1)
+                .copied()
+                .unwrap_or(v.redemption_fraction);
+            let req = fraction * (vp.shares - queued).max(0.0);
             if req > 0.0 {
                 self.queue.push_back((cycle, req));
             }

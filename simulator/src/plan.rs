@@ -86,6 +86,9 @@ pub struct VaultPlan {
     pub holdings: Vec<(usize, usize, f64)>,
     /// Fraction of (unqueued) shares requesting redemption each cycle.
     pub redemption_fraction: f64,
+    /// Per withdrawal cycle n (index n−1): the fraction requesting redemption in that cycle
+    /// (`redemption_fraction`, or the vault's `redemption_schedule` entry for n).
+    pub redemption_by_cycle: Vec<f64>,
     /// For each withdrawal cycle n = 1.. that ends within the horizon: the month k whose
     /// interval (t_{k−1}, t_k] holds its end day n·cycle_days (months of 365/12 days).
     pub cycle_end_month: Vec<u32>,
@@ -334,6 +337,15 @@ pub fn lower(p: &Portfolio) -> Result<SimPlan> {
             deals,
             holdings,
             redemption_fraction: v.redemption_requests.to_f64(),
+            redemption_by_cycle: (1..=cycle_end_month.len() as u32)
+                .map(|n| {
+                    v.redemption_schedule
+                        .iter()
+                        .find(|r| r.cycle == n)
+                        .map_or(v.redemption_requests, |r| r.fraction)
+                        .to_f64()
+                })
+                .collect(),
             cycle_end_month,
             horizon_month,
             nav0,
