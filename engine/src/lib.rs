@@ -21,6 +21,7 @@ mod load;
 mod portfolio;
 mod router;
 mod runner;
+mod scenario;
 mod stream;
 mod validate;
 mod waterfall;
@@ -37,6 +38,10 @@ pub use portfolio::*;
 pub use router::{revenue_split, BpsTooLarge, RevenueSplit, WeiInt};
 pub use runner::{
     CashflowPlan, CashflowState, FleetMonth, FleetParams, MarketMonth, MonthOutput, PoolPlan,
+};
+pub use scenario::{
+    CreditOverride, PriceOverride, RatesOverride, Scenario, ScenarioPriceShock,
+    UtilizationOverride, VaultOverride,
 };
 pub use stream::{fnv1a32, stream_id, SYSTEMATIC_FACTOR};
 pub use validate::{validate, MAX_AMOUNT_USD, MAX_MONTHS};
