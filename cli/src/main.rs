@@ -9,6 +9,9 @@ use std::process::ExitCode;
 mod cashflows;
 mod exit;
 mod input;
+mod publish;
+mod reproduce;
+mod run;
 mod validate;
 
 pub(crate) use exit::CliError;
@@ -27,6 +30,12 @@ enum Command {
     Validate(validate::Args),
     /// Deterministic base-case cash flows of the deals and the pool waterfall.
     Cashflows(cashflows::Args),
+    /// Monte Carlo run: progress, summary table, results.json and manifest.json in --out.
+    Run(run::Args),
+    /// Re-run a run from its manifest.json and check the results bit for bit (exit 3 if not).
+    Reproduce(reproduce::Args),
+    /// Sign a valuation report with a local key and submit it to a ValuationOracle (JSON-RPC).
+    Publish(publish::Args),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +43,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(a) => validate::run(a),
         Command::Cashflows(a) => cashflows::run(a),
+        Command::Run(a) => run::run(a),
+        Command::Reproduce(a) => reproduce::run(a),
+        Command::Publish(a) => publish::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -160,6 +160,11 @@ pub struct Histogram {
     pub underflow: u64,
     /// Observations at or above `hi` (and NaN).
     pub overflow: u64,
+    /// Smallest observation (None when empty); quantiles are clamped to [min, max], so a
+    /// point mass (e.g. no loss on any path) gives exact quantiles.
+    pub min: Option<f64>,
+    /// Largest observation (None when empty).
+    pub max: Option<f64>,
 }
 
 impl Histogram {
@@ -171,6 +176,8 @@ impl Histogram {
             counts: vec![0; bins.max(1)],
             underflow: 0,
             overflow: 0,
+            min: None,
+            max: None,
         }
     }
 
@@ -182,6 +189,10 @@ impl Histogram {
     /// Records one observation.
     #[inline(always)]
     pub fn add(&mut self, x: f64) {
+        if !x.is_nan() {
+            self.min = Some(self.min.map_or(x, |m| m.min(x)));
+            self.max = Some(self.max.map_or(x, |m| m.max(x)));
+        }
         if x < self.lo {
             self.underflow += 1;
             return;
@@ -207,11 +218,28 @@ impl Histogram {
         }
         self.underflow += o.underflow;
         self.overflow += o.overflow;
+        self.min = match (self.min, o.min) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.max = match (self.max, o.max) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
     }
 
-    /// The q-quantile (q ∈ [0, 1]), linear within the bin; `lo` if it falls in the underflow,
-    /// `hi` if in the overflow; NaN for an empty histogram. Error ≤ one bin width.
+    /// The q-quantile (q ∈ [0, 1]), linear within the bin, clamped to the observed
+    /// [min, max]; `lo`/`hi` (then clamped) if it falls in the underflow/overflow; NaN for an
+    /// empty histogram. Error ≤ one bin width inside [lo, hi).
     pub fn quantile(&self, q: f64) -> f64 {
+        let x = self.raw_quantile(q);
+        match (self.min, self.max) {
+            (Some(a), Some(b)) => x.clamp(a, b),
+            _ => x,
+        }
+    }
+
+    fn raw_quantile(&self, q: f64) -> f64 {
         let n = self.total();
         if n == 0 {
             return f64::NAN;
@@ -569,7 +597,7 @@ mod tests {
         }
         b2.merge(&b1);
         assert_eq!(a, b2);
-        assert!((a.value() - xs.iter().sum::<f64>()).abs() < 1e-15);
+        assert!((a.value() - xs.iter().sum::<f64>()).abs() < 1e-14);
     }
 
     #[test]
@@ -608,5 +636,10 @@ mod tests {
         assert_eq!(h.total(), 10_002);
         assert_eq!(h.quantile(0.0), 0.0);
         assert_eq!(h.quantile(1.0), 1.0);
+        // A point mass is exact.
+        let mut z = Histogram::new(0.0, 1.0, 10);
+        z.add(0.0);
+        z.add(0.0);
+        assert_eq!(z.quantile(0.99), 0.0);
     }
 }
