@@ -441,6 +441,42 @@ contract SAIDTest is VaultFixture {
         vault.deposit(1e18, bob);
     }
 
+    function testDepositBeforeKnownMarkUpGainsAtMostTheGrowthCap() public {
+        _deposit(alice, 1000e18);
+        vm.prank(admin);
+        vault.deployCapital(desk, 500e18);
+        _report(500e18);
+        // attacker buys just before a known +5 % report, then asks to leave at once
+        address attacker = address(0xBAD);
+        uint256 shares = _deposit(attacker, 100e18);
+        _report(555e18); // NAV 1100 -> 1155
+        vm.prank(attacker);
+        vault.requestRedeem(shares, attacker, attacker);
+        _toCycleEnd(); // 30 days
+        _refresh();
+        vault.fulfil(10);
+        uint256 paid = vault.claimableAssets(attacker);
+        // without the cap: 105; with 20 %/yr over 30 days: 100 * (1 + 0.2 * 30 / 365) = 101.64
+        uint256 bound_ = 100e18 + uint256(100e18) * 2_000 * 30 days / (10_000 * 365 days) + 1;
+        assertLe(paid, bound_, "gain above the growth cap");
+        assertLt(paid, 105e18 - 3e18, "cap had no effect");
+    }
+
+    function testRequestBeforeKnownMarkDownIsPricedAfterIt() public {
+        _deposit(alice, 1000e18);
+        vm.prank(admin);
+        vault.deployCapital(desk, 500e18);
+        _report(500e18);
+        vm.prank(alice);
+        vault.requestRedeem(100e24, alice, alice); // leaves before a -5 % report ...
+        _report(450e18);
+        _toCycleEnd();
+        _refresh();
+        vault.fulfil(10);
+        // ... but is paid at the NAV at fulfilment: 100 * 950 / 1000
+        assertApproxEqAbs(vault.claimableAssets(alice), 95e18, 1, "priced at fulfilment");
+    }
+
     function testGrowthCapBaseFollowsFulfilments() public {
         _deposit(alice, 100e18);
         vm.prank(admin);
