@@ -1,0 +1,169 @@
+//! A valuation flattened into named scalar metrics, and the change of each metric between two
+//! valuations (stress scenarios, sensitivities).
+//!
+//! With common random numbers (same seed and paths for both runs) the change of a metric is
+//! far less noisy than either value; its own standard error would need per-path pairs, which
+//! the mergeable statistics do not keep, so only each value's standard error is reported.
+
+use crate::valuation::Valuation;
+use serde::{Deserialize, Serialize};
+
+/// One scalar result of a valuation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metric {
+    /// Stable key, e.g. `GPU-ABS-1/A price` or `portfolio VaR 99%`.
+    pub key: String,
+    /// Unit: `% par`, `%`, `USD`, `years`.
+    pub unit: String,
+    /// The value.
+    pub value: f64,
+    /// Standard error, where the value is a Monte Carlo mean.
+    pub std_error: Option<f64>,
+}
+
+/// A metric in a base run and in a changed run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricChange {
+    /// Metric key.
+    pub key: String,
+    /// Unit of `base`, `value` and `change`.
+    pub unit: String,
+    /// Value in the base run.
+    pub base: f64,
+    /// Value in the changed run.
+    pub value: f64,
+    /// value − base.
+    pub change: f64,
+}
+
+fn push(out: &mut Vec<Metric>, key: String, unit: &str, value: f64, se: Option<f64>) {
+    out.push(Metric {
+        key,
+        unit: unit.to_string(),
+        value,
+        std_error: se,
+    });
+}
+
+/// The metrics of a valuation, in a fixed order: tranches (price, EL, PD, yield), the portfolio
+/// (EL, VaR/ES), the vault (NAV, haircut, LTV, queue), then deals (price, EL).
+pub fn metrics(v: &Valuation) -> Vec<Metric> {
+    let mut out = Vec::new();
+    for t in &v.tranches {
+        push(
+            &mut out,
+            format!("{} price", t.id),
+            "% par",
+            t.price_pct.value,
+            Some(t.price_pct.std_error),
+        );
+        push(
+            &mut out,
+            format!("{} EL", t.id),
+            "%",
+            t.expected_loss_pct.value,
+            Some(t.expected_loss_pct.std_error),
+        );
+        push(
+            &mut out,
+            format!("{} PD", t.id),
+            "%",
+            t.pd_pct.value,
+            Some(t.pd_pct.std_error),
+        );
+        if let Some(y) = t.yield_pct {
+            push(&mut out, format!("{} yield", t.id), "%", y, None);
+        }
+    }
+    let p = &v.portfolio;
+    push(
+        &mut out,
+        "portfolio EL".into(),
+        "%",
+        p.expected_loss_pct.value,
+        Some(p.expected_loss_pct.std_error),
+    );
+    for t in &p.tail {
+        let c = 100.0 * t.confidence;
+        push(
+            &mut out,
+            format!("portfolio VaR {c}%"),
+            "%",
+            t.var_pct,
+            None,
+        );
+        push(&mut out, format!("portfolio ES {c}%"), "%", t.es_pct, None);
+    }
+    if let Some(vr) = &v.vault {
+        push(
+            &mut out,
+            format!("{} NAV/share", vr.id),
+            "USD",
+            vr.nav_per_share_usd.value,
+            Some(vr.nav_per_share_usd.std_error),
+        );
+        push(
+            &mut out,
+            format!("{} haircut", vr.id),
+            "%",
+            vr.haircut_pct,
+            None,
+        );
+        push(
+            &mut out,
+            format!("{} recommended LTV", vr.id),
+            "%",
+            vr.recommended_ltv_pct,
+            None,
+        );
+        for (i, e) in vr.p_queue_not_cleared_pct.iter().enumerate() {
+            push(
+                &mut out,
+                format!(
+                    "{} P[queue > {} cycle{}]",
+                    vr.id,
+                    i + 1,
+                    if i == 0 { "" } else { "s" }
+                ),
+                "%",
+                e.value,
+                Some(e.std_error),
+            );
+        }
+    }
+    for d in &v.deals {
+        push(
+            &mut out,
+            format!("{} price", d.id),
+            "% par",
+            d.price_pct.value,
+            Some(d.price_pct.std_error),
+        );
+        push(
+            &mut out,
+            format!("{} EL", d.id),
+            "%",
+            d.expected_loss_pct.value,
+            Some(d.expected_loss_pct.std_error),
+        );
+    }
+    out
+}
+
+/// The change of every metric of `base` in `other` (metrics missing from `other` are skipped).
+pub fn compare(base: &Valuation, other: &Valuation) -> Vec<MetricChange> {
+    let theirs = metrics(other);
+    metrics(base)
+        .into_iter()
+        .filter_map(|m| {
+            let o = theirs.iter().find(|o| o.key == m.key)?;
+            Some(MetricChange {
+                change: o.value - m.value,
+                key: m.key,
+                unit: m.unit,
+                base: m.value,
+                value: o.value,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,516 @@
+//! [`value`]: the valuation of every tranche, deal, the portfolio and the vault (MODEL.md §8)
+//! from the simulator's [`PathStats`], the portfolio's discount curve and each instrument's
+//! `discount_spread_bps`.
+//!
+//! Units: fields ending `_pct` are percent (price: percent of par; losses: percent of the
+//! original balance or of the funded amount), `_usd` US dollars, `_years` years. Means are
+//! [`McEstimate`]s; yields, WAL and durations are functions of the expected cash-flow vector
+//! (their Monte Carlo error is that of the price, which is reported); quantiles come from the
+//! simulator's fixed-bin histograms (resolution stated alongside) with a distribution-free
+//! 95 % interval from the order-statistic ranks q ± 1.96·sqrt(q(1 − q)/n).
+
+use crate::cashflow::{duration_years, present_value, wal_years, yield_cc};
+use crate::error::{PricingError, Result};
+use crate::mc::{McEstimate, Z95};
+use chrono::NaiveDate;
+use gaib_engine::{Amount, DiscountCurve, Portfolio};
+use gaib_simulator::{Histogram, InstrumentStats, Moments, PathStats};
+use serde::{Deserialize, Serialize};
+
+/// Loss quantile levels reported per instrument.
+pub const LOSS_QUANTILE_LEVELS: [f64; 5] = [0.5, 0.9, 0.95, 0.99, 0.999];
+/// Confidence levels of the portfolio VaR and expected shortfall.
+pub const VAR_LEVELS: [f64; 3] = [0.95, 0.99, 0.999];
+/// Quantile levels of the NAV-per-share fan (per month).
+pub const FAN_LEVELS: [f64; 5] = [0.05, 0.25, 0.5, 0.75, 0.95];
+/// Quantile levels of the horizon NAV per share.
+pub const NAV_QUANTILE_LEVELS: [f64; 6] = [0.001, 0.01, 0.05, 0.5, 0.95, 0.99];
+/// Bins of the coarse portfolio loss histogram kept for charts.
+pub const CHART_LOSS_BINS: usize = 40;
+
+/// Everything a run is worth: the content of `results.json`'s `valuation`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Valuation {
+    /// Portfolio id.
+    pub portfolio_id: String,
+    /// Valuation date (t = 0).
+    pub as_of: NaiveDate,
+    /// Model version of the statistics.
+    pub model_version: String,
+    /// Number of simulated paths.
+    pub paths: u64,
+    /// Horizon K, months.
+    pub months: u32,
+    /// Tranches of every pool (file order, seniority order within a pool).
+    pub tranches: Vec<InstrumentValuation>,
+    /// Deals (file order).
+    pub deals: Vec<InstrumentValuation>,
+    /// Portfolio loss: EL, VaR and expected shortfall.
+    pub portfolio: PortfolioRisk,
+    /// The vault, if the portfolio has one.
+    pub vault: Option<VaultRisk>,
+    /// Per deal: collateral ratio over time (MODEL.md §8).
+    pub collateral: Vec<CollateralSeries>,
+}
+
+/// What is valued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum InstrumentKind {
+    /// A tranche of a pool.
+    Tranche {
+        /// The pool's id.
+        pool_id: String,
+        /// Whether it is the equity (residual) tranche.
+        equity: bool,
+    },
+    /// A deal ("loan", "revenue_share" or "hybrid").
+    Deal {
+        /// The deal kind.
+        deal_kind: String,
+    },
+}
+
+/// A quantile of a distribution.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Quantile {
+    /// Level q in (0, 1).
+    pub level: f64,
+    /// The q-quantile, in the units of the field holding it.
+    pub value: f64,
+}
+
+/// Valuation of one tranche or deal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstrumentValuation {
+    /// Deal id, or `<pool>/<tranche>`.
+    pub id: String,
+    /// Tranche or deal.
+    pub kind: InstrumentKind,
+    /// Original balance (tranche) or funded amount (deal), USD.
+    pub notional_usd: f64,
+    /// Discount spread over the curve, basis points.
+    pub discount_spread_bps: f64,
+    /// E[PV] of the cash received, USD.
+    pub pv_usd: McEstimate,
+    /// Price: E[PV] / notional, percent of par.
+    pub price_pct: McEstimate,
+    /// Expected loss, percent of the notional.
+    pub expected_loss_pct: McEstimate,
+    /// PD = P[loss > 0], percent.
+    pub pd_pct: McEstimate,
+    /// P[default event] (deal: any default; tranche: write-down or senior interest default),
+    /// percent.
+    pub default_probability_pct: McEstimate,
+    /// LGD = EL / PD = E[loss | loss > 0], percent of the notional; `None` if no path lost.
+    pub lgd_pct: Option<McEstimate>,
+    /// Weighted average life of the expected principal, years.
+    pub wal_years: Option<f64>,
+    /// Yield: continuously compounded IRR of the expected cash flows at the model price,
+    /// percent per year.
+    pub yield_pct: Option<f64>,
+    /// Modified duration at that yield, years (= Macaulay under continuous compounding).
+    pub modified_duration_years: Option<f64>,
+    /// Loss quantiles, percent of the notional (histogram resolution 0.1 %).
+    pub loss_quantiles_pct: Vec<Quantile>,
+    /// Expected cash flow per month (index k − 1), percent of the notional.
+    pub expected_cash_flow_pct: Vec<f64>,
+}
+
+/// Tail risk of the portfolio loss at one confidence level.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TailRisk {
+    /// Confidence level alpha.
+    pub confidence: f64,
+    /// VaR: the alpha-quantile of the loss, percent of the funded amount.
+    pub var_pct: f64,
+    /// 95 % interval of the VaR (order-statistic ranks), percent.
+    pub var_ci95_pct: [f64; 2],
+    /// VaR in USD.
+    pub var_usd: f64,
+    /// Expected shortfall: mean loss beyond the VaR, percent of the funded amount.
+    pub es_pct: f64,
+    /// Expected shortfall in USD.
+    pub es_usd: f64,
+}
+
+/// A coarse histogram for charts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChartHistogram {
+    /// Lower edge of the first bin, in the field's units.
+    pub lo: f64,
+    /// Bin width, same units.
+    pub width: f64,
+    /// Probability of each bin.
+    pub probabilities: Vec<f64>,
+    /// Probability above the last bin.
+    pub beyond: f64,
+}
+
+/// The portfolio's loss distribution (Σ deal losses / Σ funded).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortfolioRisk {
+    /// Σ funded amounts of all deals, USD.
+    pub funded_usd: f64,
+    /// Expected loss, percent of funded.
+    pub expected_loss_pct: McEstimate,
+    /// Expected loss, USD.
+    pub expected_loss_usd: McEstimate,
+    /// Expected number of deals defaulting per path.
+    pub expected_defaults: McEstimate,
+    /// VaR and ES at 95, 99 and 99.9 %.
+    pub tail: Vec<TailRisk>,
+    /// Resolution of the loss quantiles (histogram bin width), percent.
+    pub resolution_pct: f64,
+    /// Loss distribution for charts (percent of funded).
+    pub loss_histogram_pct: ChartHistogram,
+}
+
+/// One month of the NAV-per-share fan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FanPoint {
+    /// Month k.
+    pub month: u32,
+    /// Mean unstaking NAV per share, USD.
+    pub mean_usd: f64,
+    /// Quantiles at [`FAN_LEVELS`], USD (resolution 0.5 % of NAV0 per share).
+    pub quantiles_usd: Vec<f64>,
+}
+
+/// The vault's risk (MODEL.md §7–8). NAV means the unstaking NAV (the redemption and
+/// collateral price) unless the field says staking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VaultRisk {
+    /// Vault id.
+    pub id: String,
+    /// NAV per share at t = 0, USD.
+    pub nav0_per_share_usd: f64,
+    /// Horizon of the haircut, days.
+    pub horizon_days: u32,
+    /// Horizon month (ceil(horizon_days / (365/12))).
+    pub horizon_month: u32,
+    /// Confidence level alpha of the haircut.
+    pub confidence: f64,
+    /// Unstaking NAV per share at the horizon, USD.
+    pub nav_per_share_usd: McEstimate,
+    /// Staking NAV per share at the horizon, USD.
+    pub staking_nav_per_share_usd: McEstimate,
+    /// Quantiles of the unstaking NAV per share at the horizon, USD (resolution 1e-4·NAV0).
+    pub nav_quantiles_usd: Vec<Quantile>,
+    /// Haircut = −quantile_{1−alpha}(NAV_h/NAV_0 − 1), percent (negative if even the tail
+    /// gains).
+    pub haircut_pct: f64,
+    /// 95 % interval of the haircut (order-statistic ranks), percent.
+    pub haircut_ci95_pct: [f64; 2],
+    /// Lender's liquidation incentive, percent.
+    pub liquidation_incentive_pct: f64,
+    /// Recommended LTV = 1 − max(haircut, 0) − incentive, floored at 0, percent.
+    pub recommended_ltv_pct: f64,
+    /// P[some redemption request waits more than N cycles], N = 1, 2, 3, percent.
+    pub p_queue_not_cleared_pct: Vec<McEstimate>,
+    /// Largest queued shares / initial shares over the path, percent.
+    pub max_queue_pct: McEstimate,
+    /// Withdrawal cycles within the horizon.
+    pub cycles: u32,
+    /// NAV per share over time (fan chart).
+    pub fan: Vec<FanPoint>,
+}
+
+/// One deal's collateral ratio (G·V_f(t)·(1 − haircut) + DSRA) / outstanding by month, over
+/// the paths on which the deal performs with a balance at month end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CollateralSeries {
+    /// Deal id.
+    pub deal_id: String,
+    /// Month-1 mean ratio (dimensionless).
+    pub first_month: McEstimate,
+    /// Mean ratio per month (index k − 1); 0 where no path performs.
+    pub mean: Vec<f64>,
+    /// Standard deviation across paths per month.
+    pub std_dev: Vec<f64>,
+    /// Paths performing with a balance per month.
+    pub performing_paths: Vec<u64>,
+}
+
+fn lgd(s: &InstrumentStats, as_of: NaiveDate) -> Option<McEstimate> {
+    let n = s.loss_paths;
+    if n == 0 {
+        return None;
+    }
+    let nf = n as f64;
+    let mean = s.loss.sum.value() / nf;
+    let second = s.loss.sumsq.value() / nf;
+    let var = (second - mean * mean).max(0.0) * nf / (nf - 1.0).max(1.0);
+    Some(McEstimate::new(
+        100.0 * mean,
+        100.0 * (var / nf).sqrt(),
+        n,
+        as_of,
+    ))
+}
+
+fn quantiles(h: &Histogram, levels: &[f64], scale: f64) -> Vec<Quantile> {
+    levels
+        .iter()
+        .map(|&q| Quantile {
+            level: q,
+            value: h.quantile(q) * scale,
+        })
+        .collect()
+}
+
+/// Distribution-free 95 % interval of the q-quantile: the quantiles at ranks
+/// q ± 1.96·sqrt(q(1 − q)/n).
+fn quantile_ci(h: &Histogram, q: f64) -> [f64; 2] {
+    let n = h.total().max(1) as f64;
+    let d = Z95 * (q * (1.0 - q) / n).sqrt();
+    [h.quantile((q - d).max(0.0)), h.quantile((q + d).min(1.0))]
+}
+
+fn instrument(
+    s: &InstrumentStats,
+    kind: InstrumentKind,
+    curve: &DiscountCurve,
+    paths: u64,
+    as_of: NaiveDate,
+) -> InstrumentValuation {
+    let cf = s.expected_cash_flow(paths);
+    let principal = s.expected_principal(paths);
+    let price = s.pv.mean();
+    let y = yield_cc(&cf, price);
+    // Consistency: E[PV] is the PV of the expected cash flows (discounting is linear).
+    debug_assert!(
+        (present_value(&cf, curve, s.discount_spread_bps) - price).abs() < 1e-9 * (1.0 + price)
+    );
+    InstrumentValuation {
+        id: s.id.clone(),
+        kind,
+        notional_usd: s.notional_usd,
+        discount_spread_bps: s.discount_spread_bps,
+        pv_usd: McEstimate::from_moments(&s.pv, s.notional_usd, as_of),
+        price_pct: McEstimate::from_moments(&s.pv, 100.0, as_of),
+        expected_loss_pct: McEstimate::from_moments(&s.loss, 100.0, as_of),
+        pd_pct: McEstimate::proportion(s.loss_paths, s.loss.n, 100.0, as_of),
+        default_probability_pct: McEstimate::proportion(s.default_paths, s.loss.n, 100.0, as_of),
+        lgd_pct: lgd(s, as_of),
+        wal_years: wal_years(&principal),
+        yield_pct: y.map(|y| 100.0 * y),
+        modified_duration_years: y.and_then(|y| duration_years(&cf, y)),
+        loss_quantiles_pct: quantiles(&s.loss_hist, &LOSS_QUANTILE_LEVELS, 100.0),
+        expected_cash_flow_pct: cf.iter().map(|c| 100.0 * c).collect(),
+    }
+}
+
+fn chart_histogram(h: &Histogram, scale: f64) -> ChartHistogram {
+    let total = h.total().max(1) as f64;
+    let fine = h.counts.len();
+    let w = h.resolution();
+    // Show up to 1.25 × the 99.9 % quantile (at least 20 fine bins), in CHART_LOSS_BINS bins.
+    let top = (h.quantile(0.999) * 1.25 - h.lo).max(20.0 * w);
+    let top_bins = ((top / w).ceil() as usize).clamp(1, fine);
+    let per = top_bins.div_ceil(CHART_LOSS_BINS).max(1);
+    let mut probabilities = Vec::with_capacity(CHART_LOSS_BINS);
+    let mut shown = 0u64;
+    for chunk in h.counts[..(per * CHART_LOSS_BINS).min(fine)].chunks(per) {
+        let c: u64 = chunk.iter().sum();
+        shown += c;
+        probabilities.push(c as f64 / total);
+    }
+    if let Some(first) = probabilities.first_mut() {
+        *first += h.underflow as f64 / total;
+        shown += h.underflow;
+    }
+    ChartHistogram {
+        lo: h.lo * scale,
+        width: per as f64 * w * scale,
+        probabilities,
+        beyond: (h.total() - shown) as f64 / total,
+    }
+}
+
+fn moments_or_zero(m: &Moments) -> (f64, f64) {
+    if m.n == 0 {
+        (0.0, 0.0)
+    } else {
+        (m.mean(), m.std_dev())
+    }
+}
+
+/// Values a portfolio from its simulated statistics. Fails with [`PricingError::NoPaths`] on
+/// empty statistics and [`PricingError::Mismatch`] if `stats` come from another portfolio.
+pub fn value(p: &Portfolio, stats: &PathStats) -> Result<Valuation> {
+    if stats.paths == 0 {
+        return Err(PricingError::NoPaths);
+    }
+    if stats.deals.len() != p.deals.len()
+        || stats.tranches.len() != p.pools.len()
+        || stats
+            .tranches
+            .iter()
+            .zip(&p.pools)
+            .any(|(s, q)| s.len() != q.tranches.len())
+        || stats.deals.iter().zip(&p.deals).any(|(s, d)| s.id != d.id)
+    {
+        return Err(PricingError::Mismatch(format!(
+            "{} deals / {} pools simulated, portfolio '{}' has {} / {}",
+            stats.deals.len(),
+            stats.tranches.len(),
+            p.portfolio.id,
+            p.deals.len(),
+            p.pools.len()
+        )));
+    }
+    let as_of = p.portfolio.as_of;
+    let curve = DiscountCurve::new(&p.market.discount_curve);
+    let n = stats.paths;
+    let tranches = stats
+        .tranches
+        .iter()
+        .zip(&p.pools)
+        .flat_map(|(ts, q)| {
+            ts.iter().zip(&q.tranches).map(|(s, t)| {
+                let kind = InstrumentKind::Tranche {
+                    pool_id: q.id.clone(),
+                    equity: t.equity,
+                };
+                instrument(s, kind, &curve, n, as_of)
+            })
+        })
+        .collect();
+    let deals = stats
+        .deals
+        .iter()
+        .zip(&p.deals)
+        .map(|(s, d)| {
+            let kind = InstrumentKind::Deal {
+                deal_kind: d.kind_name().to_string(),
+            };
+            instrument(s, kind, &curve, n, as_of)
+        })
+        .collect();
+
+    let ps = &stats.portfolio;
+    let h = &ps.loss_hist;
+    let tail = VAR_LEVELS
+        .iter()
+        .map(|&a| {
+            let var = h.quantile(a);
+            let es = h.tail_mean(a).max(var);
+            let ci = quantile_ci(h, a);
+            TailRisk {
+                confidence: a,
+                var_pct: 100.0 * var,
+                var_ci95_pct: [100.0 * ci[0], 100.0 * ci[1]],
+                var_usd: var * ps.funded_usd,
+                es_pct: 100.0 * es,
+                es_usd: es * ps.funded_usd,
+            }
+        })
+        .collect();
+    let portfolio = PortfolioRisk {
+        funded_usd: ps.funded_usd,
+        expected_loss_pct: McEstimate::from_moments(&ps.loss, 100.0, as_of),
+        expected_loss_usd: McEstimate::from_moments(&ps.loss, ps.funded_usd, as_of),
+        expected_defaults: McEstimate::from_moments(&ps.defaults, 1.0, as_of),
+        tail,
+        resolution_pct: 100.0 * h.resolution(),
+        loss_histogram_pct: chart_histogram(h, 100.0),
+    };
+
+    let vault = match (&stats.vault, &p.vault) {
+        (Some(v), Some(pv)) => {
+            let nav0 = v.nav0_per_share_usd;
+            let alpha = pv.confidence;
+            let hist = &v.nav_unstaking_hist;
+            let q = hist.quantile(1.0 - alpha);
+            let haircut = 1.0 - q;
+            let ci = quantile_ci(hist, 1.0 - alpha);
+            let incentive = <f64 as Amount>::from_decimal(pv.liquidation_incentive);
+            let fan = (0..v.monthly_unstaking.len())
+                .map(|i| FanPoint {
+                    month: i as u32 + 1,
+                    mean_usd: v.monthly_unstaking[i].mean() * nav0,
+                    quantiles_usd: FAN_LEVELS
+                        .iter()
+                        .map(|&l| v.monthly_unstaking_hist[i].quantile(l) * nav0)
+                        .collect(),
+                })
+                .collect();
+            Some(VaultRisk {
+                id: v.id.clone(),
+                nav0_per_share_usd: nav0,
+                horizon_days: pv.horizon_days.unwrap_or(pv.withdrawal_cycle_days),
+                horizon_month: v.horizon_month,
+                confidence: alpha,
+                nav_per_share_usd: McEstimate::from_moments(&v.nav_unstaking, nav0, as_of),
+                staking_nav_per_share_usd: McEstimate::from_moments(&v.nav_staking, nav0, as_of),
+                nav_quantiles_usd: quantiles(hist, &NAV_QUANTILE_LEVELS, nav0),
+                haircut_pct: 100.0 * haircut,
+                haircut_ci95_pct: [100.0 * (1.0 - ci[1]), 100.0 * (1.0 - ci[0])],
+                liquidation_incentive_pct: 100.0 * incentive,
+                recommended_ltv_pct: 100.0 * (1.0 - haircut.max(0.0) - incentive).max(0.0),
+                p_queue_not_cleared_pct: (1..=3)
+                    .map(|c| {
+                        McEstimate::proportion(
+                            v.queue_not_cleared[c - 1],
+                            v.nav_staking.n,
+                            100.0,
+                            as_of,
+                        )
+                    })
+                    .collect(),
+                max_queue_pct: McEstimate::from_moments(&v.max_queue_fraction, 100.0, as_of),
+                cycles: v.cycles,
+                fan,
+            })
+        }
+        _ => None,
+    };
+
+    let collateral = stats
+        .collateral_ratio
+        .iter()
+        .zip(&p.deals)
+        .map(|(months, d)| {
+            let (mean, std_dev): (Vec<f64>, Vec<f64>) = months.iter().map(moments_or_zero).unzip();
+            CollateralSeries {
+                deal_id: d.id.clone(),
+                first_month: months
+                    .first()
+                    .map(|m| McEstimate::from_moments(m, 1.0, as_of))
+                    .unwrap_or_else(|| McEstimate::new(0.0, 0.0, 0, as_of)),
+                mean,
+                std_dev,
+                performing_paths: months.iter().map(|m| m.n).collect(),
+            }
+        })
+        .collect();
+
+    Ok(Valuation {
+        portfolio_id: p.portfolio.id.clone(),
+        as_of,
+        model_version: stats.model_version.clone(),
+        paths: n,
+        months: stats.months,
+        tranches,
+        deals,
+        portfolio,
+        vault,
+        collateral,
+    })
+}
+
+impl Valuation {
+    /// A tranche by `<pool>/<tranche>` id or a deal by id.
+    pub fn instrument(&self, id: &str) -> Option<&InstrumentValuation> {
+        self.tranches.iter().chain(&self.deals).find(|i| i.id == id)
+    }
+
+    /// Tail risk at confidence `alpha` (one of [`VAR_LEVELS`]).
+    pub fn tail(&self, alpha: f64) -> Option<&TailRisk> {
+        self.portfolio
+            .tail
+            .iter()
+            .find(|t| (t.confidence - alpha).abs() < 1e-12)
+    }
+}
