@@ -1,0 +1,91 @@
+//! Every scenario in data/scenarios applies to the sample portfolio, and each moves the
+//! metric it targets in the adverse direction (common random numbers: same seed and paths).
+
+use gaib_engine::{load_portfolio, Portfolio, Scenario};
+use gaib_pricing::{simulate_and_value, RunSpec, Valuation};
+use gaib_simulator::{CpuBackend, RunOptions};
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn sample() -> Portfolio {
+    let dir = root().join("data/portfolios");
+    let text = std::fs::read_to_string(dir.join("sample.toml")).unwrap();
+    load_portfolio(&text, "sample.toml", |rel| {
+        std::fs::read_to_string(dir.join(rel)).map_err(|e| e.to_string())
+    })
+    .unwrap()
+    .portfolio
+}
+
+fn scenario(name: &str) -> Scenario {
+    let path = root().join("data/scenarios").join(format!("{name}.toml"));
+    Scenario::from_toml(&std::fs::read_to_string(&path).unwrap(), name).unwrap()
+}
+
+fn value(p: &Portfolio) -> Valuation {
+    let backend = CpuBackend::new(None).unwrap();
+    let spec = RunSpec {
+        backend: &backend,
+        paths: 600,
+        seed: 5,
+        options: RunOptions::default(),
+    };
+    simulate_and_value(p, &spec).unwrap().1
+}
+
+#[test]
+fn every_scenario_file_applies_to_the_sample() {
+    let p = sample();
+    let mut n = 0;
+    for entry in std::fs::read_dir(root().join("data/scenarios")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let s = Scenario::from_toml(&text, &path.display().to_string()).unwrap();
+            assert_eq!(path.file_stem().unwrap().to_str().unwrap(), s.id);
+            s.apply(&p, &s.id).unwrap();
+            n += 1;
+        }
+    }
+    assert_eq!(n, 6);
+}
+
+#[test]
+fn scenarios_move_their_target_metrics_adversely() {
+    let p = sample();
+    let base = value(&p);
+    let stressed = |name: &str| value(&scenario(name).apply(&p, name).unwrap());
+    let eq = |v: &Valuation| v.instrument("GPU-ABS-1/E").unwrap().price_pct.value;
+    let var99 = |v: &Valuation| v.tail(0.99).unwrap().var_pct;
+    let vault = |v: &Valuation| v.vault.clone().unwrap();
+
+    let glut = stressed("gpu-glut");
+    assert!(eq(&glut) < eq(&base) - 1.0, "glut hits equity");
+    assert!(glut.portfolio.expected_loss_pct.value > base.portfolio.expected_loss_pct.value);
+
+    let next = stressed("next-gen-launch");
+    assert!(next.portfolio.expected_loss_pct.value > base.portfolio.expected_loss_pct.value);
+
+    let util = stressed("utilization-collapse");
+    assert!(util.portfolio.expected_loss_pct.value > base.portfolio.expected_loss_pct.value);
+
+    let corr = stressed("correlation-spike");
+    assert!(var99(&corr) > var99(&base), "correlation fattens the tail");
+
+    let rates = stressed("rate-shock");
+    let a = |v: &Valuation| v.instrument("GPU-ABS-1/A").unwrap().price_pct.value;
+    assert!(
+        a(&rates) < a(&base) - 1.0,
+        "fixed-coupon senior loses value"
+    );
+
+    let run = stressed("bank-run");
+    assert!(
+        vault(&run).p_queue_not_cleared_pct[0].value
+            > vault(&base).p_queue_not_cleared_pct[0].value
+    );
+    assert!(vault(&run).max_queue_pct.value > 10.0);
+}
