@@ -1,0 +1,44 @@
+//! # gaib-contracts
+//!
+//! Rust side of gaib's on-chain contracts (`contracts-bindings/solidity/`, see
+//! `shared/design/ONCHAIN.md`):
+//!
+//! - [`bindings`]: alloy `sol!` bindings of every contract, generated at compile time from the
+//!   checked-in forge artifacts (`artifacts/*.json`), so building needs no forge and no network;
+//! - [`Report`]: the EIP-712 `ValuationReport` the `ValuationOracle` verifies, with its JSON form
+//!   and the conversion from a valuation's plain fields ([`ValuationInput`]);
+//! - [`ReportSigner`]: a local secp256k1 key from a file or an env var (never logged) that
+//!   produces the 65-byte low-s signatures the oracle accepts; [`recover_signer`] checks them;
+//! - [`publish`] / [`sign_and_publish`]: submit a signed report over JSON-RPC and wait for the
+//!   receipt, with reverts decoded into the contract's custom errors;
+//! - [`Wei`]: alloy's `U256` as a [`gaib_engine::WeiInt`], so the engine's one
+//!   `revenue_split` is the function the differential test runs against `RevenueRouter.split`.
+//!
+//! Units: token amounts in wei (AID has 18 decimals; NAV per share is 1e18 fixed point), times in
+//! unix seconds, ratios in basis points (10 000 = 100 %).
+//!
+//! **Architecture invariant:** this is the only crate that knows about chains; `gaib-engine`
+//! does not depend on alloy.
+
+pub mod bindings;
+mod error;
+mod publish;
+mod report;
+mod signer;
+mod wei;
+
+pub use error::{ContractsError, Result};
+pub use publish::{
+    decode_oracle_error, decode_revert, parse_address, parse_rpc_url, provider_with_sender,
+    publish, sign_and_publish, Published, RECEIPT_TIMEOUT,
+};
+pub use report::{
+    asset_id, decimal_to_wei, domain, run_id_of_manifest, Report, SignedReport, ValuationInput,
+    BPS_ONE, DOMAIN_NAME, DOMAIN_VERSION, REPORT_TYPE,
+};
+pub use signer::{recover_signer, verify_report_signature, ReportSigner};
+pub use wei::{revenue_split_u256, Wei};
+
+/// Re-export of the alloy crate this crate is built against (same features), for callers that
+/// need its types (`Address`, `U256`, providers).
+pub use alloy;

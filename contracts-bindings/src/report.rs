@@ -1,0 +1,375 @@
+//! The signed valuation report: the EIP-712 type the oracle verifies, its JSON form for the API
+//! and CLI ([`Report`]), and the conversion from a valuation's plain fields
+//! ([`ValuationInput`]).
+
+use crate::bindings::oracle::ValuationOracle::ValuationReport;
+use crate::error::{ContractsError, Result};
+use alloy::primitives::{keccak256, Address, B256, U256};
+use alloy::sol_types::{Eip712Domain, SolStruct};
+use gaib_engine::Decimal;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::borrow::Cow;
+
+/// EIP-712 domain name of the oracle.
+pub const DOMAIN_NAME: &str = "gaib ValuationOracle";
+/// EIP-712 domain version of the oracle.
+pub const DOMAIN_VERSION: &str = "1";
+/// The EIP-712 type string of `ValuationReport`; field names, types and order are signed.
+pub const REPORT_TYPE: &str = "ValuationReport(bytes32 asset,uint256 navPerShare,uint256 deployedValue,uint16 haircutBps,uint16 ltvBps,uint64 observedAt,uint64 validUntil,bytes32 runId,uint64 round)";
+/// Basis points in one (10 000 bps = 100 %).
+pub const BPS_ONE: u16 = 10_000;
+
+/// The EIP-712 domain of the `ValuationOracle` deployed at `oracle` on chain `chain_id`:
+/// name "gaib ValuationOracle", version "1", chainId, verifyingContract.
+pub fn domain(chain_id: u64, oracle: Address) -> Eip712Domain {
+    Eip712Domain::new(
+        Some(Cow::Borrowed(DOMAIN_NAME)),
+        Some(Cow::Borrowed(DOMAIN_VERSION)),
+        Some(U256::from(chain_id)),
+        Some(oracle),
+        None,
+    )
+}
+
+/// The asset id the oracle is bound to: `keccak256(name)`, e.g. `asset_id("sAID")`.
+pub fn asset_id(name: &str) -> B256 {
+    keccak256(name.as_bytes())
+}
+
+/// The run id of a report: SHA-256 of the run manifest's bytes (as written, e.g. `manifest.json`).
+pub fn run_id_of_manifest(manifest: &[u8]) -> B256 {
+    B256::from_slice(&Sha256::digest(manifest))
+}
+
+/// A valuation report in its JSON form (snake_case fields; 256-bit amounts as decimal strings of
+/// wei so that no JSON parser loses precision; hex `0x…` is accepted on input too).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    /// keccak256 of the asset id (see [`asset_id`]), 32 bytes hex.
+    pub asset: B256,
+    /// AID per whole share, 1e18 fixed point (wei of AID per share).
+    #[serde(with = "dec_u256")]
+    pub nav_per_share: U256,
+    /// AID value of the asset's off-chain (deployed) holdings, in AID wei (1e18).
+    #[serde(with = "dec_u256")]
+    pub deployed_value: U256,
+    /// Haircut for collateral use, basis points (0..=10 000).
+    pub haircut_bps: u16,
+    /// Loan-to-value for collateral use, basis points (0..=10 000).
+    pub ltv_bps: u16,
+    /// Unix seconds of the valuation.
+    pub observed_at: u64,
+    /// Unix seconds after which the report must not be used.
+    pub valid_until: u64,
+    /// SHA-256 of the run manifest that produced the report (see [`run_id_of_manifest`]).
+    pub run_id: B256,
+    /// Report round, strictly increasing per asset (the oracle rejects replays).
+    pub round: u64,
+}
+
+/// A report with its 65-byte signatures (`r ‖ s ‖ v`, hex): what `gaib publish --report` reads.
+/// A bare [`Report`] is accepted too (no signatures yet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedReport {
+    /// The report.
+    pub report: Report,
+    /// Signatures of its EIP-712 digest, each 65 bytes hex.
+    #[serde(default)]
+    pub signatures: Vec<alloy::primitives::Bytes>,
+}
+
+impl SignedReport {
+    /// Parses a JSON document that is either a [`SignedReport`] or a bare [`Report`], naming the
+    /// offending field in the error.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| ContractsError::invalid("report", format!("malformed JSON: {e}")))?;
+        if value.get("report").is_some() {
+            serde_json::from_value(value)
+                .map_err(|e| ContractsError::invalid("report", e.to_string()))
+        } else {
+            let report = serde_json::from_value(value)
+                .map_err(|e| ContractsError::invalid("report", e.to_string()))?;
+            Ok(SignedReport {
+                report,
+                signatures: Vec::new(),
+            })
+        }
+    }
+}
+
+impl Report {
+    /// Checks what the oracle checks of the report alone (not time, round or deviation, which
+    /// depend on the chain): `nav_per_share > 0`, bps ≤ 10 000, `observed_at ≤ valid_until`.
+    /// The error names the field.
+    pub fn validate(&self) -> Result<()> {
+        if self.nav_per_share.is_zero() {
+            return Err(ContractsError::invalid(
+                "report.nav_per_share",
+                "must be > 0",
+            ));
+        }
+        if self.haircut_bps > BPS_ONE {
+            return Err(ContractsError::invalid(
+                "report.haircut_bps",
+                format!("{} is above 10000", self.haircut_bps),
+            ));
+        }
+        if self.ltv_bps > BPS_ONE {
+            return Err(ContractsError::invalid(
+                "report.ltv_bps",
+                format!("{} is above 10000", self.ltv_bps),
+            ));
+        }
+        if self.valid_until < self.observed_at {
+            return Err(ContractsError::invalid(
+                "report.valid_until",
+                format!(
+                    "{} is before observed_at {}",
+                    self.valid_until, self.observed_at
+                ),
+            ));
+        }
+        if self.round == 0 {
+            return Err(ContractsError::invalid("report.round", "must be ≥ 1"));
+        }
+        Ok(())
+    }
+
+    /// The EIP-712 struct the contract hashes.
+    pub fn to_sol(&self) -> ValuationReport {
+        ValuationReport {
+            asset: self.asset,
+            navPerShare: self.nav_per_share,
+            deployedValue: self.deployed_value,
+            haircutBps: self.haircut_bps,
+            ltvBps: self.ltv_bps,
+            observedAt: self.observed_at,
+            validUntil: self.valid_until,
+            runId: self.run_id,
+            round: self.round,
+        }
+    }
+
+    /// The EIP-712 signing hash (`keccak256("\x19\x01" ‖ domainSeparator ‖ hashStruct)`) under
+    /// the oracle at `oracle` on chain `chain_id`; equals the contract's `digest(report)`.
+    pub fn digest(&self, chain_id: u64, oracle: Address) -> B256 {
+        self.to_sol().eip712_signing_hash(&domain(chain_id, oracle))
+    }
+}
+
+impl From<ValuationReport> for Report {
+    fn from(r: ValuationReport) -> Self {
+        Report {
+            asset: r.asset,
+            nav_per_share: r.navPerShare,
+            deployed_value: r.deployedValue,
+            haircut_bps: r.haircutBps,
+            ltv_bps: r.ltvBps,
+            observed_at: r.observedAt,
+            valid_until: r.validUntil,
+            run_id: r.runId,
+            round: r.round,
+        }
+    }
+}
+
+impl From<&Report> for ValuationReport {
+    fn from(r: &Report) -> Self {
+        r.to_sol()
+    }
+}
+
+/// The plain fields of a valuation (as the pricing layer produces them), to turn into a
+/// [`Report`]. Amounts are decimal AID (e.g. `1.0234` AID per share); they are converted to 1e18
+/// fixed point exactly, truncating digits beyond the 18th decimal (towards zero: a published NAV
+/// never exceeds the computed one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValuationInput {
+    /// Asset name, hashed with keccak256 into the report's `asset` (e.g. `"sAID"`).
+    pub asset: String,
+    /// NAV per whole share, AID per share (≥ 0, > 0 to be accepted).
+    pub nav_per_share: Decimal,
+    /// Value of the deployed (off-chain) holdings, AID (≥ 0).
+    pub deployed_value: Decimal,
+    /// Haircut, basis points (0..=10 000).
+    pub haircut_bps: u16,
+    /// Loan-to-value, basis points (0..=10 000).
+    pub ltv_bps: u16,
+    /// Unix seconds of the valuation.
+    pub observed_at: u64,
+    /// Unix seconds after which the report must not be used.
+    pub valid_until: u64,
+    /// The run manifest's bytes; the report's `run_id` is their SHA-256.
+    pub manifest: Vec<u8>,
+    /// Round, strictly increasing per asset.
+    pub round: u64,
+}
+
+impl ValuationInput {
+    /// Converts to a [`Report`] and validates it (errors name the field).
+    pub fn to_report(&self) -> Result<Report> {
+        let report = Report {
+            asset: asset_id(&self.asset),
+            nav_per_share: decimal_to_wei(self.nav_per_share, "valuation.nav_per_share")?,
+            deployed_value: decimal_to_wei(self.deployed_value, "valuation.deployed_value")?,
+            haircut_bps: self.haircut_bps,
+            ltv_bps: self.ltv_bps,
+            observed_at: self.observed_at,
+            valid_until: self.valid_until,
+            run_id: run_id_of_manifest(&self.manifest),
+            round: self.round,
+        };
+        report.validate()?;
+        Ok(report)
+    }
+}
+
+/// A non-negative decimal amount in whole units → 1e18 fixed point (wei), exact up to 18
+/// decimals and truncated beyond. `field` names the input in the error.
+pub fn decimal_to_wei(x: Decimal, field: &str) -> Result<U256> {
+    if x.is_sign_negative() && !x.is_zero() {
+        return Err(ContractsError::invalid(field, format!("{x} is negative")));
+    }
+    let mantissa = U256::from(x.mantissa().unsigned_abs());
+    let scale = x.scale();
+    let ten = U256::from(10u8);
+    Ok(if scale <= 18 {
+        mantissa * ten.pow(U256::from(18 - scale))
+    } else {
+        mantissa / ten.pow(U256::from(scale - 18))
+    })
+}
+
+/// Serde for `U256` as a decimal string (hex `0x…` and JSON integers accepted on input).
+mod dec_u256 {
+    use alloy::primitives::U256;
+    use serde::{de, Deserialize, Deserializer, Serializer};
+    use std::str::FromStr;
+
+    pub(super) fn serialize<S: Serializer>(x: &U256, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&x.to_string())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<U256, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            Str(String),
+            Num(u64),
+        }
+        match Repr::deserialize(d)? {
+            Repr::Num(n) => Ok(U256::from(n)),
+            Repr::Str(s) => U256::from_str(s.trim()).map_err(|e| {
+                de::Error::custom(format!("{s:?} is not a 256-bit unsigned integer: {e}"))
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn type_string_matches_the_contract() {
+        assert_eq!(ValuationReport::eip712_encode_type(), REPORT_TYPE);
+        assert_eq!(
+            ValuationReport::eip712_type_hash(&sample().to_sol()),
+            keccak256(REPORT_TYPE)
+        );
+    }
+
+    fn sample() -> Report {
+        Report {
+            asset: asset_id("sAID"),
+            nav_per_share: U256::from(10u64).pow(U256::from(18)),
+            deployed_value: U256::ZERO,
+            haircut_bps: 1000,
+            ltv_bps: 8000,
+            observed_at: 1_800_000_000,
+            valid_until: 1_800_086_400,
+            run_id: run_id_of_manifest(b"{}"),
+            round: 1,
+        }
+    }
+
+    #[test]
+    fn json_round_trip_uses_decimal_strings() {
+        let r = sample();
+        let text = serde_json::to_string(&r).unwrap();
+        assert!(
+            text.contains("\"nav_per_share\":\"1000000000000000000\""),
+            "{text}"
+        );
+        let back: Report = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, r);
+        let signed = SignedReport::from_json(&text).unwrap();
+        assert!(signed.signatures.is_empty());
+        let hex = text.replace("\"1000000000000000000\"", "\"0xde0b6b3a7640000\"");
+        assert_eq!(serde_json::from_str::<Report>(&hex).unwrap(), r);
+    }
+
+    #[test]
+    fn malformed_json_names_the_field() {
+        let e = SignedReport::from_json("{").unwrap_err();
+        assert!(e.to_string().contains("report"), "{e}");
+        let text = serde_json::to_string(&sample())
+            .unwrap()
+            .replace("\"ltv_bps\":8000", "\"ltv_bps\":80000");
+        let e = SignedReport::from_json(&text).unwrap_err();
+        assert!(e.is_input_error());
+        let mut r = sample();
+        r.ltv_bps = 10_001;
+        assert!(r
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("report.ltv_bps"));
+    }
+
+    #[test]
+    fn decimal_conversion_is_exact_and_truncates() {
+        let w = |s: &str| decimal_to_wei(Decimal::from_str(s).unwrap(), "x").unwrap();
+        assert_eq!(w("1"), U256::from(1_000_000_000_000_000_000u128));
+        assert_eq!(w("1.0234"), U256::from(1_023_400_000_000_000_000u128));
+        assert_eq!(w("0.0000000000000000019"), U256::from(1u8));
+        assert_eq!(
+            w("79228162514264337593543950335"),
+            U256::from_str("79228162514264337593543950335000000000000000000").unwrap()
+        );
+        assert!(decimal_to_wei(Decimal::from_str("-1").unwrap(), "x").is_err());
+    }
+
+    #[test]
+    fn valuation_input_to_report() {
+        let v = ValuationInput {
+            asset: "sAID".into(),
+            nav_per_share: Decimal::from_str("1.05").unwrap(),
+            deployed_value: Decimal::from_str("50").unwrap(),
+            haircut_bps: 1000,
+            ltv_bps: 8000,
+            observed_at: 10,
+            valid_until: 20,
+            manifest: b"{\"seed\":1}".to_vec(),
+            round: 2,
+        };
+        let r = v.to_report().unwrap();
+        assert_eq!(r.asset, keccak256("sAID"));
+        assert_eq!(r.nav_per_share, U256::from(1_050_000_000_000_000_000u128));
+        assert_eq!(r.run_id, B256::from_slice(&Sha256::digest(b"{\"seed\":1}")));
+        let bad = ValuationInput {
+            valid_until: 5,
+            ..v
+        };
+        assert!(bad
+            .to_report()
+            .unwrap_err()
+            .to_string()
+            .contains("valid_until"));
+    }
+}
