@@ -11,7 +11,7 @@
 //! kept inside (0, 1) by clamping logistic(Y) to [1e-15, 1 − 1e-15].
 
 use crate::plan::{tranche_mark, SimPlan, MAX_JUMPS_PER_MONTH};
-use crate::rng::{box_muller, poisson_inverse, uniform, PathRng};
+use crate::rng::{box_muller_first, poisson_inverse, uniform, PathRng};
 use crate::stats::{
     Histogram, InstrumentStats, Moments, PathStats, PortfolioStats, VaultStats,
     MAX_COLLATERAL_RATIO, NAV_BINS, NAV_FAN_BINS, PORTFOLIO_LOSS_BINS,
@@ -239,7 +239,7 @@ impl<'p> Worker<'p> {
         // §1: classes.
         for c in 0..nc {
             let w = rng.words(p.classes.stream[c], k, 0);
-            self.eps[c] = box_muller(w[0], w[1]).0;
+            self.eps[c] = box_muller_first(w[0], w[1]);
             let lam = p.classes.jump_rate_per_step[c];
             if lam > 0.0 {
                 let n = poisson_inverse(lam, uniform(w[2]), MAX_JUMPS_PER_MONTH);
@@ -264,10 +264,9 @@ impl<'p> Worker<'p> {
         for c in 0..nc {
             self.x[c] = self.x[c] * p.classes.ou_decay[c] + p.classes.ou_scale[c] * self.z[c];
             let dev = self.x[c] + self.jumps[c];
-            let lt = p.log_trend[ki * nc + c];
             let lts = p.log_trend_shock[ki * nc + c];
             self.price[c] = (lts + dev).exp();
-            self.price_over_trend[c] = (lts - lt + dev).exp();
+            self.price_over_trend[c] = self.price[c] * p.inv_trend[ki * nc + c];
         }
         // §2: fleets.
         for f in 0..self.y.len() {

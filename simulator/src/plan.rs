@@ -117,6 +117,8 @@ pub struct SimPlan {
     pub log_trend_shock: Vec<f64>,
     /// ln P̄_c(t_k) at index (k−1)·C + c.
     pub log_trend: Vec<f64>,
+    /// 1 / P̄_c(t_k) at index (k−1)·C + c: P/P̄ = P_c(t_k)·inv_trend (USD per GPU-hour)⁻¹.
+    pub inv_trend: Vec<f64>,
     /// Fleets.
     pub fleets: FleetArrays,
     /// Operators.
@@ -359,6 +361,7 @@ pub fn lower(p: &Portfolio) -> Result<SimPlan> {
         chol,
         chol_identity,
         log_trend_shock,
+        inv_trend: log_trend.iter().map(|lt| (-lt).exp()).collect(),
         log_trend,
         fleets,
         operators,
