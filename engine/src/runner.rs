@@ -329,8 +329,12 @@ impl<A: Amount> CashflowPlan<A> {
                 base_rate,
             });
         }
-        out.deals.clear();
-        out.deals.resize(self.deals.len(), DealFlows::zero(A::ZERO));
+        // Every deal is in exactly one fleet's list, so each month overwrites every entry of
+        // `out.deals`; only a fresh buffer needs sizing (no per-month clear and refill).
+        if out.deals.len() != self.deals.len() {
+            out.deals.clear();
+            out.deals.resize(self.deals.len(), DealFlows::zero(A::ZERO));
+        }
         for x in out
             .losses
             .iter_mut()
@@ -370,13 +374,14 @@ impl<A: Amount> CashflowPlan<A> {
                     refinance_collateral: after_haircut,
                     credit_default,
                 };
-                let flows = s.deals[d].step(&self.deals[d], k, &inputs);
+                // Written in place: DealFlows is large enough that a copy is a memcpy call.
+                out.deals[d] = s.deals[d].step(&self.deals[d], k, &inputs);
+                let flows = &out.deals[d];
                 cash = flows.cash_left;
                 any_default |= flows.default_kind.is_some();
                 if !flows.shortfall.is_settled() {
                     out.losses[d] += flows.shortfall;
                 }
-                out.deals[d] = flows;
             }
             if any_default {
                 self.assign_recoveries(fi, k, after_haircut - f.liquidation_cost, s, out);
