@@ -1,9 +1,9 @@
 //! Shared fixture: a real anvil on 127.0.0.1 (random free port) killed on drop, a funded
 //! deployer, the oracle's signer keys, time travel and revert assertions.
 
+use gaib_contracts::alloy::eips::BlockNumberOrTag;
 use gaib_contracts::alloy::primitives::{Address, U256};
 use gaib_contracts::alloy::providers::{DynProvider, Provider};
-use gaib_contracts::alloy::rpc::types::BlockNumberOrTag;
 use gaib_contracts::bindings::oracle::ValuationOracle;
 use gaib_contracts::{asset_id, provider_with_sender, ContractsError, ReportSigner};
 use std::net::{SocketAddr, TcpListener, TcpStream};
