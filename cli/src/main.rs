@@ -7,11 +7,14 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod cashflows;
+mod charts;
 mod exit;
 mod input;
 mod publish;
+mod report;
 mod reproduce;
 mod run;
+mod stress;
 mod validate;
 
 pub(crate) use exit::CliError;
@@ -32,6 +35,9 @@ enum Command {
     Cashflows(cashflows::Args),
     /// Monte Carlo run: progress, summary table, results.json and manifest.json in --out.
     Run(run::Args),
+    /// Run the base portfolio and stress scenarios with common random numbers; print every
+    /// metric's change side by side (exit 2 on an unknown scenario file or a bad override).
+    Stress(stress::Args),
     /// Re-run a run from its manifest.json and check the results bit for bit (exit 3 if not).
     Reproduce(reproduce::Args),
     /// Sign a valuation report with a local key and submit it to a ValuationOracle (JSON-RPC).
@@ -44,6 +50,7 @@ fn main() -> ExitCode {
         Command::Validate(a) => validate::run(a),
         Command::Cashflows(a) => cashflows::run(a),
         Command::Run(a) => run::run(a),
+        Command::Stress(a) => stress::run(a),
         Command::Reproduce(a) => reproduce::run(a),
         Command::Publish(a) => publish::run(a),
     };

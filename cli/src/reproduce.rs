@@ -44,7 +44,11 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         .map_err(|e| CliError::invalid(format!("{}: cannot read: {e}", a.manifest.display())))?;
     let m = RunManifest::from_json(&text, &a.manifest.display().to_string())
         .map_err(|e| CliError::invalid(e.to_string()))?;
-    let dir = a.manifest.parent().map(Path::to_path_buf).unwrap_or_default();
+    let dir = a
+        .manifest
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     let first = m
         .inputs
         .first()
@@ -80,14 +84,25 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
     let choice = match m.backend.as_str() {
         "cpu" => BackendArg::Cpu,
         "cuda" => BackendArg::Cuda,
-        other => return Err(CliError::invalid(format!("unknown backend '{other}' in manifest"))),
+        other => {
+            return Err(CliError::invalid(format!(
+                "unknown backend '{other}' in manifest"
+            )))
+        }
     };
     let b = backend(choice, a.threads.or(Some(m.threads.max(1))))?;
     let plan = lower(&loaded.portfolio).map_err(|e| match e {
         SimError::Engine(e) => anyhow::Error::new(e),
         other => CliError::invalid(other.to_string()),
     })?;
-    let out = simulate(&plan, b.as_ref(), m.paths, m.seed, !a.quiet)?;
+    let out = simulate(
+        &loaded.portfolio,
+        &plan,
+        b.as_ref(),
+        m.paths,
+        m.seed,
+        !a.quiet,
+    )?;
     let got = sha256_hex(&out.results);
     if got == m.results_sha256 {
         println!(

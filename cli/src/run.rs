@@ -6,7 +6,8 @@
 use crate::exit::{CliError, ExitKind};
 use anyhow::Context;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
-use gaib_engine::Loaded;
+use gaib_engine::{Loaded, Portfolio};
+use gaib_pricing::{Sensitivity, Valuation};
 use gaib_simulator::{
     build_git_commit, lower, select_backend, sha256_hex, write_atomic, Availability, Backend,
     BackendChoice, CpuBackend, InputFile, InstrumentStats, PathStats, RunManifest, RunOptions,
@@ -57,6 +58,10 @@ pub(crate) struct Args {
     /// Do not draw the progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Also bump and revalue (common random numbers): price level, price vol, utilization
+    /// mean, hazard, correlation; printed, and written to sensitivities.json and report.html.
+    #[arg(long)]
+    sensitivities: bool,
 }
 
 /// Stand-in for a backend that this binary was built without (the CUDA backend lives in
@@ -181,12 +186,15 @@ pub(crate) struct Outcome {
     pub(crate) stats: PathStats,
     /// `results.json` bytes (canonical: the hash input).
     pub(crate) results: Vec<u8>,
+    /// The valuation (gaib-pricing) of the statistics; also in `results.json`.
+    pub(crate) valuation: Valuation,
     /// Wall-clock seconds.
     pub(crate) elapsed_s: f64,
 }
 
 /// Runs `paths` paths in segments (progress bar between them), stopping on Ctrl-C.
 pub(crate) fn simulate(
+    portfolio: &Portfolio,
     plan: &SimPlan,
     backend: &dyn Backend,
     paths: u64,
@@ -234,10 +242,12 @@ pub(crate) fn simulate(
     }
     bar.finish_and_clear();
     let elapsed_s = start.elapsed().as_secs_f64();
-    let results = results_json(plan, &stats, seed)?;
+    let valuation = gaib_pricing::value(portfolio, &stats)?;
+    let results = results_json(plan, &stats, &valuation, seed)?;
     Ok(Outcome {
         stats,
         results,
+        valuation,
         elapsed_s,
     })
 }
@@ -279,10 +289,17 @@ struct Results<'a> {
     deals: Vec<InstrumentSummary<'a>>,
     portfolio_loss_mean: f64,
     portfolio_loss_q99: f64,
+    /// The pricing of the run (gaib-pricing `Valuation`).
+    valuation: &'a Valuation,
     stats: &'a PathStats,
 }
 
-fn results_json(plan: &SimPlan, stats: &PathStats, seed: u64) -> anyhow::Result<Vec<u8>> {
+fn results_json(
+    plan: &SimPlan,
+    stats: &PathStats,
+    valuation: &Valuation,
+    seed: u64,
+) -> anyhow::Result<Vec<u8>> {
     let r = Results {
         portfolio_id: &plan.portfolio_id,
         model_version: MODEL_VERSION,
@@ -297,6 +314,7 @@ fn results_json(plan: &SimPlan, stats: &PathStats, seed: u64) -> anyhow::Result<
         deals: stats.deals.iter().map(instrument_summary).collect(),
         portfolio_loss_mean: stats.portfolio.loss.mean(),
         portfolio_loss_q99: stats.portfolio.loss_hist.quantile(0.99),
+        valuation,
         stats,
     };
     let mut v = serde_json::to_vec_pretty(&r)?;
@@ -395,7 +413,13 @@ fn default_out_dir(plan: &SimPlan, seed: u64) -> PathBuf {
     let id: String = plan
         .portfolio_id
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     PathBuf::from("runs").join(format!("{id}-{now}-s{seed}"))
 }
@@ -423,8 +447,23 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         threads = backend.threads(),
         "run"
     );
-    let out = simulate(&plan, backend.as_ref(), a.paths, a.seed, !a.quiet)?;
-    let dir = a.out.clone().unwrap_or_else(|| default_out_dir(&plan, a.seed));
+    let out = simulate(
+        &loaded.portfolio,
+        &plan,
+        backend.as_ref(),
+        a.paths,
+        a.seed,
+        !a.quiet,
+    )?;
+    let sensitivities = if a.sensitivities {
+        run_sensitivities(&loaded.portfolio, &out.valuation, backend.as_ref(), &a)?
+    } else {
+        Vec::new()
+    };
+    let dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out_dir(&plan, a.seed));
     let manifest = RunManifest {
         gaib_version: gaib_simulator::VERSION.to_string(),
         git_commit: build_git_commit(),
@@ -446,9 +485,35 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
     let mut m = manifest.to_json();
     m.push('\n');
     write_atomic(&dir.join("manifest.json"), m.as_bytes())?;
+    if a.sensitivities {
+        let mut j = serde_json::to_vec_pretty(&sensitivities)?;
+        j.push(b'\n');
+        write_atomic(&dir.join("sensitivities.json"), &j)?;
+    }
+    crate::report::write(
+        &dir,
+        &crate::report::ReportInput {
+            valuation: &out.valuation,
+            run: crate::report::RunInfo {
+                seed: a.seed,
+                backend: backend.name().to_string(),
+            },
+            sensitivities: &sensitivities,
+            stress: &[],
+        },
+    )?;
 
     for t in summary_tables(&out.stats) {
         println!("{t}");
+    }
+    for t in crate::report::pricing_tables(&out.valuation) {
+        println!("{t}");
+    }
+    if a.sensitivities {
+        println!(
+            "{}",
+            crate::report::sensitivity_table(&out.valuation, &sensitivities)
+        );
     }
     let steps = plan.deal_steps_per_path() as f64 * a.paths as f64;
     println!(
@@ -464,4 +529,30 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         dir.display()
     );
     Ok(())
+}
+
+/// Bump-and-revalue with the run's seed and paths (common random numbers); Ctrl-C stops it.
+fn run_sensitivities(
+    p: &Portfolio,
+    base: &Valuation,
+    backend: &dyn Backend,
+    a: &Args,
+) -> anyhow::Result<Vec<Sensitivity>> {
+    if !a.quiet {
+        eprintln!("sensitivities: 5 bumps × {} paths", a.paths);
+    }
+    let spec = gaib_pricing::RunSpec {
+        backend,
+        paths: a.paths,
+        seed: a.seed,
+        options: RunOptions {
+            cancel: Some(interrupt_flag()),
+            ..RunOptions::default()
+        },
+    };
+    match gaib_pricing::sensitivities(p, base, &spec) {
+        Ok(s) => Ok(s),
+        Err(gaib_pricing::PricingError::Simulation(SimError::Cancelled)) => Err(interrupted()),
+        Err(e) => Err(e.into()),
+    }
 }
