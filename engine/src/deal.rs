@@ -300,6 +300,14 @@ impl<A: Amount> DealState<A> {
     /// Runs month `k` (1-based). Does not set the recovery of a default; the caller does.
     pub fn step(&mut self, p: &DealParams<A>, k: u32, m: &MonthInputs<A>) -> DealFlows<A> {
         let mut f = DealFlows::zero(m.cash_available);
+        self.step_into(p, k, m, &mut f);
+        f
+    }
+
+    /// [`DealState::step`] writing the month's flows into `f` (overwritten entirely), so a
+    /// caller with a buffer of flows avoids copying them (the simulator's hot loop).
+    pub fn step_into(&mut self, p: &DealParams<A>, k: u32, m: &MonthInputs<A>, f: &mut DealFlows<A>) {
+        *f = DealFlows::zero(m.cash_available);
         if let Some((month, amount)) = self.pending_recovery {
             if month <= k {
                 f.recovery = amount;
@@ -307,11 +315,11 @@ impl<A: Amount> DealState<A> {
             }
         }
         if self.done {
-            return f;
+            return;
         }
         match p.kind {
-            DealParamsKind::Loan { .. } => self.step_loan(p, k, m, &mut f),
-            DealParamsKind::RevenueShare { .. } => self.step_rev_share(p, k, m, &mut f),
+            DealParamsKind::Loan { .. } => self.step_loan(p, k, m, f),
+            DealParamsKind::RevenueShare { .. } => self.step_rev_share(p, k, m, f),
         }
         if m.credit_default && !self.done {
             f.default_ead += self.balance;
@@ -321,7 +329,6 @@ impl<A: Amount> DealState<A> {
             self.done = true;
         }
         f.balance_end = self.balance;
-        f
     }
 
     fn step_loan(&mut self, p: &DealParams<A>, k: u32, m: &MonthInputs<A>, f: &mut DealFlows<A>) {

@@ -375,7 +375,7 @@ impl<A: Amount> CashflowPlan<A> {
                     credit_default,
                 };
                 // Written in place: DealFlows is large enough that a copy is a memcpy call.
-                out.deals[d] = s.deals[d].step(&self.deals[d], k, &inputs);
+                s.deals[d].step_into(&self.deals[d], k, &inputs, &mut out.deals[d]);
                 let flows = &out.deals[d];
                 cash = flows.cash_left;
                 any_default |= flows.default_kind.is_some();
