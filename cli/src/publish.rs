@@ -157,4 +157,89 @@ mod tests {
             assert!(msg.contains(field), "{field}: {msg}");
         }
     }
+
+    /// End to end on a real anvil: `run` publishes (exit 0); a replay is a chain error (exit 1,
+    /// not 2) that names the decoded custom error.
+    #[test]
+    fn publishes_to_anvil_and_a_replay_is_a_decoded_chain_error() {
+        use gaib_contracts::alloy::primitives::U256;
+        use gaib_contracts::alloy::providers::Provider;
+        use gaib_contracts::bindings::oracle::ValuationOracle;
+        use gaib_contracts::devnet::{Anvil, DEV_KEY};
+
+        let Some(anvil) = Anvil::for_tests() else {
+            return;
+        };
+        let key = ReportSigner::from_hex(DEV_KEY, "test").unwrap();
+        let p = gaib_contracts::provider_with_sender(anvil.url().parse().unwrap(), &key);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (oracle, now) = rt.block_on(async {
+            let o = ValuationOracle::deploy(
+                p.clone(),
+                key.address(),
+                gaib_contracts::asset_id("sAID"),
+                "sAID / AID NAV".to_string(),
+                18,
+                24,
+                vec![key.address()],
+                U256::from(1u8),
+                86_400,
+                500,
+            )
+            .await
+            .unwrap();
+            let now = p
+                .get_block_by_number(gaib_contracts::alloy::eips::BlockNumberOrTag::Latest)
+                .await
+                .unwrap()
+                .unwrap()
+                .header
+                .timestamp;
+            (*o.address(), now)
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let report = gaib_contracts::Report {
+            asset: gaib_contracts::asset_id("sAID"),
+            nav_per_share: U256::from(1_020_000_000_000_000_000u128),
+            deployed_value: U256::ZERO,
+            haircut_bps: 1_000,
+            ltv_bps: 8_000,
+            observed_at: now,
+            valid_until: now + 3_600,
+            run_id: gaib_contracts::run_id_of_manifest(b"manifest"),
+            round: 1,
+        };
+        let report_path = dir.path().join("report.json");
+        std::fs::write(&report_path, serde_json::to_string(&report).unwrap()).unwrap();
+        let key_path = dir.path().join("key");
+        std::fs::write(&key_path, DEV_KEY).unwrap();
+        let a = || Args {
+            rpc: anvil.url(),
+            oracle: oracle.to_string(),
+            report: report_path.clone(),
+            key_file: Some(key_path.clone()),
+            key_env: None,
+        };
+        run(a()).expect("publish");
+        let price = rt.block_on(async {
+            ValuationOracle::new(oracle, &p)
+                .price()
+                .call()
+                .await
+                .unwrap()
+        });
+        assert_eq!(
+            price,
+            report.nav_per_share * U256::from(1_000_000_000_000u64)
+        );
+        let e = run(a()).unwrap_err();
+        assert!(
+            invalid_message(&e).is_none(),
+            "a revert is not bad input: {e:#}"
+        );
+        assert!(format!("{e:#}").contains("RoundNotIncreasing"), "{e:#}");
+    }
 }

@@ -12,7 +12,8 @@
 //! - [`publish`] / [`sign_and_publish`]: submit a signed report over JSON-RPC and wait for the
 //!   receipt, with reverts decoded into the contract's custom errors;
 //! - [`Wei`]: alloy's `U256` as a [`gaib_engine::WeiInt`], so the engine's one
-//!   `revenue_split` is the function the differential test runs against `RevenueRouter.split`.
+//!   `revenue_split` is the function the differential test runs against `RevenueRouter.split`;
+//! - [`devnet::Anvil`]: a local anvil for tests and demos, killed on drop.
 //!
 //! Units: token amounts in wei (AID has 18 decimals; NAV per share is 1e18 fixed point), times in
 //! unix seconds, ratios in basis points (10 000 = 100 %).
@@ -21,6 +22,7 @@
 //! does not depend on alloy.
 
 pub mod bindings;
+pub mod devnet;
 mod error;
 mod publish;
 mod report;

@@ -15,16 +15,23 @@ use std::time::Duration;
 /// How long [`publish`] waits for the receipt of its transaction.
 pub const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Parses a JSON-RPC endpoint URL (`http://` or `https://`); the error names the field `rpc`.
+/// Parses a JSON-RPC endpoint URL; the error names the field `rpc`. `http://` always works;
+/// `https://` needs the crate feature `tls` (e.g. `cargo build -p gaib-cli --features
+/// gaib-contracts/tls`) and is rejected with that hint otherwise.
 pub fn parse_rpc_url(url: &str) -> Result<Url> {
     let u = Url::parse(url).map_err(|e| ContractsError::invalid("rpc", format!("{url:?}: {e}")))?;
-    if u.scheme() != "http" && u.scheme() != "https" {
-        return Err(ContractsError::invalid(
+    match u.scheme() {
+        "http" => Ok(u),
+        "https" if cfg!(feature = "tls") => Ok(u),
+        "https" => Err(ContractsError::invalid(
+            "rpc",
+            format!("{url:?}: https needs a build with the `tls` feature (--features gaib-contracts/tls); this build speaks plain http"),
+        )),
+        _ => Err(ContractsError::invalid(
             "rpc",
             format!("{url:?}: scheme must be http or https"),
-        ));
+        )),
     }
-    Ok(u)
 }
 
 /// Parses a 20-byte hex address (EIP-55 checksum enforced when mixed case); the error names
@@ -197,6 +204,10 @@ mod tests {
         let e = parse_rpc_url("127.0.0.1:8545").unwrap_err();
         assert!(e.is_input_error() && e.to_string().contains("rpc"), "{e}");
         assert!(parse_rpc_url("ftp://x").is_err());
+        assert_eq!(
+            parse_rpc_url("https://rpc.example").is_ok(),
+            cfg!(feature = "tls")
+        );
         let e = parse_address("0x1234", "oracle").unwrap_err();
         assert!(e.to_string().starts_with("invalid oracle"), "{e}");
         assert!(parse_address("0x5FbDB2315678afecb367f032d93F642f64180aa3", "oracle").is_ok());

@@ -1,19 +1,15 @@
-//! Shared fixture: a real anvil on 127.0.0.1 (random free port) killed on drop, a funded
+//! Shared fixture: a real anvil (gaib_contracts::devnet) killed on drop, a funded
 //! deployer, the oracle's signer keys, time travel and revert assertions.
 
 use gaib_contracts::alloy::eips::BlockNumberOrTag;
 use gaib_contracts::alloy::primitives::{Address, U256};
 use gaib_contracts::alloy::providers::{DynProvider, Provider};
 use gaib_contracts::bindings::oracle::ValuationOracle;
+pub(crate) use gaib_contracts::devnet::Anvil;
 use gaib_contracts::{asset_id, provider_with_sender, ContractsError, ReportSigner};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// anvil's first default account (10 000 ETH): deploys everything and is every admin.
-pub(crate) const DEPLOYER_KEY: &str =
-    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+pub(crate) use gaib_contracts::devnet::DEV_KEY as DEPLOYER_KEY;
 /// The oracle's signers, as in the Solidity fixture (keys 0x51..0x55), quorum 3.
 pub(crate) const SIGNER_KEYS: [u8; 5] = [0x51, 0x52, 0x53, 0x54, 0x55];
 /// Oracle quorum.
@@ -21,78 +17,10 @@ pub(crate) const QUORUM: u64 = 3;
 /// Oracle maxAge, seconds.
 pub(crate) const MAX_AGE: u64 = 2 * 86_400;
 
-/// A running anvil, killed (and reaped) on drop.
-pub(crate) struct Anvil {
-    child: Child,
-    /// JSON-RPC URL.
-    pub(crate) url: String,
-}
-
-impl Drop for Anvil {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn anvil_binary() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("GAIB_ANVIL") {
-        let p = PathBuf::from(p);
-        return p.exists().then_some(p);
-    }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/anvil");
-    p.exists().then_some(p)
-}
-
-/// Starts anvil, or returns `None` (with a note) when it is not installed locally. Under `CI`
-/// a missing anvil fails the test.
+/// A running anvil (killed on drop), or `None` when it is not installed locally (under `CI`
+/// a missing anvil fails the test).
 pub(crate) fn start() -> Option<Anvil> {
-    let Some(bin) = anvil_binary() else {
-        if std::env::var_os("CI").is_some() {
-            panic!("anvil not found ($GAIB_ANVIL or contracts-bindings/.tools/bin/anvil); run contracts-bindings/scripts/install-tools.sh");
-        }
-        eprintln!(
-            "note: anvil not found; skipping (run contracts-bindings/scripts/install-tools.sh)"
-        );
-        return None;
-    };
-    for _attempt in 0..5 {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut child = Command::new(&bin)
-            .args([
-                "--host",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-                "--silent",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn anvil");
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                break; // exited: port taken, retry with another
-            }
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                return Some(Anvil {
-                    child,
-                    url: format!("http://127.0.0.1:{port}"),
-                });
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    panic!("anvil did not start");
+    Anvil::for_tests()
 }
 
 /// The deployer's signer.
@@ -109,7 +37,7 @@ pub(crate) fn signer(i: usize) -> ReportSigner {
 
 /// A provider sending from the deployer.
 pub(crate) fn provider(anvil: &Anvil) -> DynProvider {
-    provider_with_sender(anvil.url.parse().unwrap(), &deployer())
+    provider_with_sender(anvil.url().parse().unwrap(), &deployer())
 }
 
 /// Timestamp of the latest block, unix seconds.

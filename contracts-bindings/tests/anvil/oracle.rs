@@ -265,7 +265,7 @@ async fn rust_signed_report_is_accepted_and_every_tampering_rejected() {
     };
     let json = serde_json::to_string(&doc).unwrap();
     let parsed = SignedReport::from_json(&json).unwrap();
-    let out = sign_and_publish(anvil.url.parse().unwrap(), oracle_addr, &parsed, &relayer)
+    let out = sign_and_publish(anvil.url().parse().unwrap(), oracle_addr, &parsed, &relayer)
         .await
         .expect("sign_and_publish");
     assert_eq!(out.round, 2);
@@ -276,7 +276,7 @@ async fn rust_signed_report_is_accepted_and_every_tampering_rejected() {
     );
     // Relaying it again is a decoded revert from the library (what the CLI prints, exit 1).
     assert_revert(
-        sign_and_publish(anvil.url.parse().unwrap(), oracle_addr, &parsed, &relayer).await,
+        sign_and_publish(anvil.url().parse().unwrap(), oracle_addr, &parsed, &relayer).await,
         "RoundNotIncreasing",
         "replay via sign_and_publish",
     );
