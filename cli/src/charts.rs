@@ -291,12 +291,10 @@ pub(crate) struct Line<'a> {
     pub(crate) label: String,
 }
 
-/// Bands and lines over x (e.g. months): a fan chart or bands of a ratio.
+/// Bands and lines over x (e.g. months): a fan chart or bands of a ratio. The first argument
+/// is (svg id, title, x-axis label, y-axis label).
 pub(crate) fn bands(
-    id: &str,
-    title: &str,
-    x_label: &str,
-    y_label: &str,
+    (id, title, x_label, y_label): (&str, &str, &str, &str),
     x: &[f64],
     bands: &[Band<'_>],
     lines: &[Line<'_>],
@@ -446,10 +444,7 @@ mod tests {
         assert!(!s.contains("NaN"));
         let x = [1.0, 2.0, 3.0];
         let s = bands(
-            "fig-b",
-            "B",
-            "month",
-            "USD",
+            ("fig-b", "B", "month", "USD"),
             &x,
             &[Band {
                 lo: &[0.9, 0.8, 0.7],

@@ -479,10 +479,12 @@ pub(crate) fn render(r: &ReportInput<'_>) -> String {
         s += &figure(
             "fig-nav-fan",
             bands(
-                "svg-nav-fan",
-                "sAID unstaking NAV per share over time",
-                "month",
-                "NAV per share (USD)",
+                (
+                    "svg-nav-fan",
+                    "sAID unstaking NAV per share over time",
+                    "month",
+                    "NAV per share (USD)",
+                ),
                 &months,
                 &[
                     Band {
@@ -609,10 +611,12 @@ pub(crate) fn render(r: &ReportInput<'_>) -> String {
         s += &figure(
             "fig-collateral",
             bands(
-                "svg-collateral",
-                "Collateral ratio of the four weakest deals",
-                "month",
-                "(hardware after haircut + DSRA) / outstanding",
+                (
+                    "svg-collateral",
+                    "Collateral ratio of the four weakest deals",
+                    "month",
+                    "(hardware after haircut + DSRA) / outstanding",
+                ),
                 &months,
                 &band_list,
                 &line_list,

@@ -418,7 +418,10 @@ redemption_schedule = [{ cycle = 1, fraction = 0.5 }]
         let err = s.apply(&p, "rho.toml").unwrap_err().to_string();
         assert!(err.contains("asset_correlation"), "{err}");
         let s = scenario("id = \"u\"\n[utilization]\nmean_factor = 2.0");
-        assert!(s.apply(&p, "u.toml").is_err(), "mean 1.6 is not a utilization");
+        assert!(
+            s.apply(&p, "u.toml").is_err(),
+            "mean 1.6 is not a utilization"
+        );
     }
 
     #[test]

@@ -58,7 +58,7 @@ pub fn wal_years(principal: &[f64]) -> Option<f64> {
 /// bracket that always holds the root), tolerance [`YIELD_TOLERANCE`]. `None` when the price
 /// or the cash flows are not positive, or no root lies in [−50, 1000] per year.
 pub fn yield_cc(cash_flows: &[f64], price: f64) -> Option<f64> {
-    if !(price > 0.0) || cash_flows.iter().sum::<f64>() <= 0.0 {
+    if price.is_nan() || price <= 0.0 || cash_flows.iter().sum::<f64>() <= 0.0 {
         return None;
     }
     let f = |y: f64| present_value_at_yield(cash_flows, y) - price;
