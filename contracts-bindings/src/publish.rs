@@ -164,9 +164,10 @@ pub async fn publish(
     })
 }
 
-/// What `gaib publish` does: reads the chain id, signs `signed.report` with `key` for the oracle
-/// at `oracle` (unless `key` already signed it), checks every signature locally, then submits
-/// the report with all signatures, sending the transaction from `key`'s address.
+/// What `gaib publish` does: reads the chain id, checks every collected signature locally, adds
+/// `key`'s own signature when `key` is one of the oracle's authorised signers and has not signed
+/// yet (otherwise `key` only relays), then submits the report with all signatures, sending the
+/// transaction (and paying its gas) from `key`'s address.
 pub async fn sign_and_publish(
     rpc: Url,
     oracle: Address,
@@ -189,7 +190,15 @@ pub async fn sign_and_publish(
         signatures.push(sig.clone());
     }
     if !signed_by_key {
-        signatures.push(Bytes::from(key.sign_digest(digest)?.to_vec()));
+        // Sign too when the key is an authorised signer; otherwise it only relays.
+        let is_signer = ValuationOracle::new(oracle, &provider)
+            .isSigner(key.address())
+            .call()
+            .await
+            .map_err(decode_oracle_error)?;
+        if is_signer {
+            signatures.push(Bytes::from(key.sign_digest(digest)?.to_vec()));
+        }
     }
     publish(&provider, oracle, &signed.report, &signatures).await
 }

@@ -281,6 +281,27 @@ async fn rust_signed_report_is_accepted_and_every_tampering_rejected() {
         "replay via sign_and_publish",
     );
 
+    // A relayer that is not a signer only relays the three collected signatures.
+    warp(&p, 60).await;
+    let r3 = report(3, good.nav_per_share, good.deployed_value, now(&p).await);
+    let doc = SignedReport {
+        report: r3.clone(),
+        signatures: sign_with(&r3, &[2, 3, 4], chain_id, oracle_addr),
+    };
+    let out = sign_and_publish(anvil.url().parse().unwrap(), oracle_addr, &doc, &deployer())
+        .await
+        .expect("relay");
+    assert_eq!(out.round, 3);
+    let two = SignedReport {
+        report: report(4, good.nav_per_share, good.deployed_value, now(&p).await),
+        signatures: Vec::new(),
+    };
+    assert_revert(
+        sign_and_publish(anvil.url().parse().unwrap(), oracle_addr, &two, &deployer()).await,
+        "QuorumNotMet",
+        "non-signer relaying no signatures",
+    );
+
     // Staleness is checked at read: past maxAge, the price fails closed.
     warp(&p, MAX_AGE + 1).await;
     assert_revert(
@@ -288,7 +309,7 @@ async fn rust_signed_report_is_accepted_and_every_tampering_rejected() {
         "ReportStale",
         "price after maxAge",
     );
-    let late = report(3, good.nav_per_share, good.deployed_value, t2);
+    let late = report(4, good.nav_per_share, good.deployed_value, t2 + 60);
     assert_revert(
         try_submit(&p, oracle_addr, &late, &signed(&late)).await,
         "ReportStale",
