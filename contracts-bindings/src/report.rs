@@ -87,18 +87,86 @@ impl SignedReport {
     pub fn from_json(text: &str) -> Result<Self> {
         let value: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| ContractsError::invalid("report", format!("malformed JSON: {e}")))?;
-        if value.get("report").is_some() {
-            serde_json::from_value(value)
-                .map_err(|e| ContractsError::invalid("report", e.to_string()))
+        let wrapped = value.get("report").is_some();
+        let parsed = if wrapped {
+            serde_json::from_value::<SignedReport>(value.clone())
         } else {
-            let report = serde_json::from_value(value)
-                .map_err(|e| ContractsError::invalid("report", e.to_string()))?;
-            Ok(SignedReport {
+            serde_json::from_value::<Report>(value.clone()).map(|report| SignedReport {
                 report,
                 signatures: Vec::new(),
             })
+        };
+        parsed.map_err(|e| {
+            let located = if wrapped {
+                locate_signed_error(&value)
+            } else {
+                locate_report_error(&value, "report")
+            };
+            let (field, reason) = located.unwrap_or_else(|| ("report".into(), e.to_string()));
+            ContractsError::InvalidInput { field, reason }
+        })
+    }
+}
+
+/// Finds which field of a wrapped report document is wrong: `(field path, reason)`.
+fn locate_signed_error(value: &serde_json::Value) -> Option<(String, String)> {
+    let obj = value.as_object()?;
+    for (k, v) in obj {
+        match k.as_str() {
+            "report" => {
+                if let Some(found) = locate_report_error(v, "report") {
+                    return Some(found);
+                }
+            }
+            "signatures" => {
+                let Some(list) = v.as_array() else {
+                    return Some((
+                        "signatures".into(),
+                        "expected an array of hex strings".into(),
+                    ));
+                };
+                for (i, sig) in list.iter().enumerate() {
+                    if let Err(e) = serde_json::from_value::<alloy::primitives::Bytes>(sig.clone())
+                    {
+                        return Some((format!("signatures[{i}]"), e.to_string()));
+                    }
+                }
+            }
+            other => return Some((other.to_string(), "unknown field".into())),
         }
     }
+    None
+}
+
+/// Finds which field of a report object is wrong: `(prefix.field, reason)`.
+fn locate_report_error(value: &serde_json::Value, prefix: &str) -> Option<(String, String)> {
+    #[derive(Deserialize)]
+    struct Dec(
+        #[serde(with = "dec_u256")]
+        #[allow(dead_code)]
+        U256,
+    );
+    fn check<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Option<String> {
+        serde_json::from_value::<T>(v.clone())
+            .err()
+            .map(|e| e.to_string())
+    }
+    let Some(obj) = value.as_object() else {
+        return Some((prefix.to_string(), "expected a JSON object".into()));
+    };
+    for (k, v) in obj {
+        let err = match k.as_str() {
+            "asset" | "run_id" => check::<B256>(v),
+            "nav_per_share" | "deployed_value" => check::<Dec>(v),
+            "haircut_bps" | "ltv_bps" => check::<u16>(v),
+            "observed_at" | "valid_until" | "round" => check::<u64>(v),
+            _ => Some("unknown field".into()),
+        };
+        if let Some(reason) = err {
+            return Some((format!("{prefix}.{k}"), reason));
+        }
+    }
+    None
 }
 
 impl Report {
@@ -323,6 +391,32 @@ mod tests {
             .replace("\"ltv_bps\":8000", "\"ltv_bps\":80000");
         let e = SignedReport::from_json(&text).unwrap_err();
         assert!(e.is_input_error());
+        assert!(e.to_string().starts_with("invalid report.ltv_bps:"), "{e}");
+        let e = SignedReport::from_json(&text.replace("\"round\":1", "\"round\":1,\"extra\":0"))
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("report.extra") || e.to_string().contains("report.ltv_bps"),
+            "{e}"
+        );
+        let missing = serde_json::to_string(&sample())
+            .unwrap()
+            .replace("\"round\":1", "\"roundd\":1");
+        let e = SignedReport::from_json(&missing).unwrap_err();
+        assert!(e.to_string().contains("roundd"), "{e}");
+        let wrapped = format!(
+            "{{\"report\":{},\"signatures\":[\"0x00\",\"zz\"]}}",
+            serde_json::to_string(&sample()).unwrap()
+        );
+        let e = SignedReport::from_json(&wrapped).unwrap_err();
+        assert!(e.to_string().starts_with("invalid signatures[1]:"), "{e}");
+        let e = SignedReport::from_json(
+            &wrapped.replace("\"nav_per_share\":\"1", "\"nav_per_share\":\"x1"),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().starts_with("invalid report.nav_per_share:"),
+            "{e}"
+        );
         let mut r = sample();
         r.ltv_bps = 10_001;
         assert!(r
