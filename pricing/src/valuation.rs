@@ -267,26 +267,36 @@ fn quantile_ci(h: &Histogram, q: f64) -> [f64; 2] {
     [h.quantile((q - d).max(0.0)), h.quantile((q + d).min(1.0))]
 }
 
+/// Largest relative gap between E[PV] and the PV of the expected cash flows on the
+/// portfolio's curve (they agree up to the statistics' fixed-point rounding, ~1e-15).
+const PV_CONSISTENCY: f64 = 1e-9;
+
 fn instrument(
     s: &InstrumentStats,
     kind: InstrumentKind,
     curve: &DiscountCurve,
+    spread_bps: f64,
     paths: u64,
     as_of: NaiveDate,
-) -> InstrumentValuation {
+) -> Result<InstrumentValuation> {
     let cf = s.expected_cash_flow(paths);
     let principal = s.expected_principal(paths);
     let price = s.pv.mean();
+    // Discounting is linear, so E[PV] is the PV of the expected cash flows: a gap means the
+    // statistics were discounted on another curve or spread than the portfolio's.
+    let pv_cf = present_value(&cf, curve, spread_bps);
+    if (pv_cf - price).abs() > PV_CONSISTENCY * (1.0 + price.abs()) {
+        return Err(PricingError::Mismatch(format!(
+            "{}: E[PV] {price} ≠ PV of expected cash flows {pv_cf} on the portfolio's curve",
+            s.id
+        )));
+    }
     let y = yield_cc(&cf, price);
-    // Consistency: E[PV] is the PV of the expected cash flows (discounting is linear).
-    debug_assert!(
-        (present_value(&cf, curve, s.discount_spread_bps) - price).abs() < 1e-9 * (1.0 + price)
-    );
-    InstrumentValuation {
+    Ok(InstrumentValuation {
         id: s.id.clone(),
         kind,
         notional_usd: s.notional_usd,
-        discount_spread_bps: s.discount_spread_bps,
+        discount_spread_bps: spread_bps,
         pv_usd: McEstimate::from_moments(&s.pv, s.notional_usd, as_of),
         price_pct: McEstimate::from_moments(&s.pv, 100.0, as_of),
         expected_loss_pct: McEstimate::from_moments(&s.loss, 100.0, as_of),
@@ -298,7 +308,7 @@ fn instrument(
         modified_duration_years: y.and_then(|y| duration_years(&cf, y)),
         loss_quantiles_pct: quantiles(&s.loss_hist, &LOSS_QUANTILE_LEVELS, 100.0),
         expected_cash_flow_pct: cf.iter().map(|c| 100.0 * c).collect(),
-    }
+    })
 }
 
 fn chart_histogram(h: &Histogram, scale: f64) -> ChartHistogram {
@@ -337,7 +347,8 @@ fn moments_or_zero(m: &Moments) -> (f64, f64) {
 }
 
 /// Values a portfolio from its simulated statistics. Fails with [`PricingError::NoPaths`] on
-/// empty statistics and [`PricingError::Mismatch`] if `stats` come from another portfolio.
+/// empty statistics and [`PricingError::Mismatch`] if `stats` come from another portfolio
+/// (other deals, pools or tranches, or cash flows discounted on another curve or spread).
 pub fn value(p: &Portfolio, stats: &PathStats) -> Result<Valuation> {
     if stats.paths == 0 {
         return Err(PricingError::NoPaths);
@@ -373,10 +384,10 @@ pub fn value(p: &Portfolio, stats: &PathStats) -> Result<Valuation> {
                     pool_id: q.id.clone(),
                     equity: t.equity,
                 };
-                instrument(s, kind, &curve, n, as_of)
+                instrument(s, kind, &curve, t.discount_spread_bps, n, as_of)
             })
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     let deals = stats
         .deals
         .iter()
@@ -385,9 +396,9 @@ pub fn value(p: &Portfolio, stats: &PathStats) -> Result<Valuation> {
             let kind = InstrumentKind::Deal {
                 deal_kind: d.kind_name().to_string(),
             };
-            instrument(s, kind, &curve, n, as_of)
+            instrument(s, kind, &curve, d.discount_spread_bps, n, as_of)
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
 
     let ps = &stats.portfolio;
     let h = &ps.loss_hist;
@@ -512,5 +523,62 @@ impl Valuation {
             .tail
             .iter()
             .find(|t| (t.confidence - alpha).abs() < 1e-12)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gaib_engine::{parse_portfolio, Format};
+    use gaib_simulator::{lower, run_serial};
+
+    const SMALL: &str = include_str!("../../tests/fixtures/valid/small.toml");
+
+    fn small() -> Portfolio {
+        parse_portfolio(SMALL, Format::Toml, "small.toml").unwrap()
+    }
+
+    #[test]
+    fn values_every_instrument_with_errors_and_intervals() {
+        let p = small();
+        let stats = run_serial(&lower(&p).unwrap(), 0..200, 1).unwrap();
+        let v = value(&p, &stats).unwrap();
+        assert_eq!(v.tranches.len(), 3);
+        assert_eq!(v.deals.len(), 3);
+        assert_eq!(v.paths, 200);
+        let a = v.instrument("P1/A").unwrap();
+        assert!(a.price_pct.std_error >= 0.0 && a.price_pct.paths == 200);
+        assert!(
+            a.price_pct.ci95[0] <= a.price_pct.value && a.price_pct.value <= a.price_pct.ci95[1]
+        );
+        assert!((a.pv_usd.value - a.price_pct.value / 100.0 * 3_500_000.0).abs() < 1e-6);
+        assert_eq!(v.tail(0.99).unwrap().confidence, 0.99);
+        let vault = v.vault.as_ref().unwrap();
+        assert_eq!(vault.p_queue_not_cleared_pct.len(), 3);
+        assert_eq!(vault.fan.len(), v.months as usize);
+        assert!(vault.recommended_ltv_pct <= 100.0);
+        assert_eq!(v.collateral.len(), 3);
+        let json = serde_json::to_string(&v).unwrap();
+        // serde_json parses floats to within an ulp (no `float_roundtrip`): compare shape.
+        let back: Valuation = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            (back.as_of, back.paths, back.tranches.len()),
+            (v.as_of, 200, 3)
+        );
+        assert_eq!(back.vault.unwrap().fan.len(), v.months as usize);
+    }
+
+    #[test]
+    fn statistics_of_another_portfolio_are_rejected() {
+        let p = small();
+        let stats = run_serial(&lower(&p).unwrap(), 0..20, 1).unwrap();
+        let mut q = p.clone();
+        q.deals[0].discount_spread_bps += 50.0;
+        assert!(matches!(value(&q, &stats), Err(PricingError::Mismatch(_))));
+        q = p.clone();
+        q.deals.pop();
+        assert!(matches!(value(&q, &stats), Err(PricingError::Mismatch(_))));
+        let empty = run_serial(&lower(&p).unwrap(), 0..0, 1).unwrap();
+        assert!(matches!(value(&p, &empty), Err(PricingError::NoPaths)));
     }
 }
