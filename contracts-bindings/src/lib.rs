@@ -35,8 +35,8 @@ pub use publish::{
     publish, sign_and_publish, Published, RECEIPT_TIMEOUT,
 };
 pub use report::{
-    asset_id, decimal_to_wei, domain, run_id_of_manifest, Report, SignedReport, ValuationInput,
-    BPS_ONE, DOMAIN_NAME, DOMAIN_VERSION, REPORT_TYPE,
+    asset_id, decimal_to_wei, domain, f64_to_decimal, percent_to_bps, run_id_of_manifest, Report,
+    SignedReport, ValuationInput, BPS_ONE, DOMAIN_NAME, DOMAIN_VERSION, REPORT_TYPE,
 };
 pub use signer::{recover_signer, verify_report_signature, ReportSigner};
 pub use wei::{revenue_split_u256, Wei};

@@ -252,9 +252,11 @@ impl From<&Report> for ValuationReport {
 }
 
 /// The plain fields of a valuation (as the pricing layer produces them), to turn into a
-/// [`Report`]. Amounts are decimal AID (e.g. `1.0234` AID per share); they are converted to 1e18
-/// fixed point exactly, truncating digits beyond the 18th decimal (towards zero: a published NAV
-/// never exceeds the computed one).
+/// [`Report`]. Amounts are decimal AID (e.g. `1.0234` AID per share; AID is minted 1:1 against a
+/// USD stablecoin, so the pricing layer's USD figures are AID); they are converted to 1e18 fixed
+/// point exactly, truncating digits beyond the 18th decimal (towards zero: a published NAV never
+/// exceeds the computed one). For `f64` outputs use [`f64_to_decimal`] and [`percent_to_bps`]
+/// (haircut rounded up, LTV down).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValuationInput {
     /// Asset name, hashed with keccak256 into the report's `asset` (e.g. `"sAID"`).
@@ -310,6 +312,38 @@ pub fn decimal_to_wei(x: Decimal, field: &str) -> Result<U256> {
     } else {
         mantissa / ten.pow(U256::from(scale - 18))
     })
+}
+
+/// An `f64` amount (e.g. a Monte Carlo NAV in USD ≈ AID) → [`Decimal`] through its shortest
+/// round-trip decimal form (so `1.02` stays `1.02`, not the binary expansion). Rejects NaN,
+/// infinities and negatives, naming `field`.
+pub fn f64_to_decimal(x: f64, field: &str) -> Result<Decimal> {
+    if !x.is_finite() || x < 0.0 {
+        return Err(ContractsError::invalid(
+            field,
+            format!("{x} is not a finite amount ≥ 0"),
+        ));
+    }
+    let text = format!("{x}");
+    Decimal::from_str_exact(&text)
+        .or_else(|_| text.parse::<Decimal>())
+        .map_err(|e| ContractsError::invalid(field, format!("{x}: {e}")))
+}
+
+/// A percentage (e.g. `20.0` for 20 %) → basis points, rounded towards safety: `round_up` for a
+/// haircut (a larger haircut is safer), down for an LTV. Negative percentages (a haircut when
+/// even the tail gains) become 0; above 100 % or not finite is an error naming `field`.
+/// Binary noise below 1e-6 bp is ignored (`20.000000000000004` % is 2000 bps either way).
+pub fn percent_to_bps(pct: f64, round_up: bool, field: &str) -> Result<u16> {
+    if !pct.is_finite() || pct > 100.0 + 1e-9 {
+        return Err(ContractsError::invalid(
+            field,
+            format!("{pct} % is not in [0, 100]"),
+        ));
+    }
+    let bps = ((pct.max(0.0) * 100.0) * 1e6).round() / 1e6;
+    let bps = if round_up { bps.ceil() } else { bps.floor() };
+    Ok(bps.min(f64::from(BPS_ONE)) as u16)
 }
 
 /// Serde for `U256` as a decimal string (hex `0x…` and JSON integers accepted on input).
@@ -437,6 +471,35 @@ mod tests {
             U256::from_str("79228162514264337593543950335000000000000000000").unwrap()
         );
         assert!(decimal_to_wei(Decimal::from_str("-1").unwrap(), "x").is_err());
+    }
+
+    #[test]
+    fn f64_and_percent_conversions() {
+        assert_eq!(
+            f64_to_decimal(1.02, "x").unwrap(),
+            Decimal::from_str("1.02").unwrap()
+        );
+        assert_eq!(
+            decimal_to_wei(f64_to_decimal(1.02, "x").unwrap(), "x").unwrap(),
+            U256::from(1_020_000_000_000_000_000u128)
+        );
+        assert_eq!(f64_to_decimal(0.0, "x").unwrap(), Decimal::ZERO);
+        assert!(f64_to_decimal(f64::NAN, "nav")
+            .unwrap_err()
+            .to_string()
+            .contains("nav"));
+        assert!(f64_to_decimal(-1.0, "x").is_err());
+        assert_eq!(percent_to_bps(20.0, true, "h").unwrap(), 2000);
+        assert_eq!(percent_to_bps(0.1 + 0.2, true, "h").unwrap(), 30);
+        assert_eq!(percent_to_bps(12.345, true, "h").unwrap(), 1235);
+        assert_eq!(percent_to_bps(12.345, false, "l").unwrap(), 1234);
+        assert_eq!(percent_to_bps(-3.0, true, "h").unwrap(), 0);
+        assert_eq!(percent_to_bps(100.0, false, "l").unwrap(), 10_000);
+        assert!(percent_to_bps(100.5, false, "ltv")
+            .unwrap_err()
+            .to_string()
+            .contains("ltv"));
+        assert!(percent_to_bps(f64::INFINITY, false, "l").is_err());
     }
 
     #[test]
