@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 pub struct Metric {
     /// Stable key, e.g. `GPU-ABS-1/A price` or `portfolio VaR 99%`.
     pub key: String,
-    /// Unit: `% par`, `%`, `USD`, `years`.
+    /// Unit: `% par`, `%`, `% shares`, `USD`.
     pub unit: String,
     /// The value.
     pub value: f64,
@@ -46,7 +46,8 @@ fn push(out: &mut Vec<Metric>, key: String, unit: &str, value: f64, se: Option<f
 }
 
 /// The metrics of a valuation, in a fixed order: tranches (price, EL, PD, yield), the portfolio
-/// (EL, VaR/ES), the vault (NAV, haircut, LTV, queue), then deals (price, EL).
+/// (EL, VaR/ES), the vault (NAV, haircut, LTV, largest queue, queue probabilities), then deals
+/// (price, EL).
 pub fn metrics(v: &Valuation) -> Vec<Metric> {
     let mut out = Vec::new();
     for t in &v.tranches {
@@ -115,6 +116,13 @@ pub fn metrics(v: &Valuation) -> Vec<Metric> {
             "%",
             vr.recommended_ltv_pct,
             None,
+        );
+        push(
+            &mut out,
+            format!("{} max queue", vr.id),
+            "% shares",
+            vr.max_queue_pct.value,
+            Some(vr.max_queue_pct.std_error),
         );
         for (i, e) in vr.p_queue_not_cleared_pct.iter().enumerate() {
             push(
