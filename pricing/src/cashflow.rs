@@ -56,7 +56,7 @@ pub fn wal_years(principal: &[f64]) -> Option<f64> {
 /// The continuously compounded yield y (per year) with Σ c_k·e^{−y·t_k} = `price`: the IRR of
 /// the cash flows bought at `price`. Safeguarded Newton (falls back to bisection inside a
 /// bracket that always holds the root), tolerance [`YIELD_TOLERANCE`]. `None` when the price
-/// or the cash flows are not positive, or no root lies in [−50, 1000] per year.
+/// or the cash flows are not positive, or no root lies in \[−50, 1000\] per year.
 pub fn yield_cc(cash_flows: &[f64], price: f64) -> Option<f64> {
     if price.is_nan() || price <= 0.0 || cash_flows.iter().sum::<f64>() <= 0.0 {
         return None;

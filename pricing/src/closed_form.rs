@@ -3,7 +3,7 @@
 //! homogeneous pool (loss quantile and tranche expected loss).
 //!
 //! The Vasicek tranche expected loss is an integral over the systematic factor M ~ N(0, 1);
-//! it is computed with Gauss–Legendre quadrature ([`gauss_legendre`]) on [−10, 10], split at
+//! it is computed with Gauss–Legendre quadrature ([`gauss_legendre`]) on \[−10, 10\], split at
 //! the two kinks of the tranche payoff and into panels, which is exact to ~1e-12 here (the
 //! mass beyond |M| = 10 is 1.5e-23).
 
@@ -14,7 +14,7 @@ fn std_normal() -> Normal {
     Normal::new(0.0, 1.0).expect("N(0,1) is valid")
 }
 
-/// Nodes and weights of the n-point Gauss–Legendre rule on [−1, 1] (Newton on P_n, tolerance
+/// Nodes and weights of the n-point Gauss–Legendre rule on \[−1, 1\] (Newton on P_n, tolerance
 /// 1e-15). Integrates polynomials of degree ≤ 2n − 1 exactly.
 pub fn gauss_legendre(n: usize) -> (Vec<f64>, Vec<f64>) {
     let mut x = vec![0.0; n];
@@ -61,10 +61,10 @@ pub fn large_pool_loss_quantile(p: f64, rho: f64, lgd: f64, q: f64) -> f64 {
     lgd * n.cdf((n.inverse_cdf(p) + rho.sqrt() * n.inverse_cdf(q)) / (1.0 - rho).sqrt())
 }
 
-/// Expected loss of the tranche [a, d] (attachment a < detachment d, fractions of the pool) of a
+/// Expected loss of the tranche \[a, d\] (attachment a < detachment d, fractions of the pool) of a
 /// large homogeneous pool with default probability `p` (to the horizon), asset correlation `rho`
 /// and loss given default `lgd`, as a fraction of the tranche:
-/// E[min((L − a)⁺, d − a)] / (d − a), L = lgd·conditional_pd(p, rho, M), M ~ N(0, 1).
+/// E\[min((L − a)⁺, d − a)\] / (d − a), L = lgd·conditional_pd(p, rho, M), M ~ N(0, 1).
 pub fn vasicek_tranche_el(p: f64, rho: f64, lgd: f64, a: f64, d: f64) -> f64 {
     let payoff = |l: f64| (l - a).clamp(0.0, d - a) / (d - a);
     if p <= 0.0 {

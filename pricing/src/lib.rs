@@ -1,7 +1,7 @@
 //! # gaib-pricing
 //!
 //! Valuation and risk metrics of gaib (MODEL.md §8) from the simulator's [`PathStats`]:
-//! E[PV], price, expected loss, PD, LGD, WAL, yield and duration of every tranche and deal;
+//! E\[PV\], price, expected loss, PD, LGD, WAL, yield and duration of every tranche and deal;
 //! portfolio VaR and expected shortfall; the vault's NAV per share, haircut, recommended LTV
 //! and redemption-queue risk; deal collateral ratios. Every Monte Carlo mean is an
 //! [`McEstimate`] `{ value, std_error, ci95, paths, as_of }`.

@@ -18,7 +18,7 @@ pub struct McEstimate {
     pub value: f64,
     /// Standard error of the estimate, same units.
     pub std_error: f64,
-    /// 95 % confidence interval [value − 1.96·se, value + 1.96·se], same units.
+    /// 95 % confidence interval \[value − 1.96·se, value + 1.96·se\], same units.
     pub ci95: [f64; 2],
     /// Number of paths the estimate is based on (for a conditional mean: the conditioning
     /// paths).

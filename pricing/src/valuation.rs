@@ -91,18 +91,18 @@ pub struct InstrumentValuation {
     pub notional_usd: f64,
     /// Discount spread over the curve, basis points.
     pub discount_spread_bps: f64,
-    /// E[PV] of the cash received, USD.
+    /// E\[PV\] of the cash received, USD.
     pub pv_usd: McEstimate,
-    /// Price: E[PV] / notional, percent of par.
+    /// Price: E\[PV\] / notional, percent of par.
     pub price_pct: McEstimate,
     /// Expected loss, percent of the notional.
     pub expected_loss_pct: McEstimate,
-    /// PD = P[loss > 0], percent.
+    /// PD = P\[loss > 0\], percent.
     pub pd_pct: McEstimate,
-    /// P[default event] (deal: any default; tranche: write-down or senior interest default),
+    /// P\[default event\] (deal: any default; tranche: write-down or senior interest default),
     /// percent.
     pub default_probability_pct: McEstimate,
-    /// LGD = EL / PD = E[loss | loss > 0], percent of the notional; `None` if no path lost.
+    /// LGD = EL / PD = E\[loss | loss > 0\], percent of the notional; `None` if no path lost.
     pub lgd_pct: Option<McEstimate>,
     /// Weighted average life of the expected principal, years.
     pub wal_years: Option<f64>,
@@ -206,7 +206,7 @@ pub struct VaultRisk {
     pub liquidation_incentive_pct: f64,
     /// Recommended LTV = 1 − max(haircut, 0) − incentive, floored at 0, percent.
     pub recommended_ltv_pct: f64,
-    /// P[some redemption request waits more than N cycles], N = 1, 2, 3, percent.
+    /// P\[some redemption request waits more than N cycles\], N = 1, 2, 3, percent.
     pub p_queue_not_cleared_pct: Vec<McEstimate>,
     /// Largest queued shares / initial shares over the path, percent.
     pub max_queue_pct: McEstimate,
@@ -267,7 +267,7 @@ fn quantile_ci(h: &Histogram, q: f64) -> [f64; 2] {
     [h.quantile((q - d).max(0.0)), h.quantile((q + d).min(1.0))]
 }
 
-/// Largest relative gap between E[PV] and the PV of the expected cash flows on the
+/// Largest relative gap between E\[PV\] and the PV of the expected cash flows on the
 /// portfolio's curve (they agree up to the statistics' fixed-point rounding, ~1e-15).
 const PV_CONSISTENCY: f64 = 1e-9;
 
