@@ -30,7 +30,15 @@ fn sample_copy() -> tempfile::TempDir {
 
 fn run_sample(dir: &Path, out: &str, extra: &[&str]) -> Output {
     let mut args = vec![
-        "run", "sample.toml", "--paths", "96", "--seed", "17", "--out", out, "--quiet",
+        "run",
+        "sample.toml",
+        "--paths",
+        "96",
+        "--seed",
+        "17",
+        "--out",
+        out,
+        "--quiet",
     ];
     args.extend_from_slice(extra);
     gaib(&args, dir)
@@ -42,7 +50,10 @@ fn run_writes_results_and_manifest_then_reproduce_matches() {
     let out = run_sample(dir.path(), "r1", &["--threads", "2"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("price % par") && stdout.contains("vault"), "{stdout}");
+    assert!(
+        stdout.contains("price % par") && stdout.contains("vault"),
+        "{stdout}"
+    );
     let r1 = dir.path().join("r1");
     let names: Vec<String> = std::fs::read_dir(&r1)
         .unwrap()
@@ -51,19 +62,33 @@ fn run_writes_results_and_manifest_then_reproduce_matches() {
     for want in ["manifest.json", "results.json"] {
         assert!(names.iter().any(|n| n == want), "{want} missing: {names:?}");
     }
-    assert!(!names.iter().any(|n| n.starts_with('.')), "temp files left: {names:?}");
+    assert!(
+        !names.iter().any(|n| n.starts_with('.')),
+        "temp files left: {names:?}"
+    );
     let m: serde_json::Value =
         serde_json::from_slice(&std::fs::read(r1.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(m["seed"], 17);
     assert_eq!(m["paths"], 96);
     assert_eq!(m["model_version"], "1");
     assert_eq!(m["backend"], "cpu");
-    assert_eq!(m["inputs"].as_array().unwrap().len(), 2, "portfolio and loan tape");
+    assert_eq!(
+        m["inputs"].as_array().unwrap().len(),
+        2,
+        "portfolio and loan tape"
+    );
 
     // Reproduce, with another thread count: bit-identical.
-    let rep = gaib(&["reproduce", "r1/manifest.json", "--threads", "1", "--quiet"], dir.path());
+    let rep = gaib(
+        &["reproduce", "r1/manifest.json", "--threads", "1", "--quiet"],
+        dir.path(),
+    );
     assert_eq!(rep.status.code(), Some(0), "{}", text(&rep.stderr));
-    assert!(text(&rep.stdout).starts_with("match"), "{}", text(&rep.stdout));
+    assert!(
+        text(&rep.stdout).starts_with("match"),
+        "{}",
+        text(&rep.stdout)
+    );
 
     // Same seed, different thread count, different directory: identical results bytes.
     let out2 = run_sample(dir.path(), "r2", &["--threads", "1"]);
@@ -92,7 +117,10 @@ fn reproduce_reports_differing_fields_and_exits_3() {
     let rep = gaib(&["reproduce", "r/manifest.json", "--quiet"], dir.path());
     let err = text(&rep.stderr);
     assert_eq!(rep.status.code(), Some(3), "{err}");
-    assert!(err.contains("mismatch") && err.contains("$.seed: 18 != 17"), "{err}");
+    assert!(
+        err.contains("mismatch") && err.contains("$.seed: 18 != 17"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -106,21 +134,36 @@ fn reproduce_refuses_changed_inputs() {
     let rep = gaib(&["reproduce", "r/manifest.json", "--quiet"], dir.path());
     let err = text(&rep.stderr);
     assert_eq!(rep.status.code(), Some(2), "{err}");
-    assert!(err.contains("inputs changed") && err.contains("sample_loan_tape.csv"), "{err}");
+    assert!(
+        err.contains("inputs changed") && err.contains("sample_loan_tape.csv"),
+        "{err}"
+    );
 }
 
 #[test]
 fn bad_arguments_exit_2_with_a_clear_message() {
     let dir = sample_copy();
     let cases: &[(&[&str], &str)] = &[
-        (&["--paths", "0", "--seed", "1"], "--paths must be at least 1"),
+        (
+            &["--paths", "0", "--seed", "1"],
+            "--paths must be at least 1",
+        ),
         (&["--paths", "20000000000", "--seed", "1"], "absurd"),
         (&["--paths", "5000000000", "--seed", "1"], "2^32"),
         (&["--paths", "10", "--seed", "-1"], "--seed"),
         (&["--paths", "10", "--seed", "abc"], "--seed"),
-        (&["--paths", "10", "--seed", "18446744073709551616"], "--seed"),
-        (&["--paths", "10", "--seed", "1", "--threads", "0"], "--threads"),
-        (&["--paths", "10", "--seed", "1", "--backend", "cuda"], "cuda"),
+        (
+            &["--paths", "10", "--seed", "18446744073709551616"],
+            "--seed",
+        ),
+        (
+            &["--paths", "10", "--seed", "1", "--threads", "0"],
+            "--threads",
+        ),
+        (
+            &["--paths", "10", "--seed", "1", "--backend", "cuda"],
+            "cuda",
+        ),
     ];
     for (extra, expect) in cases {
         let mut args = vec!["run", "sample.toml", "--quiet"];
@@ -128,14 +171,23 @@ fn bad_arguments_exit_2_with_a_clear_message() {
         let out = gaib(&args, dir.path());
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
-        assert!(err.contains(expect), "{extra:?}: stderr lacks `{expect}`:\n{err}");
+        assert!(
+            err.contains(expect),
+            "{extra:?}: stderr lacks `{expect}`:\n{err}"
+        );
         assert!(!err.contains("panicked"), "{err}");
     }
     // An invalid portfolio is the engine's exit 2.
     std::fs::write(dir.path().join("bad.toml"), "[portfolio]\nid = \"x\"\n").unwrap();
-    let out = gaib(&["run", "bad.toml", "--paths", "10", "--seed", "1"], dir.path());
+    let out = gaib(
+        &["run", "bad.toml", "--paths", "10", "--seed", "1"],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(!dir.path().join("runs").exists(), "nothing written on failure");
+    assert!(
+        !dir.path().join("runs").exists(),
+        "nothing written on failure"
+    );
 }
 
 #[test]
@@ -144,7 +196,10 @@ fn auto_backend_falls_back_to_cpu_with_the_reason() {
     let out = run_sample(dir.path(), "r", &["--backend", "auto"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let err = text(&out.stderr);
-    assert!(err.contains("cuda") && err.contains("falling back to cpu"), "{err}");
+    assert!(
+        err.contains("cuda") && err.contains("falling back to cpu"),
+        "{err}"
+    );
 }
 
 #[cfg(unix)]
@@ -153,7 +208,15 @@ fn ctrl_c_stops_between_chunks_writes_nothing_and_exits_130() {
     let dir = sample_copy();
     let child = Command::new(env!("CARGO_BIN_EXE_gaib"))
         .args([
-            "run", "sample.toml", "--paths", "100000000", "--seed", "1", "--out", "r", "--quiet",
+            "run",
+            "sample.toml",
+            "--paths",
+            "100000000",
+            "--seed",
+            "1",
+            "--out",
+            "r",
+            "--quiet",
         ])
         .current_dir(dir.path())
         .stdout(std::process::Stdio::piped())
@@ -168,6 +231,13 @@ fn ctrl_c_stops_between_chunks_writes_nothing_and_exits_130() {
     assert!(killed.success());
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("interrupted"), "{}", text(&out.stderr));
-    assert!(!dir.path().join("r").exists(), "nothing half-made is written");
+    assert!(
+        text(&out.stderr).contains("interrupted"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !dir.path().join("r").exists(),
+        "nothing half-made is written"
+    );
 }

@@ -210,7 +210,11 @@ impl<'p> Worker<'p> {
             next_cycle: 0,
             max_queue: 0.0,
             worst_wait: 0,
-            last_nav_ps: if v.shares0 > 0.0 { v.nav0 / v.shares0 } else { 0.0 },
+            last_nav_ps: if v.shares0 > 0.0 {
+                v.nav0 / v.shares0
+            } else {
+                0.0
+            },
         });
         self.queue.clear();
 
@@ -271,7 +275,8 @@ impl<'p> Worker<'p> {
         // §2: fleets.
         for f in 0..self.y.len() {
             let xi = rng.normal0(p.fleets.stream[f], k, 0);
-            let w = p.fleets.load_price[f] * self.eps[p.fleets.class[f]] + p.fleets.load_own[f] * xi;
+            let w =
+                p.fleets.load_price[f] * self.eps[p.fleets.class[f]] + p.fleets.load_own[f] * xi;
             self.y[f] = self.y[f] * p.fleets.decay[f] + p.fleets.pull[f] + p.fleets.scale[f] * w;
             self.util[f] = logistic_clamped(self.y[f]);
         }
@@ -418,7 +423,8 @@ impl<'p> Worker<'p> {
             income += frac * fl.interest;
         }
         let (ms, mu) = self.vault_marks();
-        let fee = v.performance_fee * income.max(0.0) + v.mgmt_fee_monthly * (vp.buffer + ms).max(0.0);
+        let fee =
+            v.performance_fee * income.max(0.0) + v.mgmt_fee_monthly * (vp.buffer + ms).max(0.0);
         vp.buffer -= fee;
         // Withdrawal cycles ending this month: new requests, then FIFO payment at unstaking NAV.
         while vp.next_cycle < v.cycle_end_month.len() && v.cycle_end_month[vp.next_cycle] == k {
@@ -435,7 +441,11 @@ impl<'p> Worker<'p> {
                 self.queue.push_back((cycle, req));
             }
             let nav_u = vp.buffer + mu;
-            let price = if vp.shares > 0.0 { nav_u / vp.shares } else { 0.0 };
+            let price = if vp.shares > 0.0 {
+                nav_u / vp.shares
+            } else {
+                0.0
+            };
             while let Some(front) = self.queue.front_mut() {
                 if price <= 0.0 || vp.buffer <= 0.0 {
                     break;
@@ -607,7 +617,7 @@ mod tests {
     fn default_time_limits_are_finite_or_infinite_never_nan() {
         assert!(default_time(40.0, 0.1).is_infinite());
         let t = default_time(-40.0, 0.1);
-        assert!(t >= 0.0 && t < 1e-100, "{t}");
+        assert!((0.0..1e-100).contains(&t), "{t}");
         // Median: Phi(0) = 1/2 → tau = ln 2 / h.
         assert!((default_time(0.0, 0.5) - 2f64.ln() / 0.5).abs() < 1e-14);
     }

@@ -15,7 +15,7 @@ pub const MONTHS_PER_YEAR: f64 = 12.0;
 /// Days per model month, for the vault's withdrawal cycles (365/12).
 pub const DAYS_PER_MONTH: f64 = 365.0 / 12.0;
 /// Largest number of price jumps drawn per class per month (the Poisson tail beyond it is
-/// assigned to this count; with intensity ≤ 100/yr, P[N > 64 in a month] < 1e-40).
+/// assigned to this count; with intensity ≤ 100/yr, P(N > 64 in a month) < 1e-34).
 pub const MAX_JUMPS_PER_MONTH: u32 = 64;
 
 /// Per GPU class, structure of arrays (index = class index in the portfolio).
@@ -310,7 +310,9 @@ pub fn lower(p: &Portfolio) -> Result<SimPlan> {
         let cycle_days = f64::from(v.withdrawal_cycle_days.max(1));
         let mut cycle_end_month = Vec::new();
         for n in 1.. {
-            let m = (f64::from(n) * cycle_days / DAYS_PER_MONTH - 1e-9).ceil().max(1.0);
+            let m = (f64::from(n) * cycle_days / DAYS_PER_MONTH - 1e-9)
+                .ceil()
+                .max(1.0);
             if m > f64::from(k_max) {
                 break;
             }

@@ -188,7 +188,11 @@ mod tests {
     #[test]
     fn philox4x32_10_matches_random123_known_answers() {
         for (ctr, key, want) in KAT {
-            assert_eq!(philox4x32_10(ctr, key), want, "ctr {ctr:08x?} key {key:08x?}");
+            assert_eq!(
+                philox4x32_10(ctr, key),
+                want,
+                "ctr {ctr:08x?} key {key:08x?}"
+            );
         }
     }
 
@@ -206,8 +210,16 @@ mod tests {
 
     #[test]
     fn first_normal_alone_is_bit_identical() {
-        for (a, b) in [(0, 0), (1, u32::MAX), (0xdead_beef, 0x1234_5678), (u32::MAX, 7)] {
-            assert_eq!(box_muller_first(a, b).to_bits(), box_muller(a, b).0.to_bits());
+        for (a, b) in [
+            (0, 0),
+            (1, u32::MAX),
+            (0xdead_beef, 0x1234_5678),
+            (u32::MAX, 7),
+        ] {
+            assert_eq!(
+                box_muller_first(a, b).to_bits(),
+                box_muller(a, b).0.to_bits()
+            );
         }
     }
 
@@ -236,8 +248,8 @@ mod tests {
 
     #[test]
     fn poisson_inverse_matches_cdf() {
-        let l = 0.3;
-        let p0 = (-l as f64).exp();
+        let l: f64 = 0.3;
+        let p0: f64 = (-l).exp();
         assert_eq!(poisson_inverse(l, p0 * 0.999, 64), 0);
         assert_eq!(poisson_inverse(l, p0 * 1.001, 64), 1);
         assert_eq!(poisson_inverse(0.0, 0.999_999, 64), 0);

@@ -58,7 +58,9 @@ fn cancellation_stops_between_chunks() {
         chunk_paths: 8,
         cancel: Some(Arc::new(AtomicBool::new(true))),
     };
-    let r = CpuBackend::new(Some(2)).unwrap().run(&plan, 0..100, 1, &opts);
+    let r = CpuBackend::new(Some(2))
+        .unwrap()
+        .run(&plan, 0..100, 1, &opts);
     assert!(matches!(r, Err(gaib_simulator::SimError::Cancelled)));
 }
 
@@ -101,7 +103,10 @@ fn auto_selection_falls_back_to_cpu_with_a_reason() {
     };
     let (b, notes) = select_backend(list(), BackendChoice::Auto).unwrap();
     assert_eq!(b.name(), "cpu");
-    assert_eq!(notes, vec!["cuda: not compiled with CUDA support".to_string()]);
+    assert_eq!(
+        notes,
+        vec!["cuda: not compiled with CUDA support".to_string()]
+    );
     assert!(select_backend(list(), BackendChoice::Named("cuda")).is_err());
     assert!(select_backend(list(), BackendChoice::Named("cpu")).is_ok());
 }

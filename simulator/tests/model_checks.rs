@@ -21,8 +21,14 @@ fn check_mean_var(xs: &[f64], mean: f64, var: f64, what: &str) {
     let se_m = (var / n).sqrt();
     // SE of the sample variance: var·sqrt(2/(n−1)) for a normal; widened ×2 for jumps' kurtosis.
     let se_v = 2.0 * var * (2.0 / (n - 1.0)).sqrt();
-    assert!((m - mean).abs() < Z * se_m, "{what}: mean {m} vs {mean} (se {se_m})");
-    assert!((v - var).abs() < Z * se_v, "{what}: var {v} vs {var} (se {se_v})");
+    assert!(
+        (m - mean).abs() < Z * se_m,
+        "{what}: mean {m} vs {mean} (se {se_m})"
+    );
+    assert!(
+        (v - var).abs() < Z * se_v,
+        "{what}: var {v} vs {var} (se {se_v})"
+    );
 }
 
 #[test]
@@ -51,7 +57,11 @@ fn deterministic_limit_equals_engine_base_case() {
         let mut loss = 0.0;
         for (k, row) in base.deals[d].iter().enumerate() {
             let want = row.flows.total_received().to_f64();
-            close(cf[k] * st.notional_usd, want, &format!("deal {} month {}", st.id, k + 1));
+            close(
+                cf[k] * st.notional_usd,
+                want,
+                &format!("deal {} month {}", st.id, k + 1),
+            );
             close(
                 pr[k] * st.notional_usd,
                 row.flows.principal_proceeds().to_f64(),
@@ -60,9 +70,20 @@ fn deterministic_limit_equals_engine_base_case() {
             pv += want * plan.deal_df[d * plan.months as usize + k];
             loss += row.loss.to_f64();
         }
-        close(st.pv.mean() * st.notional_usd, pv, &format!("deal {} pv", st.id));
-        close(st.loss.mean() * st.notional_usd, loss, &format!("deal {} loss", st.id));
-        assert!(st.pv.std_error() * st.notional_usd < 1e-6, "paths must be identical");
+        close(
+            st.pv.mean() * st.notional_usd,
+            pv,
+            &format!("deal {} pv", st.id),
+        );
+        close(
+            st.loss.mean() * st.notional_usd,
+            loss,
+            &format!("deal {} loss", st.id),
+        );
+        assert!(
+            st.pv.std_error() * st.notional_usd < 1e-6,
+            "paths must be identical"
+        );
     }
     for (q, pool) in s.tranches.iter().enumerate() {
         for (t, st) in pool.iter().enumerate() {
@@ -78,7 +99,11 @@ fn deterministic_limit_equals_engine_base_case() {
     }
 }
 
-fn market_samples(k: Knobs, n: u32, seed: u64) -> (gaib_simulator::SimPlan, Vec<gaib_simulator::MarketPath>) {
+fn market_samples(
+    k: Knobs,
+    n: u32,
+    seed: u64,
+) -> (gaib_simulator::SimPlan, Vec<gaib_simulator::MarketPath>) {
     let plan = lower(&common::portfolio(k)).unwrap();
     let mut w = Worker::new(&plan);
     let paths = (0..n).map(|i| w.market_path(seed, i)).collect();
@@ -103,16 +128,26 @@ fn ou_deviation_has_exact_mean_and_variance_at_t() {
                 sigma * sigma * (1.0 - (-2.0 * kappa * t).exp()) / (2.0 * kappa)
             };
             // Class 1 (A100) has no scheduled shocks: ln(P/P̄) = X.
-            let xs: Vec<f64> = paths.iter().map(|m| m.price_over_trend[k - 1][1].ln()).collect();
+            let xs: Vec<f64> = paths
+                .iter()
+                .map(|m| m.price_over_trend[k - 1][1].ln())
+                .collect();
             check_mean_var(&xs, 0.0, var, &format!("X(t={t}) kappa={kappa}"));
             // Class 0 (H100) has a −0.1 shock from month 18: ln(P/P̄) = X + S.
             let s = if k >= 18 { -0.1 } else { 0.0 };
-            let xs0: Vec<f64> = paths.iter().map(|m| m.price_over_trend[k - 1][0].ln() - s).collect();
+            let xs0: Vec<f64> = paths
+                .iter()
+                .map(|m| m.price_over_trend[k - 1][0].ln() - s)
+                .collect();
             check_mean_var(&xs0, 0.0, var, &format!("H100 X(t={t}) kappa={kappa}"));
             // Correlation of the two classes' OU deviations equals the input 0.6 (same kappa).
             let (m0, v0) = mean_var(&xs0);
             let (m1, v1) = mean_var(&xs);
-            let cov = xs0.iter().zip(&xs).map(|(a, b)| (a - m0) * (b - m1)).sum::<f64>()
+            let cov = xs0
+                .iter()
+                .zip(&xs)
+                .map(|(a, b)| (a - m0) * (b - m1))
+                .sum::<f64>()
                 / (xs.len() as f64 - 1.0);
             let corr = cov / (v0 * v1).sqrt();
             let se = (1.0 - 0.36) / (xs.len() as f64).sqrt();
@@ -133,7 +168,10 @@ fn compound_poisson_jumps_have_the_right_moments() {
     let t = k as f64 / 12.0;
     let (mu, sd) = (-0.1, 0.1);
     let lt = 2.0 * t;
-    let js: Vec<f64> = paths.iter().map(|m| m.price_over_trend[k - 1][0].ln() + 0.1).collect();
+    let js: Vec<f64> = paths
+        .iter()
+        .map(|m| m.price_over_trend[k - 1][0].ln() + 0.1)
+        .collect();
     check_mean_var(&js, lt * mu, lt * (mu * mu + sd * sd), "J(T)");
 }
 
@@ -176,7 +214,11 @@ fn joint_default_probability(c: f64, rho: f64) -> f64 {
     let f = |m: f64| {
         let phi = (-0.5 * m * m).exp() / (2.0 * std::f64::consts::PI).sqrt();
         let cond = if rho >= 1.0 {
-            if m <= c { 1.0 } else { 0.0 }
+            if m <= c {
+                1.0
+            } else {
+                0.0
+            }
         } else {
             nrm.cdf((c - rho.sqrt() * m) / (1.0 - rho).sqrt())
         };
@@ -214,7 +256,10 @@ fn pairwise_default_correlation_matches_gaussian_copula() {
         let p11 = joint_default_probability(c, rho);
         let f = both as f64 / f64::from(n);
         let se = (p11 * (1.0 - p11) / f64::from(n)).sqrt();
-        assert!((f - p11).abs() < Z * se, "rho={rho}: joint {f} vs copula {p11}");
+        assert!(
+            (f - p11).abs() < Z * se,
+            "rho={rho}: joint {f} vs copula {p11}"
+        );
         // As a default correlation: (p11 − p²)/(p(1 − p)).
         let corr = (p11 - p * p) / (p * (1.0 - p));
         let emp = (f - p * p) / (p * (1.0 - p));
@@ -290,7 +335,11 @@ fn vault_nav_is_sane() {
     assert!(v.nav_staking.mean() >= v.nav_unstaking.mean() - 1e-12);
     // Horizon of 90 days is month 3; ratios near 1.
     assert_eq!(v.horizon_month, 3);
-    assert!((v.nav_unstaking.mean() - 1.0).abs() < 0.2, "{}", v.nav_unstaking.mean());
+    assert!(
+        (v.nav_unstaking.mean() - 1.0).abs() < 0.2,
+        "{}",
+        v.nav_unstaking.mean()
+    );
     // Heavy redemptions (30 %/cycle) against a small buffer leave queues.
     assert!(v.queue_not_cleared[0] > 0);
     assert!(v.queue_not_cleared[0] >= v.queue_not_cleared[1]);
