@@ -306,7 +306,13 @@ impl<A: Amount> DealState<A> {
 
     /// [`DealState::step`] writing the month's flows into `f` (overwritten entirely), so a
     /// caller with a buffer of flows avoids copying them (the simulator's hot loop).
-    pub fn step_into(&mut self, p: &DealParams<A>, k: u32, m: &MonthInputs<A>, f: &mut DealFlows<A>) {
+    pub fn step_into(
+        &mut self,
+        p: &DealParams<A>,
+        k: u32,
+        m: &MonthInputs<A>,
+        f: &mut DealFlows<A>,
+    ) {
         *f = DealFlows::zero(m.cash_available);
         if let Some((month, amount)) = self.pending_recovery {
             if month <= k {
