@@ -345,3 +345,66 @@ fn vault_nav_is_sane() {
     assert!(v.queue_not_cleared[0] >= v.queue_not_cleared[1]);
     assert!(v.queue_not_cleared[1] >= v.queue_not_cleared[2]);
 }
+
+/// The sample portfolio with every stochastic term switched off.
+fn deterministic_sample() -> gaib_engine::Portfolio {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/portfolios");
+    let text = std::fs::read_to_string(dir.join("sample.toml")).unwrap();
+    let mut p = gaib_engine::load_portfolio(&text, "sample.toml", |rel| {
+        std::fs::read_to_string(dir.join(rel)).map_err(|e| e.to_string())
+    })
+    .unwrap()
+    .portfolio;
+    for c in &mut p.gpu_classes {
+        c.sigma = 0.0;
+        c.jump_intensity = 0.0;
+    }
+    for o in &mut p.operators {
+        o.hazard = 0.0;
+    }
+    for f in &mut p.fleets {
+        f.utilization_sigma = 0.0;
+    }
+    p
+}
+
+#[test]
+fn deterministic_sample_portfolio_matches_base_case() {
+    let p = deterministic_sample();
+    let base = base_case(&p).unwrap();
+    let plan = lower(&p).unwrap();
+    let n = 8;
+    let s = run_serial(&plan, 0..n, 3).unwrap();
+    let (mut worst_rel, mut worst_abs, mut flows) = (0.0f64, 0.0f64, 0usize);
+    for (d, st) in s.deals.iter().enumerate() {
+        let cf = st.expected_cash_flow(n);
+        for (k, row) in base.deals[d].iter().enumerate() {
+            let want = row.flows.total_received().to_f64();
+            let got = cf[k] * st.notional_usd;
+            let diff = (got - want).abs();
+            worst_abs = worst_abs.max(diff);
+            if want.abs() > 1.0 {
+                worst_rel = worst_rel.max(diff / want.abs());
+            }
+            flows += 1;
+        }
+    }
+    eprintln!(
+        "{flows} deal-months: worst |diff| {worst_abs:.3e} USD, worst relative {worst_rel:.3e}"
+    );
+    assert!(worst_abs <= 0.05, "worst |diff| {worst_abs} USD");
+    for (q, pool) in s.tranches.iter().enumerate() {
+        for (t, st) in pool.iter().enumerate() {
+            let cf = st.expected_cash_flow(n);
+            for (k, row) in base.pools[q].iter().enumerate() {
+                let want = row.tranches[t].received().to_f64();
+                assert!(
+                    (cf[k] * st.notional_usd - want).abs() <= (1e-9 * want.abs()).max(0.05),
+                    "tranche {} month {}",
+                    st.id,
+                    k + 1
+                );
+            }
+        }
+    }
+}
