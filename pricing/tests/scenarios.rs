@@ -89,3 +89,47 @@ fn scenarios_move_their_target_metrics_adversely() {
     );
     assert!(vault(&run).max_queue_pct.value > 10.0);
 }
+
+#[test]
+fn sensitivities_move_the_expected_way() {
+    let p = sample();
+    let backend = CpuBackend::new(None).unwrap();
+    let spec = RunSpec {
+        backend: &backend,
+        paths: 800,
+        seed: 12,
+        options: RunOptions::default(),
+    };
+    let (_, base) = simulate_and_value(&p, &spec).unwrap();
+    let s = gaib_pricing::sensitivities(&p, &base, &spec).unwrap();
+    let ids: Vec<&str> = s.iter().map(|b| b.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "price_level",
+            "price_vol",
+            "utilization_mean",
+            "hazard",
+            "correlation"
+        ]
+    );
+    let change = |bump: &str, key: &str| {
+        s.iter()
+            .find(|b| b.id == bump)
+            .unwrap()
+            .changes
+            .iter()
+            .find(|c| c.key == key)
+            .unwrap()
+            .change
+    };
+    assert!(change("price_level", "GPU-ABS-1/E price") < 0.0);
+    assert!(change("utilization_mean", "GPU-ABS-1/E price") < 0.0);
+    assert!(change("hazard", "portfolio EL") > 0.0);
+    assert!(change("correlation", "portfolio VaR 99%") >= 0.0);
+    // Common random numbers: revaluing the unbumped portfolio changes nothing.
+    let (_, again) = simulate_and_value(&p, &spec).unwrap();
+    assert!(gaib_pricing::compare(&base, &again)
+        .iter()
+        .all(|c| c.change == 0.0));
+}

@@ -243,6 +243,46 @@ residual_floor = 0.4
         );
         assert!(el.std_error > 0.0 && el.std_error < 0.1 * formula.max(0.1));
     }
+
+    // Portfolio VaR: the exact finite-pool loss distribution P[L = lgd·k/N] =
+    // E_M[Binomial(N, p(M)) pmf at k]; the simulated VaR must lie between the exact quantiles at
+    // the order-statistic ranks alpha ± 1.96·sqrt(alpha(1 − alpha)/n), widened by one
+    // histogram bin (0.01 %).
+    let n01 = Normal::new(0.0, 1.0).unwrap();
+    let (x, w) = gauss_legendre(32);
+    let mut dist = vec![0.0; N + 1];
+    let panels = 64;
+    let hw = 20.0 / panels as f64;
+    for j in 0..panels {
+        let mid = -10.0 + (j as f64 + 0.5) * hw;
+        for (xi, wi) in x.iter().zip(&w) {
+            let m = mid + 0.5 * hw * xi;
+            let weight = wi * 0.5 * hw * n01.pdf(m);
+            let b = Binomial::new(conditional_pd(pd, rho, m).clamp(0.0, 1.0), N as u64).unwrap();
+            for (k, dk) in dist.iter_mut().enumerate() {
+                *dk += weight * b.pmf(k as u64);
+            }
+        }
+    }
+    let exact_quantile = |r: f64| {
+        let mut cdf = 0.0;
+        for (k, pk) in dist.iter().enumerate() {
+            cdf += pk;
+            if cdf >= r {
+                return 100.0 * lgd * k as f64 / N as f64;
+            }
+        }
+        100.0 * lgd
+    };
+    for alpha in [0.95, 0.99] {
+        let var = v.tail(alpha).unwrap().var_pct;
+        let delta = 1.96 * (alpha * (1.0 - alpha) / v.paths as f64).sqrt();
+        let (lo, hi) = (exact_quantile(alpha - delta), exact_quantile(alpha + delta));
+        assert!(
+            var >= lo - 0.01 && var <= hi + 0.01,
+            "VaR {alpha}: simulated {var} %, exact finite-pool interval [{lo}, {hi}] %"
+        );
+    }
 }
 
 const SMALL: &str = include_str!("../../tests/fixtures/valid/small.toml");
