@@ -181,11 +181,11 @@ mod tests {
     #[test]
     fn f64_cents_fast_path_equals_round_ties_even() {
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        for i in 0..100_000 {
+        for i in 0..100_000i32 {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            let scale = 10f64.powi((i % 14) as i32 - 2);
+            let scale = 10f64.powi(i % 14 - 2);
             let v = ((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * scale;
             let half = (v * 100.0).trunc() / 100.0 + 0.005; // ties
             for y in [v, half, -half] {

@@ -24,6 +24,7 @@ mod runner;
 mod scenario;
 mod stream;
 mod validate;
+mod vault;
 mod waterfall;
 
 pub use amount::Amount;
@@ -45,6 +46,7 @@ pub use scenario::{
 };
 pub use stream::{fnv1a32, stream_id, SYSTEMATIC_FACTOR};
 pub use validate::{validate, MAX_AMOUNT_USD, MAX_MONTHS};
+pub use vault::{tranche_mark, VaultMonth, VaultParams, VaultState, DAYS_PER_MONTH};
 pub use waterfall::{
     PoolCollections, TrancheFlow, WaterfallMonth, WaterfallParams, WaterfallState,
 };

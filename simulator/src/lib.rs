@@ -1,8 +1,9 @@
 //! # gaib-simulator
 //!
 //! The Monte Carlo simulator of the gaib model (shared/design/MODEL.md, version 1): GPU price
-//! processes, utilization, copula credit defaults and the vault, driving the engine's
-//! deterministic cash-flow machine ([`gaib_engine::CashflowPlan`]) path by path.
+//! processes, utilization and copula credit defaults, driving the engine's deterministic
+//! cash-flow machine ([`gaib_engine::CashflowPlan`]) and vault ([`gaib_engine::VaultState`])
+//! path by path.
 //!
 //! - [`rng`]: Philox4x32-10 and the documented draw layout (MODEL.md §9).
 //! - [`lower`] → [`SimPlan`]: a validated portfolio as flat f64 arrays.
@@ -40,8 +41,7 @@ pub use error::{Result, SimError};
 pub use manifest::{build_git_commit, json_diff, sha256_hex, write_atomic, InputFile, RunManifest};
 pub use model::{default_time, logistic_clamped, MarketPath, Worker, LOSS_EPS, U_EPS};
 pub use plan::{
-    lower, tranche_mark, ClassArrays, FleetArrays, OperatorArrays, SimPlan, VaultPlan,
-    DAYS_PER_MONTH, MAX_JUMPS_PER_MONTH, MONTHS_PER_YEAR,
+    lower, ClassArrays, FleetArrays, OperatorArrays, SimPlan, MAX_JUMPS_PER_MONTH, MONTHS_PER_YEAR,
 };
 pub use stats::{
     ExactSum, Histogram, InstrumentStats, Moments, PathStats, PortfolioStats, VaultStats,

@@ -10,14 +10,13 @@
 //! [`crate::plan`]), rho = 1 gives sqrt(1 − rho) = 0, hazard = 0 never defaults; utilization is
 //! kept inside (0, 1) by clamping logistic(Y) to [1e-15, 1 − 1e-15].
 
-use crate::plan::{tranche_mark, SimPlan, MAX_JUMPS_PER_MONTH};
+use crate::plan::{SimPlan, MAX_JUMPS_PER_MONTH};
 use crate::rng::{box_muller_first, poisson_inverse, uniform, PathRng};
 use crate::stats::{
     Histogram, InstrumentStats, Moments, PathStats, PortfolioStats, VaultStats,
     MAX_COLLATERAL_RATIO, NAV_BINS, NAV_FAN_BINS, PORTFOLIO_LOSS_BINS,
 };
-use gaib_engine::{CashflowState, MarketMonth, MonthOutput};
-use std::collections::VecDeque;
+use gaib_engine::{CashflowState, MarketMonth, MonthOutput, VaultState};
 
 /// Smallest/largest utilization (logistic(Y) is clamped into [U_EPS, 1 − U_EPS]).
 pub const U_EPS: f64 = 1e-15;
@@ -59,7 +58,7 @@ impl PathStats {
         let vault = plan.vault.as_ref().map(|v| VaultStats {
             id: v.id.clone(),
             nav0_per_share_usd: if v.shares0 > 0.0 {
-                v.nav0 / v.shares0
+                plan.vault_nav0 / v.shares0
             } else {
                 0.0
             },
@@ -113,12 +112,11 @@ pub struct Worker<'p> {
     deal_pv: Vec<f64>,
     deal_loss: Vec<f64>,
     deal_defaulted: Vec<bool>,
-    deal_ead: Vec<f64>,
     tr_pv: Vec<Vec<f64>>,
     tr_received: Vec<Vec<f64>>,
     tr_writedown: Vec<Vec<f64>>,
     senior_interest_default: Vec<bool>,
-    queue: VecDeque<(u32, f64)>,
+    vault: Option<VaultState<f64>>,
 }
 
 impl<'p> Worker<'p> {
@@ -151,14 +149,11 @@ impl<'p> Worker<'p> {
             deal_pv: vec![0.0; nd],
             deal_loss: vec![0.0; nd],
             deal_defaulted: vec![false; nd],
-            deal_ead: vec![0.0; nd],
             tr_pv: tr(0.0),
             tr_received: tr(0.0),
             tr_writedown: tr(0.0),
             senior_interest_default: vec![false; plan.tranche_notional.len()],
-            queue: VecDeque::with_capacity(
-                plan.vault.as_ref().map_or(0, |v| v.cycle_end_month.len()),
-            ),
+            vault: plan.vault.as_ref().map(|v| VaultState::new(v, &plan.flow)),
         }
     }
 
@@ -194,7 +189,6 @@ impl<'p> Worker<'p> {
         self.deal_pv.fill(0.0);
         self.deal_loss.fill(0.0);
         self.deal_defaulted.fill(false);
-        self.deal_ead.fill(0.0);
         for v in self
             .tr_pv
             .iter_mut()
@@ -204,19 +198,14 @@ impl<'p> Worker<'p> {
             v.fill(0.0);
         }
         self.senior_interest_default.fill(false);
-        let mut vault = p.vault.as_ref().map(|v| VaultPath {
-            buffer: v.buffer0,
-            shares: v.shares0,
-            next_cycle: 0,
-            max_queue: 0.0,
-            worst_wait: 0,
-            last_nav_ps: if v.shares0 > 0.0 {
-                v.nav0 / v.shares0
+        if let (Some(v), Some(vs)) = (p.vault.as_ref(), self.vault.as_mut()) {
+            let ps0 = if v.shares0 > 0.0 {
+                p.vault_nav0 / v.shares0
             } else {
                 0.0
-            },
-        });
-        self.queue.clear();
+            };
+            vs.reset(v, ps0);
+        }
 
         for k in 1..=k_max {
             self.market_month(&rng, k);
@@ -228,11 +217,9 @@ impl<'p> Worker<'p> {
             };
             p.flow.step(k, &market, &mut self.state, &mut self.out);
             self.record_month(k, stats);
-            if let Some(v) = vault.as_mut() {
-                self.vault_month(k, v, stats);
-            }
+            self.vault_month(k, stats);
         }
-        self.record_path(vault.as_ref(), stats);
+        self.record_path(stats);
     }
 
     /// Draws month `k` of the market (§1, §2, §5) into the worker's buffers.
@@ -338,7 +325,6 @@ impl<'p> Worker<'p> {
             self.deal_loss[d] += self.out.losses[d];
             if f.default_kind.is_some() {
                 self.deal_defaulted[d] = true;
-                self.deal_ead[d] = f.default_ead;
             }
             let st = &self.state.deals[d];
             if !st.done && st.balance > 1e-9 {
@@ -367,136 +353,36 @@ impl<'p> Worker<'p> {
         }
     }
 
-    /// Marks of the vault's holdings: (staking, unstaking), USD.
-    fn vault_marks(&self) -> (f64, f64) {
+    fn vault_month(&mut self, k: u32, stats: &mut PathStats) {
         let p = self.plan;
-        let Some(v) = p.vault.as_ref() else {
-            return (0.0, 0.0);
-        };
-        let deal_marks = |d: usize| -> (f64, f64) {
-            let st = &self.state.deals[d];
-            if !st.done {
-                return (st.balance, st.balance);
-            }
-            match st.pending_recovery {
-                Some((_, rec)) => (self.deal_ead[d], rec),
-                None => (0.0, 0.0),
-            }
-        };
-        let (mut s, mut u) = (0.0, 0.0);
-        for &d in &v.deals {
-            let (a, b) = deal_marks(d);
-            s += a;
-            u += b;
-        }
-        for &(q, t, frac) in &v.holdings {
-            let (mut vs, mut vu) = (0.0, 0.0);
-            for &d in &p.flow.pools[q].deals {
-                let (a, b) = deal_marks(d);
-                vs += a;
-                vu += b;
-            }
-            let bal = &self.state.pools[q].balances;
-            s += frac * tranche_mark(bal, vs, t);
-            u += frac * tranche_mark(bal, vu, t);
-        }
-        (s, u)
-    }
-
-    fn vault_month(&mut self, k: u32, vp: &mut VaultPath, stats: &mut PathStats) {
-        let p = self.plan;
-        let Some(v) = p.vault.as_ref() else {
+        let (Some(v), Some(vs), Some(st)) =
+            (p.vault.as_ref(), self.vault.as_mut(), stats.vault.as_mut())
+        else {
             return;
         };
+        let m = vs.step(v, &p.flow, k, &self.state, &self.out);
         let ki = (k - 1) as usize;
-        // Buffer yield on last month's buffer, then this month's cash.
-        vp.buffer += vp.buffer.max(0.0) * v.tbill_monthly;
-        let mut income = 0.0;
-        for &d in &v.deals {
-            let f = &self.out.deals[d];
-            vp.buffer += f.total_received();
-            income += f.interest_proceeds();
-        }
-        for &(q, t, frac) in &v.holdings {
-            let fl = &self.out.tranches[q][t];
-            vp.buffer += frac * fl.received();
-            income += frac * fl.interest;
-        }
-        let (ms, mu) = self.vault_marks();
-        let fee =
-            v.performance_fee * income.max(0.0) + v.mgmt_fee_monthly * (vp.buffer + ms).max(0.0);
-        vp.buffer -= fee;
-        // Withdrawal cycles ending this month: new requests, then FIFO payment at unstaking NAV.
-        while vp.next_cycle < v.cycle_end_month.len() && v.cycle_end_month[vp.next_cycle] == k {
-            let cycle = vp.next_cycle as u32 + 1;
-            vp.next_cycle += 1;
-            let queued: f64 = self.queue.iter().map(|r| r.1).sum();
-            let fraction = v
-                .redemption_by_cycle
-                .get(cycle as usize - 1)
-                .copied()
-                .unwrap_or(v.redemption_fraction);
-            let req = fraction * (vp.shares - queued).max(0.0);
-            if req > 0.0 {
-                self.queue.push_back((cycle, req));
-            }
-            let nav_u = vp.buffer + mu;
-            let price = if vp.shares > 0.0 {
-                nav_u / vp.shares
-            } else {
-                0.0
-            };
-            while let Some(front) = self.queue.front_mut() {
-                if price <= 0.0 || vp.buffer <= 0.0 {
-                    break;
-                }
-                let affordable = vp.buffer / price;
-                let paid = front.1.min(affordable);
-                vp.buffer -= paid * price;
-                vp.shares -= paid;
-                front.1 -= paid;
-                if front.1 <= 1e-12 * v.shares0 {
-                    let wait = cycle - front.0 + 1;
-                    vp.worst_wait = vp.worst_wait.max(wait);
-                    self.queue.pop_front();
-                } else {
-                    break;
-                }
-            }
-            let queued: f64 = self.queue.iter().map(|r| r.1).sum();
-            vp.max_queue = vp.max_queue.max(queued / v.shares0);
-            if let Some(front) = self.queue.front() {
-                // Still unpaid after this cycle's end: it waits at least one more.
-                vp.worst_wait = vp.worst_wait.max(cycle - front.0 + 2);
-            }
-        }
-        let (nav_s, nav_u) = (vp.buffer + ms, vp.buffer + mu);
-        let (ps, pu) = if vp.shares > 1e-12 * v.shares0 {
-            (nav_s / vp.shares, nav_u / vp.shares)
-        } else {
-            (vp.last_nav_ps, vp.last_nav_ps)
-        };
-        vp.last_nav_ps = pu;
-        let nav0_ps = stats.vault.as_ref().map_or(1.0, |s| s.nav0_per_share_usd);
+        let nav0_ps = st.nav0_per_share_usd;
         let (rs, ru) = if nav0_ps > 0.0 {
-            (ps / nav0_ps, pu / nav0_ps)
+            (
+                m.nav_per_share_staking / nav0_ps,
+                m.nav_per_share_unstaking / nav0_ps,
+            )
         } else {
             (0.0, 0.0)
         };
-        if let Some(s) = stats.vault.as_mut() {
-            s.monthly_staking[ki].add(rs);
-            s.monthly_unstaking[ki].add(ru);
-            s.monthly_unstaking_hist[ki].add(ru);
-            if k == v.horizon_month {
-                s.nav_staking.add(rs);
-                s.nav_unstaking.add(ru);
-                s.nav_staking_hist.add(rs);
-                s.nav_unstaking_hist.add(ru);
-            }
+        st.monthly_staking[ki].add(rs);
+        st.monthly_unstaking[ki].add(ru);
+        st.monthly_unstaking_hist[ki].add(ru);
+        if k == v.horizon_month {
+            st.nav_staking.add(rs);
+            st.nav_unstaking.add(ru);
+            st.nav_staking_hist.add(rs);
+            st.nav_unstaking_hist.add(ru);
         }
     }
 
-    fn record_path(&mut self, vault: Option<&VaultPath>, stats: &mut PathStats) {
+    fn record_path(&mut self, stats: &mut PathStats) {
         let p = self.plan;
         stats.paths += 1;
         let mut total_loss = 0.0;
@@ -547,20 +433,15 @@ impl<'p> Worker<'p> {
         stats.portfolio.loss.add(pl);
         stats.portfolio.loss_hist.add(pl);
         stats.portfolio.defaults.add(n_defaults);
-        if let (Some(vp), Some(s), Some(v)) = (vault, stats.vault.as_mut(), p.vault.as_ref()) {
-            let mut worst = vp.worst_wait;
-            let last_cycle = vp.next_cycle as u32;
-            if let Some(front) = self.queue.front() {
-                worst = worst.max(last_cycle - front.0 + 2);
-            }
+        if let (Some(vs), Some(s)) = (self.vault.as_ref(), stats.vault.as_mut()) {
+            let worst = vs.worst_wait_at_end();
             for n in 1..=3u32 {
                 if worst > n {
                     s.queue_not_cleared[(n - 1) as usize] += 1;
                 }
             }
-            s.max_queue_fraction.add(vp.max_queue);
+            s.max_queue_fraction.add(vs.max_queue_fraction);
             s.max_cycles_waited.add(f64::from(worst));
-            let _ = v;
         }
     }
 }
@@ -576,17 +457,6 @@ pub struct MarketPath {
     pub utilization: Vec<Vec<f64>>,
     /// Per operator: credit-default month (0 = none within the horizon).
     pub default_month: Vec<u32>,
-}
-
-/// Per-path vault state.
-#[derive(Debug, Clone, Copy)]
-struct VaultPath {
-    buffer: f64,
-    shares: f64,
-    next_cycle: usize,
-    max_queue: f64,
-    worst_wait: u32,
-    last_nav_ps: f64,
 }
 
 /// logistic(y) clamped into [U_EPS, 1 − U_EPS].

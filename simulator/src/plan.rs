@@ -1,19 +1,19 @@
 //! Lowering of a validated engine [`Portfolio`] into a flat [`SimPlan`] (structure of arrays,
-//! f64): the stochastic model's parameters (MODEL.md §1, §2, §5, §7) and the engine's
-//! [`CashflowPlan<f64>`] for the cash flows (§3, §4, §6), which the simulator drives unchanged.
+//! f64): the stochastic model's parameters (MODEL.md §1, §2, §5) and the engine's
+//! [`CashflowPlan<f64>`] and [`VaultParams<f64>`] for the cash flows and the vault (§3, §4,
+//! §6, §7), which the simulator drives unchanged.
 //!
 //! This is the one place where `Decimal` terms become `f64` for the Monte Carlo hot loop.
 
 use crate::error::{Result, SimError};
 use gaib_engine::{
-    stream_id, validate, Amount, CashflowPlan, DiscountCurve, Portfolio, SYSTEMATIC_FACTOR,
+    stream_id, validate, Amount, CashflowPlan, DiscountCurve, Portfolio, VaultParams,
+    SYSTEMATIC_FACTOR,
 };
 use nalgebra::DMatrix;
 
 /// Months per year of the model grid (dt = 1/12).
 pub const MONTHS_PER_YEAR: f64 = 12.0;
-/// Days per model month, for the vault's withdrawal cycles (365/12).
-pub const DAYS_PER_MONTH: f64 = 365.0 / 12.0;
 /// Largest number of price jumps drawn per class per month (the Poisson tail beyond it is
 /// assigned to this count; with intensity ≤ 100/yr, P(N > 64 in a month) < 1e-34).
 pub const MAX_JUMPS_PER_MONTH: u32 = 64;
@@ -63,39 +63,6 @@ pub struct OperatorArrays {
     pub stream: Vec<u32>,
     /// Default hazard h_o, per year.
     pub hazard: Vec<f64>,
-}
-
-/// The vault's terms in f64 (MODEL.md §7).
-#[derive(Debug, Clone)]
-pub struct VaultPlan {
-    /// Vault id.
-    pub id: String,
-    /// sAID shares at t = 0.
-    pub shares0: f64,
-    /// Liquidity buffer at t = 0, USD.
-    pub buffer0: f64,
-    /// Buffer yield per month: tbill_rate / 12.
-    pub tbill_monthly: f64,
-    /// Management fee per month as a fraction of staking NAV: bps / 1e4 / 12.
-    pub mgmt_fee_monthly: f64,
-    /// Performance fee, fraction of financing income (interest, rev-share income, kicker).
-    pub performance_fee: f64,
-    /// Deals held whole (indices).
-    pub deals: Vec<usize>,
-    /// Tranche holdings: (pool index, tranche index, fraction held).
-    pub holdings: Vec<(usize, usize, f64)>,
-    /// Fraction of (unqueued) shares requesting redemption each cycle.
-    pub redemption_fraction: f64,
-    /// Per withdrawal cycle n (index n−1): the fraction requesting redemption in that cycle
-    /// (`redemption_fraction`, or the vault's `redemption_schedule` entry for n).
-    pub redemption_by_cycle: Vec<f64>,
-    /// For each withdrawal cycle n = 1.. that ends within the horizon: the month k whose
-    /// interval (t_{k−1}, t_k] holds its end day n·cycle_days (months of 365/12 days).
-    pub cycle_end_month: Vec<u32>,
-    /// Month of the NAV horizon (ceil(horizon_days / (365/12)), clamped to [1, K]).
-    pub horizon_month: u32,
-    /// NAV at t = 0, USD.
-    pub nav0: f64,
 }
 
 /// A portfolio lowered for simulation.
@@ -149,8 +116,10 @@ pub struct SimPlan {
     pub deal_haircut: Vec<f64>,
     /// Σ funded over all deals, USD.
     pub funded_total: f64,
-    /// The vault, if any.
-    pub vault: Option<VaultPlan>,
+    /// The vault's terms (the engine's vault machine, MODEL.md §7), if any.
+    pub vault: Option<VaultParams<f64>>,
+    /// Vault NAV at t = 0, USD (0 without a vault).
+    pub vault_nav0: f64,
 }
 
 fn ou_scale(sigma: f64, kappa: f64, dt: f64) -> f64 {
@@ -289,72 +258,8 @@ pub fn lower(p: &Portfolio) -> Result<SimPlan> {
         .collect();
     let funded_total = deal_notional.iter().sum();
 
-    let vault = p.vault.as_ref().map(|v| {
-        let deals: Vec<usize> = v
-            .deal_ids
-            .iter()
-            .filter_map(|id| p.deal_index(id))
-            .collect();
-        let holdings: Vec<(usize, usize, f64)> = v
-            .holdings
-            .iter()
-            .filter_map(|h| {
-                let q = p.pool_index(&h.pool_id)?;
-                let t = p.pools[q]
-                    .tranches
-                    .iter()
-                    .position(|t| t.id == h.tranche_id)?;
-                Some((q, t, h.fraction.to_f64()))
-            })
-            .collect();
-        let cycle_days = f64::from(v.withdrawal_cycle_days.max(1));
-        let mut cycle_end_month = Vec::new();
-        for n in 1.. {
-            let m = (f64::from(n) * cycle_days / DAYS_PER_MONTH - 1e-9)
-                .ceil()
-                .max(1.0);
-            if m > f64::from(k_max) {
-                break;
-            }
-            cycle_end_month.push(m as u32);
-        }
-        let horizon_days = f64::from(v.horizon_days.unwrap_or(v.withdrawal_cycle_days));
-        let horizon_month =
-            ((horizon_days / DAYS_PER_MONTH - 1e-9).ceil() as u32).clamp(1, k_max.max(1));
-        let buffer0 = v.liquidity_buffer.to_f64();
-        let mut nav0 = buffer0;
-        for &d in &deals {
-            nav0 += deal_notional[d];
-        }
-        for &(q, t, frac) in &holdings {
-            let pool_value: f64 = flow.pools[q].deals.iter().map(|&d| deal_notional[d]).sum();
-            let balances: Vec<f64> = tranche_notional[q].clone();
-            nav0 += frac * tranche_mark(&balances, pool_value, t);
-        }
-        VaultPlan {
-            id: v.id.clone(),
-            shares0: v.shares.to_f64(),
-            buffer0,
-            tbill_monthly: v.tbill_rate.to_f64() / MONTHS_PER_YEAR,
-            mgmt_fee_monthly: v.management_fee_bps.to_f64() * 1e-4 / MONTHS_PER_YEAR,
-            performance_fee: v.performance_fee.to_f64(),
-            deals,
-            holdings,
-            redemption_fraction: v.redemption_requests.to_f64(),
-            redemption_by_cycle: (1..=cycle_end_month.len() as u32)
-                .map(|n| {
-                    v.redemption_schedule
-                        .iter()
-                        .find(|r| r.cycle == n)
-                        .map_or(v.redemption_requests, |r| r.fraction)
-                        .to_f64()
-                })
-                .collect(),
-            cycle_end_month,
-            horizon_month,
-            nav0,
-        }
-    });
+    let vault = VaultParams::new(p, &flow);
+    let vault_nav0 = vault.as_ref().map_or(0.0, |v| v.nav0(&flow));
 
     Ok(SimPlan {
         portfolio_id: p.portfolio.id.clone(),
@@ -381,23 +286,9 @@ pub fn lower(p: &Portfolio) -> Result<SimPlan> {
         deal_haircut,
         funded_total,
         vault,
+        vault_nav0,
         flow,
     })
-}
-
-/// Mark of tranche `t` of a pool whose assets are worth `pool_value`, allocating the value
-/// sequentially down the capital structure: debt tranche j gets min(b_j, (V − Σ_{i<j} b_i)⁺),
-/// the equity (last) tranche (V − Σ debt)⁺. `balances` are the tranches' outstanding balances
-/// (the equity entry is ignored).
-pub fn tranche_mark(balances: &[f64], pool_value: f64, t: usize) -> f64 {
-    let eq = balances.len().saturating_sub(1);
-    let above: f64 = balances[..t.min(eq)].iter().sum();
-    let left = (pool_value - above).max(0.0);
-    if t == eq {
-        left
-    } else {
-        left.min(balances[t])
-    }
 }
 
 fn identity(n: usize) -> Vec<f64> {

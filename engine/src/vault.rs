@@ -1,0 +1,505 @@
+//! The AID/sAID vault (MODEL.md §7), generic over [`Amount`]: NAV at the staking and the
+//! unstaking price, the liquidity buffer, fees, and the FIFO redemption queue.
+//!
+//! Each month, after [`CashflowPlan::step`]:
+//! 1. the buffer earns `tbill_rate`/12 on its positive balance of last month;
+//! 2. cash received by the holdings is added to the buffer (whole deals: everything they pay;
+//!    tranche holdings: the fraction held of the tranche's receipts);
+//! 3. fees are paid from the buffer: `performance_fee` × financing income (interest, rev-share
+//!    income, kicker; tranche interest) and `management_fee_bps`/12 on the staking NAV
+//!    (the buffer may go negative: fees then accrue as a liability netted in the NAV);
+//! 4. for every withdrawal cycle n that ends in the month (day n·cycle_days, months of 365/12
+//!    days): `redemption_requests` × (shares not already queued) join the queue as request n,
+//!    then the queue is paid FIFO at the unstaking NAV per share, from the positive buffer only;
+//!    a request not fully paid waits for the next cycle;
+//! 5. the NAV per share is read after redemptions.
+//!
+//! Marks: a performing deal at its outstanding principal (amortised cost); a defaulted deal
+//! whose recovery is still to come at its EAD (staking NAV: unrealised losses ignored) or at
+//! the recovery assigned (unstaking NAV); afterwards 0 (the recovery is in the buffer). A
+//! tranche holding is marked by allocating the pool's asset value (its deals' marks)
+//! sequentially down the capital structure ([`tranche_mark`]) times the fraction held.
+
+use crate::amount::Amount;
+use crate::portfolio::Portfolio;
+use crate::runner::{CashflowPlan, CashflowState, MonthOutput};
+use std::collections::VecDeque;
+
+/// Days per model month for the withdrawal-cycle calendar (365/12).
+pub const DAYS_PER_MONTH: f64 = 365.0 / 12.0;
+
+/// Mark of tranche `t` of a pool whose assets are worth `pool_value`: debt tranche j gets
+/// min(b_j, (V − Σ_{i<j} b_i)⁺), the equity (last) tranche (V − Σ debt)⁺. `balances` are the
+/// tranches' outstanding balances in seniority order (the equity entry is ignored).
+pub fn tranche_mark<A: Amount>(balances: &[A], pool_value: A, t: usize) -> A {
+    let eq = balances.len().saturating_sub(1);
+    let mut above = A::ZERO;
+    for b in &balances[..t.min(eq)] {
+        above += *b;
+    }
+    let left = (pool_value - above).pos();
+    if t == eq {
+        left
+    } else {
+        left.min_of(balances[t])
+    }
+}
+
+/// The vault's terms in `A`.
+#[derive(Debug, Clone)]
+pub struct VaultParams<A> {
+    /// Vault id.
+    pub id: String,
+    /// sAID shares at t = 0.
+    pub shares0: A,
+    /// Liquidity buffer at t = 0, USD.
+    pub buffer0: A,
+    /// Buffer yield per month: tbill_rate / 12.
+    pub tbill_monthly: A,
+    /// Management fee per month as a fraction of the staking NAV: bps / 1e4 / 12.
+    pub mgmt_fee_monthly: A,
+    /// Performance fee, fraction of financing income.
+    pub performance_fee: A,
+    /// Deals held whole (indices into the portfolio's deals).
+    pub deals: Vec<usize>,
+    /// Tranche holdings: (pool index, tranche index, fraction held).
+    pub holdings: Vec<(usize, usize, A)>,
+    /// Fraction of the shares not already queued that request redemption each cycle.
+    pub redemption_fraction: A,
+    /// For each withdrawal cycle n = 1.. ending within the horizon, the month k with its end
+    /// day n·cycle_days in (t_{k−1}, t_k] (months of 365/12 days).
+    pub cycle_end_month: Vec<u32>,
+    /// Month of the NAV horizon: ceil(horizon_days / (365/12)) in [1, K]
+    /// (horizon_days defaults to one withdrawal cycle).
+    pub horizon_month: u32,
+}
+
+impl<A: Amount> VaultParams<A> {
+    /// The vault of a validated portfolio, if it has one; `plan` gives the horizon K.
+    pub fn new(p: &Portfolio, plan: &CashflowPlan<A>) -> Option<Self> {
+        let v = p.vault.as_ref()?;
+        let k_max = plan.horizon_months.max(1);
+        let deals = v
+            .deal_ids
+            .iter()
+            .filter_map(|id| p.deal_index(id))
+            .collect();
+        let holdings = v
+            .holdings
+            .iter()
+            .filter_map(|h| {
+                let q = p.pool_index(&h.pool_id)?;
+                let t = p.pools[q]
+                    .tranches
+                    .iter()
+                    .position(|t| t.id == h.tranche_id)?;
+                Some((q, t, A::from_decimal(h.fraction)))
+            })
+            .collect();
+        let cycle_days = f64::from(v.withdrawal_cycle_days.max(1));
+        let mut cycle_end_month = Vec::new();
+        for n in 1u32.. {
+            let m = (f64::from(n) * cycle_days / DAYS_PER_MONTH - 1e-9)
+                .ceil()
+                .max(1.0);
+            if m > f64::from(k_max) {
+                break;
+            }
+            cycle_end_month.push(m as u32);
+        }
+        let horizon_days = f64::from(v.horizon_days.unwrap_or(v.withdrawal_cycle_days));
+        let horizon_month = ((horizon_days / DAYS_PER_MONTH - 1e-9).ceil() as u32).clamp(1, k_max);
+        let twelve = A::from_f64(12.0);
+        Some(VaultParams {
+            id: v.id.clone(),
+            shares0: A::from_decimal(v.shares),
+            buffer0: A::from_decimal(v.liquidity_buffer),
+            tbill_monthly: A::from_decimal(v.tbill_rate) / twelve,
+            mgmt_fee_monthly: A::from_decimal(v.management_fee_bps)
+                / A::from_f64(10_000.0)
+                / twelve,
+            performance_fee: A::from_decimal(v.performance_fee),
+            deals,
+            holdings,
+            redemption_fraction: A::from_decimal(v.redemption_requests),
+            cycle_end_month,
+            horizon_month,
+        })
+    }
+
+    /// NAV at t = 0, USD: buffer + funded amounts of whole deals + tranche marks at issue.
+    pub fn nav0(&self, plan: &CashflowPlan<A>) -> A {
+        let mut nav = self.buffer0;
+        for &d in &self.deals {
+            nav += plan.deals[d].funded();
+        }
+        for &(q, t, frac) in &self.holdings {
+            let mut value = A::ZERO;
+            for &d in &plan.pools[q].deals {
+                value += plan.deals[d].funded();
+            }
+            nav += frac * tranche_mark(&plan.pools[q].waterfall.balances, value, t);
+        }
+        nav
+    }
+
+    /// NAV per share at t = 0, USD (0 if there are no shares).
+    pub fn nav0_per_share(&self, plan: &CashflowPlan<A>) -> A {
+        if self.shares0 > A::ZERO {
+            self.nav0(plan) / self.shares0
+        } else {
+            A::ZERO
+        }
+    }
+}
+
+/// One month of the vault.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VaultMonth<A> {
+    /// Staking NAV after redemptions, USD.
+    pub nav_staking: A,
+    /// Unstaking NAV after redemptions, USD.
+    pub nav_unstaking: A,
+    /// Staking NAV per share, USD (the last defined value once no share is left).
+    pub nav_per_share_staking: A,
+    /// Unstaking NAV per share, USD.
+    pub nav_per_share_unstaking: A,
+    /// Liquidity buffer at month end, USD (negative: fees owed).
+    pub buffer: A,
+    /// Shares outstanding at month end.
+    pub shares: A,
+    /// Shares waiting in the redemption queue at month end.
+    pub queued_shares: A,
+    /// Shares redeemed this month.
+    pub redeemed_shares: A,
+    /// Cash paid to redeemers this month, USD.
+    pub redeemed_usd: A,
+    /// Fees paid this month (management + performance), USD.
+    pub fees: A,
+}
+
+/// The vault between months.
+#[derive(Debug, Clone)]
+pub struct VaultState<A> {
+    /// Liquidity buffer, USD.
+    pub buffer: A,
+    /// Shares outstanding.
+    pub shares: A,
+    /// Index of the next withdrawal cycle to end.
+    pub next_cycle: usize,
+    /// Redemption requests waiting: (cycle n in which made, shares left), oldest first.
+    pub queue: VecDeque<(u32, A)>,
+    /// Largest queued shares so far / initial shares.
+    pub max_queue_fraction: A,
+    /// Most cycles a request waited until fully paid (paid at the end of its own cycle: 1).
+    pub worst_wait_cycles: u32,
+    /// Per deal: EAD of its default (0 if none yet), USD — the staking mark until recovery.
+    pub deal_ead: Vec<A>,
+    /// Last defined NAV per share (staking, unstaking), USD.
+    pub last_nav_per_share: (A, A),
+}
+
+impl<A: Amount> VaultState<A> {
+    /// The vault at t = 0.
+    pub fn new(v: &VaultParams<A>, plan: &CashflowPlan<A>) -> Self {
+        let ps = v.nav0_per_share(plan);
+        VaultState {
+            buffer: v.buffer0,
+            shares: v.shares0,
+            next_cycle: 0,
+            queue: VecDeque::with_capacity(v.cycle_end_month.len()),
+            max_queue_fraction: A::ZERO,
+            worst_wait_cycles: 0,
+            deal_ead: vec![A::ZERO; plan.deals.len()],
+            last_nav_per_share: (ps, ps),
+        }
+    }
+
+    /// Resets to t = 0 without reallocating; `nav0_per_share` from [`VaultParams::nav0_per_share`].
+    pub fn reset(&mut self, v: &VaultParams<A>, nav0_per_share: A) {
+        self.buffer = v.buffer0;
+        self.shares = v.shares0;
+        self.next_cycle = 0;
+        self.queue.clear();
+        self.max_queue_fraction = A::ZERO;
+        self.worst_wait_cycles = 0;
+        for e in &mut self.deal_ead {
+            *e = A::ZERO;
+        }
+        self.last_nav_per_share = (nav0_per_share, nav0_per_share);
+    }
+
+    /// Marks of a deal: (staking, unstaking), USD.
+    fn deal_marks(&self, d: usize, s: &CashflowState<A>) -> (A, A) {
+        let st = &s.deals[d];
+        if !st.done {
+            return (st.balance, st.balance);
+        }
+        match st.pending_recovery {
+            Some((_, rec)) => (self.deal_ead[d], rec),
+            None => (A::ZERO, A::ZERO),
+        }
+    }
+
+    /// Marks of all holdings: (staking, unstaking), USD.
+    pub fn holdings_marks(
+        &self,
+        v: &VaultParams<A>,
+        plan: &CashflowPlan<A>,
+        s: &CashflowState<A>,
+    ) -> (A, A) {
+        let (mut ms, mut mu) = (A::ZERO, A::ZERO);
+        for &d in &v.deals {
+            let (a, b) = self.deal_marks(d, s);
+            ms += a;
+            mu += b;
+        }
+        for &(q, t, frac) in &v.holdings {
+            let (mut vs, mut vu) = (A::ZERO, A::ZERO);
+            for &d in &plan.pools[q].deals {
+                let (a, b) = self.deal_marks(d, s);
+                vs += a;
+                vu += b;
+            }
+            let bal = &s.pools[q].balances;
+            ms += frac * tranche_mark(bal, vs, t);
+            mu += frac * tranche_mark(bal, vu, t);
+        }
+        (ms, mu)
+    }
+
+    /// Runs month `k` after the portfolio's [`CashflowPlan::step`] produced `out` and `s`.
+    pub fn step(
+        &mut self,
+        v: &VaultParams<A>,
+        plan: &CashflowPlan<A>,
+        k: u32,
+        s: &CashflowState<A>,
+        out: &MonthOutput<A>,
+    ) -> VaultMonth<A> {
+        for (d, f) in out.deals.iter().enumerate() {
+            if f.default_kind.is_some() {
+                self.deal_ead[d] = f.default_ead;
+            }
+        }
+        self.buffer += self.buffer.pos() * v.tbill_monthly;
+        let mut income = A::ZERO;
+        for &d in &v.deals {
+            let f = &out.deals[d];
+            self.buffer += f.total_received();
+            income += f.interest_proceeds();
+        }
+        for &(q, t, frac) in &v.holdings {
+            let fl = &out.tranches[q][t];
+            self.buffer += frac * fl.received();
+            income += frac * fl.interest;
+        }
+        let (ms, mu) = self.holdings_marks(v, plan, s);
+        let fees = v.performance_fee * income.pos() + v.mgmt_fee_monthly * (self.buffer + ms).pos();
+        self.buffer -= fees;
+
+        let shares_before = self.shares;
+        let buffer_before = self.buffer;
+        let tiny = A::from_f64(1e-12) * v.shares0;
+        while self.next_cycle < v.cycle_end_month.len() && v.cycle_end_month[self.next_cycle] == k {
+            self.next_cycle += 1;
+            let cycle = self.next_cycle as u32;
+            let req = v.redemption_fraction * (self.shares - self.queued()).pos();
+            if req > tiny {
+                self.queue.push_back((cycle, req));
+            }
+            let price = if self.shares > tiny {
+                (self.buffer + mu) / self.shares
+            } else {
+                A::ZERO
+            };
+            while let Some(front) = self.queue.front_mut() {
+                if price <= A::ZERO || self.buffer <= A::ZERO {
+                    break;
+                }
+                let paid = front.1.min_of(self.buffer / price);
+                self.buffer -= paid * price;
+                self.shares -= paid;
+                front.1 -= paid;
+                if front.1 <= tiny {
+                    self.worst_wait_cycles = self.worst_wait_cycles.max(cycle - front.0 + 1);
+                    self.queue.pop_front();
+                } else {
+                    break;
+                }
+            }
+            if v.shares0 > A::ZERO {
+                self.max_queue_fraction = self.max_queue_fraction.max_of(self.queued() / v.shares0);
+            }
+            if let Some(front) = self.queue.front() {
+                // Still unpaid after this cycle's end: it waits at least one more cycle.
+                self.worst_wait_cycles = self.worst_wait_cycles.max(cycle - front.0 + 2);
+            }
+        }
+        let (nav_s, nav_u) = (self.buffer + ms, self.buffer + mu);
+        if self.shares > tiny {
+            self.last_nav_per_share = (nav_s / self.shares, nav_u / self.shares);
+        }
+        VaultMonth {
+            nav_staking: nav_s,
+            nav_unstaking: nav_u,
+            nav_per_share_staking: self.last_nav_per_share.0,
+            nav_per_share_unstaking: self.last_nav_per_share.1,
+            buffer: self.buffer,
+            shares: self.shares,
+            queued_shares: self.queued(),
+            redeemed_shares: shares_before - self.shares,
+            redeemed_usd: buffer_before - self.buffer,
+            fees,
+        }
+    }
+
+    /// Shares waiting in the queue.
+    pub fn queued(&self) -> A {
+        let mut q = A::ZERO;
+        for r in &self.queue {
+            q += r.1;
+        }
+        q
+    }
+
+    /// Most cycles any request waited, counting a request still queued after the last cycle
+    /// as having waited one more than the cycles elapsed.
+    pub fn worst_wait_at_end(&self) -> u32 {
+        let last = self.next_cycle as u32;
+        match self.queue.front() {
+            Some(front) => self.worst_wait_cycles.max(last - front.0 + 2),
+            None => self.worst_wait_cycles,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::load_portfolio;
+    use crate::runner::MarketMonth;
+    use rust_decimal::Decimal;
+
+    const TOML: &str = r#"
+[portfolio]
+id = "v"
+as_of = "2026-01-01"
+[market]
+discount_curve = [{ tenor_years = 1.0, rate = 0.04 }]
+asset_correlation = 0.2
+[[gpu_classes]]
+id = "H100"
+price0_per_gpu_hour = 2.0
+drift = 0.0
+kappa = 1.0
+sigma = 0.0
+useful_life_years = 5.0
+residual_floor = 0.1
+[[operators]]
+id = "o"
+hazard = 0.0
+[[fleets]]
+id = "f"
+operator_id = "o"
+class_id = "H100"
+gpus = 100
+utilization0 = 0.8
+utilization_mean = 0.8
+utilization_kappa = 1.0
+utilization_sigma = 0.0
+opex_fixed_per_gpu_hour = 0.2
+opex_variable_per_gpu_hour = 0.0
+purchase_price_per_gpu = 20000
+liquidation_haircut = 0.3
+[[deals]]
+id = "L"
+kind = "loan"
+fleet_id = "f"
+principal = 1000000
+rate = 0.12
+term_months = 12
+amortization = "bullet"
+recovery_lag_months = 0
+[vault]
+id = "sAID"
+shares = 1000000
+liquidity_buffer = 100000
+tbill_rate = 0.0
+deal_ids = ["L"]
+redemption_requests = 0.5
+"#;
+
+    fn setup() -> (CashflowPlan<Decimal>, VaultParams<Decimal>) {
+        let p = load_portfolio(TOML, "v.toml", |_| Err("no".into()))
+            .unwrap()
+            .portfolio;
+        let plan = CashflowPlan::<Decimal>::new(&p);
+        let v = VaultParams::new(&p, &plan).unwrap();
+        (plan, v)
+    }
+
+    fn d(x: &str) -> Decimal {
+        x.parse().unwrap()
+    }
+
+    #[test]
+    fn tranche_marks_allocate_value_down_the_structure() {
+        let b = [70.0, 20.0, 10.0];
+        assert_eq!(tranche_mark(&b, 100.0, 0), 70.0);
+        assert_eq!(tranche_mark(&b, 80.0, 1), 10.0);
+        assert_eq!(tranche_mark(&b, 80.0, 2), 0.0);
+        assert_eq!(tranche_mark(&b, 95.0, 2), 5.0);
+        assert_eq!(tranche_mark(&b, 50.0, 0), 50.0);
+    }
+
+    #[test]
+    fn cycles_map_to_months_and_horizon_defaults_to_one_cycle() {
+        let (_, v) = setup();
+        // Cycle ends at days 30, 60, 90, ... in months of 30.4167 days; horizon K = 12 + 0.
+        assert_eq!(&v.cycle_end_month[..4], &[1, 2, 3, 4]);
+        assert_eq!(v.cycle_end_month.len(), 12);
+        assert_eq!(v.horizon_month, 1);
+        assert_eq!(v.nav0(&setup().0), d("1100000"));
+    }
+
+    #[test]
+    fn fifo_queue_waits_for_cash_and_nav_per_share_is_unchanged_by_redemptions() {
+        let (plan, v) = setup();
+        let mut s = plan.initial_state();
+        let mut out = plan.new_output();
+        let mut vs = VaultState::new(&v, &plan);
+        let ps0 = v.nav0_per_share(&plan);
+        let price = [2.0];
+        let pot = [1.0];
+        let util = [0.8];
+        let no = [false];
+        let m = MarketMonth {
+            price: &price,
+            price_over_trend: &pot,
+            utilization: &util,
+            credit_default: &no,
+        };
+        plan.step(1, &m, &mut s, &mut out);
+        let r = vs.step(&v, &plan, 1, &s, &out);
+        // Month 1: 500k shares request (half); the buffer (100k + 10k interest) pays 110k at
+        // NAV/share 1.11 → ~99,099 shares; the rest waits.
+        assert!(
+            r.redeemed_shares > d("99000") && r.redeemed_shares < d("99200"),
+            "{r:?}"
+        );
+        assert!(r.buffer.is_zero());
+        assert_eq!(vs.queue.len(), 1);
+        // Interest accrues to NAV; paying redeemers at NAV leaves NAV/share unchanged.
+        assert_eq!(r.nav_per_share_unstaking.round_dp(9), d("1.11"));
+        assert!(ps0 < r.nav_per_share_unstaking);
+        for k in 2..=12 {
+            plan.step(k, &m, &mut s, &mut out);
+            vs.step(&v, &plan, k, &s, &out);
+        }
+        // The bullet repays in month 12 and clears the queue; the first request waited 12
+        // cycles.
+        assert!(vs.worst_wait_at_end() >= 12, "{}", vs.worst_wait_at_end());
+        assert!(vs.max_queue_fraction > d("0.4"));
+    }
+}
