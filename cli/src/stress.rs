@@ -1,5 +1,5 @@
-//! `gaib stress FILE --scenario S... [--paths N] [--seed S] [--threads T] [--format table|json]
-//! [--out DIR]`: runs the base portfolio and each scenario with the same seed and paths (common
+//! `gaib stress FILE --scenario S... [--paths N] [--seed S] [--threads T] [--backend B]
+//! [--format table|json] [--out DIR]`: runs the base portfolio and each scenario with the same seed and paths (common
 //! random numbers) and prints every metric of the base run with its change under each scenario.
 //!
 //! A scenario is a TOML file (`data/scenarios/*.toml`; a bare name such as `gpu-glut` is looked
@@ -44,6 +44,9 @@ pub(crate) struct Args {
     /// Worker threads (default: all CPUs). Results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
+    /// Backend (as for `gaib run`).
+    #[arg(long, value_enum, default_value = "cpu")]
+    backend: BackendArg,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
@@ -138,7 +141,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         let p = scenario.apply(&base_p, &name)?;
         stressed.push((scenario, name, p));
     }
-    let backend = backend(BackendArg::Cpu, a.threads)?;
+    let backend = backend(a.backend, a.threads)?;
     let base = run_one(&base_p, backend.as_ref(), &a, "base")?;
     let mut columns = Vec::new();
     for (scenario, file, p) in &stressed {
