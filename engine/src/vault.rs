@@ -9,7 +9,8 @@
 //!    income, kicker; tranche interest) and `management_fee_bps`/12 on the staking NAV
 //!    (the buffer may go negative: fees then accrue as a liability netted in the NAV);
 //! 4. for every withdrawal cycle n that ends in the month (day n·cycle_days, months of 365/12
-//!    days): `redemption_requests` × (shares not already queued) join the queue as request n,
+//!    days): `redemption_requests` (or the `redemption_schedule` entry of cycle n) × (shares
+//!    not already queued) join the queue as request n,
 //!    then the queue is paid FIFO at the unstaking NAV per share, from the positive buffer only;
 //!    a request not fully paid waits for the next cycle;
 //! 5. the NAV per share is read after redemptions.
@@ -66,6 +67,9 @@ pub struct VaultParams<A> {
     pub holdings: Vec<(usize, usize, A)>,
     /// Fraction of the shares not already queued that request redemption each cycle.
     pub redemption_fraction: A,
+    /// Per withdrawal cycle n (index n−1): the fraction requesting redemption in that cycle —
+    /// `redemption_fraction`, or the vault's `redemption_schedule` entry for n (a bank run).
+    pub redemption_by_cycle: Vec<A>,
     /// For each withdrawal cycle n = 1.. ending within the horizon, the month k with its end
     /// day n·cycle_days in (t_{k−1}, t_k] (months of 365/12 days).
     pub cycle_end_month: Vec<u32>,
@@ -110,6 +114,16 @@ impl<A: Amount> VaultParams<A> {
         let horizon_days = f64::from(v.horizon_days.unwrap_or(v.withdrawal_cycle_days));
         let horizon_month = ((horizon_days / DAYS_PER_MONTH - 1e-9).ceil() as u32).clamp(1, k_max);
         let twelve = A::from_f64(12.0);
+        let redemption_by_cycle = (1..=cycle_end_month.len() as u32)
+            .map(|n| {
+                A::from_decimal(
+                    v.redemption_schedule
+                        .iter()
+                        .find(|r| r.cycle == n)
+                        .map_or(v.redemption_requests, |r| r.fraction),
+                )
+            })
+            .collect();
         Some(VaultParams {
             id: v.id.clone(),
             shares0: A::from_decimal(v.shares),
@@ -122,6 +136,7 @@ impl<A: Amount> VaultParams<A> {
             deals,
             holdings,
             redemption_fraction: A::from_decimal(v.redemption_requests),
+            redemption_by_cycle,
             cycle_end_month,
             horizon_month,
         })
@@ -304,7 +319,12 @@ impl<A: Amount> VaultState<A> {
         while self.next_cycle < v.cycle_end_month.len() && v.cycle_end_month[self.next_cycle] == k {
             self.next_cycle += 1;
             let cycle = self.next_cycle as u32;
-            let req = v.redemption_fraction * (self.shares - self.queued()).pos();
+            let fraction = v
+                .redemption_by_cycle
+                .get(self.next_cycle - 1)
+                .copied()
+                .unwrap_or(v.redemption_fraction);
+            let req = fraction * (self.shares - self.queued()).pos();
             if req > tiny {
                 self.queue.push_back((cycle, req));
             }
@@ -441,6 +461,22 @@ redemption_requests = 0.5
 
     fn d(x: &str) -> Decimal {
         x.parse().unwrap()
+    }
+
+    #[test]
+    fn redemption_schedule_overrides_the_fraction_of_its_cycle() {
+        let text = TOML.replace(
+            "redemption_requests = 0.5",
+            "redemption_requests = 0.1\nredemption_schedule = [{ cycle = 2, fraction = 0.9 }]",
+        );
+        let p = load_portfolio(&text, "v.toml", |_| Err("no".into()))
+            .unwrap()
+            .portfolio;
+        let plan = CashflowPlan::<Decimal>::new(&p);
+        let v = VaultParams::new(&p, &plan).unwrap();
+        assert_eq!(v.redemption_by_cycle[0], d("0.1"));
+        assert_eq!(v.redemption_by_cycle[1], d("0.9"));
+        assert_eq!(v.redemption_by_cycle[2], d("0.1"));
     }
 
     #[test]
