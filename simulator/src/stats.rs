@@ -558,12 +558,10 @@ impl PathStats {
         h.quantile(q)
     }
 
-    /// The statistics of tranche `tranche_id` of pool index `pool`.
-    pub fn tranche(&self, pool: usize, tranche_id: &str) -> Option<&InstrumentStats> {
-        let prefix_len = self.tranches.get(pool)?.first()?.id.find('/')? + 1;
-        self.tranches[pool]
-            .iter()
-            .find(|t| &t.id[prefix_len..] == tranche_id)
+    /// The statistics of tranche `tranche_id` of pool `pool_id` (id `<pool>/<tranche>`).
+    pub fn tranche(&self, pool_id: &str, tranche_id: &str) -> Option<&InstrumentStats> {
+        let id = format!("{pool_id}/{tranche_id}");
+        self.tranches.iter().flatten().find(|t| t.id == id)
     }
 
     /// The statistics of deal `id`.

@@ -110,3 +110,11 @@ fn auto_selection_falls_back_to_cpu_with_a_reason() {
     assert!(select_backend(list(), BackendChoice::Named("cuda")).is_err());
     assert!(select_backend(list(), BackendChoice::Named("cpu")).is_ok());
 }
+
+#[test]
+fn lookups_by_id() {
+    let s = run(1, 64, 0..10, 3);
+    assert_eq!(s.tranche("P1", "B").unwrap().id, "P1/B");
+    assert!(s.tranche("P1", "Z").is_none());
+    assert_eq!(s.deal("R1").unwrap().notional_usd, 1_500_000.0);
+}
