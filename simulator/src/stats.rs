@@ -56,13 +56,12 @@ fn to_fixed(v: f64) -> i128 {
         v.clamp(-MAX_VALUE, MAX_VALUE)
     };
     // Truncation toward zero onto the 2^-60 grid (error < 2^-60): any fixed deterministic
-    // rounding keeps sums exact; truncation is one instruction on the i64 fast path (|v| < 8).
-    let x = v * SCALE;
-    if x.abs() < 9.0e18 {
-        i128::from(x as i64)
-    } else {
-        x as i128
-    }
+    // rounding keeps sums exact. v·2^60 is exact in f64 (a power-of-two scaling), so
+    // trunc(v·2^60) = trunc(v)·2^60 + trunc(frac(v)·2^60), computed with two i64 conversions
+    // (one instruction each) instead of a software f64 → i128 conversion.
+    let whole = v.trunc();
+    let frac = ((v - whole) * SCALE) as i64;
+    (i128::from(whole as i64) << FRAC_BITS) + i128::from(frac)
 }
 
 impl Serialize for ExactSum {
@@ -597,6 +596,15 @@ mod tests {
         b2.merge(&b1);
         assert_eq!(a, b2);
         assert!((a.value() - xs.iter().sum::<f64>()).abs() < 1e-14);
+    }
+
+    #[test]
+    fn fixed_point_conversion_is_truncation_of_v_times_2_pow_60() {
+        for v in [0.0, 1.5, -1.5, 7.999, 8.0, 1234.5678, -99_999.25, 1e-19, -3e-18, 1.0 / 3.0] {
+            assert_eq!(to_fixed(v), (v * SCALE).trunc() as i128, "{v}");
+        }
+        assert_eq!(to_fixed(1e300), (MAX_VALUE * SCALE) as i128);
+        assert_eq!(to_fixed(f64::NAN), 0);
     }
 
     #[test]
