@@ -600,7 +600,18 @@ mod tests {
 
     #[test]
     fn fixed_point_conversion_is_truncation_of_v_times_2_pow_60() {
-        for v in [0.0, 1.5, -1.5, 7.999, 8.0, 1234.5678, -99_999.25, 1e-19, -3e-18, 1.0 / 3.0] {
+        for v in [
+            0.0,
+            1.5,
+            -1.5,
+            7.999,
+            8.0,
+            1234.5678,
+            -99_999.25,
+            1e-19,
+            -3e-18,
+            1.0 / 3.0,
+        ] {
             assert_eq!(to_fixed(v), (v * SCALE).trunc() as i128, "{v}");
         }
         assert_eq!(to_fixed(1e300), (MAX_VALUE * SCALE) as i128);
