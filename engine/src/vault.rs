@@ -269,13 +269,22 @@ impl<A: Amount> VaultState<A> {
             ms += a;
             mu += b;
         }
+        // Holdings of the same pool (e.g. two of its tranches) in a row share the pool value.
+        let mut last: Option<(usize, A, A)> = None;
         for &(q, t, frac) in &v.holdings {
-            let (mut vs, mut vu) = (A::ZERO, A::ZERO);
-            for &d in &plan.pools[q].deals {
-                let (a, b) = self.deal_marks(d, s);
-                vs += a;
-                vu += b;
-            }
+            let (vs, vu) = match last {
+                Some((lq, a, b)) if lq == q => (a, b),
+                _ => {
+                    let (mut a, mut b) = (A::ZERO, A::ZERO);
+                    for &d in &plan.pools[q].deals {
+                        let (x, y) = self.deal_marks(d, s);
+                        a += x;
+                        b += y;
+                    }
+                    last = Some((q, a, b));
+                    (a, b)
+                }
+            };
             let bal = &s.pools[q].balances;
             ms += frac * tranche_mark(bal, vs, t);
             mu += frac * tranche_mark(bal, vu, t);
