@@ -154,7 +154,8 @@ pub struct Histogram {
     pub lo: f64,
     /// Upper edge (exclusive), in the quantity's units.
     pub hi: f64,
-    /// Count per bin.
+    /// Count per bin. Serialised sparsely as `{ "len": bins, "nonzero": [[bin, count], ...] }`.
+    #[serde(with = "sparse_counts")]
     pub counts: Vec<u64>,
     /// Observations below `lo`.
     pub underflow: u64,
@@ -291,6 +292,44 @@ impl Histogram {
             take(self.underflow, self.lo, &mut need, &mut acc);
         }
         acc / total_need
+    }
+}
+
+/// Sparse (de)serialisation of histogram counts: most bins of a fine histogram are empty.
+mod sparse_counts {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Sparse {
+        len: usize,
+        nonzero: Vec<(usize, u64)>,
+    }
+
+    pub(super) fn serialize<S: Serializer>(counts: &[u64], s: S) -> Result<S::Ok, S::Error> {
+        Sparse {
+            len: counts.len(),
+            nonzero: counts
+                .iter()
+                .enumerate()
+                .filter(|(_, &c)| c > 0)
+                .map(|(i, &c)| (i, c))
+                .collect(),
+        }
+        .serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
+        let sp = Sparse::deserialize(d)?;
+        if sp.len > 10_000_000 {
+            return Err(serde::de::Error::custom("histogram too large"));
+        }
+        let mut counts = vec![0; sp.len];
+        for (i, c) in sp.nonzero {
+            *counts
+                .get_mut(i)
+                .ok_or_else(|| serde::de::Error::custom("histogram bin out of range"))? = c;
+        }
+        Ok(counts)
     }
 }
 
@@ -623,6 +662,17 @@ mod tests {
         let s = ExactSum(-(1i128 << 100));
         let j = serde_json::to_string(&s).unwrap();
         assert_eq!(serde_json::from_str::<ExactSum>(&j).unwrap(), s);
+    }
+
+    #[test]
+    fn histogram_serialises_sparsely_and_round_trips() {
+        let mut h = Histogram::new(0.0, 1.0, 1000);
+        h.add(0.25);
+        h.add(0.25);
+        h.add(0.9);
+        let j = serde_json::to_string(&h).unwrap();
+        assert!(j.contains(r#""counts":{"len":1000,"nonzero":[[250,2],[900,1]]}"#), "{j}");
+        assert_eq!(serde_json::from_str::<Histogram>(&j).unwrap(), h);
     }
 
     #[test]

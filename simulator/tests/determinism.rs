@@ -118,3 +118,26 @@ fn lookups_by_id() {
     assert!(s.tranche("P1", "Z").is_none());
     assert_eq!(s.deal("R1").unwrap().notional_usd, 1_500_000.0);
 }
+
+#[test]
+fn path_stats_json_round_trips() {
+    let s = run(2, 16, 0..40, 5);
+    let j = s.canonical_json();
+    let back: PathStats = serde_json::from_slice(&j).unwrap();
+    let (a, b) = (
+        String::from_utf8(j).unwrap(),
+        String::from_utf8(back.canonical_json()).unwrap(),
+    );
+    if let Some(i) = a.bytes().zip(b.bytes()).position(|(x, y)| x != y) {
+        panic!(
+            "differs at {i}: {:?} vs {:?}",
+            &a[i.saturating_sub(80)..i + 40],
+            &b[i.saturating_sub(80)..i + 40]
+        );
+    }
+    assert_eq!(a.len(), b.len());
+    // Merging a deserialised copy is still exact.
+    let mut twice = back.clone();
+    twice.merge(&s);
+    assert_eq!(twice.paths, 80);
+}
