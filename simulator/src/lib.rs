@@ -11,8 +11,8 @@
 //! - [`PathStats`]: streaming, exactly mergeable statistics that pricing consumes.
 //! - [`RunManifest`]: what a run was made of, for `gaib reproduce`.
 //!
-//! **Architecture invariant:** the simulator knows no deal or waterfall rule; every cash flow
-//! comes from `gaib-engine`. It knows nothing of files beyond the manifest helpers, nor of
+//! **Architecture invariant:** the simulator knows no deal, waterfall or vault rule; every cash
+//! flow and NAV comes from `gaib-engine`. It knows nothing of files beyond the manifest helpers, nor of
 //! terminals, HTTP or chains.
 //!
 //! ```no_run
