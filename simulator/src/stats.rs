@@ -671,7 +671,10 @@ mod tests {
         h.add(0.25);
         h.add(0.9);
         let j = serde_json::to_string(&h).unwrap();
-        assert!(j.contains(r#""counts":{"len":1000,"nonzero":[[250,2],[900,1]]}"#), "{j}");
+        assert!(
+            j.contains(r#""counts":{"len":1000,"nonzero":[[250,2],[900,1]]}"#),
+            "{j}"
+        );
         assert_eq!(serde_json::from_str::<Histogram>(&j).unwrap(), h);
     }
 
