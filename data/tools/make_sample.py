@@ -61,8 +61,14 @@ def hw(fleet):
 DEALS = []
 
 
+# Advance rates below are quoted per unit of the base leverage; LEVERAGE scales them to
+# loan-to-cost ratios of 45-65 % for senior loans, in the published 50-70 % range.
+LEVERAGE = 1.9
+ADVANCE_LEVERAGE = 1.5
+
+
 def loan(i, fleet, ltv, rate, term, am, grace=0, dsra=3, sweep="0.25", lien="", floating=None, kicker=None):
-    principal = round(hw(fleet) * ltv, -3)
+    principal = round(hw(fleet) * ltv * LEVERAGE, -3)
     DEALS.append(dict(
         id=i, kind="hybrid" if kicker else "loan", fleet_id=fleet, lien=lien,
         recovery_lag_months=6, discount_spread_bps=250,
@@ -75,8 +81,8 @@ def loan(i, fleet, ltv, rate, term, am, grace=0, dsra=3, sweep="0.25", lien="", 
 def revshare(i, fleet, adv_frac, share, cap, term, secured=True, unsecured_recovery="0.10"):
     DEALS.append(dict(
         id=i, kind="revenue_share", fleet_id=fleet, recovery_lag_months=6,
-        discount_spread_bps=400, advance=int(round(hw(fleet) * adv_frac, -3)),
-        share=share, cap_multiple=cap, term_months=term, secured=str(secured).lower(),
+        discount_spread_bps=400, advance=int(round(hw(fleet) * adv_frac * ADVANCE_LEVERAGE, -3)),
+        share=f"{float(share) * ADVANCE_LEVERAGE:.4f}", cap_multiple=cap, term_months=term, secured=str(secured).lower(),
         unsecured_recovery="" if secured else unsecured_recovery,
     ))
 
