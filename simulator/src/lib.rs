@@ -15,12 +15,14 @@
 //! flow and NAV comes from `gaib-engine`. It knows nothing of files beyond the manifest helpers, nor of
 //! terminals, HTTP or chains.
 //!
-//! ```no_run
-//! # fn main() -> Result<(), gaib_simulator::SimError> {
-//! # let portfolio: gaib_engine::Portfolio = todo!();
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/valid/small.toml");
+//! # let text = std::fs::read_to_string(path)?;
+//! # let portfolio = gaib_engine::load_portfolio(&text, path, |_| Err("no tape".into()))?.portfolio;
 //! use gaib_simulator::{lower, Backend, CpuBackend, RunOptions};
 //! let plan = lower(&portfolio)?;
-//! let stats = CpuBackend::new(None)?.run(&plan, 0..10_000, 42, &RunOptions::default())?;
+//! let stats = CpuBackend::new(None)?.run(&plan, 0..1_000, 42, &RunOptions::default())?;
 //! println!("senior price {:.4}", stats.tranches[0][0].pv.mean());
 //! # Ok(()) }
 //! ```
