@@ -309,7 +309,9 @@ async fn rust_signed_report_is_accepted_and_every_tampering_rejected() {
         "ReportStale",
         "price after maxAge",
     );
-    let late = report(4, good.nav_per_share, good.deployed_value, t2 + 60);
+    // Observed at the last accepted observation time (not older, so only staleness can
+    // reject it), which is now more than maxAge ago.
+    let late = report(4, good.nav_per_share, good.deployed_value, r3.observed_at);
     assert_revert(
         try_submit(&p, oracle_addr, &late, &signed(&late)).await,
         "ReportStale",
