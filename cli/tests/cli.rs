@@ -1,23 +1,8 @@
 //! End-to-end tests of the `gaib` binary: exit codes, messages and output formats.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn gaib(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gaib"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("run gaib")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use common::{gaib, root, text};
 
 #[test]
 fn every_invalid_fixture_exits_2_naming_the_field() {

@@ -4,24 +4,11 @@
 //! Chromium (Debian package `chromium`) is required when the environment variable `CI` is set;
 //! elsewhere the browser part is skipped with a printed note if it is not installed.
 
+mod common;
+
+use common::{gaib, text};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn gaib(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gaib"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("run gaib")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use std::process::Command;
 
 const FIGURES: [&str; 4] = [
     "fig-loss-histogram",

@@ -1,23 +1,10 @@
 //! End-to-end tests of `gaib run` and `gaib reproduce`: outputs, manifests, exit codes.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{gaib_in as gaib, root, text};
+use std::path::Path;
 use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn gaib(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gaib"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run gaib")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 /// A temp dir holding a copy of the sample portfolio and its loan tape.
 fn sample_copy() -> tempfile::TempDir {

@@ -1,24 +1,9 @@
 //! `gaib stress`: common random numbers, the side-by-side table, JSON, the report, and exit 2
 //! on an unknown scenario file or a bad override.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn gaib(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gaib"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("run gaib")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use common::{gaib, text};
 
 const SAMPLE: &str = "data/portfolios/sample.toml";
 
