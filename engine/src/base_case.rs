@@ -49,12 +49,7 @@ pub fn mean_path(p: &Portfolio) -> MeanPath {
         let mut price = Vec::with_capacity(p.gpu_classes.len());
         let mut ratio = Vec::with_capacity(p.gpu_classes.len());
         for c in &p.gpu_classes {
-            let s: f64 = c
-                .shocks
-                .iter()
-                .filter(|s| s.month <= k)
-                .map(|s| s.log_size)
-                .sum();
+            let s = c.shock_log_sum(k);
             price.push(c.price0_per_gpu_hour * (c.drift * t + s).exp());
             ratio.push(s.exp());
         }

@@ -734,6 +734,17 @@ fn default_confidence() -> f64 {
     0.99
 }
 
+impl GpuClass {
+    /// S_c(t_k): the sum of the log sizes of the scheduled shocks with month ≤ k (MODEL.md §1).
+    pub fn shock_log_sum(&self, k: u32) -> f64 {
+        self.shocks
+            .iter()
+            .filter(|s| s.month <= k)
+            .map(|s| s.log_size)
+            .sum()
+    }
+}
+
 impl Portfolio {
     /// K: the number of monthly steps (MODEL.md): `horizon_months` if given, else the longest
     /// deal term plus the longest recovery lag (at least 1).

@@ -17,12 +17,12 @@
 //! # classes = ["H100"] # default: every class; `except = ["B200"]` excludes some
 //! ```
 
-use crate::error::{EngineError, FieldError, Result};
+use crate::error::{EngineError, Result};
 use crate::portfolio::{Portfolio, PriceShock, RedemptionRequest};
 use crate::validate::validate;
+use crate::validate::Checker;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::fmt::Display;
 
 /// A stress scenario: overrides of model inputs (all optional).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -158,21 +158,8 @@ pub struct VaultOverride {
     pub redemption_schedule: Option<Vec<RedemptionRequest>>,
 }
 
-struct Errors<'a> {
-    file: &'a str,
-    errors: Vec<FieldError>,
-}
-
-impl Errors<'_> {
-    fn push(&mut self, path: impl Display, value: impl Display, reason: impl Display) {
-        self.errors.push(FieldError {
-            file: self.file.to_string(),
-            path: path.to_string(),
-            value: value.to_string(),
-            reason: reason.to_string(),
-        });
-    }
-
+impl Checker<'_> {
+    /// A multiplicative override must be finite and > 0.
     fn factor(&mut self, path: &str, v: Option<f64>) {
         if let Some(x) = v {
             if !(x.is_finite() && x > 0.0) {
@@ -205,10 +192,7 @@ impl Scenario {
     /// a non-positive factor, a price change ≤ −100 %, or a portfolio the overrides made invalid.
     pub fn apply(&self, p: &Portfolio, file: &str) -> Result<Portfolio> {
         let mut out = p.clone();
-        let mut e = Errors {
-            file,
-            errors: Vec::new(),
-        };
+        let mut e = Checker::new(file);
         let class_ids: Vec<String> = p.gpu_classes.iter().map(|c| c.id.clone()).collect();
         for (i, s) in self.price_shocks.iter().enumerate() {
             let at = format!("price_shocks[{i}]");

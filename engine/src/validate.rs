@@ -13,13 +13,22 @@ pub const MAX_AMOUNT_USD: i64 = 1_000_000_000_000;
 /// Longest accepted term or horizon, months (50 years).
 pub const MAX_MONTHS: u32 = 600;
 
-struct Checker<'a> {
-    file: &'a str,
-    errors: Vec<FieldError>,
+/// Collects [`FieldError`]s for one file (used by validation and by scenario overrides).
+pub(crate) struct Checker<'a> {
+    pub(crate) file: &'a str,
+    pub(crate) errors: Vec<FieldError>,
 }
 
-impl Checker<'_> {
-    fn push(&mut self, path: impl Display, value: impl Display, reason: impl Display) {
+impl<'a> Checker<'a> {
+    /// An empty collector for `file`.
+    pub(crate) fn new(file: &'a str) -> Self {
+        Checker {
+            file,
+            errors: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, path: impl Display, value: impl Display, reason: impl Display) {
         self.errors.push(FieldError {
             file: self.file.to_string(),
             path: path.to_string(),
@@ -133,10 +142,7 @@ pub fn validate(p: &Portfolio, deal_sources: &[String]) -> Result<()> {
         .first()
         .map(String::as_str)
         .unwrap_or("portfolio");
-    let mut c = Checker {
-        file,
-        errors: Vec::new(),
-    };
+    let mut c = Checker::new(file);
     let horizon = p.horizon_months();
 
     if let Some(h) = p.portfolio.horizon_months {

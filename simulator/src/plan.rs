@@ -176,12 +176,7 @@ pub fn lower(p: &Portfolio) -> Result<SimPlan> {
     for k in 1..=k_max {
         let t = f64::from(k) * dt;
         for c in &p.gpu_classes {
-            let s: f64 = c
-                .shocks
-                .iter()
-                .filter(|s| s.month <= k)
-                .map(|s| s.log_size)
-                .sum();
+            let s = c.shock_log_sum(k);
             let lt = c.price0_per_gpu_hour.ln() + c.drift * t;
             log_trend.push(lt);
             log_trend_shock.push(lt + s);
