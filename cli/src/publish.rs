@@ -1,26 +1,92 @@
 //! `gaib publish`: sign a valuation report with a local key and submit it to a
 //! `ValuationOracle` over JSON-RPC.
 //!
-//! Bad input (URL, address, report JSON, key) exits 2 naming the field; chain errors (the node
-//! unreachable, a revert decoded from the oracle's ABI) exit 1.
+//! The report comes either from a file (`--report FILE`: a bare report, or one with signatures
+//! already collected from other signers) or straight from a run directory (`--from-run DIR`,
+//! what `gaib run --out DIR` wrote). With `--from-run` the report is built as follows:
+//!
+//! - the manifest's `results_sha256` must match `DIR/results.json` (exit 2 naming the file
+//!   otherwise), and the portfolio must have a vault (exit 2 otherwise);
+//! - `asset` = keccak256 of the vault id (e.g. `"sAID"`);
+//! - `nav_per_share` = the vault's **unstaking NAV per share at t = 0**
+//!   (`valuation.vault.nav0_per_share_usd`, AID = USD), converted to 1e18 fixed point through its
+//!   shortest decimal form and truncated. This is the price of redemptions and of sAID as
+//!   collateral on the valuation date; the simulated horizon NAV is a forecast, not a mark, and
+//!   the run's risk reaches the chain through the haircut and LTV instead;
+//! - `deployed_value` = the vault's NAV at t = 0 minus its liquidity buffer, i.e. the value of
+//!   its off-chain holdings (whole deals at their funded amounts, tranche holdings at their
+//!   marks at issue), computed exactly in decimals from the run's portfolio file, whose SHA-256
+//!   must still match the manifest (on chain, sAID adds its idle AID to it);
+//! - `haircut_bps` = the haircut rounded up, `ltv_bps` = the recommended LTV rounded down
+//!   ([`gaib_contracts::percent_to_bps`]);
+//! - `run_id` = SHA-256 of `DIR/manifest.json`'s bytes;
+//! - `observed_at` = the manifest's `created_unix_s`, the moment the run computed the valuation
+//!   (not the portfolio's `as_of` date, the model's t = 0, which would usually be older than the
+//!   oracle's `maxAge`); the oracle rejects an `observed_at` in the future or older than `maxAge`;
+//! - `valid_until` = `observed_at + --valid-for` (default 1 day);
+//! - `round` = `--round N`, or `--round auto`: the oracle's `latestRound` + 1, read over RPC.
+//!
+//! `--dry-run` prints `{"report", "eip712_digest", "chain_id", "oracle"}` as JSON and sends
+//! nothing; `--write-report FILE` saves `{"report", "signatures"}` (with this key's signature
+//! when a key is given) so that other signers can co-sign it with `gaib publish --report FILE`.
+//!
+//! Bad input (URL, address, report JSON, run directory, key) exits 2 naming the field; chain
+//! errors (the node unreachable, a revert decoded from the oracle's ABI) exit 1.
 
 use anyhow::Context;
-use gaib_contracts::{parse_address, parse_rpc_url, ContractsError, ReportSigner, SignedReport};
-use std::path::PathBuf;
+use gaib_contracts::alloy::primitives::{Bytes, B256};
+use gaib_contracts::alloy::providers::{Provider, ProviderBuilder};
+use gaib_contracts::alloy::transports::http::reqwest::Url;
+use gaib_contracts::bindings::oracle::ValuationOracle;
+use gaib_contracts::{
+    decode_oracle_error, f64_to_decimal, parse_address, parse_rpc_url, percent_to_bps,
+    ContractsError, Report, ReportSigner, SignedReport, ValuationInput,
+};
+use gaib_engine::{CashflowPlan, Decimal, VaultParams};
+use gaib_pricing::VaultRisk;
+use gaib_simulator::{sha256_hex, RunManifest};
+use std::path::{Path, PathBuf};
 
 /// Arguments of `gaib publish`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// JSON-RPC endpoint (http:// or https://), e.g. http://127.0.0.1:8545.
-    #[arg(long)]
-    rpc: String,
+    /// JSON-RPC endpoint (http:// or https://), e.g. http://127.0.0.1:8545. Optional with
+    /// --dry-run (then --chain-id gives the digest's chain).
+    #[arg(long, required_unless_present = "dry_run")]
+    rpc: Option<String>,
     /// Address of the ValuationOracle contract (0x…, 20 bytes).
     #[arg(long)]
     oracle: String,
     /// Report JSON: a report, or {"report": …, "signatures": ["0x…", …]} with signatures already
     /// collected from other signers.
+    #[arg(
+        long,
+        required_unless_present = "from_run",
+        conflicts_with = "from_run"
+    )]
+    report: Option<PathBuf>,
+    /// Build the report from a run directory (results.json + manifest.json of `gaib run --out`):
+    /// NAV per share = the vault's unstaking NAV per share at t = 0, observed at the run's
+    /// creation time.
+    #[arg(long, value_name = "DIR")]
+    from_run: Option<PathBuf>,
+    /// Report round with --from-run: a number ≥ 1, or `auto` (the oracle's latest round + 1).
+    #[arg(long, requires = "from_run")]
+    round: Option<String>,
+    /// How long a --from-run report stays valid after the run: seconds, or with a unit
+    /// (30m, 12h, 1d).
+    #[arg(long, default_value = "1d", requires = "from_run")]
+    valid_for: String,
+    /// Print the report and its EIP-712 digest as JSON; send nothing.
     #[arg(long)]
-    report: PathBuf,
+    dry_run: bool,
+    /// Also save the report with this key's signature (if a key is given) to FILE, for other
+    /// signers to co-sign with `gaib publish --report FILE`.
+    #[arg(long, value_name = "FILE")]
+    write_report: Option<PathBuf>,
+    /// Chain id for the digest when no --rpc is given (with --rpc it must match the node's).
+    #[arg(long)]
+    chain_id: Option<u64>,
     /// File holding the hex secp256k1 key that signs the report and pays for the transaction.
     #[arg(long, conflicts_with = "key_env")]
     key_file: Option<PathBuf>,
@@ -38,32 +104,430 @@ fn classify(e: ContractsError) -> anyhow::Error {
     }
 }
 
-/// Validates the inputs, then signs, submits and waits for the receipt.
-pub(crate) fn run(a: Args) -> anyhow::Result<()> {
-    let rpc = parse_rpc_url(&a.rpc).map_err(classify)?;
-    let oracle = parse_address(&a.oracle, "oracle").map_err(classify)?;
-    let text = std::fs::read_to_string(&a.report).map_err(|e| {
-        crate::CliError::invalid(format!(
-            "invalid report: cannot read {}: {e}",
-            a.report.display()
-        ))
+/// The round of a `--from-run` report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Round {
+    /// This round.
+    Fixed(u64),
+    /// The oracle's `latestRound` + 1.
+    Auto,
+}
+
+/// Parses `--round`: `auto` or an integer ≥ 1.
+fn parse_round(s: Option<&str>) -> anyhow::Result<Round> {
+    let Some(s) = s else {
+        return Err(crate::CliError::invalid(
+            "invalid round: --from-run needs --round N or --round auto",
+        ));
+    };
+    if s.trim().eq_ignore_ascii_case("auto") {
+        return Ok(Round::Auto);
+    }
+    match s.trim().parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(Round::Fixed(n)),
+        _ => Err(crate::CliError::invalid(format!(
+            "invalid round: {s:?} is neither an integer ≥ 1 nor `auto`"
+        ))),
+    }
+}
+
+/// Parses `--valid-for`: seconds, or a number with a unit `s`, `m`, `h` or `d`; > 0.
+fn parse_duration(s: &str) -> anyhow::Result<u64> {
+    let t = s.trim();
+    let (num, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => (&t[..i], &t[i..]),
+        None => (t, "s"),
+    };
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => 0,
+    };
+    match num.parse::<u64>().ok().and_then(|n| n.checked_mul(scale)) {
+        Some(secs) if secs > 0 => Ok(secs),
+        _ => Err(crate::CliError::invalid(format!(
+            "invalid valid-for: {s:?} (seconds > 0, or a number with s, m, h or d, e.g. 1d)"
+        ))),
+    }
+}
+
+/// What a run directory contributes to a report (everything but the round).
+#[derive(Debug, Clone)]
+struct RunValuation {
+    /// The vault id (the asset name).
+    vault_id: String,
+    /// The vault's unstaking NAV per share at t = 0, AID.
+    nav_per_share: Decimal,
+    /// NAV at t = 0 minus the liquidity buffer, AID.
+    deployed_value: Decimal,
+    /// Haircut, bps (rounded up).
+    haircut_bps: u16,
+    /// Recommended LTV, bps (rounded down).
+    ltv_bps: u16,
+    /// The manifest's creation time, unix seconds.
+    observed_at: u64,
+    /// `observed_at` + validity.
+    valid_until: u64,
+    /// `manifest.json`'s bytes (the run id is their SHA-256).
+    manifest: Vec<u8>,
+}
+
+impl RunValuation {
+    /// The report for `round`.
+    fn report(&self, round: u64) -> anyhow::Result<Report> {
+        ValuationInput {
+            asset: self.vault_id.clone(),
+            nav_per_share: self.nav_per_share,
+            deployed_value: self.deployed_value,
+            haircut_bps: self.haircut_bps,
+            ltv_bps: self.ltv_bps,
+            observed_at: self.observed_at,
+            valid_until: self.valid_until,
+            manifest: self.manifest.clone(),
+            round,
+        }
+        .to_report()
+        .map_err(classify)
+    }
+}
+
+fn invalid_run(dir: &Path, what: impl std::fmt::Display) -> anyhow::Error {
+    crate::CliError::invalid(format!("invalid run {}: {what}", dir.display()))
+}
+
+/// Reads and checks a run directory (see the module doc).
+fn load_run(dir: &Path, valid_for: u64) -> anyhow::Result<RunValuation> {
+    let manifest_path = dir.join("manifest.json");
+    let results_path = dir.join("results.json");
+    let manifest = std::fs::read(&manifest_path)
+        .map_err(|e| invalid_run(dir, format!("cannot read {}: {e}", manifest_path.display())))?;
+    let m = RunManifest::from_json(
+        &String::from_utf8_lossy(&manifest),
+        &manifest_path.display().to_string(),
+    )
+    .map_err(|e| invalid_run(dir, e))?;
+    let results = std::fs::read(&results_path)
+        .map_err(|e| invalid_run(dir, format!("cannot read {}: {e}", results_path.display())))?;
+    let got = sha256_hex(&results);
+    if got != m.results_sha256 {
+        return Err(invalid_run(
+            dir,
+            format!(
+                "{} does not match its manifest: sha256 {got} != results_sha256 {} in {}",
+                results_path.display(),
+                m.results_sha256,
+                manifest_path.display()
+            ),
+        ));
+    }
+    let results: serde_json::Value = serde_json::from_slice(&results)
+        .map_err(|e| invalid_run(dir, format!("{}: {e}", results_path.display())))?;
+    let valuation = results.get("valuation").ok_or_else(|| {
+        invalid_run(
+            dir,
+            format!("{} has no `valuation`", results_path.display()),
+        )
     })?;
-    let signed = SignedReport::from_json(&text).map_err(classify)?;
-    signed.report.validate().map_err(classify)?;
-    let key = match (&a.key_file, &a.key_env) {
-        (Some(f), _) => ReportSigner::from_file(f),
-        (None, Some(v)) => ReportSigner::from_env(v),
-        (None, None) => {
-            return Err(crate::CliError::invalid(
-                "invalid key: give --key-file FILE or --key-env VAR",
+    let portfolio_id = valuation
+        .get("portfolio_id")
+        .and_then(|v| v.as_str())
+        .unwrap_or("?");
+    let vault: VaultRisk = match valuation.get("vault") {
+        None | Some(serde_json::Value::Null) => {
+            return Err(invalid_run(
+                dir,
+                format!(
+                    "portfolio {portfolio_id:?} has no vault: a valuation report prices a vault's \
+                     shares, so there is nothing to publish"
+                ),
             ))
         }
-    }
+        Some(v) => serde_json::from_value(v.clone()).map_err(|e| {
+            invalid_run(
+                dir,
+                format!("valuation.vault in {}: {e}", results_path.display()),
+            )
+        })?,
+    };
+    let nav_per_share = f64_to_decimal(
+        vault.nav0_per_share_usd,
+        "valuation.vault.nav0_per_share_usd",
+    )
     .map_err(classify)?;
+    let haircut_bps =
+        percent_to_bps(vault.haircut_pct, true, "valuation.vault.haircut_pct").map_err(classify)?;
+    let ltv_bps = percent_to_bps(
+        vault.recommended_ltv_pct,
+        false,
+        "valuation.vault.recommended_ltv_pct",
+    )
+    .map_err(classify)?;
+    let deployed_value = deployed_value(dir, &m, &vault)?;
+    if m.created_unix_s == 0 {
+        return Err(invalid_run(
+            dir,
+            "the manifest records no creation time (created_unix_s = 0): nothing to observe the valuation at",
+        ));
+    }
+    let valid_until = m
+        .created_unix_s
+        .checked_add(valid_for)
+        .ok_or_else(|| crate::CliError::invalid("invalid valid-for: too large"))?;
+    Ok(RunValuation {
+        vault_id: vault.id,
+        nav_per_share,
+        deployed_value,
+        haircut_bps,
+        ltv_bps,
+        observed_at: m.created_unix_s,
+        valid_until,
+        manifest,
+    })
+}
+
+/// Finds an input: as recorded, else relative to the run directory.
+fn locate(recorded: &str, dir: &Path) -> Option<PathBuf> {
+    let p = PathBuf::from(recorded);
+    if p.exists() {
+        return Some(p);
+    }
+    let q = dir.join(recorded);
+    q.exists().then_some(q)
+}
+
+/// The vault's off-chain holdings at t = 0 (NAV0 − liquidity buffer), exact in decimals, from
+/// the run's portfolio file (whose inputs must still hash as the manifest records). Checks that
+/// the portfolio's NAV0 per share is the run's.
+fn deployed_value(dir: &Path, m: &RunManifest, vault: &VaultRisk) -> anyhow::Result<Decimal> {
+    let first = m
+        .inputs
+        .first()
+        .ok_or_else(|| invalid_run(dir, "the manifest lists no input files"))?;
+    let path = locate(&first.path, dir).ok_or_else(|| {
+        invalid_run(
+            dir,
+            format!(
+                "portfolio {} not found (needed for the vault's deployed value)",
+                first.path
+            ),
+        )
+    })?;
+    let loaded = crate::input::load(&path)?;
+    let now = crate::run::input_files(&path, &loaded)?;
+    for (i, want) in m.inputs.iter().enumerate() {
+        match now.get(i) {
+            Some(got) if got.sha256 == want.sha256 => {}
+            Some(got) => {
+                return Err(invalid_run(
+                    dir,
+                    format!(
+                        "input {} changed since the run: sha256 {} != recorded {}",
+                        got.path, got.sha256, want.sha256
+                    ),
+                ))
+            }
+            None => {
+                return Err(invalid_run(
+                    dir,
+                    format!("input {} is no longer referenced", want.path),
+                ))
+            }
+        }
+    }
+    let p = &loaded.portfolio;
+    let plan = CashflowPlan::<Decimal>::new(p);
+    let v = VaultParams::new(p, &plan)
+        .ok_or_else(|| invalid_run(dir, format!("{} has no vault", path.display())))?;
+    if v.id != vault.id {
+        return Err(invalid_run(
+            dir,
+            format!(
+                "vault {} in {} is not the run's {}",
+                v.id,
+                path.display(),
+                vault.id
+            ),
+        ));
+    }
+    let nav0 = v.nav0(&plan);
+    let nav0_ps = <f64 as gaib_engine::Amount>::from_decimal(v.nav0_per_share(&plan));
+    let run_ps = vault.nav0_per_share_usd;
+    if (nav0_ps - run_ps).abs() > 1e-9 * run_ps.abs().max(1e-12) {
+        return Err(invalid_run(
+            dir,
+            format!("the portfolio's NAV0 per share {nav0_ps} is not the run's {run_ps}"),
+        ));
+    }
+    Ok((nav0 - v.buffer0).max(Decimal::ZERO))
+}
+
+/// Loads the key from --key-file or --key-env, if given.
+fn load_key(a: &Args) -> anyhow::Result<Option<ReportSigner>> {
+    match (&a.key_file, &a.key_env) {
+        (Some(f), _) => ReportSigner::from_file(f).map(Some),
+        (None, Some(v)) => ReportSigner::from_env(v).map(Some),
+        (None, None) => Ok(None),
+    }
+    .map_err(classify)
+}
+
+/// Validates the inputs, then builds or reads the report and signs, submits and waits for the
+/// receipt (or, with --dry-run, prints it).
+pub(crate) fn run(a: Args) -> anyhow::Result<()> {
+    let rpc: Option<Url> = a
+        .rpc
+        .as_deref()
+        .map(parse_rpc_url)
+        .transpose()
+        .map_err(classify)?;
+    let oracle = parse_address(&a.oracle, "oracle").map_err(classify)?;
+    let (signed, from_run) = match (&a.report, &a.from_run) {
+        (Some(path), _) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                crate::CliError::invalid(format!(
+                    "invalid report: cannot read {}: {e}",
+                    path.display()
+                ))
+            })?;
+            let signed = SignedReport::from_json(&text).map_err(classify)?;
+            signed.report.validate().map_err(classify)?;
+            (Some(signed), None)
+        }
+        (None, Some(dir)) => {
+            let round = parse_round(a.round.as_deref())?;
+            let valid_for = parse_duration(&a.valid_for)?;
+            (None, Some((load_run(dir, valid_for)?, round)))
+        }
+        (None, None) => {
+            return Err(crate::CliError::invalid(
+                "invalid report: give --report FILE or --from-run DIR",
+            ))
+        }
+    };
+    let key = load_key(&a)?;
+    if key.is_none() && !a.dry_run {
+        return Err(crate::CliError::invalid(
+            "invalid key: give --key-file FILE or --key-env VAR",
+        ));
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+
+    // The chain id (for the digest) and, with --round auto, the next round.
+    let needs_auto = matches!(from_run, Some((_, Round::Auto)));
+    let (chain_id, latest_round) = match &rpc {
+        Some(url) => {
+            let provider = ProviderBuilder::new().connect_http(url.clone());
+            runtime.block_on(async {
+                let chain_id = provider
+                    .get_chain_id()
+                    .await
+                    .map_err(|e| ContractsError::Rpc(format!("eth_chainId: {e}")))?;
+                let latest = if needs_auto {
+                    Some(
+                        ValuationOracle::new(oracle, &provider)
+                            .latestRound()
+                            .call()
+                            .await
+                            .map_err(decode_oracle_error)?,
+                    )
+                } else {
+                    None
+                };
+                Ok::<_, ContractsError>((Some(chain_id), latest))
+            })?
+        }
+        None if needs_auto => {
+            return Err(crate::CliError::invalid(
+                "invalid round: --round auto reads the oracle's latest round and needs --rpc",
+            ))
+        }
+        None => (a.chain_id, None),
+    };
+    if let (Some(given), Some(node)) = (a.chain_id, chain_id) {
+        if given != node {
+            return Err(crate::CliError::invalid(format!(
+                "invalid chain-id: {given}, but the node at --rpc is chain {node}"
+            )));
+        }
+    }
+    let signed = match (signed, &from_run) {
+        (Some(s), _) => s,
+        (None, Some((run, round))) => {
+            let round = match *round {
+                Round::Fixed(n) => n,
+                Round::Auto => latest_round.unwrap_or(0).checked_add(1).ok_or_else(|| {
+                    crate::CliError::invalid("invalid round: the oracle's round is at its maximum")
+                })?,
+            };
+            let report = run.report(round)?;
+            eprintln!(
+                "report from {}: {} NAV/share {} AID, deployed {} AID, haircut {} bps, LTV {} bps, \
+                 observed {} valid until {}, round {}, run id {}",
+                a.from_run.as_deref().unwrap_or(Path::new("?")).display(),
+                run.vault_id,
+                run.nav_per_share,
+                run.deployed_value,
+                report.haircut_bps,
+                report.ltv_bps,
+                report.observed_at,
+                report.valid_until,
+                report.round,
+                report.run_id
+            );
+            SignedReport {
+                report,
+                signatures: Vec::new(),
+            }
+        }
+        (None, None) => unreachable!("one of --report and --from-run was checked above"),
+    };
+    let digest: Option<B256> = chain_id.map(|c| signed.report.digest(c, oracle));
+
+    if let Some(path) = &a.write_report {
+        let mut out = signed.clone();
+        if let (Some(k), Some(d)) = (&key, digest) {
+            let own = Bytes::from(k.sign_digest(d).map_err(classify)?.to_vec());
+            if !out.signatures.contains(&own) {
+                out.signatures.push(own);
+            }
+        } else if key.is_some() {
+            eprintln!(
+                "note: no chain id (give --rpc or --chain-id): {} is saved unsigned",
+                path.display()
+            );
+        }
+        let mut text = serde_json::to_string_pretty(&out)?;
+        text.push('\n');
+        gaib_simulator::write_atomic(path, text.as_bytes())?;
+        eprintln!("wrote {}", path.display());
+    }
+
+    if a.dry_run {
+        let shown = serde_json::json!({
+            "report": signed.report,
+            "signatures": signed.signatures,
+            "eip712_digest": digest,
+            "chain_id": chain_id,
+            "oracle": oracle,
+        });
+        println!("{}", serde_json::to_string_pretty(&shown)?);
+        return Ok(());
+    }
+    let Some(rpc) = rpc else {
+        return Err(crate::CliError::invalid(
+            "invalid rpc: give --rpc URL (or --dry-run)",
+        ));
+    };
+    let Some(key) = key else {
+        return Err(crate::CliError::invalid(
+            "invalid key: give --key-file FILE or --key-env VAR",
+        ));
+    };
     let out = runtime
         .block_on(gaib_contracts::sign_and_publish(rpc, oracle, &signed, &key))
         .map_err(classify)?;
@@ -84,9 +548,15 @@ mod tests {
 
     fn args(rpc: &str, oracle: &str, report: PathBuf, key_env: Option<&str>) -> Args {
         Args {
-            rpc: rpc.into(),
+            rpc: Some(rpc.into()),
             oracle: oracle.into(),
-            report,
+            report: Some(report),
+            from_run: None,
+            round: None,
+            valid_for: "1d".into(),
+            dry_run: false,
+            write_report: None,
+            chain_id: None,
             key_file: None,
             key_env: key_env.map(str::to_string),
         }
@@ -217,11 +687,8 @@ mod tests {
         let key_path = dir.path().join("key");
         std::fs::write(&key_path, DEV_KEY).unwrap();
         let a = || Args {
-            rpc: anvil.url(),
-            oracle: oracle.to_string(),
-            report: report_path.clone(),
             key_file: Some(key_path.clone()),
-            key_env: None,
+            ..args(&anvil.url(), &oracle.to_string(), report_path.clone(), None)
         };
         run(a()).expect("publish");
         let price = rt.block_on(async {
