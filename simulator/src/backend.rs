@@ -8,6 +8,7 @@
 use crate::error::{Result, SimError};
 use crate::model::Worker;
 use crate::plan::SimPlan;
+use crate::rows::{PathRows, PathSink};
 use crate::stats::PathStats;
 use rayon::prelude::*;
 use std::ops::Range;
@@ -70,6 +71,25 @@ pub trait Backend: Send + Sync {
         seed: u64,
         opts: &RunOptions,
     ) -> Result<PathStats>;
+
+    /// As [`Backend::run`] (the same, bit-identical [`PathStats`]), and also hands every path's
+    /// [`PathRows`] to `sink`, in path order, chunk by chunk (see [`crate::PathSink`]).
+    /// A sink error stops the run with [`SimError::Sink`]. The default implementation says
+    /// the backend does not support per-path output.
+    fn run_with_sink(
+        &self,
+        plan: &SimPlan,
+        paths: Range<u64>,
+        seed: u64,
+        opts: &RunOptions,
+        sink: &mut dyn PathSink,
+    ) -> Result<PathStats> {
+        let _ = (plan, paths, seed, opts, sink);
+        Err(SimError::Unavailable {
+            backend: self.name().to_string(),
+            reason: "per-path output is not supported by this backend".into(),
+        })
+    }
 }
 
 /// The CPU backend: a dedicated rayon pool of `threads` threads.
@@ -145,11 +165,40 @@ impl Backend for CpuBackend {
         seed: u64,
         opts: &RunOptions,
     ) -> Result<PathStats> {
+        self.run_chunks(plan, paths, seed, opts, None)
+    }
+
+    fn run_with_sink(
+        &self,
+        plan: &SimPlan,
+        paths: Range<u64>,
+        seed: u64,
+        opts: &RunOptions,
+        sink: &mut dyn PathSink,
+    ) -> Result<PathStats> {
+        self.run_chunks(plan, paths, seed, opts, Some(sink))
+    }
+}
+
+impl CpuBackend {
+    /// The parallel loop of both `run` and `run_with_sink`. Without a sink nothing is
+    /// recorded per path; with one, each chunk fills its own [`PathRows`] (allocated once per
+    /// chunk), handed to the sink in path order after its batch completes and then dropped, so
+    /// at most `batch` chunks of rows exist at once.
+    fn run_chunks(
+        &self,
+        plan: &SimPlan,
+        paths: Range<u64>,
+        seed: u64,
+        opts: &RunOptions,
+        mut sink: Option<&mut dyn PathSink>,
+    ) -> Result<PathStats> {
         check_paths(&paths)?;
         let chunk = opts.chunk_paths.max(1);
         let starts: Vec<u64> = (paths.start..paths.end).step_by(chunk as usize).collect();
         // Bounded memory: at most `batch` chunk results exist at once, merged in path order.
         let batch = (self.threads * 4).max(1);
+        let with_rows = sink.is_some();
         let cancelled = || {
             opts.cancel
                 .as_ref()
@@ -160,7 +209,7 @@ impl Backend for CpuBackend {
             if cancelled() {
                 return Err(SimError::Cancelled);
             }
-            let parts: Vec<Option<PathStats>> = self.pool.install(|| {
+            let parts: Vec<Option<(PathStats, Option<PathRows>)>> = self.pool.install(|| {
                 group
                     .par_iter()
                     .map_init(
@@ -169,19 +218,31 @@ impl Backend for CpuBackend {
                             if cancelled() {
                                 return None;
                             }
+                            let end = (s + chunk).min(paths.end);
                             let mut st = PathStats::new(plan);
-                            for i in s..(s + chunk).min(paths.end) {
-                                w.run_path(seed, i as u32, &mut st);
+                            if with_rows {
+                                let mut rows = PathRows::with_capacity(plan, (end - s) as usize);
+                                for i in s..end {
+                                    w.run_path_with_row(seed, i as u32, &mut st, &mut rows);
+                                }
+                                Some((st, Some(rows)))
+                            } else {
+                                for i in s..end {
+                                    w.run_path(seed, i as u32, &mut st);
+                                }
+                                Some((st, None))
                             }
-                            Some(st)
                         },
                     )
                     .collect()
             });
             for part in parts {
-                match part {
-                    Some(p) => total.merge(&p),
-                    None => return Err(SimError::Cancelled),
+                let Some((st, rows)) = part else {
+                    return Err(SimError::Cancelled);
+                };
+                total.merge(&st);
+                if let (Some(sink), Some(rows)) = (sink.as_deref_mut(), rows) {
+                    sink.accept(&rows).map_err(SimError::Sink)?;
                 }
             }
         }

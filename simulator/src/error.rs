@@ -48,6 +48,9 @@ pub enum SimError {
         #[source]
         source: std::io::Error,
     },
+    /// A [`crate::PathSink`] refused rows (e.g. the per-path output file could not be written).
+    #[error("per-path output: {0}")]
+    Sink(crate::rows::SinkError),
     /// JSON (de)serialisation of a manifest or results failed.
     #[error("{path}: {message}")]
     Json {

@@ -9,6 +9,7 @@
 //! - [`lower`] → [`SimPlan`]: a validated portfolio as flat f64 arrays.
 //! - [`Backend`], [`CpuBackend`], [`select_backend`]: who runs the paths.
 //! - [`PathStats`]: streaming, exactly mergeable statistics that pricing consumes.
+//! - [`PathRows`], [`PathSink`]: optional per-path output, chunk by chunk in path order.
 //! - [`RunManifest`]: what a run was made of, for `gaib reproduce`.
 //!
 //! **Architecture invariant:** the simulator knows no deal, waterfall or vault rule; every cash
@@ -33,6 +34,7 @@ mod manifest;
 mod model;
 mod plan;
 pub mod rng;
+mod rows;
 mod stats;
 
 pub use backend::{
@@ -45,6 +47,7 @@ pub use model::{default_time, logistic_clamped, MarketPath, Worker, LOSS_EPS, U_
 pub use plan::{
     lower, ClassArrays, FleetArrays, OperatorArrays, SimPlan, MAX_JUMPS_PER_MONTH, MONTHS_PER_YEAR,
 };
+pub use rows::{PathRows, PathSink, SinkError, VaultRows};
 pub use stats::{
     ExactSum, Histogram, InstrumentStats, Moments, PathStats, PortfolioStats, VaultStats,
     FRAC_BITS, LOSS_BINS, MAX_COLLATERAL_RATIO, MAX_VALUE, NAV_BINS, NAV_FAN_BINS,

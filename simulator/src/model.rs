@@ -12,6 +12,7 @@
 
 use crate::plan::{SimPlan, MAX_JUMPS_PER_MONTH};
 use crate::rng::{box_muller_first, poisson_inverse, uniform, PathRng};
+use crate::rows::PathRows;
 use crate::stats::{
     Histogram, InstrumentStats, Moments, PathStats, PortfolioStats, VaultStats,
     MAX_COLLATERAL_RATIO, NAV_BINS, NAV_FAN_BINS, PORTFOLIO_LOSS_BINS,
@@ -111,12 +112,15 @@ pub struct Worker<'p> {
     default_month: Vec<u32>,
     deal_pv: Vec<f64>,
     deal_loss: Vec<f64>,
-    deal_defaulted: Vec<bool>,
+    /// Per deal: month of its first default on this path, 0 = none.
+    deal_default_month: Vec<u32>,
     tr_pv: Vec<Vec<f64>>,
     tr_received: Vec<Vec<f64>>,
     tr_writedown: Vec<Vec<f64>>,
     senior_interest_default: Vec<bool>,
     vault: Option<VaultState<f64>>,
+    /// NAV per share (staking, unstaking) at the vault's horizon month, USD (NaN until then).
+    horizon_nav_per_share: (f64, f64),
 }
 
 impl<'p> Worker<'p> {
@@ -148,12 +152,13 @@ impl<'p> Worker<'p> {
             default_month: vec![0; no],
             deal_pv: vec![0.0; nd],
             deal_loss: vec![0.0; nd],
-            deal_defaulted: vec![false; nd],
+            deal_default_month: vec![0; nd],
             tr_pv: tr(0.0),
             tr_received: tr(0.0),
             tr_writedown: tr(0.0),
             senior_interest_default: vec![false; plan.tranche_notional.len()],
             vault: plan.vault.as_ref().map(|v| VaultState::new(v, &plan.flow)),
+            horizon_nav_per_share: (f64::NAN, f64::NAN),
         }
     }
 
@@ -180,6 +185,28 @@ impl<'p> Worker<'p> {
 
     /// Simulates path `path` under `seed` and records it into `stats`.
     pub fn run_path(&mut self, seed: u64, path: u32, stats: &mut PathStats) {
+        self.simulate_path(seed, path, stats, None);
+    }
+
+    /// As [`Worker::run_path`], and also appends the path's row to `rows` (shaped for the same
+    /// plan). `stats` receives exactly what `run_path` records.
+    pub fn run_path_with_row(
+        &mut self,
+        seed: u64,
+        path: u32,
+        stats: &mut PathStats,
+        rows: &mut PathRows,
+    ) {
+        self.simulate_path(seed, path, stats, Some(rows));
+    }
+
+    fn simulate_path(
+        &mut self,
+        seed: u64,
+        path: u32,
+        stats: &mut PathStats,
+        rows: Option<&mut PathRows>,
+    ) {
         let p = self.plan;
         let rng = PathRng::new(seed, path);
         let k_max = p.months;
@@ -188,7 +215,8 @@ impl<'p> Worker<'p> {
         self.reset_market();
         self.deal_pv.fill(0.0);
         self.deal_loss.fill(0.0);
-        self.deal_defaulted.fill(false);
+        self.deal_default_month.fill(0);
+        self.horizon_nav_per_share = (f64::NAN, f64::NAN);
         for v in self
             .tr_pv
             .iter_mut()
@@ -219,7 +247,11 @@ impl<'p> Worker<'p> {
             self.record_month(k, stats);
             self.vault_month(k, stats);
         }
-        self.record_path(stats);
+        let mut rows = rows;
+        if let Some(r) = rows.as_deref_mut() {
+            r.path.push(u64::from(path));
+        }
+        self.record_path(stats, rows);
     }
 
     /// Draws month `k` of the market (§1, §2, §5) into the worker's buffers.
@@ -323,8 +355,8 @@ impl<'p> Worker<'p> {
                 s.principal[ki].add(f.principal_proceeds() * inv);
             }
             self.deal_loss[d] += self.out.losses[d];
-            if f.default_kind.is_some() {
-                self.deal_defaulted[d] = true;
+            if f.default_kind.is_some() && self.deal_default_month[d] == 0 {
+                self.deal_default_month[d] = k;
             }
             let st = &self.state.deals[d];
             if !st.done && st.balance > 1e-9 {
@@ -375,6 +407,7 @@ impl<'p> Worker<'p> {
         st.monthly_unstaking[ki].add(ru);
         st.monthly_unstaking_hist[ki].add(ru);
         if k == v.horizon_month {
+            self.horizon_nav_per_share = (m.nav_per_share_staking, m.nav_per_share_unstaking);
             st.nav_staking.add(rs);
             st.nav_unstaking.add(ru);
             st.nav_staking_hist.add(rs);
@@ -382,7 +415,9 @@ impl<'p> Worker<'p> {
         }
     }
 
-    fn record_path(&mut self, stats: &mut PathStats) {
+    /// Records the finished path into `stats` and, when given, its row into `rows` (whose
+    /// `path` column the caller has already pushed).
+    fn record_path(&mut self, stats: &mut PathStats, mut rows: Option<&mut PathRows>) {
         let p = self.plan;
         stats.paths += 1;
         let mut total_loss = 0.0;
@@ -390,19 +425,26 @@ impl<'p> Worker<'p> {
         for d in 0..p.n_deals() {
             let s = &mut stats.deals[d];
             let inv = 1.0 / p.deal_notional[d];
-            s.pv.add(self.deal_pv[d] * inv);
+            let pv = self.deal_pv[d] * inv;
+            s.pv.add(pv);
             let lf = self.deal_loss[d] * inv;
             s.loss.add(lf);
             s.loss_hist.add(lf);
             if lf > LOSS_EPS {
                 s.loss_paths += 1;
             }
-            if self.deal_defaulted[d] {
+            if self.deal_default_month[d] != 0 {
                 s.default_paths += 1;
                 n_defaults += 1.0;
             }
             total_loss += self.deal_loss[d];
+            if let Some(r) = rows.as_deref_mut() {
+                r.deal_loss_frac[d].push(lf);
+                r.deal_pv_frac[d].push(pv);
+                r.deal_default_month[d].push(self.deal_default_month[d]);
+            }
         }
+        let mut flat = 0;
         for (q, pool) in stats.tranches.iter_mut().enumerate() {
             let eq = pool.len() - 1;
             for (t, s) in pool.iter_mut().enumerate() {
@@ -412,7 +454,13 @@ impl<'p> Worker<'p> {
                     loss += (notional - self.tr_received[q][t]).max(0.0);
                 }
                 let lf = loss / notional;
-                s.pv.add(self.tr_pv[q][t] / notional);
+                let pv = self.tr_pv[q][t] / notional;
+                s.pv.add(pv);
+                if let Some(r) = rows.as_deref_mut() {
+                    r.tranche_loss_frac[flat].push(lf);
+                    r.tranche_pv_frac[flat].push(pv);
+                }
+                flat += 1;
                 s.loss.add(lf);
                 s.loss_hist.add(lf);
                 if lf > LOSS_EPS {
@@ -433,6 +481,10 @@ impl<'p> Worker<'p> {
         stats.portfolio.loss.add(pl);
         stats.portfolio.loss_hist.add(pl);
         stats.portfolio.defaults.add(n_defaults);
+        if let Some(r) = rows.as_deref_mut() {
+            r.portfolio_loss_frac.push(pl);
+            r.defaults.push(n_defaults as u32);
+        }
         if let (Some(vs), Some(s)) = (self.vault.as_ref(), stats.vault.as_mut()) {
             let worst = vs.worst_wait_at_end();
             for n in 1..=3u32 {
@@ -442,6 +494,13 @@ impl<'p> Worker<'p> {
             }
             s.max_queue_fraction.add(vs.max_queue_fraction);
             s.max_cycles_waited.add(f64::from(worst));
+            if let Some(v) = rows.and_then(|r| r.vault.as_mut()) {
+                v.nav_per_share_staking_usd
+                    .push(self.horizon_nav_per_share.0);
+                v.nav_per_share_unstaking_usd
+                    .push(self.horizon_nav_per_share.1);
+                v.max_queue_fraction.push(vs.max_queue_fraction);
+            }
         }
     }
 }
