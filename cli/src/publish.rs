@@ -385,6 +385,11 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
     let oracle = parse_address(&a.oracle, "oracle").map_err(classify)?;
     let (signed, from_run) = match (&a.report, &a.from_run) {
         (Some(path), _) => {
+            if a.round.is_some() {
+                return Err(crate::CliError::invalid(
+                    "invalid round: --round applies to --from-run (a --report file has its own)",
+                ));
+            }
             let text = std::fs::read_to_string(path).map_err(|e| {
                 crate::CliError::invalid(format!(
                     "invalid report: cannot read {}: {e}",
@@ -568,6 +573,24 @@ mod tests {
             .find_map(|c| c.downcast_ref::<crate::CliError>())
             .filter(|c| c.kind == crate::exit::ExitKind::Invalid)
             .map(|c| c.message.clone())
+    }
+
+    #[test]
+    fn round_and_validity_parse() {
+        assert_eq!(parse_round(Some("auto")).unwrap(), Round::Auto);
+        assert_eq!(parse_round(Some("7")).unwrap(), Round::Fixed(7));
+        for bad in [None, Some("0"), Some("-1"), Some("next")] {
+            let e = parse_round(bad).unwrap_err();
+            assert!(invalid_message(&e).unwrap().contains("round"), "{bad:?}");
+        }
+        assert_eq!(parse_duration("3600").unwrap(), 3_600);
+        assert_eq!(parse_duration("30m").unwrap(), 1_800);
+        assert_eq!(parse_duration("12h").unwrap(), 43_200);
+        assert_eq!(parse_duration("1d").unwrap(), 86_400);
+        for bad in ["0", "1w", "", "d", "99999999999999999999d"] {
+            let e = parse_duration(bad).unwrap_err();
+            assert!(invalid_message(&e).unwrap().contains("valid-for"), "{bad}");
+        }
     }
 
     #[test]
