@@ -10,6 +10,7 @@ mod cashflows;
 mod charts;
 mod exit;
 mod input;
+mod paths_out;
 mod publish;
 mod report;
 mod reproduce;

@@ -1,7 +1,8 @@
 //! `gaib run FILE --paths N --seed S [--threads T] [--backend cpu|cuda|auto] [--out DIR]`:
 //! the Monte Carlo job. Progress on stderr, a summary table on stdout, and `results.json` +
 //! `manifest.json` written atomically into DIR. Ctrl-C stops between chunks, writes nothing,
-//! and exits 130.
+//! and exits 130. `--paths-out FILE` also writes one row per path as Parquet
+//! ([`crate::paths_out`]).
 
 use crate::exit::{CliError, ExitKind};
 use anyhow::Context;
@@ -10,8 +11,8 @@ use gaib_engine::{Loaded, Portfolio};
 use gaib_pricing::{Sensitivity, Valuation};
 use gaib_simulator::{
     build_git_commit, lower, select_backend, sha256_hex, write_atomic, Availability, Backend,
-    BackendChoice, CpuBackend, InputFile, InstrumentStats, PathStats, RunManifest, RunOptions,
-    SimError, SimPlan, MAX_PATHS_PER_SEED, MODEL_VERSION,
+    BackendChoice, CpuBackend, InputFile, InstrumentStats, PathSink, PathStats, RunManifest,
+    RunOptions, SimError, SimPlan, MAX_PATHS_PER_SEED, MODEL_VERSION,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
@@ -62,6 +63,10 @@ pub(crate) struct Args {
     /// mean, hazard, correlation; printed, and written to sensitivities.json and report.html.
     #[arg(long)]
     sensitivities: bool,
+    /// Also write one row per path to this Parquet file (columns in the README), via FILE.tmp
+    /// renamed at the end; memory stays bounded.
+    #[arg(long, value_name = "FILE")]
+    paths_out: Option<PathBuf>,
 }
 
 /// Stand-in for a backend that this binary was built without (the CUDA backend lives in
@@ -201,6 +206,20 @@ pub(crate) fn simulate(
     seed: u64,
     show_progress: bool,
 ) -> anyhow::Result<Outcome> {
+    simulate_with_sink(portfolio, plan, backend, paths, seed, show_progress, None)
+}
+
+/// [`simulate`], also handing every path's row to `sink` (in path order) when given; the
+/// statistics are the same either way.
+pub(crate) fn simulate_with_sink(
+    portfolio: &Portfolio,
+    plan: &SimPlan,
+    backend: &dyn Backend,
+    paths: u64,
+    seed: u64,
+    show_progress: bool,
+    mut sink: Option<&mut dyn PathSink>,
+) -> anyhow::Result<Outcome> {
     let cancel = interrupt_flag();
     let opts = RunOptions {
         cancel: Some(cancel.clone()),
@@ -229,7 +248,11 @@ pub(crate) fn simulate(
             return Err(interrupted());
         }
         let end = (done + segment).min(paths);
-        match backend.run(plan, done..end, seed, &opts) {
+        let part = match sink.as_deref_mut() {
+            Some(s) => backend.run_with_sink(plan, done..end, seed, &opts, s),
+            None => backend.run(plan, done..end, seed, &opts),
+        };
+        match part {
             Ok(s) => stats.merge(&s),
             Err(SimError::Cancelled) => {
                 bar.abandon();
@@ -440,6 +463,12 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         SimError::Engine(e) => anyhow::Error::new(e),
         other => CliError::invalid(other.to_string()),
     })?;
+    // Checked (and FILE.tmp created) before the run starts; removed again on any failure.
+    let mut paths_out = a
+        .paths_out
+        .as_deref()
+        .map(|p| crate::paths_out::PathsOut::create(p, &plan, a.seed, a.paths))
+        .transpose()?;
     tracing::info!(
         paths = a.paths,
         seed = a.seed,
@@ -447,13 +476,14 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         threads = backend.threads(),
         "run"
     );
-    let out = simulate(
+    let out = simulate_with_sink(
         &loaded.portfolio,
         &plan,
         backend.as_ref(),
         a.paths,
         a.seed,
         !a.quiet,
+        paths_out.as_mut().map(|p| p as &mut dyn PathSink),
     )?;
     let sensitivities = if a.sensitivities {
         run_sensitivities(&loaded.portfolio, &out.valuation, backend.as_ref(), &a)?
@@ -479,6 +509,9 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
     };
     if interrupt_flag().load(Ordering::SeqCst) {
         return Err(interrupted());
+    }
+    if let Some(p) = paths_out.take() {
+        p.finish()?;
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     write_atomic(&dir.join("results.json"), &out.results)?;
@@ -528,6 +561,9 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         if backend.threads() == 1 { "" } else { "s" },
         dir.display()
     );
+    if let Some(p) = &a.paths_out {
+        println!("per-path rows: {}", p.display());
+    }
     Ok(())
 }
 
