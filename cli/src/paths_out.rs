@@ -31,7 +31,7 @@
 //! | `deal/<deal>/default_month` | UInt32, null if none | month of the deal's first default |
 //! | `vault/nav_per_share_staking_usd` | Float64 | staking NAV per share at the horizon, USD |
 //! | `vault/nav_per_share_unstaking_usd` | Float64 | unstaking NAV per share at the horizon, USD |
-//! | `vault/max_queue_fraction` | Float64 | largest redemption queue / vault |
+//! | `vault/max_queue_fraction` | Float64 | largest queued shares / initial shares |
 //!
 //! The vault columns exist only when the portfolio has a vault. The file's key-value
 //! metadata carries `gaib.version`, `gaib.model_version`, `gaib.portfolio_id`, `gaib.seed`,

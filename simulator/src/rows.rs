@@ -45,7 +45,7 @@ pub struct VaultRows {
     pub nav_per_share_staking_usd: Vec<f64>,
     /// NAV per share of holders in the unstaking queue at the horizon, USD per share.
     pub nav_per_share_unstaking_usd: Vec<f64>,
-    /// Largest queue over the path, as a fraction of the vault (the value in
+    /// Largest queued (unstaking) shares over the path / initial shares (the value in
     /// [`crate::VaultStats::max_queue_fraction`]).
     pub max_queue_fraction: Vec<f64>,
 }
