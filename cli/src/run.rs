@@ -53,7 +53,7 @@ pub(crate) struct Args {
     /// Backend.
     #[arg(long, value_enum, default_value = "cpu")]
     backend: BackendArg,
-    /// Output directory (default: runs/<portfolio>-<unix time>-s<seed>).
+    /// Output directory (default: runs/PORTFOLIO-UNIXTIME-sSEED).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Do not draw the progress bar.
