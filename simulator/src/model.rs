@@ -183,13 +183,9 @@ impl<'p> Worker<'p> {
         }
     }
 
-    /// Simulates path `path` under `seed` and records it into `stats`.
-    pub fn run_path(&mut self, seed: u64, path: u32, stats: &mut PathStats) {
-        self.simulate_path(seed, path, stats, None);
-    }
-
     /// As [`Worker::run_path`], and also appends the path's row to `rows` (shaped for the same
-    /// plan). `stats` receives exactly what `run_path` records.
+    /// plan). `stats` receives exactly what `run_path` records; the row is read from the
+    /// per-path accumulators that `run_path` leaves behind, so the default path is untouched.
     pub fn run_path_with_row(
         &mut self,
         seed: u64,
@@ -197,16 +193,12 @@ impl<'p> Worker<'p> {
         stats: &mut PathStats,
         rows: &mut PathRows,
     ) {
-        self.simulate_path(seed, path, stats, Some(rows));
+        self.run_path(seed, path, stats);
+        self.record_row(path, rows);
     }
 
-    fn simulate_path(
-        &mut self,
-        seed: u64,
-        path: u32,
-        stats: &mut PathStats,
-        rows: Option<&mut PathRows>,
-    ) {
+    /// Simulates path `path` under `seed` and records it into `stats`.
+    pub fn run_path(&mut self, seed: u64, path: u32, stats: &mut PathStats) {
         let p = self.plan;
         let rng = PathRng::new(seed, path);
         let k_max = p.months;
@@ -247,11 +239,7 @@ impl<'p> Worker<'p> {
             self.record_month(k, stats);
             self.vault_month(k, stats);
         }
-        let mut rows = rows;
-        if let Some(r) = rows.as_deref_mut() {
-            r.path.push(u64::from(path));
-        }
-        self.record_path(stats, rows);
+        self.record_path(stats);
     }
 
     /// Draws month `k` of the market (§1, §2, §5) into the worker's buffers.
@@ -415,9 +403,7 @@ impl<'p> Worker<'p> {
         }
     }
 
-    /// Records the finished path into `stats` and, when given, its row into `rows` (whose
-    /// `path` column the caller has already pushed).
-    fn record_path(&mut self, stats: &mut PathStats, mut rows: Option<&mut PathRows>) {
+    fn record_path(&mut self, stats: &mut PathStats) {
         let p = self.plan;
         stats.paths += 1;
         let mut total_loss = 0.0;
@@ -425,8 +411,7 @@ impl<'p> Worker<'p> {
         for d in 0..p.n_deals() {
             let s = &mut stats.deals[d];
             let inv = 1.0 / p.deal_notional[d];
-            let pv = self.deal_pv[d] * inv;
-            s.pv.add(pv);
+            s.pv.add(self.deal_pv[d] * inv);
             let lf = self.deal_loss[d] * inv;
             s.loss.add(lf);
             s.loss_hist.add(lf);
@@ -438,13 +423,7 @@ impl<'p> Worker<'p> {
                 n_defaults += 1.0;
             }
             total_loss += self.deal_loss[d];
-            if let Some(r) = rows.as_deref_mut() {
-                r.deal_loss_frac[d].push(lf);
-                r.deal_pv_frac[d].push(pv);
-                r.deal_default_month[d].push(self.deal_default_month[d]);
-            }
         }
-        let mut flat = 0;
         for (q, pool) in stats.tranches.iter_mut().enumerate() {
             let eq = pool.len() - 1;
             for (t, s) in pool.iter_mut().enumerate() {
@@ -454,13 +433,7 @@ impl<'p> Worker<'p> {
                     loss += (notional - self.tr_received[q][t]).max(0.0);
                 }
                 let lf = loss / notional;
-                let pv = self.tr_pv[q][t] / notional;
-                s.pv.add(pv);
-                if let Some(r) = rows.as_deref_mut() {
-                    r.tranche_loss_frac[flat].push(lf);
-                    r.tranche_pv_frac[flat].push(pv);
-                }
-                flat += 1;
+                s.pv.add(self.tr_pv[q][t] / notional);
                 s.loss.add(lf);
                 s.loss_hist.add(lf);
                 if lf > LOSS_EPS {
@@ -481,10 +454,6 @@ impl<'p> Worker<'p> {
         stats.portfolio.loss.add(pl);
         stats.portfolio.loss_hist.add(pl);
         stats.portfolio.defaults.add(n_defaults);
-        if let Some(r) = rows.as_deref_mut() {
-            r.portfolio_loss_frac.push(pl);
-            r.defaults.push(n_defaults as u32);
-        }
         if let (Some(vs), Some(s)) = (self.vault.as_ref(), stats.vault.as_mut()) {
             let worst = vs.worst_wait_at_end();
             for n in 1..=3u32 {
@@ -494,13 +463,52 @@ impl<'p> Worker<'p> {
             }
             s.max_queue_fraction.add(vs.max_queue_fraction);
             s.max_cycles_waited.add(f64::from(worst));
-            if let Some(v) = rows.and_then(|r| r.vault.as_mut()) {
-                v.nav_per_share_staking_usd
-                    .push(self.horizon_nav_per_share.0);
-                v.nav_per_share_unstaking_usd
-                    .push(self.horizon_nav_per_share.1);
-                v.max_queue_fraction.push(vs.max_queue_fraction);
+        }
+    }
+
+    /// Appends the row of the path just simulated (by [`Worker::run_path`]) to `rows`: the
+    /// same per-path values, computed by the same arithmetic in the same order, that
+    /// `record_path` fed to the statistics.
+    fn record_row(&self, path: u32, rows: &mut PathRows) {
+        let p = self.plan;
+        rows.path.push(u64::from(path));
+        let mut total_loss = 0.0;
+        let mut n_defaults = 0u32;
+        for d in 0..p.n_deals() {
+            let inv = 1.0 / p.deal_notional[d];
+            rows.deal_pv_frac[d].push(self.deal_pv[d] * inv);
+            rows.deal_loss_frac[d].push(self.deal_loss[d] * inv);
+            rows.deal_default_month[d].push(self.deal_default_month[d]);
+            if self.deal_default_month[d] != 0 {
+                n_defaults += 1;
             }
+            total_loss += self.deal_loss[d];
+        }
+        let mut flat = 0;
+        for (q, notionals) in p.tranche_notional.iter().enumerate() {
+            let eq = notionals.len() - 1;
+            for (t, &notional) in notionals.iter().enumerate() {
+                let mut loss = self.tr_writedown[q][t];
+                if t == eq {
+                    loss += (notional - self.tr_received[q][t]).max(0.0);
+                }
+                rows.tranche_loss_frac[flat].push(loss / notional);
+                rows.tranche_pv_frac[flat].push(self.tr_pv[q][t] / notional);
+                flat += 1;
+            }
+        }
+        rows.portfolio_loss_frac.push(if p.funded_total > 0.0 {
+            total_loss / p.funded_total
+        } else {
+            0.0
+        });
+        rows.defaults.push(n_defaults);
+        if let (Some(vs), Some(v)) = (self.vault.as_ref(), rows.vault.as_mut()) {
+            v.nav_per_share_staking_usd
+                .push(self.horizon_nav_per_share.0);
+            v.nav_per_share_unstaking_usd
+                .push(self.horizon_nav_per_share.1);
+            v.max_queue_fraction.push(vs.max_queue_fraction);
         }
     }
 }
