@@ -1,8 +1,9 @@
 //! `gaib run --paths-out FILE`: one row per path in a Parquet file, written chunk by chunk.
 //!
 //! The simulator hands over [`PathRows`] in path order ([`gaib_simulator::PathSink`]); this
-//! writer buffers at most [`ROW_GROUP_ROWS`] rows, writes them as one row group and drops
-//! them, so memory does not grow with the number of paths.
+//! writer buffers about [`ROW_GROUP_BYTES`] of values (at most [`ROW_GROUP_ROWS`] rows),
+//! writes them as one row group and drops them, so memory does not grow with the number of
+//! paths.
 //!
 //! **Why here, and why the bare `parquet` crate.** The writer lives in the CLI because the
 //! simulator knows nothing of files (its architecture invariant); a cargo feature of the
@@ -50,8 +51,20 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Rows per row group (≈ 0.26 MB per Float64 column before encoding).
+/// Most rows per row group.
 pub(crate) const ROW_GROUP_ROWS: usize = 32_768;
+/// Target size of one row group's buffered values, bytes (8 per value): wide portfolios get
+/// fewer rows per group, so the buffer stays near this whatever the number of instruments.
+pub(crate) const ROW_GROUP_BYTES: usize = 16 << 20;
+
+/// Rows per row group for `n_columns` columns: [`ROW_GROUP_BYTES`] of values, rounded down
+/// to whole default chunks (so every group but the last is full), within
+/// [chunk, [`ROW_GROUP_ROWS`]]. 20 480 for the sample portfolio's 102 columns.
+fn row_group_rows(n_columns: usize) -> usize {
+    let chunk = gaib_simulator::DEFAULT_CHUNK_PATHS as usize;
+    let rows = ROW_GROUP_BYTES / (8 * n_columns.max(1));
+    (rows / chunk * chunk).clamp(chunk, ROW_GROUP_ROWS)
+}
 
 /// Physical layout of one column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,13 +218,14 @@ impl PathsOut {
         let tmp = dir.join(tmp_name);
         let file =
             File::create(&tmp).map_err(|e| bad(format!("cannot create {}: {e}", tmp.display())))?;
+        let group_rows = row_group_rows(columns(plan).len());
         // From here on, dropping `out` removes the temp file.
         let mut out = PathsOut {
             path: path.to_path_buf(),
             tmp,
             writer: None,
-            buf: PathRows::with_capacity(plan, ROW_GROUP_ROWS),
-            row_group_rows: ROW_GROUP_ROWS,
+            buf: PathRows::with_capacity(plan, (paths as usize).min(group_rows)),
+            row_group_rows: group_rows,
             rows: 0,
             expected: paths,
         };
@@ -338,11 +352,16 @@ impl PathsOut {
 }
 
 impl PathSink for PathsOut {
+    /// Buffers `rows`; a row group is written before the buffer would exceed
+    /// `row_group_rows` (so it never reallocates) and as soon as it is full.
     fn accept(&mut self, rows: &PathRows) -> Result<(), SinkError> {
+        let err = |e: parquet::errors::ParquetError, tmp: &Path| format!("{}: {e}", tmp.display());
+        if !self.buf.is_empty() && self.buf.len() + rows.len() > self.row_group_rows {
+            self.flush_row_group().map_err(|e| err(e, &self.tmp))?;
+        }
         self.buf.append(rows);
         if self.buf.len() >= self.row_group_rows {
-            self.flush_row_group()
-                .map_err(|e| format!("{}: {e}", self.tmp.display()))?;
+            self.flush_row_group().map_err(|e| err(e, &self.tmp))?;
         }
         Ok(())
     }
@@ -378,6 +397,13 @@ mod tests {
     }
 
     #[test]
+    fn row_groups_are_sized_by_bytes() {
+        assert_eq!(row_group_rows(102), 20_480);
+        assert_eq!(row_group_rows(3), ROW_GROUP_ROWS);
+        assert_eq!(row_group_rows(100_000), 256);
+    }
+
+    #[test]
     fn rows_arrive_in_path_order_across_several_row_groups() {
         let plan = plan();
         let dir = tempfile::tempdir().unwrap();
@@ -395,7 +421,17 @@ mod tests {
         out.finish().unwrap();
         assert!(!dir.path().join("p.parquet.tmp").exists());
         let r = SerializedFileReader::try_from(file.as_path()).unwrap();
-        assert_eq!(r.num_row_groups(), 4, "70 + 70 + 70 + 40 rows");
+        let groups: Vec<i64> = r
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|g| g.num_rows())
+            .collect();
+        assert_eq!(
+            groups,
+            [60, 60, 60, 60, 10],
+            "chunks of 10, at most 64 rows a group"
+        );
         let mut sum = 0.0;
         for (i, row) in r.get_row_iter(None).unwrap().enumerate() {
             let row = row.unwrap();
