@@ -3,22 +3,13 @@
 
 mod common;
 
-use common::{gaib_in as gaib, root, text};
+use common::{gaib_in as gaib, sample_copy, text};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 const PATHS: usize = 300;
-
-/// A temp dir holding a copy of the sample portfolio and its loan tape.
-fn sample_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for f in ["sample.toml", "sample_loan_tape.csv"] {
-        std::fs::copy(root().join("data/portfolios").join(f), dir.path().join(f)).unwrap();
-    }
-    dir
-}
 
 fn run_sample(dir: &Path, out: &str, extra: &[&str]) -> Output {
     let paths = PATHS.to_string();
@@ -211,36 +202,13 @@ fn bad_paths_out_exits_2_before_the_run() {
 #[test]
 fn ctrl_c_removes_the_temp_file() {
     let dir = sample_copy();
-    let child = Command::new(env!("CARGO_BIN_EXE_gaib"))
-        .args([
-            "run",
-            "sample.toml",
-            "--paths",
-            "100000000",
-            "--seed",
-            "1",
-            "--out",
-            "r",
-            "--quiet",
-            "--paths-out",
-            "p.parquet",
-        ])
-        .current_dir(dir.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = common::spawn_long_run(dir.path(), &["--paths-out", "p.parquet"]);
     std::thread::sleep(std::time::Duration::from_millis(1500));
     assert!(
         dir.path().join("p.parquet.tmp").exists(),
         "rows go to FILE.tmp while running"
     );
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let out = child.wait_with_output().unwrap();
+    let out = common::interrupt(child);
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
     for f in ["p.parquet", "p.parquet.tmp", "r"] {
         assert!(!dir.path().join(f).exists(), "{f} left after Ctrl-C");

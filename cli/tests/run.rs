@@ -2,18 +2,9 @@
 
 mod common;
 
-use common::{gaib_in as gaib, root, text};
+use common::{gaib_in as gaib, sample_copy, text};
 use std::path::Path;
-use std::process::{Command, Output};
-
-/// A temp dir holding a copy of the sample portfolio and its loan tape.
-fn sample_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for f in ["sample.toml", "sample_loan_tape.csv"] {
-        std::fs::copy(root().join("data/portfolios").join(f), dir.path().join(f)).unwrap();
-    }
-    dir
-}
+use std::process::Output;
 
 fn run_sample(dir: &Path, out: &str, extra: &[&str]) -> Output {
     let mut args = vec![
@@ -193,30 +184,9 @@ fn auto_backend_falls_back_to_cpu_with_the_reason() {
 #[test]
 fn ctrl_c_stops_between_chunks_writes_nothing_and_exits_130() {
     let dir = sample_copy();
-    let child = Command::new(env!("CARGO_BIN_EXE_gaib"))
-        .args([
-            "run",
-            "sample.toml",
-            "--paths",
-            "100000000",
-            "--seed",
-            "1",
-            "--out",
-            "r",
-            "--quiet",
-        ])
-        .current_dir(dir.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = common::spawn_long_run(dir.path(), &[]);
     std::thread::sleep(std::time::Duration::from_millis(1500));
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let out = child.wait_with_output().unwrap();
+    let out = common::interrupt(child);
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
     assert!(
         text(&out.stderr).contains("interrupted"),

@@ -27,3 +27,47 @@ pub(crate) fn gaib(args: &[&str]) -> Output {
 pub(crate) fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
+
+/// A temp dir holding a copy of the sample portfolio and its loan tape.
+pub(crate) fn sample_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["sample.toml", "sample_loan_tape.csv"] {
+        std::fs::copy(root().join("data/portfolios").join(f), dir.path().join(f)).unwrap();
+    }
+    dir
+}
+
+/// Starts a 1e8-path `gaib run` of the sample in `dir` (writing to `r/`) with `extra`
+/// arguments; the caller interrupts it with [`interrupt`].
+#[cfg(unix)]
+pub(crate) fn spawn_long_run(dir: &Path, extra: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_gaib"))
+        .args([
+            "run",
+            "sample.toml",
+            "--paths",
+            "100000000",
+            "--seed",
+            "1",
+            "--out",
+            "r",
+            "--quiet",
+        ])
+        .args(extra)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Sends SIGINT (Ctrl-C) to `child` and waits for it.
+#[cfg(unix)]
+pub(crate) fn interrupt(child: std::process::Child) -> Output {
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    child.wait_with_output().unwrap()
+}
