@@ -109,44 +109,31 @@ fn unknown_scenarios_and_bad_overrides_exit_2() {
         "{e}"
     );
 
+    // Writes `body` as a scenario file and runs `gaib stress` with it.
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.toml");
-    std::fs::write(
-        &bad,
+    let stress_with = |body: &str| {
+        std::fs::write(&bad, body).unwrap();
+        gaib(&[
+            "stress",
+            SAMPLE,
+            "--scenario",
+            bad.to_str().unwrap(),
+            "--paths",
+            "10",
+        ])
+    };
+
+    let out = stress_with(
         "id = \"bad\"\n[[price_shocks]]\nclasses = [\"Z100\"]\nmonth = 1\nchange_pct = -10\n",
-    )
-    .unwrap();
-    let out = gaib(&[
-        "stress",
-        SAMPLE,
-        "--scenario",
-        bad.to_str().unwrap(),
-        "--paths",
-        "10",
-    ]);
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("price_shocks[0].classes[0]"));
 
-    std::fs::write(&bad, "id = \"bad\"\n[credit]\nrho = 0.9\n").unwrap();
-    let out = gaib(&[
-        "stress",
-        SAMPLE,
-        "--scenario",
-        bad.to_str().unwrap(),
-        "--paths",
-        "10",
-    ]);
+    let out = stress_with("id = \"bad\"\n[credit]\nrho = 0.9\n");
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 
-    std::fs::write(&bad, "id = \"bad\"\n[credit]\nasset_correlation = 1.5\n").unwrap();
-    let out = gaib(&[
-        "stress",
-        SAMPLE,
-        "--scenario",
-        bad.to_str().unwrap(),
-        "--paths",
-        "10",
-    ]);
+    let out = stress_with("id = \"bad\"\n[credit]\nasset_correlation = 1.5\n");
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("asset_correlation"));
 }
