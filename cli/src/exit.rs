@@ -10,10 +10,8 @@ pub(crate) enum ExitKind {
     /// Bad input: a file, field or argument (exit 2).
     Invalid,
     /// A reproduction did not match (exit 3).
-    #[allow(dead_code)]
     Mismatch,
     /// Interrupted by the user (exit 130).
-    #[allow(dead_code)]
     Interrupted,
 }
 

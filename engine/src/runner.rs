@@ -124,8 +124,6 @@ pub struct MonthOutput<A> {
     /// Per deal: loss booked this month at default (EAD − recovery), or at term for an
     /// unreturned revenue-share advance, USD.
     pub losses: Vec<A>,
-    /// Per deal: recovery assigned at a default this month (received after the lag), USD.
-    pub recovery_assigned: Vec<A>,
     /// Per pool: collections.
     pub pool_collections: Vec<PoolCollections<A>>,
     /// Per pool: fees and events.
@@ -285,7 +283,6 @@ impl<A: Amount> CashflowPlan<A> {
             fleets: vec![zf; self.fleets.len()],
             deals: Vec::with_capacity(self.deals.len()),
             losses: vec![A::ZERO; self.deals.len()],
-            recovery_assigned: vec![A::ZERO; self.deals.len()],
             pool_collections: Vec::with_capacity(self.pools.len()),
             pool_months: Vec::with_capacity(self.pools.len()),
             tranches: self
@@ -335,11 +332,7 @@ impl<A: Amount> CashflowPlan<A> {
             out.deals.clear();
             out.deals.resize(self.deals.len(), DealFlows::zero(A::ZERO));
         }
-        for x in out
-            .losses
-            .iter_mut()
-            .chain(out.recovery_assigned.iter_mut())
-        {
+        for x in out.losses.iter_mut() {
             *x = A::ZERO;
         }
 
@@ -454,7 +447,6 @@ impl<A: Amount> CashflowPlan<A> {
                 } else {
                     ((self.deals[d].unsecured_recovery * ead).cents() + dsra).min_of(ead)
                 };
-                out.recovery_assigned[d] = rec;
                 out.losses[d] += ead - rec;
                 let due = (k + self.deals[d].recovery_lag_months).min(self.horizon_months);
                 s.deals[d].pending_recovery = Some((due, rec));

@@ -384,15 +384,14 @@ pub fn validate(p: &Portfolio, deal_sources: &[String]) -> Result<()> {
             );
         }
         let before = c.errors.len();
-        check_deal(&mut c, d, &at, &fleets, horizon);
+        check_deal(&mut c, d, &at, &fleets);
         for e in &mut c.errors[before..] {
             e.file = src.to_string();
         }
     }
 
     // Pools.
-    let pool_ids = unique_ids(&mut c, "pools", p.pools.iter().map(|q| q.id.as_str()));
-    let _ = pool_ids;
+    unique_ids(&mut c, "pools", p.pools.iter().map(|q| q.id.as_str()));
     let mut owner: HashMap<&str, &str> = HashMap::new();
     for q in &p.pools {
         let at = format!("pools[\"{}\"]", q.id);
@@ -610,7 +609,7 @@ fn check_loan(c: &mut Checker<'_>, l: &LoanTerms, at: &str) {
     }
 }
 
-fn check_deal(c: &mut Checker<'_>, d: &Deal, at: &str, fleets: &HashSet<&str>, horizon: u32) {
+fn check_deal(c: &mut Checker<'_>, d: &Deal, at: &str, fleets: &HashSet<&str>) {
     if !fleets.contains(d.fleet_id.as_str()) {
         c.push(
             format!("{at}.fleet_id"),
@@ -669,7 +668,6 @@ fn check_deal(c: &mut Checker<'_>, d: &Deal, at: &str, fleets: &HashSet<&str>, h
             }
         }
     }
-    let _ = horizon;
 }
 
 fn check_vault(
