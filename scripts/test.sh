@@ -21,6 +21,11 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test"
 cargo test --workspace --locked
 
+step "gpu-kernels: NVRTC compile check for compute_80/90 (NVRTC from PyPI, no GPU needed)"
+nvrtc_lib=$(bash scripts/nvrtc-tools.sh)
+LD_LIBRARY_PATH="$nvrtc_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" GAIB_REQUIRE_NVRTC=1 \
+  cargo test -p gaib-gpu-kernels --locked --test nvrtc
+
 step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
@@ -37,5 +42,8 @@ if [ -f contracts-bindings/scripts/test.sh ]; then
   step "Solidity contracts (forge, from npm)"
   bash contracts-bindings/scripts/test.sh
 fi
+
+step "Python: the gaib wheel (maturin, one release build), pytest, the notebooks"
+bash scripts/python-test.sh
 
 step "all tests passed"

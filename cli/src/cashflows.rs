@@ -1,5 +1,11 @@
-//! `gaib cashflows FILE [--deal ID | --pool ID] [--format table|csv|json]`: the deterministic
-//! base case (engine, Decimal).
+//! `gaib cashflows FILE [--deal ID | --pool ID | --section NAME] [--format table|csv|json]
+//! [--out DIR]`: the deterministic base case (engine, Decimal).
+//!
+//! Without `--deal`/`--pool` the output has several sections — `tranches-<POOL>` per pool and
+//! `deals`. Each invocation prints one valid document: a table per section; one JSON object
+//! whose keys are the section names; or, for CSV (one header per file), the section chosen
+//! with `--section` (an error naming the sections otherwise). `--out DIR` writes one file per
+//! section (`DIR/<section>.csv` or `.json`) instead of printing.
 
 use crate::CliError;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
@@ -28,13 +34,23 @@ pub(crate) struct Args {
     /// Monthly waterfall of one pool.
     #[arg(long)]
     pool: Option<String>,
+    /// One section of the summary: `deals` or `tranches-<POOL>` (needed for CSV on stdout).
+    #[arg(long, conflicts_with_all = ["deal", "pool"])]
+    section: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: OutputFormat,
+    /// Write one file per section into this directory (`<section>.csv` / `.json`; with table
+    /// format, `.txt`) instead of printing.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
 }
 
 /// A rectangular result: a header and rows of cells (numbers already formatted).
 pub(crate) struct Grid {
+    /// Section name (`deals`, `tranches-<POOL>`, `deal-<ID>`, `pool-<ID>`): the key in JSON and
+    /// the file name with `--out`.
+    pub(crate) name: String,
     /// Title printed above a table.
     pub(crate) title: String,
     /// Column names.
@@ -44,8 +60,9 @@ pub(crate) struct Grid {
 }
 
 impl Grid {
-    fn new(title: impl Into<String>, headers: &[&str]) -> Self {
+    fn new(name: String, title: impl Into<String>, headers: &[&str]) -> Self {
         Grid {
+            name,
             title: title.into(),
             headers: headers.iter().map(|h| h.to_string()).collect(),
             rows: Vec::new(),
@@ -78,19 +95,35 @@ impl Grid {
                 w
             }
             OutputFormat::Json => {
-                let rows: Vec<OrderedRow<'_>> = self
-                    .rows
-                    .iter()
-                    .map(|r| OrderedRow {
-                        headers: &self.headers,
-                        cells: r,
-                    })
-                    .collect();
-                let mut s = serde_json::to_string_pretty(&rows).unwrap_or_default();
+                let mut s = serde_json::to_string_pretty(&self.json_rows()).unwrap_or_default();
                 s.push('\n');
                 s
             }
         }
+    }
+
+    fn json_rows(&self) -> Vec<OrderedRow<'_>> {
+        self.rows
+            .iter()
+            .map(|r| OrderedRow {
+                headers: &self.headers,
+                cells: r,
+            })
+            .collect()
+    }
+}
+
+/// Several sections as one JSON object, keys in section order.
+struct Sections<'a>(&'a [Grid]);
+
+impl serde::Serialize for Sections<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for g in self.0 {
+            m.serialize_entry(&g.name, &g.json_rows())?;
+        }
+        m.end()
     }
 }
 
@@ -193,16 +226,68 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
             .map(|q| tranche_summary(p, &bc, q))
             .collect();
         g.push(deal_summary(p, &bc));
-        g
-    };
-    let mut out = String::new();
-    for g in &grids {
-        out.push_str(&g.render(a.format));
-        if a.format == OutputFormat::Table {
-            out.push('\n');
+        match &a.section {
+            None => g,
+            Some(name) => {
+                let names: Vec<String> = g.iter().map(|x| x.name.clone()).collect();
+                let one = g.into_iter().find(|x| &x.name == name).ok_or_else(|| {
+                    CliError::invalid(format!(
+                        "--section: unknown section '{name}' (sections: {})",
+                        names.join(", ")
+                    ))
+                })?;
+                vec![one]
+            }
         }
+    };
+    if let Some(dir) = &a.out {
+        return write_sections(dir, &grids, a.format);
     }
-    print!("{out}");
+    print!("{}", render_document(&grids, a.format)?);
+    Ok(())
+}
+
+/// One document for stdout: tables one after the other; one JSON array (one section) or
+/// object (several); CSV of exactly one section.
+fn render_document(grids: &[Grid], format: OutputFormat) -> anyhow::Result<String> {
+    match (format, grids) {
+        (_, [one]) => Ok(one.render(format)),
+        (OutputFormat::Table, _) => Ok(grids.iter().map(|g| g.render(format) + "\n").collect()),
+        (OutputFormat::Json, _) => {
+            let mut s = serde_json::to_string_pretty(&Sections(grids))?;
+            s.push('\n');
+            Ok(s)
+        }
+        (OutputFormat::Csv, _) => Err(CliError::invalid(format!(
+            "--format csv prints one table: choose one with --section ({}), or write every \
+             section with --out DIR",
+            grids
+                .iter()
+                .map(|g| g.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// Writes `DIR/<section>.<ext>` per section (DIR is created if missing).
+fn write_sections(
+    dir: &std::path::Path,
+    grids: &[Grid],
+    format: OutputFormat,
+) -> anyhow::Result<()> {
+    let ext = match format {
+        OutputFormat::Table => "txt",
+        OutputFormat::Csv => "csv",
+        OutputFormat::Json => "json",
+    };
+    std::fs::create_dir_all(dir)
+        .map_err(|e| CliError::invalid(format!("--out {}: cannot create: {e}", dir.display())))?;
+    for g in grids {
+        let path = dir.join(format!("{}.{ext}", g.name));
+        gaib_runs::write_atomic(&path, g.render(format).as_bytes())?;
+        println!("wrote {}", path.display());
+    }
     Ok(())
 }
 
@@ -211,6 +296,7 @@ pub(crate) fn tranche_summary(p: &Portfolio, bc: &BaseCase, q: usize) -> Grid {
     let pool = &p.pools[q];
     let rows = &bc.pools[q];
     let mut g = Grid::new(
+        format!("tranches-{}", pool.id),
         format!(
             "Pool {} — base case (no credit defaults, stochastic terms at central values), {} months",
             pool.id,
@@ -292,6 +378,7 @@ pub(crate) fn tranche_summary(p: &Portfolio, bc: &BaseCase, q: usize) -> Grid {
 /// deal's scheduled debt service before the final (balloon) month.
 pub(crate) fn deal_summary(p: &Portfolio, bc: &BaseCase) -> Grid {
     let mut g = Grid::new(
+        "deals".into(),
         "Deals — base case",
         &[
             "deal",
@@ -346,6 +433,7 @@ pub(crate) fn deal_summary(p: &Portfolio, bc: &BaseCase) -> Grid {
 fn deal_grid(p: &Portfolio, bc: &BaseCase, d: usize) -> Grid {
     let deal = &p.deals[d];
     let mut g = Grid::new(
+        format!("deal-{}", deal.id),
         format!(
             "Deal {} ({}) — base-case monthly schedule",
             deal.id,
@@ -414,6 +502,7 @@ fn pool_grid(p: &Portfolio, bc: &BaseCase, q: usize) -> Grid {
         headers.push(format!("{}_balance_usd", t.id));
     }
     let mut g = Grid {
+        name: format!("pool-{}", pool.id),
         title: format!("Pool {} — base-case waterfall", pool.id),
         headers,
         rows: Vec::new(),

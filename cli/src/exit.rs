@@ -1,25 +1,19 @@
-//! Mapping errors to exit codes, exactly once.
+//! Mapping errors to exit codes, exactly once. Every library error says whose fault it is
+//! ([`gaib_runs::ErrorClass`]); this module only translates the class.
 
+use gaib_contracts::ContractsError;
 use gaib_engine::EngineError;
+use gaib_pricing::PricingError;
+use gaib_runs::{ErrorClass, RunError};
+use gaib_simulator::SimError;
 use std::fmt;
 use std::process::ExitCode;
 
-/// Classes of failure with their exit codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ExitKind {
-    /// Bad input: a file, field or argument (exit 2).
-    Invalid,
-    /// A reproduction did not match (exit 3).
-    Mismatch,
-    /// Interrupted by the user (exit 130).
-    Interrupted,
-}
-
-/// An error with an explicit exit class.
+/// An error of the CLI's own (argument combinations clap cannot express), with its class.
 #[derive(Debug)]
 pub(crate) struct CliError {
-    /// Exit class.
-    pub(crate) kind: ExitKind,
+    /// Whose fault.
+    pub(crate) class: ErrorClass,
     /// Message for the user.
     pub(crate) message: String,
 }
@@ -28,7 +22,7 @@ impl CliError {
     /// Bad input (exit 2).
     pub(crate) fn invalid(message: impl Into<String>) -> anyhow::Error {
         anyhow::Error::new(CliError {
-            kind: ExitKind::Invalid,
+            class: ErrorClass::Input,
             message: message.into(),
         })
     }
@@ -42,27 +36,47 @@ impl fmt::Display for CliError {
 
 impl std::error::Error for CliError {}
 
-/// Prints the error and returns its exit code: 2 for invalid input (any engine input error),
-/// 3 for a mismatch, 130 for an interruption, 1 otherwise.
-pub(crate) fn report(e: &anyhow::Error) -> ExitCode {
-    eprintln!("error: {e:#}");
-    let mut code = 1;
+/// The exit code of a class: 2 input, 3 mismatch, 130 cancelled (Ctrl-C), 1 internal.
+pub(crate) fn code(class: ErrorClass) -> u8 {
+    match class {
+        ErrorClass::Input => 2,
+        ErrorClass::Mismatch => 3,
+        ErrorClass::Cancelled => 130,
+        ErrorClass::Internal => 1,
+    }
+}
+
+/// The class of the first classified error in the chain (internal if none is).
+fn class_of(e: &anyhow::Error) -> ErrorClass {
     for cause in e.chain() {
         if let Some(c) = cause.downcast_ref::<CliError>() {
-            code = match c.kind {
-                ExitKind::Invalid => 2,
-                ExitKind::Mismatch => 3,
-                ExitKind::Interrupted => 130,
-            };
-            break;
+            return c.class;
         }
-        if let Some(engine) = cause.downcast_ref::<EngineError>() {
-            code = match engine {
-                EngineError::Overflow { .. } => 1,
-                _ => 2,
+        if let Some(r) = cause.downcast_ref::<RunError>() {
+            return r.class();
+        }
+        if let Some(x) = cause.downcast_ref::<EngineError>() {
+            return x.class();
+        }
+        if let Some(x) = cause.downcast_ref::<SimError>() {
+            return x.class();
+        }
+        if let Some(x) = cause.downcast_ref::<PricingError>() {
+            return x.class();
+        }
+        if let Some(x) = cause.downcast_ref::<ContractsError>() {
+            return if x.is_input_error() {
+                ErrorClass::Input
+            } else {
+                ErrorClass::Internal
             };
-            break;
         }
     }
-    ExitCode::from(code)
+    ErrorClass::Internal
+}
+
+/// Prints the error and returns its exit code.
+pub(crate) fn report(e: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {e:#}");
+    ExitCode::from(code(class_of(e)))
 }

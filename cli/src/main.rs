@@ -7,15 +7,18 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod cashflows;
-mod charts;
+mod deploy;
 mod exit;
 mod input;
+mod keys;
 mod paths_out;
+mod progress;
 mod publish;
-mod report;
 mod reproduce;
 mod run;
+mod serve;
 mod stress;
+mod tables;
 mod validate;
 
 pub(crate) use exit::CliError;
@@ -34,15 +37,24 @@ enum Command {
     Validate(validate::Args),
     /// Deterministic base-case cash flows of the deals and the pool waterfall.
     Cashflows(cashflows::Args),
-    /// Monte Carlo run: progress, summary table, results.json and manifest.json in --out.
+    /// Monte Carlo run: progress, summary tables, and a self-contained run directory (inputs,
+    /// results.json, report.html, manifest.json) in --out.
     Run(run::Args),
     /// Run the base portfolio and stress scenarios with common random numbers; print every
     /// metric's change side by side (exit 2 on an unknown scenario file or a bad override).
     Stress(stress::Args),
-    /// Re-run a run from its manifest.json and check the results bit for bit (exit 3 if not).
+    /// Re-run a run (plain, sensitivities or stress) from its directory alone and check every
+    /// output bit for bit (exit 3 naming the differing fields if not).
     Reproduce(reproduce::Args),
     /// Sign a valuation report with a local key and submit it to a ValuationOracle (JSON-RPC).
     Publish(publish::Args),
+    /// Deploy the contracts from the checked-in artifacts as deploy.toml says; writes
+    /// deployments/CHAIN_ID.json.
+    Deploy(deploy::Args),
+    /// The valuation service: HTTP API, simulation jobs, valuations, dashboard (docs/API.md).
+    Serve(serve::Args),
+    /// API keys of the service's write endpoints.
+    Keys(keys::Args),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +66,9 @@ fn main() -> ExitCode {
         Command::Stress(a) => stress::run(a),
         Command::Reproduce(a) => reproduce::run(a),
         Command::Publish(a) => publish::run(a),
+        Command::Deploy(a) => deploy::run(a),
+        Command::Serve(a) => serve::run(a),
+        Command::Keys(a) => keys::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

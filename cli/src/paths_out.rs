@@ -39,7 +39,7 @@
 //! `gaib.paths` and (with a vault) `gaib.vault_horizon_month`.
 
 use crate::exit::CliError;
-use gaib_simulator::{PathRows, PathSink, SimPlan, SinkError};
+use gaib_simulator::{ColumnData, ColumnKind, PathRows, PathSink, SimPlan, SinkError};
 use parquet::basic::{Compression, LogicalType, Repetition, Type as PhysicalType};
 use parquet::data_type::{DoubleType, Int32Type, Int64Type};
 use parquet::file::metadata::KeyValue;
@@ -66,99 +66,27 @@ fn row_group_rows(n_columns: usize) -> usize {
     (rows / chunk * chunk).clamp(chunk, ROW_GROUP_ROWS)
 }
 
-/// Physical layout of one column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// Required INT64 with the unsigned 64-bit logical type.
-    U64,
-    /// Required INT32 with the unsigned 32-bit logical type.
-    U32,
-    /// Optional INT32 (unsigned 32-bit): 0 in memory is written as null.
-    MonthOrNull,
-    /// Required DOUBLE.
-    F64,
-}
-
-/// Column names and kinds for `plan`, in file order (documented in the module docs).
-fn columns(plan: &SimPlan) -> Vec<(String, Kind)> {
-    let mut c = vec![
-        ("path".to_string(), Kind::U64),
-        ("portfolio_loss_frac".to_string(), Kind::F64),
-        ("defaults".to_string(), Kind::U32),
-    ];
-    for id in plan.tranche_ids.iter().flatten() {
-        c.push((format!("tranche/{id}/loss_frac"), Kind::F64));
-        c.push((format!("tranche/{id}/pv_frac"), Kind::F64));
-    }
-    for id in &plan.deal_ids {
-        c.push((format!("deal/{id}/loss_frac"), Kind::F64));
-        c.push((format!("deal/{id}/pv_frac"), Kind::F64));
-        c.push((format!("deal/{id}/default_month"), Kind::MonthOrNull));
-    }
-    if plan.vault.is_some() {
-        for n in [
-            "nav_per_share_staking_usd",
-            "nav_per_share_unstaking_usd",
-            "max_queue_fraction",
-        ] {
-            c.push((format!("vault/{n}"), Kind::F64));
-        }
-    }
-    c
-}
-
-/// One column's data in a [`PathRows`], in the order of [`columns`].
-enum Data<'a> {
-    U64(&'a [u64]),
-    U32(&'a [u32]),
-    MonthOrNull(&'a [u32]),
-    F64(&'a [f64]),
-}
-
-fn data(r: &PathRows) -> Vec<Data<'_>> {
-    let mut d = vec![
-        Data::U64(&r.path),
-        Data::F64(&r.portfolio_loss_frac),
-        Data::U32(&r.defaults),
-    ];
-    for (l, p) in r.tranche_loss_frac.iter().zip(&r.tranche_pv_frac) {
-        d.push(Data::F64(l));
-        d.push(Data::F64(p));
-    }
-    for i in 0..r.deal_loss_frac.len() {
-        d.push(Data::F64(&r.deal_loss_frac[i]));
-        d.push(Data::F64(&r.deal_pv_frac[i]));
-        d.push(Data::MonthOrNull(&r.deal_default_month[i]));
-    }
-    if let Some(v) = &r.vault {
-        d.push(Data::F64(&v.nav_per_share_staking_usd));
-        d.push(Data::F64(&v.nav_per_share_unstaking_usd));
-        d.push(Data::F64(&v.max_queue_fraction));
-    }
-    d
-}
-
 fn schema(plan: &SimPlan) -> parquet::errors::Result<TypePtr> {
-    let fields = columns(plan)
+    let fields = PathRows::columns(plan)
         .into_iter()
         .map(|(name, kind)| {
             let (phys, rep, logical) = match kind {
-                Kind::U64 => (
+                ColumnKind::U64 => (
                     PhysicalType::INT64,
                     Repetition::REQUIRED,
                     Some(LogicalType::integer(64, false)),
                 ),
-                Kind::U32 => (
+                ColumnKind::U32 => (
                     PhysicalType::INT32,
                     Repetition::REQUIRED,
                     Some(LogicalType::integer(32, false)),
                 ),
-                Kind::MonthOrNull => (
+                ColumnKind::MonthOrNull => (
                     PhysicalType::INT32,
                     Repetition::OPTIONAL,
                     Some(LogicalType::integer(32, false)),
                 ),
-                Kind::F64 => (PhysicalType::DOUBLE, Repetition::REQUIRED, None),
+                ColumnKind::F64 => (PhysicalType::DOUBLE, Repetition::REQUIRED, None),
             };
             Type::primitive_type_builder(&name, phys)
                 .with_repetition(rep)
@@ -197,6 +125,7 @@ impl PathsOut {
         path: &Path,
         plan: &SimPlan,
         seed: u64,
+        path_start: u64,
         paths: u64,
     ) -> anyhow::Result<Self> {
         let bad = |why: String| CliError::invalid(format!("--paths-out {}: {why}", path.display()));
@@ -218,7 +147,7 @@ impl PathsOut {
         let tmp = dir.join(tmp_name);
         let file =
             File::create(&tmp).map_err(|e| bad(format!("cannot create {}: {e}", tmp.display())))?;
-        let group_rows = row_group_rows(columns(plan).len());
+        let group_rows = row_group_rows(PathRows::columns(plan).len());
         // From here on, dropping `out` removes the temp file.
         let mut out = PathsOut {
             path: path.to_path_buf(),
@@ -237,6 +166,7 @@ impl PathsOut {
             ),
             KeyValue::new("gaib.portfolio_id".into(), plan.portfolio_id.clone()),
             KeyValue::new("gaib.seed".into(), seed.to_string()),
+            KeyValue::new("gaib.path_start".into(), path_start.to_string()),
             KeyValue::new("gaib.paths".into(), paths.to_string()),
         ];
         if let Some(v) = &plan.vault {
@@ -272,25 +202,25 @@ impl PathsOut {
         let mut i64s: Vec<i64> = Vec::new();
         let mut i32s: Vec<i32> = Vec::new();
         let mut defs: Vec<i16> = Vec::new();
-        for d in data(&self.buf) {
+        for d in self.buf.column_data() {
             let Some(mut col) = rg.next_column()? else {
                 return Err(parquet::errors::ParquetError::General(
                     "more data than schema columns".into(),
                 ));
             };
             match d {
-                Data::U64(v) => {
+                ColumnData::U64(v) => {
                     i64s.clear();
                     // Path indices are < 2^32; the unsigned logical type reinterprets bits.
                     i64s.extend(v.iter().map(|&x| x as i64));
                     col.typed::<Int64Type>().write_batch(&i64s, None, None)?;
                 }
-                Data::U32(v) => {
+                ColumnData::U32(v) => {
                     i32s.clear();
                     i32s.extend(v.iter().map(|&x| x as i32));
                     col.typed::<Int32Type>().write_batch(&i32s, None, None)?;
                 }
-                Data::MonthOrNull(v) => {
+                ColumnData::MonthOrNull(v) => {
                     i32s.clear();
                     defs.clear();
                     for &m in v {
@@ -302,7 +232,7 @@ impl PathsOut {
                     col.typed::<Int32Type>()
                         .write_batch(&i32s, Some(&defs), None)?;
                 }
-                Data::F64(v) => {
+                ColumnData::F64(v) => {
                     col.typed::<DoubleType>().write_batch(v, None, None)?;
                 }
             }
@@ -408,7 +338,7 @@ mod tests {
         let plan = plan();
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("p.parquet");
-        let mut out = PathsOut::create(&file, &plan, 5, 250).unwrap();
+        let mut out = PathsOut::create(&file, &plan, 5, 0, 250).unwrap();
         out.row_group_rows = 64;
         let opts = RunOptions {
             chunk_paths: 10,
@@ -447,7 +377,7 @@ mod tests {
         let plan = plan();
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("p.parquet");
-        let mut out = PathsOut::create(&file, &plan, 5, 100).unwrap();
+        let mut out = PathsOut::create(&file, &plan, 5, 0, 100).unwrap();
         assert!(dir.path().join("p.parquet.tmp").exists());
         CpuBackend::new(Some(1))
             .unwrap()
@@ -462,7 +392,7 @@ mod tests {
         let plan = plan();
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("p.parquet");
-        let mut out = PathsOut::create(&file, &plan, 5, 100).unwrap();
+        let mut out = PathsOut::create(&file, &plan, 5, 0, 100).unwrap();
         CpuBackend::new(Some(1))
             .unwrap()
             .run_with_sink(&plan, 0..50, 5, &RunOptions::default(), &mut out)

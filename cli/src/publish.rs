@@ -15,8 +15,8 @@
 //!   the run's risk reaches the chain through the haircut and LTV instead;
 //! - `deployed_value` = the vault's NAV at t = 0 minus its liquidity buffer, i.e. the value of
 //!   its off-chain holdings (whole deals at their funded amounts, tranche holdings at their
-//!   marks at issue), computed exactly in decimals from the run's portfolio file, whose SHA-256
-//!   must still match the manifest (on chain, sAID adds its idle AID to it);
+//!   marks at issue), computed exactly in decimals from the portfolio stored in the run
+//!   directory, whose SHA-256 must match the manifest (on chain, sAID adds its idle AID to it);
 //! - `haircut_bps` = the haircut rounded up, `ltv_bps` = the recommended LTV rounded down
 //!   ([`gaib_contracts::percent_to_bps`]);
 //! - `run_id` = SHA-256 of `DIR/manifest.json`'s bytes;
@@ -42,9 +42,9 @@ use gaib_contracts::{
     decode_oracle_error, f64_to_decimal, parse_address, parse_rpc_url, percent_to_bps,
     ContractsError, Report, ReportSigner, SignedReport, ValuationInput,
 };
-use gaib_engine::{CashflowPlan, Decimal, VaultParams};
+use gaib_engine::{CashflowPlan, Decimal, Portfolio, VaultParams};
 use gaib_pricing::VaultRisk;
-use gaib_simulator::{sha256_hex, RunManifest};
+use gaib_runs::RunDir;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `gaib publish`.
@@ -197,59 +197,31 @@ fn invalid_run(dir: &Path, what: impl std::fmt::Display) -> anyhow::Error {
     crate::CliError::invalid(format!("invalid run {}: {what}", dir.display()))
 }
 
-/// Reads and checks a run directory (see the module doc).
+/// Reads and checks a run directory (see the module doc): opened through `gaib-runs` (stored
+/// inputs hash as recorded), every output file hashes as its manifest records, and the
+/// results are read typed.
 fn load_run(dir: &Path, valid_for: u64) -> anyhow::Result<RunValuation> {
-    let manifest_path = dir.join("manifest.json");
-    let results_path = dir.join("results.json");
-    let manifest = std::fs::read(&manifest_path)
-        .map_err(|e| invalid_run(dir, format!("cannot read {}: {e}", manifest_path.display())))?;
-    let m = RunManifest::from_json(
-        &String::from_utf8_lossy(&manifest),
-        &manifest_path.display().to_string(),
-    )
-    .map_err(|e| invalid_run(dir, e))?;
-    let results = std::fs::read(&results_path)
-        .map_err(|e| invalid_run(dir, format!("cannot read {}: {e}", results_path.display())))?;
-    let got = sha256_hex(&results);
-    if got != m.results_sha256 {
+    let run = RunDir::open(dir)?;
+    let differences = run.output_hash_differences();
+    if !differences.is_empty() {
         return Err(invalid_run(
             dir,
             format!(
-                "{} does not match its manifest: sha256 {got} != results_sha256 {} in {}",
-                results_path.display(),
-                m.results_sha256,
-                manifest_path.display()
+                "its files do not match its manifest:\n  {}",
+                differences.join("\n  ")
             ),
         ));
     }
-    let results: serde_json::Value = serde_json::from_slice(&results)
-        .map_err(|e| invalid_run(dir, format!("{}: {e}", results_path.display())))?;
-    let valuation = results.get("valuation").ok_or_else(|| {
-        invalid_run(
+    let valuation = &run.results.valuation;
+    let Some(vault) = valuation.vault.clone() else {
+        return Err(invalid_run(
             dir,
-            format!("{} has no `valuation`", results_path.display()),
-        )
-    })?;
-    let portfolio_id = valuation
-        .get("portfolio_id")
-        .and_then(|v| v.as_str())
-        .unwrap_or("?");
-    let vault: VaultRisk = match valuation.get("vault") {
-        None | Some(serde_json::Value::Null) => {
-            return Err(invalid_run(
-                dir,
-                format!(
-                    "portfolio {portfolio_id:?} has no vault: a valuation report prices a vault's \
-                     shares, so there is nothing to publish"
-                ),
-            ))
-        }
-        Some(v) => serde_json::from_value(v.clone()).map_err(|e| {
-            invalid_run(
-                dir,
-                format!("valuation.vault in {}: {e}", results_path.display()),
-            )
-        })?,
+            format!(
+                "portfolio {:?} has no vault: a valuation report prices a vault's shares, so \
+                 there is nothing to publish",
+                valuation.portfolio_id
+            ),
+        ));
     };
     let nav_per_share = f64_to_decimal(
         vault.nav0_per_share_usd,
@@ -264,7 +236,8 @@ fn load_run(dir: &Path, valid_for: u64) -> anyhow::Result<RunValuation> {
         "valuation.vault.recommended_ltv_pct",
     )
     .map_err(classify)?;
-    let deployed_value = deployed_value(dir, &m, &vault)?;
+    let deployed_value = deployed_value(dir, run.spec.portfolio.portfolio(), &vault)?;
+    let m = &run.manifest;
     if m.created_unix_s == 0 {
         return Err(invalid_run(
             dir,
@@ -283,71 +256,24 @@ fn load_run(dir: &Path, valid_for: u64) -> anyhow::Result<RunValuation> {
         ltv_bps,
         observed_at: m.created_unix_s,
         valid_until,
-        manifest,
+        manifest: run.manifest_bytes.clone(),
     })
 }
 
-/// Finds an input: as recorded, else relative to the run directory.
-fn locate(recorded: &str, dir: &Path) -> Option<PathBuf> {
-    let p = PathBuf::from(recorded);
-    if p.exists() {
-        return Some(p);
-    }
-    let q = dir.join(recorded);
-    q.exists().then_some(q)
-}
-
 /// The vault's off-chain holdings at t = 0 (NAV0 − liquidity buffer), exact in decimals, from
-/// the run's portfolio file (whose inputs must still hash as the manifest records). Checks that
-/// the portfolio's NAV0 per share is the run's.
-fn deployed_value(dir: &Path, m: &RunManifest, vault: &VaultRisk) -> anyhow::Result<Decimal> {
-    let first = m
-        .inputs
-        .first()
-        .ok_or_else(|| invalid_run(dir, "the manifest lists no input files"))?;
-    let path = locate(&first.path, dir).ok_or_else(|| {
-        invalid_run(
-            dir,
-            format!(
-                "portfolio {} not found (needed for the vault's deployed value)",
-                first.path
-            ),
-        )
-    })?;
-    let loaded = crate::input::load(&path)?;
-    let now = crate::run::input_files(&path, &loaded)?;
-    for (i, want) in m.inputs.iter().enumerate() {
-        match now.get(i) {
-            Some(got) if got.sha256 == want.sha256 => {}
-            Some(got) => {
-                return Err(invalid_run(
-                    dir,
-                    format!(
-                        "input {} changed since the run: sha256 {} != recorded {}",
-                        got.path, got.sha256, want.sha256
-                    ),
-                ))
-            }
-            None => {
-                return Err(invalid_run(
-                    dir,
-                    format!("input {} is no longer referenced", want.path),
-                ))
-            }
-        }
-    }
-    let p = &loaded.portfolio;
-    let plan = CashflowPlan::<Decimal>::new(p);
+/// the run's stored portfolio. Checks that the portfolio's NAV0 per share is the run's.
+fn deployed_value(dir: &Path, p: &Portfolio, vault: &VaultRisk) -> anyhow::Result<Decimal> {
+    let plan = CashflowPlan::<Decimal>::new(
+        gaib_engine::Validated::new(p, &[]).map_err(|e| invalid_run(dir, e))?,
+    );
     let v = VaultParams::new(p, &plan)
-        .ok_or_else(|| invalid_run(dir, format!("{} has no vault", path.display())))?;
+        .ok_or_else(|| invalid_run(dir, "the run's portfolio has no vault"))?;
     if v.id != vault.id {
         return Err(invalid_run(
             dir,
             format!(
-                "vault {} in {} is not the run's {}",
-                v.id,
-                path.display(),
-                vault.id
+                "vault {} in the run's portfolio is not the run's {}",
+                v.id, vault.id
             ),
         ));
     }
@@ -508,7 +434,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         }
         let mut text = serde_json::to_string_pretty(&out)?;
         text.push('\n');
-        gaib_simulator::write_atomic(path, text.as_bytes())?;
+        gaib_runs::write_atomic(path, text.as_bytes())?;
         eprintln!("wrote {}", path.display());
     }
 
@@ -571,7 +497,7 @@ mod tests {
     fn invalid_message(e: &anyhow::Error) -> Option<String> {
         e.chain()
             .find_map(|c| c.downcast_ref::<crate::CliError>())
-            .filter(|c| c.kind == crate::exit::ExitKind::Invalid)
+            .filter(|c| c.class == gaib_runs::ErrorClass::Input)
             .map(|c| c.message.clone())
     }
 

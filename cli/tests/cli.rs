@@ -100,6 +100,87 @@ fn cashflows_csv_of_one_deal_has_a_row_per_month() {
 }
 
 #[test]
+fn cashflows_without_a_deal_or_pool_prints_one_document() {
+    let json = gaib(&[
+        "cashflows",
+        "data/portfolios/sample.toml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json.status.code(), Some(0), "{}", text(&json.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("one JSON document");
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["deals", "tranches-GPU-ABS-1"]); // serde_json::Value sorts keys
+    assert!(v["deals"].as_array().unwrap().len() > 3);
+
+    // CSV: one section at a time, or one file per section.
+    let csv = gaib(&[
+        "cashflows",
+        "data/portfolios/sample.toml",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(csv.status.code(), Some(2));
+    let e = text(&csv.stderr);
+    assert!(
+        e.contains("--section") && e.contains("tranches-GPU-ABS-1, deals"),
+        "{e}"
+    );
+    let one = gaib(&[
+        "cashflows",
+        "data/portfolios/sample.toml",
+        "--format",
+        "csv",
+        "--section",
+        "deals",
+    ]);
+    assert_eq!(one.status.code(), Some(0), "{}", text(&one.stderr));
+    let s = text(&one.stdout);
+    assert!(s.starts_with("deal,kind,fleet"), "{s}");
+    assert_eq!(s.lines().filter(|l| l.starts_with("deal,")).count(), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let out = gaib(&[
+        "cashflows",
+        "data/portfolios/sample.toml",
+        "--format",
+        "csv",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    for f in ["tranches-GPU-ABS-1.csv", "deals.csv"] {
+        assert!(dir.path().join(f).is_file(), "{f}");
+    }
+    let bad = gaib(&[
+        "cashflows",
+        "data/portfolios/sample.toml",
+        "--section",
+        "nope",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("unknown section 'nope'"));
+}
+
+#[test]
+fn top_level_help_lists_every_subcommand() {
+    let out = gaib(&["--help"]);
+    let s = text(&out.stdout);
+    for c in [
+        "validate",
+        "cashflows",
+        "run",
+        "stress",
+        "reproduce",
+        "publish",
+    ] {
+        assert!(
+            s.lines().any(|l| l.trim_start().starts_with(c)),
+            "--help lacks {c}:\n{s}"
+        );
+    }
+}
+
+#[test]
 fn unknown_ids_and_missing_files_exit_2() {
     let out = gaib(&["cashflows", "data/portfolios/sample.toml", "--deal", "NOPE"]);
     assert_eq!(out.status.code(), Some(2));

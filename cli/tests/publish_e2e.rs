@@ -387,6 +387,11 @@ fn bad_run_directories_exit_2() {
     for f in ["manifest.json", "results.json"] {
         std::fs::copy(good.join(f), tampered.join(f)).unwrap();
     }
+    std::fs::create_dir(tampered.join("inputs")).unwrap();
+    for e in std::fs::read_dir(good.join("inputs")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), tampered.join("inputs").join(e.file_name())).unwrap();
+    }
     let mut r = std::fs::read(tampered.join("results.json")).unwrap();
     r.push(b' ');
     std::fs::write(tampered.join("results.json"), r).unwrap();

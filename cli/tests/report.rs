@@ -10,8 +10,9 @@ use common::{gaib, text};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const FIGURES: [&str; 4] = [
+const FIGURES: [&str; 5] = [
     "fig-loss-histogram",
+    "fig-loss-histogram-log",
     "fig-nav-fan",
     "fig-tranche-loss",
     "fig-collateral",

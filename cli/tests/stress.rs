@@ -137,3 +137,88 @@ fn unknown_scenarios_and_bad_overrides_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("asset_correlation"));
 }
+
+#[test]
+fn a_stress_directory_reproduces_bit_for_bit_from_anywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("stress-run");
+    let sample = common::root().join(SAMPLE);
+    // A bare scenario name, from a directory that has no data/scenarios: found next to the
+    // portfolio (data/portfolios/../scenarios).
+    let out = common::gaib_in(
+        &[
+            "stress",
+            sample.to_str().unwrap(),
+            "--scenario",
+            "gpu-glut",
+            "bank-run",
+            "--paths",
+            "120",
+            "--seed",
+            "9",
+            "--out",
+            run.to_str().unwrap(),
+            "--quiet",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["kind"], "stress");
+    let roles: Vec<&str> = m["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["portfolio", "loan_tape", "scenario", "scenario"]);
+    for f in ["results.json", "stress.json", "report.html"] {
+        assert!(
+            m["outputs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|o| o["path"] == f),
+            "{f} not in the manifest"
+        );
+    }
+    let rep = common::gaib_in(&["reproduce", "stress-run", "--quiet"], dir.path());
+    assert_eq!(rep.status.code(), Some(0), "{}", text(&rep.stderr));
+
+    // A changed stress figure is named.
+    let path = run.join("stress.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    v["scenarios"][1]["changes"][0]["change"] = serde_json::json!(-99.0);
+    std::fs::write(&path, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+    let rep = common::gaib_in(&["reproduce", "stress-run", "--quiet"], dir.path());
+    let err = text(&rep.stderr);
+    assert_eq!(rep.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("stress.json") && err.contains("$.scenarios[1].changes[0].change: -99.0"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_bare_name_says_where_it_looked() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = common::root().join(SAMPLE);
+    let out = common::gaib_in(
+        &[
+            "stress",
+            sample.to_str().unwrap(),
+            "--scenario",
+            "no-such",
+            "--paths",
+            "10",
+        ],
+        dir.path(),
+    );
+    let e = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{e}");
+    assert!(
+        e.contains("looked at") && e.contains("no-such.toml") && e.contains("gpu-glut"),
+        "{e}"
+    );
+}

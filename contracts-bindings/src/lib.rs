@@ -13,6 +13,8 @@
 //!   receipt, with reverts decoded into the contract's custom errors;
 //! - [`Wei`]: alloy's `U256` as a [`gaib_engine::WeiInt`], so the engine's one
 //!   `revenue_split` is the function the differential test runs against `RevenueRouter.split`;
+//! - [`deploy`]: deploy every contract from the artifacts per a `deploy.toml`
+//!   ([`DeployConfig`]) and record it ([`Deployment`], `deployments/<chain-id>.json`);
 //! - [`devnet::Anvil`]: a local anvil for tests and demos, killed on drop.
 //!
 //! Units: token amounts in wei (AID has 18 decimals; NAV per share is 1e18 fixed point), times in
@@ -22,6 +24,7 @@
 //! does not depend on alloy.
 
 pub mod bindings;
+pub mod deploy;
 pub mod devnet;
 mod error;
 mod publish;
@@ -29,6 +32,7 @@ mod report;
 mod signer;
 mod wei;
 
+pub use deploy::{DeployConfig, Deployment};
 pub use error::{ContractsError, Result};
 pub use publish::{
     decode_oracle_error, decode_revert, parse_address, parse_rpc_url, provider_with_sender,

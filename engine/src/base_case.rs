@@ -105,9 +105,9 @@ pub struct BaseCase {
     pub defaults: Vec<Option<(u32, DefaultKind)>>,
 }
 
-/// Runs the deterministic base case of a validated portfolio.
+/// Runs the deterministic base case of a portfolio (validated first; errors name the field).
 pub fn base_case(p: &Portfolio) -> Result<BaseCase> {
-    let plan = CashflowPlan::<Decimal>::new(p);
+    let plan = CashflowPlan::<Decimal>::new(crate::Validated::new(p, &[])?);
     let path = mean_path(p);
     let mut state = plan.initial_state();
     let mut out = plan.new_output();

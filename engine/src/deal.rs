@@ -224,8 +224,12 @@ pub struct DealState<A> {
     pub received: A,
     /// Whether the deal has defaulted.
     pub defaulted: bool,
-    /// Whether the deal has ended (repaid, capped, term reached, or defaulted).
+    /// Whether the deal has ended (repaid, capped, term reached, or defaulted). A hybrid
+    /// repaid before its term is not done until the term ends: its kicker runs on.
     pub done: bool,
+    /// A hybrid repaid before the end of its original term: no balance, no reserve, only the
+    /// kicker is paid until the term ends (MODEL.md §4.3).
+    pub kicker_only: bool,
     /// Recovery still to be received, USD, and the month it arrives.
     pub pending_recovery: Option<(u32, A)>,
 }
@@ -243,7 +247,8 @@ pub fn annuity_payment<A: Amount>(balance: A, r: A, n: u32) -> A {
 }
 
 impl<A: Amount> DealState<A> {
-    /// State at close: full balance, DSRA funded to `dsra_months` × the first scheduled payment.
+    /// State at close: full balance, DSRA funded to its target, `dsra_months` × the regular
+    /// debt service of month 1 ([`DealState::dsra_target`]), USD.
     pub fn at_close(p: &DealParams<A>, first_base_rate: A) -> Self {
         let mut s = DealState {
             balance: p.funded(),
@@ -251,17 +256,35 @@ impl<A: Amount> DealState<A> {
             received: A::ZERO,
             defaulted: false,
             done: false,
+            kicker_only: false,
             pending_recovery: None,
         };
-        if let DealParamsKind::Loan { dsra_months, .. } = p.kind {
-            let (i, sp) = s.scheduled(p, 1, first_base_rate);
-            s.dsra = (A::from_f64(f64::from(dsra_months)) * (i + sp)).cents();
-        }
+        s.dsra = s.dsra_target(p, 1, first_base_rate);
         s
     }
 
-    /// Scheduled interest and principal of a loan in month `k` (1-based) on the current balance.
+    /// Scheduled interest and principal of a loan in month `k` (1-based) on the current balance,
+    /// USD; in the final month the principal is the whole balance (the balloon, if any).
     pub fn scheduled(&self, p: &DealParams<A>, k: u32, base_rate: A) -> (A, A) {
+        self.debt_service(p, k, base_rate, true)
+    }
+
+    /// The DSRA target for month `k`: `dsra_months` × the regular debt service of month `k`
+    /// on the current balance, USD (MODEL.md §4.1). Regular means interest plus the
+    /// amortisation profile's principal, never a balloon: a bullet's regular debt service is
+    /// its interest, a linear loan's its instalment (capped by the balance), an annuity's its
+    /// level payment. Zero for a revenue share.
+    pub fn dsra_target(&self, p: &DealParams<A>, k: u32, base_rate: A) -> A {
+        let DealParamsKind::Loan { dsra_months, .. } = p.kind else {
+            return A::ZERO;
+        };
+        let (i, sp) = self.debt_service(p, k, base_rate, false);
+        (A::from_f64(f64::from(dsra_months)) * (i + sp)).cents()
+    }
+
+    /// Interest and principal of month `k`; `balloon`: whether the final month's principal is
+    /// the whole balance (the schedule) or the profile's instalment (the DSRA target).
+    fn debt_service(&self, p: &DealParams<A>, k: u32, base_rate: A, balloon: bool) -> (A, A) {
         let DealParamsKind::Loan {
             fixed_rate,
             floating_spread,
@@ -277,7 +300,7 @@ impl<A: Amount> DealState<A> {
         let r = annual / A::from_f64(12.0);
         let b = self.balance;
         let interest = (b * r).cents();
-        let sched = if k >= p.term_months {
+        let sched = if balloon && k >= p.term_months {
             b
         } else if k <= grace_months {
             A::ZERO
@@ -288,10 +311,13 @@ impl<A: Amount> DealState<A> {
                     / A::from_f64(f64::from(p.term_months - grace_months)))
                 .cents()
                 .min_of(b),
-                Amortization::Annuity => (annuity_payment(b, r, p.term_months - k + 1) - interest)
-                    .cents()
-                    .pos()
-                    .min_of(b),
+                Amortization::Annuity => {
+                    (annuity_payment(b, r, p.term_months.saturating_sub(k).saturating_add(1))
+                        - interest)
+                        .cents()
+                        .pos()
+                        .min_of(b)
+                }
             }
         };
         (interest, sched)
@@ -327,11 +353,19 @@ impl<A: Amount> DealState<A> {
         if self.done {
             return;
         }
-        match p.kind {
-            DealParamsKind::Loan { .. } => self.step_loan(p, k, m, f),
-            DealParamsKind::RevenueShare { .. } => self.step_rev_share(p, k, m, f),
+        if self.kicker_only {
+            self.step_kicker_only(p, k, m, f);
+        } else {
+            match p.kind {
+                DealParamsKind::Loan { .. } => self.step_loan(p, k, m, f),
+                DealParamsKind::RevenueShare { .. } => self.step_rev_share(p, k, m, f),
+            }
         }
-        if m.credit_default && !self.done {
+        if m.credit_default && !self.done && self.kicker_only {
+            // A repaid hybrid owes nothing: the operator's default ends the kicker only.
+            self.kicker_only = false;
+            self.done = true;
+        } else if m.credit_default && !self.done {
             f.default_ead += self.balance;
             f.default_kind = Some(DefaultKind::Credit);
             self.balance = A::ZERO;
@@ -343,7 +377,6 @@ impl<A: Amount> DealState<A> {
 
     fn step_loan(&mut self, p: &DealParams<A>, k: u32, m: &MonthInputs<A>, f: &mut DealFlows<A>) {
         let DealParamsKind::Loan {
-            dsra_months,
             cash_sweep,
             refinance_ratio,
             kicker_share,
@@ -404,9 +437,9 @@ impl<A: Amount> DealState<A> {
             return;
         }
         if !is_final && !self.balance.is_settled() {
-            // Refill the reserve to target; release what is above it.
-            let (ni, ns) = self.scheduled(p, k + 1, m.base_rate);
-            let target = (A::from_f64(f64::from(dsra_months)) * (ni + ns)).cents();
+            // Refill the reserve to next month's target (regular debt service, never the
+            // balloon); release what is above it.
+            let target = self.dsra_target(p, k + 1, m.base_rate);
             if self.dsra < target {
                 let refill = excess.min_of(target - self.dsra);
                 f.dsra_refill = refill;
@@ -431,9 +464,38 @@ impl<A: Amount> DealState<A> {
             excess += self.dsra;
             self.dsra = A::ZERO;
             self.balance = A::ZERO;
-            self.done = true;
+            if !is_final && kicker_share > A::ZERO {
+                // Repaid early: the kicker runs on for the original term (MODEL.md §4.3).
+                self.kicker_only = true;
+            } else {
+                self.done = true;
+            }
         }
         f.cash_left = excess + m.cash_available.min_of(A::ZERO);
+    }
+
+    /// A month of a hybrid repaid early: the kicker, min(`kicker_share`·revenue, cash
+    /// available), until the original term ends.
+    fn step_kicker_only(
+        &mut self,
+        p: &DealParams<A>,
+        k: u32,
+        m: &MonthInputs<A>,
+        f: &mut DealFlows<A>,
+    ) {
+        let DealParamsKind::Loan { kicker_share, .. } = p.kind else {
+            return;
+        };
+        let kicker = (kicker_share * m.revenue)
+            .cents()
+            .min_of(m.cash_available)
+            .pos();
+        f.kicker = kicker;
+        f.cash_left = m.cash_available - kicker;
+        if k >= p.term_months {
+            self.kicker_only = false;
+            self.done = true;
+        }
     }
 
     fn step_rev_share(
@@ -459,7 +521,9 @@ impl<A: Amount> DealState<A> {
         self.balance -= capital;
         self.received += pay;
         f.cash_left = m.cash_available - pay;
-        if (cap_left - pay).is_settled() || k >= p.term_months {
+        // A credit default in the final month is a default like in any other month: the
+        // caller's default check comes before the deal is closed at term (MODEL.md §4.2).
+        if (cap_left - pay).is_settled() || (k >= p.term_months && !m.credit_default) {
             f.shortfall = self.balance.pos();
             self.balance = A::ZERO;
             self.done = true;

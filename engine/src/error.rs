@@ -82,5 +82,30 @@ fn render_invalid(errors: &[FieldError]) -> String {
     s
 }
 
+/// Whose fault an error is, so that every front translates it once: the CLI to an exit code,
+/// the HTTP service to a status, the Python bindings to an exception class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorClass {
+    /// The caller's input is wrong (a file, field, argument or request body): fix it and retry.
+    Input,
+    /// A re-run did not reproduce recorded results, or recorded files disagree with their
+    /// manifest.
+    Mismatch,
+    /// The caller cancelled the work (Ctrl-C, a cancelled job).
+    Cancelled,
+    /// Not the caller's fault: an I/O failure, an overflow, a bug.
+    Internal,
+}
+
+impl EngineError {
+    /// Whose fault this is: every variant but [`EngineError::Overflow`] is bad input.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            EngineError::Overflow { .. } => ErrorClass::Internal,
+            _ => ErrorClass::Input,
+        }
+    }
+}
+
 /// Result alias of the engine.
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;

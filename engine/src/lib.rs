@@ -33,7 +33,7 @@ pub use curve::DiscountCurve;
 pub use deal::{
     annuity_payment, DealFlows, DealParams, DealParamsKind, DealState, DefaultKind, MonthInputs,
 };
-pub use error::{EngineError, FieldError, Result};
+pub use error::{EngineError, ErrorClass, FieldError, Result};
 pub use load::{load_portfolio, parse_loan_tape, parse_portfolio, Format, Loaded};
 pub use portfolio::*;
 pub use router::{revenue_split, BpsTooLarge, RevenueSplit, WeiInt};
@@ -45,7 +45,7 @@ pub use scenario::{
     UtilizationOverride, VaultOverride,
 };
 pub use stream::{fnv1a32, stream_id, SYSTEMATIC_FACTOR};
-pub use validate::{validate, MAX_AMOUNT_USD, MAX_MONTHS};
+pub use validate::{validate, Validated, MAX_AMOUNT_USD, MAX_MONTHS};
 pub use vault::{tranche_mark, VaultMonth, VaultParams, VaultState, DAYS_PER_MONTH};
 pub use waterfall::{
     PoolCollections, TrancheFlow, WaterfallMonth, WaterfallParams, WaterfallState,

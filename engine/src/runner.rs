@@ -9,7 +9,8 @@
 use crate::amount::Amount;
 use crate::curve::DiscountCurve;
 use crate::deal::{DealFlows, DealParams, DealState, MonthInputs};
-use crate::portfolio::{Lien, Portfolio, HOURS_PER_MONTH};
+use crate::portfolio::{Lien, HOURS_PER_MONTH};
+use crate::validate::Validated;
 use crate::waterfall::{
     PoolCollections, TrancheFlow, WaterfallMonth, WaterfallParams, WaterfallState,
 };
@@ -145,7 +146,10 @@ pub struct CashflowState<A> {
 
 impl<A: Amount> CashflowPlan<A> {
     /// Lowers a validated portfolio into `A`.
-    pub fn new(p: &Portfolio) -> Self {
+    pub fn new(v: Validated<'_>) -> Self {
+        // Indexing by id below cannot fail: validation checked that every referenced id
+        // exists (a `Validated` exists only then).
+        let p = v.portfolio();
         let class_ix: HashMap<&str, usize> = p
             .gpu_classes
             .iter()
@@ -175,11 +179,11 @@ impl<A: Amount> CashflowPlan<A> {
             .fleets
             .iter()
             .map(|f| {
-                let class = class_ix.get(f.class_id.as_str()).copied().unwrap_or(0);
+                let class = class_ix[f.class_id.as_str()];
                 let c = &p.gpu_classes[class];
                 FleetParams {
                     class,
-                    operator: op_ix.get(f.operator_id.as_str()).copied().unwrap_or(0),
+                    operator: op_ix[f.operator_id.as_str()],
                     gpu_hours: A::from_f64(f64::from(f.gpus) * f64::from(HOURS_PER_MONTH)),
                     gpus: A::from_f64(f64::from(f.gpus)),
                     contracted_share: conv(f.contracted_share),
@@ -199,7 +203,7 @@ impl<A: Amount> CashflowPlan<A> {
         let deal_fleet: Vec<usize> = p
             .deals
             .iter()
-            .map(|d| fleet_ix.get(d.fleet_id.as_str()).copied().unwrap_or(0))
+            .map(|d| fleet_ix[d.fleet_id.as_str()])
             .collect();
         let deal_lien: Vec<Lien> = p.deals.iter().map(|d| d.lien).collect();
         let mut fleet_deals = vec![Vec::new(); fleets.len()];
@@ -213,11 +217,7 @@ impl<A: Amount> CashflowPlan<A> {
             .pools
             .iter()
             .map(|q| PoolPlan {
-                deals: q
-                    .deal_ids
-                    .iter()
-                    .filter_map(|id| deal_ix.get(id.as_str()).copied())
-                    .collect(),
+                deals: q.deal_ids.iter().map(|id| deal_ix[id.as_str()]).collect(),
                 waterfall: WaterfallParams::from_pool(q),
             })
             .collect();

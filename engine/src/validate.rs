@@ -135,6 +135,33 @@ pub(crate) fn is_positive_definite(m: &[Vec<f64>]) -> bool {
     true
 }
 
+/// A portfolio that passed [`validate`]: every id it refers to (classes, operators, fleets,
+/// deals of a pool) exists and every number is in range. Lowering ([`crate::CashflowPlan::new`])
+/// takes only this type, so an unknown id can never be mapped silently to some other entity.
+#[derive(Debug, Clone, Copy)]
+pub struct Validated<'a>(&'a Portfolio);
+
+impl<'a> Validated<'a> {
+    /// Validates `p` (see [`validate`] for `deal_sources`) and vouches for it.
+    pub fn new(p: &'a Portfolio, deal_sources: &[String]) -> Result<Self> {
+        validate(p, deal_sources)?;
+        Ok(Self(p))
+    }
+
+    /// The validated portfolio.
+    pub fn portfolio(&self) -> &'a Portfolio {
+        self.0
+    }
+}
+
+impl std::ops::Deref for Validated<'_> {
+    type Target = Portfolio;
+
+    fn deref(&self) -> &Portfolio {
+        self.0
+    }
+}
+
 /// Validates a portfolio. `deal_sources[i]` names the file deal `i` came from (portfolio file
 /// or loan tape); its first entry or the portfolio file is used for everything else.
 pub fn validate(p: &Portfolio, deal_sources: &[String]) -> Result<()> {

@@ -463,7 +463,7 @@ redemption_requests = 0.5
         let p = load_portfolio(TOML, "v.toml", |_| Err("no".into()))
             .unwrap()
             .portfolio;
-        let plan = CashflowPlan::<Decimal>::new(&p);
+        let plan = CashflowPlan::<Decimal>::new(crate::Validated::new(&p, &[]).unwrap());
         let v = VaultParams::new(&p, &plan).unwrap();
         (plan, v)
     }
@@ -481,7 +481,7 @@ redemption_requests = 0.5
         let p = load_portfolio(&text, "v.toml", |_| Err("no".into()))
             .unwrap()
             .portfolio;
-        let plan = CashflowPlan::<Decimal>::new(&p);
+        let plan = CashflowPlan::<Decimal>::new(crate::Validated::new(&p, &[]).unwrap());
         let v = VaultParams::new(&p, &plan).unwrap();
         assert_eq!(v.redemption_by_cycle[0], d("0.1"));
         assert_eq!(v.redemption_by_cycle[1], d("0.9"));

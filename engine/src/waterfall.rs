@@ -1,11 +1,15 @@
 //! The pool's monthly waterfall (MODEL.md §6), generic over [`Amount`].
 //!
-//! Order each month: senior fees (with arrears) → debt interest in seniority (senior shortfall
-//! is an interest default and stays due; junior shortfall capitalises) → OC test (if breached,
-//! the remaining interest proceeds pay principal sequentially until cured, else they go to
-//! equity) → principal proceeds sequentially to debt, then to equity. At the legal final month
-//! every unpaid debt balance is written off. Everything collected is paid out: cash in = fees +
-//! tranche receipts, every month.
+//! Order each month: senior fees (with arrears) → debt interest in seniority from interest
+//! proceeds (a senior shortfall stays due as arrears; a junior shortfall capitalises) → OC test
+//! (if breached, the remaining interest proceeds pay principal sequentially until cured, else
+//! they go to equity) → principal proceeds: unpaid senior fees, then the senior's arrears (an
+//! interest default if any remain at month end), then principal sequentially to debt, then to
+//! equity. So nothing reaches a junior tranche or the equity in a month the senior ends with
+//! arrears. At the legal final month all proceeds are one pot paid in seniority (each debt
+//! tranche's interest, then its principal), and every unpaid debt balance and the senior's
+//! arrears are written off. Everything collected is paid out: cash in = fees + tranche
+//! receipts, every month.
 
 use crate::amount::Amount;
 use crate::portfolio::Pool;
@@ -88,7 +92,8 @@ pub struct TrancheFlow<A> {
     pub interest: A,
     /// Principal paid (for equity: residual principal proceeds).
     pub principal: A,
-    /// Interest shortfall this month (senior: stays due; others: capitalised).
+    /// Senior tranche: unpaid interest (arrears) at month end, after the cure from principal
+    /// proceeds, USD. Other debt tranches: this month's shortfall, capitalised, USD.
     pub interest_shortfall: A,
     /// Balance written off at the legal final month.
     pub writedown: A,
@@ -121,7 +126,7 @@ pub struct WaterfallMonth<A> {
     pub fees_paid: A,
     /// Whether the OC test failed this month.
     pub oc_breached: bool,
-    /// Whether the senior tranche missed interest this month.
+    /// Whether the senior tranche ends the month with unpaid interest (an interest default).
     pub senior_interest_default: bool,
 }
 
@@ -154,7 +159,9 @@ impl<A: Amount> WaterfallState<A> {
     }
 
     /// Runs one month; writes each tranche's flows into `out` (length = number of tranches).
-    /// `legal_final` writes off unpaid debt after the payments.
+    /// `legal_final`: everything is due, so all proceeds form one pot paid in order of
+    /// seniority (fees, then each debt tranche's interest and principal, then equity), and
+    /// unpaid debt is written off after the payments.
     pub fn step(
         &mut self,
         p: &WaterfallParams<A>,
@@ -172,16 +179,18 @@ impl<A: Amount> WaterfallState<A> {
             senior_interest_default: false,
         };
         let eq = p.equity;
-        let mut interest = c.interest_proceeds.pos();
-        let mut principal = c.principal_proceeds.pos();
+        let mut cash = Proceeds {
+            interest: c.interest_proceeds.pos(),
+            principal: c.principal_proceeds.pos(),
+        };
 
-        // 1. Senior fees, then debt interest in order.
+        // 1. Senior fees, then debt interest in order, from interest proceeds (at the legal
+        //    final from all proceeds, each tranche's principal right after its interest).
         let fees_due =
             self.fee_arrears + (p.senior_fee_rate / twelve * c.performing_balance.pos()).cents();
-        let fees = fees_due.min_of(interest);
+        let fees = cash.take(fees_due, legal_final);
         month.fees_paid = fees;
         self.fee_arrears = fees_due - fees;
-        interest -= fees;
         for j in 0..eq {
             let coupon = p.fixed_coupons[j]
                 .unwrap_or(c.base_rate + p.floating_spreads[j])
@@ -190,51 +199,65 @@ impl<A: Amount> WaterfallState<A> {
             if j == 0 {
                 due += self.senior_interest_arrears;
             }
-            let paid = due.min_of(interest);
-            interest -= paid;
+            let paid = cash.take(due, legal_final);
             out[j].interest = paid;
             let short = due - paid;
-            out[j].interest_shortfall = short;
             if j == 0 {
                 self.senior_interest_arrears = short;
-                if !short.is_settled() {
-                    month.senior_interest_default = true;
-                }
             } else {
+                out[j].interest_shortfall = short;
                 self.balances[j] += short;
+            }
+            if legal_final {
+                let pay = cash.take(self.balances[j], true);
+                out[j].principal += pay;
+                self.balances[j] -= pay;
             }
         }
 
         // 2. OC test on the most senior outstanding debt tranche.
-        if p.oc_trigger > A::ZERO {
+        if p.oc_trigger > A::ZERO && !legal_final {
             if let Some(s) = (0..eq).find(|&j| !self.balances[j].is_settled()) {
                 let senior = self.balances[s];
                 if c.performing_balance < p.oc_trigger * senior {
                     month.oc_breached = true;
                     let mut cure = (senior - c.performing_balance.pos() / p.oc_trigger)
                         .pos()
-                        .min_of(interest);
-                    interest -= cure;
+                        .min_of(cash.interest);
+                    cash.interest -= cure;
                     for j in s..eq {
                         let pay = cure.min_of(self.balances[j]);
                         out[j].principal += pay;
                         self.balances[j] -= pay;
                         cure -= pay;
                     }
-                    interest += cure; // anything the debt could not absorb
+                    cash.interest += cure; // anything the debt could not absorb
                 }
             }
         }
-        out[eq].interest = interest;
 
-        // 3. Principal proceeds sequentially, then equity.
+        // 3. Principal proceeds: unpaid senior fees, then the senior's unpaid interest, then
+        //    principal sequentially; equity takes what is left of both kinds of proceeds.
+        let fee_cure = cash.principal.min_of(self.fee_arrears);
+        cash.principal -= fee_cure;
+        self.fee_arrears -= fee_cure;
+        month.fees_paid += fee_cure;
+        if eq > 0 {
+            let cure = cash.principal.min_of(self.senior_interest_arrears);
+            cash.principal -= cure;
+            self.senior_interest_arrears -= cure;
+            out[0].interest += cure;
+            out[0].interest_shortfall = self.senior_interest_arrears;
+            month.senior_interest_default = !self.senior_interest_arrears.is_settled();
+        }
         for j in 0..eq {
-            let pay = principal.min_of(self.balances[j]);
+            let pay = cash.principal.min_of(self.balances[j]);
             out[j].principal += pay;
             self.balances[j] -= pay;
-            principal -= pay;
+            cash.principal -= pay;
         }
-        out[eq].principal = principal;
+        out[eq].interest = cash.interest;
+        out[eq].principal = cash.principal;
 
         if legal_final {
             for j in 0..eq {
@@ -252,6 +275,28 @@ impl<A: Amount> WaterfallState<A> {
             o.balance_end = self.balances[j];
         }
         month
+    }
+}
+
+/// What is left of a month's interest and principal proceeds, USD.
+struct Proceeds<A> {
+    interest: A,
+    principal: A,
+}
+
+impl<A: Amount> Proceeds<A> {
+    /// Pays up to `due` from the interest proceeds, then, if `principal_too`, from the
+    /// principal proceeds; returns the amount paid, USD.
+    fn take(&mut self, due: A, principal_too: bool) -> A {
+        let a = due.pos().min_of(self.interest);
+        self.interest -= a;
+        let mut paid = a;
+        if principal_too {
+            let b = (due.pos() - a).min_of(self.principal);
+            self.principal -= b;
+            paid += b;
+        }
+        paid
     }
 }
 
@@ -308,7 +353,85 @@ mod tests {
         assert!(out[0].principal <= 700.0 - 800.0 / 1.2 + 1e-9);
     }
 
+    #[test]
+    fn principal_proceeds_cure_senior_arrears_before_senior_principal() {
+        let p = params();
+        let mut s = WaterfallState::new(&p);
+        let mut out = vec![TrancheFlow::zero(); 3];
+        // No interest proceeds: fees 0.42 (1000 × 0.5 % / 12) and the senior's 3.50 are paid
+        // from principal proceeds first.
+        let c = PoolCollections {
+            interest_proceeds: 0.0,
+            principal_proceeds: 10.0,
+            performing_balance: 1000.0,
+            base_rate: 0.0,
+        };
+        let m = s.step(&p, &c, false, &mut out);
+        assert!((m.fees_paid - 0.42).abs() < 1e-12);
+        assert!((out[0].interest - 3.5).abs() < 1e-12);
+        assert!((out[0].principal - 6.08).abs() < 1e-12);
+        assert_eq!(out[0].interest_shortfall, 0.0);
+        assert!(!m.senior_interest_default);
+        assert_eq!(out[1].received() + out[2].received(), 0.0);
+        // Principal proceeds too small to cure: an interest default, nothing else is paid.
+        let c = PoolCollections {
+            principal_proceeds: 1.0,
+            ..c
+        };
+        let m = s.step(&p, &c, false, &mut out);
+        assert!(m.senior_interest_default);
+        assert!(
+            (out[0].interest + out[0].interest_shortfall + m.fees_paid - 0.42 - 3.47).abs() < 1e-9
+        );
+        assert_eq!(
+            out[0].principal + out[1].received() + out[2].received(),
+            0.0
+        );
+    }
+
+    #[test]
+    fn legal_final_pays_senior_principal_before_junior_interest() {
+        let p = params();
+        let mut s = WaterfallState::new(&p);
+        let mut out = vec![TrancheFlow::zero(); 3];
+        // Interest proceeds would cover every coupon, but at the legal final the senior's
+        // principal comes before the junior's interest.
+        let c = PoolCollections {
+            interest_proceeds: 20.0,
+            principal_proceeds: 600.0,
+            performing_balance: 0.0,
+            base_rate: 0.0,
+        };
+        s.step(&p, &c, true, &mut out);
+        assert!((out[0].interest - 3.5).abs() < 1e-12);
+        assert!((out[0].principal - 616.5).abs() < 1e-9);
+        assert!((out[0].writedown - 83.5).abs() < 1e-9);
+        assert_eq!(out[1].received() + out[2].received(), 0.0);
+    }
+
     proptest! {
+        /// On random collections: no tranche receives anything in a month in which a more
+        /// senior tranche ends with interest arrears or a write-down (MODEL.md §6).
+        #[test]
+        fn nothing_reaches_juniors_while_the_senior_is_short(
+            flows in proptest::collection::vec((0.0f64..20.0, 0.0f64..200.0, 0.0f64..1500.0), 1..40)
+        ) {
+            let p = params();
+            let mut s = WaterfallState::new(&p);
+            let mut out = vec![TrancheFlow::zero(); 3];
+            let n = flows.len();
+            for (k, (i, pr, perf)) in flows.into_iter().enumerate() {
+                let c = PoolCollections { interest_proceeds: i, principal_proceeds: pr, performing_balance: perf, base_rate: 0.0 };
+                s.step(&p, &c, k + 1 == n, &mut out);
+                for j in 1..out.len() {
+                    let senior_short = out[0].interest_shortfall > 1e-9
+                        || out[..j].iter().any(|t| t.writedown > 1e-9);
+                    prop_assert!(!senior_short || out[j].received() <= 1e-9,
+                        "month {}: tranche {} got {} while a senior one is short: {:?}", k + 1, j, out[j].received(), out);
+                }
+            }
+        }
+
         #[test]
         fn cash_in_equals_cash_out(
             flows in proptest::collection::vec((0.0f64..50.0, 0.0f64..200.0, 0.0f64..1500.0), 1..40)

@@ -3,7 +3,7 @@
 
 use gaib_engine::{
     base_case, load_portfolio, Amortization, CashflowPlan, DealTerms, Decimal, MarketMonth,
-    Portfolio,
+    Portfolio, Validated,
 };
 use proptest::prelude::*;
 
@@ -71,7 +71,7 @@ proptest! {
         let mut p = small();
         perturb(&mut p, rate_bp, term, grace, dsra, sweep_pct, am, share_pct);
         p.portfolio.horizon_months = Some(60);
-        let plan = CashflowPlan::<f64>::new(&p);
+        let plan = CashflowPlan::<f64>::new(Validated::new(&p, &[]).unwrap());
         let mut s = plan.initial_state();
         let mut out = plan.new_output();
         let funded: Vec<f64> = plan.deals.iter().map(|d| d.funded()).collect();
@@ -112,6 +112,53 @@ proptest! {
         }
     }
 
+    /// On random market paths (MODEL.md §6): no tranche receives principal — nor anything
+    /// else — in a month in which a more senior tranche ends with unpaid interest arrears or a
+    /// write-down. Interest proceeds are made scarce (low loan rates, a rich senior coupon) so
+    /// that the senior runs into arrears on many paths while principal still flows.
+    #[test]
+    fn random_paths_pay_no_junior_while_a_senior_tranche_is_short(
+        rate_bp in 0u32..800, term in 6u32..48, grace in 0u32..12, dsra in 0u32..6,
+        sweep_pct in 0u32..100, am in 0u8..3, share_pct in 1u32..40,
+        senior_coupon_bp in 500u32..2500,
+        prices in proptest::collection::vec((0.05f64..8.0, 0.05f64..4.0, 0.02f64..0.99, 0.02f64..0.99), 60),
+        default_month in proptest::option::of((0usize..2, 1u32..60)),
+    ) {
+        let mut p = small();
+        perturb(&mut p, rate_bp, term, grace, dsra, sweep_pct, am, share_pct);
+        p.pools[0].tranches[0].coupon = Some(Decimal::new(i64::from(senior_coupon_bp), 4));
+        p.portfolio.horizon_months = Some(60);
+        let plan = CashflowPlan::<f64>::new(Validated::new(&p, &[]).unwrap());
+        let mut s = plan.initial_state();
+        let mut out = plan.new_output();
+        for k in 1..=plan.horizon_months {
+            let (p0, p1, u0, u1) = prices[(k - 1) as usize];
+            let mut defaults = [false, false];
+            if let Some((op, m)) = default_month {
+                defaults[op] = m == k;
+            }
+            let market = MarketMonth {
+                price: &[p0, p1],
+                price_over_trend: &[p0 / 2.35, p1 / 1.2],
+                utilization: &[u0, u1],
+                credit_default: &defaults,
+            };
+            plan.step(k, &market, &mut s, &mut out);
+            for tranches in &out.tranches {
+                for j in 1..tranches.len() {
+                    let senior_short = tranches[0].interest_shortfall > 1e-9
+                        || tranches[..j].iter().any(|t| t.writedown > 1e-9);
+                    prop_assert!(!senior_short || tranches[j].principal <= 1e-9,
+                        "month {}: tranche {} got principal {} while a more senior one is short: {:?}",
+                        k, j, tranches[j].principal, tranches);
+                    prop_assert!(!senior_short || tranches[j].received() <= 1e-9,
+                        "month {}: tranche {} got {} while a more senior one is short: {:?}",
+                        k, j, tranches[j].received(), tranches);
+                }
+            }
+        }
+    }
+
     /// Arbitrary bytes never make the loader panic.
     #[test]
     fn loader_never_panics_on_random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
@@ -145,4 +192,27 @@ proptest! {
             let _ = base_case(&l.portfolio);
         }
     }
+}
+
+/// Lowering takes only a `Validated` portfolio: one whose fleet names an unknown GPU class, or
+/// whose pool names an unknown deal, is refused with the field and value, where the plan once
+/// mapped unknown ids to index 0 (the first class) or dropped them.
+#[test]
+fn only_a_validated_portfolio_can_be_lowered() {
+    let mut p = small();
+    p.fleets[0].class_id = "NO-SUCH-GPU".into();
+    let e = Validated::new(&p, &[]).unwrap_err().to_string();
+    assert!(e.contains("NO-SUCH-GPU"), "{e}");
+    let mut p = small();
+    if let Some(pool) = p.pools.first_mut() {
+        pool.deal_ids.push("NO-SUCH-DEAL".into());
+        let e = Validated::new(&p, &[]).unwrap_err().to_string();
+        assert!(e.contains("NO-SUCH-DEAL"), "{e}");
+    }
+    let p = small();
+    let v = Validated::new(&p, &[]).unwrap();
+    assert_eq!(
+        CashflowPlan::<f64>::new(v).horizon_months,
+        p.horizon_months()
+    );
 }

@@ -38,6 +38,20 @@ pub fn present_value_at_yield(cash_flows: &[f64], y: f64) -> f64 {
         .sum()
 }
 
+/// The discount spread (basis points over `curve`) at which the PV of `cash_flows` equals
+/// `price` (same units): the discount margin / Z-spread a market price implies. Since
+/// e^{−(z(t)+s)·t} = e^{−z(t)·t}·e^{−s·t}, it is the continuously compounded yield of the
+/// curve-discounted cash flows ([`yield_cc`]), so it inherits that solver's tolerance and its
+/// `None` (no positive price or cash flow, or a spread outside \[−50, 1000\] per year).
+pub fn implied_spread_bps(cash_flows: &[f64], curve: &DiscountCurve, price: f64) -> Option<f64> {
+    let on_curve: Vec<f64> = cash_flows
+        .iter()
+        .enumerate()
+        .map(|(i, c)| c * curve.discount_factor(month_time_years(i), 0.0))
+        .collect();
+    yield_cc(&on_curve, price).map(|s| s * 1e4)
+}
+
 /// Weighted average life of a principal schedule, years: Σ t_k·P_k / Σ P_k; `None` when no
 /// principal is received.
 pub fn wal_years(principal: &[f64]) -> Option<f64> {
@@ -142,6 +156,24 @@ mod tests {
             / (2.0 * h)
             / price;
         assert!((d - num).abs() < 1e-6, "{d} vs {num}");
+    }
+
+    #[test]
+    fn the_implied_spread_of_a_model_price_is_the_model_spread_on_any_curve() {
+        let pt = |tenor_years, rate| gaib_engine::CurvePoint { tenor_years, rate };
+        let curve = DiscountCurve::new(&[pt(0.25, 0.05), pt(1.0, 0.045), pt(5.0, 0.038)]);
+        let mut cf = vec![0.007; 48];
+        cf[47] += 1.0;
+        for spread in [-40.0, 0.0, 175.0, 900.0] {
+            let price = present_value(&cf, &curve, spread);
+            let s = implied_spread_bps(&cf, &curve, price).unwrap();
+            assert!((s - spread).abs() < 1e-6, "{s} vs {spread}");
+        }
+        // A lower price implies a wider spread.
+        let par = present_value(&cf, &curve, 100.0);
+        assert!(implied_spread_bps(&cf, &curve, 0.98 * par).unwrap() > 100.0);
+        assert_eq!(implied_spread_bps(&cf, &curve, 0.0), None);
+        assert_eq!(implied_spread_bps(&cf, &curve, f64::NAN), None);
     }
 
     #[test]

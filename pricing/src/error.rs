@@ -13,9 +13,31 @@ pub enum PricingError {
     /// Statistics with no paths cannot be valued.
     #[error("no simulated paths to value")]
     NoPaths,
+    /// A market price given for an implied spread is not usable (unknown instrument, price
+    /// not positive and finite, or no spread reproduces it).
+    #[error("market price {field}: {message}")]
+    MarketPrice {
+        /// The instrument id as given.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The statistics do not belong to the portfolio (different deals, pools or tranches).
     #[error("statistics do not match the portfolio: {0}")]
     Mismatch(String),
+}
+
+impl PricingError {
+    /// Whose fault this is (see [`gaib_engine::ErrorClass`]).
+    pub fn class(&self) -> gaib_engine::ErrorClass {
+        use gaib_engine::ErrorClass;
+        match self {
+            PricingError::Engine(e) => e.class(),
+            PricingError::Simulation(e) => e.class(),
+            PricingError::NoPaths | PricingError::MarketPrice { .. } => ErrorClass::Input,
+            PricingError::Mismatch(_) => ErrorClass::Internal,
+        }
+    }
 }
 
 /// Result alias of the pricing crate.

@@ -27,15 +27,16 @@ mod revalue;
 mod valuation;
 
 pub use cashflow::{
-    duration_years, month_time_years, present_value, present_value_at_yield, wal_years, yield_cc,
-    YIELD_TOLERANCE,
+    duration_years, implied_spread_bps, month_time_years, present_value, present_value_at_yield,
+    wal_years, yield_cc, YIELD_TOLERANCE,
 };
 pub use error::{PricingError, Result};
 pub use mc::{McEstimate, Z95};
-pub use metrics::{compare, metrics, Metric, MetricChange};
+pub use metrics::{compare, higher_is_adverse, metrics, Metric, MetricChange};
 pub use revalue::{sensitivities, simulate_and_value, standard_bumps, Bump, RunSpec, Sensitivity};
 pub use valuation::{
-    value, ChartHistogram, CollateralSeries, FanPoint, InstrumentKind, InstrumentValuation,
+    implied_spreads, value, ChartHistogram, CollateralSeries, FanPoint, ImpliedSpread,
+    InstrumentKind, InstrumentValuation, LendingHorizon, LendingHorizonBasis, MarketPrice,
     PortfolioRisk, Quantile, TailRisk, Valuation, VaultRisk, CHART_LOSS_BINS, FAN_LEVELS,
     LOSS_QUANTILE_LEVELS, NAV_QUANTILE_LEVELS, VAR_LEVELS,
 };

@@ -72,6 +72,20 @@ pub fn metrics(v: &Valuation) -> Vec<Metric> {
             t.pd_pct.value,
             Some(t.pd_pct.std_error),
         );
+        push(
+            &mut out,
+            format!("{} PD 1y", t.id),
+            "%",
+            t.pd_1y_pct.value,
+            Some(t.pd_1y_pct.std_error),
+        );
+        push(
+            &mut out,
+            format!("{} EL 1y", t.id),
+            "%",
+            t.expected_loss_1y_pct.value,
+            Some(t.expected_loss_1y_pct.std_error),
+        );
         if let Some(y) = t.yield_pct {
             push(&mut out, format!("{} yield", t.id), "%", y, None);
         }
@@ -102,6 +116,13 @@ pub fn metrics(v: &Valuation) -> Vec<Metric> {
             "USD",
             vr.nav_per_share_usd.value,
             Some(vr.nav_per_share_usd.std_error),
+        );
+        push(
+            &mut out,
+            format!("{} lending horizon", vr.id),
+            "days",
+            f64::from(vr.lending_horizon.days),
+            None,
         );
         push(
             &mut out,
@@ -174,4 +195,66 @@ pub fn compare(base: &Valuation, other: &Valuation) -> Vec<MetricChange> {
             })
         })
         .collect()
+}
+
+/// Whether a rise of the metric `key` (one of [`metrics`]' keys) is adverse to the holder of
+/// the instrument or to a lender against sAID: `Some(true)` for losses, default
+/// probabilities, VaR/ES, haircuts, queues and the lending horizon; `Some(false)` for prices,
+/// NAV and the recommended LTV; `None` where a change is neither good nor bad in itself
+/// (yields: a higher yield at a lower price). Reports colour changes by it, not by sign.
+pub fn higher_is_adverse(key: &str) -> Option<bool> {
+    const WORSE_WHEN_HIGHER: [&str; 9] = [
+        " EL",
+        " EL 1y",
+        " PD",
+        " PD 1y",
+        " haircut",
+        " max queue",
+        " lending horizon",
+        " cycle]",
+        " cycles]",
+    ];
+    const WORSE_WHEN_LOWER: [&str; 3] = [" price", " NAV/share", " recommended LTV"];
+    if key.starts_with("portfolio VaR") || key.starts_with("portfolio ES") {
+        return Some(true);
+    }
+    if WORSE_WHEN_HIGHER.iter().any(|s| key.ends_with(s)) {
+        return Some(true);
+    }
+    if WORSE_WHEN_LOWER.iter().any(|s| key.ends_with(s)) {
+        return Some(false);
+    }
+    None
+}
+
+#[cfg(test)]
+mod direction_tests {
+    use super::higher_is_adverse;
+
+    #[test]
+    fn every_kind_of_metric_has_the_holders_direction() {
+        for k in [
+            "GPU-ABS-1/A EL",
+            "L-01 EL",
+            "GPU-ABS-1/B PD 1y",
+            "portfolio EL",
+            "portfolio VaR 99%",
+            "portfolio ES 95%",
+            "sAID haircut",
+            "sAID lending horizon",
+            "sAID max queue",
+            "sAID P[queue > 1 cycle]",
+            "sAID P[queue > 3 cycles]",
+        ] {
+            assert_eq!(higher_is_adverse(k), Some(true), "{k}");
+        }
+        for k in [
+            "GPU-ABS-1/A price",
+            "sAID NAV/share",
+            "sAID recommended LTV",
+        ] {
+            assert_eq!(higher_is_adverse(k), Some(false), "{k}");
+        }
+        assert_eq!(higher_is_adverse("GPU-ABS-1/A yield"), None);
+    }
 }

@@ -9,12 +9,12 @@
 //! simulator's fixed-bin histograms (resolution stated alongside) with a distribution-free
 //! 95 % interval from the order-statistic ranks q ± 1.96·sqrt(q(1 − q)/n).
 
-use crate::cashflow::{duration_years, present_value, wal_years, yield_cc};
+use crate::cashflow::{duration_years, implied_spread_bps, present_value, wal_years, yield_cc};
 use crate::error::{PricingError, Result};
 use crate::mc::{McEstimate, Z95};
 use chrono::NaiveDate;
 use gaib_engine::{Amount, DiscountCurve, Portfolio};
-use gaib_simulator::{Histogram, InstrumentStats, Moments, PathStats};
+use gaib_simulator::{Histogram, InstrumentStats, Moments, PathStats, VaultStats};
 use serde::{Deserialize, Serialize};
 
 /// Loss quantile levels reported per instrument.
@@ -97,12 +97,19 @@ pub struct InstrumentValuation {
     pub price_pct: McEstimate,
     /// Expected loss, percent of the notional.
     pub expected_loss_pct: McEstimate,
-    /// PD = P\[loss > 0\], percent.
-    pub pd_pct: McEstimate,
-    /// P\[default event\] (deal: any default; tranche: write-down or senior interest default),
+    /// PD: probability of a default event by the horizon (deal: a payment, refinancing or
+    /// credit default; tranche: a write-down or, for the senior tranche, an interest default),
     /// percent.
-    pub default_probability_pct: McEstimate,
-    /// LGD = EL / PD = E\[loss | loss > 0\], percent of the notional; `None` if no path lost.
+    pub pd_pct: McEstimate,
+    /// 1-year PD: probability that the first default event falls in months 1–12, percent.
+    pub pd_1y_pct: McEstimate,
+    /// 1-year EL: E\[loss · 1{first default event in months 1–12}\], percent of the notional.
+    pub expected_loss_1y_pct: McEstimate,
+    /// Loss probability P\[loss > 0\], percent (differs from the PD where a default recovers
+    /// in full, or a loss has no default event — the equity tranche's shortfall).
+    pub loss_probability_pct: McEstimate,
+    /// LGD = EL / PD, percent of the notional (delta-method standard error); `None` if no path
+    /// has a default event.
     pub lgd_pct: Option<McEstimate>,
     /// Weighted average life of the expected principal, years.
     pub wal_years: Option<f64>,
@@ -197,10 +204,19 @@ pub struct VaultRisk {
     pub staking_nav_per_share_usd: McEstimate,
     /// Quantiles of the unstaking NAV per share at the horizon, USD (resolution 1e-4·NAV0).
     pub nav_quantiles_usd: Vec<Quantile>,
-    /// Haircut = −quantile_{1−alpha}(NAV_h/NAV_0 − 1), percent (negative if even the tail
-    /// gains).
+    /// The lending horizon: how long a lender needs to exit sAID (MODEL.md §8).
+    pub lending_horizon: LendingHorizon,
+    /// Haircut = max(0, 1 − quantile_{1−alpha}(NAV_L) / max(NAV_0, E\[NAV_L\])) at the lending
+    /// horizon's month L, percent: the alpha-tail shortfall against today's NAV or, when the
+    /// NAV is expected to grow, against its expected value at the exit (MODEL.md §8).
     pub haircut_pct: f64,
-    /// 95 % interval of the haircut (order-statistic ranks), percent.
+    /// The same before the floor at 0, percent (negative when even the alpha-tail beats the
+    /// reference).
+    pub haircut_unfloored_pct: f64,
+    /// Resolution of the NAV histogram the haircut is read from, percent of NAV0 (0.01 at the
+    /// vault's `horizon_days`, 0.1 at any other month).
+    pub haircut_resolution_pct: f64,
+    /// 95 % interval of the haircut (order-statistic ranks, floored at 0), percent.
     pub haircut_ci95_pct: [f64; 2],
     /// Lender's liquidation incentive, percent.
     pub liquidation_incentive_pct: f64,
@@ -214,6 +230,148 @@ pub struct VaultRisk {
     pub cycles: u32,
     /// NAV per share over time (fan chart).
     pub fan: Vec<FanPoint>,
+}
+
+/// A market price of one tranche or deal, the input of an implied spread.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MarketPrice {
+    /// Deal id, or `<pool>/<tranche>`.
+    pub id: String,
+    /// The price, percent of par (notional).
+    pub price_pct: f64,
+}
+
+impl std::str::FromStr for MarketPrice {
+    type Err = PricingError;
+
+    /// Parses `ID=PCT` (e.g. `GPU-ABS-1/A=98.5`).
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = |message: String| PricingError::MarketPrice {
+            field: s.to_string(),
+            message,
+        };
+        let (id, pct) = s
+            .rsplit_once('=')
+            .ok_or_else(|| bad("expected ID=PCT, e.g. GPU-ABS-1/A=98.5".into()))?;
+        let price_pct: f64 = pct
+            .trim()
+            .parse()
+            .map_err(|_| bad(format!("price {pct:?} is not a number (percent of par)")))?;
+        if !price_pct.is_finite() || price_pct <= 0.0 {
+            return Err(bad(format!(
+                "price {pct:?} must be a positive, finite percent of par"
+            )));
+        }
+        if id.trim().is_empty() {
+            return Err(bad("no instrument id before '='".into()));
+        }
+        Ok(MarketPrice {
+            id: id.trim().to_string(),
+            price_pct,
+        })
+    }
+}
+
+/// The discount spread a market price implies (MODEL.md §8): the spread over the portfolio's
+/// curve at which the PV of the instrument's expected cash flows equals the market price.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImpliedSpread {
+    /// Deal id, or `<pool>/<tranche>`.
+    pub id: String,
+    /// The market price given, percent of par.
+    pub market_price_pct: f64,
+    /// The spread that reproduces it, basis points over the discount curve.
+    pub implied_spread_bps: f64,
+    /// The model's price at its own `discount_spread_bps`, percent of par.
+    pub model_price_pct: f64,
+    /// The instrument's `discount_spread_bps` (the model price's spread), basis points.
+    pub model_spread_bps: f64,
+}
+
+/// The implied spread of each market price in `prices` against `valuation`'s expected cash
+/// flows on `curve` (the portfolio's discount curve). Errors name the price: an unknown id, a
+/// price that is not positive and finite, or one no spread in \[−50, 1000\] per year reproduces.
+pub fn implied_spreads(
+    valuation: &Valuation,
+    curve: &DiscountCurve,
+    prices: &[MarketPrice],
+) -> Result<Vec<ImpliedSpread>> {
+    prices
+        .iter()
+        .map(|m| {
+            let bad = |message: String| PricingError::MarketPrice {
+                field: m.id.clone(),
+                message,
+            };
+            let i = valuation.instrument(&m.id).ok_or_else(|| {
+                let known: Vec<&str> = valuation
+                    .tranches
+                    .iter()
+                    .chain(&valuation.deals)
+                    .map(|i| i.id.as_str())
+                    .collect();
+                bad(format!(
+                    "no tranche or deal {:?} (known: {})",
+                    m.id,
+                    known.join(", ")
+                ))
+            })?;
+            if !m.price_pct.is_finite() || m.price_pct <= 0.0 {
+                return Err(bad(format!(
+                    "price {} is not a positive percent of par",
+                    m.price_pct
+                )));
+            }
+            let cf: Vec<f64> = i.expected_cash_flow_pct.iter().map(|c| c / 100.0).collect();
+            let spread = implied_spread_bps(&cf, curve, m.price_pct / 100.0).ok_or_else(|| {
+                bad(format!(
+                    "no discount spread reproduces a price of {} % (expected cash flows sum to \
+                     {:.4} % of par)",
+                    m.price_pct,
+                    100.0 * cf.iter().sum::<f64>()
+                ))
+            })?;
+            Ok(ImpliedSpread {
+                id: i.id.clone(),
+                market_price_pct: m.price_pct,
+                implied_spread_bps: spread,
+                model_price_pct: i.price_pct.value,
+                model_spread_bps: i.discount_spread_bps,
+            })
+        })
+        .collect()
+}
+
+/// Why the lending horizon is what it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LendingHorizonBasis {
+    /// The vault's own `horizon_days` (at least one withdrawal cycle) is the longer: the
+    /// queue clears within it at the alpha level.
+    VaultHorizon,
+    /// The alpha-quantile of the time the redemption queue takes to clear is longer.
+    QueueClearing,
+    /// At the alpha level the queue is not cleared within the simulated horizon K: the horizon
+    /// is K, a lower bound of the time a lender needs to exit.
+    QueueNotCleared,
+}
+
+/// The time a lender needs to exit sAID: the longer of the vault's `horizon_days` (at least one
+/// withdrawal cycle) and the alpha-quantile of the time the redemption queue takes to clear
+/// under the run's redemption requests (MODEL.md §8).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LendingHorizon {
+    /// Which of the two (or the simulated horizon) sets it.
+    pub basis: LendingHorizonBasis,
+    /// The alpha-quantile of the worst redemption wait over paths, withdrawal cycles (a
+    /// request paid at the end of its own cycle waited 1).
+    pub queue_clearing_cycles: u32,
+    /// The horizon's month L (the month whose NAV distribution gives the haircut).
+    pub month: u32,
+    /// The horizon in days (month L × 365/12, rounded).
+    pub days: u32,
+    /// One sentence for readers: the horizon and why.
+    pub explanation: String,
 }
 
 /// One deal's collateral ratio (G·V_f(t)·(1 − haircut) + DSRA) / outstanding by month, over
@@ -230,21 +388,33 @@ pub struct CollateralSeries {
     pub std_dev: Vec<f64>,
     /// Paths performing with a balance per month.
     pub performing_paths: Vec<u64>,
+    /// 5 % quantile of the ratio per month (resolution 0.05; 0 where no path performs).
+    #[serde(default)]
+    pub q05: Vec<f64>,
+    /// 95 % quantile of the ratio per month (resolution 0.05, at most 5: larger ratios are
+    /// shown as 5; 0 where no path performs).
+    #[serde(default)]
+    pub q95: Vec<f64>,
 }
 
+/// LGD = EL / PD as the ratio estimator R = Σ loss / #defaults, with the delta-method standard
+/// error sqrt(Var(L − R·D) / n) / PD, where D is the default indicator:
+/// Var(L − R·D) = E\[L²\] − 2R·E\[L·D\] + R²·PD (E\[L·D\] from the loss on default paths).
 fn lgd(s: &InstrumentStats, as_of: NaiveDate) -> Option<McEstimate> {
-    let n = s.loss_paths;
-    if n == 0 {
+    let n = s.loss.n;
+    if s.default_paths == 0 || n == 0 {
         return None;
     }
     let nf = n as f64;
-    let mean = s.loss.sum.value() / nf;
-    let second = s.loss.sumsq.value() / nf;
-    let var = (second - mean * mean).max(0.0) * nf / (nf - 1.0).max(1.0);
+    let pd = s.default_paths as f64 / nf;
+    let r = s.loss.sum.value() / s.default_paths as f64;
+    let e_l2 = s.loss.sumsq.value() / nf;
+    let e_ld = s.loss_on_default.sum.value() / nf;
+    let var = (e_l2 - 2.0 * r * e_ld + r * r * pd).max(0.0) * nf / (nf - 1.0).max(1.0);
     Some(McEstimate::new(
-        100.0 * mean,
-        100.0 * (var / nf).sqrt(),
-        n,
+        100.0 * r,
+        100.0 * (var / nf).sqrt() / pd,
+        s.default_paths,
         as_of,
     ))
 }
@@ -300,8 +470,10 @@ fn instrument(
         pv_usd: McEstimate::from_moments(&s.pv, s.notional_usd, as_of),
         price_pct: McEstimate::from_moments(&s.pv, 100.0, as_of),
         expected_loss_pct: McEstimate::from_moments(&s.loss, 100.0, as_of),
-        pd_pct: McEstimate::proportion(s.loss_paths, s.loss.n, 100.0, as_of),
-        default_probability_pct: McEstimate::proportion(s.default_paths, s.loss.n, 100.0, as_of),
+        pd_pct: McEstimate::proportion(s.default_paths, s.loss.n, 100.0, as_of),
+        pd_1y_pct: McEstimate::proportion(s.default_paths_1y, s.loss.n, 100.0, as_of),
+        expected_loss_1y_pct: McEstimate::from_moments(&s.loss_1y, 100.0, as_of),
+        loss_probability_pct: McEstimate::proportion(s.loss_paths, s.loss.n, 100.0, as_of),
         lgd_pct: lgd(s, as_of),
         wal_years: wal_years(&principal),
         yield_pct: y.map(|y| 100.0 * y),
@@ -309,6 +481,46 @@ fn instrument(
         loss_quantiles_pct: quantiles(&s.loss_hist, &LOSS_QUANTILE_LEVELS, 100.0),
         expected_cash_flow_pct: cf.iter().map(|c| 100.0 * c).collect(),
     })
+}
+
+/// The lending horizon of MODEL.md §8 from the vault's statistics: the alpha-quantile w of the
+/// worst redemption wait (at least one cycle) ends in the month of cycle w's end; the horizon is
+/// the later of that month and the vault's `horizon_month`, or K when the queue is not cleared
+/// within the simulation at the alpha level.
+fn lending_horizon(v: &VaultStats, alpha: f64, months: u32) -> LendingHorizon {
+    let w = v.cycles_waited_quantile(alpha).max(1);
+    let queue_month = v.cycle_end_month.get(w as usize - 1).copied();
+    let (basis, month) = match queue_month {
+        None => (LendingHorizonBasis::QueueNotCleared, months.max(1)),
+        Some(m) if m > v.horizon_month => (LendingHorizonBasis::QueueClearing, m),
+        Some(_) => (LendingHorizonBasis::VaultHorizon, v.horizon_month),
+    };
+    let days = (f64::from(month) * 365.0 / 12.0).round() as u32;
+    let level = 100.0 * alpha;
+    let explanation = match basis {
+        LendingHorizonBasis::VaultHorizon => format!(
+            "month {month} (the vault's horizon): at the {level}% level the redemption queue \
+             clears within {w} withdrawal cycle(s), no later"
+        ),
+        LendingHorizonBasis::QueueClearing => format!(
+            "month {month}: at the {level}% level the redemption queue takes {w} withdrawal \
+             cycles to clear, longer than the vault's horizon (month {})",
+            v.horizon_month
+        ),
+        LendingHorizonBasis::QueueNotCleared => format!(
+            "month {month}, the end of the simulation: at the {level}% level the redemption \
+             queue is not cleared within the {} simulated cycles, so a lender may not be able \
+             to exit at all (the horizon is a lower bound)",
+            v.cycles
+        ),
+    };
+    LendingHorizon {
+        basis,
+        queue_clearing_cycles: w,
+        month,
+        days,
+        explanation,
+    }
 }
 
 fn chart_histogram(h: &Histogram, scale: f64) -> ChartHistogram {
@@ -327,8 +539,9 @@ fn chart_histogram(h: &Histogram, scale: f64) -> ChartHistogram {
         probabilities.push(c as f64 / total);
     }
     if let Some(first) = probabilities.first_mut() {
-        *first += h.underflow as f64 / total;
-        shown += h.underflow;
+        // The atom at `lo` (no loss) is counted apart from the bins; it belongs to the first.
+        *first += (h.underflow + h.at_lo) as f64 / total;
+        shown += h.underflow + h.at_lo;
     }
     ChartHistogram {
         lo: h.lo * scale,
@@ -433,9 +646,25 @@ pub fn value(p: &Portfolio, stats: &PathStats) -> Result<Valuation> {
             let nav0 = v.nav0_per_share_usd;
             let alpha = pv.confidence;
             let hist = &v.nav_unstaking_hist;
-            let q = hist.quantile(1.0 - alpha);
-            let haircut = 1.0 - q;
-            let ci = quantile_ci(hist, 1.0 - alpha);
+            let lending = lending_horizon(v, alpha, stats.months);
+            let lend_hist = if lending.month == v.horizon_month {
+                hist
+            } else {
+                &v.monthly_unstaking_hist[lending.month as usize - 1]
+            };
+            // The tail is measured against the larger of NAV0 and the expected NAV at the
+            // exit (MODEL.md §8): a lender locked in the queue forgoes the accrual it would earn
+            // meanwhile, so expected growth never offsets the tail.
+            let expected = v.monthly_unstaking[lending.month as usize - 1].mean();
+            let reference = if expected.is_finite() {
+                expected.max(1.0)
+            } else {
+                1.0
+            };
+            let q = lend_hist.quantile(1.0 - alpha);
+            let haircut_unfloored = 1.0 - q / reference;
+            let haircut = haircut_unfloored.max(0.0);
+            let ci = quantile_ci(lend_hist, 1.0 - alpha).map(|c| c / reference);
             let incentive = <f64 as Amount>::from_decimal(pv.liquidation_incentive);
             let fan = (0..v.monthly_unstaking.len())
                 .map(|i| FanPoint {
@@ -456,10 +685,16 @@ pub fn value(p: &Portfolio, stats: &PathStats) -> Result<Valuation> {
                 nav_per_share_usd: McEstimate::from_moments(&v.nav_unstaking, nav0, as_of),
                 staking_nav_per_share_usd: McEstimate::from_moments(&v.nav_staking, nav0, as_of),
                 nav_quantiles_usd: quantiles(hist, &NAV_QUANTILE_LEVELS, nav0),
+                lending_horizon: lending,
                 haircut_pct: 100.0 * haircut,
-                haircut_ci95_pct: [100.0 * (1.0 - ci[1]), 100.0 * (1.0 - ci[0])],
+                haircut_unfloored_pct: 100.0 * haircut_unfloored,
+                haircut_resolution_pct: 100.0 * lend_hist.resolution(),
+                haircut_ci95_pct: [
+                    100.0 * (1.0 - ci[1]).max(0.0),
+                    100.0 * (1.0 - ci[0]).max(0.0),
+                ],
                 liquidation_incentive_pct: 100.0 * incentive,
-                recommended_ltv_pct: 100.0 * (1.0 - haircut.max(0.0) - incentive).max(0.0),
+                recommended_ltv_pct: 100.0 * (1.0 - haircut - incentive).max(0.0),
                 p_queue_not_cleared_pct: (1..=3)
                     .map(|c| {
                         McEstimate::proportion(
@@ -482,9 +717,28 @@ pub fn value(p: &Portfolio, stats: &PathStats) -> Result<Valuation> {
         .collateral_ratio
         .iter()
         .zip(&p.deals)
-        .map(|(months, d)| {
+        .enumerate()
+        .map(|(i, (months, d))| {
             let (mean, std_dev): (Vec<f64>, Vec<f64>) = months.iter().map(moments_or_zero).unzip();
+            let band = |level: f64| -> Vec<f64> {
+                stats
+                    .collateral_ratio_hist
+                    .get(i)
+                    .map_or_else(Vec::new, |hs| {
+                        hs.iter()
+                            .map(|h| {
+                                if h.total() == 0 {
+                                    0.0
+                                } else {
+                                    h.quantile(level).min(h.hi)
+                                }
+                            })
+                            .collect()
+                    })
+            };
             CollateralSeries {
+                q05: band(0.05),
+                q95: band(0.95),
                 deal_id: d.id.clone(),
                 first_month: months
                     .first()
@@ -566,6 +820,42 @@ mod tests {
             (v.as_of, 200, 3)
         );
         assert_eq!(back.vault.unwrap().fan.len(), v.months as usize);
+    }
+
+    /// MODEL.md §8: a loss quantile that falls on the no-loss atom is exactly 0, and the
+    /// chart's first bin holds the paths without a loss.
+    #[test]
+    fn loss_quantiles_on_the_no_loss_atom_are_zero_and_charted() {
+        let p = small();
+        let stats = run_serial(&lower(&p).unwrap(), 0..400, 3).unwrap();
+        let v = value(&p, &stats).unwrap();
+        let mut checked = 0;
+        for (i, s) in stats
+            .deals
+            .iter()
+            .chain(stats.tranches.iter().flatten())
+            .enumerate()
+        {
+            let iv = v.deals.iter().chain(&v.tranches).nth(i).unwrap();
+            assert_eq!(iv.id, s.id);
+            let no_loss = 1.0 - s.loss_paths as f64 / s.loss.n as f64;
+            for q in &iv.loss_quantiles_pct {
+                if q.level < no_loss {
+                    assert_eq!(q.value, 0.0, "{} q{}", s.id, q.level);
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 0);
+        let h = &v.portfolio.loss_histogram_pct;
+        let shown: f64 = h.probabilities.iter().sum();
+        assert!(
+            (shown + h.beyond - 1.0).abs() < 1e-12,
+            "{shown} + {}",
+            h.beyond
+        );
+        let zero = stats.portfolio.loss_hist.at_lo as f64 / 400.0;
+        assert!(zero > 0.0 && h.probabilities[0] >= zero);
     }
 
     #[test]

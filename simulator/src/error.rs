@@ -39,26 +39,26 @@ pub enum SimError {
     /// A thread pool or other runtime resource could not be created.
     #[error("runtime error: {0}")]
     Runtime(String),
-    /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: String,
-        /// The OS error.
-        #[source]
-        source: std::io::Error,
-    },
     /// A [`crate::PathSink`] refused rows (e.g. the per-path output file could not be written).
     #[error("per-path output: {0}")]
     Sink(crate::rows::SinkError),
-    /// JSON (de)serialisation of a manifest or results failed.
-    #[error("{path}: {message}")]
-    Json {
-        /// The file.
-        path: String,
-        /// The parser's message.
-        message: String,
-    },
+}
+
+impl SimError {
+    /// Whose fault this is (see [`gaib_engine::ErrorClass`]): engine input errors, model
+    /// inputs, arguments and an unavailable backend are the caller's; a cancellation is a
+    /// cancellation; runtime and sink failures are internal.
+    pub fn class(&self) -> gaib_engine::ErrorClass {
+        use gaib_engine::ErrorClass;
+        match self {
+            SimError::Engine(e) => e.class(),
+            SimError::Model { .. } | SimError::Argument { .. } | SimError::Unavailable { .. } => {
+                ErrorClass::Input
+            }
+            SimError::Cancelled => ErrorClass::Cancelled,
+            SimError::Runtime(_) | SimError::Sink(_) => ErrorClass::Internal,
+        }
+    }
 }
 
 /// Result alias of the simulator.

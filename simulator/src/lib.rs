@@ -10,11 +10,10 @@
 //! - [`Backend`], [`CpuBackend`], [`select_backend`]: who runs the paths.
 //! - [`PathStats`]: streaming, exactly mergeable statistics that pricing consumes.
 //! - [`PathRows`], [`PathSink`]: optional per-path output, chunk by chunk in path order.
-//! - [`RunManifest`]: what a run was made of, for `gaib reproduce`.
 //!
 //! **Architecture invariant:** the simulator knows no deal, waterfall or vault rule; every cash
-//! flow and NAV comes from `gaib-engine`. It knows nothing of files beyond the manifest helpers, nor of
-//! terminals, HTTP or chains.
+//! flow and NAV comes from `gaib-engine`. It knows nothing of files, terminals, HTTP or chains
+//! (run manifests and directories are `gaib-runs`).
 //!
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -30,7 +29,6 @@
 
 mod backend;
 mod error;
-mod manifest;
 mod model;
 mod plan;
 pub mod rng;
@@ -42,19 +40,20 @@ pub use backend::{
     RunOptions, DEFAULT_CHUNK_PATHS, MAX_PATHS_PER_SEED,
 };
 pub use error::{Result, SimError};
-pub use manifest::{build_git_commit, json_diff, sha256_hex, write_atomic, InputFile, RunManifest};
-pub use model::{default_time, logistic_clamped, MarketPath, Worker, LOSS_EPS, U_EPS};
+pub use model::{
+    default_time, logistic_clamped, MarketPath, Worker, LOSS_EPS, ONE_YEAR_MONTHS, U_EPS,
+};
 pub use plan::{
     lower, ClassArrays, FleetArrays, OperatorArrays, SimPlan, MAX_JUMPS_PER_MONTH, MONTHS_PER_YEAR,
 };
-pub use rows::{PathRows, PathSink, SinkError, VaultRows};
+pub use rows::{ColumnData, ColumnKind, PathRows, PathSink, SinkError, VaultRows};
 pub use stats::{
     ExactSum, Histogram, InstrumentStats, Moments, PathStats, PortfolioStats, VaultStats,
-    FRAC_BITS, LOSS_BINS, MAX_COLLATERAL_RATIO, MAX_VALUE, NAV_BINS, NAV_FAN_BINS,
-    PORTFOLIO_LOSS_BINS,
+    COLLATERAL_BINS, COLLATERAL_HIST_MAX, FRAC_BITS, LOSS_BINS, MAX_COLLATERAL_RATIO, MAX_VALUE,
+    NAV_BINS, NAV_FAN_BINS, PORTFOLIO_LOSS_BINS,
 };
 
-/// Version of the model this simulator implements (MODEL.md "version 1").
-pub const MODEL_VERSION: &str = "1";
+/// Version of the model this simulator implements (MODEL.md "version 2").
+pub const MODEL_VERSION: &str = "2";
 /// Version of this crate.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -14,14 +14,17 @@ use crate::plan::{SimPlan, MAX_JUMPS_PER_MONTH};
 use crate::rng::{box_muller_first, poisson_inverse, uniform, PathRng};
 use crate::rows::PathRows;
 use crate::stats::{
-    Histogram, InstrumentStats, Moments, PathStats, PortfolioStats, VaultStats,
-    MAX_COLLATERAL_RATIO, NAV_BINS, NAV_FAN_BINS, PORTFOLIO_LOSS_BINS,
+    clean_loss_fraction, Histogram, InstrumentStats, Moments, PathStats, PortfolioStats,
+    VaultStats, COLLATERAL_BINS, COLLATERAL_HIST_MAX, MAX_COLLATERAL_RATIO, NAV_BINS, NAV_FAN_BINS,
+    PORTFOLIO_LOSS_BINS,
 };
 use gaib_engine::{CashflowState, MarketMonth, MonthOutput, VaultState};
 
 /// Smallest/largest utilization (logistic(Y) is clamped into [U_EPS, 1 − U_EPS]).
 pub const U_EPS: f64 = 1e-15;
-/// A loss counts as a loss (for PD) when it exceeds this fraction of the notional.
+/// Float noise of a loss fraction: a per-path loss fraction within this of 0 (or of 1) is
+/// recorded as exactly 0 (or 1), in the statistics and the per-path rows alike; a loss counts
+/// as a loss when it exceeds it.
 pub const LOSS_EPS: f64 = 1e-12;
 
 impl PathStats {
@@ -70,11 +73,13 @@ impl PathStats {
             nav_unstaking_hist: Histogram::new(0.0, 2.0, NAV_BINS),
             monthly_staking: vec![Moments::default(); k],
             monthly_unstaking: vec![Moments::default(); k],
-            monthly_unstaking_hist: vec![Histogram::new(0.0, 3.0, NAV_FAN_BINS); k],
+            monthly_unstaking_hist: vec![Histogram::new(0.0, 2.0, NAV_FAN_BINS); k],
             queue_not_cleared: [0; 3],
             max_queue_fraction: Moments::default(),
             max_cycles_waited: Moments::default(),
             cycles: v.cycle_end_month.len() as u32,
+            cycle_end_month: v.cycle_end_month.clone(),
+            cycles_waited_paths: vec![0; v.cycle_end_month.len() + 2],
         });
         PathStats {
             model_version: crate::MODEL_VERSION.to_string(),
@@ -90,7 +95,38 @@ impl PathStats {
             },
             vault,
             collateral_ratio: vec![vec![Moments::default(); k]; plan.n_deals()],
+            collateral_ratio_hist: vec![
+                vec![
+                    Histogram::new(
+                        0.0,
+                        COLLATERAL_HIST_MAX,
+                        COLLATERAL_BINS
+                    );
+                    k
+                ];
+                plan.n_deals()
+            ],
         }
+    }
+}
+
+/// Months of the 1-year PD and EL (IFRS 9 stage 1, CECL's first year): months 1–12.
+pub const ONE_YEAR_MONTHS: u32 = 12;
+
+/// The default figures of one path: a default event (`defaulted`) counts for the PD and its
+/// loss fraction `lf` for the LGD; a first default event in months 1–12 (`default_month`)
+/// counts for the 1-year PD, and `lf` for the 1-year EL (0 otherwise).
+#[inline]
+fn record_default(s: &mut InstrumentStats, defaulted: bool, default_month: u32, lf: f64) {
+    if defaulted {
+        s.default_paths += 1;
+        s.loss_on_default.add(lf);
+    }
+    if defaulted && (1..=ONE_YEAR_MONTHS).contains(&default_month) {
+        s.default_paths_1y += 1;
+        s.loss_1y.add(lf);
+    } else {
+        s.loss_1y.add(0.0);
     }
 }
 
@@ -117,6 +153,9 @@ pub struct Worker<'p> {
     tr_pv: Vec<Vec<f64>>,
     tr_received: Vec<Vec<f64>>,
     tr_writedown: Vec<Vec<f64>>,
+    /// Per tranche: month of its first default event (write-down, or the senior tranche's
+    /// interest default) on this path, 0 = none.
+    tr_default_month: Vec<Vec<u32>>,
     senior_interest_default: Vec<bool>,
     vault: Option<VaultState<f64>>,
     /// NAV per share (staking, unstaking) at the vault's horizon month, USD (NaN until then).
@@ -156,6 +195,11 @@ impl<'p> Worker<'p> {
             tr_pv: tr(0.0),
             tr_received: tr(0.0),
             tr_writedown: tr(0.0),
+            tr_default_month: plan
+                .tranche_notional
+                .iter()
+                .map(|q| vec![0; q.len()])
+                .collect(),
             senior_interest_default: vec![false; plan.tranche_notional.len()],
             vault: plan.vault.as_ref().map(|v| VaultState::new(v, &plan.flow)),
             horizon_nav_per_share: (f64::NAN, f64::NAN),
@@ -216,6 +260,9 @@ impl<'p> Worker<'p> {
             .chain(self.tr_writedown.iter_mut())
         {
             v.fill(0.0);
+        }
+        for v in &mut self.tr_default_month {
+            v.fill(0);
         }
         self.senior_interest_default.fill(false);
         if let (Some(v), Some(vs)) = (p.vault.as_ref(), self.vault.as_mut()) {
@@ -351,7 +398,9 @@ impl<'p> Worker<'p> {
                 let fleet = p.flow.deal_fleet[d];
                 let coll =
                     self.out.fleets[fleet].hardware_value * (1.0 - p.deal_haircut[d]) + st.dsra;
-                stats.collateral_ratio[d][ki].add((coll / st.balance).min(MAX_COLLATERAL_RATIO));
+                let ratio = (coll / st.balance).min(MAX_COLLATERAL_RATIO);
+                stats.collateral_ratio[d][ki].add(ratio);
+                stats.collateral_ratio_hist[d][ki].add(ratio);
             }
         }
         for (q, flows) in self.out.tranches.iter().enumerate() {
@@ -361,6 +410,12 @@ impl<'p> Worker<'p> {
             for (t, fl) in flows.iter().enumerate() {
                 let cf = fl.received();
                 self.tr_writedown[q][t] += fl.writedown;
+                if self.tr_default_month[q][t] == 0
+                    && (self.tr_writedown[q][t] > LOSS_EPS * p.tranche_notional[q][t]
+                        || (t == 0 && self.senior_interest_default[q]))
+                {
+                    self.tr_default_month[q][t] = k;
+                }
                 if cf != 0.0 {
                     let inv = 1.0 / p.tranche_notional[q][t];
                     self.tr_pv[q][t] += cf * p.tranche_df[q][t][ki];
@@ -412,16 +467,17 @@ impl<'p> Worker<'p> {
             let s = &mut stats.deals[d];
             let inv = 1.0 / p.deal_notional[d];
             s.pv.add(self.deal_pv[d] * inv);
-            let lf = self.deal_loss[d] * inv;
+            let lf = clean_loss_fraction(self.deal_loss[d] * inv);
             s.loss.add(lf);
             s.loss_hist.add(lf);
             if lf > LOSS_EPS {
                 s.loss_paths += 1;
             }
-            if self.deal_default_month[d] != 0 {
-                s.default_paths += 1;
+            let defaulted = self.deal_default_month[d] != 0;
+            if defaulted {
                 n_defaults += 1.0;
             }
+            record_default(s, defaulted, self.deal_default_month[d], lf);
             total_loss += self.deal_loss[d];
         }
         for (q, pool) in stats.tranches.iter_mut().enumerate() {
@@ -432,22 +488,20 @@ impl<'p> Worker<'p> {
                 if t == eq {
                     loss += (notional - self.tr_received[q][t]).max(0.0);
                 }
-                let lf = loss / notional;
+                let lf = clean_loss_fraction(loss / notional);
                 s.pv.add(self.tr_pv[q][t] / notional);
                 s.loss.add(lf);
                 s.loss_hist.add(lf);
                 if lf > LOSS_EPS {
                     s.loss_paths += 1;
                 }
-                if self.tr_writedown[q][t] > LOSS_EPS * notional
-                    || (t == 0 && self.senior_interest_default[q])
-                {
-                    s.default_paths += 1;
-                }
+                let defaulted = self.tr_writedown[q][t] > LOSS_EPS * notional
+                    || (t == 0 && self.senior_interest_default[q]);
+                record_default(s, defaulted, self.tr_default_month[q][t], lf);
             }
         }
         let pl = if p.funded_total > 0.0 {
-            total_loss / p.funded_total
+            clean_loss_fraction(total_loss / p.funded_total)
         } else {
             0.0
         };
@@ -463,6 +517,7 @@ impl<'p> Worker<'p> {
             }
             s.max_queue_fraction.add(vs.max_queue_fraction);
             s.max_cycles_waited.add(f64::from(worst));
+            s.record_cycles_waited(worst);
         }
     }
 
@@ -477,7 +532,7 @@ impl<'p> Worker<'p> {
         for d in 0..p.n_deals() {
             let inv = 1.0 / p.deal_notional[d];
             rows.deal_pv_frac[d].push(self.deal_pv[d] * inv);
-            rows.deal_loss_frac[d].push(self.deal_loss[d] * inv);
+            rows.deal_loss_frac[d].push(clean_loss_fraction(self.deal_loss[d] * inv));
             rows.deal_default_month[d].push(self.deal_default_month[d]);
             if self.deal_default_month[d] != 0 {
                 n_defaults += 1;
@@ -492,13 +547,13 @@ impl<'p> Worker<'p> {
                 if t == eq {
                     loss += (notional - self.tr_received[q][t]).max(0.0);
                 }
-                rows.tranche_loss_frac[flat].push(loss / notional);
+                rows.tranche_loss_frac[flat].push(clean_loss_fraction(loss / notional));
                 rows.tranche_pv_frac[flat].push(self.tr_pv[q][t] / notional);
                 flat += 1;
             }
         }
         rows.portfolio_loss_frac.push(if p.funded_total > 0.0 {
-            total_loss / p.funded_total
+            clean_loss_fraction(total_loss / p.funded_total)
         } else {
             0.0
         });

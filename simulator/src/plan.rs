@@ -7,7 +7,7 @@
 
 use crate::error::{Result, SimError};
 use gaib_engine::{
-    stream_id, validate, Amount, CashflowPlan, DiscountCurve, Portfolio, VaultParams,
+    stream_id, Amount, CashflowPlan, DiscountCurve, Portfolio, Validated, VaultParams,
     SYSTEMATIC_FACTOR,
 };
 use nalgebra::DMatrix;
@@ -137,9 +137,8 @@ fn logit(u: f64) -> f64 {
 /// Lowers a portfolio. Validates it again with the engine (cheap) and fails on a correlation
 /// matrix that is not positive definite.
 pub fn lower(p: &Portfolio) -> Result<SimPlan> {
-    validate(p, &[])?;
+    let flow = CashflowPlan::<f64>::new(Validated::new(p, &[])?);
     let dt = 1.0 / MONTHS_PER_YEAR;
-    let flow = CashflowPlan::<f64>::new(p);
     let k_max = flow.horizon_months;
     let n_classes = p.gpu_classes.len();
 

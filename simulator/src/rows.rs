@@ -142,6 +142,90 @@ impl PathRows {
     }
 }
 
+/// The kind of one per-path column (how a columnar writer stores it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// Unsigned 64-bit integer, never null.
+    U64,
+    /// Unsigned 32-bit integer, never null.
+    U32,
+    /// A month (unsigned 32-bit) or null: 0 in memory means "none" and is written as null.
+    MonthOrNull,
+    /// 64-bit float, never null.
+    F64,
+}
+
+impl PathRows {
+    /// Column names and kinds for `plan`, in order (the README's `--paths-out` columns):
+    /// `path`, `portfolio_loss_frac`, `defaults`, then `tranche/<pool>/<tranche>/{loss_frac,
+    /// pv_frac}`, `deal/<id>/{loss_frac, pv_frac, default_month}` and, with a vault,
+    /// `vault/{nav_per_share_staking_usd, nav_per_share_unstaking_usd, max_queue_fraction}`.
+    pub fn columns(plan: &SimPlan) -> Vec<(String, ColumnKind)> {
+        let mut c = vec![
+            ("path".to_string(), ColumnKind::U64),
+            ("portfolio_loss_frac".to_string(), ColumnKind::F64),
+            ("defaults".to_string(), ColumnKind::U32),
+        ];
+        for id in plan.tranche_ids.iter().flatten() {
+            c.push((format!("tranche/{id}/loss_frac"), ColumnKind::F64));
+            c.push((format!("tranche/{id}/pv_frac"), ColumnKind::F64));
+        }
+        for id in &plan.deal_ids {
+            c.push((format!("deal/{id}/loss_frac"), ColumnKind::F64));
+            c.push((format!("deal/{id}/pv_frac"), ColumnKind::F64));
+            c.push((format!("deal/{id}/default_month"), ColumnKind::MonthOrNull));
+        }
+        if plan.vault.is_some() {
+            for n in [
+                "nav_per_share_staking_usd",
+                "nav_per_share_unstaking_usd",
+                "max_queue_fraction",
+            ] {
+                c.push((format!("vault/{n}"), ColumnKind::F64));
+            }
+        }
+        c
+    }
+
+    /// The columns' data, in the order of [`PathRows::columns`].
+    pub fn column_data(&self) -> Vec<ColumnData<'_>> {
+        let r = self;
+        let mut d = vec![
+            ColumnData::U64(&r.path),
+            ColumnData::F64(&r.portfolio_loss_frac),
+            ColumnData::U32(&r.defaults),
+        ];
+        for (l, p) in r.tranche_loss_frac.iter().zip(&r.tranche_pv_frac) {
+            d.push(ColumnData::F64(l));
+            d.push(ColumnData::F64(p));
+        }
+        for i in 0..r.deal_loss_frac.len() {
+            d.push(ColumnData::F64(&r.deal_loss_frac[i]));
+            d.push(ColumnData::F64(&r.deal_pv_frac[i]));
+            d.push(ColumnData::MonthOrNull(&r.deal_default_month[i]));
+        }
+        if let Some(v) = &r.vault {
+            d.push(ColumnData::F64(&v.nav_per_share_staking_usd));
+            d.push(ColumnData::F64(&v.nav_per_share_unstaking_usd));
+            d.push(ColumnData::F64(&v.max_queue_fraction));
+        }
+        d
+    }
+}
+
+/// One column's data in a [`PathRows`] (see [`PathRows::column_data`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ColumnData<'a> {
+    /// A [`ColumnKind::U64`] column.
+    U64(&'a [u64]),
+    /// A [`ColumnKind::U32`] column.
+    U32(&'a [u32]),
+    /// A [`ColumnKind::MonthOrNull`] column (0 = null).
+    MonthOrNull(&'a [u32]),
+    /// A [`ColumnKind::F64`] column.
+    F64(&'a [f64]),
+}
+
 /// The error a [`PathSink`] returns (any error; the backend wraps it in
 /// [`crate::SimError::Sink`]).
 pub type SinkError = Box<dyn std::error::Error + Send + Sync + 'static>;

@@ -147,24 +147,32 @@ impl Moments {
 }
 
 /// Fixed-bin histogram on [lo, hi): `bins` equal bins of width (hi − lo)/bins (the
-/// resolution of its quantiles), with underflow/overflow counters.
+/// resolution of its quantiles), with underflow/overflow counters and a separate count of the
+/// observations exactly at `lo`, so that an atom there (no loss) has exact quantiles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Histogram {
     /// Lower edge (inclusive), in the quantity's units.
     pub lo: f64,
     /// Upper edge (exclusive), in the quantity's units.
     pub hi: f64,
-    /// Count per bin. Serialised sparsely as `{ "len": bins, "nonzero": [[bin, count], ...] }`.
+    /// Count per bin, without the observations exactly at `lo`. Serialised sparsely as
+    /// `{ "len": bins, "nonzero": [[bin, count], ...] }`.
     #[serde(with = "sparse_counts")]
     pub counts: Vec<u64>,
+    /// Observations exactly equal to `lo` (e.g. paths without a loss); not in `counts`.
+    #[serde(default)]
+    pub at_lo: u64,
     /// Observations below `lo`.
     pub underflow: u64,
     /// Observations at or above `hi` (and NaN).
     pub overflow: u64,
     /// Smallest observation (None when empty); quantiles are clamped to [min, max], so a
-    /// point mass (e.g. no loss on any path) gives exact quantiles.
+    /// point mass (e.g. no loss on any path) gives exact quantiles. Left out of the JSON
+    /// when empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
-    /// Largest observation (None when empty).
+    /// Largest observation (None when empty; left out of the JSON then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
 }
 
@@ -175,6 +183,7 @@ impl Histogram {
             lo,
             hi,
             counts: vec![0; bins.max(1)],
+            at_lo: 0,
             underflow: 0,
             overflow: 0,
             min: None,
@@ -198,6 +207,10 @@ impl Histogram {
             self.underflow += 1;
             return;
         }
+        if x == self.lo {
+            self.at_lo += 1;
+            return;
+        }
         let b = ((x - self.lo) / (self.hi - self.lo) * self.counts.len() as f64).floor();
         if b >= 0.0 && b < self.counts.len() as f64 {
             self.counts[b as usize] += 1;
@@ -208,7 +221,7 @@ impl Histogram {
 
     /// Total observations.
     pub fn total(&self) -> u64 {
-        self.underflow + self.overflow + self.counts.iter().sum::<u64>()
+        self.underflow + self.at_lo + self.overflow + self.counts.iter().sum::<u64>()
     }
 
     /// Exact merge (same bins required; a histogram with other bins is a programming error).
@@ -217,6 +230,7 @@ impl Histogram {
         for (a, b) in self.counts.iter_mut().zip(&o.counts) {
             *a += b;
         }
+        self.at_lo += o.at_lo;
         self.underflow += o.underflow;
         self.overflow += o.overflow;
         self.min = match (self.min, o.min) {
@@ -229,9 +243,12 @@ impl Histogram {
         };
     }
 
-    /// The q-quantile (q ∈ [0, 1]), linear within the bin, clamped to the observed
-    /// [min, max]; `lo`/`hi` (then clamped) if it falls in the underflow/overflow; NaN for an
-    /// empty histogram. Error ≤ one bin width inside [lo, hi).
+    /// The q-quantile (q ∈ [0, 1]): the smallest x with P[X ≤ x] ≥ q, linear within a bin,
+    /// clamped to the observed [min, max]; `lo`/`hi` (then clamped) if it falls in the
+    /// underflow/overflow; NaN for an empty histogram. Error ≤ one bin width inside [lo, hi).
+    /// At an atom it is exact: with more than a fraction q of the observations exactly at `lo`
+    /// (no loss) it is `lo`; with more than 1 − q of them at or above `hi` (a total loss of a
+    /// loss fraction on [0, 1)) it is `hi`, or the largest observation if that is smaller.
     pub fn quantile(&self, q: f64) -> f64 {
         let x = self.raw_quantile(q);
         match (self.min, self.max) {
@@ -246,8 +263,8 @@ impl Histogram {
             return f64::NAN;
         }
         let target = q.clamp(0.0, 1.0) * n as f64;
-        let mut cum = self.underflow as f64;
-        if target <= cum && self.underflow > 0 {
+        let mut cum = (self.underflow + self.at_lo) as f64;
+        if target <= cum && cum > 0.0 {
             return self.lo;
         }
         let w = self.resolution();
@@ -289,6 +306,7 @@ impl Histogram {
             take(c, self.lo + w * (i as f64 + 0.5), &mut need, &mut acc);
         }
         if need > 0.0 {
+            take(self.at_lo, self.lo, &mut need, &mut acc);
             take(self.underflow, self.lo, &mut need, &mut acc);
         }
         acc / total_need
@@ -339,10 +357,17 @@ pub const LOSS_BINS: usize = 1000;
 pub const PORTFOLIO_LOSS_BINS: usize = 10_000;
 /// Bins of the horizon NAV-ratio histograms (NAV_h/NAV_0 on [0, 2), resolution 1e-4).
 pub const NAV_BINS: usize = 20_000;
-/// Bins of the per-month NAV-ratio histograms for fan charts (on [0, 3), resolution 5e-3).
-pub const NAV_FAN_BINS: usize = 600;
+/// Bins of the per-month NAV-ratio histograms (on [0, 2), resolution 1e-3): the fan chart, and
+/// the haircut when the lending horizon is not the vault's `horizon_days` (MODEL.md §8).
+pub const NAV_FAN_BINS: usize = 2_000;
 /// Largest collateral ratio recorded (larger ratios, e.g. near full repayment, are clamped).
 pub const MAX_COLLATERAL_RATIO: f64 = 1.0e3;
+/// Upper edge of the per-month collateral-ratio histograms (ratios on [0, 5); larger ones count
+/// as overflow: their quantiles read as "at least 5").
+pub const COLLATERAL_HIST_MAX: f64 = 5.0;
+/// Bins of the per-month collateral-ratio histograms (resolution 0.05): the report's 5–95 %
+/// bands.
+pub const COLLATERAL_BINS: usize = 100;
 
 /// What one instrument (a deal, or a tranche of a pool) did over all paths.
 ///
@@ -367,6 +392,14 @@ pub struct InstrumentStats {
     /// Paths on which the instrument defaulted (deals: any default kind; tranches: a write-down
     /// or a senior interest default).
     pub default_paths: u64,
+    /// Paths whose first default event falls in months 1–12 (the 1-year PD's numerator).
+    pub default_paths_1y: u64,
+    /// Loss / notional recorded on the paths with a default event only (`n` = `default_paths`);
+    /// with `loss` it gives LGD = EL / PD and its delta-method standard error.
+    pub loss_on_default: Moments,
+    /// Loss / notional on the paths whose first default event falls in months 1–12, 0 on every
+    /// other path (its mean is the 1-year EL).
+    pub loss_1y: Moments,
     /// Per month k (index k−1): Σ over paths of the cash received in month k / notional.
     pub cash_flow: Vec<ExactSum>,
     /// Per month k (index k−1): Σ over paths of the principal received in month k / notional.
@@ -386,6 +419,9 @@ impl InstrumentStats {
             loss: Moments::default(),
             loss_paths: 0,
             default_paths: 0,
+            default_paths_1y: 0,
+            loss_on_default: Moments::default(),
+            loss_1y: Moments::default(),
             cash_flow: vec![ExactSum::default(); months],
             principal: vec![ExactSum::default(); months],
             loss_hist: Histogram::new(0.0, 1.0, LOSS_BINS),
@@ -398,6 +434,9 @@ impl InstrumentStats {
         self.loss.merge(&o.loss);
         self.loss_paths += o.loss_paths;
         self.default_paths += o.default_paths;
+        self.default_paths_1y += o.default_paths_1y;
+        self.loss_on_default.merge(&o.loss_on_default);
+        self.loss_1y.merge(&o.loss_1y);
         for (a, b) in self.cash_flow.iter_mut().zip(&o.cash_flow) {
             a.merge(b);
         }
@@ -417,8 +456,18 @@ impl InstrumentStats {
         mean_of(&self.principal, paths)
     }
 
-    /// Probability of a loss: loss_paths / n.
+    /// PD, the probability of a default event by the horizon: default_paths / n.
     pub fn pd(&self) -> f64 {
+        ratio(self.default_paths, self.loss.n)
+    }
+
+    /// 1-year PD, a first default event in months 1–12: default_paths_1y / n.
+    pub fn pd_1y(&self) -> f64 {
+        ratio(self.default_paths_1y, self.loss.n)
+    }
+
+    /// Probability of a loss: loss_paths / n.
+    pub fn loss_probability(&self) -> f64 {
         ratio(self.loss_paths, self.loss.n)
     }
 }
@@ -440,6 +489,21 @@ fn ratio(a: u64, n: u64) -> f64 {
         0.0
     } else {
         a as f64 / n as f64
+    }
+}
+
+/// A per-path loss as a fraction of its notional, with float noise removed: within
+/// [`crate::LOSS_EPS`] of 0 it is exactly 0 (no loss), within it of 1 exactly 1 (total loss),
+/// so the atoms of a loss distribution are exact in the statistics and the per-path rows alike
+/// (counting fractions > 0 gives the loss probability).
+#[inline]
+pub(crate) fn clean_loss_fraction(x: f64) -> f64 {
+    if x.abs() < crate::LOSS_EPS {
+        0.0
+    } else if (x - 1.0).abs() < crate::LOSS_EPS {
+        1.0
+    } else {
+        x
     }
 }
 
@@ -486,7 +550,8 @@ pub struct VaultStats {
     pub monthly_staking: Vec<Moments>,
     /// Per month k (index k−1): unstaking NAV per share ratio moments.
     pub monthly_unstaking: Vec<Moments>,
-    /// Per month: histogram of the unstaking ratio on [0, 3), resolution 5e-3 (fan chart).
+    /// Per month: histogram of the unstaking ratio on [0, 2), resolution 1e-3 (fan chart, and
+    /// the haircut at a lending horizon other than `horizon_month`).
     pub monthly_unstaking_hist: Vec<Histogram>,
     /// Paths on which some redemption request was not fully paid within N cycles of being
     /// made, N = 1, 2, 3 (a request paid at the end of its own cycle waited 1 cycle; one still
@@ -498,6 +563,12 @@ pub struct VaultStats {
     pub max_cycles_waited: Moments,
     /// Number of withdrawal cycles that end within the horizon K.
     pub cycles: u32,
+    /// Month in which withdrawal cycle n ends (index n − 1), for cycles ending within K.
+    pub cycle_end_month: Vec<u32>,
+    /// Paths by the most cycles any redemption request waited on the path (index = cycles
+    /// waited, as in `max_cycles_waited`; a request unpaid at the end counts as waiting one
+    /// cycle more than elapsed): the distribution of the time the queue takes to clear.
+    pub cycles_waited_paths: Vec<u64>,
 }
 
 impl VaultStats {
@@ -524,6 +595,44 @@ impl VaultStats {
         }
         self.max_queue_fraction.merge(&o.max_queue_fraction);
         self.max_cycles_waited.merge(&o.max_cycles_waited);
+        if self.cycles_waited_paths.len() < o.cycles_waited_paths.len() {
+            self.cycles_waited_paths
+                .resize(o.cycles_waited_paths.len(), 0);
+        }
+        for (a, b) in self
+            .cycles_waited_paths
+            .iter_mut()
+            .zip(&o.cycles_waited_paths)
+        {
+            *a += b;
+        }
+    }
+
+    /// Records that the worst redemption wait on one path was `cycles` cycles.
+    pub fn record_cycles_waited(&mut self, cycles: u32) {
+        let i = cycles as usize;
+        if self.cycles_waited_paths.len() <= i {
+            self.cycles_waited_paths.resize(i + 1, 0);
+        }
+        self.cycles_waited_paths[i] += 1;
+    }
+
+    /// The alpha-quantile of the worst redemption wait over paths, in cycles (exact: the
+    /// smallest w with P\[wait ≤ w\] ≥ alpha); 0 without paths.
+    pub fn cycles_waited_quantile(&self, alpha: f64) -> u32 {
+        let n: u64 = self.cycles_waited_paths.iter().sum();
+        if n == 0 {
+            return 0;
+        }
+        let need = (alpha * n as f64).ceil().max(1.0) as u64;
+        let mut acc = 0u64;
+        for (w, &c) in self.cycles_waited_paths.iter().enumerate() {
+            acc += c;
+            if acc >= need {
+                return w as u32;
+            }
+        }
+        (self.cycles_waited_paths.len() - 1) as u32
     }
 
     /// Probability the queue is not cleared within `n` cycles (n = 1, 2, 3), else NaN.
@@ -538,7 +647,7 @@ impl VaultStats {
 /// Everything a run of paths produced, mergeable exactly (see the module docs).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PathStats {
-    /// Model version ("1": MODEL.md version 1).
+    /// Model version ("2": MODEL.md version 2).
     pub model_version: String,
     /// Number of paths aggregated.
     pub paths: u64,
@@ -556,6 +665,10 @@ pub struct PathStats {
     /// (G·V_f(t_k)·(1 − haircut) + DSRA) / outstanding, over the paths where the deal is
     /// performing with outstanding > 0 at month end (n counts them); clamped to 1e3.
     pub collateral_ratio: Vec<Vec<Moments>>,
+    /// The same ratios' distribution per deal and month, on [0, [`COLLATERAL_HIST_MAX`]) in
+    /// [`COLLATERAL_BINS`] bins: quantile bands that, unlike mean ± sd, never leave [0, ∞).
+    #[serde(default)]
+    pub collateral_ratio_hist: Vec<Vec<Histogram>>,
 }
 
 impl PathStats {
@@ -575,6 +688,15 @@ impl PathStats {
             a.merge(b);
         }
         for (da, db) in self.collateral_ratio.iter_mut().zip(&o.collateral_ratio) {
+            for (a, b) in da.iter_mut().zip(db) {
+                a.merge(b);
+            }
+        }
+        for (da, db) in self
+            .collateral_ratio_hist
+            .iter_mut()
+            .zip(&o.collateral_ratio_hist)
+        {
             for (a, b) in da.iter_mut().zip(db) {
                 a.merge(b);
             }
@@ -712,5 +834,72 @@ mod tests {
         z.add(0.0);
         z.add(0.0);
         assert_eq!(z.quantile(0.99), 0.0);
+    }
+
+    /// MODEL.md §8: a quantile that falls on an atom (no loss, total loss) is the atom.
+    #[test]
+    fn quantiles_at_an_atom_are_the_atom() {
+        // 9,988 paths without a loss, 12 with losses of 5 %..60 % (PD 0.12 %): q99 is 0.
+        let mut h = Histogram::new(0.0, 1.0, LOSS_BINS);
+        for _ in 0..9_988 {
+            h.add(0.0);
+        }
+        for i in 0..12 {
+            h.add(0.05 + 0.05 * f64::from(i));
+        }
+        assert_eq!(h.quantile(0.5), 0.0);
+        assert_eq!(h.quantile(0.99), 0.0);
+        assert_eq!(h.quantile(0.9988), 0.0);
+        assert!(h.quantile(0.9995) > 0.05);
+        // A tranche without loss on 99.7 % of the paths has median 0.
+        let mut t = Histogram::new(0.0, 1.0, LOSS_BINS);
+        for i in 0..1000 {
+            t.add(if i < 997 { 0.0 } else { 0.0004 });
+        }
+        assert_eq!(t.quantile(0.5), 0.0);
+        assert_eq!(t.quantile(0.997), 0.0);
+        // Total losses on 30 % of the paths, none on 70 %.
+        let mut w = Histogram::new(0.0, 1.0, LOSS_BINS);
+        for i in 0..1000 {
+            w.add(if i < 700 { 0.0 } else { 1.0 });
+        }
+        assert_eq!(w.quantile(0.5), 0.0);
+        assert_eq!(w.quantile(0.7), 0.0);
+        assert_eq!(w.quantile(0.75), 1.0);
+        assert_eq!(w.quantile(0.99), 1.0);
+        assert!((w.tail_mean(0.5) - 0.6).abs() < 1e-12);
+        // Split and merged, the atom is kept.
+        let mut a = Histogram::new(0.0, 1.0, LOSS_BINS);
+        let mut b = Histogram::new(0.0, 1.0, LOSS_BINS);
+        for i in 0..1000 {
+            let x = if i < 995 { 0.0 } else { 0.3 };
+            if i % 2 == 0 {
+                a.add(x)
+            } else {
+                b.add(x)
+            }
+        }
+        a.merge(&b);
+        assert_eq!(a.total(), 1000);
+        assert_eq!(a.quantile(0.99), 0.0);
+    }
+
+    #[test]
+    fn loss_fractions_within_noise_of_an_atom_are_the_atom() {
+        assert_eq!(clean_loss_fraction(3e-13), 0.0);
+        assert_eq!(clean_loss_fraction(-3e-13), 0.0);
+        assert_eq!(clean_loss_fraction(1.0 - 2e-16), 1.0);
+        assert_eq!(clean_loss_fraction(1e-9), 1e-9);
+        assert_eq!(clean_loss_fraction(0.999), 0.999);
+        assert_eq!(clean_loss_fraction(1.2), 1.2);
+    }
+
+    #[test]
+    fn histogram_without_at_lo_deserialises_as_before() {
+        let h = Histogram::new(0.0, 1.0, 4);
+        let mut v = serde_json::to_value(&h).unwrap();
+        v.as_object_mut().unwrap().remove("at_lo");
+        let back: Histogram = serde_json::from_value(v).unwrap();
+        assert_eq!(back, h);
     }
 }

@@ -81,6 +81,25 @@ fn stats_are_bit_identical_with_a_sink_and_rows_match_them_exactly() {
             assert_eq!(exact(&r.deal_pv_frac[i]), s.pv.sum, "{}", s.id);
             let defaulted = r.deal_default_month[i].iter().filter(|&&m| m > 0).count();
             assert_eq!(defaulted as u64, s.default_paths, "{}", s.id);
+            // 1-year PD and EL: first default event in months 1–12, its path's loss.
+            let in_year = |m: u32| (1..=gaib_simulator::ONE_YEAR_MONTHS).contains(&m);
+            let months = &r.deal_default_month[i];
+            let d1 = months.iter().filter(|&&m| in_year(m)).count();
+            assert_eq!(d1 as u64, s.default_paths_1y, "{}", s.id);
+            let l1: Vec<f64> = months
+                .iter()
+                .zip(&r.deal_loss_frac[i])
+                .map(|(&m, &l)| if in_year(m) { l } else { 0.0 })
+                .collect();
+            assert_eq!(exact(&l1), s.loss_1y.sum, "{}", s.id);
+            let ld: Vec<f64> = months
+                .iter()
+                .zip(&r.deal_loss_frac[i])
+                .filter(|(&m, _)| m > 0)
+                .map(|(_, &l)| l)
+                .collect();
+            assert_eq!(exact(&ld), s.loss_on_default.sum, "{}", s.id);
+            assert_eq!(s.loss_on_default.n, s.default_paths, "{}", s.id);
             assert!(r.deal_default_month[i].iter().all(|&m| m <= plan.months));
         }
         let total_defaults: u64 = r.defaults.iter().map(|&x| u64::from(x)).sum();

@@ -20,6 +20,14 @@ library Errors {
     error WrongAsset(bytes32 expected, bytes32 got);
     /// @notice The report's round is not above the last accepted round (replay or older round).
     error RoundNotIncreasing(uint64 lastRound, uint64 round);
+    /// @notice The report's round is not exactly the last accepted round + 1.
+    error RoundNotSequential(uint64 lastRound, uint64 round);
+    /// @notice Without guardian approval a report must be observed strictly after the last one.
+    error SameObservationTime(uint64 lastObservedAt, uint64 observedAt);
+    /// @notice The NAV rises faster than maxGrowthBpsPerYear since the last report allows.
+    error GrowthTooFast(uint256 lastNav, uint256 nav, uint256 maxNav);
+    /// @notice The report comes before lastSubmittedAt + minReportInterval.
+    error ReportTooSoon(uint256 earliest, uint256 nowTs);
     /// @notice The report's observation time is before the last accepted report's.
     error ObservationOlderThanLast(uint64 lastObservedAt, uint64 observedAt);
     /// @notice The report's observation time is in the future.
@@ -44,7 +52,7 @@ library Errors {
     error InvalidQuorum(uint256 quorum, uint256 signerCount);
     /// @notice The signer is already authorised (add) or is not (remove).
     error SignerState(address signer, bool authorised);
-    /// @notice 18 + loanDecimals - collateralDecimals would be negative or the scale too large.
+    /// @notice 18 + loanDecimals - collateralDecimals is above 60 or below -18.
     error InvalidDecimals(uint8 loanDecimals, uint8 collateralDecimals);
 
     // ------------------------------------------------------------------ AIDMinter
@@ -81,6 +89,8 @@ library Errors {
     // ------------------------------------------------------------------ LendingMarket
     /// @notice The oracle price is zero.
     error ZeroPrice();
+    /// @notice The oracle's report is stale or missing: no borrowing or collateral withdrawal.
+    error StalePrice();
     /// @notice The position would exceed its borrow limit.
     error BorrowLimitExceeded(uint256 debt, uint256 limit);
     /// @notice The position is healthy (debt <= limit) and cannot be liquidated.

@@ -14,11 +14,17 @@ import {Errors} from "./Errors.sol";
 /// liquidity (AID sent to this contract). No interest, no close factor, no bonus: it exists to
 /// prove the oracle output is consumable and fails closed.
 ///
-/// Borrow limit: `limit(c) = floor(floor(c * price / 1e36) * ltvBps / 10_000)` (AID wei for `c`
+/// Limit: `limit(c) = floor(floor(c * price / 1e36) * ltvBps / 10_000)` (AID wei for `c`
 /// collateral units). Health = limit / debt; a position is liquidatable exactly when
 /// `debt > limit` (health < 1). Liquidation repays the whole debt and seizes all collateral.
-/// Every price read reverts when the oracle report is stale or missing, and a zero price
-/// reverts `ZeroPrice`, so borrowing (and collateral withdrawal with debt) fails closed.
+///
+/// Stale reports. Borrowing and withdrawing collateral against debt use `borrowLimit`, which
+/// reverts `StalePrice` unless the oracle's report is fresh and `ZeroPrice` on a zero price: they
+/// fail closed. Liquidation uses `liquidationLimit` at the oracle's price as it is — after a
+/// report goes stale the ValuationOracle's price decays linearly to zero (conservative), so
+/// positions become liquidatable as the report ages instead of being frozen; a zero price means
+/// a zero limit (every position with debt is liquidatable). Neither depends on collateral or loan
+/// decimals beyond the 1e36 price scale (any decimals the oracle supports).
 contract LendingMarket is ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -61,21 +67,34 @@ contract LendingMarket is ReentrancyGuard {
     }
 
     /// @notice Borrow limit of `collateral` units at the current oracle price and LTV.
-    /// Reverts if the oracle is stale/missing or the price is zero.
+    /// Reverts `StalePrice` if the oracle's report is not fresh, `ZeroPrice` on a zero price.
     /// @param collateral Collateral units.
     /// @return floor(floor(collateral * price / 1e36) * ltvBps / 10_000).
     function borrowLimit(uint256 collateral) public view returns (uint256) {
+        if (!oracle.isFresh()) revert Errors.StalePrice();
         uint256 p = oracle.price();
         if (p == 0) revert Errors.ZeroPrice();
+        return _limit(collateral, p);
+    }
+
+    /// @notice Liquidation threshold of `collateral` units: the same formula at the oracle's
+    /// price as it is, fresh or decaying after staleness (zero price: zero limit).
+    /// @param collateral Collateral units.
+    /// @return floor(floor(collateral * price / 1e36) * ltvBps / 10_000).
+    function liquidationLimit(uint256 collateral) public view returns (uint256) {
+        return _limit(collateral, oracle.price());
+    }
+
+    function _limit(uint256 collateral, uint256 p) internal view returns (uint256) {
         return Math.mulDiv(Math.mulDiv(collateral, p, 1e36), oracle.ltvBps(), 10_000);
     }
 
-    /// @notice Whether `account` can be liquidated now (debt > borrow limit, i.e. health < 1).
+    /// @notice Whether `account` can be liquidated now (debt > liquidation limit, health < 1).
     /// @param account The borrower.
     /// @return True when liquidatable.
     function isLiquidatable(address account) public view returns (bool) {
         uint256 d = debtOf[account];
-        return d > 0 && d > borrowLimit(collateralOf[account]);
+        return d > 0 && d > liquidationLimit(collateralOf[account]);
     }
 
     /// @notice Deposits sAID collateral for `account` (pulled from the caller).
@@ -132,15 +151,16 @@ contract LendingMarket is ReentrancyGuard {
         emit Repaid(msg.sender, account, amount);
     }
 
-    /// @notice Liquidates `account` when its debt exceeds its borrow limit (health < 1) at the
-    /// fresh oracle price: the caller repays the whole debt and receives all the collateral.
+    /// @notice Liquidates `account` when its debt exceeds its liquidation limit (health < 1) at
+    /// the oracle's price (fresh, or decaying once stale): the caller repays the whole debt and
+    /// receives all the collateral.
     /// @param account The borrower.
     /// @return debt AID repaid.
     /// @return collateral Collateral seized.
     function liquidate(address account) external nonReentrant returns (uint256 debt, uint256 collateral) {
         debt = debtOf[account];
         collateral = collateralOf[account];
-        uint256 limit = borrowLimit(collateral);
+        uint256 limit = liquidationLimit(collateral);
         if (debt <= limit) revert Errors.PositionHealthy(debt, limit);
         debtOf[account] = 0;
         collateralOf[account] = 0;

@@ -22,9 +22,15 @@ import {Errors} from "./Errors.sol";
 /// NAV. `rawTotalAssets() = idle + oracle.deployedValue()`, where idle = AID held minus AID
 /// reserved for claimable redemptions, and the oracle read fails closed (reverts when the
 /// report is missing or stale, or when capital was deployed after the latest report's
-/// observation, see `deployCapital`). A CAPO-style growth cap bounds how fast the vault's NAV
+/// observation, see `deployCapital`); deposits, mints, fulfilments and `pokeGrowthCap` go
+/// through it and revert then, and `maxDeposit`/`maxMint` are 0. The ERC-4626 views
+/// `totalAssets`, `convertToShares` and `convertToAssets` never revert (EIP-4626): they use
+/// `lastValuedAssets() = idle + the latest report's deployedValue` (fresh or not; 0 before any
+/// report), i.e. the last valuation with capital deployed since it counted at zero, a lower
+/// bound of the raw NAV. A CAPO-style growth cap bounds how fast the vault's NAV
 /// can rise: `capAssets(t) = capBase + capBase * maxNavGrowthBpsPerYear * (t - capBaseAt) /
-/// (10_000 * 365 days)` and `totalAssets() = min(rawTotalAssets(), capAssets(now))`. Every
+/// (10_000 * 365 days)` and `totalAssets() = min(lastValuedAssets(), capAssets(now))` (equal to
+/// min(rawTotalAssets(), capAssets(now)) whenever the NAV is valued). Every
 /// deposit, mint and fulfilment first re-anchors `capBase = totalAssets()` (so a mark-down
 /// applies at once and a mark-up is released at most at the capped rate), then moves `capBase`
 /// by exactly the assets that flowed in or out. Prices that favour the vault are used on each
@@ -33,6 +39,10 @@ import {Errors} from "./Errors.sol";
 /// one, so an inflated report cannot be redeemed at once). All conversions round in the vault's
 /// favour; together this makes the share price (totalAssets + 1) / (totalSupply + 1e6) never
 /// fall on a deposit, mint or fulfilment.
+///
+/// Redemption requests are tracked per request id (ERC-7540 with non-zero ids): each request has
+/// its own pending and claimable shares and claimable assets. Claims (`redeem`/`withdraw`, which
+/// carry no request id) consume a controller's claimable requests oldest first.
 ///
 /// Inflation defence: OpenZeppelin's virtual shares with `_decimalsOffset() = 6`, so sAID has
 /// 24 decimals; `navPerShare` (oracle, 1e18) is AID per whole sAID (1e24 units).
@@ -70,7 +80,16 @@ contract SAID is ERC4626, AccessControl, ReentrancyGuard {
     struct Request {
         address controller;
         uint256 pendingShares;
+        /// Fulfilled, unclaimed shares of this request.
+        uint256 claimableShares;
+        /// AID owed for them.
+        uint256 claimableAssets;
     }
+
+    /// @dev Request ids per controller in FIFO order, and the index of the first one that may
+    /// still hold pending or claimable shares.
+    mapping(address => uint256[]) private _requestsOf;
+    mapping(address => uint256) private _claimHead;
 
     /// @notice Redemption requests by id (ids start at 1, in FIFO order).
     mapping(uint256 => Request) public requests;
@@ -134,7 +153,8 @@ contract SAID is ERC4626, AccessControl, ReentrancyGuard {
     }
 
     /// @notice Idle AID + the oracle's deployed value, without the growth cap. Reverts when the
-    /// oracle report is missing or stale.
+    /// oracle report is missing or stale, or a deployment awaits valuation (fail closed: what
+    /// deposits, mints and fulfilments price with).
     /// @return The raw total assets.
     function rawTotalAssets() public view returns (uint256) {
         uint256 observedAt = oracle.latestReport().observedAt;
@@ -150,11 +170,27 @@ contract SAID is ERC4626, AccessControl, ReentrancyGuard {
         return capBase + capBase.mulDiv(maxNavGrowthBpsPerYear * dt, 10_000 * YEAR);
     }
 
-    /// @notice min(rawTotalAssets, capAssets). Reverts when the oracle is stale or a deployment
-    /// awaits valuation.
+    /// @notice The last valuation: idle AID + the latest report's deployedValue, fresh or not
+    /// (0 before the first report). Equals `rawTotalAssets()` while the NAV is valued; while it is
+    /// not, capital deployed after the report counts as zero (a lower bound). Never reverts.
+    /// @return The last valued total assets.
+    function lastValuedAssets() public view returns (uint256) {
+        return idleAssets() + oracle.latestReport().deployedValue;
+    }
+
+    /// @notice ERC-4626: min(lastValuedAssets, capAssets). Never reverts (while the NAV is
+    /// valued this is min(rawTotalAssets, capAssets); while it is not, the last valuation, see
+    /// `lastValuedAssets`, and every action that prices with it reverts).
     /// @return The total assets used for redemptions and `convertTo*`.
     function totalAssets() public view override returns (uint256) {
-        return Math.min(rawTotalAssets(), capAssets());
+        return Math.min(lastValuedAssets(), capAssets());
+    }
+
+    /// @notice Whether the NAV can be read now: a fresh report and no capital deployed since its
+    /// observation. Deposits, mints and fulfilments need it.
+    /// @return True when valued.
+    function isValued() external view returns (bool) {
+        return _valued();
     }
 
     /// @notice NAV per whole sAID in AID (1e18 fixed point), at the capped NAV.
@@ -165,9 +201,10 @@ contract SAID is ERC4626, AccessControl, ReentrancyGuard {
 
     /// @notice Re-anchors the growth cap at the current total assets (`capBase = totalAssets()`,
     /// `capBaseAt = now`); leaves totalAssets unchanged. Permissionless; also run by deposit,
-    /// mint and fulfil.
+    /// mint and fulfil. Reverts (like `rawTotalAssets`) while the NAV is not valued, so nobody
+    /// can anchor the cap at a stale or incomplete valuation.
     function pokeGrowthCap() public {
-        capBase = totalAssets();
+        capBase = Math.min(rawTotalAssets(), capAssets());
         capBaseAt = block.timestamp;
     }
 
@@ -253,7 +290,8 @@ contract SAID is ERC4626, AccessControl, ReentrancyGuard {
         }
         _transfer(owner, address(this), shares);
         requestId = nextRequestId++;
-        requests[requestId] = Request({controller: controller, pendingShares: shares});
+        requests[requestId] = Request({controller: controller, pendingShares: shares, claimableShares: 0, claimableAssets: 0});
+        _requestsOf[controller].push(requestId);
         pendingShares[controller] += shares;
         totalPendingShares += shares;
         totalRequestedShares += shares;
@@ -271,15 +309,26 @@ contract SAID is ERC4626, AccessControl, ReentrancyGuard {
         return r.controller == controller ? r.pendingShares : 0;
     }
 
-    /// @notice ERC-7540: claimable shares. Claims are fungible across a controller's requests,
-    /// so this is the controller's aggregate claimable amount (for `requestId == 0` or any
-    /// request id of that controller; 0 for a request of another controller).
-    /// @param requestId The request id, or 0.
+    /// @notice ERC-7540: claimable shares of request `requestId` (0 if it is not `controller`'s),
+    /// or of all of `controller`'s requests when `requestId == 0`.
+    /// @param requestId The request id, or 0 for the controller aggregate.
     /// @param controller The controller.
     /// @return Claimable shares.
     function claimableRedeemRequest(uint256 requestId, address controller) external view returns (uint256) {
-        if (requestId != 0 && requests[requestId].controller != controller) return 0;
-        return claimableShares[controller];
+        if (requestId == 0) return claimableShares[controller];
+        Request storage r = requests[requestId];
+        return r.controller == controller ? r.claimableShares : 0;
+    }
+
+    /// @notice AID owed for the claimable shares of request `requestId` (0 if not `controller`'s),
+    /// or of all of `controller`'s requests when `requestId == 0`.
+    /// @param requestId The request id, or 0.
+    /// @param controller The controller.
+    /// @return Claimable AID.
+    function claimableRedeemAssets(uint256 requestId, address controller) external view returns (uint256) {
+        if (requestId == 0) return claimableAssets[controller];
+        Request storage r = requests[requestId];
+        return r.controller == controller ? r.claimableAssets : 0;
     }
 
     /// @notice Settles the queue in FIFO order at the current (capped) NAV from idle AID. Callable
@@ -294,7 +343,7 @@ contract SAID is ERC4626, AccessControl, ReentrancyGuard {
     /// @return processed Number of requests touched.
     function fulfil(uint256 maxRequests) external nonReentrant returns (uint256 processed) {
         if (block.timestamp < cycleEnd) revert Errors.CycleNotEnded(cycleEnd, block.timestamp);
-        pokeGrowthCap();
+        pokeGrowthCap(); // reverts while the NAV is not valued
         uint256 head = queueHead;
         uint256 end = nextRequestId;
         uint256 idle = idleAssets();
@@ -328,6 +377,8 @@ contract SAID is ERC4626, AccessControl, ReentrancyGuard {
     function _fill(uint256 id, Request storage r, uint256 shares, uint256 assets) internal {
         address c = r.controller;
         r.pendingShares -= shares;
+        r.claimableShares += shares;
+        r.claimableAssets += assets;
         pendingShares[c] -= shares;
         totalPendingShares -= shares;
         claimableShares[c] += shares;
@@ -340,9 +391,10 @@ contract SAID is ERC4626, AccessControl, ReentrancyGuard {
     }
 
     /// @notice ERC-7540 claim: burns nothing (shares were burned at fulfilment), pays AID for
-    /// `shares` of `controller`'s claimable shares: `floor(shares * claimableAssets /
-    /// claimableShares)`, or all remaining claimable AID when `shares` is all claimable shares.
-    /// Caller must be `controller` or its operator.
+    /// `shares` of `controller`'s claimable shares, taken from its requests oldest first: all
+    /// of a request's claimable AID for all of its claimable shares, and for part of them
+    /// `floor(part * requestClaimableAssets / requestClaimableShares)`. Caller must be
+    /// `controller` or its operator.
     /// @param shares Claimable shares to claim.
     /// @param receiver Receiver of the AID.
     /// @param controller The controller.
@@ -356,13 +408,13 @@ contract SAID is ERC4626, AccessControl, ReentrancyGuard {
         _checkController(controller);
         uint256 cs = claimableShares[controller];
         if (shares > cs) revert Errors.ExceedsClaimable(shares, cs);
-        uint256 ca = claimableAssets[controller];
-        assets = shares == cs ? ca : shares.mulDiv(ca, cs, Math.Rounding.Floor);
+        assets = _consume(controller, shares, true);
         _claim(controller, receiver, assets, shares);
     }
 
-    /// @notice ERC-7540 claim by assets: takes `ceil(assets * claimableShares / claimableAssets)`
-    /// claimable shares (all of them when `assets` is all claimable AID). Caller must be
+    /// @notice ERC-7540 claim by assets, from the controller's requests oldest first: a request
+    /// whose claimable AID is covered gives all its claimable shares; the last one, partly used,
+    /// gives `ceil(part * requestClaimableShares / requestClaimableAssets)`. Caller must be
     /// `controller` or its operator.
     /// @param assets AID to claim.
     /// @param receiver Receiver of the AID.
@@ -377,9 +429,53 @@ contract SAID is ERC4626, AccessControl, ReentrancyGuard {
         _checkController(controller);
         uint256 ca = claimableAssets[controller];
         if (assets > ca) revert Errors.ExceedsClaimable(assets, ca);
-        uint256 cs = claimableShares[controller];
-        shares = assets == ca ? cs : assets.mulDiv(cs, ca, Math.Rounding.Ceil);
+        shares = _consume(controller, assets, false);
         _claim(controller, receiver, assets, shares);
+    }
+
+    /// @dev Takes `amount` claimable shares (byShares) or AID (!byShares) from `controller`'s
+    /// requests, oldest first, and returns the other side: AID paid (rounded down) or shares
+    /// consumed (rounded up). Requests fully used up and fully fulfilled are skipped for good.
+    /// The caller checked `amount` against the controller's aggregate.
+    function _consume(address controller, uint256 amount, bool byShares) internal returns (uint256 other) {
+        uint256[] storage ids = _requestsOf[controller];
+        uint256 i = _claimHead[controller];
+        uint256 n = ids.length;
+        while (amount > 0 && i < n) {
+            Request storage r = requests[ids[i]];
+            uint256 rs = r.claimableShares;
+            uint256 ra = r.claimableAssets;
+            uint256 have = byShares ? rs : ra;
+            if (rs == 0 && ra == 0) {
+                // nothing claimable here: FIFO fulfilment means nothing later is either,
+                // unless this one is done for good
+                if (r.pendingShares != 0) break;
+                i++;
+                continue;
+            }
+            if (amount >= have) {
+                amount -= have;
+                other += byShares ? ra : rs;
+                r.claimableShares = 0;
+                r.claimableAssets = 0;
+                if (r.pendingShares == 0) i++;
+                else break;
+            } else {
+                uint256 took =
+                    byShares ? amount.mulDiv(ra, rs, Math.Rounding.Floor) : amount.mulDiv(rs, ra, Math.Rounding.Ceil);
+                if (byShares) {
+                    r.claimableShares = rs - amount;
+                    r.claimableAssets = ra - took;
+                } else {
+                    r.claimableShares = rs - took;
+                    r.claimableAssets = ra - amount;
+                }
+                other += took;
+                amount = 0;
+            }
+        }
+        // amount > 0 here only if the aggregate and the requests disagree, which cannot happen
+        _claimHead[controller] = i;
     }
 
     function _claim(address controller, address receiver, uint256 assets, uint256 shares) internal {

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {AggregatorV3Interface} from "./interfaces/AggregatorV3Interface.sol";
 import {IOracle} from "./interfaces/IOracle.sol";
 import {ICollateralOracle} from "./interfaces/ICollateralOracle.sol";
@@ -26,7 +27,7 @@ struct ValuationReport {
     uint64 validUntil;
     /// SHA-256 of the run manifest that produced the report.
     bytes32 runId;
-    /// Strictly increasing per asset.
+    /// Sequential per asset: exactly the oracle's latestRound + 1.
     uint64 round;
 }
 
@@ -35,10 +36,22 @@ struct ValuationReport {
 /// deployment; deploy one oracle per asset), accepted only when signed (EIP-712) by at least
 /// `quorum` distinct authorised signers. Publishes it as a Chainlink `AggregatorV3Interface` feed
 /// (answer = navPerShare, 18 decimals) and as a Morpho-Blue `IOracle.price()`.
-/// @dev Fails closed: every read of the *latest* value (`latestRoundData`, `price`,
-/// `latestFreshReport`, `ltvBps`, `deployedValue`) reverts when there is no report or the latest
-/// one is stale (now > validUntil, or now > observedAt + maxAge). `getRoundData` returns history
-/// without a freshness check; `latestReport` returns the raw latest report for monitoring.
+/// @dev Reads. Every read reverts `NoReport` before the first report. `latestFreshReport` and
+/// `deployedValue` (what sAID values its deployed capital with) fail closed: they revert
+/// `ReportStale` once the latest report is stale (now > validUntil, or now > observedAt +
+/// maxAge). The *prices* for lenders (`price`, `latestRoundData`) do not revert when stale: they
+/// return a conservative NAV that decays linearly from the last reported NAV to zero over
+/// `stalePriceDecay` seconds after the report went stale (`conservativeNav`), so a lending
+/// market can still liquidate while it refuses to lend (it checks `isFresh`). `ltvBps` returns
+/// the latest report's LTV (the decaying price carries the conservatism). `getRoundData` returns
+/// history without a freshness check; `latestReport` returns the raw latest report.
+///
+/// Rate of change. Besides the per-report deviation cap, a report must not raise the NAV faster
+/// than `maxGrowthBpsPerYear` (linear, CAPO-style) over the time between its observation and the
+/// last report's, must be observed strictly after the last report, and must be submitted at least
+/// `minReportInterval` seconds after the last accepted submission. A guardian's pre-approval of
+/// the report digest lifts these three rate rules and the deviation cap for that one report (a
+/// legitimate large move); signatures, quorum, sequence and freshness always apply.
 /// EIP-712 domain: name "gaib ValuationOracle", version "1", chainId, verifyingContract = this.
 contract ValuationOracle is AccessControl, EIP712, AggregatorV3Interface, ICollateralOracle {
     /// @notice Role that may pre-approve a report whose NAV moves beyond `maxDeviationBps`.
@@ -55,8 +68,14 @@ contract ValuationOracle is AccessControl, EIP712, AggregatorV3Interface, IColla
     uint8 public immutable loanDecimals;
     /// @notice Decimals of the collateral (share) token for `price()` (sAID: 24).
     uint8 public immutable collateralDecimals;
-    /// @notice price() = navPerShare * priceScale, priceScale = 10^(18 + loanDecimals - collateralDecimals).
+    /// @notice price() = navPerShare * priceScale / priceDivisor: priceScale =
+    /// 10^(18 + loanDecimals - collateralDecimals) when that exponent is >= 0 (else 1).
     uint256 public immutable priceScale;
+    /// @notice 10^(collateralDecimals - 18 - loanDecimals) when that exponent is > 0 (else 1):
+    /// collateral with more than 18 + loanDecimals decimals (price rounded down).
+    uint256 public immutable priceDivisor;
+    /// @notice Seconds in the year of `maxGrowthBpsPerYear` (365 days).
+    uint256 public constant YEAR = 365 days;
 
     string private _description;
 
@@ -73,6 +92,19 @@ contract ValuationOracle is AccessControl, EIP712, AggregatorV3Interface, IColla
     uint16 public maxDeviationBps;
     /// @notice Report digests pre-approved by a guardian (consumed on use).
     mapping(bytes32 => bool) public guardianApproved;
+    /// @notice Maximum NAV growth vs the last report, in bps per year of observation time
+    /// (linear): navPerShare <= last + last * maxGrowthBpsPerYear * (observedAt - lastObservedAt)
+    /// / (10_000 * YEAR), unless guardian-approved. Default 2_000 (20 %/year).
+    uint32 public maxGrowthBpsPerYear = 2_000;
+    /// @notice Minimum seconds between two accepted submissions (block time), unless
+    /// guardian-approved. Default 0: only the same-timestamp rule (a report must be observed
+    /// strictly after the last one) applies.
+    uint64 public minReportInterval;
+    /// @notice Seconds over which the lenders' price decays linearly to zero once the latest
+    /// report is stale. Default 7 days; 0: the price is zero as soon as the report is stale.
+    uint64 public stalePriceDecay = 7 days;
+    /// @notice Block time of the latest accepted submission.
+    uint64 public lastSubmittedAt;
 
     /// @notice Round of the latest accepted report (0: none).
     uint64 public latestRound;
@@ -94,12 +126,17 @@ contract ValuationOracle is AccessControl, EIP712, AggregatorV3Interface, IColla
     event MaxDeviationSet(uint16 maxDeviationBps);
     /// @notice A guardian pre-approved (or revoked) a report digest.
     event GuardianApproval(bytes32 indexed digest, bool approved);
+    /// @notice The rate-of-change limits changed.
+    event RateLimitsSet(uint32 maxGrowthBpsPerYear, uint64 minReportInterval);
+    /// @notice The stale-price decay period changed.
+    event StalePriceDecaySet(uint64 stalePriceDecay);
 
     /// @param admin Holder of DEFAULT_ADMIN_ROLE and GUARDIAN_ROLE.
     /// @param asset_ Asset id (keccak256 of the asset name).
     /// @param description_ Feed description, e.g. "sAID / AID NAV".
     /// @param loanDecimals_ Decimals of the loan token (AID: 18).
-    /// @param collateralDecimals_ Decimals of the collateral token (sAID: 24).
+    /// @param collateralDecimals_ Decimals of the collateral token (sAID: 24); at most
+    /// 36 + loanDecimals_ (below that the price is divided, rounded down).
     /// @param signers Initial authorised signers (distinct, non-zero).
     /// @param quorum_ Initial quorum, 1..signers.length.
     /// @param maxAge_ Maximum report age in seconds.
@@ -116,14 +153,22 @@ contract ValuationOracle is AccessControl, EIP712, AggregatorV3Interface, IColla
         uint16 maxDeviationBps_
     ) EIP712("gaib ValuationOracle", "1") {
         if (admin == address(0)) revert Errors.ZeroAddress();
-        if (uint256(18) + loanDecimals_ < collateralDecimals_ || uint256(18) + loanDecimals_ - collateralDecimals_ > 60) {
-            revert Errors.InvalidDecimals(loanDecimals_, collateralDecimals_);
+        uint256 up = uint256(18) + loanDecimals_;
+        if (up >= collateralDecimals_) {
+            if (up - collateralDecimals_ > 60) revert Errors.InvalidDecimals(loanDecimals_, collateralDecimals_);
+            priceScale = 10 ** (up - collateralDecimals_);
+            priceDivisor = 1;
+        } else {
+            // Morpho-style markets accept collateral with more decimals than 18 + loan decimals:
+            // divide instead (floor), at most 10^18 so a NAV of 1e18 stays >= 1 wei of price.
+            if (collateralDecimals_ - up > 18) revert Errors.InvalidDecimals(loanDecimals_, collateralDecimals_);
+            priceScale = 1;
+            priceDivisor = 10 ** (collateralDecimals_ - up);
         }
         asset = asset_;
         _description = description_;
         loanDecimals = loanDecimals_;
         collateralDecimals = collateralDecimals_;
-        priceScale = 10 ** (uint256(18) + loanDecimals_ - collateralDecimals_);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(GUARDIAN_ROLE, admin);
         for (uint256 i = 0; i < signers.length; i++) {
@@ -171,18 +216,22 @@ contract ValuationOracle is AccessControl, EIP712, AggregatorV3Interface, IColla
     }
 
     /// @notice Submits a signed report. Anyone may relay it; authority comes from the signatures.
-    /// @dev Reverts unless: the asset matches; round > latestRound; observedAt >= the last
+    /// @dev Reverts unless: the asset matches; round == latestRound + 1 (strictly sequential,
+    /// so no round can be skipped and none can end the sequence); observedAt >= the last
     /// report's observedAt and <= now; observedAt <= validUntil; now <= validUntil and
-    /// now <= observedAt + maxAge; navPerShare > 0; haircutBps, ltvBps <= 10_000; the NAV move
-    /// vs the last report is within maxDeviationBps or the digest was pre-approved by a guardian;
-    /// every signature is a valid low-s 65-byte ECDSA signature of `digest(report)` by a distinct
-    /// authorised signer, and there are at least `quorum` of them.
+    /// now <= observedAt + maxAge; navPerShare > 0; haircutBps, ltvBps <= 10_000; unless the
+    /// digest was pre-approved by a guardian: the NAV move vs the last report is within
+    /// maxDeviationBps, the NAV rise within maxGrowthBpsPerYear over (observedAt -
+    /// lastObservedAt), observedAt > the last observedAt, and now >= lastSubmittedAt +
+    /// minReportInterval; every signature is a valid low-s 65-byte ECDSA signature of
+    /// `digest(report)` by a distinct authorised signer, and there are at least `quorum` of them.
     /// @param report The report.
     /// @param signatures 65-byte (r ‖ s ‖ v) signatures of `digest(report)`, in any order.
     function submit(ValuationReport calldata report, bytes[] calldata signatures) external {
         if (report.asset != asset) revert Errors.WrongAsset(asset, report.asset);
         uint64 last = latestRound;
         if (report.round <= last) revert Errors.RoundNotIncreasing(last, report.round);
+        if (report.round != last + 1) revert Errors.RoundNotSequential(last, report.round);
         ValuationReport storage prev = _reports[last];
         if (last != 0 && report.observedAt < prev.observedAt) {
             revert Errors.ObservationOlderThanLast(prev.observedAt, report.observedAt);
@@ -195,23 +244,26 @@ contract ValuationOracle is AccessControl, EIP712, AggregatorV3Interface, IColla
         if (report.ltvBps > 10_000) revert Errors.BpsTooLarge(report.ltvBps);
 
         bytes32 d = digest(report);
-        if (last != 0 && !_withinDeviation(prev.navPerShare, report.navPerShare)) {
-            if (!guardianApproved[d]) {
-                revert Errors.DeviationTooLarge(prev.navPerShare, report.navPerShare, maxDeviationBps);
+        if (last != 0) {
+            if (guardianApproved[d]) {
+                delete guardianApproved[d];
+                emit GuardianApproval(d, false);
+            } else {
+                _checkRate(prev, report);
             }
-            delete guardianApproved[d];
-            emit GuardianApproval(d, false);
         }
         _verifySignatures(d, signatures);
 
         _reports[report.round] = report;
         latestRound = report.round;
+        lastSubmittedAt = uint64(block.timestamp);
         emit ReportSubmitted(report.round, report.runId, report.navPerShare, report.deployedValue, report.observedAt);
         emit AnswerUpdated(int256(report.navPerShare), report.round, report.observedAt);
     }
 
-    /// @notice Guardian pre-approval of a report digest whose NAV move exceeds maxDeviationBps.
-    /// The report still needs its quorum of signatures; the approval is consumed on use.
+    /// @notice Guardian pre-approval of a report digest whose NAV move exceeds maxDeviationBps
+    /// or the rate limits (growth, same timestamp, minimum interval). The report still needs its
+    /// quorum of signatures and must be fresh and sequential; the approval is consumed on use.
     /// @param reportDigest `digest(report)` of the report to approve.
     /// @param approved True to approve, false to revoke.
     function approveReport(bytes32 reportDigest, bool approved) external onlyRole(GUARDIAN_ROLE) {
@@ -256,6 +308,25 @@ contract ValuationOracle is AccessControl, EIP712, AggregatorV3Interface, IColla
         _setMaxDeviation(maxDeviationBps_);
     }
 
+    /// @notice Sets the rate-of-change limits.
+    /// @param maxGrowthBpsPerYear_ Maximum NAV growth in bps per year of observation time.
+    /// @param minReportInterval_ Minimum seconds between accepted submissions.
+    function setRateLimits(uint32 maxGrowthBpsPerYear_, uint64 minReportInterval_)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        maxGrowthBpsPerYear = maxGrowthBpsPerYear_;
+        minReportInterval = minReportInterval_;
+        emit RateLimitsSet(maxGrowthBpsPerYear_, minReportInterval_);
+    }
+
+    /// @notice Sets how long the lenders' price takes to decay to zero once stale.
+    /// @param stalePriceDecay_ Seconds (0: zero as soon as stale).
+    function setStalePriceDecay(uint64 stalePriceDecay_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        stalePriceDecay = stalePriceDecay_;
+        emit StalePriceDecaySet(stalePriceDecay_);
+    }
+
     // ------------------------------------------------------------------ reads
 
     /// @notice The latest accepted report without a freshness check (monitoring only).
@@ -295,17 +366,41 @@ contract ValuationOracle is AccessControl, EIP712, AggregatorV3Interface, IColla
         return latestFreshReport().deployedValue;
     }
 
-    /// @notice Loan-to-value (bps) from the fresh latest report.
-    /// @return The LTV in bps; reverts if missing or stale.
+    /// @notice Loan-to-value (bps) of the latest report, fresh or not (a stale report's price
+    /// decays, see `conservativeNav`; borrowing checks `isFresh`).
+    /// @return The LTV in bps; reverts `NoReport` if there is none.
     function ltvBps() external view returns (uint16) {
-        return latestFreshReport().ltvBps;
+        if (latestRound == 0) revert Errors.NoReport();
+        return _reports[latestRound].ltvBps;
+    }
+
+    /// @notice The moment the latest report goes stale: min(validUntil, observedAt + maxAge).
+    /// @return Unix seconds; reverts `NoReport` if there is none.
+    function staleAt() public view returns (uint256) {
+        if (latestRound == 0) revert Errors.NoReport();
+        ValuationReport storage r = _reports[latestRound];
+        return Math.min(r.validUntil, uint256(r.observedAt) + maxAge);
+    }
+
+    /// @notice The NAV per share (1e18) lenders get: the latest report's while fresh; once
+    /// stale, that NAV decayed linearly to zero over `stalePriceDecay` seconds:
+    /// floor(nav * (stalePriceDecay - (now - staleAt)) / stalePriceDecay), 0 after that.
+    /// @return The conservative NAV; reverts `NoReport` if there is none.
+    function conservativeNav() public view returns (uint256) {
+        uint256 s = staleAt();
+        uint256 nav = _reports[latestRound].navPerShare;
+        if (block.timestamp <= s) return nav;
+        uint256 late = block.timestamp - s;
+        uint256 decay = stalePriceDecay;
+        if (late >= decay) return 0;
+        return Math.mulDiv(nav, decay - late, decay);
     }
 
     /// @inheritdoc IOracle
-    /// @dev price = navPerShare * 10^(18 + loanDecimals - collateralDecimals); reverts if the
-    /// latest report is missing or stale.
+    /// @dev price = conservativeNav() * priceScale / priceDivisor (rounded down): the reported NAV
+    /// while fresh, decaying to zero after staleness (never reverts once a report exists).
     function price() external view returns (uint256) {
-        return latestFreshReport().navPerShare * priceScale;
+        return conservativeNav() * priceScale / priceDivisor;
     }
 
     /// @inheritdoc AggregatorV3Interface
@@ -338,10 +433,13 @@ contract ValuationOracle is AccessControl, EIP712, AggregatorV3Interface, IColla
     }
 
     /// @inheritdoc AggregatorV3Interface
-    /// @dev Fails closed: reverts `NoReport` / `ReportStale` instead of returning stale data.
+    /// @dev answer = conservativeNav() (the reported NAV while fresh, decaying once stale);
+    /// startedAt = updatedAt = the report's observedAt, so consumers' own staleness checks see
+    /// its real age. Reverts `NoReport` before the first report.
     function latestRoundData() external view returns (uint80, int256, uint256, uint256, uint80) {
-        ValuationReport memory r = latestFreshReport();
-        return (r.round, int256(r.navPerShare), r.observedAt, r.observedAt, r.round);
+        uint256 nav = conservativeNav();
+        ValuationReport storage r = _reports[latestRound];
+        return (r.round, int256(nav), r.observedAt, r.observedAt, r.round);
     }
 
     // ------------------------------------------------------------------ internals
@@ -350,6 +448,21 @@ contract ValuationOracle is AccessControl, EIP712, AggregatorV3Interface, IColla
         if (block.timestamp > validUntil || block.timestamp > uint256(observedAt) + maxAge) {
             revert Errors.ReportStale(observedAt, validUntil, block.timestamp);
         }
+    }
+
+    /// @dev The rate rules a report must meet without a guardian's approval.
+    function _checkRate(ValuationReport storage prev, ValuationReport calldata report) internal view {
+        uint256 lastNav = prev.navPerShare;
+        uint256 nav = report.navPerShare;
+        if (!_withinDeviation(lastNav, nav)) revert Errors.DeviationTooLarge(lastNav, nav, maxDeviationBps);
+        if (report.observedAt <= prev.observedAt) revert Errors.SameObservationTime(prev.observedAt, report.observedAt);
+        if (nav > lastNav) {
+            uint256 dt = report.observedAt - prev.observedAt;
+            uint256 allowed = Math.mulDiv(lastNav, uint256(maxGrowthBpsPerYear) * dt, 10_000 * YEAR);
+            if (nav - lastNav > allowed) revert Errors.GrowthTooFast(lastNav, nav, lastNav + allowed);
+        }
+        uint256 earliest = uint256(lastSubmittedAt) + minReportInterval;
+        if (block.timestamp < earliest) revert Errors.ReportTooSoon(earliest, block.timestamp);
     }
 
     /// @dev |nav - lastNav| * 10_000 <= maxDeviationBps * lastNav (exact, no rounding).

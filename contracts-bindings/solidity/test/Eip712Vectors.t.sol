@@ -44,6 +44,24 @@ contract Eip712VectorsTest is Test {
         assertEq(keccak256(sig), keccak256(vm.parseJsonBytes(json, ".signature")), "signature");
         vm.warp(r.observedAt);
         bytes[] memory sigs = new bytes[](1);
+        // rounds are sequential: rounds 1 .. r.round - 1 first (same NAV, observed 1 s apart)
+        for (uint64 i = 1; i < r.round; i++) {
+            ValuationReport memory e = ValuationReport({
+                asset: r.asset,
+                navPerShare: r.navPerShare,
+                deployedValue: r.deployedValue,
+                haircutBps: r.haircutBps,
+                ltvBps: r.ltvBps,
+                observedAt: r.observedAt - (r.round - i),
+                validUntil: r.validUntil,
+                runId: r.runId,
+                round: i
+            });
+            bytes[] memory es = new bytes[](1);
+            (v, rr, s) = vm.sign(key, o.digest(e));
+            es[0] = abi.encodePacked(rr, s, v);
+            o.submit(e, es);
+        }
         sigs[0] = sig;
         o.submit(r, sigs);
         assertEq(uint256(o.latestRound()), uint256(r.round));

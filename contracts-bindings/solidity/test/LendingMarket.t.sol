@@ -3,7 +3,7 @@ pragma solidity 0.8.30;
 
 import {VaultFixture} from "./utils/VaultFixture.sol";
 import {LendingMarket} from "../src/LendingMarket.sol";
-import {ValuationReport} from "../src/ValuationOracle.sol";
+import {ValuationOracle, ValuationReport} from "../src/ValuationOracle.sol";
 import {ICollateralOracle} from "../src/interfaces/ICollateralOracle.sol";
 import {MockCollateralOracle} from "../src/test-helpers/MockCollateralOracle.sol";
 import {Errors} from "../src/Errors.sol";
@@ -85,8 +85,10 @@ contract LendingMarketTest is VaultFixture {
     function testBorrowFailsClosedWhenPriceStale() public {
         vm.warp(T0 + 1 days + 1);
         vm.prank(alice);
-        vm.expectPartialRevert(Errors.ReportStale.selector);
+        vm.expectRevert(Errors.StalePrice.selector);
         market.borrow(1, alice);
+        vm.expectRevert(Errors.StalePrice.selector);
+        market.borrowLimit(1e24);
     }
 
     function testBorrowFailsClosedWhenPriceZero() public {
@@ -129,13 +131,76 @@ contract LendingMarketTest is VaultFixture {
         assertEq(market.collateralOf(alice), 0);
     }
 
-    function testLiquidateFailsClosedWhenPriceStale() public {
+    function testLiquidateStaysPossibleWhileReportIsLateAndBorrowingIsNot() public {
         vm.prank(alice);
-        market.borrow(80e18, alice);
-        vm.warp(T0 + 3 days);
+        market.borrow(40e18, alice); // health 2 at the fresh price
+        // validUntil = T0 + 1 day; the price then decays linearly to 0 over stalePriceDecay (7 d)
+        vm.warp(T0 + 1 days + 1 days);
+        assertEq(oracle.price(), uint256(1e18) * 6 / 7 * 1e12, "1/7 decayed after a day");
+        assertFalse(market.isLiquidatable(alice));
+        vm.prank(alice);
+        vm.expectRevert(Errors.StalePrice.selector);
+        market.borrow(1, alice);
+        vm.prank(alice);
+        vm.expectRevert(Errors.StalePrice.selector);
+        market.withdrawCollateral(1, alice);
         vm.prank(liquidator);
-        vm.expectPartialRevert(Errors.ReportStale.selector);
+        vm.expectPartialRevert(Errors.PositionHealthy.selector);
         market.liquidate(alice);
+        // limit 80 * (1 - late / 7 d) < 40 once more than 3.5 days late
+        vm.warp(T0 + 1 days + 3.5 days + 1);
+        assertTrue(market.isLiquidatable(alice));
+        vm.prank(liquidator);
+        (uint256 debt, uint256 coll) = market.liquidate(alice);
+        assertEq(debt, 40e18);
+        assertEq(coll, 100e24);
+    }
+
+    function testFullyDecayedPriceIsZeroAndEveryDebtLiquidatable() public {
+        vm.prank(alice);
+        market.borrow(1, alice);
+        vm.warp(T0 + 1 days + 7 days);
+        assertEq(oracle.price(), 0);
+        assertEq(market.liquidationLimit(100e24), 0);
+        assertTrue(market.isLiquidatable(alice));
+        vm.prank(liquidator);
+        market.liquidate(alice);
+        assertEq(market.debtOf(alice), 0);
+    }
+
+    function testZeroPriceFromOracleMakesDebtLiquidatable() public {
+        MockCollateralOracle mock = new MockCollateralOracle();
+        mock.set(1e30, 8_000);
+        LendingMarket m = new LendingMarket(vault, aid, ICollateralOracle(address(mock)));
+        aid.mint(address(m), 1e24);
+        _deposit(bob, 10e18);
+        vm.startPrank(bob);
+        vault.approve(address(m), type(uint256).max);
+        m.depositCollateral(10e24, bob);
+        m.borrow(1e18, bob);
+        vm.stopPrank();
+        mock.set(0, 8_000);
+        mock.setStale(true);
+        assertTrue(m.isLiquidatable(bob));
+        vm.prank(liquidator);
+        aid.approve(address(m), type(uint256).max);
+        vm.prank(liquidator);
+        m.liquidate(bob);
+        assertEq(m.debtOf(bob), 0);
+    }
+
+    function testCollateralWithMoreThan18PlusLoanDecimals() public {
+        // collateral with 30 decimals priced in a 6-decimal loan token: 10^(18 + 6 - 30) = 1e-6
+        ValuationOracle o = _deployOracle(6, 30);
+        _submit(o, _report(1, 1.5e18, 0));
+        assertEq(o.priceScale(), 1);
+        assertEq(o.priceDivisor(), 1e6);
+        assertEq(o.price(), 1.5e12); // 1.5 loan units (1.5e6) per 1e30 collateral units, x 1e36 / 1e30
+        MockCollateralOracle mock = new MockCollateralOracle();
+        mock.set(o.price(), 8_000);
+        LendingMarket m = new LendingMarket(vault, aid, ICollateralOracle(address(mock)));
+        // 2 whole collateral tokens (2e30 units) -> 3 loan tokens (3e6) x 80 % = 2.4e6
+        assertEq(m.borrowLimit(2e30), 2.4e6);
     }
 
     function testWithdrawCollateralMustStayWithinLimit() public {
@@ -162,9 +227,14 @@ contract LendingMarketTest is VaultFixture {
 
     function testEndToEndSignedReportMovesVaultNavAndLendingPrice() public {
         // the off-chain book earns 4 %: both the vault (deployed value) and the lending price move
+        vm.warp(T0 + 1 hours);
         vm.prank(admin);
         vault.deployCapital(desk, 50e18);
         ValuationReport memory r = _report(oracle.latestRound() + 1, 1.04e18, 54e18);
+        // +4 % in an hour is beyond the oracle's growth cap: the guardian approves the move
+        bytes32 d = oracle.digest(r);
+        vm.prank(admin);
+        oracle.approveReport(d, true);
         _submit(oracle, r);
         assertEq(vault.rawTotalAssets(), 104e18);
         assertEq(oracle.price(), 1.04e30);

@@ -113,7 +113,10 @@ contract ValuationOracleTest is OracleSigning {
     }
 
     function testSubmitRevertsOnOlderRound() public {
-        _submit(oracle, _report(5, 1e18, 0));
+        for (uint64 i = 1; i <= 5; i++) {
+            vm.warp(T0 + i);
+            _submit(oracle, _report(i, 1e18, 0));
+        }
         ValuationReport memory r = _report(4, 1e18, 0);
         bytes[] memory sigs = _sign(oracle, r, QUORUM);
         vm.expectRevert(abi.encodeWithSelector(Errors.RoundNotIncreasing.selector, 5, 4));
@@ -244,6 +247,8 @@ contract ValuationOracleTest is OracleSigning {
 
     function testSubmitRevertsOutsideDeviationWithoutGuardian() public {
         _submit(oracle, _report(1, 1e18, 0));
+        vm.prank(admin);
+        oracle.setRateLimits(type(uint32).max, 0); // only the deviation cap binds
         vm.warp(T0 + 1 hours);
         ValuationReport memory up = _report(2, 1.05e18 + 1, 0);
         bytes[] memory sigs = _sign(oracle, up, QUORUM);
@@ -277,6 +282,9 @@ contract ValuationOracleTest is OracleSigning {
         lastNav = bound(lastNav, 1, 1e30);
         nav = bound(nav, 1, 1e30);
         _submit(oracle, _report(1, lastNav, 0));
+        vm.prank(admin);
+        oracle.setRateLimits(type(uint32).max, 0); // only the deviation cap binds
+        vm.warp(T0 + 1 hours);
         ValuationReport memory r = _report(2, nav, 0);
         bytes[] memory sigs = _sign(oracle, r, QUORUM);
         uint256 diff = nav > lastNav ? nav - lastNav : lastNav - nav;
@@ -287,6 +295,126 @@ contract ValuationOracleTest is OracleSigning {
             oracle.submit(r, sigs);
             assertEq(oracle.latestRound(), 2);
         }
+    }
+
+    // ------------------------------------------------------------ rate of change over time
+
+    function testFuzzGrowthBoundPerSecond(uint256 dt, uint256 nav) public {
+        dt = bound(dt, 1, MAX_AGE);
+        _submit(oracle, _report(1, 1e18, 0));
+        vm.warp(T0 + dt);
+        uint256 allowed = uint256(1e18) * 2_000 * dt / (10_000 * 365 days);
+        nav = bound(nav, 1e18, 1.05e18); // within the deviation cap: only the growth cap binds
+        ValuationReport memory r = _report(2, nav, 0);
+        bytes[] memory sigs = _sign(oracle, r, QUORUM);
+        if (nav - 1e18 > allowed) {
+            vm.expectRevert(abi.encodeWithSelector(Errors.GrowthTooFast.selector, 1e18, nav, 1e18 + allowed));
+            oracle.submit(r, sigs);
+        } else {
+            oracle.submit(r, sigs);
+            assertEq(oracle.latestRound(), 2);
+        }
+    }
+
+    function testMarkDownsAreNotRateLimitedButSameTimestampIs() public {
+        _submit(oracle, _report(1, 1e18, 0));
+        ValuationReport memory r = _report(2, 0.96e18, 0);
+        bytes[] memory sigs = _sign(oracle, r, QUORUM);
+        vm.expectRevert(abi.encodeWithSelector(Errors.SameObservationTime.selector, T0, T0));
+        oracle.submit(r, sigs);
+        vm.warp(T0 + 1);
+        _submit(oracle, _report(2, 0.96e18, 0)); // -4 % a second later: within the deviation cap
+        assertEq(oracle.latestRound(), 2);
+    }
+
+    function testMinReportInterval() public {
+        vm.prank(admin);
+        oracle.setRateLimits(2_000, 1 hours);
+        _submit(oracle, _report(1, 1e18, 0)); // the first report is never rate limited
+        vm.warp(T0 + 1 hours - 1);
+        ValuationReport memory r = _report(2, 1e18, 0);
+        bytes[] memory sigs = _sign(oracle, r, QUORUM);
+        vm.expectRevert(abi.encodeWithSelector(Errors.ReportTooSoon.selector, T0 + 1 hours, T0 + 1 hours - 1));
+        oracle.submit(r, sigs);
+        vm.warp(T0 + 1 hours);
+        _submit(oracle, _report(2, 1e18, 0));
+        assertEq(oracle.lastSubmittedAt(), T0 + 1 hours);
+    }
+
+    function testGuardianApprovalLiftsTheRateLimitsForOneReport() public {
+        vm.prank(admin);
+        oracle.setRateLimits(0, 1 days);
+        _submit(oracle, _report(1, 1e18, 0));
+        // same timestamp, +30 %, within the interval: only with the guardian
+        ValuationReport memory r = _report(2, 1.3e18, 0);
+        bytes32 d = oracle.digest(r);
+        vm.prank(admin);
+        oracle.approveReport(d, true);
+        _submit(oracle, r);
+        assertEq(oracle.latestReport().navPerShare, 1.3e18);
+        ValuationReport memory again = _report(3, 1.3e18, 0);
+        bytes[] memory sigs = _sign(oracle, again, QUORUM);
+        vm.expectPartialRevert(Errors.SameObservationTime.selector);
+        oracle.submit(again, sigs);
+    }
+
+    function testRateLimitSettersRequireAdmin() public {
+        vm.expectPartialRevert(IAccessControl.AccessControlUnauthorizedAccount.selector);
+        oracle.setRateLimits(1, 1);
+        vm.expectPartialRevert(IAccessControl.AccessControlUnauthorizedAccount.selector);
+        oracle.setStalePriceDecay(1);
+    }
+
+    function testRoundsAreStrictlySequential() public {
+        ValuationReport memory r = _report(type(uint64).max, 1e18, 0);
+        bytes[] memory sigs = _sign(oracle, r, QUORUM);
+        vm.expectRevert(abi.encodeWithSelector(Errors.RoundNotSequential.selector, 0, type(uint64).max));
+        oracle.submit(r, sigs);
+        _submit(oracle, _report(1, 1e18, 0));
+        vm.warp(T0 + 1);
+        r = _report(3, 1e18, 0);
+        sigs = _sign(oracle, r, QUORUM);
+        vm.expectRevert(abi.encodeWithSelector(Errors.RoundNotSequential.selector, 1, 3));
+        oracle.submit(r, sigs);
+    }
+
+    // ------------------------------------------------------------ stale: the lenders' price
+
+    function testFuzzStalePriceDecaysLinearlyToZero(uint256 late) public {
+        _submit(oracle, _report(1, 1.2e18, 0)); // stale after validUntil = T0 + 1 day
+        late = bound(late, 0, 10 days);
+        vm.warp(T0 + 1 days + late);
+        uint256 decay = 7 days;
+        uint256 want = late >= decay ? 0 : uint256(1.2e18) * (decay - late) / decay;
+        assertEq(oracle.conservativeNav(), want);
+        assertEq(oracle.price(), want * 1e12);
+        (uint80 id, int256 answer,, uint256 updatedAt,) = oracle.latestRoundData();
+        assertEq(uint256(id), 1);
+        assertEq(answer, int256(want));
+        assertEq(updatedAt, T0, "updatedAt is the observation: consumers see the real age");
+        assertEq(oracle.ltvBps(), 8_000);
+        assertEq(oracle.isFresh(), late == 0);
+    }
+
+    function testStalePriceDecayZeroMeansZeroOnceStale() public {
+        vm.prank(admin);
+        oracle.setStalePriceDecay(0);
+        _submit(oracle, _report(1, 1e18, 0));
+        vm.warp(T0 + 1 days);
+        assertEq(oracle.price(), 1e30);
+        vm.warp(T0 + 1 days + 1);
+        assertEq(oracle.price(), 0);
+    }
+
+    function testPriceDividesForCollateralWithMoreDecimals() public {
+        ValuationOracle o = _deployOracle(0, 19); // 10^(18 + 0 - 19): divide by 10, floor
+        _submit(o, _report(1, 1.234567e18 + 9, 0));
+        assertEq(o.priceScale(), 1);
+        assertEq(o.priceDivisor(), 10);
+        assertEq(o.price(), uint256(1.234567e18 + 9) / 10);
+        ValuationOracle edge = _deployOracle(0, 36); // the limit: divide by 1e18
+        _submit(edge, _report(1, 1e18, 0));
+        assertEq(edge.price(), 1);
     }
 
     // ------------------------------------------------------------ reads fail closed
@@ -301,18 +429,17 @@ contract ValuationOracleTest is OracleSigning {
         assertFalse(oracle.isFresh());
     }
 
-    function testReadsRevertOnceStaleEvenIfFreshAtSubmission() public {
+    function testReadsFailClosedOnceStaleEvenIfFreshAtSubmission() public {
         _submit(oracle, _report(1, 1e18, 0)); // validUntil = T0 + 1 day
         vm.warp(T0 + 1 days);
-        oracle.price();
+        assertEq(oracle.price(), 1e30);
         vm.warp(T0 + 1 days + 1);
         assertFalse(oracle.isFresh());
         vm.expectRevert(abi.encodeWithSelector(Errors.ReportStale.selector, T0, T0 + 1 days, T0 + 1 days + 1));
-        oracle.price();
-        vm.expectPartialRevert(Errors.ReportStale.selector);
-        oracle.latestRoundData();
+        oracle.latestFreshReport();
         vm.expectPartialRevert(Errors.ReportStale.selector);
         oracle.deployedValue();
+        assertLt(oracle.price(), 1e30, "the lenders' price decays instead"); 
         // history stays readable
         (uint80 id,,,,) = oracle.getRoundData(1);
         assertEq(uint256(id), 1);
@@ -324,8 +451,10 @@ contract ValuationOracleTest is OracleSigning {
         oracle.price();
         vm.prank(admin);
         oracle.setMaxAge(1 hours);
+        assertFalse(oracle.isFresh());
         vm.expectPartialRevert(Errors.ReportStale.selector);
-        oracle.price();
+        oracle.deployedValue();
+        assertEq(oracle.staleAt(), T0 + 1 hours);
     }
 
     function testPriceScalesByDecimals() public {
@@ -340,21 +469,23 @@ contract ValuationOracleTest is OracleSigning {
         assertEq(same.price(), 1.25e36);
     }
 
-    function testConstructorRevertsOnNegativePriceExponent() public {
-        vm.expectRevert(abi.encodeWithSelector(Errors.InvalidDecimals.selector, 0, 19));
-        _deployOracle(0, 19);
+    function testConstructorRevertsBeyondSupportedDecimals() public {
+        vm.expectRevert(abi.encodeWithSelector(Errors.InvalidDecimals.selector, 0, 37));
+        _deployOracle(0, 37);
+        vm.expectRevert(abi.encodeWithSelector(Errors.InvalidDecimals.selector, 61, 18));
+        _deployOracle(61, 18);
     }
 
     function testGetRoundDataReturnsHistory() public {
         _submit(oracle, _report(1, 1e18, 0));
         vm.warp(T0 + 1 hours);
-        _submit(oracle, _report(7, 1.01e18, 0));
+        _submit(oracle, _report(2, 1e18, 0));
         (uint80 id, int256 answer,, uint256 updatedAt,) = oracle.getRoundData(1);
         assertEq(uint256(id), 1);
         assertEq(answer, int256(1e18));
         assertEq(updatedAt, T0);
-        (id, answer,, updatedAt,) = oracle.getRoundData(7);
-        assertEq(answer, int256(1.01e18));
+        (id, answer,, updatedAt,) = oracle.getRoundData(2);
+        assertEq(answer, int256(1e18));
         assertEq(updatedAt, T0 + 1 hours);
         vm.expectRevert(Errors.NoReport.selector);
         oracle.getRoundData(3);

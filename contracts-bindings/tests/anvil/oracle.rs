@@ -103,9 +103,28 @@ async fn rust_signed_report_is_accepted_and_every_tampering_rejected() {
         r1
     );
 
-    // Round 2, 1 % up, a minute later: the untampered report passes.
+    // Round 2, 1 % up, a minute later: the untampered report passes once the growth cap allows
+    // it (the default 20 %/year would allow 0.002 % in a minute: GrowthTooFast).
     warp(&p, 60).await;
     let t2 = now(&p).await;
+    let fast = report(
+        2,
+        e18 * U256::from(101) / U256::from(100),
+        U256::from(7u8) * e18,
+        t2,
+    );
+    assert_revert(
+        try_submit(
+            &p,
+            oracle_addr,
+            &fast,
+            &sign_with(&fast, &[0, 1, 2], chain_id, oracle_addr),
+        )
+        .await,
+        "GrowthTooFast",
+        "1 % in a minute at 20 %/year",
+    );
+    tx!(p, oracle.setRateLimits(u32::MAX, 0));
     let good = report(
         2,
         e18 * U256::from(101) / U256::from(100),
@@ -149,7 +168,8 @@ async fn rust_signed_report_is_accepted_and_every_tampering_rejected() {
             |r| r.run_id = B256::repeat_byte(0xee),
             "UnknownSigner",
         ),
-        ("round", |r| r.round += 1, "UnknownSigner"),
+        // Rounds are strictly sequential, checked before any signature: round 3 after 1.
+        ("round", |r| r.round += 1, "RoundNotSequential"),
     ];
     for (field, f, want) in tampers {
         let mut t = good.clone();
@@ -292,6 +312,8 @@ async fn rust_signed_report_is_accepted_and_every_tampering_rejected() {
         .await
         .expect("relay");
     assert_eq!(out.round, 3);
+    // (a minute later: a second report observed at round 3's time is SameObservationTime)
+    warp(&p, 60).await;
     let two = SignedReport {
         report: report(4, good.nav_per_share, good.deployed_value, now(&p).await),
         signatures: Vec::new(),
@@ -302,12 +324,23 @@ async fn rust_signed_report_is_accepted_and_every_tampering_rejected() {
         "non-signer relaying no signatures",
     );
 
-    // Staleness is checked at read: past maxAge, the price fails closed.
+    // Staleness is checked at read: past maxAge the valuation fails closed (deployedValue) and
+    // the lenders' price decays (7 days to zero by default).
     warp(&p, MAX_AGE + 1).await;
     assert_revert(
-        oracle.price().call().await.map_err(decode_oracle_error),
+        oracle
+            .deployedValue()
+            .call()
+            .await
+            .map_err(decode_oracle_error),
         "ReportStale",
-        "price after maxAge",
+        "deployedValue after maxAge",
+    );
+    assert!(!oracle.isFresh().call().await.unwrap());
+    let decayed = oracle.price().call().await.unwrap();
+    assert!(
+        decayed < good.nav_per_share * scale && decayed > U256::ZERO,
+        "{decayed}"
     );
     // Observed at the last accepted observation time (not older, so only staleness can
     // reject it), which is now more than maxAge ago.

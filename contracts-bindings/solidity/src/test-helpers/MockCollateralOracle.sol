@@ -8,6 +8,20 @@ import {ICollateralOracle} from "../interfaces/ICollateralOracle.sol";
 contract MockCollateralOracle is ICollateralOracle {
     uint256 public price;
     uint16 public ltvBps;
+    /// @notice When true, `isFresh()` is false.
+    bool public stale;
+
+    /// @notice Whether the price counts as fresh.
+    /// @return !stale.
+    function isFresh() external view returns (bool) {
+        return !stale;
+    }
+
+    /// @notice Marks the price stale (or fresh again).
+    /// @param stale_ True for stale.
+    function setStale(bool stale_) external {
+        stale = stale_;
+    }
 
     /// @notice Sets the price (1e36-scaled) and LTV.
     /// @param price_ The price.

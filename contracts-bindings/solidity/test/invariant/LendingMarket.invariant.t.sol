@@ -53,6 +53,11 @@ contract MarketHandler is CommonBase {
         oracle.set(zero ? 0 : price % 2e30, uint16(ltv % 10_001));
     }
 
+    /// @dev A late report: borrowing must fail closed, liquidation must follow the price.
+    function setStale(bool stale) external {
+        oracle.setStale(stale);
+    }
+
     /// @dev Sets the price so that `who`'s limit lands next to its debt (boundary cases).
     function priceAtBoundary(uint256 who, uint256 offset) external {
         address a = actors[who % 3];
@@ -73,7 +78,7 @@ contract MarketHandler is CommonBase {
         bool priced = oracle.price() > 0;
         uint256 limit = priced ? _limit(c) : 0;
         amount = 1 + amount % (limit > d ? 2 * (limit - d) + 2 : 4);
-        bool should = priced && d + amount <= limit && amount <= loan.balanceOf(address(market));
+        bool should = oracle.isFresh() && priced && d + amount <= limit && amount <= loan.balanceOf(address(market));
         vm.prank(a);
         try market.borrow(amount, a) {
             if (!should) wrongBorrows++;
@@ -93,8 +98,8 @@ contract MarketHandler is CommonBase {
     function liquidate(uint256 who) external {
         address a = actors[who % 3];
         uint256 d = market.debtOf(a);
-        bool priced = oracle.price() > 0;
-        bool should = priced && d > _limit(market.collateralOf(a));
+        // at any price, fresh or stale, zero included (a zero limit)
+        bool should = d > _limit(market.collateralOf(a));
         loan.mint(liquidator, d);
         vm.prank(liquidator);
         try market.liquidate(a) {

@@ -18,7 +18,7 @@ contract OracleHandler is CommonBase {
     uint64 public lastObservedAt;
     uint256 public lastNav;
 
-    uint256 internal constant DEFECTS = 12;
+    uint256 internal constant DEFECTS = 15;
 
     constructor(ValuationOracle oracle_, uint256[] memory keys_) {
         oracle = oracle_;
@@ -44,30 +44,43 @@ contract OracleHandler is CommonBase {
         uint64 last = oracle.latestRound();
         uint64 maxAge = oracle.maxAge();
         uint64 nowTs = uint64(block.timestamp);
-        uint64 minObs = lastObservedAt > nowTs - maxAge ? lastObservedAt : nowTs - maxAge;
+        // strictly after the last observation (the same-timestamp rule); the caller warped so
+        // that one exists
+        uint64 minObs = lastObservedAt + 1 > nowTs - maxAge ? lastObservedAt + 1 : nowTs - maxAge;
+        if (lastObservedAt == 0) minObs = nowTs - maxAge;
+        uint64 observedAt = nowTs - uint64(_rand(seed, 4) % (nowTs - minObs + 1));
         uint256 base = lastNav == 0 ? 1e18 : lastNav;
-        uint256 move = _rand(seed, 1) % (base * oracle.maxDeviationBps() / 10_000 + 1);
+        uint256 down = _rand(seed, 1) % (base * oracle.maxDeviationBps() / 10_000 + 1);
+        uint256 upMax = base * oracle.maxDeviationBps() / 10_000;
+        if (lastNav != 0) {
+            uint256 growth =
+                base * uint256(oracle.maxGrowthBpsPerYear()) * (observedAt - lastObservedAt) / (10_000 * 365 days);
+            if (growth < upMax) upMax = growth;
+        }
+        uint256 up = _rand(seed, 7) % (upMax + 1);
         r = ValuationReport({
             asset: keccak256("sAID"),
-            navPerShare: _rand(seed, 2) % 2 == 0 ? base + move : base - move,
+            navPerShare: _rand(seed, 2) % 2 == 0 ? base + up : base - down,
             deployedValue: _rand(seed, 3) % 1e24,
             haircutBps: 100,
             ltvBps: 7_000,
-            observedAt: nowTs - uint64(_rand(seed, 4) % (nowTs - minObs + 1)),
+            observedAt: observedAt,
             validUntil: nowTs + uint64(_rand(seed, 5) % 3 days),
             runId: bytes32(seed),
-            round: last + 1 + uint64(_rand(seed, 6) % 3)
+            round: last + 1
         });
     }
 
     /// @param defect 0 (and 12..19): valid; 1 replayed round; 2 older round; 3 future observedAt;
     /// 4 older than maxAge; 5 expired (validUntil < now); 6 one signature short of quorum;
     /// 7 duplicate signer; 8 unknown signer; 9 NAV beyond maxDeviationBps; 10 observedAt before
-    /// the last report's; 11 another asset.
+    /// the last report's; 11 another asset; 12 a skipped round (latestRound + 2); 13 observed at
+    /// the last report's time; 14 NAV rising faster than maxGrowthBpsPerYear.
     /// @param seed Source of every other choice.
     function submit(uint8 defect, uint256 seed) external {
         defect = uint8(defect % 20);
         if (defect >= DEFECTS) defect = 0;
+        if (lastObservedAt >= block.timestamp) vm.warp(block.timestamp + 1); // room for a valid one
         ValuationReport memory r = _validReport(seed);
         uint64 last = oracle.latestRound();
         uint64 nowTs = uint64(block.timestamp);
@@ -94,6 +107,24 @@ contract OracleHandler is CommonBase {
             else r.observedAt = lastObservedAt - 1;
         }
         if (defect == 11) r.asset = keccak256("other");
+        if (defect == 12) r.round = last + 2;
+        if (defect == 13) {
+            if (lastObservedAt == 0 || lastObservedAt + oracle.maxAge() < nowTs) defect = 0;
+            else r.observedAt = lastObservedAt;
+            if (defect == 13 && r.navPerShare > lastNav) r.navPerShare = lastNav; // only this defect
+        }
+        if (defect == 14) {
+            if (lastNav == 0) {
+                defect = 0;
+            } else {
+                uint256 allowed = lastNav * uint256(oracle.maxGrowthBpsPerYear()) * (r.observedAt - lastObservedAt)
+                    / (10_000 * 365 days);
+                uint256 over = lastNav + allowed + 1;
+                // within the deviation cap, or it would be a second defect
+                if ((over - lastNav) * 10_000 > lastNav * oracle.maxDeviationBps()) defect = 0;
+                else r.navPerShare = over;
+            }
+        }
         _try(r, defect, nSigs, _rand(seed, 10));
     }
 

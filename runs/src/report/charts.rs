@@ -109,6 +109,35 @@ fn fmt_tick(v: f64, step: f64) -> String {
     format!("{v:.decimals$}")
 }
 
+/// Grid lines and labels at the powers of ten of a frame whose y axis is log10(value).
+fn log_ticks(f: &Frame) -> String {
+    let mut s = String::new();
+    let mut e = f.y.0.ceil();
+    while e <= f.y.1 + 1e-9 {
+        let label = if e >= 0.0 {
+            format!("{}", 10f64.powf(e))
+        } else {
+            format!("{:.*}", (-e) as usize, 10f64.powf(e))
+        };
+        s += &y_grid(f, e, &label);
+        e += 1.0;
+    }
+    s
+}
+
+/// A horizontal grid line at data value `v` with its label left of the axis.
+fn y_grid(f: &Frame, v: f64, label: &str) -> String {
+    let y = f.py(v);
+    format!(
+        "<line x1=\"{}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#ddd\"/>\
+         <text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{label}</text>",
+        f.left,
+        f.w - f.right,
+        f.left - 6.0,
+        y + 4.0
+    )
+}
+
 fn open(id: &str, title: &str, w: f64, h: f64) -> String {
     format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"{id}\" viewBox=\"0 0 {w} {h}\" \
@@ -131,17 +160,7 @@ fn axes(f: &Frame, x_label: &str, y_label: &str, y_ticks: bool) -> String {
     };
     let ystep = if yt.len() > 1 { yt[1] - yt[0] } else { 1.0 };
     for t in &yt {
-        let y = f.py(*t);
-        let _ = write!(
-            s,
-            "<line x1=\"{}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#ddd\"/>\
-             <text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            f.left,
-            f.w - f.right,
-            f.left - 6.0,
-            y + 4.0,
-            fmt_tick(*t, ystep)
-        );
+        s += &y_grid(f, *t, &fmt_tick(*t, ystep));
     }
     {
         let xt = ticks(f.x.0, f.x.1, 8);
@@ -178,21 +197,41 @@ fn axes(f: &Frame, x_label: &str, y_label: &str, y_ticks: bool) -> String {
     s
 }
 
-fn legend(f: &Frame, items: &[(String, &str, bool)]) -> String {
+/// How a legend entry is drawn: a line (dashed or not) or a filled swatch of a band.
+enum Mark {
+    Line { dashed: bool },
+    Swatch { opacity: f64 },
+}
+
+fn legend(f: &Frame, items: &[(String, &str, Mark)]) -> String {
     let mut s = String::new();
-    for (i, (label, colour, dashed)) in items.iter().enumerate() {
+    for (i, (label, colour, mark)) in items.iter().enumerate() {
         let y = f.top + 8.0 + 16.0 * i as f64;
         let x = f.w - f.right - 190.0;
-        let dash = if *dashed {
-            " stroke-dasharray=\"5 3\""
-        } else {
-            ""
-        };
+        match mark {
+            Mark::Line { dashed } => {
+                let dash = if *dashed {
+                    " stroke-dasharray=\"5 3\""
+                } else {
+                    ""
+                };
+                let _ = write!(
+                    s,
+                    "<line x1=\"{x}\" x2=\"{}\" y1=\"{y}\" y2=\"{y}\" stroke=\"{colour}\" stroke-width=\"3\"{dash}/>",
+                    x + 22.0
+                );
+            }
+            Mark::Swatch { opacity } => {
+                let _ = write!(
+                    s,
+                    "<rect class=\"swatch\" x=\"{x}\" y=\"{}\" width=\"22\" height=\"10\" fill=\"{colour}\" fill-opacity=\"{opacity}\" stroke=\"{colour}\" stroke-opacity=\"0.6\"/>",
+                    y - 5.0
+                );
+            }
+        }
         let _ = write!(
             s,
-            "<line x1=\"{x}\" x2=\"{}\" y1=\"{y}\" y2=\"{y}\" stroke=\"{colour}\" stroke-width=\"3\"{dash}/>\
-             <text x=\"{}\" y=\"{}\">{}</text>",
-            x + 22.0,
+            "<text x=\"{}\" y=\"{}\">{}</text>",
             x + 28.0,
             y + 4.0,
             esc(label)
@@ -201,32 +240,57 @@ fn legend(f: &Frame, items: &[(String, &str, bool)]) -> String {
     s
 }
 
-/// A histogram of probabilities (percent on the y axis) with labelled vertical markers.
+/// A histogram of probabilities (percent on the y axis) with labelled vertical markers; with
+/// `log_y` the y axis is log10 of the probability, so a thin tail stays visible (empty bins
+/// are not drawn).
 pub(crate) fn histogram(
     id: &str,
     title: &str,
     x_label: &str,
     h: &ChartHistogram,
     markers: &[(f64, String)],
+    log_y: bool,
 ) -> String {
     let n = h.probabilities.len();
     let x1 = h.lo + h.width * n as f64;
-    let ymax = h
+    let pmax = h
         .probabilities
         .iter()
         .fold(0.0f64, |a, &p| a.max(100.0 * p))
-        .max(1e-9)
-        * 1.1;
-    let f = Frame::new(W, H, 60.0, (h.lo, x1), (0.0, ymax));
+        .max(1e-9);
+    let pmin = h
+        .probabilities
+        .iter()
+        .filter(|p| **p > 0.0)
+        .fold(pmax, |a, &p| a.min(100.0 * p));
+    let y_range = if log_y {
+        let top = pmax.log10().ceil();
+        (pmin.log10().floor().min(top - 1.0), top)
+    } else {
+        (0.0, pmax * 1.1)
+    };
+    let f = Frame::new(W, H, 60.0, (h.lo, x1), y_range);
     let mut s = open(id, title, W, H);
-    s += &axes(&f, x_label, "probability (%)", true);
+    if log_y {
+        s += &axes(&f, x_label, "probability (%, log scale)", false);
+        s += &log_ticks(&f);
+    } else {
+        s += &axes(&f, x_label, "probability (%)", true);
+    }
     for (i, p) in h.probabilities.iter().enumerate() {
+        if log_y && *p <= 0.0 {
+            continue;
+        }
         let xa = f.px(h.lo + h.width * i as f64);
         let xb = f.px(h.lo + h.width * (i + 1) as f64);
-        let y = f.py(100.0 * p);
+        let y = f.py(if log_y {
+            (100.0 * p).log10()
+        } else {
+            100.0 * p
+        });
         let _ = write!(
             s,
-            "<rect x=\"{xa:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{:.3}–{:.3}: {:.3} %</title></rect>",
+            "<rect x=\"{xa:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{:.3}–{:.3}: {:.3e} %</title></rect>",
             (xb - xa - 1.0).max(0.5),
             (f.h - f.bottom - y).max(0.0),
             PALETTE[0],
@@ -328,13 +392,17 @@ pub(crate) fn bands(
         }
         let _ = write!(
             s,
-            "<polygon points=\"{}\" fill=\"{}\" fill-opacity=\"{}\" stroke=\"none\"/>",
+            "<polygon points=\"{}\" fill=\"{c}\" fill-opacity=\"{}\" stroke=\"{c}\" stroke-opacity=\"0.5\" stroke-width=\"0.8\"/>",
             pts.trim_end(),
-            b.colour,
-            b.opacity
+            b.opacity,
+            c = b.colour,
         );
         if !b.label.is_empty() {
-            items.push((b.label.clone(), b.colour, false));
+            items.push((
+                b.label.clone(),
+                b.colour,
+                Mark::Swatch { opacity: b.opacity },
+            ));
         }
     }
     for l in lines {
@@ -356,7 +424,7 @@ pub(crate) fn bands(
             l.colour
         );
         if !l.label.is_empty() {
-            items.push((l.label.clone(), l.colour, l.dashed));
+            items.push((l.label.clone(), l.colour, Mark::Line { dashed: l.dashed }));
         }
     }
     if let Some((xv, label)) = vline {
@@ -438,7 +506,14 @@ mod tests {
             probabilities: vec![0.5, 0.3, 0.2],
             beyond: 0.0,
         };
-        let s = histogram("fig-x", "Loss <x>", "loss (%)", &h, &[(1.0, "VaR".into())]);
+        let s = histogram(
+            "fig-x",
+            "Loss <x>",
+            "loss (%)",
+            &h,
+            &[(1.0, "VaR".into())],
+            false,
+        );
         assert!(s.starts_with("<svg") && s.ends_with("</svg>"));
         assert!(s.contains("<title id=\"fig-x-title\">Loss &lt;x&gt;</title>"));
         assert!(!s.contains("NaN"));

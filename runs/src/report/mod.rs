@@ -1,52 +1,61 @@
-//! The risk report: terminal tables of the pricing metrics, and `report.html` — one
+//! The risk report `report.html`, produced from a run's results (a fresh [`crate::RunOutput`]
+//! or a stored [`crate::RunDir`]) so that every front serves the same page: one
 //! self-contained file (inline CSS and SVG, no script, no network) with the tables and the
 //! charts a risk team reads: portfolio loss distribution, tranche and deal expected losses,
 //! the vault's NAV-per-share fan and deal collateral-ratio bands, plus sensitivities and
 //! stress results when the run has them.
 
-use crate::charts::{bands, esc, hbars, histogram, Band, Line, PALETTE};
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
+mod charts;
+mod flags;
+
+use charts::{bands, esc, hbars, histogram, Band, Line, PALETTE};
+use flags::flags_section;
 use gaib_pricing::{
     InstrumentValuation, McEstimate, MetricChange, Sensitivity, Valuation, FAN_LEVELS,
 };
-use gaib_simulator::write_atomic;
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
 
 /// How the run was made (shown in the report's header).
-pub(crate) struct RunInfo {
+pub struct RunInfo {
     /// Seed of the random numbers.
-    pub(crate) seed: u64,
+    pub seed: u64,
     /// Backend name.
-    pub(crate) backend: String,
+    pub backend: String,
 }
 
 /// One stress scenario's result: its label, description and the change of every metric.
-pub(crate) struct StressColumn {
+pub struct StressColumn {
     /// Scenario name.
-    pub(crate) label: String,
+    pub label: String,
     /// What it does.
-    pub(crate) description: String,
+    pub description: String,
     /// Change of every metric against the base run.
-    pub(crate) changes: Vec<MetricChange>,
+    pub changes: Vec<MetricChange>,
 }
 
 /// Everything the report shows.
-pub(crate) struct ReportInput<'a> {
+pub struct ReportInput<'a> {
     /// The base valuation.
-    pub(crate) valuation: &'a Valuation,
+    pub valuation: &'a Valuation,
     /// Run parameters.
-    pub(crate) run: RunInfo,
+    pub run: RunInfo,
     /// Bump-and-revalue results, if computed.
-    pub(crate) sensitivities: &'a [Sensitivity],
+    pub sensitivities: &'a [Sensitivity],
     /// Stress results, if computed.
-    pub(crate) stress: &'a [StressColumn],
+    pub stress: Vec<StressColumn>,
 }
+
+/// How the change cells are coloured (after the sensitivity and stress tables).
+const CHANGE_LEGEND: &str = "<p class=\"note\">Red: the change hurts the holder of the \
+    instrument or a lender against sAID (higher loss, PD, VaR, haircut, queue or lending \
+    horizon; lower price, NAV or LTV). Green: it helps. Uncoloured: no change, or neither \
+    (yields).</p>";
 
 /// Largest collateral ratio drawn in the collateral chart.
 const RATIO_CAP: f64 = 5.0;
 
-fn num(x: f64, d: usize) -> String {
+/// `x` with `d` decimals, or "–" when not finite.
+pub fn num(x: f64, d: usize) -> String {
     if x.is_finite() {
         format!("{x:.d$}")
     } else {
@@ -54,7 +63,8 @@ fn num(x: f64, d: usize) -> String {
     }
 }
 
-fn opt(x: Option<f64>, d: usize) -> String {
+/// [`num`] of an optional value ("–" when absent).
+pub fn opt(x: Option<f64>, d: usize) -> String {
     x.map_or_else(|| "–".into(), |v| num(v, d))
 }
 
@@ -62,23 +72,13 @@ fn pm(e: &McEstimate, d: usize) -> String {
     format!("{} ± {}", num(e.value, d), num(e.std_error, d))
 }
 
-fn signed(x: f64, d: usize) -> String {
+/// `x` with an explicit sign and `d` decimals, or "–" when not finite.
+pub fn signed(x: f64, d: usize) -> String {
     if x.is_finite() {
         format!("{x:+.d$}")
     } else {
         "–".into()
     }
-}
-
-fn right(s: String) -> Cell {
-    Cell::new(s).set_alignment(CellAlignment::Right)
-}
-
-fn table(header: Vec<&str>) -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED);
-    t.set_header(header);
-    t
 }
 
 fn loss_q(i: &InstrumentValuation, level: f64) -> f64 {
@@ -88,133 +88,14 @@ fn loss_q(i: &InstrumentValuation, level: f64) -> f64 {
         .map_or(f64::NAN, |q| q.value)
 }
 
-/// The pricing tables for the terminal: per instrument (price, yield, WAL, duration, LGD),
-/// the portfolio's VaR/ES, and the vault's haircut and LTV.
-pub(crate) fn pricing_tables(v: &Valuation) -> Vec<Table> {
-    let mut out = Vec::new();
-    let mut t = table(vec![
-        "instrument",
-        "E[PV] USD",
-        "price % (± se)",
-        "yield %",
-        "WAL y",
-        "mod dur y",
-        "PD %",
-        "LGD %",
-    ]);
-    for i in v.tranches.iter().chain(&v.deals) {
-        t.add_row(vec![
-            Cell::new(&i.id),
-            right(num(i.pv_usd.value, 0)),
-            right(pm(&i.price_pct, 3)),
-            right(opt(i.yield_pct, 3)),
-            right(opt(i.wal_years, 2)),
-            right(opt(i.modified_duration_years, 2)),
-            right(num(i.pd_pct.value, 2)),
-            right(opt(i.lgd_pct.map(|l| l.value), 1)),
-        ]);
-    }
-    out.push(t);
-    let mut t = table(vec![
-        "portfolio loss",
-        "VaR %",
-        "VaR 95% CI",
-        "VaR USD",
-        "ES %",
-        "ES USD",
-    ]);
-    for r in &v.portfolio.tail {
-        t.add_row(vec![
-            Cell::new(format!("{} %", 100.0 * r.confidence)),
-            right(num(r.var_pct, 3)),
-            right(format!(
-                "[{}, {}]",
-                num(r.var_ci95_pct[0], 3),
-                num(r.var_ci95_pct[1], 3)
-            )),
-            right(num(r.var_usd, 0)),
-            right(num(r.es_pct, 3)),
-            right(num(r.es_usd, 0)),
-        ]);
-    }
-    t.add_row(vec![
-        Cell::new("expected loss"),
-        right(pm(&v.portfolio.expected_loss_pct, 3)),
-        right(String::new()),
-        right(num(v.portfolio.expected_loss_usd.value, 0)),
-        right(String::new()),
-        right(String::new()),
-    ]);
-    out.push(t);
-    if let Some(vr) = &v.vault {
-        let mut t = table(vec![
-            "vault",
-            "haircut %",
-            "haircut 95% CI",
-            "incentive %",
-            "recommended LTV %",
-            "P[queue > 1/2/3 cycles] %",
-        ]);
-        t.add_row(vec![
-            Cell::new(format!(
-                "{} ({:.0} % over {} days)",
-                vr.id,
-                100.0 * vr.confidence,
-                vr.horizon_days
-            )),
-            right(num(vr.haircut_pct, 3)),
-            right(format!(
-                "[{}, {}]",
-                num(vr.haircut_ci95_pct[0], 3),
-                num(vr.haircut_ci95_pct[1], 3)
-            )),
-            right(num(vr.liquidation_incentive_pct, 2)),
-            right(num(vr.recommended_ltv_pct, 2)),
-            right(
-                vr.p_queue_not_cleared_pct
-                    .iter()
-                    .map(|e| num(e.value, 2))
-                    .collect::<Vec<_>>()
-                    .join(" / "),
-            ),
-        ]);
-        out.push(t);
-    }
-    out
-}
-
 /// Keys shown in the sensitivity table (every tranche's price and EL, the portfolio's EL and
 /// VaR 99 %, the vault's haircut and LTV).
-fn headline(key: &str) -> bool {
+pub fn headline(key: &str) -> bool {
     (key.contains('/') && (key.ends_with(" price") || key.ends_with(" EL")))
         || key == "portfolio EL"
         || key == "portfolio VaR 99%"
         || key.ends_with(" haircut")
         || key.ends_with(" recommended LTV")
-}
-
-/// The sensitivity table: headline metrics × bumps, each cell the change (bumped − base).
-pub(crate) fn sensitivity_table(base: &Valuation, s: &[Sensitivity]) -> Table {
-    let mut header = vec!["metric".to_string(), "base".to_string()];
-    header.extend(s.iter().map(|b| b.description.clone()));
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED);
-    t.set_header(header);
-    for m in gaib_pricing::metrics(base) {
-        if !headline(&m.key) {
-            continue;
-        }
-        let mut row = vec![
-            Cell::new(format!("{} ({})", m.key, m.unit)),
-            right(num(m.value, 3)),
-        ];
-        for b in s {
-            let c = b.changes.iter().find(|c| c.key == m.key);
-            row.push(right(c.map_or_else(|| "–".into(), |c| signed(c.change, 3))));
-        }
-        t.add_row(row);
-    }
-    t
 }
 
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;line-height:1.4}\
@@ -223,9 +104,21 @@ table{border-collapse:collapse;margin:.6rem 0;font-size:.85rem}\
 th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}\
 th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}\
 figure{margin:1rem 0}figcaption{font-size:.85rem;color:#555;max-width:760px}\
-.note{font-size:.85rem;color:#555}.neg{color:#b00}";
+.note{font-size:.85rem;color:#555}td.adverse{color:#b00;background:#fdecea}\
+td.favourable{color:#176b2c;background:#e9f6ec}\
+.flags{border:1px solid #e0b400;background:#fff8e1;padding:.4rem 1rem}.flags li{margin:.2rem 0}\
+details summary{cursor:pointer;font-size:.9rem;color:#0072B2}";
 
 fn html_table(header: &[String], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<(String, &str)>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| (c.clone(), "")).collect())
+        .collect();
+    html_table_classed(header, &rows)
+}
+
+/// A table whose cells carry a CSS class each ("" for none).
+fn html_table_classed(header: &[String], rows: &[Vec<(String, &str)>]) -> String {
     let mut s = String::from("<table><thead><tr>");
     for h in header {
         let _ = write!(s, "<th>{}</th>", esc(h));
@@ -233,17 +126,31 @@ fn html_table(header: &[String], rows: &[Vec<String>]) -> String {
     s += "</tr></thead><tbody>";
     for r in rows {
         s += "<tr>";
-        for c in r {
-            let class = if c.starts_with('-') && c.len() > 1 {
-                " class=\"neg\""
+        for (c, class) in r {
+            if class.is_empty() {
+                let _ = write!(s, "<td>{}</td>", esc(c));
             } else {
-                ""
-            };
-            let _ = write!(s, "<td{class}>{}</td>", esc(c));
+                let _ = write!(s, "<td class=\"{class}\">{}</td>", esc(c));
+            }
         }
         s += "</tr>";
     }
     s + "</tbody></table>"
+}
+
+/// A change of metric `key` as a table cell, classed by whether it hurts the holder or the
+/// lender ([`gaib_pricing::higher_is_adverse`]), not by its sign.
+fn change_cell(key: &str, change: Option<f64>) -> (String, &'static str) {
+    let Some(c) = change else {
+        return ("–".into(), "");
+    };
+    let class = match gaib_pricing::higher_is_adverse(key) {
+        _ if c == 0.0 || !c.is_finite() => "",
+        Some(worse_up) if worse_up == (c > 0.0) => "adverse",
+        Some(_) => "favourable",
+        None => "",
+    };
+    (signed(c, 3), class)
 }
 
 fn instrument_rows(list: &[InstrumentValuation]) -> Vec<Vec<String>> {
@@ -255,6 +162,9 @@ fn instrument_rows(list: &[InstrumentValuation]) -> Vec<Vec<String>> {
                 pm(&i.price_pct, 3),
                 pm(&i.expected_loss_pct, 3),
                 num(i.pd_pct.value, 2),
+                num(i.pd_1y_pct.value, 2),
+                num(i.expected_loss_1y_pct.value, 3),
+                num(i.loss_probability_pct.value, 2),
                 opt(i.lgd_pct.map(|l| l.value), 1),
                 opt(i.wal_years, 2),
                 opt(i.yield_pct, 3),
@@ -272,6 +182,9 @@ fn instrument_header() -> Vec<String> {
         "price % par (± se)",
         "EL % (± se)",
         "PD %",
+        "PD 1y %",
+        "EL 1y %",
+        "P[loss>0] %",
         "LGD %",
         "WAL y",
         "yield %",
@@ -291,10 +204,28 @@ fn figure(id: &str, svg: String, caption: &str) -> String {
     )
 }
 
-/// Renders `report.html` (deterministic: no timestamps).
-pub(crate) fn render(r: &ReportInput<'_>) -> String {
+/// Renders `report.html` (deterministic: no timestamps): a header, then one section per
+/// part of the valuation.
+pub fn render(r: &ReportInput<'_>) -> String {
     let v = r.valuation;
     let mut s = String::with_capacity(256 * 1024);
+    s += &header(r);
+    s += &flags_section(v);
+    s += &tranches_section(v);
+    s += &portfolio_section(v);
+    s += &vault_section(v);
+    s += &collateral_section(v);
+    s += &deals_section(v);
+    s += &sensitivities_section(r);
+    s += &stress_section(r);
+    s += "<p class=\"note\">Generated by gaib. Self-contained: no scripts, no network.</p></body></html>\n";
+    s
+}
+
+/// The title, run parameters and how to read the report.
+fn header(r: &ReportInput<'_>) -> String {
+    let mut s = String::new();
+    let v = r.valuation;
     let _ = write!(
         s,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -316,11 +247,19 @@ pub(crate) fn render(r: &ReportInput<'_>) -> String {
           balance, discounted on the portfolio's zero curve plus each instrument's spread; \
           every mean carries its Monte Carlo standard error (± se), so a difference smaller \
           than about two standard errors is noise. EL is the expected loss as a percent of the \
-          original balance, PD the probability of any loss, LGD = EL / PD. Yield is the \
+          original balance; PD the probability of a default event by the horizon (a deal's \
+          payment, refinancing or credit default; a tranche's write-down or senior interest \
+          default), PD 1y and EL 1y the same for a first default in months 1–12 (IFRS 9 stage \
+          1, CECL); P[loss>0] the probability of any loss; LGD = EL / PD. Yield is the \
           continuously compounded IRR of the expected cash flows at the model price, so yield \
           minus the curve is the spread the model price implies. VaR and ES are quantiles and \
           tail means of the portfolio loss (Σ deal losses / Σ funded).</p>";
+    s
+}
 
+/// The tranche table and the expected-loss bars of tranches and deals.
+fn tranches_section(v: &Valuation) -> String {
+    let mut s = String::new();
     // Tranches and deals.
     s += "<h2 id=\"tranches\">Tranches</h2>";
     s += &html_table(&instrument_header(), &instrument_rows(&v.tranches));
@@ -349,7 +288,12 @@ pub(crate) fn render(r: &ReportInput<'_>) -> String {
          95 % Monte Carlo intervals. Senior tranches should lose least; a junior tranche that \
          loses less than a senior one means the waterfall or the inputs are wrong.",
     );
+    s
+}
 
+/// The portfolio loss: VaR/ES table and loss histogram.
+fn portfolio_section(v: &Valuation) -> String {
+    let mut s = String::new();
     // Portfolio.
     s += "<h2 id=\"portfolio\">Portfolio loss</h2>";
     let rows: Vec<Vec<String>> = v
@@ -407,11 +351,34 @@ pub(crate) fn render(r: &ReportInput<'_>) -> String {
             "portfolio loss (% of funded)",
             &v.portfolio.loss_histogram_pct,
             &markers,
+            false,
         ),
         "Probability of each portfolio loss bucket; dashed lines mark the VaR levels. Mass far \
          to the right of the expected loss is the tail the tranches' subordination must absorb.",
     );
+    s += "<details id=\"loss-histogram-log\"><summary>Show the same distribution on a \
+          log-probability scale (the tail)</summary>";
+    s += &figure(
+        "fig-loss-histogram-log",
+        histogram(
+            "svg-loss-histogram-log",
+            "Portfolio loss distribution (log-probability scale)",
+            "portfolio loss (% of funded)",
+            &v.portfolio.loss_histogram_pct,
+            &markers,
+            true,
+        ),
+        "The same buckets with the probability on a log scale: each grid line is ten times \
+         less likely than the one above it, so buckets of one path in a million stay visible. \
+         Empty buckets are not drawn.",
+    );
+    s += "</details>";
+    s
+}
 
+/// The vault: NAV, haircut, LTV, queue, and the NAV fan chart.
+fn vault_section(v: &Valuation) -> String {
+    let mut s = String::new();
     // Vault.
     if let Some(vr) = &v.vault {
         s += "<h2 id=\"vault\">Vault</h2>";
@@ -444,12 +411,32 @@ pub(crate) fn render(r: &ReportInput<'_>) -> String {
                 ),
             ],
             vec![
-                format!("haircut at {} % (95 % CI)", 100.0 * vr.confidence),
+                "lending horizon (time a lender needs to exit sAID)".into(),
                 format!(
-                    "{} % [{}, {}]",
+                    "{} days — {}",
+                    vr.lending_horizon.days, vr.lending_horizon.explanation
+                ),
+            ],
+            vec![
+                format!(
+                    "haircut at {} %, month {} (95 % CI)",
+                    100.0 * vr.confidence,
+                    vr.lending_horizon.month
+                ),
+                format!(
+                    "{} % [{}, {}]{}",
                     num(vr.haircut_pct, 3),
                     num(vr.haircut_ci95_pct[0], 3),
-                    num(vr.haircut_ci95_pct[1], 3)
+                    num(vr.haircut_ci95_pct[1], 3),
+                    if vr.haircut_unfloored_pct < 0.0 {
+                        format!(
+                            " (floored at 0: the {} % tail gains {} %)",
+                            100.0 * vr.confidence,
+                            num(-vr.haircut_unfloored_pct, 3)
+                        )
+                    } else {
+                        String::new()
+                    }
                 ),
             ],
             vec![
@@ -491,15 +478,15 @@ pub(crate) fn render(r: &ReportInput<'_>) -> String {
                         lo: &q05,
                         hi: &q95,
                         colour: PALETTE[0],
-                        opacity: 0.18,
-                        label: "5–95 %".into(),
+                        opacity: 0.22,
+                        label: "5–95 % band".into(),
                     },
                     Band {
                         lo: &q25,
                         hi: &q75,
                         colour: PALETTE[0],
-                        opacity: 0.35,
-                        label: "25–75 %".into(),
+                        opacity: 0.45,
+                        label: "25–75 % band".into(),
                     },
                 ],
                 &[
@@ -516,15 +503,24 @@ pub(crate) fn render(r: &ReportInput<'_>) -> String {
                         label: "mean".into(),
                     },
                 ],
-                Some((f64::from(vr.horizon_month), "haircut horizon".into())),
+                Some((
+                    f64::from(vr.lending_horizon.month),
+                    format!("lending horizon ({} days)", vr.lending_horizon.days),
+                )),
             ),
             "Fan chart of the unstaking NAV per share (the redemption and collateral price): \
-             shaded 5–95 % and 25–75 % bands, median and mean. The haircut is read at the \
-             marked horizon: a lender advancing the recommended LTV against sAID stays covered \
-             unless NAV falls below the lower tail.",
+             shaded 5–95 % (light) and 25–75 % (dark) bands, median and mean. The haircut is \
+             read at the marked lending horizon, the time a lender needs to exit through the \
+             redemption queue: a lender advancing the recommended LTV against sAID stays \
+             covered unless NAV falls below the lower tail.",
         );
     }
+    s
+}
 
+/// Deal collateral ratios: the four weakest deals' bands and a table of all.
+fn collateral_section(v: &Valuation) -> String {
+    let mut s = String::new();
     // Collateral ratios.
     if !v.collateral.is_empty() {
         s += "<h2 id=\"collateral\">Deal collateral ratios</h2>";
@@ -562,22 +558,17 @@ pub(crate) fn render(r: &ReportInput<'_>) -> String {
                         }
                     })
                     .collect();
-                let lo = m
-                    .iter()
-                    .zip(&c.std_dev)
-                    .map(|(x, sd)| {
-                        if x.is_finite() {
-                            (x - sd).max(0.0)
-                        } else {
-                            f64::NAN
-                        }
-                    })
-                    .collect();
-                let hi = m
-                    .iter()
-                    .zip(&c.std_dev)
-                    .map(|(x, sd)| if x.is_finite() { cap(x + sd) } else { f64::NAN })
-                    .collect();
+                // 5–95 % quantile bands (resolution 0.05): never below 0, unlike mean ± sd.
+                let edge = |qs: &[f64]| -> Vec<f64> {
+                    m.iter()
+                        .enumerate()
+                        .map(|(k, x)| match qs.get(k) {
+                            Some(q) if x.is_finite() => cap(*q),
+                            _ => f64::NAN,
+                        })
+                        .collect()
+                };
+                let (lo, hi) = (edge(&c.q05), edge(&c.q95));
                 (m, lo, hi)
             })
             .collect();
@@ -594,7 +585,7 @@ pub(crate) fn render(r: &ReportInput<'_>) -> String {
                     hi: &hi[..n],
                     colour: PALETTE[j % PALETTE.len()],
                     opacity: 0.15,
-                    label: format!("{} ± 1 sd", v.collateral[i].deal_id),
+                    label: format!("{} 5–95 %", v.collateral[i].deal_id),
                 }
             })
             .collect();
@@ -623,9 +614,9 @@ pub(crate) fn render(r: &ReportInput<'_>) -> String {
                 None,
             ),
             "Mean collateral ratio over the paths on which each deal still performs, with \
-             ± 1 standard deviation bands, for the four deals whose mean ratio falls lowest, \
-             each shown until its mean ratio exceeds 5 (balances near zero). Below 1 the \
-             hardware no longer covers the balance.",
+             its 5–95 % band across those paths, for the four deals whose mean ratio falls \
+             lowest, each shown until its mean ratio exceeds 5 (balances near zero; band edges \
+             above 5 are drawn at 5). Below 1 the hardware no longer covers the balance.",
         );
         let rows: Vec<Vec<String>> = order
             .iter()
@@ -643,34 +634,55 @@ pub(crate) fn render(r: &ReportInput<'_>) -> String {
             &rows,
         );
     }
+    s
+}
 
+/// The deal table.
+fn deals_section(v: &Valuation) -> String {
+    let mut s = String::new();
     s += "<h2 id=\"deals\">Deals</h2>";
     s += &html_table(&instrument_header(), &instrument_rows(&v.deals));
+    s
+}
 
+/// Sensitivities (when computed): headline metrics × bumps.
+fn sensitivities_section(r: &ReportInput<'_>) -> String {
+    let mut s = String::new();
+    let v = r.valuation;
     if !r.sensitivities.is_empty() {
         s += "<h2 id=\"sensitivities\">Sensitivities</h2><p class=\"note\">Bump and revalue \
               with common random numbers (same seed and paths): each column is the change of \
               the metric when one input is bumped in the adverse direction.</p>";
         let mut header = vec!["metric".to_string(), "base".to_string()];
         header.extend(r.sensitivities.iter().map(|b| b.description.clone()));
-        let rows: Vec<Vec<String>> = gaib_pricing::metrics(v)
+        let rows: Vec<Vec<(String, &str)>> = gaib_pricing::metrics(v)
             .into_iter()
             .filter(|m| headline(&m.key))
             .map(|m| {
-                let mut row = vec![format!("{} ({})", m.key, m.unit), num(m.value, 3)];
+                let mut row = vec![
+                    (format!("{} ({})", m.key, m.unit), ""),
+                    (num(m.value, 3), ""),
+                ];
                 for b in r.sensitivities {
                     let c = b.changes.iter().find(|c| c.key == m.key);
-                    row.push(c.map_or_else(|| "–".into(), |c| signed(c.change, 3)));
+                    row.push(change_cell(&m.key, c.map(|c| c.change)));
                 }
                 row
             })
             .collect();
-        s += &html_table(&header, &rows);
+        s += &html_table_classed(&header, &rows);
+        s += CHANGE_LEGEND;
     }
+    s
+}
 
+/// Stress scenarios (when computed): every metric × scenarios.
+fn stress_section(r: &ReportInput<'_>) -> String {
+    let mut s = String::new();
+    let v = r.valuation;
     if !r.stress.is_empty() {
         s += "<h2 id=\"stress\">Stress scenarios</h2><ul>";
-        for c in r.stress {
+        for c in &r.stress {
             let _ = write!(
                 s,
                 "<li><b>{}</b>: {}</li>",
@@ -681,26 +693,22 @@ pub(crate) fn render(r: &ReportInput<'_>) -> String {
         s += "</ul>";
         let mut header = vec!["metric".to_string(), "base".to_string()];
         header.extend(r.stress.iter().map(|c| format!("{} (Δ)", c.label)));
-        let rows: Vec<Vec<String>> = gaib_pricing::metrics(v)
+        let rows: Vec<Vec<(String, &str)>> = gaib_pricing::metrics(v)
             .into_iter()
             .map(|m| {
-                let mut row = vec![format!("{} ({})", m.key, m.unit), num(m.value, 3)];
-                for c in r.stress {
+                let mut row = vec![
+                    (format!("{} ({})", m.key, m.unit), ""),
+                    (num(m.value, 3), ""),
+                ];
+                for c in &r.stress {
                     let ch = c.changes.iter().find(|x| x.key == m.key);
-                    row.push(ch.map_or_else(|| "–".into(), |x| signed(x.change, 3)));
+                    row.push(change_cell(&m.key, ch.map(|x| x.change)));
                 }
                 row
             })
             .collect();
-        s += &html_table(&header, &rows);
+        s += &html_table_classed(&header, &rows);
+        s += CHANGE_LEGEND;
     }
-    s += "<p class=\"note\">Generated by gaib. Self-contained: no scripts, no network.</p></body></html>\n";
     s
-}
-
-/// Writes `report.html` into `dir` atomically and returns its path.
-pub(crate) fn write(dir: &Path, r: &ReportInput<'_>) -> anyhow::Result<PathBuf> {
-    let path = dir.join("report.html");
-    write_atomic(&path, render(r).as_bytes())?;
-    Ok(path)
 }

@@ -1,0 +1,200 @@
+//! What a finished job publishes about its portfolio's vault: the valuation record (NAV per
+//! share, staking and unstaking, tranche prices, haircut and LTV) and the collateral
+//! parameters a lending protocol reads — the same figures `gaib publish --from-run` puts in a
+//! report (NAV per share = the vault's unstaking NAV per share at t = 0; haircut rounded up and
+//! LTV rounded down to basis points; observed at the run's creation time).
+
+use gaib_engine::{CashflowPlan, Decimal, Portfolio, VaultParams};
+use gaib_pricing::VaultRisk;
+use gaib_runs::RunDir;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// One tranche's price in a valuation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TranchePrice {
+    /// `POOL/TRANCHE`.
+    pub id: String,
+    /// E\[PV\] / notional, percent of par.
+    pub price_pct: f64,
+    /// Monte Carlo standard error of `price_pct`.
+    pub price_se_pct: f64,
+}
+
+/// A published valuation of one asset (a vault), computed by one job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Valuation {
+    /// The asset: the vault id (e.g. `sAID`).
+    pub asset: String,
+    /// The portfolio's own id.
+    pub portfolio_id: String,
+    /// The portfolio's valuation date (t = 0), `YYYY-MM-DD`.
+    pub as_of: String,
+    /// The job that computed it.
+    pub job_id: String,
+    /// SHA-256 of the run's manifest.json (hex): the report's `run_id`.
+    pub run_id: String,
+    /// Seed of the run.
+    pub seed: u64,
+    /// Paths of the run.
+    pub paths: u64,
+    /// Unix seconds: the run's creation time.
+    pub observed_at: u64,
+    /// Unix seconds after which the figures must not be used.
+    pub valid_until: u64,
+    /// The mark: the vault's unstaking NAV per share at t = 0, USD (= AID).
+    pub nav_per_share_usd: f64,
+    /// Simulated unstaking NAV per share at the haircut horizon, USD (mean over paths).
+    pub horizon_unstaking_nav_per_share_usd: f64,
+    /// Simulated staking NAV per share at the haircut horizon, USD (mean over paths).
+    pub horizon_staking_nav_per_share_usd: f64,
+    /// Horizon of the haircut, days.
+    pub horizon_days: u32,
+    /// Haircut, percent (as computed).
+    pub haircut_pct: f64,
+    /// Haircut, basis points, rounded up.
+    pub haircut_bps: u16,
+    /// Recommended LTV, percent (as computed).
+    pub ltv_pct: f64,
+    /// Recommended LTV, basis points, rounded down.
+    pub ltv_bps: u16,
+    /// The vault's off-chain holdings at t = 0 (NAV0 − liquidity buffer), AID, as an exact
+    /// decimal string: the report's `deployed_value` (as `gaib publish --from-run` computes it).
+    pub deployed_value_aid: String,
+    /// Every tranche's price.
+    pub tranches: Vec<TranchePrice>,
+}
+
+/// The collateral parameters of an asset: what a lending protocol reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Collateral {
+    /// The asset.
+    pub asset: String,
+    /// Price per share, USD (= AID): the unstaking NAV per share at t = 0.
+    pub price: f64,
+    /// Haircut, basis points.
+    pub haircut_bps: u16,
+    /// Loan-to-value, basis points.
+    pub ltv_bps: u16,
+    /// Unix seconds of the valuation.
+    pub observed_at: u64,
+    /// Unix seconds after which it must not be used.
+    pub valid_until: u64,
+    /// SHA-256 of the run's manifest.json.
+    pub run_id: String,
+}
+
+impl From<&Valuation> for Collateral {
+    fn from(v: &Valuation) -> Self {
+        Self {
+            asset: v.asset.clone(),
+            price: v.nav_per_share_usd,
+            haircut_bps: v.haircut_bps,
+            ltv_bps: v.ltv_bps,
+            observed_at: v.observed_at,
+            valid_until: v.valid_until,
+            run_id: v.run_id.clone(),
+        }
+    }
+}
+
+/// A percentage → basis points, rounded towards safety (`round_up` for a haircut, down for an
+/// LTV), negatives to 0, capped at 10 000; binary noise below 1e-6 bp ignored — the rule of
+/// `gaib_contracts::percent_to_bps`. None when not finite or above 100 %.
+pub fn percent_to_bps(pct: f64, round_up: bool) -> Option<u16> {
+    if !pct.is_finite() || pct > 100.0 + 1e-9 {
+        return None;
+    }
+    let bps = ((pct.max(0.0) * 100.0) * 1e6).round() / 1e6;
+    let bps = if round_up { bps.ceil() } else { bps.floor() };
+    Some(bps.min(10_000.0) as u16)
+}
+
+/// SHA-256 hex of bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    gaib_runs::sha256_hex(bytes)
+}
+
+/// The valuation a finished run publishes, if its portfolio has a vault. Errors (a haircut
+/// or LTV that is not a percentage) are reported as text.
+pub fn of_run(dir: &RunDir, job_id: &str, valid_for_s: u64) -> Result<Option<Valuation>, String> {
+    let v = &dir.results.valuation;
+    let Some(vault) = &v.vault else {
+        return Ok(None);
+    };
+    let haircut_bps = percent_to_bps(vault.haircut_pct, true)
+        .ok_or_else(|| format!("haircut {} % is not in [0, 100]", vault.haircut_pct))?;
+    let ltv_bps = percent_to_bps(vault.recommended_ltv_pct, false)
+        .ok_or_else(|| format!("LTV {} % is not in [0, 100]", vault.recommended_ltv_pct))?;
+    let observed_at = dir.manifest.created_unix_s;
+    let deployed = deployed_value(dir.spec.portfolio.portfolio(), vault)?;
+    Ok(Some(Valuation {
+        asset: vault.id.clone(),
+        portfolio_id: v.portfolio_id.clone(),
+        as_of: v.as_of.to_string(),
+        job_id: job_id.to_string(),
+        run_id: sha256_hex(&dir.manifest_bytes),
+        seed: dir.manifest.seed,
+        paths: dir.manifest.paths,
+        observed_at,
+        valid_until: observed_at.saturating_add(valid_for_s),
+        nav_per_share_usd: vault.nav0_per_share_usd,
+        horizon_unstaking_nav_per_share_usd: vault.nav_per_share_usd.value,
+        horizon_staking_nav_per_share_usd: vault.staking_nav_per_share_usd.value,
+        horizon_days: vault.horizon_days,
+        haircut_pct: vault.haircut_pct,
+        haircut_bps,
+        ltv_pct: vault.recommended_ltv_pct,
+        ltv_bps,
+        deployed_value_aid: deployed.to_string(),
+        tranches: v
+            .tranches
+            .iter()
+            .map(|t| TranchePrice {
+                id: t.id.clone(),
+                price_pct: t.price_pct.value,
+                price_se_pct: t.price_pct.std_error,
+            })
+            .collect(),
+    }))
+}
+
+/// The vault's off-chain holdings at t = 0 (NAV0 − liquidity buffer), exact in decimals, from
+/// the run's portfolio; checks that the portfolio's NAV0 per share is the run's (the rule of
+/// `gaib publish --from-run`).
+fn deployed_value(p: &Portfolio, vault: &VaultRisk) -> Result<Decimal, String> {
+    let plan = CashflowPlan::<Decimal>::new(
+        gaib_engine::Validated::new(p, &[]).map_err(|e| format!("the run's portfolio: {e}"))?,
+    );
+    let v = VaultParams::new(p, &plan).ok_or("the run's portfolio has no vault")?;
+    if v.id != vault.id {
+        return Err(format!(
+            "vault {} in the run's portfolio is not the run's {}",
+            v.id, vault.id
+        ));
+    }
+    let nav0 = v.nav0(&plan);
+    let nav0_ps = <f64 as gaib_engine::Amount>::from_decimal(v.nav0_per_share(&plan));
+    let run_ps = vault.nav0_per_share_usd;
+    if (nav0_ps - run_ps).abs() > 1e-9 * run_ps.abs().max(1e-12) {
+        return Err(format!(
+            "the portfolio's NAV0 per share {nav0_ps} is not the run's {run_ps}"
+        ));
+    }
+    Ok((nav0 - v.buffer0).max(Decimal::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_to_bps;
+
+    #[test]
+    fn bps_round_towards_safety() {
+        assert_eq!(percent_to_bps(12.341, true), Some(1235));
+        assert_eq!(percent_to_bps(12.341, false), Some(1234));
+        assert_eq!(percent_to_bps(20.000000000000004, true), Some(2000));
+        assert_eq!(percent_to_bps(-3.0, true), Some(0));
+        assert_eq!(percent_to_bps(100.5, true), None);
+        assert_eq!(percent_to_bps(f64::NAN, false), None);
+    }
+}

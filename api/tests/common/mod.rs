@@ -1,0 +1,164 @@
+//! Helpers of the service's integration tests: a real service on 127.0.0.1 (any free port)
+//! over a real SQLite file in a temporary directory, and a reqwest client.
+#![allow(dead_code)]
+
+use gaib_api::{Config, Service};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The repository root.
+pub(crate) fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The small test portfolio (tests/fixtures/valid/small.toml) as a JSON value.
+pub(crate) fn small_json() -> serde_json::Value {
+    let text = std::fs::read_to_string(root().join("tests/fixtures/valid/small.toml")).unwrap();
+    let v: toml::Value = toml::from_str(&text).unwrap();
+    serde_json::to_value(v).unwrap()
+}
+
+/// The small portfolio's JSON body (pretty, as a client would send it).
+pub(crate) fn small_body() -> Vec<u8> {
+    serde_json::to_vec_pretty(&small_json()).unwrap()
+}
+
+/// A running service with a key.
+pub(crate) struct Fixture {
+    /// The temp dir holding the database and the run directories.
+    pub(crate) dir: tempfile::TempDir,
+    /// The service.
+    pub(crate) service: Service,
+    /// `http://127.0.0.1:PORT`.
+    pub(crate) base: String,
+    /// A write key.
+    pub(crate) key: String,
+    /// The client.
+    pub(crate) http: reqwest::Client,
+}
+
+/// A configuration for tests: any free port, a temp database, 2 threads per job.
+pub(crate) fn test_config(dir: &Path) -> Config {
+    Config {
+        listen: "127.0.0.1:0".into(),
+        db: dir.join("var/gaib.db"),
+        threads: Some(2),
+        ..Config::default()
+    }
+}
+
+impl Fixture {
+    /// A service with the default test configuration.
+    pub(crate) async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A service whose test configuration `edit` changes.
+    pub(crate) async fn start_with(edit: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = test_config(dir.path());
+        edit(&mut c);
+        let service = Service::start(c).await.expect("service starts");
+        let key = gaib_api::create_key(&service.state().db, "test").unwrap();
+        let base = format!("http://{}", service.addr());
+        Self {
+            dir,
+            service,
+            base,
+            key,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// A URL of the service.
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// GET.
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// POST with the key.
+    pub(crate) async fn post(&self, path: &str, body: Vec<u8>) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(&self.key)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Stores the small portfolio; returns its id.
+    pub(crate) async fn post_small(&self) -> String {
+        let r = self.post("/v1/portfolios", small_body()).await;
+        assert!(r.status().is_success(), "{:?}", r.text().await);
+        let v: serde_json::Value = r.json().await.unwrap();
+        v["id"].as_str().unwrap().to_string()
+    }
+
+    /// Submits a job; returns its id.
+    pub(crate) async fn submit(&self, body: serde_json::Value) -> String {
+        let r = self
+            .post("/v1/simulations", serde_json::to_vec(&body).unwrap())
+            .await;
+        assert_eq!(r.status(), 202, "{:?}", r.text().await);
+        let loc = r.headers()["location"].to_str().unwrap().to_string();
+        let v: serde_json::Value = r.json().await.unwrap();
+        let id = v["id"].as_str().unwrap().to_string();
+        assert_eq!(loc, format!("/v1/simulations/{id}"));
+        id
+    }
+
+    /// Polls a job until it reaches a final state; returns its status.
+    pub(crate) async fn wait_done(&self, id: &str) -> serde_json::Value {
+        let t = Instant::now();
+        loop {
+            let v: serde_json::Value = self
+                .get(&format!("/v1/simulations/{id}"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            let s = v["state"].as_str().unwrap();
+            if ["succeeded", "failed", "cancelled"].contains(&s) {
+                return v;
+            }
+            assert!(t.elapsed() < Duration::from_secs(120), "job stuck: {v}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Polls a job until it is running.
+    pub(crate) async fn wait_running(&self, id: &str) {
+        let t = Instant::now();
+        loop {
+            let v: serde_json::Value = self
+                .get(&format!("/v1/simulations/{id}"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            if v["state"] == "running" {
+                return;
+            }
+            assert!(t.elapsed() < Duration::from_secs(60), "job never ran: {v}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Asserts a response is problem+json with `status`; returns the problem.
+pub(crate) async fn problem(r: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(r.status().as_u16(), status, "status");
+    let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+    assert_eq!(ct, "application/problem+json", "content type");
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["status"], status);
+    assert!(v["type"].as_str().unwrap().starts_with("/problems/"));
+    assert!(!v["detail"].as_str().unwrap().is_empty());
+    v
+}

@@ -1,0 +1,270 @@
+//! The chain side of the service: signed reports at `/v1/reports/{asset}/latest` and the
+//! keeper. End to end on a real anvil (skipped with a note when anvil is not installed; fails
+//! under `CI`): serve → POST the sample → simulate → report → the keeper publishes → the
+//! oracle's price, sAID's NAV and the lending market's borrow limit follow. And without a chain:
+//! a keeper whose node is down records the failure, retries with backoff, and shows it in
+//! /metrics and on the dashboard.
+
+mod common;
+
+use common::{problem, root, Fixture};
+use gaib_api::config::ChainConfig;
+use gaib_contracts::alloy::primitives::{Address, Bytes, U256};
+use gaib_contracts::alloy::providers::{DynProvider, Provider};
+use gaib_contracts::bindings::aid::AID;
+use gaib_contracts::bindings::aid_minter::AIDMinter;
+use gaib_contracts::bindings::lending_market::LendingMarket;
+use gaib_contracts::bindings::oracle::ValuationOracle;
+use gaib_contracts::bindings::said::SAID;
+use gaib_contracts::bindings::test_stablecoin::TestStablecoin;
+use gaib_contracts::devnet::{Anvil, DEV_KEY};
+use gaib_contracts::{asset_id, provider_with_sender, Report, ReportSigner};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+fn pow10(n: u64) -> U256 {
+    U256::from(10u8).pow(U256::from(n))
+}
+
+/// The sample portfolio with its loan tape's deals inline, as JSON (a body cannot reference
+/// a file).
+fn sample_json() -> Vec<u8> {
+    let dir = root().join("data/portfolios");
+    let text = std::fs::read_to_string(dir.join("sample.toml")).unwrap();
+    let loaded = gaib_engine::load_portfolio(&text, "sample.toml", |rel| {
+        std::fs::read_to_string(dir.join(rel)).map_err(|e| e.to_string())
+    })
+    .unwrap();
+    serde_json::to_vec_pretty(&loaded.portfolio).unwrap()
+}
+
+struct Chain {
+    provider: DynProvider,
+    oracle: Address,
+    vault: Address,
+    market: Address,
+}
+
+fn idle() -> U256 {
+    U256::from(1_000u32) * pow10(18)
+}
+
+fn collateral() -> U256 {
+    U256::from(100u8) * pow10(24)
+}
+
+macro_rules! tx {
+    ($call:expr) => {{
+        let receipt = $call
+            .send()
+            .await
+            .expect(stringify!($call))
+            .get_receipt()
+            .await
+            .expect("receipt");
+        assert!(receipt.status(), "{} failed", stringify!($call));
+    }};
+}
+
+/// AID + minter, the oracle (this key its one signer), sAID and the lending market, as the
+/// publish end-to-end test of the CLI deploys them.
+async fn deploy(anvil: &Anvil, me: &ReportSigner) -> Chain {
+    let p = provider_with_sender(anvil.url().parse().unwrap(), me);
+    let addr = me.address();
+    let usd = TestStablecoin::deploy(p.clone(), "Test USD".into(), "tUSD".into(), 6)
+        .await
+        .unwrap();
+    let aid = AID::deploy(p.clone(), addr).await.unwrap();
+    let minter = AIDMinter::deploy(p.clone(), *aid.address(), *usd.address())
+        .await
+        .unwrap();
+    let role = aid.MINTER_ROLE().call().await.unwrap();
+    tx!(aid.grantRole(role, *minter.address()));
+    tx!(usd.mint(addr, U256::from(1_000_000_000u64)));
+    tx!(usd.approve(*minter.address(), U256::MAX));
+    tx!(minter.mint(U256::from(1_000_000_000u64), addr));
+    let oracle = ValuationOracle::deploy(
+        p.clone(),
+        addr,
+        asset_id("sAID"),
+        "sAID / AID NAV".to_string(),
+        18,
+        24,
+        vec![addr],
+        U256::from(1u8),
+        2 * 86_400,
+        1_000,
+    )
+    .await
+    .unwrap();
+    let vault = SAID::deploy(p.clone(), *aid.address(), *oracle.address(), addr)
+        .await
+        .unwrap();
+    let market = LendingMarket::deploy(
+        p.clone(),
+        *vault.address(),
+        *aid.address(),
+        *oracle.address(),
+    )
+    .await
+    .unwrap();
+    tx!(aid.transfer(*vault.address(), idle()));
+    Chain {
+        oracle: *oracle.address(),
+        vault: *vault.address(),
+        market: *market.address(),
+        provider: p,
+    }
+}
+
+fn chain_config(rpc: &str, oracle: &str, key_file: std::path::PathBuf) -> ChainConfig {
+    ChainConfig {
+        rpc: Some(rpc.into()),
+        chain_id: None,
+        oracle: oracle.into(),
+        key_file: Some(key_file),
+        key_env: None,
+        publish: true,
+        poll_s: 1,
+        max_backoff_s: 2,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keeper_publishes_the_sample_and_the_oracle_vault_and_market_follow() {
+    let Some(anvil) = tokio::task::spawn_blocking(Anvil::for_tests).await.unwrap() else {
+        return;
+    };
+    let me = ReportSigner::from_hex(DEV_KEY, "test").unwrap();
+    let c = deploy(&anvil, &me).await;
+    let keydir = tempfile::tempdir().unwrap();
+    let key_file = keydir.path().join("key");
+    std::fs::write(&key_file, DEV_KEY).unwrap();
+    let market = LendingMarket::new(c.market, &c.provider);
+    let before = market
+        .borrowLimit(collateral())
+        .call()
+        .await
+        .unwrap_or(U256::ZERO);
+
+    let url = anvil.url();
+    let oracle = c.oracle.to_string();
+    let f =
+        Fixture::start_with(|cfg| cfg.chain = Some(chain_config(&url, &oracle, key_file))).await;
+    let r = f.post("/v1/portfolios", sample_json()).await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let pid: serde_json::Value = r.json().await.unwrap();
+    let id = f
+        .submit(json!({"portfolio_id": pid["id"], "paths": 2000, "seed": 1}))
+        .await;
+    assert_eq!(f.wait_done(&id).await["state"], "succeeded");
+
+    // The keeper publishes within a few polls.
+    let t = Instant::now();
+    let answer = loop {
+        let a: serde_json::Value = f.get("/v1/reports/sAID/latest").await.json().await.unwrap();
+        if a["publication"]["status"] == "published" {
+            break a;
+        }
+        assert!(t.elapsed() < Duration::from_secs(60), "not published: {a}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let report: Report = serde_json::from_value(answer["report"].clone()).unwrap();
+    assert_eq!(report.round, 1);
+    assert_eq!(answer["job_id"], id.as_str());
+    assert_eq!(answer["signer"], me.address().to_string());
+    let chain_id = answer["chain_id"].as_u64().unwrap();
+    let sig: Bytes = answer["signatures"][0].as_str().unwrap().parse().unwrap();
+    gaib_contracts::verify_report_signature(&report, chain_id, c.oracle, &sig, me.address())
+        .unwrap();
+    assert_eq!(
+        answer["eip712_digest"],
+        report.digest(chain_id, c.oracle).to_string()
+    );
+    let v: serde_json::Value = f.get("/v1/valuations/sAID").await.json().await.unwrap();
+    assert_eq!(
+        format!("{:x}", report.run_id),
+        v["run_id"].as_str().unwrap()
+    );
+    assert!(!answer.to_string().contains(&DEV_KEY[2..]), "the key leaks");
+
+    // On chain: the oracle holds the report; sAID's assets and the borrow limit follow.
+    let o = ValuationOracle::new(c.oracle, &c.provider);
+    let on_chain: Report = o.latestReport().call().await.unwrap().into();
+    assert_eq!(on_chain, report);
+    let price = o.price().call().await.unwrap();
+    assert_eq!(price, report.nav_per_share * pow10(12));
+    let vault = SAID::new(c.vault, &c.provider);
+    assert_eq!(
+        vault.rawTotalAssets().call().await.unwrap(),
+        idle() + report.deployed_value
+    );
+    let after = market.borrowLimit(collateral()).call().await.unwrap();
+    let want =
+        collateral() * price / pow10(36) * U256::from(report.ltv_bps) / U256::from(10_000u16);
+    assert_eq!(after, want);
+    assert_ne!(after, before, "the borrow limit moves");
+
+    let m = f.get("/metrics").await.text().await.unwrap();
+    assert!(m.contains("gaib_publish_total{outcome=\"ok\"} 1"), "{m}");
+    let tx = answer["publication"]["tx_hash"].as_str().unwrap();
+    let receipt = c
+        .provider
+        .get_transaction_receipt(tx.parse().unwrap())
+        .await
+        .unwrap()
+        .expect("the recorded transaction exists");
+    assert!(receipt.status());
+    let page = f.get("/").await.text().await.unwrap();
+    assert!(page.contains(&format!("round 1 · tx {tx}")), "dashboard");
+    f.service.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_publication_is_retried_with_backoff_and_visible() {
+    let keydir = tempfile::tempdir().unwrap();
+    let key_file = keydir.path().join("key");
+    std::fs::write(&key_file, DEV_KEY).unwrap();
+    // A closed port: every attempt fails.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let rpc = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let mut chain = chain_config(&rpc, &format!("{:?}", Address::repeat_byte(7)), key_file);
+    chain.chain_id = Some(31_337);
+    let f = Fixture::start_with(|cfg| cfg.chain = Some(chain)).await;
+    let pid = f.post_small().await;
+    let id = f
+        .submit(json!({"portfolio_id": pid, "paths": 200, "seed": 1}))
+        .await;
+    assert_eq!(f.wait_done(&id).await["state"], "succeeded");
+    let t = Instant::now();
+    let p = loop {
+        let a: serde_json::Value = f.get("/v1/reports/sAID/latest").await.json().await.unwrap();
+        if a["publication"]["attempts"].as_i64().unwrap_or(0) >= 2 {
+            break a["publication"].clone();
+        }
+        assert!(t.elapsed() < Duration::from_secs(30), "no retry: {a}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(p["status"], "failed");
+    assert!(!p["error"].as_str().unwrap().is_empty());
+    assert!(p["tx_hash"].is_null());
+    let m = f.get("/metrics").await.text().await.unwrap();
+    let failed: u64 = m
+        .lines()
+        .find_map(|l| l.strip_prefix("gaib_publish_total{outcome=\"failed\"} "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(failed >= 2, "{m}");
+    let page = f.get("/").await.text().await.unwrap();
+    assert!(
+        page.contains("failed ") && page.contains("times (retry"),
+        "dashboard"
+    );
+    // Without a [chain] section there are no reports.
+    let plain = Fixture::start().await;
+    problem(plain.get("/v1/reports/sAID/latest").await, 404).await;
+    plain.service.shutdown().await;
+    f.service.shutdown().await;
+}

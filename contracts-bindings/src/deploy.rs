@@ -1,0 +1,664 @@
+//! Deploying gaib's contracts from the checked-in artifacts (what `gaib deploy` runs): AID and
+//! its minter, the ValuationOracle (signers, quorum, maxAge, caps, guardian), sAID, and
+//! optionally the example LendingMarket and the RevenueRouter, each transaction waited for, and a
+//! [`Deployment`] record with every address, constructor argument and transaction.
+//!
+//! The configuration is TOML ([`DeployConfig::from_toml`]); every field is checked before any
+//! transaction is sent, and errors name the field (`oracle.signers[1]`, `oracle.quorum`, …).
+//! Times are unix seconds / durations in seconds, ratios in basis points (10 000 = 100 %).
+//!
+//! The deploying key becomes the admin (DEFAULT_ADMIN_ROLE and the contracts' operational roles)
+//! of AID, the oracle, sAID and the router; `oracle.guardian`, when given, also gets the oracle's
+//! GUARDIAN_ROLE. Handing the admin roles to a multisig afterwards is a separate, deliberate step.
+
+use crate::bindings::aid::AID;
+use crate::bindings::aid_minter::AIDMinter;
+use crate::bindings::lending_market::LendingMarket;
+use crate::bindings::oracle::ValuationOracle;
+use crate::bindings::revenue_router::RevenueRouter;
+use crate::bindings::said::SAID;
+use crate::bindings::test_stablecoin::TestStablecoin;
+use crate::error::{ContractsError, Result};
+use crate::publish::{parse_address, RECEIPT_TIMEOUT};
+use crate::report::asset_id;
+use crate::signer::ReportSigner;
+use alloy::network::{Ethereum, Network, ReceiptResponse};
+use alloy::primitives::{Address, B256, U256};
+use alloy::providers::{DynProvider, Provider};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// `deploy.toml`: what to deploy and with which parameters.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeployConfig {
+    /// The stablecoin AID is minted against.
+    pub aid: AidConfig,
+    /// The valuation oracle.
+    pub oracle: OracleConfig,
+    /// The sAID vault (all fields optional).
+    #[serde(default)]
+    pub vault: VaultConfig,
+    /// The example lending market (deployed when the table is present and `enabled`).
+    #[serde(default)]
+    pub lending_market: Option<LendingMarketConfig>,
+    /// The revenue router (deployed when the table is present and `enabled`).
+    #[serde(default)]
+    pub revenue_router: Option<RouterConfig>,
+}
+
+/// `[aid]`: exactly one of `stablecoin` and `[aid.test_stablecoin]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AidConfig {
+    /// Address of an existing stablecoin (≤ 18 decimals) the minter accepts.
+    #[serde(default)]
+    pub stablecoin: Option<String>,
+    /// Deploy a freely mintable test stablecoin instead (dev chains only).
+    #[serde(default)]
+    pub test_stablecoin: Option<TestStablecoinConfig>,
+}
+
+/// `[aid.test_stablecoin]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestStablecoinConfig {
+    /// ERC-20 name, e.g. "Test USD".
+    pub name: String,
+    /// ERC-20 symbol, e.g. "tUSD".
+    pub symbol: String,
+    /// Decimals (≤ 18), e.g. 6.
+    pub decimals: u8,
+}
+
+/// `[oracle]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OracleConfig {
+    /// The asset name whose keccak256 is the oracle's asset id (sAID requires "sAID").
+    #[serde(default = "default_asset")]
+    pub asset: String,
+    /// Feed description.
+    #[serde(default = "default_description")]
+    pub description: String,
+    /// Authorised signers (distinct, non-zero addresses).
+    pub signers: Vec<String>,
+    /// Distinct signatures a report needs (1..=signers).
+    pub quorum: u64,
+    /// Maximum report age at submission and at read, seconds (> 0).
+    pub max_age_s: u64,
+    /// Maximum NAV move per report without the guardian, bps (≤ 10 000).
+    pub max_deviation_bps: u16,
+    /// Maximum NAV growth per year of observation time without the guardian, bps
+    /// (default 2 000 = 20 %/year).
+    #[serde(default = "default_growth")]
+    pub max_growth_bps_per_year: u32,
+    /// Minimum seconds between accepted submissions without the guardian (default 0).
+    #[serde(default)]
+    pub min_report_interval_s: u64,
+    /// Seconds over which the lenders' price decays to zero once stale (default 7 days).
+    #[serde(default = "default_decay")]
+    pub stale_price_decay_s: u64,
+    /// An extra holder of GUARDIAN_ROLE (the deployer always holds it).
+    #[serde(default)]
+    pub guardian: Option<String>,
+}
+
+/// `[vault]`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultConfig {
+    /// Seconds between redemption fulfilments (default: the contract's 30 days).
+    #[serde(default)]
+    pub cycle_length_s: Option<u64>,
+    /// sAID's own NAV growth cap, bps per year (default: the contract's 2 000).
+    #[serde(default)]
+    pub max_nav_growth_bps_per_year: Option<u64>,
+}
+
+/// `[lending_market]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LendingMarketConfig {
+    /// Deploy it (default true when the table is present).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+/// `[revenue_router]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouterConfig {
+    /// Deploy it (default true when the table is present).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn default_asset() -> String {
+    "sAID".into()
+}
+fn default_description() -> String {
+    "sAID / AID NAV".into()
+}
+fn default_growth() -> u32 {
+    2_000
+}
+fn default_decay() -> u64 {
+    7 * 86_400
+}
+fn yes() -> bool {
+    true
+}
+
+/// A checked configuration: every address parsed.
+#[derive(Debug, Clone)]
+struct Checked {
+    stablecoin: Option<Address>,
+    signers: Vec<Address>,
+    guardian: Option<Address>,
+}
+
+impl DeployConfig {
+    /// Parses and checks `deploy.toml`; `source` names the file in errors.
+    pub fn from_toml(text: &str, source: &str) -> Result<DeployConfig> {
+        let c: DeployConfig = toml::from_str(text)
+            .map_err(|e| ContractsError::invalid(format!("config {source}"), e.to_string()))?;
+        c.check()?;
+        Ok(c)
+    }
+
+    fn check(&self) -> Result<Checked> {
+        let stablecoin = match (&self.aid.stablecoin, &self.aid.test_stablecoin) {
+            (Some(a), None) => Some(parse_address(a, "aid.stablecoin")?),
+            (None, Some(t)) => {
+                if t.decimals > 18 {
+                    return Err(ContractsError::invalid(
+                        "aid.test_stablecoin.decimals",
+                        format!("{} > 18", t.decimals),
+                    ));
+                }
+                None
+            }
+            _ => {
+                return Err(ContractsError::invalid(
+                    "aid",
+                    "give exactly one of `stablecoin = \"0x…\"` and `[aid.test_stablecoin]`",
+                ))
+            }
+        };
+        let o = &self.oracle;
+        if o.asset != "sAID" {
+            return Err(ContractsError::invalid(
+                "oracle.asset",
+                format!("{:?}: sAID only accepts an oracle for \"sAID\"", o.asset),
+            ));
+        }
+        let mut signers = Vec::with_capacity(o.signers.len());
+        for (i, s) in o.signers.iter().enumerate() {
+            let a = parse_address(s, &format!("oracle.signers[{i}]"))?;
+            if a == Address::ZERO || signers.contains(&a) {
+                return Err(ContractsError::invalid(
+                    format!("oracle.signers[{i}]"),
+                    format!("{s}: zero or listed twice"),
+                ));
+            }
+            signers.push(a);
+        }
+        if o.quorum == 0 || o.quorum > signers.len() as u64 {
+            return Err(ContractsError::invalid(
+                "oracle.quorum",
+                format!("{} is not in 1..={} (the signers)", o.quorum, signers.len()),
+            ));
+        }
+        if o.max_age_s == 0 {
+            return Err(ContractsError::invalid("oracle.max_age_s", "must be > 0"));
+        }
+        if o.max_deviation_bps > 10_000 {
+            return Err(ContractsError::invalid(
+                "oracle.max_deviation_bps",
+                format!("{} > 10000", o.max_deviation_bps),
+            ));
+        }
+        let guardian = o
+            .guardian
+            .as_deref()
+            .map(|g| parse_address(g, "oracle.guardian"))
+            .transpose()?;
+        if self.vault.cycle_length_s == Some(0) {
+            return Err(ContractsError::invalid(
+                "vault.cycle_length_s",
+                "must be > 0",
+            ));
+        }
+        if let Some(g) = self.vault.max_nav_growth_bps_per_year {
+            if g > 1_000_000 {
+                return Err(ContractsError::invalid(
+                    "vault.max_nav_growth_bps_per_year",
+                    format!("{g} > 1000000"),
+                ));
+            }
+        }
+        Ok(Checked {
+            stablecoin,
+            signers,
+            guardian,
+        })
+    }
+}
+
+/// One deployed contract.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Deployed {
+    /// Its address.
+    pub address: Address,
+    /// The creation transaction.
+    pub tx_hash: B256,
+    /// The block that included it.
+    pub block_number: Option<u64>,
+    /// Constructor arguments by name (addresses, integers as decimal strings).
+    pub constructor_args: Value,
+}
+
+/// One configuration transaction after the deployments (role grants, parameters).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SetupTx {
+    /// What it did, e.g. `AID.grantRole(MINTER_ROLE, AIDMinter)`.
+    pub call: String,
+    /// The transaction.
+    pub tx_hash: B256,
+}
+
+/// What [`deploy`] did: `deployments/<chain-id>.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Deployment {
+    /// The chain id of the node.
+    pub chain_id: u64,
+    /// The deploying address (admin of every contract).
+    pub deployer: Address,
+    /// Contracts by name: TestStablecoin (if deployed), AID, AIDMinter, ValuationOracle, SAID,
+    /// LendingMarket and RevenueRouter (if enabled).
+    pub contracts: std::collections::BTreeMap<String, Deployed>,
+    /// Configuration transactions, in order.
+    pub setup: Vec<SetupTx>,
+    /// The configuration the deployment ran with.
+    pub config: Value,
+}
+
+impl Deployment {
+    /// The address of `name`, if deployed.
+    pub fn address(&self, name: &str) -> Option<Address> {
+        self.contracts.get(name).map(|d| d.address)
+    }
+}
+
+/// Collects the deployment and, on failure, says what was already on chain.
+struct Progress {
+    d: Deployment,
+}
+
+impl Progress {
+    fn fail(&self, what: &str, e: ContractsError) -> ContractsError {
+        let done: Vec<String> = self
+            .d
+            .contracts
+            .iter()
+            .map(|(k, v)| format!("{k} {}", v.address))
+            .collect();
+        let already = if done.is_empty() {
+            "nothing deployed yet".to_string()
+        } else {
+            format!("already deployed: {}", done.join(", "))
+        };
+        match e {
+            ContractsError::Rpc(m) => ContractsError::Rpc(format!("{what}: {m} ({already})")),
+            ContractsError::Reverted {
+                contract,
+                reason,
+                data,
+            } => ContractsError::Reverted {
+                contract,
+                reason: format!("{reason} in {what} ({already})"),
+                data,
+            },
+            ContractsError::TxFailed { tx_hash } => ContractsError::Rpc(format!(
+                "{what}: transaction {tx_hash} was mined but failed (status 0) ({already})"
+            )),
+            other => other,
+        }
+    }
+}
+
+fn rpc_err(e: impl std::fmt::Display) -> ContractsError {
+    ContractsError::Rpc(e.to_string())
+}
+
+/// A transaction request on Ethereum.
+type TransactionRequest = <Ethereum as Network>::TransactionRequest;
+
+/// Sends `tx` and waits (at most [`RECEIPT_TIMEOUT`]) for a successful receipt.
+async fn send(
+    p: &DynProvider,
+    tx: TransactionRequest,
+) -> Result<<Ethereum as Network>::ReceiptResponse> {
+    let pending = p.send_transaction(tx).await.map_err(|e| {
+        let msg = e.to_string();
+        if msg.contains("revert") {
+            ContractsError::Reverted {
+                contract: "deployment",
+                reason: msg,
+                data: None,
+            }
+        } else {
+            rpc_err(msg)
+        }
+    })?;
+    let tx_hash = *pending.tx_hash();
+    let receipt = pending
+        .with_timeout(Some(RECEIPT_TIMEOUT))
+        .get_receipt()
+        .await
+        .map_err(|e| rpc_err(format!("waiting for receipt of {tx_hash}: {e}")))?;
+    if !receipt.status() {
+        return Err(ContractsError::TxFailed { tx_hash });
+    }
+    Ok(receipt)
+}
+
+impl Progress {
+    /// Sends a creation transaction and records it.
+    async fn create(
+        &mut self,
+        p: &DynProvider,
+        name: &str,
+        tx: TransactionRequest,
+        args: Value,
+    ) -> Result<Address> {
+        let what = format!("deploying {name}");
+        let r = send(p, tx).await.map_err(|e| self.fail(&what, e))?;
+        let address = r
+            .contract_address()
+            .ok_or_else(|| self.fail(&what, rpc_err("the receipt has no contract address")))?;
+        self.d.contracts.insert(
+            name.to_string(),
+            Deployed {
+                address,
+                tx_hash: r.transaction_hash(),
+                block_number: r.block_number(),
+                constructor_args: args,
+            },
+        );
+        Ok(address)
+    }
+
+    /// Sends a configuration call and records it.
+    async fn call(&mut self, p: &DynProvider, what: &str, tx: TransactionRequest) -> Result<()> {
+        let r = send(p, tx).await.map_err(|e| self.fail(what, e))?;
+        self.d.setup.push(SetupTx {
+            call: what.to_string(),
+            tx_hash: r.transaction_hash(),
+        });
+        Ok(())
+    }
+}
+
+/// Deploys everything `config` asks for from `provider`'s wallet (whose address is
+/// `deployer.address()`), waiting for each receipt, and returns the record. Nothing is written
+/// anywhere; the caller stores the [`Deployment`] (atomically) once this returns.
+pub async fn deploy(
+    provider: &DynProvider,
+    deployer: &ReportSigner,
+    config: &DeployConfig,
+) -> Result<Deployment> {
+    let checked = config.check()?;
+    let chain_id = provider
+        .get_chain_id()
+        .await
+        .map_err(|e| rpc_err(format!("eth_chainId: {e}")))?;
+    let me = deployer.address();
+    let p = provider;
+    let mut g = Progress {
+        d: Deployment {
+            chain_id,
+            deployer: me,
+            contracts: Default::default(),
+            setup: Vec::new(),
+            config: serde_json::to_value(config).map_err(rpc_err)?,
+        },
+    };
+
+    let stablecoin = match (&checked.stablecoin, &config.aid.test_stablecoin) {
+        (Some(a), _) => *a,
+        (None, Some(t)) => {
+            let tx = TestStablecoin::deploy_builder(
+                p.clone(),
+                t.name.clone(),
+                t.symbol.clone(),
+                t.decimals,
+            )
+            .into_transaction_request();
+            g.create(
+                p,
+                "TestStablecoin",
+                tx,
+                json!({"name": t.name, "symbol": t.symbol, "decimals": t.decimals}),
+            )
+            .await?
+        }
+        (None, None) => unreachable!("checked: one of the two"),
+    };
+
+    let tx = AID::deploy_builder(p.clone(), me).into_transaction_request();
+    let aid = g.create(p, "AID", tx, json!({"admin": me})).await?;
+    let tx = AIDMinter::deploy_builder(p.clone(), aid, stablecoin).into_transaction_request();
+    let minter = g
+        .create(
+            p,
+            "AIDMinter",
+            tx,
+            json!({"aid": aid, "stablecoin": stablecoin}),
+        )
+        .await?;
+    let aid_c = AID::new(aid, p);
+    let role = aid_c
+        .MINTER_ROLE()
+        .call()
+        .await
+        .map_err(|e| g.fail("reading AID.MINTER_ROLE", rpc_err(e)))?;
+    let tx = aid_c.grantRole(role, minter).into_transaction_request();
+    g.call(p, "AID.grantRole(MINTER_ROLE, AIDMinter)", tx)
+        .await?;
+
+    let o = &config.oracle;
+    let asset = asset_id(&o.asset);
+    let tx = ValuationOracle::deploy_builder(
+        p.clone(),
+        me,
+        asset,
+        o.description.clone(),
+        18,
+        24,
+        checked.signers.clone(),
+        U256::from(o.quorum),
+        o.max_age_s,
+        o.max_deviation_bps,
+    )
+    .into_transaction_request();
+    let oracle = g
+        .create(
+            p,
+            "ValuationOracle",
+            tx,
+            json!({
+                "admin": me, "asset": asset, "asset_name": o.asset, "description": o.description,
+                "loanDecimals": 18, "collateralDecimals": 24, "signers": checked.signers,
+                "quorum": o.quorum, "maxAge": o.max_age_s, "maxDeviationBps": o.max_deviation_bps,
+            }),
+        )
+        .await?;
+    let oc = ValuationOracle::new(oracle, p);
+    let tx = oc
+        .setRateLimits(o.max_growth_bps_per_year, o.min_report_interval_s)
+        .into_transaction_request();
+    g.call(
+        p,
+        &format!(
+            "ValuationOracle.setRateLimits({}, {})",
+            o.max_growth_bps_per_year, o.min_report_interval_s
+        ),
+        tx,
+    )
+    .await?;
+    let tx = oc
+        .setStalePriceDecay(o.stale_price_decay_s)
+        .into_transaction_request();
+    g.call(
+        p,
+        &format!(
+            "ValuationOracle.setStalePriceDecay({})",
+            o.stale_price_decay_s
+        ),
+        tx,
+    )
+    .await?;
+    if let Some(guardian) = checked.guardian {
+        let role = oc
+            .GUARDIAN_ROLE()
+            .call()
+            .await
+            .map_err(|e| g.fail("reading GUARDIAN_ROLE", rpc_err(e)))?;
+        let tx = oc.grantRole(role, guardian).into_transaction_request();
+        g.call(
+            p,
+            &format!("ValuationOracle.grantRole(GUARDIAN_ROLE, {guardian})"),
+            tx,
+        )
+        .await?;
+    }
+
+    let tx = SAID::deploy_builder(p.clone(), aid, oracle, me).into_transaction_request();
+    let vault = g
+        .create(
+            p,
+            "SAID",
+            tx,
+            json!({"aid": aid, "oracle": oracle, "admin": me}),
+        )
+        .await?;
+    let v = &config.vault;
+    if v.cycle_length_s.is_some() || v.max_nav_growth_bps_per_year.is_some() {
+        let sc = SAID::new(vault, p);
+        let cycle = match v.cycle_length_s {
+            Some(c) => U256::from(c),
+            None => sc
+                .cycleLength()
+                .call()
+                .await
+                .map_err(|e| g.fail("reading SAID.cycleLength", rpc_err(e)))?,
+        };
+        let growth = match v.max_nav_growth_bps_per_year {
+            Some(x) => U256::from(x),
+            None => sc
+                .maxNavGrowthBpsPerYear()
+                .call()
+                .await
+                .map_err(|e| g.fail("reading SAID.maxNavGrowthBpsPerYear", rpc_err(e)))?,
+        };
+        let tx = sc.setParameters(cycle, growth).into_transaction_request();
+        g.call(p, &format!("SAID.setParameters({cycle}, {growth})"), tx)
+            .await?;
+    }
+
+    if config.lending_market.as_ref().is_some_and(|m| m.enabled) {
+        let tx =
+            LendingMarket::deploy_builder(p.clone(), vault, aid, oracle).into_transaction_request();
+        g.create(
+            p,
+            "LendingMarket",
+            tx,
+            json!({"collateralToken": vault, "loanToken": aid, "oracle": oracle}),
+        )
+        .await?;
+    }
+    if config.revenue_router.as_ref().is_some_and(|r| r.enabled) {
+        let tx = RevenueRouter::deploy_builder(p.clone(), aid, me).into_transaction_request();
+        g.create(p, "RevenueRouter", tx, json!({"aid": aid, "admin": me}))
+            .await?;
+    }
+    Ok(g.d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[aid.test_stablecoin]
+name = "Test USD"
+symbol = "tUSD"
+decimals = 6
+
+[oracle]
+signers = ["0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"]
+quorum = 2
+max_age_s = 172800
+max_deviation_bps = 500
+
+[lending_market]
+"#;
+
+    #[test]
+    fn a_good_config_parses_with_defaults() {
+        let c = DeployConfig::from_toml(GOOD, "deploy.toml").unwrap();
+        assert_eq!(c.oracle.asset, "sAID");
+        assert_eq!(c.oracle.max_growth_bps_per_year, 2_000);
+        assert_eq!(c.oracle.stale_price_decay_s, 7 * 86_400);
+        assert!(c.lending_market.unwrap().enabled);
+        assert!(c.revenue_router.is_none());
+    }
+
+    #[test]
+    fn bad_configs_name_the_field() {
+        let cases = [
+            (GOOD.replace("quorum = 2", "quorum = 3"), "oracle.quorum"),
+            (GOOD.replace("quorum = 2", "quorum = 0"), "oracle.quorum"),
+            (
+                GOOD.replace("0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "0x1234"),
+                "oracle.signers[1]",
+            ),
+            (
+                GOOD.replace(
+                    "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+                    "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+                ),
+                "oracle.signers[1]",
+            ),
+            (
+                GOOD.replace("max_deviation_bps = 500", "max_deviation_bps = 10001"),
+                "oracle.max_deviation_bps",
+            ),
+            (
+                GOOD.replace("max_age_s = 172800", "max_age_s = 0"),
+                "oracle.max_age_s",
+            ),
+            (GOOD.replace("decimals = 6", "decimals = 19"), "decimals"),
+            (
+                GOOD.replace("[oracle]", "[oracle]\nasset = \"xAID\""),
+                "oracle.asset",
+            ),
+            (GOOD.replace("[oracle]", "[oracle]\nquorom = 1"), "quorom"),
+            (
+                GOOD.replace(
+                    "[aid.test_stablecoin]",
+                    "[aid]\nstablecoin = \"0x01\"\n[aid.test_stablecoin]",
+                ),
+                "aid",
+            ),
+            ("[oracle".to_string(), "config deploy.toml"),
+        ];
+        for (text, field) in cases {
+            let e = DeployConfig::from_toml(&text, "deploy.toml").unwrap_err();
+            assert!(e.is_input_error(), "{e}");
+            assert!(e.to_string().contains(field), "{field}: {e}");
+        }
+    }
+}

@@ -1,0 +1,775 @@
+//! [`FlatPlan`]: everything one Monte Carlo path needs, lowered from a [`SimPlan`] (its
+//! stochastic arrays and the engine's `CashflowPlan<f64>` and `VaultParams<f64>`) into two
+//! plain buffers — `f64s` and `i32s` — that a kernel reads without knowing any Rust type.
+//!
+//! Layout: `i32s[0..HI_COUNT]` is a header of counts and of offsets (into `i32s` for integer
+//! arrays, into `f64s` for real arrays, into the accumulator for statistics), `f64s[0..FS_COUNT]`
+//! holds the real scalars; the arrays follow. The slot numbers are the enums `HeaderI` and
+//! `ScalarF` of `kernels/gaib_mc.cu`, read by the build script, so kernel and lowering share
+//! one table. The accumulator ([`AccLayout`]) holds the exact sums, counts and histograms of
+//! [`PathStats`] as u64 words (see [`crate::acc`]).
+
+use crate::error::{GpuError, Result};
+use gaib_engine::{Amortization, DealParamsKind, Lien};
+use gaib_simulator::{PathStats, SimPlan, MAX_JUMPS_PER_MONTH};
+
+#[allow(dead_code)]
+mod slots {
+    include!(concat!(env!("OUT_DIR"), "/slots.rs"));
+}
+pub(crate) use slots::*;
+
+/// Header magic (format version 2 of the flat layout); `GAIB_FLAT_MAGIC` in the kernel.
+pub const FLAT_MAGIC: i32 = 0x6A1B_0002;
+
+/// Trace fields per deal and month (in this order): balance at month end, interest, scheduled
+/// principal, prepayment, refinanced principal, revenue-share capital, revenue-share income,
+/// kicker, recovery received, default kind (0 none, 1 payment, 2 refinancing, 3 credit),
+/// exposure at default, loss booked, cash left, DSRA; all USD except the kind.
+pub const TRACE_DEAL_FIELDS: [&str; 14] = [
+    "balance_end",
+    "interest",
+    "scheduled_principal",
+    "prepayment",
+    "refinanced",
+    "rev_share_capital",
+    "rev_share_income",
+    "kicker",
+    "recovery",
+    "default_kind",
+    "default_ead",
+    "loss",
+    "cash_left",
+    "dsra",
+];
+/// Trace fields per fleet and month: revenue, NOI, hardware value (USD).
+pub const TRACE_FLEET_FIELDS: [&str; 3] = ["revenue", "noi", "hardware_value"];
+/// Trace fields per tranche and month: interest, principal, write-down, balance at month end
+/// (USD).
+pub const TRACE_TRANCHE_FIELDS: [&str; 4] = ["interest", "principal", "writedown", "balance_end"];
+/// Trace fields of the vault per month: buffer (USD), shares, NAV per share at the staking and
+/// at the unstaking price (USD).
+pub const TRACE_VAULT_FIELDS: [&str; 4] =
+    ["buffer", "shares", "nav_ps_staking", "nav_ps_unstaking"];
+
+/// Words of a `Moments` in the accumulator: n, Σx (2 words), Σx² (2 words).
+pub const MOMENT_WORDS: usize = 5;
+/// Words of an instrument block before its per-month sums (pv, loss, 3 counts, loss on
+/// default, 1-year loss).
+pub const INSTRUMENT_HEAD_WORDS: usize = 23;
+
+/// Where each statistic of [`PathStats`] lives in the accumulator (u64 word offsets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccLayout {
+    /// Months K.
+    pub months: usize,
+    /// First deal block.
+    pub deals: usize,
+    /// First tranche block (tranches of all pools in order).
+    pub tranches: usize,
+    /// Words per instrument block.
+    pub inst_size: usize,
+    /// Bins of an instrument loss histogram.
+    pub inst_bins: usize,
+    /// The portfolio block: loss moments, loss histogram, defaults moments.
+    pub portfolio: usize,
+    /// Bins of the portfolio loss histogram.
+    pub port_bins: usize,
+    /// The vault block (meaningful only with a vault).
+    pub vault: usize,
+    /// Bins of the horizon NAV histograms.
+    pub nav_bins: usize,
+    /// Bins of the monthly NAV histograms.
+    pub fan_bins: usize,
+    /// Length of `cycles_waited_paths`.
+    pub cw_len: usize,
+    /// Collateral-ratio moments, deal-major then month.
+    pub collateral: usize,
+    /// Collateral-ratio histograms, deal-major then month.
+    pub collateral_hist: usize,
+    /// Bins of a collateral-ratio histogram.
+    pub coll_bins: usize,
+    /// Path count.
+    pub paths: usize,
+    /// Error bits set by the kernel (0 = none).
+    pub err: usize,
+    /// Total words.
+    pub size: usize,
+}
+
+impl AccLayout {
+    /// Words of a histogram of `bins` bins: counts, at_lo, underflow, overflow, min, max.
+    pub fn hist_words(bins: usize) -> usize {
+        bins + 5
+    }
+
+    /// Offset of the histogram of an instrument block, relative to the block.
+    pub fn inst_hist(&self) -> usize {
+        INSTRUMENT_HEAD_WORDS + 4 * self.months
+    }
+
+    /// Offsets in the vault block: nav_staking, nav_unstaking, their histograms, monthly
+    /// staking, monthly unstaking, monthly histograms, queue_not_cleared, max queue fraction,
+    /// max cycles waited (cycles_waited_paths follows: [`AccLayout::vault_cw`]).
+    pub fn vault_offsets(&self) -> [usize; 10] {
+        let nav_s = 0;
+        let nav_u = 5;
+        let hs = 10;
+        let hu = hs + Self::hist_words(self.nav_bins);
+        let ms = hu + Self::hist_words(self.nav_bins);
+        let mu = ms + MOMENT_WORDS * self.months;
+        let mh = mu + MOMENT_WORDS * self.months;
+        let qnc = mh + self.months * Self::hist_words(self.fan_bins);
+        let mqf = qnc + 3;
+        let mcw = mqf + MOMENT_WORDS;
+        [nav_s, nav_u, hs, hu, ms, mu, mh, qnc, mqf, mcw]
+    }
+
+    /// Offset of `cycles_waited_paths` in the vault block.
+    pub fn vault_cw(&self) -> usize {
+        self.vault_offsets()[9] + MOMENT_WORDS
+    }
+
+    /// Words of the vault block.
+    pub fn vault_words(&self) -> usize {
+        self.vault_cw() + self.cw_len
+    }
+}
+
+/// A [`SimPlan`] as plain buffers for a kernel (see the module docs).
+#[derive(Debug, Clone)]
+pub struct FlatPlan {
+    /// Real scalars and arrays (USD, rates, factors: the units of the `SimPlan` fields).
+    pub f64s: Vec<f64>,
+    /// Header, counts, indices and integer terms.
+    pub i32s: Vec<i32>,
+    /// Accumulator layout.
+    pub layout: AccLayout,
+    /// Initial accumulator: zeros, with every histogram minimum at its "empty" key.
+    pub acc_init: Vec<u64>,
+    /// Empty statistics shaped for the plan (ids, notionals, histogram edges), which
+    /// [`crate::acc::to_path_stats`] fills from an accumulator.
+    pub template: PathStats,
+    /// Per-thread scratch: f64 words.
+    pub scratch_f64: usize,
+    /// Per-thread scratch: i32 words.
+    pub scratch_i32: usize,
+    /// Doubles per path of the optional per-path rows.
+    pub row_stride: usize,
+    /// Doubles per month of the optional trace.
+    pub trace_stride: usize,
+}
+
+/// Builder of the two buffers: arrays are appended and their offsets stored in the header.
+struct Builder {
+    f: Vec<f64>,
+    i: Vec<i32>,
+}
+
+impl Builder {
+    fn fa(&mut self, slot: usize, v: impl IntoIterator<Item = f64>) -> Result<()> {
+        self.i[slot] = to_i32("f64 offset", self.f.len())?;
+        self.f.extend(v);
+        Ok(())
+    }
+    fn ia(&mut self, slot: usize, v: impl IntoIterator<Item = i32>) -> Result<()> {
+        self.i[slot] = to_i32("i32 offset", self.i.len())?;
+        self.i.extend(v);
+        Ok(())
+    }
+}
+
+fn to_i32(what: &str, x: impl TryInto<i32> + Copy + std::fmt::Debug) -> Result<i32> {
+    x.try_into().map_err(|_| GpuError::Unsupported {
+        what: format!("{what} {x:?} does not fit the kernel's 32-bit indices"),
+    })
+}
+
+fn count(v: usize, what: &str) -> Result<i32> {
+    to_i32(what, v)
+}
+
+impl FlatPlan {
+    /// Lowers `plan`. Fails with [`GpuError::Unsupported`] on anything the kernel does not
+    /// implement (rather than computing something else).
+    pub fn new(plan: &SimPlan) -> Result<Self> {
+        let flow = &plan.flow;
+        let nc = plan.n_classes();
+        let nf = flow.fleets.len();
+        let no = plan.operators.stream.len();
+        let nd = plan.n_deals();
+        let np = flow.pools.len();
+        let nt: usize = flow.pools.iter().map(|q| q.waterfall.len()).sum();
+        let k = plan.months as usize;
+        if k == 0 {
+            return Err(GpuError::Unsupported {
+                what: "a horizon of 0 months".into(),
+            });
+        }
+        for (q, pool) in flow.pools.iter().enumerate() {
+            let w = &pool.waterfall;
+            if w.is_empty() || w.equity != w.len() - 1 {
+                return Err(GpuError::Unsupported {
+                    what: format!("pool {q}: the equity tranche must be the last of ≥ 1"),
+                });
+            }
+        }
+        let template = PathStats::new(plan);
+        let ncy = plan.vault.as_ref().map_or(0, |v| v.cycle_end_month.len());
+
+        let mut b = Builder {
+            f: vec![0.0; FS_COUNT],
+            i: vec![0; HI_COUNT],
+        };
+        b.i[HI_MAGIC] = FLAT_MAGIC;
+        b.i[HI_NC] = count(nc, "classes")?;
+        b.i[HI_NF] = count(nf, "fleets")?;
+        b.i[HI_NO] = count(no, "operators")?;
+        b.i[HI_ND] = count(nd, "deals")?;
+        b.i[HI_NP] = count(np, "pools")?;
+        b.i[HI_NT] = count(nt, "tranches")?;
+        b.i[HI_K] = count(k, "months")?;
+        b.i[HI_HAS_VAULT] = i32::from(plan.vault.is_some());
+        b.i[HI_CHOL_IDENTITY] = i32::from(plan.chol_identity);
+        b.i[HI_MAX_JUMPS] = to_i32("max jumps", MAX_JUMPS_PER_MONTH)?;
+        b.i[HI_SYS_STREAM] = plan.systematic_stream as i32;
+        b.i[HI_NCYCLES] = count(ncy, "withdrawal cycles")?;
+
+        // Classes, market.
+        b.ia(
+            HI_CLASS_STREAM,
+            plan.classes.stream.iter().map(|&s| s as i32),
+        )?;
+        b.fa(HF_CLASS_OU_DECAY, plan.classes.ou_decay.iter().copied())?;
+        b.fa(HF_CLASS_OU_SCALE, plan.classes.ou_scale.iter().copied())?;
+        b.fa(
+            HF_CLASS_JUMP_RATE,
+            plan.classes.jump_rate_per_step.iter().copied(),
+        )?;
+        b.fa(HF_CLASS_JUMP_MEAN, plan.classes.jump_mean.iter().copied())?;
+        b.fa(HF_CLASS_JUMP_STD, plan.classes.jump_std.iter().copied())?;
+        b.fa(HF_CHOL, plan.chol.iter().copied())?;
+        b.fa(HF_LOG_TREND_SHOCK, plan.log_trend_shock.iter().copied())?;
+        b.fa(HF_INV_TREND, plan.inv_trend.iter().copied())?;
+
+        // Fleets.
+        b.ia(
+            HI_FLEET_STREAM,
+            plan.fleets.stream.iter().map(|&s| s as i32),
+        )?;
+        let fleet_class = flow
+            .fleets
+            .iter()
+            .map(|f| count(f.class, "class index"))
+            .collect::<Result<Vec<_>>>()?;
+        b.ia(HI_FLEET_CLASS, fleet_class)?;
+        let fleet_op = flow
+            .fleets
+            .iter()
+            .map(|f| count(f.operator, "operator index"))
+            .collect::<Result<Vec<_>>>()?;
+        b.ia(HI_FLEET_OPERATOR, fleet_op)?;
+        let ends = flow
+            .fleets
+            .iter()
+            .map(|f| to_i32("contract_end_month", f.contract_end_month))
+            .collect::<Result<Vec<_>>>()?;
+        b.ia(HI_FLEET_CONTRACT_END, ends)?;
+        b.ia(
+            HI_OP_STREAM,
+            plan.operators.stream.iter().map(|&s| s as i32),
+        )?;
+        b.fa(HF_FLEET_Y0, plan.fleets.y0.iter().copied())?;
+        b.fa(HF_FLEET_DECAY, plan.fleets.decay.iter().copied())?;
+        b.fa(HF_FLEET_PULL, plan.fleets.pull.iter().copied())?;
+        b.fa(HF_FLEET_SCALE, plan.fleets.scale.iter().copied())?;
+        b.fa(HF_FLEET_LOAD_PRICE, plan.fleets.load_price.iter().copied())?;
+        b.fa(HF_FLEET_LOAD_OWN, plan.fleets.load_own.iter().copied())?;
+        b.fa(HF_OP_HAZARD, plan.operators.hazard.iter().copied())?;
+        let ff = |g: fn(&gaib_engine::FleetParams<f64>) -> f64| flow.fleets.iter().map(g);
+        b.fa(HF_FLEET_GPU_HOURS, ff(|f| f.gpu_hours))?;
+        b.fa(HF_FLEET_GPUS, ff(|f| f.gpus))?;
+        b.fa(HF_FLEET_PHI, ff(|f| f.contracted_share))?;
+        b.fa(HF_FLEET_RATE, ff(|f| f.contract_rate))?;
+        b.fa(HF_FLEET_OPEX_FIXED, ff(|f| f.opex_fixed))?;
+        b.fa(HF_FLEET_OPEX_VAR, ff(|f| f.opex_variable))?;
+        b.fa(HF_FLEET_PURCHASE, ff(|f| f.purchase_price))?;
+        b.fa(HF_FLEET_AGE0, ff(|f| f.age0_years))?;
+        b.fa(HF_FLEET_LIFE, ff(|f| f.useful_life_years))?;
+        b.fa(HF_FLEET_FLOOR, ff(|f| f.residual_floor))?;
+        b.fa(HF_FLEET_HAIRCUT, ff(|f| f.liquidation_haircut))?;
+        b.fa(HF_FLEET_LIQ_COST, ff(|f| f.liquidation_cost))?;
+
+        // Fleet → deals in payment order (offset table of nf + 1 entries).
+        let mut starts = vec![0i32];
+        let mut list = Vec::with_capacity(nd);
+        for ds in &flow.fleet_deals {
+            for &d in ds {
+                list.push(count(d, "deal index")?);
+            }
+            starts.push(count(list.len(), "fleet deals")?);
+        }
+        b.ia(HI_FLEET_DEALS_START, starts)?;
+        b.ia(HI_FLEET_DEALS, list)?;
+
+        // Deals.
+        let deal_fleet = flow
+            .deal_fleet
+            .iter()
+            .map(|&f| count(f, "fleet index"))
+            .collect::<Result<Vec<_>>>()?;
+        b.ia(HI_DEAL_FLEET, deal_fleet)?;
+        b.ia(
+            HI_DEAL_LIEN,
+            flow.deal_lien.iter().map(|l| match l {
+                Lien::Senior => 0,
+                Lien::PariPassu => 1,
+                Lien::Junior => 2,
+            }),
+        )?;
+        let mut kind = Vec::with_capacity(nd);
+        let mut term = Vec::with_capacity(nd);
+        let mut lag = Vec::with_capacity(nd);
+        let mut secured = Vec::with_capacity(nd);
+        let mut amort = Vec::with_capacity(nd);
+        let mut grace = Vec::with_capacity(nd);
+        let mut dsra_m = Vec::with_capacity(nd);
+        let mut has_fixed = Vec::with_capacity(nd);
+        let mut fixed = Vec::with_capacity(nd);
+        let mut spread = Vec::with_capacity(nd);
+        let mut sweep = Vec::with_capacity(nd);
+        let mut refi = Vec::with_capacity(nd);
+        let mut kicker = Vec::with_capacity(nd);
+        let mut rs_share = Vec::with_capacity(nd);
+        let mut rs_cap = Vec::with_capacity(nd);
+        let mut unsec = Vec::with_capacity(nd);
+        let mut funded = Vec::with_capacity(nd);
+        for d in &flow.deals {
+            term.push(to_i32("term_months", d.term_months)?);
+            lag.push(to_i32("recovery_lag_months", d.recovery_lag_months)?);
+            secured.push(i32::from(d.secured));
+            unsec.push(d.unsecured_recovery);
+            funded.push(d.funded());
+            match d.kind {
+                DealParamsKind::Loan {
+                    fixed_rate,
+                    floating_spread,
+                    amortization,
+                    grace_months,
+                    dsra_months,
+                    cash_sweep,
+                    refinance_ratio,
+                    kicker_share,
+                    ..
+                } => {
+                    if grace_months >= d.term_months && matches!(amortization, Amortization::Linear)
+                    {
+                        return Err(GpuError::Unsupported {
+                            what: "a linear loan with grace_months ≥ term_months".into(),
+                        });
+                    }
+                    kind.push(0);
+                    amort.push(match amortization {
+                        Amortization::Annuity => 0,
+                        Amortization::Linear => 1,
+                        Amortization::Bullet => 2,
+                    });
+                    grace.push(to_i32("grace_months", grace_months)?);
+                    dsra_m.push(to_i32("dsra_months", dsra_months)?);
+                    has_fixed.push(i32::from(fixed_rate.is_some()));
+                    fixed.push(fixed_rate.unwrap_or(0.0));
+                    spread.push(floating_spread);
+                    sweep.push(cash_sweep);
+                    refi.push(refinance_ratio);
+                    kicker.push(kicker_share);
+                    rs_share.push(0.0);
+                    rs_cap.push(0.0);
+                }
+                DealParamsKind::RevenueShare {
+                    share,
+                    cap_multiple,
+                    ..
+                } => {
+                    kind.push(1);
+                    amort.push(0);
+                    grace.push(0);
+                    dsra_m.push(0);
+                    has_fixed.push(0);
+                    fixed.push(0.0);
+                    spread.push(0.0);
+                    sweep.push(0.0);
+                    refi.push(0.0);
+                    kicker.push(0.0);
+                    rs_share.push(share);
+                    rs_cap.push(cap_multiple);
+                }
+            }
+        }
+        b.ia(HI_DEAL_KIND, kind)?;
+        b.ia(HI_DEAL_TERM, term)?;
+        b.ia(HI_DEAL_LAG, lag)?;
+        b.ia(HI_DEAL_SECURED, secured)?;
+        b.ia(HI_DEAL_AMORT, amort)?;
+        b.ia(HI_DEAL_GRACE, grace)?;
+        b.ia(HI_DEAL_DSRA_MONTHS, dsra_m)?;
+        b.ia(HI_DEAL_HAS_FIXED, has_fixed)?;
+        b.fa(HF_DEAL_FUNDED, funded)?;
+        b.fa(HF_DEAL_FIXED_RATE, fixed)?;
+        b.fa(HF_DEAL_FLOAT_SPREAD, spread)?;
+        b.fa(HF_DEAL_SWEEP, sweep)?;
+        b.fa(HF_DEAL_REFI, refi)?;
+        b.fa(HF_DEAL_KICKER, kicker)?;
+        b.fa(HF_DEAL_RS_SHARE, rs_share)?;
+        b.fa(HF_DEAL_RS_CAP, rs_cap)?;
+        b.fa(HF_DEAL_UNSEC_REC, unsec)?;
+        b.fa(HF_DEAL_NOTIONAL, plan.deal_notional.iter().copied())?;
+        b.fa(HF_DEAL_DF, plan.deal_df.iter().copied())?;
+        b.fa(HF_DEAL_HAIRCUT, plan.deal_haircut.iter().copied())?;
+        if flow.base_rates.len() != k {
+            return Err(GpuError::Unsupported {
+                what: format!("{} base rates for {k} months", flow.base_rates.len()),
+            });
+        }
+        b.fa(HF_BASE_RATES, flow.base_rates.iter().copied())?;
+
+        // Pools and tranches.
+        let mut pd_start = vec![0i32];
+        let mut pd = Vec::new();
+        let mut tr_start = vec![0i32];
+        let mut tr_n = 0usize;
+        for pool in &flow.pools {
+            for &d in &pool.deals {
+                pd.push(count(d, "deal index")?);
+            }
+            pd_start.push(count(pd.len(), "pool deals")?);
+            tr_n += pool.waterfall.len();
+            tr_start.push(count(tr_n, "tranches")?);
+        }
+        b.ia(HI_POOL_DEALS_START, pd_start)?;
+        b.ia(HI_POOL_DEALS, pd)?;
+        b.ia(HI_POOL_TR_START, tr_start)?;
+        let wf = || flow.pools.iter().map(|q| &q.waterfall);
+        b.ia(
+            HI_TR_HAS_FIXED,
+            wf().flat_map(|w| w.fixed_coupons.iter().map(|c| i32::from(c.is_some()))),
+        )?;
+        b.fa(HF_POOL_FEE_RATE, wf().map(|w| w.senior_fee_rate))?;
+        b.fa(HF_POOL_OC, wf().map(|w| w.oc_trigger))?;
+        b.fa(HF_TR_BALANCE, wf().flat_map(|w| w.balances.iter().copied()))?;
+        b.fa(
+            HF_TR_FIXED_COUPON,
+            wf().flat_map(|w| w.fixed_coupons.iter().map(|c| c.unwrap_or(0.0))),
+        )?;
+        b.fa(
+            HF_TR_FLOAT_SPREAD,
+            wf().flat_map(|w| w.floating_spreads.iter().copied()),
+        )?;
+        b.fa(
+            HF_TR_NOTIONAL,
+            plan.tranche_notional.iter().flatten().copied(),
+        )?;
+        let mut tr_df = Vec::with_capacity(nt * k);
+        for v in plan.tranche_df.iter().flatten() {
+            if v.len() != k {
+                return Err(GpuError::Unsupported {
+                    what: "tranche discount factors of another length than K".into(),
+                });
+            }
+            tr_df.extend_from_slice(v);
+        }
+        b.fa(HF_TR_DF, tr_df)?;
+
+        // The vault.
+        match &plan.vault {
+            Some(v) => {
+                b.i[HI_V_NDEALS] = count(v.deals.len(), "vault deals")?;
+                b.i[HI_V_NHOLD] = count(v.holdings.len(), "vault holdings")?;
+                b.i[HI_V_HORIZON] = to_i32("vault horizon month", v.horizon_month)?;
+                let vd = v
+                    .deals
+                    .iter()
+                    .map(|&d| count(d, "deal index"))
+                    .collect::<Result<Vec<_>>>()?;
+                b.ia(HI_V_DEALS, vd)?;
+                let hp = v
+                    .holdings
+                    .iter()
+                    .map(|h| count(h.0, "pool index"))
+                    .collect::<Result<Vec<_>>>()?;
+                b.ia(HI_V_HOLD_POOL, hp)?;
+                let ht = v
+                    .holdings
+                    .iter()
+                    .map(|h| count(h.1, "tranche index"))
+                    .collect::<Result<Vec<_>>>()?;
+                b.ia(HI_V_HOLD_TR, ht)?;
+                let ce = v
+                    .cycle_end_month
+                    .iter()
+                    .map(|&m| to_i32("cycle end month", m))
+                    .collect::<Result<Vec<_>>>()?;
+                b.ia(HI_V_CYCLE_END, ce)?;
+                b.fa(HF_V_HOLD_FRAC, v.holdings.iter().map(|h| h.2))?;
+                if v.redemption_by_cycle.len() != ncy {
+                    return Err(GpuError::Unsupported {
+                        what: "a redemption schedule of another length than the cycles".into(),
+                    });
+                }
+                b.fa(HF_V_RED_BY_CYCLE, v.redemption_by_cycle.iter().copied())?;
+                b.f[FS_V_SHARES0] = v.shares0;
+                b.f[FS_V_BUFFER0] = v.buffer0;
+                b.f[FS_V_TBILL] = v.tbill_monthly;
+                b.f[FS_V_MGMT] = v.mgmt_fee_monthly;
+                b.f[FS_V_PERF] = v.performance_fee;
+                b.f[FS_V_RED_FRACTION] = v.redemption_fraction;
+                b.f[FS_V_NAV0] = plan.vault_nav0;
+            }
+            None => {
+                for s in [HI_V_DEALS, HI_V_HOLD_POOL, HI_V_HOLD_TR, HI_V_CYCLE_END] {
+                    b.ia(s, [])?;
+                }
+                for s in [HF_V_HOLD_FRAC, HF_V_RED_BY_CYCLE] {
+                    b.fa(s, [])?;
+                }
+            }
+        }
+        b.f[FS_COPULA_SYS] = plan.copula_load_systematic;
+        b.f[FS_COPULA_OWN] = plan.copula_load_own;
+        b.f[FS_FUNDED_TOTAL] = plan.funded_total;
+
+        // Statistics: histogram edges from the template (one kind per histogram family).
+        let inst_hist = template
+            .deals
+            .iter()
+            .chain(template.tranches.iter().flatten())
+            .map(|s| &s.loss_hist)
+            .next()
+            .cloned()
+            .unwrap_or_else(|| template.portfolio.loss_hist.clone());
+        for s in template
+            .deals
+            .iter()
+            .chain(template.tranches.iter().flatten())
+        {
+            if s.loss_hist.counts.len() != inst_hist.counts.len()
+                || s.loss_hist.lo != inst_hist.lo
+                || s.loss_hist.hi != inst_hist.hi
+            {
+                return Err(GpuError::Unsupported {
+                    what: format!("instrument {}: a loss histogram of other bins", s.id),
+                });
+            }
+        }
+        b.f[FS_INST_LO] = inst_hist.lo;
+        b.f[FS_INST_HI] = inst_hist.hi;
+        b.f[FS_PORT_LO] = template.portfolio.loss_hist.lo;
+        b.f[FS_PORT_HI] = template.portfolio.loss_hist.hi;
+        let (nav_bins, fan_bins, cw_len) = match &template.vault {
+            Some(v) => {
+                b.f[FS_V_NAV0_PS] = v.nav0_per_share_usd;
+                b.f[FS_NAV_LO] = v.nav_staking_hist.lo;
+                b.f[FS_NAV_HI] = v.nav_staking_hist.hi;
+                if v.nav_unstaking_hist.counts.len() != v.nav_staking_hist.counts.len()
+                    || v.nav_unstaking_hist.lo != v.nav_staking_hist.lo
+                    || v.nav_unstaking_hist.hi != v.nav_staking_hist.hi
+                {
+                    return Err(GpuError::Unsupported {
+                        what: "staking and unstaking NAV histograms of other bins".into(),
+                    });
+                }
+                let fan = v
+                    .monthly_unstaking_hist
+                    .first()
+                    .map_or(1, |h| h.counts.len());
+                if let Some(h) = v.monthly_unstaking_hist.first() {
+                    b.f[FS_FAN_LO] = h.lo;
+                    b.f[FS_FAN_HI] = h.hi;
+                }
+                (
+                    v.nav_staking_hist.counts.len(),
+                    fan,
+                    v.cycles_waited_paths.len(),
+                )
+            }
+            None => (0, 0, 0),
+        };
+        let coll_hist = template
+            .collateral_ratio_hist
+            .iter()
+            .flatten()
+            .next()
+            .cloned()
+            .unwrap_or_else(|| gaib_simulator::Histogram::new(0.0, 1.0, 1));
+        if template.collateral_ratio_hist.iter().flatten().any(|h| {
+            h.counts.len() != coll_hist.counts.len() || h.lo != coll_hist.lo || h.hi != coll_hist.hi
+        }) {
+            return Err(GpuError::Unsupported {
+                what: "collateral-ratio histograms of different bins".into(),
+            });
+        }
+        let coll_bins = coll_hist.counts.len();
+        b.f[FS_CHIST_LO] = coll_hist.lo;
+        b.f[FS_CHIST_HI] = coll_hist.hi;
+        let inst_bins = inst_hist.counts.len();
+        let port_bins = template.portfolio.loss_hist.counts.len();
+        let inst_size = INSTRUMENT_HEAD_WORDS + 4 * k + AccLayout::hist_words(inst_bins);
+        let mut layout = AccLayout {
+            months: k,
+            deals: 0,
+            tranches: nd * inst_size,
+            inst_size,
+            inst_bins,
+            portfolio: (nd + nt) * inst_size,
+            port_bins,
+            vault: 0,
+            nav_bins,
+            fan_bins,
+            cw_len,
+            collateral: 0,
+            collateral_hist: 0,
+            coll_bins,
+            paths: 0,
+            err: 0,
+            size: 0,
+        };
+        layout.vault = layout.portfolio + 2 * MOMENT_WORDS + AccLayout::hist_words(port_bins);
+        let vault_words = if plan.vault.is_some() {
+            layout.vault_words()
+        } else {
+            0
+        };
+        layout.collateral = layout.vault + vault_words;
+        layout.collateral_hist = layout.collateral + nd * k * MOMENT_WORDS;
+        layout.paths = layout.collateral_hist + nd * k * AccLayout::hist_words(coll_bins);
+        layout.err = layout.paths + 1;
+        layout.size = layout.err + 1;
+        for (slot, v) in [
+            (HA_DEALS, layout.deals),
+            (HA_TRANCHES, layout.tranches),
+            (HA_INST_SIZE, layout.inst_size),
+            (HA_INST_BINS, inst_bins),
+            (HA_PORT, layout.portfolio),
+            (HA_PORT_BINS, port_bins),
+            (HA_VAULT, layout.vault),
+            (HA_NAV_BINS, nav_bins),
+            (HA_FAN_BINS, fan_bins),
+            (HA_CW_LEN, cw_len),
+            (HA_COLL, layout.collateral),
+            (HA_CHIST, layout.collateral_hist),
+            (HA_CHIST_BINS, coll_bins),
+            (HA_PATHS, layout.paths),
+            (HA_ERR, layout.err),
+            (HA_SIZE, layout.size),
+        ] {
+            b.i[slot] = count(v, "accumulator offset")?;
+        }
+        let acc_init = crate::acc::initial(&layout, plan.vault.is_some(), nd, nt);
+
+        // Scratch per thread (mirror of ctx_layout in the kernel, which checks it).
+        let scratch_f64 = 6 * nc + 6 * nf + 20 * nd + 9 * nt + 3 * np + 8 + ncy + 1;
+        let scratch_i32 = 2 * no + 7 * nd + nt + 2 * np + 4 + ncy + 1;
+        let vault_fields = if plan.vault.is_some() {
+            TRACE_VAULT_FIELDS.len()
+        } else {
+            0
+        };
+        let trace_stride = TRACE_DEAL_FIELDS.len() * nd
+            + TRACE_FLEET_FIELDS.len() * nf
+            + TRACE_TRANCHE_FIELDS.len() * nt
+            + vault_fields;
+        let row_stride = 3 * nd + 3 * nt + 1 + if plan.vault.is_some() { 4 } else { 0 };
+        b.i[HS_F] = count(scratch_f64, "scratch")?;
+        b.i[HS_I] = count(scratch_i32, "scratch")?;
+        b.i[HS_TRACE_STRIDE] = count(trace_stride, "trace stride")?;
+        b.i[HS_ROW_STRIDE] = count(row_stride, "row stride")?;
+
+        Ok(FlatPlan {
+            f64s: b.f,
+            i32s: b.i,
+            layout,
+            acc_init,
+            template,
+            scratch_f64,
+            scratch_i32,
+            row_stride,
+            trace_stride,
+        })
+    }
+
+    /// Number of deals.
+    pub fn n_deals(&self) -> usize {
+        self.i32s[HI_ND] as usize
+    }
+
+    /// Number of tranches over all pools.
+    pub fn n_tranches(&self) -> usize {
+        self.i32s[HI_NT] as usize
+    }
+
+    /// Number of fleets.
+    pub fn n_fleets(&self) -> usize {
+        self.i32s[HI_NF] as usize
+    }
+
+    /// Horizon K, months.
+    pub fn months(&self) -> usize {
+        self.i32s[HI_K] as usize
+    }
+
+    /// Whether the plan has a vault.
+    pub fn has_vault(&self) -> bool {
+        self.i32s[HI_HAS_VAULT] != 0
+    }
+
+    /// The i32 array stored at header slot `slot` with `len` entries (for tests and tools).
+    pub fn int_array(&self, slot: HeaderSlot, len: usize) -> &[i32] {
+        let o = self.i32s[slot.0] as usize;
+        &self.i32s[o..o + len]
+    }
+
+    /// The f64 array stored at header slot `slot` with `len` entries (for tests and tools).
+    pub fn real_array(&self, slot: HeaderSlot, len: usize) -> &[f64] {
+        let o = self.i32s[slot.0] as usize;
+        &self.f64s[o..o + len]
+    }
+
+    /// Bytes uploaded to a device: both buffers.
+    pub fn bytes(&self) -> usize {
+        self.f64s.len() * 8 + self.i32s.len() * 4
+    }
+}
+
+/// A named header slot of a [`FlatPlan`] (see [`HeaderSlot::by_name`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeaderSlot(usize);
+
+impl HeaderSlot {
+    /// The slot of the kernel's `HeaderI` enum with this name (e.g. `"HF_DEAL_DF"`).
+    pub fn by_name(name: &str) -> Option<Self> {
+        let table: &[(&str, usize)] = &[
+            ("HI_CLASS_STREAM", HI_CLASS_STREAM),
+            ("HI_FLEET_DEALS_START", HI_FLEET_DEALS_START),
+            ("HI_FLEET_DEALS", HI_FLEET_DEALS),
+            ("HI_DEAL_KIND", HI_DEAL_KIND),
+            ("HI_DEAL_TERM", HI_DEAL_TERM),
+            ("HI_POOL_DEALS_START", HI_POOL_DEALS_START),
+            ("HI_POOL_DEALS", HI_POOL_DEALS),
+            ("HI_POOL_TR_START", HI_POOL_TR_START),
+            ("HI_V_DEALS", HI_V_DEALS),
+            ("HI_V_CYCLE_END", HI_V_CYCLE_END),
+            ("HF_DEAL_FUNDED", HF_DEAL_FUNDED),
+            ("HF_DEAL_FIXED_RATE", HF_DEAL_FIXED_RATE),
+            ("HF_DEAL_DF", HF_DEAL_DF),
+            ("HF_TR_BALANCE", HF_TR_BALANCE),
+            ("HF_TR_DF", HF_TR_DF),
+            ("HF_FLEET_GPU_HOURS", HF_FLEET_GPU_HOURS),
+            ("HF_LOG_TREND_SHOCK", HF_LOG_TREND_SHOCK),
+            ("HF_BASE_RATES", HF_BASE_RATES),
+            ("HF_V_HOLD_FRAC", HF_V_HOLD_FRAC),
+        ];
+        table
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, s)| HeaderSlot(s))
+    }
+}

@@ -1,0 +1,64 @@
+//! # gaib-runs
+//!
+//! The run layer of gaib: the one orchestration of a Monte Carlo run that every front — the
+//! `gaib` CLI, the HTTP service, the Python bindings — goes through, so none of them holds
+//! orchestration of its own.
+//!
+//! - [`RunSpec`] (inputs with their bytes and SHA-256, seed, path range, backend, threads,
+//!   sensitivities, scenarios) → [`RunSpec::prepare`] (every input check, before any path is
+//!   simulated) → [`PreparedRun::execute`] with a [`RunControl`] (cancellation token,
+//!   progress callback) → [`RunOutput`] (statistics, valuation, typed [`Results`], output
+//!   files, [`Manifest`]).
+//! - [`merge`]: two runs over adjacent path ranges merge exactly into the run over their union;
+//!   a [`Shard`] is a run's statistics without its inputs, for shipping across a cluster.
+//! - [`OutDir`] / [`RunDir`]: self-contained run directories (inputs copied in), written
+//!   atomically; [`RunDir::verify`] re-runs one from its directory alone and checks every
+//!   number bit for bit.
+//! - [`report`]: `report.html` from a run's results.
+//! - [`RunError::class`]: every error classified once (input, mismatch, cancelled, internal).
+//!
+//! **Architecture invariant:** every front goes through this crate; it knows nothing of
+//! terminals, HTTP, Python or chains.
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/valid/small.toml"));
+//! use gaib_runs::{PortfolioInput, RunControl, RunSpec};
+//! let spec = RunSpec::new(PortfolioInput::from_file(path)?, 1_000, 42);
+//! let out = spec.prepare()?.execute(&RunControl::default(), None)?;
+//! println!("senior price {:.4} % of par", out.valuation().tranches[0].price_pct.value);
+//! # Ok(()) }
+//! ```
+
+pub mod arrow_rows;
+mod control;
+mod error;
+mod input;
+mod manifest;
+pub mod report;
+mod results;
+mod run;
+mod rundir;
+
+pub use control::{CancelToken, Progress, ProgressFn, RunControl};
+pub use error::{Result, RunError};
+pub use gaib_engine::ErrorClass;
+pub use input::{
+    locate_scenario, scenario_search_dirs, InputBytes, PortfolioInput, ScenarioInput, NO_FILE,
+    SCENARIOS_ENV,
+};
+pub use manifest::{
+    build_git_commit, build_git_dirty, json_diff, sha256_hex, write_atomic, InputFile, InputRole,
+    Manifest, OutputFile, RunKind, SCHEMA_VERSION,
+};
+pub use results::{InstrumentSummary, Results, ScenarioResult, StressResults};
+pub use run::{
+    merge, select, BackendSelection, Leg, OutputBytes, PreparedRun, RunOutput, RunSpec, Shard,
+    MAX_PATHS,
+};
+pub use rundir::{
+    default_run_dir, OutDir, RunDir, INPUTS_DIR, MANIFEST, REPORT, RESULTS, SENSITIVITIES, STRESS,
+};
+
+/// Version of gaib (this crate's version).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

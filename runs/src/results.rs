@@ -1,0 +1,167 @@
+//! The typed, versioned results a run writes: `results.json` ([`Results`]),
+//! `sensitivities.json` (a list of [`gaib_pricing::Sensitivity`]) and `stress.json`
+//! ([`StressResults`]). Every type here deserialises, so fronts and `gaib reproduce` read them
+//! typed; `schema_version` is [`crate::SCHEMA_VERSION`].
+
+use gaib_pricing::{ImpliedSpread, Metric, MetricChange, Valuation};
+use gaib_simulator::{InstrumentStats, PathStats, MODEL_VERSION};
+use serde::{Deserialize, Serialize};
+
+/// Summary of one instrument in `results.json`. Fractions of notional (0.97 = 97 % of par);
+/// `_se` = the Monte Carlo standard error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstrumentSummary {
+    /// Instrument id (`POOL/TRANCHE` for a tranche, the deal id for a deal).
+    pub id: String,
+    /// Original balance, USD.
+    pub notional_usd: f64,
+    /// E\[PV\] / notional.
+    pub price: f64,
+    /// Standard error of `price`.
+    pub price_se: f64,
+    /// Expected loss / notional.
+    pub expected_loss: f64,
+    /// Standard error of `expected_loss`.
+    pub expected_loss_se: f64,
+    /// PD: probability of a default event by the horizon (fraction).
+    pub pd: f64,
+    /// 1-year PD: a first default event in months 1–12 (fraction).
+    pub pd_1y: f64,
+    /// 1-year EL / notional: the loss of the paths defaulting in months 1–12.
+    pub expected_loss_1y: f64,
+    /// Probability of a loss, P\[loss > 0\] (fraction).
+    pub loss_probability: f64,
+    /// 99 % quantile of the loss / notional.
+    pub loss_q99: f64,
+}
+
+impl InstrumentSummary {
+    fn of(s: &InstrumentStats) -> Self {
+        Self {
+            id: s.id.clone(),
+            notional_usd: s.notional_usd,
+            price: s.pv.mean(),
+            price_se: s.pv.std_error(),
+            expected_loss: s.loss.mean(),
+            expected_loss_se: s.loss.std_error(),
+            pd: s.pd(),
+            pd_1y: s.pd_1y(),
+            expected_loss_1y: s.loss_1y.mean(),
+            loss_probability: s.loss_probability(),
+            loss_q99: s.loss_hist.quantile(0.99),
+        }
+    }
+}
+
+/// `results.json`: a readable summary, the valuation, and the full mergeable statistics of the
+/// base portfolio.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Results {
+    /// [`crate::SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The portfolio's id.
+    pub portfolio_id: String,
+    /// Model version (docs/MODEL.md).
+    pub model_version: String,
+    /// The seed.
+    pub seed: u64,
+    /// First path index.
+    pub path_start: u64,
+    /// Number of paths.
+    pub paths: u64,
+    /// Every tranche, pool by pool in waterfall order.
+    pub tranches: Vec<InstrumentSummary>,
+    /// Every deal, in portfolio order.
+    pub deals: Vec<InstrumentSummary>,
+    /// Mean portfolio loss (Σ deal losses / Σ funded).
+    pub portfolio_loss_mean: f64,
+    /// 99 % quantile of the portfolio loss (fraction).
+    pub portfolio_loss_q99: f64,
+    /// The pricing of the run (gaib-pricing `Valuation`).
+    pub valuation: Valuation,
+    /// The discount spread each given market price implies (`gaib run --price ID=PCT`), in
+    /// the order given; empty when none was given.
+    #[serde(default)]
+    pub implied_spreads: Vec<ImpliedSpread>,
+    /// The exact, mergeable statistics the valuation was computed from.
+    pub stats: PathStats,
+}
+
+impl Results {
+    /// The results of statistics `stats` over paths `path_start ..` and their valuation.
+    pub fn new(
+        portfolio_id: &str,
+        seed: u64,
+        path_start: u64,
+        stats: PathStats,
+        valuation: Valuation,
+    ) -> Self {
+        Self {
+            schema_version: crate::SCHEMA_VERSION,
+            portfolio_id: portfolio_id.to_string(),
+            model_version: MODEL_VERSION.to_string(),
+            seed,
+            path_start,
+            paths: stats.paths,
+            tranches: stats
+                .tranches
+                .iter()
+                .flatten()
+                .map(InstrumentSummary::of)
+                .collect(),
+            deals: stats.deals.iter().map(InstrumentSummary::of).collect(),
+            portfolio_loss_mean: stats.portfolio.loss.mean(),
+            portfolio_loss_q99: stats.portfolio.loss_hist.quantile(0.99),
+            valuation,
+            implied_spreads: Vec::new(),
+            stats,
+        }
+    }
+}
+
+/// One scenario of a stress run in `stress.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioResult {
+    /// The scenario's id.
+    pub id: String,
+    /// Its display name.
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// The stored copy of its file, relative to the run directory.
+    pub file: String,
+    /// SHA-256 of the file.
+    pub sha256: String,
+    /// Change of every metric (scenario − base).
+    pub changes: Vec<MetricChange>,
+}
+
+/// `stress.json`: the base metrics and each scenario's changes, all with the same seed and
+/// paths (common random numbers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StressResults {
+    /// [`crate::SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The portfolio's id.
+    pub portfolio_id: String,
+    /// The seed of every run.
+    pub seed: u64,
+    /// First path index of every run.
+    pub path_start: u64,
+    /// Paths of every run.
+    pub paths: u64,
+    /// Every metric of the base run.
+    pub base: Vec<Metric>,
+    /// Each scenario's changes, in the order given.
+    pub scenarios: Vec<ScenarioResult>,
+}
+
+/// Pretty JSON with a final newline: the bytes written to a results file (and hashed).
+pub(crate) fn to_json_bytes<T: Serialize>(value: &T, what: &str) -> crate::Result<Vec<u8>> {
+    let mut v = serde_json::to_vec_pretty(value).map_err(|e| crate::RunError::Json {
+        path: what.to_string(),
+        message: e.to_string(),
+    })?;
+    v.push(b'\n');
+    Ok(v)
+}

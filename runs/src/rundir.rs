@@ -1,0 +1,418 @@
+//! Self-contained run directories: [`OutDir`] claims an output location before a run (so an
+//! unwritable or occupied `--out` fails before any path is simulated) and writes a
+//! [`RunOutput`] into it atomically; [`RunDir`] opens one, checks it against its manifest, and
+//! re-runs it ([`RunDir::verify`]).
+//!
+//! Layout:
+//! ```text
+//! DIR/manifest.json          what the run was made of and produced (hashes of everything)
+//! DIR/results.json           base results (typed: crate::Results)
+//! DIR/sensitivities.json     bump-and-revalue results (sensitivities runs)
+//! DIR/stress.json            the stress comparison (stress runs)
+//! DIR/report.html            the report
+//! DIR/inputs/<portfolio>     copies of every input: the portfolio, its loan tape,
+//! DIR/inputs/<loan tape>       and each scenario (inputs/scenarios/<file>)
+//! DIR/inputs/scenarios/…
+//! ```
+
+use crate::control::RunControl;
+use crate::error::{Result, RunError};
+use crate::input::{PortfolioInput, ScenarioInput};
+use crate::manifest::{json_diff, sha256_hex, write_atomic, InputRole, Manifest};
+use crate::results::{Results, StressResults};
+use crate::run::{BackendSelection, RunOutput, RunSpec};
+use gaib_pricing::Sensitivity;
+use std::path::{Path, PathBuf};
+
+/// Folder of the stored inputs inside a run directory.
+pub const INPUTS_DIR: &str = "inputs";
+/// The manifest's file name.
+pub const MANIFEST: &str = "manifest.json";
+/// The base results' file name.
+pub const RESULTS: &str = "results.json";
+/// The sensitivities' file name.
+pub const SENSITIVITIES: &str = "sensitivities.json";
+/// The stress comparison's file name.
+pub const STRESS: &str = "stress.json";
+/// The report's file name.
+pub const REPORT: &str = "report.html";
+
+/// The default directory of a run: `out/<portfolio id>-<unix time>-s<seed>` (characters other
+/// than ASCII letters, digits, `-` and `_` in the id become `_`).
+pub fn default_run_dir(portfolio_id: &str, seed: u64) -> PathBuf {
+    let id: String = portfolio_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    PathBuf::from("out").join(format!("{id}-{}-s{seed}", crate::run::unix_now()))
+}
+
+fn unique_suffix() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{}-{nanos}", std::process::id())
+}
+
+/// A sibling of `path` named `.<name>.<what>-<pid>-<nanos>`.
+fn sibling(path: &Path, what: &str) -> PathBuf {
+    let name = path
+        .file_name()
+        .map_or_else(|| "run".into(), |n| n.to_string_lossy().into_owned());
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    parent
+        .unwrap_or_else(|| Path::new("."))
+        .join(format!(".{name}.{what}-{}", unique_suffix()))
+}
+
+/// An output directory claimed for a run: checked to be absent, empty, or (with `force`) a
+/// previous run's directory, and writable — before the run starts.
+#[derive(Debug, Clone)]
+pub struct OutDir {
+    path: PathBuf,
+}
+
+impl OutDir {
+    /// Claims `path`. Refuses (as bad input) a path that is a file, a non-empty directory
+    /// (unless `force` and it holds a previous run's `manifest.json`), or one that cannot be
+    /// written.
+    pub fn claim(path: &Path, force: bool) -> Result<Self> {
+        let bad = |reason: String| RunError::argument("out", path.display(), reason);
+        if path.exists() {
+            if !path.is_dir() {
+                return Err(bad("exists and is not a directory".into()));
+            }
+            let entries: Vec<String> = std::fs::read_dir(path)
+                .map_err(|e| bad(format!("cannot read: {e}")))?
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            if !entries.is_empty() {
+                if !force {
+                    return Err(bad(format!(
+                        "is not empty ({} entries, e.g. {}): choose a new directory, or pass \
+                         --force to replace a previous run's directory",
+                        entries.len(),
+                        entries[0]
+                    )));
+                }
+                if !path.join(MANIFEST).is_file() {
+                    return Err(bad(
+                        "is not a run directory (no manifest.json): refusing to replace it \
+                         even with --force"
+                            .into(),
+                    ));
+                }
+            }
+        }
+        // Probe: the staging directory must be creatable next to the target.
+        let probe = sibling(path, "probe");
+        if let Some(parent) = probe.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| bad(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        std::fs::create_dir(&probe).map_err(|e| bad(format!("cannot write: {e}")))?;
+        let _ = std::fs::remove_dir(&probe);
+        Ok(Self {
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The claimed path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes the run — inputs, outputs, then the manifest — into a staging directory next to
+    /// the target and renames it into place, replacing a claimed previous run as a whole, so
+    /// the directory never holds files of two runs or of a half-written one.
+    pub fn write(self, out: &RunOutput) -> Result<RunDir> {
+        let staging = sibling(&self.path, "tmp");
+        let result = write_into(&staging, out);
+        if let Err(e) = result {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+        let old = self.path.exists().then(|| sibling(&self.path, "old"));
+        if let Some(old) = &old {
+            std::fs::rename(&self.path, old).map_err(|e| RunError::io(&self.path, e))?;
+        }
+        if let Err(e) = std::fs::rename(&staging, &self.path) {
+            if let Some(old) = &old {
+                let _ = std::fs::rename(old, &self.path);
+            }
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(RunError::io(&self.path, e));
+        }
+        if let Some(old) = old {
+            let _ = std::fs::remove_dir_all(old);
+        }
+        RunDir::open(&self.path)
+    }
+}
+
+fn write_into(dir: &Path, out: &RunOutput) -> Result<()> {
+    let inputs = out
+        .spec
+        .portfolio
+        .files()
+        .chain(out.spec.scenarios.iter().map(|s| &s.file));
+    for f in inputs {
+        let p = dir.join(INPUTS_DIR).join(&f.stored_name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| RunError::io(parent, e))?;
+        }
+        write_atomic(&p, &f.bytes)?;
+    }
+    for o in &out.outputs {
+        write_atomic(&dir.join(o.path), &o.bytes)?;
+    }
+    write_atomic(&dir.join(MANIFEST), out.manifest.to_json().as_bytes())
+}
+
+/// A run directory opened and checked against its manifest: every stored input hashes as
+/// recorded, and the inputs parse and validate again.
+#[derive(Debug, Clone)]
+pub struct RunDir {
+    /// The directory.
+    pub dir: PathBuf,
+    /// The manifest.
+    pub manifest: Manifest,
+    /// `manifest.json`'s bytes (a published report's run id is their SHA-256).
+    pub manifest_bytes: Vec<u8>,
+    /// The base results, typed.
+    pub results: Results,
+    /// Sensitivities, when the run has them.
+    pub sensitivities: Option<Vec<Sensitivity>>,
+    /// The stress comparison, when the run is a stress run.
+    pub stress: Option<StressResults>,
+    /// The spec to re-run it (inputs from the directory's stored copies).
+    pub spec: RunSpec,
+}
+
+fn read(dir: &Path, rel: &str) -> Result<Vec<u8>> {
+    std::fs::read(dir.join(rel)).map_err(|e| {
+        RunError::invalid_run(dir, format!("cannot read {}: {e}", dir.join(rel).display()))
+    })
+}
+
+fn typed<T: serde::de::DeserializeOwned>(dir: &Path, rel: &str) -> Result<T> {
+    let bytes = read(dir, rel)?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| RunError::invalid_run(dir, format!("{}: {e}", dir.join(rel).display())))
+}
+
+impl RunDir {
+    /// Opens a run directory (or its `manifest.json`). Bad input (exit 2 in the CLI) if the
+    /// manifest is missing or malformed, if a stored input is missing or does not hash as
+    /// recorded, or if the results files do not parse.
+    pub fn open(path: &Path) -> Result<Self> {
+        let dir = if path.is_dir() {
+            path.to_path_buf()
+        } else {
+            path.parent()
+                .map(Path::to_path_buf)
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or_else(|| PathBuf::from("."))
+        };
+        let manifest_bytes = read(&dir, MANIFEST)?;
+        let manifest = Manifest::from_json(
+            &String::from_utf8_lossy(&manifest_bytes),
+            &dir.join(MANIFEST).display().to_string(),
+        )
+        .map_err(|e| RunError::invalid_run(&dir, e.to_string()))?;
+        let spec = Self::stored_spec(&dir, &manifest)?;
+        let results = typed(&dir, RESULTS)?;
+        let sensitivities = manifest
+            .outputs
+            .iter()
+            .any(|o| o.path == SENSITIVITIES)
+            .then(|| typed(&dir, SENSITIVITIES))
+            .transpose()?;
+        let stress = manifest
+            .outputs
+            .iter()
+            .any(|o| o.path == STRESS)
+            .then(|| typed(&dir, STRESS))
+            .transpose()?;
+        Ok(Self {
+            dir,
+            manifest,
+            manifest_bytes,
+            results,
+            sensitivities,
+            stress,
+            spec,
+        })
+    }
+
+    /// Checks the stored inputs' hashes and rebuilds the spec from them.
+    fn stored_spec(dir: &Path, m: &Manifest) -> Result<RunSpec> {
+        let mut changed = Vec::new();
+        let mut stored = Vec::new();
+        for f in &m.inputs {
+            if f.path.split('/').any(|c| c == "..") || Path::new(&f.path).is_absolute() {
+                return Err(RunError::invalid_run(
+                    dir,
+                    format!("input path {} leaves the run directory", f.path),
+                ));
+            }
+            let bytes = read(dir, &f.path)?;
+            let got = sha256_hex(&bytes);
+            if got != f.sha256 {
+                changed.push(format!("{}: sha256 {got} != recorded {}", f.path, f.sha256));
+            }
+            stored.push((f, bytes));
+        }
+        if !changed.is_empty() {
+            return Err(RunError::invalid_run(
+                dir,
+                format!("inputs changed since the run:\n  {}", changed.join("\n  ")),
+            ));
+        }
+        let (pf, pbytes) = stored
+            .iter()
+            .find(|(f, _)| f.role == InputRole::Portfolio)
+            .ok_or_else(|| RunError::invalid_run(dir, "the manifest lists no portfolio input"))?;
+        let name = dir.join(&pf.path).display().to_string();
+        let portfolio = PortfolioInput::from_bytes(pbytes.clone(), &name, &pf.source, |r| {
+            stored
+                .iter()
+                .find(|(f, _)| f.role == InputRole::LoanTape && f.reference.as_deref() == Some(r))
+                .map(|(f, b)| (b.clone(), f.source.clone()))
+                .ok_or_else(|| format!("the run directory stores no copy of '{r}'"))
+        })?;
+        let scenarios = stored
+            .iter()
+            .filter(|(f, _)| f.role == InputRole::Scenario)
+            .map(|(f, b)| {
+                ScenarioInput::from_bytes(
+                    b.clone(),
+                    &dir.join(&f.path).display().to_string(),
+                    &f.source,
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let backend = m.backend.parse::<BackendSelection>().map_err(|_| {
+            RunError::invalid_run(
+                dir,
+                format!("unknown backend '{}' in the manifest", m.backend),
+            )
+        })?;
+        Ok(RunSpec {
+            portfolio,
+            scenarios,
+            seed: m.seed,
+            path_start: m.path_start,
+            paths: m.paths,
+            backend,
+            threads: None,
+            sensitivities: m.sensitivities,
+            market_prices: m.market_prices.clone(),
+        })
+    }
+
+    /// Every output file whose bytes do not hash as the manifest records, and an
+    /// inconsistent `results_sha256`, one line each (empty when all agree).
+    pub fn output_hash_differences(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for o in &self.manifest.outputs {
+            match std::fs::read(self.dir.join(&o.path)) {
+                Ok(b) => {
+                    let got = sha256_hex(&b);
+                    if got != o.sha256 {
+                        out.push(format!(
+                            "{}: sha256 {got} != {} recorded in manifest.json",
+                            o.path, o.sha256
+                        ));
+                    }
+                }
+                Err(e) => out.push(format!("{}: cannot read: {e}", o.path)),
+            }
+        }
+        if self.manifest.outputs.first().map(|o| &o.sha256) != Some(&self.manifest.results_sha256) {
+            out.push(format!(
+                "manifest.json: results_sha256 {} != outputs[0] ({})",
+                self.manifest.results_sha256,
+                self.manifest
+                    .outputs
+                    .first()
+                    .map_or("none", |o| o.sha256.as_str())
+            ));
+        }
+        out
+    }
+
+    /// The report page of the stored run (the same page the run wrote).
+    pub fn report_html(&self) -> String {
+        crate::report::render(&crate::run::report_input(
+            &self.results,
+            &self.manifest.backend,
+            self.sensitivities.as_deref(),
+            self.stress.as_ref(),
+        ))
+    }
+
+    /// Re-runs the run from its stored inputs (with `threads` CPU threads; results do not
+    /// depend on it) and compares every output file bit for bit with the stored one, and each
+    /// stored file with its hash in the manifest. Returns the re-run on a match, else
+    /// [`RunError::Mismatch`] listing every difference (naming the differing JSON fields).
+    pub fn verify(&self, threads: Option<usize>, control: &RunControl) -> Result<RunOutput> {
+        let mut differences = self.output_hash_differences();
+        let mut spec = self.spec.clone();
+        spec.threads = threads.or(Some(self.manifest.threads.max(1)));
+        let rerun = spec.prepare()?.execute(control, None)?;
+        for o in &self.manifest.outputs {
+            let Some(new) = rerun.output(&o.path) else {
+                differences.push(format!("{}: not produced by the re-run", o.path));
+                continue;
+            };
+            let Ok(old) = std::fs::read(self.dir.join(&o.path)) else {
+                continue;
+            };
+            if old == new {
+                continue;
+            }
+            if o.path.ends_with(".json") {
+                match (
+                    serde_json::from_slice::<serde_json::Value>(&old),
+                    serde_json::from_slice::<serde_json::Value>(new),
+                ) {
+                    (Ok(a), Ok(b)) => {
+                        let d = json_diff(&a, &b, 20);
+                        if d.is_empty() {
+                            differences
+                                .push(format!("{}: bytes differ (same JSON values)", o.path));
+                        }
+                        differences.extend(
+                            d.into_iter()
+                                .map(|l| format!("{} (recorded != re-run): {l}", o.path)),
+                        );
+                    }
+                    _ => differences.push(format!("{}: not valid JSON", o.path)),
+                }
+            } else {
+                differences.push(format!("{}: differs from the re-run", o.path));
+            }
+        }
+        for o in &rerun.outputs {
+            if !self.manifest.outputs.iter().any(|m| m.path == o.path) {
+                differences.push(format!(
+                    "{}: produced by the re-run but not recorded",
+                    o.path
+                ));
+            }
+        }
+        if differences.is_empty() {
+            Ok(rerun)
+        } else {
+            Err(RunError::Mismatch { differences })
+        }
+    }
+}
