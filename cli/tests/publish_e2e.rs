@@ -238,6 +238,20 @@ fn publish(dir: &Path, args: &[&str], cwd: &Path) -> Output {
     gaib_in(&all, cwd)
 }
 
+/// The run directory's `created_unix_s` (seconds since the epoch).
+fn manifest_created(dir: &Path) -> u64 {
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    m["created_unix_s"].as_u64().unwrap()
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
 fn read_report(path: &Path) -> Report {
     SignedReport::from_json(&std::fs::read_to_string(path).unwrap())
         .unwrap()
@@ -314,6 +328,12 @@ fn a_run_published_moves_the_oracle_vault_and_market() {
     assert_ne!(changed, sample_text, "the sample's vault section changed");
     let second = second_dir.join("second.toml");
     std::fs::write(&second, changed).unwrap();
+    // The oracle takes observation times strictly increasing, and a report is observed at its
+    // run's creation second: the second run must start in a later second than the first.
+    let created1 = manifest_created(&run1);
+    while unix_now() <= created1 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let run2 = t.join("run2");
     run(&second, 2, &run2);
 
