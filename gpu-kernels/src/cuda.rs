@@ -161,12 +161,13 @@ impl CudaBackend {
             Ok(())
         };
         let sink: Option<&mut RowsFn<'_>> = if rows { Some(&mut keep) } else { None };
-        let stats = self.run_stream(flat, paths, seed, opts, sink)?;
+        let stats = self.run_stream(flat, paths, seed, opts, sink, &mut |_| {})?;
         Ok(KernelRun { stats, rows: all })
     }
 
     /// As [`CudaBackend::run_flat`], handing each launch's rows (first path, `row_stride`
-    /// doubles per path) to `on_rows` in path order instead of keeping them.
+    /// doubles per path) to `on_rows` in path order instead of keeping them, and telling
+    /// `progress` the paths of each launch once it has completed.
     pub fn run_stream(
         &self,
         flat: &FlatPlan,
@@ -174,6 +175,7 @@ impl CudaBackend {
         seed: u64,
         opts: &RunOptions,
         mut on_rows: Option<&mut RowsFn<'_>>,
+        progress: &mut dyn FnMut(u64),
     ) -> Result<PathStats> {
         let rows = on_rows.is_some();
         check_paths(&paths)?;
@@ -246,6 +248,7 @@ impl CudaBackend {
                 f(start, &all[..n as usize * flat.row_stride])?;
             }
             start += n;
+            progress(n);
         }
         let host_acc = s.clone_dtoh(&acc).map_err(drv)?;
         merge_replicas(flat, &host_acc)
@@ -293,8 +296,7 @@ impl Backend for CudaBackend {
         seed: u64,
         opts: &RunOptions,
     ) -> gaib_simulator::Result<PathStats> {
-        let flat = FlatPlan::new(plan)?;
-        Ok(self.run_stream(&flat, paths, seed, opts, None)?)
+        self.run_observed(plan, paths, seed, opts, None, &mut |_| {})
     }
 
     fn run_with_sink(
@@ -305,11 +307,27 @@ impl Backend for CudaBackend {
         opts: &RunOptions,
         sink: &mut dyn PathSink,
     ) -> gaib_simulator::Result<PathStats> {
+        self.run_observed(plan, paths, seed, opts, Some(sink), &mut |_| {})
+    }
+
+    /// One [`FlatPlan`] built and uploaded for the whole range; progress after each launch.
+    fn run_observed(
+        &self,
+        plan: &SimPlan,
+        paths: Range<u64>,
+        seed: u64,
+        opts: &RunOptions,
+        sink: Option<&mut dyn PathSink>,
+        progress: &mut dyn FnMut(u64),
+    ) -> gaib_simulator::Result<PathStats> {
         let flat = FlatPlan::new(plan)?;
+        let Some(sink) = sink else {
+            return Ok(self.run_stream(&flat, paths, seed, opts, None, progress)?);
+        };
         let mut hand = |path0: u64, r: &[f64]| -> Result<()> {
             sink.accept(&to_path_rows(plan, &flat, r, path0))
                 .map_err(|e| GpuError::Sim(gaib_simulator::SimError::Sink(e)))
         };
-        Ok(self.run_stream(&flat, paths, seed, opts, Some(&mut hand))?)
+        Ok(self.run_stream(&flat, paths, seed, opts, Some(&mut hand), progress)?)
     }
 }

@@ -433,7 +433,8 @@ impl PreparedRun {
         )
     }
 
-    /// One leg in segments, reporting progress between them.
+    /// One leg in one backend call, which reports progress (and checks cancellation) between
+    /// its units of work.
     #[allow(clippy::too_many_arguments)]
     fn simulate_leg(
         &self,
@@ -443,32 +444,21 @@ impl PreparedRun {
         total: u64,
         opts: &RunOptions,
         control: &RunControl,
-        mut sink: Option<&mut dyn PathSink>,
+        sink: Option<&mut dyn PathSink>,
     ) -> Result<PathStats> {
-        let range = self.spec.path_range();
-        let threads = self.backend.threads().max(1) as u64;
-        let segment = (opts.chunk_paths * threads * 4)
-            .max(self.spec.paths / 100)
-            .max(1);
-        let mut stats = PathStats::new(plan);
-        let mut at = range.start;
-        control.report(label, offset, total);
-        while at < range.end {
-            if control.cancel.is_cancelled() {
-                return Err(RunError::Cancelled);
-            }
-            let end = (at + segment).min(range.end);
-            let part = match sink.as_deref_mut() {
-                Some(s) => self
-                    .backend
-                    .run_with_sink(plan, at..end, self.spec.seed, opts, s),
-                None => self.backend.run(plan, at..end, self.spec.seed, opts),
-            }?;
-            stats.merge(&part);
-            at = end;
-            control.report(label, offset + (at - range.start), total);
+        if control.cancel.is_cancelled() {
+            return Err(RunError::Cancelled);
         }
-        Ok(stats)
+        let mut done = offset;
+        control.report(label, done, total);
+        let mut progress = |n: u64| {
+            done += n;
+            control.report(label, done, total);
+        };
+        let range = self.spec.path_range();
+        Ok(self
+            .backend
+            .run_observed(plan, range, self.spec.seed, opts, sink, &mut progress)?)
     }
 }
 

@@ -90,6 +90,30 @@ pub trait Backend: Send + Sync {
             reason: "per-path output is not supported by this backend".into(),
         })
     }
+
+    /// As [`Backend::run`] (no sink) or [`Backend::run_with_sink`], and also calls `progress`
+    /// with the number of paths newly completed, on the calling thread, between units of work
+    /// (the CPU backend: after each batch of chunks; CUDA: after each launch). Cancellation is
+    /// checked at the same points. The run layer drives every leg through this one call, so a
+    /// backend sees each plan once (the CUDA backend uploads it once). The default
+    /// implementation reports all the paths at the end.
+    fn run_observed(
+        &self,
+        plan: &SimPlan,
+        paths: Range<u64>,
+        seed: u64,
+        opts: &RunOptions,
+        sink: Option<&mut dyn PathSink>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<PathStats> {
+        let n = paths.end.saturating_sub(paths.start);
+        let stats = match sink {
+            Some(s) => self.run_with_sink(plan, paths, seed, opts, s)?,
+            None => self.run(plan, paths, seed, opts)?,
+        };
+        progress(n);
+        Ok(stats)
+    }
 }
 
 /// The CPU backend: a dedicated rayon pool of `threads` threads.
@@ -165,7 +189,7 @@ impl Backend for CpuBackend {
         seed: u64,
         opts: &RunOptions,
     ) -> Result<PathStats> {
-        self.run_chunks(plan, paths, seed, opts, None)
+        self.run_chunks(plan, paths, seed, opts, None, &mut |_| {})
     }
 
     fn run_with_sink(
@@ -176,7 +200,19 @@ impl Backend for CpuBackend {
         opts: &RunOptions,
         sink: &mut dyn PathSink,
     ) -> Result<PathStats> {
-        self.run_chunks(plan, paths, seed, opts, Some(sink))
+        self.run_chunks(plan, paths, seed, opts, Some(sink), &mut |_| {})
+    }
+
+    fn run_observed(
+        &self,
+        plan: &SimPlan,
+        paths: Range<u64>,
+        seed: u64,
+        opts: &RunOptions,
+        sink: Option<&mut dyn PathSink>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<PathStats> {
+        self.run_chunks(plan, paths, seed, opts, sink, progress)
     }
 }
 
@@ -184,7 +220,8 @@ impl CpuBackend {
     /// The parallel loop of both `run` and `run_with_sink`. Without a sink nothing is
     /// recorded per path; with one, each chunk fills its own [`PathRows`] (allocated once per
     /// chunk), handed to the sink in path order after its batch completes and then dropped, so
-    /// at most `batch` chunks of rows exist at once.
+    /// at most `batch` chunks of rows exist at once. `progress` hears of each batch's paths
+    /// after the batch is merged.
     fn run_chunks(
         &self,
         plan: &SimPlan,
@@ -192,6 +229,7 @@ impl CpuBackend {
         seed: u64,
         opts: &RunOptions,
         mut sink: Option<&mut dyn PathSink>,
+        progress: &mut dyn FnMut(u64),
     ) -> Result<PathStats> {
         check_paths(&paths)?;
         let chunk = opts.chunk_paths.max(1);
@@ -245,6 +283,8 @@ impl CpuBackend {
                     sink.accept(&rows).map_err(SimError::Sink)?;
                 }
             }
+            let (first, last) = (group[0], group[group.len() - 1]);
+            progress((last + chunk).min(paths.end) - first);
         }
         Ok(total)
     }

@@ -141,3 +141,20 @@ fn path_stats_json_round_trips() {
     twice.merge(&s);
     assert_eq!(twice.paths, 80);
 }
+
+#[test]
+fn run_observed_reports_every_path_once_and_changes_nothing() {
+    let plan = lower(&common::portfolio(common::Knobs::default())).unwrap();
+    let opts = RunOptions {
+        chunk_paths: 16,
+        ..RunOptions::default()
+    };
+    let cpu = CpuBackend::new(Some(2)).unwrap();
+    let mut reports = Vec::new();
+    let observed = cpu
+        .run_observed(&plan, 5..305, 7, &opts, None, &mut |n| reports.push(n))
+        .unwrap();
+    assert_eq!(observed, run(2, 16, 5..305, 7));
+    // One report per batch of 2 threads x 4 chunks x 16 paths, the last one short.
+    assert_eq!(reports, vec![128, 128, 44]);
+}
