@@ -10,15 +10,12 @@ mod common;
 use common::{problem, root, Fixture};
 use gaib_api::config::ChainConfig;
 use gaib_contracts::alloy::primitives::{Address, Bytes, U256};
-use gaib_contracts::alloy::providers::{DynProvider, Provider};
-use gaib_contracts::bindings::aid::AID;
-use gaib_contracts::bindings::aid_minter::AIDMinter;
+use gaib_contracts::alloy::providers::Provider;
 use gaib_contracts::bindings::lending_market::LendingMarket;
 use gaib_contracts::bindings::oracle::ValuationOracle;
 use gaib_contracts::bindings::said::SAID;
-use gaib_contracts::bindings::test_stablecoin::TestStablecoin;
-use gaib_contracts::devnet::{Anvil, DEV_KEY};
-use gaib_contracts::{asset_id, provider_with_sender, Report, ReportSigner};
+use gaib_contracts::devnet::{deploy_dev_stack, Anvil, DevStack, DEV_KEY};
+use gaib_contracts::{Report, ReportSigner};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -38,13 +35,6 @@ fn sample_json() -> Vec<u8> {
     serde_json::to_vec_pretty(&loaded.portfolio).unwrap()
 }
 
-struct Chain {
-    provider: DynProvider,
-    oracle: Address,
-    vault: Address,
-    market: Address,
-}
-
 fn idle() -> U256 {
     U256::from(1_000u32) * pow10(18)
 }
@@ -53,68 +43,11 @@ fn collateral() -> U256 {
     U256::from(100u8) * pow10(24)
 }
 
-macro_rules! tx {
-    ($call:expr) => {{
-        let receipt = $call
-            .send()
-            .await
-            .expect(stringify!($call))
-            .get_receipt()
-            .await
-            .expect("receipt");
-        assert!(receipt.status(), "{} failed", stringify!($call));
-    }};
-}
-
-/// AID + minter, the oracle (this key its one signer), sAID and the lending market, as the
-/// publish end-to-end test of the CLI deploys them.
-async fn deploy(anvil: &Anvil, me: &ReportSigner) -> Chain {
-    let p = provider_with_sender(anvil.url().parse().unwrap(), me);
-    let addr = me.address();
-    let usd = TestStablecoin::deploy(p.clone(), "Test USD".into(), "tUSD".into(), 6)
+/// The contracts, by the library's deployment path.
+async fn deploy(anvil: &Anvil, me: &ReportSigner) -> DevStack {
+    deploy_dev_stack(anvil, me, 2 * 86_400, 1_000, idle())
         .await
-        .unwrap();
-    let aid = AID::deploy(p.clone(), addr).await.unwrap();
-    let minter = AIDMinter::deploy(p.clone(), *aid.address(), *usd.address())
-        .await
-        .unwrap();
-    let role = aid.MINTER_ROLE().call().await.unwrap();
-    tx!(aid.grantRole(role, *minter.address()));
-    tx!(usd.mint(addr, U256::from(1_000_000_000u64)));
-    tx!(usd.approve(*minter.address(), U256::MAX));
-    tx!(minter.mint(U256::from(1_000_000_000u64), addr));
-    let oracle = ValuationOracle::deploy(
-        p.clone(),
-        addr,
-        asset_id("sAID"),
-        "sAID / AID NAV".to_string(),
-        18,
-        24,
-        vec![addr],
-        U256::from(1u8),
-        2 * 86_400,
-        1_000,
-    )
-    .await
-    .unwrap();
-    let vault = SAID::deploy(p.clone(), *aid.address(), *oracle.address(), addr)
-        .await
-        .unwrap();
-    let market = LendingMarket::deploy(
-        p.clone(),
-        *vault.address(),
-        *aid.address(),
-        *oracle.address(),
-    )
-    .await
-    .unwrap();
-    tx!(aid.transfer(*vault.address(), idle()));
-    Chain {
-        oracle: *oracle.address(),
-        vault: *vault.address(),
-        market: *market.address(),
-        provider: p,
-    }
+        .unwrap()
 }
 
 fn chain_config(rpc: &str, oracle: &str, key_file: std::path::PathBuf) -> ChainConfig {

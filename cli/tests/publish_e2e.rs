@@ -7,18 +7,14 @@
 mod common;
 
 use common::{gaib_in, root, text};
-use gaib_contracts::alloy::primitives::{Address, U256};
-use gaib_contracts::alloy::providers::{DynProvider, Provider};
-use gaib_contracts::bindings::aid::AID;
-use gaib_contracts::bindings::aid_minter::AIDMinter;
+use gaib_contracts::alloy::primitives::U256;
 use gaib_contracts::bindings::lending_market::LendingMarket;
 use gaib_contracts::bindings::oracle::ValuationOracle;
 use gaib_contracts::bindings::said::SAID;
-use gaib_contracts::bindings::test_stablecoin::TestStablecoin;
-use gaib_contracts::devnet::{Anvil, DEV_KEY};
+use gaib_contracts::devnet::{deploy_dev_stack, Anvil, DevStack, DEV_KEY};
 use gaib_contracts::{
-    asset_id, decimal_to_wei, f64_to_decimal, percent_to_bps, provider_with_sender,
-    run_id_of_manifest, Report, ReportSigner, SignedReport,
+    asset_id, decimal_to_wei, f64_to_decimal, percent_to_bps, run_id_of_manifest, Report,
+    ReportSigner, SignedReport,
 };
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -101,15 +97,6 @@ fn shares_and_buffer(file: &Path) -> (U256, U256) {
     )
 }
 
-/// Deployed contracts.
-struct Chain {
-    provider: DynProvider,
-    oracle: Address,
-    vault: Address,
-    market: Address,
-    chain_id: u64,
-}
-
 /// Idle AID donated to the vault (so its raw NAV is idle + the published deployed value).
 fn idle() -> U256 {
     U256::from(1_000u32) * pow10(18)
@@ -120,74 +107,16 @@ fn collateral() -> U256 {
     U256::from(100u8) * pow10(24)
 }
 
-/// Sends a contract call as a transaction and asserts that it succeeded.
-macro_rules! tx {
-    ($call:expr) => {{
-        let receipt = $call
-            .send()
-            .await
-            .expect(stringify!($call))
-            .get_receipt()
-            .await
-            .expect("receipt");
-        assert!(receipt.status(), "{} failed", stringify!($call));
-    }};
-}
-
-async fn deploy(anvil: &Anvil, me: &ReportSigner) -> Chain {
-    let p = provider_with_sender(anvil.url().parse().unwrap(), me);
-    let chain_id = p.get_chain_id().await.unwrap();
-    let addr = me.address();
-    let usd = TestStablecoin::deploy(p.clone(), "Test USD".into(), "tUSD".into(), 6)
+/// The contracts, by the library's deployment path.
+async fn deploy(anvil: &Anvil, me: &ReportSigner) -> DevStack {
+    deploy_dev_stack(anvil, me, MAX_AGE, MAX_DEVIATION_BPS, idle())
         .await
-        .unwrap();
-    let aid = AID::deploy(p.clone(), addr).await.unwrap();
-    let minter = AIDMinter::deploy(p.clone(), *aid.address(), *usd.address())
-        .await
-        .unwrap();
-    let role = aid.MINTER_ROLE().call().await.unwrap();
-    tx!(aid.grantRole(role, *minter.address()));
-    tx!(usd.mint(addr, U256::from(1_000_000_000u64)));
-    tx!(usd.approve(*minter.address(), U256::MAX));
-    tx!(minter.mint(U256::from(1_000_000_000u64), addr));
-    let oracle = ValuationOracle::deploy(
-        p.clone(),
-        addr,
-        asset_id("sAID"),
-        "sAID / AID NAV".to_string(),
-        18,
-        24,
-        vec![addr],
-        U256::from(1u8),
-        MAX_AGE,
-        MAX_DEVIATION_BPS,
-    )
-    .await
-    .unwrap();
-    let vault = SAID::deploy(p.clone(), *aid.address(), *oracle.address(), addr)
-        .await
-        .unwrap();
-    let market = LendingMarket::deploy(
-        p.clone(),
-        *vault.address(),
-        *aid.address(),
-        *oracle.address(),
-    )
-    .await
-    .unwrap();
-    tx!(aid.transfer(*vault.address(), idle()));
-    Chain {
-        oracle: *oracle.address(),
-        vault: *vault.address(),
-        market: *market.address(),
-        provider: p,
-        chain_id,
-    }
+        .unwrap()
 }
 
 /// Asserts that the oracle, the vault and the market show the report `r`, which must be what
 /// the run in `dir` computed.
-async fn check_on_chain(c: &Chain, dir: &Path, portfolio: &Path, r: &Report) {
+async fn check_on_chain(c: &DevStack, dir: &Path, portfolio: &Path, r: &Report) {
     let (nav, haircut, ltv, created, run_id) = expected(dir);
     assert_eq!(r.nav_per_share, nav);
     assert_eq!((r.haircut_bps, r.ltv_bps), (haircut, ltv));

@@ -336,7 +336,7 @@ fn rpc_err(e: impl std::fmt::Display) -> ContractsError {
 type TransactionRequest = <Ethereum as Network>::TransactionRequest;
 
 /// Sends `tx` and waits (at most [`RECEIPT_TIMEOUT`]) for a successful receipt.
-async fn send(
+pub(crate) async fn send(
     p: &DynProvider,
     tx: TransactionRequest,
 ) -> Result<<Ethereum as Network>::ReceiptResponse> {

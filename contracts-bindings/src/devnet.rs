@@ -2,7 +2,18 @@
 //! dropped. The binary is `$GAIB_ANVIL` or `contracts-bindings/.tools/bin/anvil` (installed by
 //! `contracts-bindings/scripts/install-tools.sh`).
 
+use crate::bindings::aid::AID;
+use crate::bindings::aid_minter::AIDMinter;
+use crate::bindings::test_stablecoin::TestStablecoin;
+use crate::deploy::{
+    deploy, send, AidConfig, DeployConfig, Deployment, LendingMarketConfig, OracleConfig,
+    TestStablecoinConfig, VaultConfig,
+};
 use crate::error::{ContractsError, Result};
+use crate::publish::provider_with_sender;
+use crate::signer::ReportSigner;
+use alloy::primitives::{Address, U256};
+use alloy::providers::DynProvider;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -107,4 +118,99 @@ impl Anvil {
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
+}
+
+/// The contracts an end-to-end test or demo publishes into, deployed by
+/// [`crate::deploy::deploy`] (the one deployment path `gaib deploy` runs).
+#[derive(Debug, Clone)]
+pub struct DevStack {
+    /// A provider that signs with the deployer's key.
+    pub provider: DynProvider,
+    /// The node's chain id.
+    pub chain_id: u64,
+    /// The ValuationOracle (the deployer its one signer, quorum 1).
+    pub oracle: Address,
+    /// The sAID vault.
+    pub vault: Address,
+    /// The example LendingMarket.
+    pub market: Address,
+    /// Everything deployed, with its transactions.
+    pub deployment: Deployment,
+}
+
+/// Deploys a test stablecoin (6 decimals), AID and its minter, the oracle (the deployer as
+/// its only signer, quorum 1, `max_age_s` seconds, `max_deviation_bps` per report), sAID and
+/// the LendingMarket on `anvil`, then mints `idle_aid` wei of AID against the stablecoin and
+/// donates it to the vault, so the vault's raw NAV is that idle AID plus the published
+/// deployed value.
+pub async fn deploy_dev_stack(
+    anvil: &Anvil,
+    deployer: &ReportSigner,
+    max_age_s: u64,
+    max_deviation_bps: u16,
+    idle_aid: U256,
+) -> Result<DevStack> {
+    let url = anvil
+        .url()
+        .parse()
+        .map_err(|e| ContractsError::Rpc(format!("anvil url: {e}")))?;
+    let p = provider_with_sender(url, deployer);
+    let me = deployer.address();
+    let config = DeployConfig {
+        aid: AidConfig {
+            stablecoin: None,
+            test_stablecoin: Some(TestStablecoinConfig {
+                name: "Test USD".into(),
+                symbol: "tUSD".into(),
+                decimals: 6,
+            }),
+        },
+        oracle: OracleConfig {
+            asset: "sAID".into(),
+            description: "sAID / AID NAV".into(),
+            signers: vec![me.to_string()],
+            quorum: 1,
+            max_age_s,
+            max_deviation_bps,
+            max_growth_bps_per_year: 2_000,
+            min_report_interval_s: 0,
+            stale_price_decay_s: 7 * 86_400,
+            guardian: None,
+        },
+        vault: VaultConfig::default(),
+        lending_market: Some(LendingMarketConfig { enabled: true }),
+        revenue_router: None,
+    };
+    let deployment = deploy(&p, deployer, &config).await?;
+    let at = |name: &str| {
+        deployment
+            .address(name)
+            .ok_or_else(|| ContractsError::Rpc(format!("{name} was not deployed")))
+    };
+    let (usd, aid, minter) = (at("TestStablecoin")?, at("AID")?, at("AIDMinter")?);
+    let (oracle, vault, market) = (at("ValuationOracle")?, at("SAID")?, at("LendingMarket")?);
+    // 18 - 6 decimals: `idle_aid` wei of AID cost idle_aid / 10^12 stablecoin units.
+    let usd_units = idle_aid.div_ceil(U256::from(10u64.pow(12)));
+    let usd_c = TestStablecoin::new(usd, &p);
+    let funding = [
+        usd_c.mint(me, usd_units).into_transaction_request(),
+        usd_c.approve(minter, usd_units).into_transaction_request(),
+        AIDMinter::new(minter, &p)
+            .mint(usd_units, me)
+            .into_transaction_request(),
+        AID::new(aid, &p)
+            .transfer(vault, idle_aid)
+            .into_transaction_request(),
+    ];
+    for tx in funding {
+        send(&p, tx).await?;
+    }
+    Ok(DevStack {
+        chain_id: deployment.chain_id,
+        provider: p,
+        oracle,
+        vault,
+        market,
+        deployment,
+    })
 }
