@@ -54,6 +54,10 @@ impl Anvil {
     /// Starts `bin` on 127.0.0.1 at a free port (retrying on a port race) and waits until it
     /// listens.
     pub fn spawn(bin: &Path) -> Result<Anvil> {
+        // One spawn at a time per process: between picking a free port and anvil binding it,
+        // a parallel test could pick the same port and reach the other test's chain.
+        static SPAWNING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one = SPAWNING.lock().unwrap_or_else(|e| e.into_inner());
         let mut last = String::new();
         for _attempt in 0..5 {
             let port = TcpListener::bind("127.0.0.1:0")
@@ -81,7 +85,7 @@ impl Anvil {
                     last = format!("anvil exited with {status}");
                     break; // e.g. the port was taken meanwhile: retry with another
                 }
-                if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                if answers_rpc(&addr) {
                     return Ok(anvil);
                 }
                 std::thread::sleep(Duration::from_millis(50));
@@ -117,6 +121,37 @@ impl Anvil {
     /// Its JSON-RPC URL, `http://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// Whether a JSON-RPC `eth_chainId` to `addr` gets an answer (a listening socket alone is not
+/// enough: anvil may accept a connection before it serves requests).
+fn answers_rpc(addr: &SocketAddr) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = TcpStream::connect_timeout(addr, Duration::from_millis(200)) else {
+        return false;
+    };
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#;
+    let req = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(req.as_bytes()).is_err() {
+        return false;
+    }
+    // Read until the answer is seen, the peer closes, or the timeout (keep-alive or not).
+    let (mut reply, mut buf) = (Vec::new(), [0u8; 1024]);
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => reply.extend_from_slice(&buf[..n]),
+        }
+        let text = String::from_utf8_lossy(&reply);
+        if text.starts_with("HTTP/1.1 200") && text.contains("\"result\"") {
+            return true;
+        }
     }
 }
 
