@@ -68,6 +68,23 @@ pub struct ChainConfig {
     pub max_backoff_s: u64,
 }
 
+impl ChainConfig {
+    /// A chain section for `oracle` with every other field at its default (no RPC, no key,
+    /// keeper off, the default poll and backoff).
+    pub fn for_oracle(oracle: String) -> Self {
+        Self {
+            rpc: None,
+            chain_id: None,
+            oracle,
+            key_file: None,
+            key_env: None,
+            publish: false,
+            poll_s: default_poll_s(),
+            max_backoff_s: default_max_backoff_s(),
+        }
+    }
+}
+
 fn default_poll_s() -> u64 {
     5
 }

@@ -589,7 +589,7 @@ fn run_job(inner: &Inner, job: &JobRow, r: &Running) -> Result<(), Outcome> {
         s.finish().map_err(internal)?;
     }
     let run = out_dir.write(&out)?;
-    let run_id = crate::valuation::sha256_hex(&run.manifest_bytes);
+    let run_id = gaib_runs::sha256_hex(&run.manifest_bytes);
     let valuation = crate::valuation::of_run(&run, &job.id, inner.cfg.valid_for_s)
         .map_err(|e| Outcome::Failed("internal", e))?;
     let record = valuation

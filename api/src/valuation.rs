@@ -4,8 +4,7 @@
 //! report (NAV per share = the vault's unstaking NAV per share at t = 0; haircut rounded up and
 //! LTV rounded down to basis points; observed at the run's creation time).
 
-use gaib_engine::{CashflowPlan, Decimal, Portfolio, VaultParams};
-use gaib_pricing::VaultRisk;
+use gaib_contracts::percent_to_bps;
 use gaib_runs::RunDir;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -98,23 +97,6 @@ impl From<&Valuation> for Collateral {
     }
 }
 
-/// A percentage → basis points, rounded towards safety (`round_up` for a haircut, down for an
-/// LTV), negatives to 0, capped at 10 000; binary noise below 1e-6 bp ignored — the rule of
-/// `gaib_contracts::percent_to_bps`. None when not finite or above 100 %.
-pub fn percent_to_bps(pct: f64, round_up: bool) -> Option<u16> {
-    if !pct.is_finite() || pct > 100.0 + 1e-9 {
-        return None;
-    }
-    let bps = ((pct.max(0.0) * 100.0) * 1e6).round() / 1e6;
-    let bps = if round_up { bps.ceil() } else { bps.floor() };
-    Some(bps.min(10_000.0) as u16)
-}
-
-/// SHA-256 hex of bytes.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    gaib_runs::sha256_hex(bytes)
-}
-
 /// The valuation a finished run publishes, if its portfolio has a vault. Errors (a haircut
 /// or LTV that is not a percentage) are reported as text.
 pub fn of_run(dir: &RunDir, job_id: &str, valid_for_s: u64) -> Result<Option<Valuation>, String> {
@@ -122,18 +104,18 @@ pub fn of_run(dir: &RunDir, job_id: &str, valid_for_s: u64) -> Result<Option<Val
     let Some(vault) = &v.vault else {
         return Ok(None);
     };
-    let haircut_bps = percent_to_bps(vault.haircut_pct, true)
-        .ok_or_else(|| format!("haircut {} % is not in [0, 100]", vault.haircut_pct))?;
-    let ltv_bps = percent_to_bps(vault.recommended_ltv_pct, false)
-        .ok_or_else(|| format!("LTV {} % is not in [0, 100]", vault.recommended_ltv_pct))?;
+    let haircut_bps = percent_to_bps(vault.haircut_pct, true, "haircut_pct")
+        .map_err(|_| format!("haircut {} % is not in [0, 100]", vault.haircut_pct))?;
+    let ltv_bps = percent_to_bps(vault.recommended_ltv_pct, false, "recommended_ltv_pct")
+        .map_err(|_| format!("LTV {} % is not in [0, 100]", vault.recommended_ltv_pct))?;
     let observed_at = dir.manifest.created_unix_s;
-    let deployed = deployed_value(dir.spec.portfolio.portfolio(), vault)?;
+    let deployed = dir.deployed_value(vault).map_err(|e| e.to_string())?;
     Ok(Some(Valuation {
         asset: vault.id.clone(),
         portfolio_id: v.portfolio_id.clone(),
         as_of: v.as_of.to_string(),
         job_id: job_id.to_string(),
-        run_id: sha256_hex(&dir.manifest_bytes),
+        run_id: gaib_runs::sha256_hex(&dir.manifest_bytes),
         seed: dir.manifest.seed,
         paths: dir.manifest.paths,
         observed_at,
@@ -159,34 +141,12 @@ pub fn of_run(dir: &RunDir, job_id: &str, valid_for_s: u64) -> Result<Option<Val
     }))
 }
 
-/// The vault's off-chain holdings at t = 0 (NAV0 − liquidity buffer), exact in decimals, from
-/// the run's portfolio; checks that the portfolio's NAV0 per share is the run's (the rule of
-/// `gaib publish --from-run`).
-fn deployed_value(p: &Portfolio, vault: &VaultRisk) -> Result<Decimal, String> {
-    let plan = CashflowPlan::<Decimal>::new(
-        gaib_engine::Validated::new(p, &[]).map_err(|e| format!("the run's portfolio: {e}"))?,
-    );
-    let v = VaultParams::new(p, &plan).ok_or("the run's portfolio has no vault")?;
-    if v.id != vault.id {
-        return Err(format!(
-            "vault {} in the run's portfolio is not the run's {}",
-            v.id, vault.id
-        ));
-    }
-    let nav0 = v.nav0(&plan);
-    let nav0_ps = <f64 as gaib_engine::Amount>::from_decimal(v.nav0_per_share(&plan));
-    let run_ps = vault.nav0_per_share_usd;
-    if (nav0_ps - run_ps).abs() > 1e-9 * run_ps.abs().max(1e-12) {
-        return Err(format!(
-            "the portfolio's NAV0 per share {nav0_ps} is not the run's {run_ps}"
-        ));
-    }
-    Ok((nav0 - v.buffer0).max(Decimal::ZERO))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::percent_to_bps;
+    /// The service's valuations use the contracts crate's rounding towards safety.
+    fn percent_to_bps(pct: f64, round_up: bool) -> Option<u16> {
+        super::percent_to_bps(pct, round_up, "pct").ok()
+    }
 
     #[test]
     fn bps_round_towards_safety() {

@@ -40,27 +40,17 @@ pub(crate) struct Args {
     force: bool,
 }
 
-/// Input errors exit 2, the rest 1.
-fn classify(e: ContractsError) -> anyhow::Error {
-    if e.is_input_error() {
-        crate::CliError::invalid(e.to_string())
-    } else {
-        anyhow::Error::new(e)
-    }
-}
-
 /// Checks the inputs, deploys, writes the record, prints the addresses.
 pub(crate) fn run(a: Args) -> anyhow::Result<()> {
-    let rpc = parse_rpc_url(&a.rpc).map_err(classify)?;
-    let key = ReportSigner::from_file(&a.key_file).map_err(classify)?;
+    let rpc = parse_rpc_url(&a.rpc)?;
+    let key = ReportSigner::from_file(&a.key_file)?;
     let text = std::fs::read_to_string(&a.config).map_err(|e| {
         crate::CliError::invalid(format!(
             "invalid config: cannot read {}: {e}",
             a.config.display()
         ))
     })?;
-    let config =
-        DeployConfig::from_toml(&text, &a.config.display().to_string()).map_err(classify)?;
+    let config = DeployConfig::from_toml(&text, &a.config.display().to_string())?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -92,9 +82,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
                 a.out_dir.display()
             ))
         })?;
-    let d = runtime
-        .block_on(gaib_contracts::deploy::deploy(&provider, &key, &config))
-        .map_err(classify)?;
+    let d = runtime.block_on(gaib_contracts::deploy::deploy(&provider, &key, &config))?;
     let mut json = serde_json::to_string_pretty(&d)?;
     json.push('\n');
     if let Err(e) = gaib_runs::write_atomic(&path, json.as_bytes()) {

@@ -47,7 +47,7 @@ pub(crate) fn code(class: ErrorClass) -> u8 {
 }
 
 /// The class of the first classified error in the chain (internal if none is).
-fn class_of(e: &anyhow::Error) -> ErrorClass {
+pub(crate) fn class_of(e: &anyhow::Error) -> ErrorClass {
     for cause in e.chain() {
         if let Some(c) = cause.downcast_ref::<CliError>() {
             return c.class;

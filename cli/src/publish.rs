@@ -42,8 +42,7 @@ use gaib_contracts::{
     decode_oracle_error, f64_to_decimal, parse_address, parse_rpc_url, percent_to_bps,
     ContractsError, Report, ReportSigner, SignedReport, ValuationInput,
 };
-use gaib_engine::{CashflowPlan, Decimal, Portfolio, VaultParams};
-use gaib_pricing::VaultRisk;
+use gaib_engine::Decimal;
 use gaib_runs::RunDir;
 use std::path::{Path, PathBuf};
 
@@ -93,15 +92,6 @@ pub(crate) struct Args {
     /// Environment variable holding that key instead (never printed).
     #[arg(long)]
     key_env: Option<String>,
-}
-
-/// Maps a library error to the CLI's classes: input errors exit 2, the rest 1.
-fn classify(e: ContractsError) -> anyhow::Error {
-    if e.is_input_error() {
-        crate::CliError::invalid(e.to_string())
-    } else {
-        anyhow::Error::new(e)
-    }
 }
 
 /// The round of a `--from-run` report.
@@ -189,7 +179,7 @@ impl RunValuation {
             round,
         }
         .to_report()
-        .map_err(classify)
+        .map_err(anyhow::Error::from)
     }
 }
 
@@ -226,17 +216,14 @@ fn load_run(dir: &Path, valid_for: u64) -> anyhow::Result<RunValuation> {
     let nav_per_share = f64_to_decimal(
         vault.nav0_per_share_usd,
         "valuation.vault.nav0_per_share_usd",
-    )
-    .map_err(classify)?;
-    let haircut_bps =
-        percent_to_bps(vault.haircut_pct, true, "valuation.vault.haircut_pct").map_err(classify)?;
+    )?;
+    let haircut_bps = percent_to_bps(vault.haircut_pct, true, "valuation.vault.haircut_pct")?;
     let ltv_bps = percent_to_bps(
         vault.recommended_ltv_pct,
         false,
         "valuation.vault.recommended_ltv_pct",
-    )
-    .map_err(classify)?;
-    let deployed_value = deployed_value(dir, run.spec.portfolio.portfolio(), &vault)?;
+    )?;
+    let deployed_value = run.deployed_value(&vault)?;
     let m = &run.manifest;
     if m.created_unix_s == 0 {
         return Err(invalid_run(
@@ -260,35 +247,6 @@ fn load_run(dir: &Path, valid_for: u64) -> anyhow::Result<RunValuation> {
     })
 }
 
-/// The vault's off-chain holdings at t = 0 (NAV0 − liquidity buffer), exact in decimals, from
-/// the run's stored portfolio. Checks that the portfolio's NAV0 per share is the run's.
-fn deployed_value(dir: &Path, p: &Portfolio, vault: &VaultRisk) -> anyhow::Result<Decimal> {
-    let plan = CashflowPlan::<Decimal>::new(
-        gaib_engine::Validated::new(p, &[]).map_err(|e| invalid_run(dir, e))?,
-    );
-    let v = VaultParams::new(p, &plan)
-        .ok_or_else(|| invalid_run(dir, "the run's portfolio has no vault"))?;
-    if v.id != vault.id {
-        return Err(invalid_run(
-            dir,
-            format!(
-                "vault {} in the run's portfolio is not the run's {}",
-                v.id, vault.id
-            ),
-        ));
-    }
-    let nav0 = v.nav0(&plan);
-    let nav0_ps = <f64 as gaib_engine::Amount>::from_decimal(v.nav0_per_share(&plan));
-    let run_ps = vault.nav0_per_share_usd;
-    if (nav0_ps - run_ps).abs() > 1e-9 * run_ps.abs().max(1e-12) {
-        return Err(invalid_run(
-            dir,
-            format!("the portfolio's NAV0 per share {nav0_ps} is not the run's {run_ps}"),
-        ));
-    }
-    Ok((nav0 - v.buffer0).max(Decimal::ZERO))
-}
-
 /// Loads the key from --key-file or --key-env, if given.
 fn load_key(a: &Args) -> anyhow::Result<Option<ReportSigner>> {
     match (&a.key_file, &a.key_env) {
@@ -296,19 +254,14 @@ fn load_key(a: &Args) -> anyhow::Result<Option<ReportSigner>> {
         (None, Some(v)) => ReportSigner::from_env(v).map(Some),
         (None, None) => Ok(None),
     }
-    .map_err(classify)
+    .map_err(anyhow::Error::from)
 }
 
 /// Validates the inputs, then builds or reads the report and signs, submits and waits for the
 /// receipt (or, with --dry-run, prints it).
 pub(crate) fn run(a: Args) -> anyhow::Result<()> {
-    let rpc: Option<Url> = a
-        .rpc
-        .as_deref()
-        .map(parse_rpc_url)
-        .transpose()
-        .map_err(classify)?;
-    let oracle = parse_address(&a.oracle, "oracle").map_err(classify)?;
+    let rpc: Option<Url> = a.rpc.as_deref().map(parse_rpc_url).transpose()?;
+    let oracle = parse_address(&a.oracle, "oracle")?;
     let (signed, from_run) = match (&a.report, &a.from_run) {
         (Some(path), _) => {
             if a.round.is_some() {
@@ -322,8 +275,8 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
                     path.display()
                 ))
             })?;
-            let signed = SignedReport::from_json(&text).map_err(classify)?;
-            signed.report.validate().map_err(classify)?;
+            let signed = SignedReport::from_json(&text)?;
+            signed.report.validate()?;
             (Some(signed), None)
         }
         (None, Some(dir)) => {
@@ -422,7 +375,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
     if let Some(path) = &a.write_report {
         let mut out = signed.clone();
         if let (Some(k), Some(d)) = (&key, digest) {
-            let own = Bytes::from(k.sign_digest(d).map_err(classify)?.to_vec());
+            let own = Bytes::from(k.sign_digest(d)?.to_vec());
             if !out.signatures.contains(&own) {
                 out.signatures.push(own);
             }
@@ -459,9 +412,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
             "invalid key: give --key-file FILE or --key-env VAR",
         ));
     };
-    let out = runtime
-        .block_on(gaib_contracts::sign_and_publish(rpc, oracle, &signed, &key))
-        .map_err(classify)?;
+    let out = runtime.block_on(gaib_contracts::sign_and_publish(rpc, oracle, &signed, &key))?;
     println!(
         "published round {} to {oracle}: tx {} in block {}, gas {}",
         out.round,
@@ -493,12 +444,9 @@ mod tests {
         }
     }
 
-    /// The message of the `CliError` (exit 2) in the chain, if any.
+    /// The message of an input error (exit 2), if `e` is one.
     fn invalid_message(e: &anyhow::Error) -> Option<String> {
-        e.chain()
-            .find_map(|c| c.downcast_ref::<crate::CliError>())
-            .filter(|c| c.class == gaib_runs::ErrorClass::Input)
-            .map(|c| c.message.clone())
+        (crate::exit::class_of(e) == gaib_runs::ErrorClass::Input).then(|| format!("{e:#}"))
     }
 
     #[test]

@@ -77,20 +77,11 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
     if flags {
         let mut chain = match c.chain.take() {
             Some(ch) => ch,
-            None => gaib_api::config::ChainConfig {
-                rpc: None,
-                chain_id: None,
-                oracle: a.oracle.clone().ok_or_else(|| {
-                    crate::CliError::invalid(
-                        "invalid oracle: --publish, --rpc and a key need --oracle ADDR (or a [chain] section)",
-                    )
-                })?,
-                key_file: None,
-                key_env: None,
-                publish: false,
-                poll_s: 5,
-                max_backoff_s: 300,
-            },
+            None => gaib_api::config::ChainConfig::for_oracle(a.oracle.clone().ok_or_else(|| {
+                crate::CliError::invalid(
+                    "invalid oracle: --publish, --rpc and a key need --oracle ADDR (or a [chain] section)",
+                )
+            })?),
         };
         if let Some(o) = a.oracle {
             chain.oracle = o;

@@ -532,14 +532,9 @@ impl RunOutput {
             .map(|o| o.bytes.as_slice())
     }
 
-    /// The report page of this run (`report.html`'s text).
+    /// The report page of this run (`report.html`'s text, as rendered into [`Self::outputs`]).
     pub fn report_html(&self) -> String {
-        report::render(&report_input(
-            &self.results,
-            &self.manifest.backend,
-            self.sensitivities.as_deref(),
-            self.stress.as_ref(),
-        ))
+        String::from_utf8_lossy(self.output(crate::rundir::REPORT).unwrap_or_default()).into_owned()
     }
 }
 

@@ -349,6 +349,36 @@ impl RunDir {
         out
     }
 
+    /// The vault's off-chain holdings at t = 0 in USD (NAV0 − liquidity buffer, exact in
+    /// decimals, floored at 0) from the stored portfolio, for the report `gaib publish
+    /// --from-run` and the service's keeper publish. Checks that `vault` is the portfolio's
+    /// vault and that the portfolio's NAV0 per share is the run's (to 1e-9 relative).
+    pub fn deployed_value(&self, vault: &gaib_pricing::VaultRisk) -> Result<gaib_engine::Decimal> {
+        use gaib_engine::{CashflowPlan, Decimal, VaultParams};
+        let bad = |reason: String| RunError::invalid_run(&self.dir, reason);
+        let p = self.spec.portfolio.portfolio();
+        let validated = gaib_engine::Validated::new(p, &[])
+            .map_err(|e| bad(format!("the run's portfolio: {e}")))?;
+        let plan = CashflowPlan::<Decimal>::new(validated);
+        let v = VaultParams::new(p, &plan)
+            .ok_or_else(|| bad("the run's portfolio has no vault".into()))?;
+        if v.id != vault.id {
+            return Err(bad(format!(
+                "vault {} in the run's portfolio is not the run's {}",
+                v.id, vault.id
+            )));
+        }
+        let nav0 = v.nav0(&plan);
+        let nav0_ps = <f64 as gaib_engine::Amount>::from_decimal(v.nav0_per_share(&plan));
+        let run_ps = vault.nav0_per_share_usd;
+        if (nav0_ps - run_ps).abs() > 1e-9 * run_ps.abs().max(1e-12) {
+            return Err(bad(format!(
+                "the portfolio's NAV0 per share {nav0_ps} is not the run's {run_ps}"
+            )));
+        }
+        Ok((nav0 - v.buffer0).max(Decimal::ZERO))
+    }
+
     /// The report page of the stored run (the same page the run wrote).
     pub fn report_html(&self) -> String {
         crate::report::render(&crate::run::report_input(
