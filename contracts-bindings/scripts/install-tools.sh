@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Solidity toolchain of gaib into contracts-bindings/.tools/ (gitignored), from npm
-# only: forge and anvil (Foundry's npm builds), solcjs and OpenZeppelin Contracts, all pinned.
+# only: forge and anvil (Foundry's npm builds), solcjs and OpenZeppelin Contracts, all pinned; and, for
+# the tests that run a real Morpho Blue market, Morpho Blue's sources and solcjs 0.8.19.
 #
 # Idempotent: a second run with the same pins does nothing but re-check the wrappers.
 # Writes:
@@ -9,12 +10,16 @@
 #   contracts-bindings/.tools/bin/cast   -> the npm cast binary (used by anvil-smoke.sh)
 #   contracts-bindings/.tools/bin/solc   -> a bash wrapper that makes solcjs behave like the
 #                                           native solc that forge expects (see below)
+#   contracts-bindings/.tools/morpho-blue/Morpho.json -> Morpho Blue's creation code, compiled
+#                                           by scripts/tools/build-morpho.js (solcjs 0.8.19,
+#                                           Morpho's production settings; ~20 s, once per pins)
 # and prints where they are.
 set -euo pipefail
 
 # The pins live in scripts/tools/package.json (exact versions: forge, anvil and cast 1.7.1,
-# solc 0.8.30, @openzeppelin/contracts 5.7.0) and scripts/tools/package-lock.json (integrity
-# hashes of every package, transitive ones included); `npm ci` installs exactly that.
+# solc 0.8.30, @openzeppelin/contracts 5.7.0, @morpho-org/morpho-blue 1.0.0 and solc-0.8.19 =
+# npm:solc@0.8.19) and scripts/tools/package-lock.json (integrity hashes of every package,
+# transitive ones included); `npm ci` installs exactly that.
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"        # contracts-bindings/
 TOOLS="$ROOT/.tools"
@@ -24,13 +29,21 @@ PINS="$HERE/tools"
 WANT="$(cat "$PINS/package.json" "$PINS/package-lock.json" | sha256sum | cut -d' ' -f1)"
 
 mkdir -p "$BIN"
+# One installer at a time per checkout (engineers and scripts share .tools/): npm ci empties
+# node_modules first, so a second concurrent run would see a half-installed tree.
+if command -v flock >/dev/null; then
+    exec 9>"$TOOLS/.install.lock"
+    flock 9
+fi
 
 if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$WANT" \
       || ! -x "$TOOLS/node_modules/@foundry-rs/forge-linux-amd64/bin/forge" \
       || ! -x "$TOOLS/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil" \
       || ! -x "$TOOLS/node_modules/@foundry-rs/cast-linux-amd64/bin/cast" \
       || ! -f "$TOOLS/node_modules/solc/soljson.js" \
-      || ! -f "$TOOLS/node_modules/@openzeppelin/contracts/package.json" ]]; then
+      || ! -f "$TOOLS/node_modules/@openzeppelin/contracts/package.json" \
+      || ! -f "$TOOLS/node_modules/@morpho-org/morpho-blue/src/Morpho.sol" \
+      || ! -f "$TOOLS/node_modules/solc-0.8.19/soljson.js" ]]; then
     command -v npm >/dev/null || { echo "install-tools: npm not found" >&2; exit 1; }
     # A private package.json so npm installs here and not into some parent project.
     cp "$PINS/package.json" "$PINS/package-lock.json" "$TOOLS/"
@@ -99,8 +112,19 @@ grep -v '^>>>' "$tmp/out.json" || true
 EOF
 chmod +x "$BIN/solc"
 
+# Morpho Blue's creation code for the tests (test/MorphoOracleAdapter.t.sol reads it). Rebuilt
+# when the pins or the build script change.
+MORPHO="$TOOLS/morpho-blue/Morpho.json"
+MORPHO_WANT="$(cat "$PINS/package-lock.json" "$PINS/build-morpho.js" | sha256sum | cut -d' ' -f1)"
+if [[ ! -f "$MORPHO" || "$(cat "$TOOLS/morpho-blue/.built" 2>/dev/null)" != "$MORPHO_WANT" ]]; then
+    echo "install-tools: compiling Morpho Blue with solcjs 0.8.19 (via-IR, ~20 s)" >&2
+    node "$PINS/build-morpho.js" "$TOOLS/node_modules" "$MORPHO"
+    echo "$MORPHO_WANT" > "$TOOLS/morpho-blue/.built"
+fi
+
 echo "forge: $BIN/forge ($("$BIN/forge" --version | head -1))"
 echo "anvil: $BIN/anvil"
 echo "cast:  $BIN/cast"
 echo "solc:  $BIN/solc ($("$BIN/solc" --version | tail -1))"
+echo "morpho-blue: $MORPHO ($(node -p 'require(process.argv[1]).compiler' "$MORPHO"))"
 echo "openzeppelin: $TOOLS/node_modules/@openzeppelin/contracts ($(node -p 'require(process.argv[1]).version' "$TOOLS/node_modules/@openzeppelin/contracts/package.json"))"

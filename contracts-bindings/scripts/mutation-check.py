@@ -88,6 +88,12 @@ MUTANTS = [
      "RevenueRouterTest"),
     ("AID.sol", "function mint(address to, uint256 amount) external onlyRole(MINTER_ROLE)",
      "function mint(address to, uint256 amount) external", "AIDTest"),
+    # Issue 20 item 2: the fail-closed Morpho Blue reading (tested on a real Morpho Blue market).
+    # Without the freshness guard the adapter is the old, decaying reading.
+    ("MorphoOracleAdapter.sol", "if (!source.isFresh()) revert", "if (false) revert", "MorphoOracleAdapterTest"),
+    ("MorphoOracleAdapter.sol", "if (p == 0) revert", "if (false) revert", "MorphoOracleAdapterTest"),
+    ("MorphoOracleAdapter.sol", "if (address(source_) == address(0)) revert", "if (false) revert",
+     "MorphoOracleAdapterTest"),
 ]
 
 

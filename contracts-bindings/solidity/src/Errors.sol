@@ -99,4 +99,11 @@ library Errors {
     error InsufficientLiquidity(uint256 requested, uint256 available);
     /// @notice Repayment exceeds the debt.
     error RepayExceedsDebt(uint256 amount, uint256 debt);
+
+    // ------------------------------------------------------------------ MorphoOracleAdapter
+    /// @notice The wrapped oracle's latest report is stale or missing at `nowTs` (its `staleAt()`
+    /// says since when): Morpho Blue must not price collateral with it.
+    error OracleNotFresh(address oracle, uint256 nowTs);
+    /// @notice The wrapped oracle returned a zero price while fresh.
+    error ZeroOraclePrice(address oracle);
 }
