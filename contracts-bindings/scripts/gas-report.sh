@@ -34,6 +34,7 @@ MAIN = {"ValuationOracle": ["submit", "approveReport", "price", "latestRoundData
                  "claimableRedeemRequest"],
         "RevenueRouter": ["pay"],
         "LendingMarket": ["borrow", "liquidate", "repay", "depositCollateral", "borrowLimit", "liquidationLimit"],
+        "MorphoOracleAdapter": ["price"],
         "AIDMinter": ["mint", "redeem"]}
 GUARDS_TEXT = """## What the guards of issue 15 cost
 
