@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # What issue 15's oracle guards cost: runs the scenarios in scripts/gas-guards/ with
 # `forge test --isolate --gas-report` (every call its own transaction: cold storage, as on chain)
-# on the contracts before the guards (git 7681fd3^, override with BEFORE=<rev>) and on the
+# on the contracts before the guards (git 8e502ca^, the parent of the commit that landed issue 15;
+# the squashed history lost 7681fd3, same contracts; override with BEFORE=<rev>) and on the
 # working tree's, and prints the per-call gas (min = round 2, max = round 1 for submit). Leaves
 # the repository untouched (works in a temporary directory). GAS.md quotes its output.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"            # contracts-bindings/
 REPO="$(cd "$ROOT/.." && pwd)"
-BEFORE="${BEFORE:-7681fd3^}"
+BEFORE="${BEFORE:-8e502ca^}"
 bash "$HERE/install-tools.sh" >/dev/null
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT

@@ -39,7 +39,7 @@ MAIN = {"ValuationOracle": ["submit", "approveReport", "price", "latestRoundData
 GUARDS_TEXT = """## What the guards of issue 15 cost
 
 `bash contracts-bindings/scripts/gas-guards.sh` runs one scenario on the contracts before the
-guards (`7681fd3^`) and on today's, with `forge test --isolate` so that every call is its own
+guards (`8e502ca^`) and on today's, with `forge test --isolate` so that every call is its own
 transaction (cold storage, as on chain): round 1 (3 of 5 signatures), a day later round 2 at
 +0.01 % (within every cap), then the fresh prices; and, today's only, a guardian-approved round 2
 at +20 % and the price one day after the report went stale. For `submit`, min is round 2 and max

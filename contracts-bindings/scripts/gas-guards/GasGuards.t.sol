@@ -5,7 +5,7 @@ import {OracleSigning} from "./utils/OracleSigning.sol";
 import {ValuationOracle} from "../src/ValuationOracle.sol";
 
 /// @notice Issue 15's guard costs, before and after: the same scenario on the contracts before
-/// the guards (7681fd3^) and now, run by scripts/gas-guards.sh with `forge test --isolate
+/// the guards (8e502ca^) and now, run by scripts/gas-guards.sh with `forge test --isolate
 /// --gas-report` (each call its own transaction, so storage is cold as on chain). Round 1, then
 /// a day later round 2 at +0.01 % (within the deviation and growth caps), then the fresh prices.
 /// Only the files both versions share are used (OracleSigning, the constructor, submit, price).
