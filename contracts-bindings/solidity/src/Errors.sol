@@ -26,6 +26,11 @@ library Errors {
     error SameObservationTime(uint64 lastObservedAt, uint64 observedAt);
     /// @notice The NAV rises faster than maxGrowthBpsPerYear since the last report allows.
     error GrowthTooFast(uint256 lastNav, uint256 nav, uint256 maxNav);
+    /// @notice The NAV falls faster than maxMarkdownBpsPerDay since the last report allows.
+    error MarkdownTooFast(uint256 lastNav, uint256 nav, uint256 minNav);
+    /// @notice A report's navPerShare or deployedValue is above its bound (the oracle's
+    /// `maxNavPerShare` or `MAX_VALUE`), even with a guardian's approval.
+    error ValueTooLarge(uint256 value, uint256 max);
     /// @notice The report comes before lastSubmittedAt + minReportInterval.
     error ReportTooSoon(uint256 earliest, uint256 nowTs);
     /// @notice The report's observation time is before the last accepted report's.

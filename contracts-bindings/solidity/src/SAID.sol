@@ -23,22 +23,29 @@ import {Errors} from "./Errors.sol";
 /// reserved for claimable redemptions, and the oracle read fails closed (reverts when the
 /// report is missing or stale, or when capital was deployed after the latest report's
 /// observation, see `deployCapital`); deposits, mints, fulfilments and `pokeGrowthCap` go
-/// through it and revert then, and `maxDeposit`/`maxMint` are 0. The ERC-4626 views
-/// `totalAssets`, `convertToShares` and `convertToAssets` never revert (EIP-4626): they use
-/// `lastValuedAssets() = idle + the latest report's deployedValue` (fresh or not; 0 before any
-/// report), i.e. the last valuation with capital deployed since it counted at zero, a lower
-/// bound of the raw NAV. A CAPO-style growth cap bounds how fast the vault's NAV
-/// can rise: `capAssets(t) = capBase + capBase * maxNavGrowthBpsPerYear * (t - capBaseAt) /
-/// (10_000 * 365 days)` and `totalAssets() = min(lastValuedAssets(), capAssets(now))` (equal to
-/// min(rawTotalAssets(), capAssets(now)) whenever the NAV is valued). Every
-/// deposit, mint and fulfilment first re-anchors `capBase = totalAssets()` (so a mark-down
-/// applies at once and a mark-up is released at most at the capped rate), then moves `capBase`
-/// by exactly the assets that flowed in or out. Prices that favour the vault are used on each
-/// side: deposits/mints are priced at the *raw* NAV (the higher one, so nobody buys below the
-/// oracle's value while the cap lags), fulfilments and `convertTo*` at the capped NAV (the lower
-/// one, so an inflated report cannot be redeemed at once). All conversions round in the vault's
-/// favour; together this makes the share price (totalAssets + 1) / (totalSupply + 1e6) never
-/// fall on a deposit, mint or fulfilment.
+/// through it and revert then, and `maxDeposit`/`maxMint` are 0.
+///
+/// ONE bounded figure prices everything. The raw NAV moves with the report's `deployedValue`,
+/// which no oracle cap sees (only `navPerShare` is capped there), so the vault bounds its own
+/// rate of change in both directions from an anchor (`capBase` at `capBaseAt`):
+/// `capAssets(t) = capBase + capBase * maxNavGrowthBpsPerYear * (t - capBaseAt) / (10_000 *
+/// 365 days)` (CAPO-style growth cap) and `floorAssets(t) = capBase - capBase *
+/// maxNavDropBpsPerDay * (t - capBaseAt) / (10_000 * 1 days)` (mark-down floor, at least 0), and
+/// the vault's NAV is the raw NAV clamped between them: `totalAssets() = clamp(lastValuedAssets(),
+/// floorAssets(), capAssets())`, where `lastValuedAssets() = idle + the latest report's
+/// deployedValue` (fresh or not; 0 before any report) so the ERC-4626 views never revert
+/// (EIP-4626); while the NAV is valued it equals `clamp(rawTotalAssets(), floor, cap)`. Deposits,
+/// mints, fulfilments and `convertTo*` all use this figure, so a report (or a donation) moves the
+/// share price by at most the two rates per unit of time, and every holder, old or new, gets the
+/// same price. Every deposit, mint and fulfilment first re-anchors `capBase = totalAssets()`
+/// (`pokeGrowthCap`), then moves `capBase` by exactly the assets that flowed in or out. A
+/// genuine loss beyond the floor (or gain beyond the cap) is recognised at once only by the
+/// vault's guardian (`acceptValuation`); without it a mark-down is released at
+/// `maxNavDropBpsPerDay` and a mark-up at `maxNavGrowthBpsPerYear`. Whoever holds shares while a
+/// difference is released shares in it pro rata (a depositor buys at the bounded figure, not at
+/// the raw NAV), so a large verified revaluation should be accepted at once. All
+/// conversions round in the vault's favour; together this makes the share price
+/// (totalAssets + 1) / (totalSupply + 1e6) never fall on a deposit, mint or fulfilment.
 ///
 /// Redemption requests are tracked per request id (ERC-7540 with non-zero ids): each request has
 /// its own pending and claimable shares and claimable assets. Claims (`redeem`/`withdraw`, which
@@ -56,6 +63,10 @@ contract SAID is ERC4626, AccessControl, ReentrancyGuard {
     uint8 private constant OFFSET = 6;
     uint256 private constant VIRTUAL_SHARES = 10 ** OFFSET;
     uint256 private constant YEAR = 365 days;
+    uint256 private constant DAY = 1 days;
+
+    /// @notice May recognise the raw NAV at once, beyond the floor or the cap (`acceptValuation`).
+    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
 
     /// @notice Source of the deployed-capital value.
     ValuationOracle public immutable oracle;
@@ -69,9 +80,11 @@ contract SAID is ERC4626, AccessControl, ReentrancyGuard {
 
     /// @notice Maximum NAV growth per year in bps used by the growth cap.
     uint256 public maxNavGrowthBpsPerYear = 2_000;
-    /// @notice Growth-cap anchor: the total assets the cap grows from.
+    /// @notice Maximum NAV fall per day in bps used by the mark-down floor (default 1_000: 10 %).
+    uint256 public maxNavDropBpsPerDay = 1_000;
+    /// @notice Anchor of the growth cap and the mark-down floor: the total assets they move from.
     uint256 public capBase;
-    /// @notice Time of the growth-cap anchor.
+    /// @notice Time of the anchor.
     uint256 public capBaseAt;
     /// @notice Time of the last `deployCapital`; the NAV fails closed until a report observed at
     /// or after it arrives.
@@ -127,10 +140,15 @@ contract SAID is ERC4626, AccessControl, ReentrancyGuard {
     event CapitalDeployed(address indexed to, uint256 amount);
     /// @notice A parameter changed.
     event ParametersSet(uint256 cycleLength, uint256 maxNavGrowthBpsPerYear);
+    /// @notice The mark-down floor's rate changed.
+    event MaxNavDropSet(uint256 maxNavDropBpsPerDay);
+    /// @notice The guardian recognised the raw NAV: the vault's NAV went from `fromAssets` to
+    /// `toAssets` at once.
+    event ValuationAccepted(uint256 fromAssets, uint256 toAssets);
 
     /// @param aid The AID token (the vault's asset).
     /// @param oracle_ The valuation oracle bound to `keccak256("sAID")`.
-    /// @param admin Holder of DEFAULT_ADMIN_ROLE and MANAGER_ROLE.
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE, MANAGER_ROLE and GUARDIAN_ROLE.
     constructor(IERC20 aid, ValuationOracle oracle_, address admin)
         ERC20("gaib staked AID", "sAID")
         ERC4626(aid)
@@ -140,6 +158,7 @@ contract SAID is ERC4626, AccessControl, ReentrancyGuard {
         oracle = oracle_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(MANAGER_ROLE, admin);
+        _grantRole(GUARDIAN_ROLE, admin);
         cycleEnd = block.timestamp + cycleLength;
         capBaseAt = block.timestamp;
     }
@@ -170,6 +189,19 @@ contract SAID is ERC4626, AccessControl, ReentrancyGuard {
         return capBase + capBase.mulDiv(maxNavGrowthBpsPerYear * dt, 10_000 * YEAR);
     }
 
+    /// @notice The mark-down floor on total assets now: capBase lowered linearly at
+    /// maxNavDropBpsPerDay since capBaseAt (the fall rounded down), at least 0.
+    /// @return The floor.
+    function floorAssets() public view returns (uint256) {
+        uint256 drop = capBase.mulDiv(maxNavDropBpsPerDay * (block.timestamp - capBaseAt), 10_000 * DAY);
+        return drop >= capBase ? 0 : capBase - drop;
+    }
+
+    /// @dev `value` clamped to [floorAssets(), capAssets()] (floor <= capBase <= cap).
+    function _bounded(uint256 value) internal view returns (uint256) {
+        return Math.min(Math.max(value, floorAssets()), capAssets());
+    }
+
     /// @notice The last valuation: idle AID + the latest report's deployedValue, fresh or not
     /// (0 before the first report). Equals `rawTotalAssets()` while the NAV is valued; while it is
     /// not, capital deployed after the report counts as zero (a lower bound). Never reverts.
@@ -178,12 +210,12 @@ contract SAID is ERC4626, AccessControl, ReentrancyGuard {
         return idleAssets() + oracle.latestReport().deployedValue;
     }
 
-    /// @notice ERC-4626: min(lastValuedAssets, capAssets). Never reverts (while the NAV is
-    /// valued this is min(rawTotalAssets, capAssets); while it is not, the last valuation, see
-    /// `lastValuedAssets`, and every action that prices with it reverts).
-    /// @return The total assets used for redemptions and `convertTo*`.
+    /// @notice ERC-4626: lastValuedAssets clamped to [floorAssets, capAssets]. Never reverts
+    /// (while the NAV is valued this is rawTotalAssets clamped; while it is not, the last
+    /// valuation clamped, see `lastValuedAssets`, and every action that prices with it reverts).
+    /// @return The total assets every deposit, mint, fulfilment and `convertTo*` prices with.
     function totalAssets() public view override returns (uint256) {
-        return Math.min(lastValuedAssets(), capAssets());
+        return _bounded(lastValuedAssets());
     }
 
     /// @notice Whether the NAV can be read now: a fresh report and no capital deployed since its
@@ -199,13 +231,32 @@ contract SAID is ERC4626, AccessControl, ReentrancyGuard {
         return (totalAssets() + 1).mulDiv(10 ** (18 + OFFSET), totalSupply() + VIRTUAL_SHARES);
     }
 
-    /// @notice Re-anchors the growth cap at the current total assets (`capBase = totalAssets()`,
-    /// `capBaseAt = now`); leaves totalAssets unchanged. Permissionless; also run by deposit,
-    /// mint and fulfil. Reverts (like `rawTotalAssets`) while the NAV is not valued, so nobody
-    /// can anchor the cap at a stale or incomplete valuation.
-    function pokeGrowthCap() public {
-        capBase = Math.min(rawTotalAssets(), capAssets());
+    /// @notice Re-anchors the growth cap and the mark-down floor at the current total assets
+    /// (`capBase = totalAssets()`, `capBaseAt = now`); leaves totalAssets unchanged.
+    /// Permissionless and non-reentrant (re-entered from a token hook mid-deposit it would anchor
+    /// at a half-moved balance); deposit, mint and fulfil run the same re-anchoring. Reverts (like
+    /// `rawTotalAssets`) while the NAV is not valued, so nobody can anchor at a stale or
+    /// incomplete valuation.
+    function pokeGrowthCap() external nonReentrant {
+        _anchor();
+    }
+
+    /// @dev capBase = rawTotalAssets clamped to [floor, cap] now; capBaseAt = now.
+    function _anchor() internal {
+        capBase = _bounded(rawTotalAssets());
         capBaseAt = block.timestamp;
+    }
+
+    /// @notice Recognises the raw NAV at once, beyond the floor and the cap (a genuine large loss,
+    /// or a revaluation, that the guardian has verified): re-anchors at `rawTotalAssets()`, so
+    /// the vault's NAV is the raw NAV now instead of reaching it at `maxNavDropBpsPerDay` or
+    /// `maxNavGrowthBpsPerYear` (and no depositor can share in a recognised gain still being
+    /// released). GUARDIAN_ROLE only; reverts while the NAV is not valued.
+    function acceptValuation() external onlyRole(GUARDIAN_ROLE) nonReentrant {
+        uint256 before = totalAssets();
+        capBase = rawTotalAssets();
+        capBaseAt = block.timestamp;
+        emit ValuationAccepted(before, capBase);
     }
 
     function _decimalsOffset() internal pure override returns (uint8) {
@@ -231,36 +282,39 @@ contract SAID is ERC4626, AccessControl, ReentrancyGuard {
         return oracle.isFresh() && oracle.latestReport().observedAt >= lastDeployAt;
     }
 
-    /// @notice Shares for `assets` at the raw NAV, rounded down.
+    /// @notice Shares for `assets` at the vault's bounded NAV, rounded down; reverts while the
+    /// NAV is not valued.
     /// @param assets AID to deposit.
-    /// @return shares = floor(assets * (supply + 1e6) / (rawTotalAssets + 1)).
+    /// @return shares = floor(assets * (supply + 1e6) / (A + 1)), A = rawTotalAssets clamped to
+    /// [floorAssets, capAssets] (= totalAssets() while valued).
     function previewDeposit(uint256 assets) public view override returns (uint256) {
-        return assets.mulDiv(totalSupply() + VIRTUAL_SHARES, rawTotalAssets() + 1, Math.Rounding.Floor);
+        return assets.mulDiv(totalSupply() + VIRTUAL_SHARES, _bounded(rawTotalAssets()) + 1, Math.Rounding.Floor);
     }
 
-    /// @notice AID needed to mint `shares` at the raw NAV, rounded up.
+    /// @notice AID needed to mint `shares` at the vault's bounded NAV, rounded up; reverts while
+    /// the NAV is not valued.
     /// @param shares sAID to mint.
-    /// @return assets = ceil(shares * (rawTotalAssets + 1) / (supply + 1e6)).
+    /// @return assets = ceil(shares * (A + 1) / (supply + 1e6)), A as in `previewDeposit`.
     function previewMint(uint256 shares) public view override returns (uint256) {
-        return shares.mulDiv(rawTotalAssets() + 1, totalSupply() + VIRTUAL_SHARES, Math.Rounding.Ceil);
+        return shares.mulDiv(_bounded(rawTotalAssets()) + 1, totalSupply() + VIRTUAL_SHARES, Math.Rounding.Ceil);
     }
 
-    /// @notice ERC-4626 deposit at the raw NAV; reverts if it would mint zero shares or the
-    /// oracle is stale.
+    /// @notice ERC-4626 deposit at the vault's bounded NAV; reverts if it would mint zero shares
+    /// or the oracle is stale.
     /// @param assets AID to deposit.
     /// @param receiver Receiver of the shares.
     /// @return Shares minted.
     function deposit(uint256 assets, address receiver) public override nonReentrant returns (uint256) {
-        pokeGrowthCap();
+        _anchor();
         return super.deposit(assets, receiver);
     }
 
-    /// @notice ERC-4626 mint at the raw NAV; reverts on zero shares or a stale oracle.
+    /// @notice ERC-4626 mint at the vault's bounded NAV; reverts on zero shares or a stale oracle.
     /// @param shares Shares to mint.
     /// @param receiver Receiver of the shares.
     /// @return Assets pulled.
     function mint(uint256 shares, address receiver) public override nonReentrant returns (uint256) {
-        pokeGrowthCap();
+        _anchor();
         return super.mint(shares, receiver);
     }
 
@@ -343,7 +397,7 @@ contract SAID is ERC4626, AccessControl, ReentrancyGuard {
     /// @return processed Number of requests touched.
     function fulfil(uint256 maxRequests) external nonReentrant returns (uint256 processed) {
         if (block.timestamp < cycleEnd) revert Errors.CycleNotEnded(cycleEnd, block.timestamp);
-        pokeGrowthCap(); // reverts while the NAV is not valued
+        _anchor(); // reverts while the NAV is not valued
         uint256 head = queueHead;
         uint256 end = nextRequestId;
         uint256 idle = idleAssets();
@@ -436,12 +490,14 @@ contract SAID is ERC4626, AccessControl, ReentrancyGuard {
     /// @dev Takes `amount` claimable shares (byShares) or AID (!byShares) from `controller`'s
     /// requests, oldest first, and returns the other side: AID paid (rounded down) or shares
     /// consumed (rounded up). Requests fully used up and fully fulfilled are skipped for good.
-    /// The caller checked `amount` against the controller's aggregate.
+    /// By AID, claimable shares worth 0 AID (dust fulfilled at 0) that follow are taken too, so
+    /// `withdraw(maxWithdraw)` leaves `maxRedeem` at 0. The caller checked `amount` against the
+    /// controller's aggregate.
     function _consume(address controller, uint256 amount, bool byShares) internal returns (uint256 other) {
         uint256[] storage ids = _requestsOf[controller];
         uint256 i = _claimHead[controller];
         uint256 n = ids.length;
-        while (amount > 0 && i < n) {
+        while (i < n) {
             Request storage r = requests[ids[i]];
             uint256 rs = r.claimableShares;
             uint256 ra = r.claimableAssets;
@@ -453,6 +509,8 @@ contract SAID is ERC4626, AccessControl, ReentrancyGuard {
                 i++;
                 continue;
             }
+            // done, except that by AID a request whose claimable shares are worth 0 AID goes along
+            if (amount == 0 && (byShares || ra != 0)) break;
             if (amount >= have) {
                 amount -= have;
                 other += byShares ? ra : rs;
@@ -565,10 +623,20 @@ contract SAID is ERC4626, AccessControl, ReentrancyGuard {
     function setParameters(uint256 cycleLength_, uint256 maxNavGrowthBpsPerYear_) external onlyRole(MANAGER_ROLE) {
         if (cycleLength_ == 0) revert Errors.ZeroAmount();
         if (maxNavGrowthBpsPerYear_ > 1_000_000) revert Errors.BpsTooLarge(maxNavGrowthBpsPerYear_);
-        if (_valued()) pokeGrowthCap();
+        if (_valued()) _anchor();
         cycleLength = cycleLength_;
         maxNavGrowthBpsPerYear = maxNavGrowthBpsPerYear_;
         emit ParametersSet(cycleLength_, maxNavGrowthBpsPerYear_);
+    }
+
+    /// @notice Sets the mark-down floor's rate. MANAGER_ROLE only; re-anchors first (when valued)
+    /// so the new rate applies from now.
+    /// @param maxNavDropBpsPerDay_ Maximum NAV fall in bps per day (<= 1_000_000).
+    function setMaxNavDropBpsPerDay(uint256 maxNavDropBpsPerDay_) external onlyRole(MANAGER_ROLE) {
+        if (maxNavDropBpsPerDay_ > 1_000_000) revert Errors.BpsTooLarge(maxNavDropBpsPerDay_);
+        if (_valued()) _anchor();
+        maxNavDropBpsPerDay = maxNavDropBpsPerDay_;
+        emit MaxNavDropSet(maxNavDropBpsPerDay_);
     }
 
     /// @notice ERC-4626 decimals: AID's 18 + offset 6 = 24.

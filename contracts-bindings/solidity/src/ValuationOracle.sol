@@ -76,6 +76,15 @@ contract ValuationOracle is AccessControl, EIP712, AggregatorV3Interface, IColla
     uint256 public immutable priceDivisor;
     /// @notice Seconds in the year of `maxGrowthBpsPerYear` (365 days).
     uint256 public constant YEAR = 365 days;
+    /// @notice Seconds in the day of `maxMarkdownBpsPerDay`.
+    uint256 public constant DAY = 1 days;
+    /// @notice Upper bound of a report's `deployedValue` (and of `navPerShare`, see
+    /// `maxNavPerShare`): 2^128 - 1, so that sAID's idle + deployedValue cannot overflow.
+    uint256 public constant MAX_VALUE = type(uint128).max;
+    /// @notice Upper bound of a report's `navPerShare`, applied even to guardian-approved
+    /// reports: min(MAX_VALUE, floor((2^256 - 1) / priceScale)), so `price()` cannot overflow and
+    /// `latestRoundData`'s int256 answer cannot wrap.
+    uint256 public immutable maxNavPerShare;
 
     string private _description;
 
@@ -96,6 +105,11 @@ contract ValuationOracle is AccessControl, EIP712, AggregatorV3Interface, IColla
     /// (linear): navPerShare <= last + last * maxGrowthBpsPerYear * (observedAt - lastObservedAt)
     /// / (10_000 * YEAR), unless guardian-approved. Default 2_000 (20 %/year).
     uint32 public maxGrowthBpsPerYear = 2_000;
+    /// @notice Maximum NAV fall vs the last report, in bps per day of observation time (linear):
+    /// navPerShare >= last - last * maxMarkdownBpsPerDay * (observedAt - lastObservedAt) /
+    /// (10_000 * DAY), unless guardian-approved. Default 1_000 (10 %/day): compounded over many
+    /// reports the NAV still falls by at most that fraction per day of observation time.
+    uint32 public maxMarkdownBpsPerDay = 1_000;
     /// @notice Minimum seconds between two accepted submissions (block time), unless
     /// guardian-approved. Default 0: only the same-timestamp rule (a report must be observed
     /// strictly after the last one) applies.
@@ -128,6 +142,8 @@ contract ValuationOracle is AccessControl, EIP712, AggregatorV3Interface, IColla
     event GuardianApproval(bytes32 indexed digest, bool approved);
     /// @notice The rate-of-change limits changed.
     event RateLimitsSet(uint32 maxGrowthBpsPerYear, uint64 minReportInterval);
+    /// @notice The mark-down rate limit changed.
+    event MarkdownLimitSet(uint32 maxMarkdownBpsPerDay);
     /// @notice The stale-price decay period changed.
     event StalePriceDecaySet(uint64 stalePriceDecay);
 
@@ -165,6 +181,7 @@ contract ValuationOracle is AccessControl, EIP712, AggregatorV3Interface, IColla
             priceScale = 1;
             priceDivisor = 10 ** (collateralDecimals_ - up);
         }
+        maxNavPerShare = Math.min(MAX_VALUE, type(uint256).max / priceScale);
         asset = asset_;
         _description = description_;
         loanDecimals = loanDecimals_;
@@ -240,6 +257,8 @@ contract ValuationOracle is AccessControl, EIP712, AggregatorV3Interface, IColla
         if (report.validUntil < report.observedAt) revert Errors.InvalidValidity(report.observedAt, report.validUntil);
         _checkFresh(report.observedAt, report.validUntil);
         if (report.navPerShare == 0) revert Errors.ZeroNav();
+        if (report.navPerShare > maxNavPerShare) revert Errors.ValueTooLarge(report.navPerShare, maxNavPerShare);
+        if (report.deployedValue > MAX_VALUE) revert Errors.ValueTooLarge(report.deployedValue, MAX_VALUE);
         if (report.haircutBps > 10_000) revert Errors.BpsTooLarge(report.haircutBps);
         if (report.ltvBps > 10_000) revert Errors.BpsTooLarge(report.ltvBps);
 
@@ -318,6 +337,14 @@ contract ValuationOracle is AccessControl, EIP712, AggregatorV3Interface, IColla
         maxGrowthBpsPerYear = maxGrowthBpsPerYear_;
         minReportInterval = minReportInterval_;
         emit RateLimitsSet(maxGrowthBpsPerYear_, minReportInterval_);
+    }
+
+    /// @notice Sets the mark-down rate limit (a report falling faster needs a guardian's
+    /// pre-approval).
+    /// @param maxMarkdownBpsPerDay_ Maximum NAV fall in bps per day of observation time.
+    function setMaxMarkdownBpsPerDay(uint32 maxMarkdownBpsPerDay_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        maxMarkdownBpsPerDay = maxMarkdownBpsPerDay_;
+        emit MarkdownLimitSet(maxMarkdownBpsPerDay_);
     }
 
     /// @notice Sets how long the lenders' price takes to decay to zero once stale.
@@ -456,10 +483,13 @@ contract ValuationOracle is AccessControl, EIP712, AggregatorV3Interface, IColla
         uint256 nav = report.navPerShare;
         if (!_withinDeviation(lastNav, nav)) revert Errors.DeviationTooLarge(lastNav, nav, maxDeviationBps);
         if (report.observedAt <= prev.observedAt) revert Errors.SameObservationTime(prev.observedAt, report.observedAt);
+        uint256 dt = report.observedAt - prev.observedAt;
         if (nav > lastNav) {
-            uint256 dt = report.observedAt - prev.observedAt;
             uint256 allowed = Math.mulDiv(lastNav, uint256(maxGrowthBpsPerYear) * dt, 10_000 * YEAR);
             if (nav - lastNav > allowed) revert Errors.GrowthTooFast(lastNav, nav, lastNav + allowed);
+        } else {
+            uint256 allowed = Math.mulDiv(lastNav, uint256(maxMarkdownBpsPerDay) * dt, 10_000 * DAY);
+            if (lastNav - nav > allowed) revert Errors.MarkdownTooFast(lastNav, nav, lastNav - Math.min(allowed, lastNav));
         }
         uint256 earliest = uint256(lastSubmittedAt) + minReportInterval;
         if (block.timestamp < earliest) revert Errors.ReportTooSoon(earliest, block.timestamp);

@@ -46,8 +46,11 @@ contract ConformanceTest is VaultFixture {
         vm.warp(T0 + 1 hours);
         vm.prank(admin);
         vault.deployCapital(desk, 60e18);
-        // the last valuation with the 60 deployed since counted at zero: a lower bound
-        assertEq(vault.totalAssets(), 40e18);
+        // the last valuation with the 60 deployed since counted at zero, held up by the
+        // mark-down floor (10 %/day from 100 for one hour)
+        assertEq(vault.lastValuedAssets(), 40e18);
+        assertEq(vault.totalAssets(), vault.floorAssets());
+        assertEq(vault.totalAssets(), 100e18 - uint256(100e18) * 1_000 * 1 hours / (10_000 * 1 days));
         assertGt(vault.convertToShares(1e18), 0);
         assertGt(vault.convertToAssets(1e24), 0);
         assertEq(vault.maxDeposit(alice), 0);

@@ -249,6 +249,8 @@ contract ValuationOracleTest is OracleSigning {
         _submit(oracle, _report(1, 1e18, 0));
         vm.prank(admin);
         oracle.setRateLimits(type(uint32).max, 0); // only the deviation cap binds
+        vm.prank(admin);
+        oracle.setMaxMarkdownBpsPerDay(type(uint32).max);
         vm.warp(T0 + 1 hours);
         ValuationReport memory up = _report(2, 1.05e18 + 1, 0);
         bytes[] memory sigs = _sign(oracle, up, QUORUM);
@@ -284,6 +286,8 @@ contract ValuationOracleTest is OracleSigning {
         _submit(oracle, _report(1, lastNav, 0));
         vm.prank(admin);
         oracle.setRateLimits(type(uint32).max, 0); // only the deviation cap binds
+        vm.prank(admin);
+        oracle.setMaxMarkdownBpsPerDay(type(uint32).max);
         vm.warp(T0 + 1 hours);
         ValuationReport memory r = _report(2, nav, 0);
         bytes[] memory sigs = _sign(oracle, r, QUORUM);
@@ -316,15 +320,144 @@ contract ValuationOracleTest is OracleSigning {
         }
     }
 
-    function testMarkDownsAreNotRateLimitedButSameTimestampIs() public {
+    function testMarkDownsAreRateLimitedPerDayAndSameTimestampIsRejected() public {
         _submit(oracle, _report(1, 1e18, 0));
         ValuationReport memory r = _report(2, 0.96e18, 0);
         bytes[] memory sigs = _sign(oracle, r, QUORUM);
         vm.expectRevert(abi.encodeWithSelector(Errors.SameObservationTime.selector, T0, T0));
         oracle.submit(r, sigs);
         vm.warp(T0 + 1);
-        _submit(oracle, _report(2, 0.96e18, 0)); // -4 % a second later: within the deviation cap
+        // -4 % a second later: within the deviation cap, beyond 10 %/day
+        r = _report(2, 0.96e18, 0);
+        sigs = _sign(oracle, r, QUORUM);
+        uint256 minNav = 1e18 - uint256(1e18) * 1_000 / (10_000 * 1 days);
+        vm.expectRevert(abi.encodeWithSelector(Errors.MarkdownTooFast.selector, 1e18, 0.96e18, minNav));
+        oracle.submit(r, sigs);
+        vm.warp(T0 + 6 hours); // an allowance of exactly 2.5 %
+        r = _report(2, 0.975e18 - 1, 0);
+        sigs = _sign(oracle, r, QUORUM);
+        vm.expectRevert(abi.encodeWithSelector(Errors.MarkdownTooFast.selector, 1e18, 0.975e18 - 1, 0.975e18));
+        oracle.submit(r, sigs);
+        _submit(oracle, _report(2, 0.975e18, 0));
         assertEq(oracle.latestRound(), 2);
+    }
+
+    /// forge-config: ci.fuzz.runs = 2000
+    function testFuzzMarkdownBoundPerSecond(uint256 dt, uint256 nav) public {
+        dt = bound(dt, 1, MAX_AGE);
+        _submit(oracle, _report(1, 1e18, 0));
+        vm.warp(T0 + dt);
+        uint256 allowed = uint256(1e18) * 1_000 * dt / (10_000 * 1 days);
+        nav = bound(nav, 0.95e18, 1e18); // within the deviation cap: only the mark-down bound binds
+        ValuationReport memory r = _report(2, nav, 0);
+        bytes[] memory sigs = _sign(oracle, r, QUORUM);
+        if (1e18 - nav > allowed) {
+            vm.expectRevert(abi.encodeWithSelector(Errors.MarkdownTooFast.selector, 1e18, nav, 1e18 - allowed));
+            oracle.submit(r, sigs);
+        } else {
+            oracle.submit(r, sigs);
+            assertEq(oracle.latestRound(), 2);
+        }
+    }
+
+    /// The attack of issue 20 item 3: a signer quorum submits -4 % (inside the deviation cap)
+    /// in every block. Only the
+    /// mark-down allowance of the elapsed time gets through: after an hour of blocks the NAV is
+    /// still >= 1 - 10 %/day * 1 h, after a further day of hourly reports >= 0.9 * that.
+    function testSignerQuorumCannotCrashTheNavInBlocks() public {
+        _submit(oracle, _report(1, 1e18, 0));
+        uint256 nav = 1e18;
+        for (uint64 i = 2; i < 302; i++) {
+            vm.warp(block.timestamp + 12);
+            ValuationReport memory r = _report(i, nav * 96 / 100, 0);
+            bytes[] memory sigs = _sign(oracle, r, QUORUM);
+            vm.expectPartialRevert(Errors.MarkdownTooFast.selector);
+            oracle.submit(r, sigs);
+            nav -= nav * 1_000 * 12 / (10_000 * 1 days); // the most it may fall
+            _submit(oracle, _report(i, nav, 0));
+        }
+        uint256 afterHour = oracle.price() / 1e12;
+        assertGe(afterHour, 1e18 - uint256(1e18) * 1_000 * 1 hours / (10_000 * 1 days), "an hour of blocks");
+        for (uint64 i = 302; i < 326; i++) {
+            vm.warp(block.timestamp + 1 hours);
+            nav -= nav * 1_000 * 1 hours / (10_000 * 1 days);
+            _submit(oracle, _report(i, nav, 0));
+        }
+        (, int256 answer,,,) = oracle.latestRoundData();
+        assertGe(uint256(answer), afterHour * 9 / 10, "a day of hourly reports");
+    }
+
+    /// A genuine large loss has a fast path: the guardian co-signs (pre-approves) it.
+    function testGuardianApprovedLargeMarkDownIsAccepted() public {
+        _submit(oracle, _report(1, 1e18, 0));
+        vm.warp(T0 + 1);
+        ValuationReport memory r = _report(2, 0.5e18, 0);
+        bytes32 d = oracle.digest(r);
+        vm.prank(admin);
+        oracle.approveReport(d, true);
+        _submit(oracle, r);
+        assertEq(oracle.price(), 0.5e18 * 1e12);
+    }
+
+    function testMarkdownLimitIsAdminOnly() public {
+        vm.expectPartialRevert(IAccessControl.AccessControlUnauthorizedAccount.selector);
+        oracle.setMaxMarkdownBpsPerDay(0);
+        vm.prank(admin);
+        oracle.setMaxMarkdownBpsPerDay(250);
+        assertEq(uint256(oracle.maxMarkdownBpsPerDay()), 250);
+    }
+
+    // ------------------------------------------------------------ value bounds (issue 20 item 4)
+
+    function testNavAndDeployedValueAreBoundedEvenWithTheGuardian() public {
+        _submit(oracle, _report(1, 1e18, 0));
+        uint256 maxNav = oracle.maxNavPerShare();
+        uint256 maxValue = type(uint128).max;
+        assertEq(maxNav, maxValue, "sAID: 2^128 - 1 (price scale 1e12)");
+        vm.warp(T0 + 1);
+        ValuationReport memory r = _report(2, type(uint256).max, 0);
+        bytes32 d = oracle.digest(r);
+        vm.prank(admin);
+        oracle.approveReport(d, true);
+        bytes[] memory sigs = _sign(oracle, r, QUORUM);
+        vm.expectRevert(abi.encodeWithSelector(Errors.ValueTooLarge.selector, type(uint256).max, maxNav));
+        oracle.submit(r, sigs);
+        r = _report(2, 1e18, maxValue + 1);
+        d = oracle.digest(r);
+        vm.prank(admin);
+        oracle.approveReport(d, true);
+        sigs = _sign(oracle, r, QUORUM);
+        vm.expectRevert(abi.encodeWithSelector(Errors.ValueTooLarge.selector, maxValue + 1, maxValue));
+        oracle.submit(r, sigs);
+        // the largest values allowed still read
+        r = _report(2, maxNav, maxValue);
+        d = oracle.digest(r);
+        vm.prank(admin);
+        oracle.approveReport(d, true);
+        _submit(oracle, r);
+        assertEq(oracle.price(), maxNav * 1e12);
+        (, int256 answer,,,) = oracle.latestRoundData();
+        assertEq(uint256(answer), maxNav);
+    }
+
+    /// Fuzz: for any decimals the constructor accepts, the largest accepted NAV prices without
+    /// overflow, and one more is rejected.
+    /// forge-config: ci.fuzz.runs = 300
+    function testFuzzMaxNavNeverOverflowsThePrice(uint8 loanDecimals, uint8 collateralDecimals) public {
+        loanDecimals = uint8(bound(loanDecimals, 0, 60));
+        collateralDecimals = uint8(bound(collateralDecimals, 0, uint256(loanDecimals) + 36));
+        vm.assume(uint256(18) + loanDecimals <= uint256(collateralDecimals) + 60);
+        ValuationOracle o = _deployOracle(loanDecimals, collateralDecimals);
+        uint256 maxNav = o.maxNavPerShare();
+        assertGt(maxNav, 0);
+        ValuationReport memory r = _report(1, maxNav + 1, 0);
+        bytes[] memory sigs = _sign(o, r, QUORUM);
+        vm.expectRevert(abi.encodeWithSelector(Errors.ValueTooLarge.selector, maxNav + 1, maxNav));
+        o.submit(r, sigs);
+        _submit(o, _report(1, maxNav, 0));
+        assertEq(o.price(), maxNav * o.priceScale() / o.priceDivisor());
+        (, int256 answer,,,) = o.latestRoundData();
+        assertEq(uint256(answer), maxNav);
     }
 
     function testMinReportInterval() public {

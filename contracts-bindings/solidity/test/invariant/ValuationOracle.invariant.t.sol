@@ -18,7 +18,7 @@ contract OracleHandler is CommonBase {
     uint64 public lastObservedAt;
     uint256 public lastNav;
 
-    uint256 internal constant DEFECTS = 15;
+    uint256 internal constant DEFECTS = 17;
 
     constructor(ValuationOracle oracle_, uint256[] memory keys_) {
         oracle = oracle_;
@@ -50,13 +50,17 @@ contract OracleHandler is CommonBase {
         if (lastObservedAt == 0) minObs = nowTs - maxAge;
         uint64 observedAt = nowTs - uint64(_rand(seed, 4) % (nowTs - minObs + 1));
         uint256 base = lastNav == 0 ? 1e18 : lastNav;
-        uint256 down = _rand(seed, 1) % (base * oracle.maxDeviationBps() / 10_000 + 1);
-        uint256 upMax = base * oracle.maxDeviationBps() / 10_000;
+        uint256 downMax = base * oracle.maxDeviationBps() / 10_000;
+        uint256 upMax = downMax;
         if (lastNav != 0) {
             uint256 growth =
                 base * uint256(oracle.maxGrowthBpsPerYear()) * (observedAt - lastObservedAt) / (10_000 * 365 days);
             if (growth < upMax) upMax = growth;
+            uint256 markdown =
+                base * uint256(oracle.maxMarkdownBpsPerDay()) * (observedAt - lastObservedAt) / (10_000 * 1 days);
+            if (markdown < downMax) downMax = markdown;
         }
+        uint256 down = _rand(seed, 1) % (downMax + 1);
         uint256 up = _rand(seed, 7) % (upMax + 1);
         r = ValuationReport({
             asset: keccak256("sAID"),
@@ -75,10 +79,12 @@ contract OracleHandler is CommonBase {
     /// 4 older than maxAge; 5 expired (validUntil < now); 6 one signature short of quorum;
     /// 7 duplicate signer; 8 unknown signer; 9 NAV beyond maxDeviationBps; 10 observedAt before
     /// the last report's; 11 another asset; 12 a skipped round (latestRound + 2); 13 observed at
-    /// the last report's time; 14 NAV rising faster than maxGrowthBpsPerYear.
+    /// the last report's time; 14 NAV rising faster than maxGrowthBpsPerYear; 15 NAV falling
+    /// faster than maxMarkdownBpsPerDay; 16 navPerShare above maxNavPerShare or deployedValue
+    /// above MAX_VALUE, pre-approved by the guardian (the bound holds even then).
     /// @param seed Source of every other choice.
     function submit(uint8 defect, uint256 seed) external {
-        defect = uint8(defect % 20);
+        defect = uint8(defect % 24);
         if (defect >= DEFECTS) defect = 0;
         if (lastObservedAt >= block.timestamp) vm.warp(block.timestamp + 1); // room for a valid one
         ValuationReport memory r = _validReport(seed);
@@ -125,6 +131,25 @@ contract OracleHandler is CommonBase {
                 else r.navPerShare = over;
             }
         }
+        if (defect == 15) {
+            if (lastNav == 0) {
+                defect = 0;
+            } else {
+                uint256 allowed = lastNav * uint256(oracle.maxMarkdownBpsPerDay()) * (r.observedAt - lastObservedAt)
+                    / (10_000 * 1 days);
+                // within the deviation cap and above zero, or it would be a second defect
+                if (allowed + 1 >= lastNav || (allowed + 1) * 10_000 > lastNav * oracle.maxDeviationBps()) defect = 0;
+                else r.navPerShare = lastNav - allowed - 1;
+            }
+        }
+        if (defect == 16) {
+            if (_rand(seed, 11) % 2 == 0) {
+                r.navPerShare = oracle.maxNavPerShare() + 1 + _rand(seed, 12) % 1e30;
+            } else {
+                r.deployedValue = oracle.MAX_VALUE() + 1 + _rand(seed, 12) % 1e30;
+            }
+            oracle.approveReport(oracle.digest(r), true);
+        }
         _try(r, defect, nSigs, _rand(seed, 10));
     }
 
@@ -162,7 +187,19 @@ contract ValuationOracleInvariantTest is OracleSigning {
         for (uint256 i = 0; i < 5; i++) keys[i] = signerKeys[i];
         keys[5] = 0xBAD;
         handler = new OracleHandler(oracle, keys);
+        bytes32 guardian = oracle.GUARDIAN_ROLE();
+        vm.prank(admin);
+        oracle.grantRole(guardian, address(handler)); // for defect 16 only
         targetContract(address(handler));
+    }
+
+    /// Once a report exists, the lenders' reads never revert and never go negative.
+    function invariant_pricesNeverRevert() public view {
+        if (oracle.latestRound() == 0) return;
+        uint256 p = oracle.price();
+        (, int256 answer,,,) = oracle.latestRoundData();
+        assertGe(uint256(answer >= 0 ? 1 : 0), 1, "negative answer");
+        assertEq(p, uint256(answer) * oracle.priceScale() / oracle.priceDivisor(), "price and answer disagree");
     }
 
     function invariant_noInvalidReportAccepted() public view {
