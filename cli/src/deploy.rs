@@ -1,7 +1,8 @@
 //! `gaib deploy`: deploy gaib's contracts from the checked-in artifacts to a chain over
 //! JSON-RPC, as `deploy.toml` says (see [`gaib_contracts::deploy`]): AID and its minter, the
 //! ValuationOracle (signers, quorum, maxAge, deviation and growth caps, minimum interval, stale
-//! price decay, guardian), sAID, and optionally the example LendingMarket and the RevenueRouter.
+//! price decay, guardian), sAID, and optionally the example LendingMarket, the RevenueRouter
+//! and the MorphoOracleAdapter (the fail-closed oracle for Morpho Blue markets).
 //! Every transaction's receipt is waited for; then `DIR/<chain-id>.json` (default
 //! `deployments/`) is written atomically with every address, constructor argument and setup
 //! transaction.

@@ -61,6 +61,16 @@ pub mod lending_market {
     );
 }
 
+/// `MorphoOracleAdapter`: the fail-closed Morpho Blue `IOracle` over a ValuationOracle (the
+/// oracle's price while its report is fresh, reverting `OracleNotFresh` once stale).
+pub mod morpho_oracle_adapter {
+    alloy::sol!(
+        #[sol(rpc, all_derives)]
+        MorphoOracleAdapter,
+        "artifacts/MorphoOracleAdapter.json"
+    );
+}
+
 /// `TestStablecoin`: a freely mintable ERC-20 with configurable decimals (tests only).
 pub mod test_stablecoin {
     alloy::sol!(

@@ -1,6 +1,7 @@
 //! Deploying gaib's contracts from the checked-in artifacts (what `gaib deploy` runs): AID and
 //! its minter, the ValuationOracle (signers, quorum, maxAge, caps, guardian), sAID, and
-//! optionally the example LendingMarket and the RevenueRouter, each transaction waited for, and a
+//! optionally the example LendingMarket, the RevenueRouter and the MorphoOracleAdapter (the
+//! oracle reading a Morpho Blue market must use), each transaction waited for, and a
 //! [`Deployment`] record with every address, constructor argument and transaction.
 //!
 //! The configuration is TOML ([`DeployConfig::from_toml`]); every field is checked before any
@@ -14,6 +15,7 @@
 use crate::bindings::aid::AID;
 use crate::bindings::aid_minter::AIDMinter;
 use crate::bindings::lending_market::LendingMarket;
+use crate::bindings::morpho_oracle_adapter::MorphoOracleAdapter;
 use crate::bindings::oracle::ValuationOracle;
 use crate::bindings::revenue_router::RevenueRouter;
 use crate::bindings::said::SAID;
@@ -45,6 +47,10 @@ pub struct DeployConfig {
     /// The revenue router (deployed when the table is present and `enabled`).
     #[serde(default)]
     pub revenue_router: Option<RouterConfig>,
+    /// The fail-closed Morpho Blue oracle over the ValuationOracle, the address a Morpho market
+    /// over sAID uses as `MarketParams.oracle` (deployed when the table is present and `enabled`).
+    #[serde(default)]
+    pub morpho_oracle_adapter: Option<RouterConfig>,
 }
 
 /// `[aid]`: exactly one of `stablecoin` and `[aid.test_stablecoin]`.
@@ -125,7 +131,7 @@ pub struct LendingMarketConfig {
     pub enabled: bool,
 }
 
-/// `[revenue_router]`.
+/// `[revenue_router]`, `[morpho_oracle_adapter]`: an optional contract without parameters.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouterConfig {
@@ -276,7 +282,7 @@ pub struct Deployment {
     /// The deploying address (admin of every contract).
     pub deployer: Address,
     /// Contracts by name: TestStablecoin (if deployed), AID, AIDMinter, ValuationOracle, SAID,
-    /// LendingMarket and RevenueRouter (if enabled).
+    /// LendingMarket, RevenueRouter and MorphoOracleAdapter (if enabled).
     pub contracts: std::collections::BTreeMap<String, Deployed>,
     /// Configuration transactions, in order.
     pub setup: Vec<SetupTx>,
@@ -582,6 +588,15 @@ pub async fn deploy(
     if config.revenue_router.as_ref().is_some_and(|r| r.enabled) {
         let tx = RevenueRouter::deploy_builder(p.clone(), aid, me).into_transaction_request();
         g.create(p, "RevenueRouter", tx, json!({"aid": aid, "admin": me}))
+            .await?;
+    }
+    if config
+        .morpho_oracle_adapter
+        .as_ref()
+        .is_some_and(|m| m.enabled)
+    {
+        let tx = MorphoOracleAdapter::deploy_builder(p.clone(), oracle).into_transaction_request();
+        g.create(p, "MorphoOracleAdapter", tx, json!({"source": oracle}))
             .await?;
     }
     Ok(g.d)

@@ -215,6 +215,7 @@ pub async fn deploy_dev_stack(
         vault: VaultConfig::default(),
         lending_market: Some(LendingMarketConfig { enabled: true }),
         revenue_router: None,
+        morpho_oracle_adapter: None,
     };
     let deployment = deploy(&p, deployer, &config).await?;
     let at = |name: &str| {

@@ -5,6 +5,7 @@
 
 #[macro_use]
 mod common;
+mod morpho;
 mod oracle;
 mod router;
 mod vault;
