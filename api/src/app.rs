@@ -16,6 +16,7 @@ use axum::Router;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
+use tracing::Instrument;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// State shared by every handler.
@@ -64,6 +65,8 @@ impl FromRequestParts<AppState> for WriteKey {
         let key = tokio::task::spawn_blocking(move || crate::auth::verify(&db, h.as_deref()))
             .await
             .map_err(Problem::internal)??;
+        // The key's id (never its secret) on the request span, from here on in every log line.
+        tracing::Span::current().record("key_id", key.id.as_str());
         s.limiter.check(&key.id).map_err(|wait| {
             Problem::too_many(
                 "rate-limit",
@@ -78,24 +81,32 @@ impl FromRequestParts<AppState> for WriteKey {
     }
 }
 
-async fn record_metrics(
+/// Every request: a `request` span (method, route template, then status, latency and the
+/// write key's id — never its secret) around the handler, one log event when answered, and the
+/// metrics under bounded labels.
+async fn observe(
     State(s): axum::extract::State<AppState>,
     req: Request,
     next: Next,
 ) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "(unmatched)".to_string(), |m| m.as_str().to_string());
-    let method = req.method().as_str().to_string();
+    use tracing::field::Empty;
+    let route = crate::metrics::route_label(req.extensions().get::<MatchedPath>()).to_string();
+    let method = crate::metrics::method_label(req.method());
+    let span = tracing::info_span!("request", method = %req.method(), route = %route,
+        status = Empty, latency_ms = Empty, key_id = Empty);
     let t = Instant::now();
-    let res = next.run(req).await;
-    s.metrics.record(
-        &route,
-        &method,
-        res.status().as_u16(),
-        t.elapsed().as_secs_f64(),
-    );
+    let res = next.run(req).instrument(span.clone()).await;
+    let seconds = t.elapsed().as_secs_f64();
+    let status = res.status().as_u16();
+    s.metrics.record(&route, method, status, seconds);
+    span.record("status", status);
+    span.record("latency_ms", seconds * 1e3);
+    let _in = span.enter();
+    if res.status().is_server_error() {
+        tracing::error!("answered");
+    } else {
+        tracing::info!("answered");
+    }
     res
 }
 
@@ -140,10 +151,11 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::map_response(crate::problem::problem_everywhere))
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            record_metrics,
+            observe,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .with_state(state);
+    let r = crate::security::layer(r);
     match cors {
         Some(c) => r.layer(c),
         None => r,

@@ -35,6 +35,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod problem;
 pub mod routes;
+mod security;
 pub mod valuation;
 
 pub use app::{openapi, router, serve, AppState, Service, StartError};

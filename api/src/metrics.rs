@@ -24,6 +24,27 @@ struct Http {
     latency: BTreeMap<String, Histogram>,
 }
 
+/// The `method` label of a request: one of the HTTP methods of RFC 9110 (and PATCH), or
+/// `other`, so that a client inventing methods cannot grow the exposition without bound.
+pub fn method_label(m: &axum::http::Method) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|k| *k == m.as_str())
+        .unwrap_or("other")
+}
+
+/// The `route` label of a request: the matched route template (`/v1/simulations/{id}`), never
+/// the path as sent; [`UNMATCHED`] for every path no route matches.
+pub fn route_label(matched: Option<&axum::extract::MatchedPath>) -> &str {
+    matched.map_or(UNMATCHED, |m| m.as_str())
+}
+
+/// The route label of requests no route matched.
+pub const UNMATCHED: &str = "(unmatched)";
+
 /// The service's counters.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -37,8 +58,9 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Records one answered request.
-    pub fn record(&self, route: &str, method: &str, status: u16, seconds: f64) {
+    /// Records one answered request; `route` and `method` are bounded labels
+    /// ([`route_label`], [`method_label`]).
+    pub fn record(&self, route: &str, method: &'static str, status: u16, seconds: f64) {
         let mut h = self.http.lock().unwrap_or_else(|p| p.into_inner());
         *h.requests
             .entry((route.to_string(), method.to_string(), status))

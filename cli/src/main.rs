@@ -27,8 +27,37 @@ pub(crate) use exit::CliError;
 #[derive(Debug, Parser)]
 #[command(name = "gaib", version, about, long_about = None)]
 struct Cli {
+    /// Log lines on stderr: `text` (human) or `json` (one object a line). The level comes from
+    /// `RUST_LOG` (e.g. `info`, `gaib_api=debug`); default `info` for `serve`, `warn` otherwise.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The format of the log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object a line (timestamp, level, target, fields, spans).
+    Json,
+}
+
+/// Installs the `tracing` subscriber: stderr, `RUST_LOG` or `default` as the filter.
+fn install_logging(format: LogFormat, default: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second subscriber (tests calling main twice) is not an error worth failing on.
+    let _ = match format {
+        LogFormat::Json => b.json().with_current_span(true).try_init(),
+        LogFormat::Text => b
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+    };
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,6 +88,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let default_level = match cli.command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
+    install_logging(cli.log_format, default_level);
     let result = match cli.command {
         Command::Validate(a) => validate::run(a),
         Command::Cashflows(a) => cashflows::run(a),

@@ -61,6 +61,26 @@ fn json(b: &[u8]) -> serde_json::Value {
 struct Server {
     child: Child,
     addr: String,
+    /// Everything it wrote on stderr so far (its log).
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Server {
+    /// Waits (up to 10 s) until its log has a line containing every one of `parts`; returns it.
+    fn log_line(&self, parts: &[&str]) -> String {
+        let t = Instant::now();
+        loop {
+            let log = self.log.lock().unwrap().clone();
+            if let Some(l) = log.lines().find(|l| parts.iter().all(|p| l.contains(p))) {
+                return l.to_string();
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "no log line with {parts:?} in:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
 
 impl Drop for Server {
@@ -89,22 +109,26 @@ fn serve(dir: &Path, extra: &[&str]) -> Server {
         .spawn()
         .unwrap();
     let mut err = BufReader::new(child.stderr.take().unwrap());
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let mut line = String::new();
     let addr = loop {
         line.clear();
         assert!(err.read_line(&mut line).unwrap() > 0, "gaib serve exited");
+        log.lock().unwrap().push_str(&line);
         if let Some(a) = line.trim().strip_prefix("gaib serve: listening on http://") {
             break a.to_string();
         }
     };
-    // Keep draining stderr so the server never blocks on a full pipe.
+    // Keep reading stderr into the log so the server never blocks on a full pipe.
+    let sink = log.clone();
     std::thread::spawn(move || {
-        let mut sink = String::new();
-        while err.read_line(&mut sink).unwrap_or(0) > 0 {
-            sink.clear();
+        let mut line = String::new();
+        while err.read_line(&mut line).unwrap_or(0) > 0 {
+            sink.lock().unwrap().push_str(&line);
+            line.clear();
         }
     });
-    Server { child, addr }
+    Server { child, addr, log }
 }
 
 fn small_json() -> Vec<u8> {
@@ -293,6 +317,8 @@ fn after_sigkill_mid_job_a_restart_runs_the_queued_job_and_fails_the_interrupted
     drop(srv);
 
     let srv = serve(d, &["--config", "serve.toml"]);
+    // The crash recovery is logged.
+    srv.log_line(&["WARN", "recovered jobs interrupted by a stop"]);
     let st = wait_state(&srv.addr, &long, &["failed"]);
     assert_eq!(st["error"]["class"], "interrupted", "{st}");
     assert!(
@@ -345,4 +371,79 @@ fn after_sigkill_a_running_job_restarts_from_the_beginning_and_completes() {
     // Either it had finished just before the kill (attempt 1) or it ran again (attempt 2).
     assert_eq!(st["state"], "succeeded", "{st}");
     assert!(st["attempts"] == 2 || st["note"].is_null(), "{st}");
+}
+
+#[test]
+fn the_log_has_each_request_with_its_key_id_and_a_500s_detail_but_never_the_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = create_key(d);
+    let (key_id, secret) = key
+        .strip_prefix("gaib_")
+        .and_then(|k| k.split_once('_'))
+        .unwrap();
+    let srv = serve(d, &["--log-format", "json"]);
+    let (s, b) = http(
+        &srv.addr,
+        "POST",
+        "/v1/portfolios",
+        Some(&key),
+        &small_json(),
+    );
+    assert_eq!(s, 201, "{}", text(&b));
+    let pid = json(&b)["id"].as_str().unwrap().to_string();
+    // The request span: method, route, status, latency and the key's id, as JSON.
+    let line = srv.log_line(&["answered", "/v1/portfolios", key_id]);
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["level"], "INFO", "{line}");
+    let span = &v["span"];
+    assert_eq!(span["name"], "request", "{line}");
+    assert_eq!(span["method"], "POST", "{line}");
+    assert_eq!(span["route"], "/v1/portfolios", "{line}");
+    assert_eq!(span["status"], 201, "{line}");
+    assert_eq!(span["key_id"], key_id, "{line}");
+    assert!(span["latency_ms"].as_f64().unwrap() >= 0.0, "{line}");
+
+    // Job lifecycle events.
+    let id = submit(
+        &srv.addr,
+        &key,
+        serde_json::json!({"portfolio_id": pid, "paths": 200, "seed": 3}),
+    );
+    let st = wait_state(&srv.addr, &id, &["succeeded", "failed"]);
+    assert_eq!(st["state"], "succeeded", "{st}");
+    for event in ["job queued", "job started", "job succeeded"] {
+        srv.log_line(&[event, &id]);
+    }
+
+    // A real 500: the job's run directory lost its manifest under the running service.
+    let manifest = d.join("var/runs").join(&id).join("manifest.json");
+    std::fs::remove_file(&manifest).unwrap();
+    let (s, b) = http(
+        &srv.addr,
+        "GET",
+        &format!("/v1/simulations/{id}/results"),
+        None,
+        b"",
+    );
+    assert_eq!(s, 500, "{}", text(&b));
+    let answer = json(&b);
+    assert!(
+        answer["detail"].as_str().unwrap().contains("logged"),
+        "{answer}"
+    );
+    // The detail the answer leaves out is in the log, in the request's span.
+    let line = srv.log_line(&["ERROR", &format!("of job {id} is missing")]);
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["span"]["route"], "/v1/simulations/{id}/results", "{line}");
+    let line = srv.log_line(&["answered", "/v1/simulations/{id}/results", "500"]);
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["level"], "ERROR", "{line}");
+
+    let log = srv.log.lock().unwrap().clone();
+    assert!(!log.contains(secret), "the key's secret is in the log");
+    for l in log.lines().filter(|l| l.starts_with('{')) {
+        serde_json::from_str::<serde_json::Value>(l)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {l}"));
+    }
 }
