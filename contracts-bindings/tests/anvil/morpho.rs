@@ -10,22 +10,14 @@ use gaib_contracts::bindings::morpho_oracle_adapter::MorphoOracleAdapter::{
 };
 use gaib_contracts::bindings::oracle::ValuationOracle;
 use gaib_contracts::deploy::deploy;
-use gaib_contracts::{asset_id, decode_revert, publish, run_id_of_manifest, DeployConfig, Report};
+use gaib_contracts::{
+    asset_id, decode_revert, publish, run_id_of_manifest, DeployConfig, Report, ReportSigner,
+};
 
-const CONFIG: &str = r#"
-[aid.test_stablecoin]
-name = "Test USD"
-symbol = "tUSD"
-decimals = 6
-
-[oracle]
-signers = ["SIGNER"]
-quorum = 1
-max_age_s = 172800
-max_deviation_bps = 500
-
-[morpho_oracle_adapter]
-"#;
+/// The README's configuration: anvil's dev accounts #0 and #1 sign (2 of 2), the adapter on.
+const CONFIG: &str = include_str!("../../../deployments/anvil.toml");
+/// anvil's public dev key #1 (the second signer of `deployments/anvil.toml`).
+const DEV_KEY_1: &str = "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 
 #[tokio::test]
 async fn deployed_morpho_adapter_prices_fresh_reports_and_fails_closed_when_stale() {
@@ -33,8 +25,7 @@ async fn deployed_morpho_adapter_prices_fresh_reports_and_fails_closed_when_stal
     let p = provider(&anvil);
     let chain_id = p.get_chain_id().await.unwrap();
     let me = deployer();
-    let text = CONFIG.replace("SIGNER", &me.address().to_string());
-    let config = DeployConfig::from_toml(&text, "morpho.toml").unwrap();
+    let config = DeployConfig::from_toml(CONFIG, "deployments/anvil.toml").unwrap();
     let d = deploy(&p, &me, &config).await.unwrap();
     let oracle_addr = d.address("ValuationOracle").unwrap();
     let adapter_addr = d.address("MorphoOracleAdapter").expect("adapter deployed");
@@ -72,8 +63,12 @@ async fn deployed_morpho_adapter_prices_fresh_reports_and_fails_closed_when_stal
         run_id: run_id_of_manifest(b"morpho adapter"),
         round: 1,
     };
-    let sig = Bytes::from(me.sign_report(&r, chain_id, oracle_addr).unwrap().to_vec());
-    publish(&p, oracle_addr, &r, &[sig]).await.unwrap();
+    let second = ReportSigner::from_hex(DEV_KEY_1, "dev key 1").unwrap();
+    let sigs: Vec<Bytes> = [&me, &second]
+        .iter()
+        .map(|k| Bytes::from(k.sign_report(&r, chain_id, oracle_addr).unwrap().to_vec()))
+        .collect();
+    publish(&p, oracle_addr, &r, &sigs).await.unwrap();
     assert_eq!(oracle.price().call().await.unwrap(), nav * pow10(12));
     assert_eq!(adapter_price().await.unwrap(), nav * pow10(12));
 
