@@ -1,7 +1,7 @@
 //! The service: shared state, the write-key extractor, the middleware stack (metrics,
 //! problem+json everywhere, body limit, CORS), start-up and graceful shutdown.
 
-use crate::auth::{KeyId, RateLimiter};
+use crate::auth::{KeyId, RateLimiter, Role};
 use crate::config::Config;
 use crate::db::Db;
 use crate::jobs::{Jobs, Latest, PoolConfig};
@@ -48,7 +48,8 @@ impl std::fmt::Debug for AppState {
     }
 }
 
-/// A verified API key that is within its rate limit: the extractor of every write endpoint.
+/// A verified `writer` or `admin` API key that is within its rate limit: the extractor of
+/// every write endpoint.
 #[derive(Debug, Clone)]
 pub struct WriteKey(pub KeyId);
 
@@ -56,29 +57,48 @@ impl FromRequestParts<AppState> for WriteKey {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Problem> {
-        let h = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let db = s.db.clone();
-        let key = tokio::task::spawn_blocking(move || crate::auth::verify(&db, h.as_deref()))
+        authorized(parts, s, &[Role::Admin, Role::Writer])
             .await
-            .map_err(Problem::internal)??;
-        // The key's id (never its secret) on the request span, from here on in every log line.
-        tracing::Span::current().record("key_id", key.id.as_str());
-        s.limiter.check(&key.id).map_err(|wait| {
-            Problem::too_many(
-                "rate-limit",
-                format!(
-                    "key {} exceeded {} write requests per minute (burst {})",
-                    key.id, s.config.rate_limit_per_minute, s.config.rate_limit_burst
-                ),
-                wait,
-            )
-        })?;
-        Ok(WriteKey(key))
+            .map(WriteKey)
     }
+}
+
+/// A verified `admin` API key within its rate limit: registering assets, releasing holds.
+#[derive(Debug, Clone)]
+pub struct AdminKey(pub KeyId);
+
+impl FromRequestParts<AppState> for AdminKey {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Problem> {
+        authorized(parts, s, &[Role::Admin]).await.map(AdminKey)
+    }
+}
+
+/// The request's key, verified, of one of the `allowed` roles, and within its rate limit.
+async fn authorized(parts: &Parts, s: &AppState, allowed: &[Role]) -> Result<KeyId, Problem> {
+    let h = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let db = s.db.clone();
+    let key = tokio::task::spawn_blocking(move || crate::auth::verify(&db, h.as_deref()))
+        .await
+        .map_err(Problem::internal)??;
+    // The key's id (never its secret) on the request span, from here on in every log line.
+    tracing::Span::current().record("key_id", key.id.as_str());
+    s.limiter.check(&key.id).map_err(|wait| {
+        Problem::too_many(
+            "rate-limit",
+            format!(
+                "key {} exceeded {} write requests per minute (burst {})",
+                key.id, s.config.rate_limit_per_minute, s.config.rate_limit_burst
+            ),
+            wait,
+        )
+    })?;
+    crate::auth::require(key, allowed)
 }
 
 /// Every request: a `request` span (method, route template, then status, latency and the
@@ -234,6 +254,7 @@ impl Service {
             max_jobs_per_key: config.max_jobs_per_key,
             max_paths_per_job: config.max_paths_per_job,
             path_rows_max_paths: config.path_rows_max_paths,
+            guards: config.guards(),
         };
         let jobs = Arc::new(Jobs::start(
             db.clone(),

@@ -4,6 +4,10 @@
 //! The database stores the id, a name and the SHA-256 of the secret — never the key; the
 //! check compares hashes in constant time. [`create_key`] prints nothing: `gaib keys create`
 //! prints the key once.
+//!
+//! Every key has a [`Role`]: `reader` (reads only: its key is valid but every write is 403),
+//! `writer` (stores portfolios, runs jobs, publishes to the assets registered to it) and
+//! `admin` (a writer that also registers assets to owners and releases held valuations).
 
 use crate::db::{Db, DbError};
 use crate::problem::Problem;
@@ -19,6 +23,9 @@ pub enum KeyError {
     /// The name is empty or too long.
     #[error("invalid name {0:?}: 1 to 64 characters, no control characters")]
     Name(String),
+    /// The role is not one of `admin`, `writer`, `reader`.
+    #[error("invalid role {0:?}: admin, writer or reader")]
+    Role(String),
     /// The OS random source failed.
     #[error("random source: {0}")]
     Random(String),
@@ -42,25 +49,90 @@ pub fn random_id(n: usize) -> Result<String, KeyError> {
     random_hex(n)
 }
 
-/// Creates a key named `name`, stores its hash, and returns the key (the only time it exists
-/// outside the caller).
+/// What a key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Registers assets, releases held valuations, and everything a writer does.
+    Admin,
+    /// Stores portfolios and runs jobs; publishes to the assets registered to it.
+    Writer,
+    /// Reads only.
+    Reader,
+}
+
+impl Role {
+    /// Its name (`admin`, `writer`, `reader`), as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Writer => "writer",
+            Role::Reader => "reader",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = KeyError;
+
+    fn from_str(s: &str) -> Result<Self, KeyError> {
+        match s {
+            "admin" => Ok(Role::Admin),
+            "writer" => Ok(Role::Writer),
+            "reader" => Ok(Role::Reader),
+            other => Err(KeyError::Role(other.to_string())),
+        }
+    }
+}
+
+/// Creates a `writer` key named `name` (see [`create_key_with_role`]).
 pub fn create_key(db: &Db, name: &str) -> Result<String, KeyError> {
+    create_key_with_role(db, name, Role::Writer)
+}
+
+/// Creates a key named `name` with `role`, stores its hash, and returns the key (the only
+/// time it exists outside the caller).
+pub fn create_key_with_role(db: &Db, name: &str, role: Role) -> Result<String, KeyError> {
     if name.trim().is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
         return Err(KeyError::Name(name.to_string()));
     }
     let id = random_hex(8)?;
     let secret = random_hex(32)?;
-    db.insert_key(&id, name, &gaib_runs::sha256_hex(secret.as_bytes()))?;
+    db.insert_key(
+        &id,
+        name,
+        &gaib_runs::sha256_hex(secret.as_bytes()),
+        role.as_str(),
+    )?;
     Ok(format!("gaib_{id}_{secret}"))
 }
 
-/// A verified key: its id and name.
+/// A verified key: its id, name and role.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyId {
     /// The key's public id.
     pub id: String,
     /// Its name.
     pub name: String,
+    /// What it may do.
+    pub role: Role,
+}
+
+/// Checks that a verified key has one of the `allowed` roles (403 naming its role if not).
+pub fn require(key: KeyId, allowed: &[Role]) -> Result<KeyId, Problem> {
+    if allowed.contains(&key.role) {
+        return Ok(key);
+    }
+    let names: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();
+    Err(Problem::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        format!(
+            "key {} has role {}; this endpoint needs {}",
+            key.id,
+            key.role.as_str(),
+            names.join(" or ")
+        ),
+    ))
 }
 
 fn unauthorized(detail: &str) -> Problem {
@@ -86,15 +158,17 @@ pub fn verify(db: &Db, header: Option<&str>) -> Result<KeyId, Problem> {
     let stored = db.key(id).map_err(Problem::from)?;
     // Hash even for an unknown id, so both paths cost the same.
     let presented = gaib_runs::sha256_hex(secret.as_bytes());
-    let (expected, name) = stored.unwrap_or_else(|| ("0".repeat(64), String::new()));
+    let expected = stored
+        .as_ref()
+        .map_or_else(|| "0".repeat(64), |k| k.hash.clone());
     let equal: bool = presented.as_bytes().ct_eq(expected.as_bytes()).into();
-    if equal && !name.is_empty() {
-        Ok(KeyId {
+    match stored {
+        Some(k) if equal => Ok(KeyId {
             id: id.to_string(),
-            name,
-        })
-    } else {
-        Err(unauthorized("unknown or revoked API key"))
+            role: k.role.parse().map_err(Problem::internal)?,
+            name: k.name,
+        }),
+        _ => Err(unauthorized("unknown or revoked API key")),
     }
 }
 

@@ -35,6 +35,13 @@ pub struct Config {
     pub max_attempts: u32,
     /// How long a published valuation stays valid after its run, seconds.
     pub valid_for_s: u64,
+    /// Fewest paths of a job whose valuation is published (fewer: stored as held).
+    pub min_publish_paths: u64,
+    /// Largest move of an asset's price from its last published one, percent (more: stored
+    /// as held until an admin key releases it).
+    pub max_price_move_pct: f64,
+    /// Portfolios one API key may hold (409 above; `DELETE /v1/portfolios/{id}` frees one).
+    pub max_portfolios_per_key: u32,
     /// Origins allowed by CORS (`["*"]` for any; empty: no CORS headers).
     pub cors_origins: Vec<String>,
     /// The chain side: signed reports (`/v1/reports/{asset}/latest`) and, with `publish`, the
@@ -109,6 +116,9 @@ impl Default for Config {
             path_rows_max_paths: 100_000,
             max_attempts: 2,
             valid_for_s: 86_400,
+            min_publish_paths: 10_000,
+            max_price_move_pct: 10.0,
+            max_portfolios_per_key: 100,
             cors_origins: Vec::new(),
             chain: None,
         }
@@ -187,6 +197,16 @@ impl Config {
         if self.max_attempts == 0 {
             return bad("max_attempts", "0".into(), "at least 1");
         }
+        if !(self.max_price_move_pct > 0.0 && self.max_price_move_pct.is_finite()) {
+            return bad(
+                "max_price_move_pct",
+                self.max_price_move_pct.to_string(),
+                "a positive, finite percentage",
+            );
+        }
+        if self.max_portfolios_per_key == 0 {
+            return bad("max_portfolios_per_key", "0".into(), "at least 1");
+        }
         if self.max_body_bytes < 1024 {
             return bad(
                 "max_body_bytes",
@@ -214,6 +234,14 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The publish guards.
+    pub fn guards(&self) -> crate::valuation::Guards {
+        crate::valuation::Guards {
+            min_publish_paths: self.min_publish_paths,
+            max_price_move_pct: self.max_price_move_pct,
+        }
     }
 
     /// Where run directories go.

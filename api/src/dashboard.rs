@@ -1,9 +1,10 @@
 //! `GET /`: a small self-contained dashboard page (inline CSS and SVG; no script, no external
-//! asset): each asset's latest NAV, haircut and LTV, a NAV-history chart per asset, and the
-//! recent jobs with links to their reports.
+//! asset): each asset's latest published NAV, haircut and LTV, a NAV-history chart per asset,
+//! the valuations the publish guards held (with the reason), and the recent jobs with links to
+//! their reports.
 
 use crate::app::AppState;
-use crate::db::{state, JobRow};
+use crate::db::{state, HoldRow, JobRow};
 use crate::problem::Problem;
 use crate::valuation::Valuation;
 use std::fmt::Write;
@@ -164,6 +165,34 @@ fn publication_cell(st: &AppState, asset: &str, seq: i64) -> Result<String, Prob
     })
 }
 
+/// The valuations the publish guards held, not yet released: published nowhere.
+fn held_table(s: &mut String, holds: &[HoldRow]) {
+    s.push_str("<h2>Held valuations</h2>");
+    if holds.is_empty() {
+        s.push_str("<p id=\"no-holds\">No valuation is held.</p>");
+        return;
+    }
+    s.push_str(
+        "<table id=\"holds\"><tr><th>seq</th><th>asset</th><th>job</th><th>reason</th>\
+         <th>detail</th><th>held</th></tr>",
+    );
+    for h in holds {
+        let _ = write!(
+            s,
+            "<tr><td class=\"n\">{}</td><td>{}</td>\
+             <td><a href=\"/v1/simulations/{j}/report\">{j}</a></td><td>{}</td><td>{}</td>\
+             <td>{}</td></tr>",
+            h.valuation.seq,
+            esc(&h.valuation.asset),
+            esc(&h.reason),
+            esc(&h.detail),
+            utc(h.held_at),
+            j = esc(&h.valuation.job_id),
+        );
+    }
+    s.push_str("</table>");
+}
+
 /// The page.
 pub fn render(st: &AppState) -> Result<String, Problem> {
     let latest = st.db.latest_valuations()?;
@@ -214,6 +243,7 @@ pub fn render(st: &AppState) -> Result<String, Problem> {
         s.push_str("</table><h2>NAV history</h2>");
         s.push_str(&charts);
     }
+    held_table(&mut s, &st.db.open_holds(100)?);
     s.push_str("<h2>Recent jobs</h2>");
     if jobs.is_empty() {
         s.push_str("<p id=\"no-jobs\">No jobs yet.</p>");

@@ -1,6 +1,8 @@
 //! The service's SQLite database file: schema migrations at start-up (`PRAGMA user_version`),
-//! WAL mode, and every query the service makes. Published valuations are append-only: triggers
-//! refuse UPDATE and DELETE on them.
+//! WAL mode, and every query the service makes. Valuations are append-only: triggers refuse
+//! UPDATE, DELETE and an INSERT (`INSERT OR REPLACE`, `REPLACE INTO`) over an existing row. A
+//! valuation that a publish guard stopped has a row in `valuation_holds` (its reason; an admin
+//! may release it); every other valuation is published.
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -119,7 +121,50 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (asset, valuation_seq)
     );
     "#,
+    // 3: key roles, asset owners, held valuations, portfolio owners, fair claims, and no
+    // REPLACE over a valuation. Keys made before roles existed become `writer`: what they
+    // could do (store portfolios, run jobs) they still can; admin powers are granted only
+    // explicitly (`gaib keys create --role admin`). A portfolio's owners are the keys that ran
+    // jobs on it.
+    r#"
+    ALTER TABLE api_keys ADD COLUMN role TEXT NOT NULL DEFAULT 'writer';
+    CREATE TABLE assets (
+        asset         TEXT PRIMARY KEY,
+        owner_key_id  TEXT NOT NULL REFERENCES api_keys(id),
+        registered_by TEXT NOT NULL,
+        created_at    INTEGER NOT NULL
+    );
+    CREATE TABLE valuation_holds (
+        seq         INTEGER PRIMARY KEY REFERENCES valuations(seq),
+        asset       TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        detail      TEXT NOT NULL,
+        held_at     INTEGER NOT NULL,
+        released_by TEXT,
+        released_at INTEGER
+    );
+    CREATE INDEX valuation_holds_open ON valuation_holds(released_at, seq);
+    CREATE TABLE portfolio_keys (
+        portfolio_id TEXT NOT NULL REFERENCES portfolios(id),
+        key_id       TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        PRIMARY KEY (portfolio_id, key_id)
+    );
+    CREATE INDEX portfolio_keys_key ON portfolio_keys(key_id);
+    INSERT OR IGNORE INTO portfolio_keys (portfolio_id, key_id, created_at)
+        SELECT portfolio_id, key_id, MIN(created_at) FROM jobs GROUP BY portfolio_id, key_id;
+    ALTER TABLE jobs ADD COLUMN claim_seq INTEGER;
+    CREATE INDEX jobs_key_claim ON jobs(key_id, claim_seq);
+    CREATE TRIGGER valuations_no_replace BEFORE INSERT ON valuations
+        WHEN EXISTS (SELECT 1 FROM valuations WHERE seq = NEW.seq)
+        BEGIN SELECT RAISE(ABORT, 'valuations are append-only: REPLACE refused'); END;
+    "#,
 ];
+
+/// A valuation row is published unless it has a hold that was not released (`v` is the
+/// valuations table's alias).
+const PUBLISHED: &str = "NOT EXISTS (SELECT 1 FROM valuation_holds h \
+    WHERE h.seq = v.seq AND h.released_at IS NULL)";
 
 /// The keeper's record of publishing one valuation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -236,6 +281,99 @@ pub struct ValuationRow {
     pub observed_at: i64,
 }
 
+/// A stored API key (not revoked).
+#[derive(Debug, Clone)]
+pub struct KeyRow {
+    /// SHA-256 of the secret (hex).
+    pub hash: String,
+    /// Its name.
+    pub name: String,
+    /// `admin`, `writer` or `reader`.
+    pub role: String,
+}
+
+/// A registered asset and the key whose jobs publish its valuations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetRow {
+    /// The asset (vault id).
+    pub asset: String,
+    /// Id of the owning key.
+    pub owner_key_id: String,
+    /// Id of the admin key that registered it.
+    pub registered_by: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// What storing a portfolio for a key did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// A new portfolio, now the key's.
+    Created,
+    /// The body was stored before (by this or another key); now (also) the key's.
+    Existing,
+    /// The key already holds its cap of portfolios: nothing stored.
+    LimitReached,
+}
+
+/// What deleting a key's portfolio did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deleted {
+    /// The key's claim is gone (and the portfolio, if nothing else needs it).
+    Deleted,
+    /// The key has no portfolio with this id.
+    NotOwned,
+    /// A queued or running job of the key uses it: nothing deleted.
+    InUse,
+}
+
+/// Why a finished job's valuation is held instead of published, as decided by a guard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoldDecision {
+    /// A short code (`unregistered`, `not-owner`, `too-few-paths`, `price-move`).
+    pub reason: &'static str,
+    /// The explanation, with the values.
+    pub detail: String,
+}
+
+/// What a publish guard sees of an asset when a job's valuation arrives.
+#[derive(Debug, Clone, Default)]
+pub struct PublishContext {
+    /// The asset's owning key, if the asset is registered.
+    pub owner_key_id: Option<String>,
+    /// The record (JSON) of the asset's latest published valuation.
+    pub last_published: Option<String>,
+}
+
+/// A held valuation (open or released).
+#[derive(Debug, Clone)]
+pub struct HoldRow {
+    /// The valuation row.
+    pub valuation: ValuationRow,
+    /// The guard's reason code.
+    pub reason: String,
+    /// The explanation.
+    pub detail: String,
+    /// Unix seconds.
+    pub held_at: i64,
+    /// Id of the admin key that released it.
+    pub released_by: Option<String>,
+    /// Unix seconds of the release.
+    pub released_at: Option<i64>,
+}
+
+/// What releasing a hold did.
+#[derive(Debug, Clone)]
+pub enum Released {
+    /// Published now.
+    Released(ValuationRow),
+    /// No open hold with this sequence number.
+    NotHeld,
+    /// A newer valuation of the asset is published (its seq): releasing an older one would
+    /// publish a stale price.
+    Superseded(i64),
+}
+
 /// The database: one connection behind a mutex (every query is short; simulations run
 /// outside it).
 #[derive(Debug)]
@@ -243,6 +381,10 @@ pub struct Db {
     path: PathBuf,
     conn: Mutex<Connection>,
 }
+
+const VALUATION_COLUMNS: &str = "v.seq, v.asset, v.job_id, v.run_id, v.record, v.observed_at";
+
+const HOLD_COLUMNS: &str = "h.reason, h.detail, h.held_at, h.released_by, h.released_at";
 
 const JOB_COLUMNS: &str = "id, key_id, portfolio_id, request, scenarios, state, paths_total, \
     paths_done, attempts, error, error_class, run_id, created_at, started_at, finished_at";
@@ -346,22 +488,104 @@ impl Db {
 
     // --- portfolios ---
 
-    /// Stores a portfolio (idempotent: the same body gets the same id).
-    pub fn insert_portfolio(&self, row: &PortfolioRow) -> Result<()> {
+    /// Stores a portfolio for `key_id` (idempotent: the same body gets the same id) unless the
+    /// key already holds `cap` other portfolios; one transaction.
+    pub fn store_portfolio(&self, row: &PortfolioRow, key_id: &str, cap: u32) -> Result<Stored> {
+        let mut c = self.lock();
+        let tx = c.transaction().map_err(|e| self.err(e))?;
+        let q = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> Result<i64> {
+            tx.query_row(sql, p, |r| r.get(0)).map_err(|e| self.err(e))
+        };
+        let mine = q(
+            "SELECT COUNT(*) FROM portfolio_keys WHERE portfolio_id = ?1 AND key_id = ?2",
+            &[&row.id, &key_id],
+        )?;
+        let existed = q("SELECT COUNT(*) FROM portfolios WHERE id = ?1", &[&row.id])? > 0;
+        if mine == 0 {
+            let held = q(
+                "SELECT COUNT(*) FROM portfolio_keys WHERE key_id = ?1",
+                &[&key_id],
+            )?;
+            if held >= i64::from(cap) {
+                return Ok(Stored::LimitReached);
+            }
+        }
+        tx.execute(
+            "INSERT OR IGNORE INTO portfolios (id, portfolio_id, sha256, body, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                row.id,
+                row.portfolio_id,
+                row.sha256,
+                row.body,
+                row.created_at
+            ],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.execute(
+            "INSERT OR IGNORE INTO portfolio_keys (portfolio_id, key_id, created_at) \
+             VALUES (?1, ?2, ?3)",
+            params![row.id, key_id, now()],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(if existed {
+            Stored::Existing
+        } else {
+            Stored::Created
+        })
+    }
+
+    /// Whether `key_id` has stored portfolio `id`.
+    pub fn owns_portfolio(&self, id: &str, key_id: &str) -> Result<bool> {
         self.lock()
-            .execute(
-                "INSERT OR IGNORE INTO portfolios (id, portfolio_id, sha256, body, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    row.id,
-                    row.portfolio_id,
-                    row.sha256,
-                    row.body,
-                    row.created_at
-                ],
+            .query_row(
+                "SELECT COUNT(*) FROM portfolio_keys WHERE portfolio_id = ?1 AND key_id = ?2",
+                params![id, key_id],
+                |r| r.get::<_, i64>(0),
             )
-            .map_err(|e| self.err(e))?;
-        Ok(())
+            .map(|n| n > 0)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Removes `key_id`'s claim on portfolio `id` unless a queued or running job of the key
+    /// uses it; the portfolio itself goes once no key claims it and no job refers to it. One
+    /// transaction.
+    pub fn delete_portfolio(&self, id: &str, key_id: &str) -> Result<Deleted> {
+        let mut c = self.lock();
+        let tx = c.transaction().map_err(|e| self.err(e))?;
+        let count = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> Result<i64> {
+            tx.query_row(sql, p, |r| r.get(0)).map_err(|e| self.err(e))
+        };
+        let mine = count(
+            "SELECT COUNT(*) FROM portfolio_keys WHERE portfolio_id = ?1 AND key_id = ?2",
+            &[&id, &key_id],
+        )?;
+        if mine == 0 {
+            return Ok(Deleted::NotOwned);
+        }
+        let active = count(
+            "SELECT COUNT(*) FROM jobs WHERE portfolio_id = ?1 AND key_id = ?2 \
+             AND state IN ('queued', 'running')",
+            &[&id, &key_id],
+        )?;
+        if active > 0 {
+            return Ok(Deleted::InUse);
+        }
+        tx.execute(
+            "DELETE FROM portfolio_keys WHERE portfolio_id = ?1 AND key_id = ?2",
+            params![id, key_id],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.execute(
+            "DELETE FROM portfolios WHERE id = ?1 \
+             AND NOT EXISTS (SELECT 1 FROM portfolio_keys WHERE portfolio_id = ?1) \
+             AND NOT EXISTS (SELECT 1 FROM jobs WHERE portfolio_id = ?1)",
+            [id],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(Deleted::Deleted)
     }
 
     /// A stored portfolio.
@@ -386,27 +610,78 @@ impl Db {
 
     // --- API keys ---
 
-    /// Stores an API key's hash.
-    pub fn insert_key(&self, id: &str, name: &str, hash: &str) -> Result<()> {
+    /// Stores an API key's hash and role.
+    pub fn insert_key(&self, id: &str, name: &str, hash: &str, role: &str) -> Result<()> {
         self.lock()
             .execute(
-                "INSERT INTO api_keys (id, name, hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![id, name, hash, now()],
+                "INSERT INTO api_keys (id, name, hash, created_at, role) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, name, hash, now(), role],
             )
             .map_err(|e| self.err(e))?;
         Ok(())
     }
 
-    /// The stored hash and name of a key that is not revoked.
-    pub fn key(&self, id: &str) -> Result<Option<(String, String)>> {
+    /// A key that is not revoked.
+    pub fn key(&self, id: &str) -> Result<Option<KeyRow>> {
         self.lock()
             .query_row(
-                "SELECT hash, name FROM api_keys WHERE id = ?1 AND revoked = 0",
+                "SELECT hash, name, role FROM api_keys WHERE id = ?1 AND revoked = 0",
                 [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| {
+                    Ok(KeyRow {
+                        hash: r.get(0)?,
+                        name: r.get(1)?,
+                        role: r.get(2)?,
+                    })
+                },
             )
             .optional()
             .map_err(|e| self.err(e))
+    }
+
+    // --- assets ---
+
+    /// Registers `asset` to its owning key; false (and nothing written) if it is registered
+    /// already: an asset is registered once.
+    pub fn register_asset(&self, row: &AssetRow) -> Result<bool> {
+        let n = self
+            .lock()
+            .execute(
+                "INSERT OR IGNORE INTO assets (asset, owner_key_id, registered_by, created_at) \
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    row.asset,
+                    row.owner_key_id,
+                    row.registered_by,
+                    row.created_at
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(n == 1)
+    }
+
+    /// Every registered asset, by name.
+    pub fn assets(&self) -> Result<Vec<AssetRow>> {
+        let c = self.lock();
+        let mut st = c
+            .prepare(
+                "SELECT asset, owner_key_id, registered_by, created_at FROM assets ORDER BY asset",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(AssetRow {
+                    asset: r.get(0)?,
+                    owner_key_id: r.get(1)?,
+                    registered_by: r.get(2)?,
+                    created_at: r.get(3)?,
+                })
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
     }
 
     // --- jobs ---
@@ -527,14 +802,21 @@ impl Db {
         Ok(rows)
     }
 
-    /// Claims the oldest queued job for a worker: marks it running, counts the attempt.
+    /// Claims the next queued job for a worker, round-robin between keys: of the keys with
+    /// queued jobs, the one with the fewest running jobs, then the one served longest ago
+    /// (never first), gets its oldest job. Marks it running and counts the attempt.
     pub fn claim_next_job(&self) -> Result<Option<JobRow>> {
         let id: Option<String> = {
             let mut c = self.lock();
             let tx = c.transaction().map_err(|e| self.err(e))?;
             let id: Option<String> = tx
                 .query_row(
-                    "SELECT id FROM jobs WHERE state = 'queued' ORDER BY created_at, rowid LIMIT 1",
+                    "SELECT j.id FROM jobs j WHERE j.state = 'queued' ORDER BY \
+                     (SELECT COUNT(*) FROM jobs r WHERE r.key_id = j.key_id \
+                      AND r.state = 'running'), \
+                     (SELECT COALESCE(MAX(c.claim_seq), 0) FROM jobs c \
+                      WHERE c.key_id = j.key_id), \
+                     j.created_at, j.rowid LIMIT 1",
                     [],
                     |r| r.get(0),
                 )
@@ -543,7 +825,9 @@ impl Db {
             if let Some(id) = &id {
                 tx.execute(
                     "UPDATE jobs SET state = 'running', attempts = attempts + 1, \
-                     started_at = ?2, paths_done = 0 WHERE id = ?1",
+                     started_at = ?2, paths_done = 0, \
+                     claim_seq = (SELECT COALESCE(MAX(claim_seq), 0) + 1 FROM jobs) \
+                     WHERE id = ?1",
                     params![id, now()],
                 )
                 .map_err(|e| self.err(e))?;
@@ -582,14 +866,17 @@ impl Db {
     }
 
     /// Marks a running job succeeded, with its run id and (when the portfolio has a vault)
-    /// its valuation, in one transaction.
+    /// its valuation `(asset, record, observed_at)`, in one transaction. `guard` sees the
+    /// asset's owner and last published valuation as of that transaction and decides whether
+    /// the valuation is held; the decision is returned.
     pub fn succeed_job(
         &self,
         id: &str,
         run_id: &str,
         paths_done: u64,
         valuation: Option<(&str, &str, i64)>,
-    ) -> Result<()> {
+        guard: impl FnOnce(&PublishContext) -> Option<HoldDecision>,
+    ) -> Result<Option<HoldDecision>> {
         let mut c = self.lock();
         let tx = c.transaction().map_err(|e| self.err(e))?;
         tx.execute(
@@ -598,15 +885,47 @@ impl Db {
             params![id, run_id, paths_done as i64, now()],
         )
         .map_err(|e| self.err(e))?;
+        let mut hold = None;
         if let Some((asset, record, observed_at)) = valuation {
+            let ctx = PublishContext {
+                owner_key_id: tx
+                    .query_row(
+                        "SELECT owner_key_id FROM assets WHERE asset = ?1",
+                        [asset],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(|e| self.err(e))?,
+                last_published: tx
+                    .query_row(
+                        &format!(
+                            "SELECT v.record FROM valuations v WHERE v.asset = ?1 AND {PUBLISHED} \
+                             ORDER BY v.seq DESC LIMIT 1"
+                        ),
+                        [asset],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(|e| self.err(e))?,
+            };
+            hold = guard(&ctx);
             tx.execute(
                 "INSERT INTO valuations (asset, job_id, run_id, record, observed_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![asset, id, run_id, record, observed_at],
             )
             .map_err(|e| self.err(e))?;
+            if let Some(h) = &hold {
+                tx.execute(
+                    "INSERT INTO valuation_holds (seq, asset, reason, detail, held_at) \
+                     VALUES (last_insert_rowid(), ?1, ?2, ?3, ?4)",
+                    params![asset, h.reason, h.detail, now()],
+                )
+                .map_err(|e| self.err(e))?;
+            }
         }
-        tx.commit().map_err(|e| self.err(e))
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(hold)
     }
 
     /// Marks a job finished in `state` (failed or cancelled) with a reason.
@@ -627,11 +946,13 @@ impl Db {
         Ok(())
     }
 
-    /// Puts a running job back in the queue (graceful shutdown).
+    /// Puts a running job back in the queue (graceful shutdown). The attempt its claim counted
+    /// is given back: only a crash uses up one of `max_attempts`.
     pub fn requeue(&self, id: &str) -> Result<()> {
         self.lock()
             .execute(
-                "UPDATE jobs SET state = 'queued', paths_done = 0 WHERE id = ?1",
+                "UPDATE jobs SET state = 'queued', paths_done = 0, \
+                 attempts = MAX(attempts - 1, 0) WHERE id = ?1",
                 [id],
             )
             .map_err(|e| self.err(e))?;
@@ -678,12 +999,14 @@ impl Db {
         })
     }
 
-    /// The latest valuation of `asset`.
+    /// The latest published valuation of `asset`.
     pub fn latest_valuation(&self, asset: &str) -> Result<Option<ValuationRow>> {
         self.lock()
             .query_row(
-                "SELECT seq, asset, job_id, run_id, record, observed_at FROM valuations \
-                 WHERE asset = ?1 ORDER BY seq DESC LIMIT 1",
+                &format!(
+                    "SELECT {VALUATION_COLUMNS} FROM valuations v \
+                     WHERE v.asset = ?1 AND {PUBLISHED} ORDER BY v.seq DESC LIMIT 1"
+                ),
                 [asset],
                 Self::valuation_of,
             )
@@ -691,15 +1014,15 @@ impl Db {
             .map_err(|e| self.err(e))
     }
 
-    /// The latest valuation of every asset.
+    /// The latest published valuation of every asset.
     pub fn latest_valuations(&self) -> Result<Vec<ValuationRow>> {
         let c = self.lock();
         let mut st = c
-            .prepare(
-                "SELECT seq, asset, job_id, run_id, record, observed_at FROM valuations v \
-                 WHERE seq = (SELECT MAX(seq) FROM valuations w WHERE w.asset = v.asset) \
-                 ORDER BY asset",
-            )
+            .prepare(&format!(
+                "SELECT {VALUATION_COLUMNS} FROM valuations v WHERE v.seq IN \
+                 (SELECT MAX(v.seq) FROM valuations v WHERE {PUBLISHED} GROUP BY v.asset) \
+                 ORDER BY v.asset"
+            ))
             .map_err(|e| self.err(e))?;
         let rows = st
             .query_map([], Self::valuation_of)
@@ -710,11 +1033,14 @@ impl Db {
     }
 
     /// The round a report of valuation `seq` of `asset` gets when no keeper chose one: its
-    /// 1-based position among the asset's valuations.
+    /// 1-based position among the asset's published valuations.
     pub fn valuation_ordinal(&self, asset: &str, seq: i64) -> Result<i64> {
         self.lock()
             .query_row(
-                "SELECT COUNT(*) FROM valuations WHERE asset = ?1 AND seq <= ?2",
+                &format!(
+                    "SELECT COUNT(*) FROM valuations v WHERE v.asset = ?1 AND v.seq <= ?2 \
+                     AND {PUBLISHED}"
+                ),
                 params![asset, seq],
                 |r| r.get(0),
             )
@@ -770,8 +1096,8 @@ impl Db {
         Ok(())
     }
 
-    /// The valuations of `asset` observed in `from ..= to` (unix seconds), oldest first, at
-    /// most `limit`.
+    /// The published valuations of `asset` observed in `from ..= to` (unix seconds), oldest
+    /// first, at most `limit`.
     pub fn valuation_history(
         &self,
         asset: &str,
@@ -781,11 +1107,11 @@ impl Db {
     ) -> Result<Vec<ValuationRow>> {
         let c = self.lock();
         let mut st = c
-            .prepare(
-                "SELECT seq, asset, job_id, run_id, record, observed_at FROM valuations \
-                 WHERE asset = ?1 AND observed_at >= ?2 AND observed_at <= ?3 \
-                 ORDER BY observed_at, seq LIMIT ?4",
-            )
+            .prepare(&format!(
+                "SELECT {VALUATION_COLUMNS} FROM valuations v \
+                 WHERE v.asset = ?1 AND v.observed_at >= ?2 AND v.observed_at <= ?3 \
+                 AND {PUBLISHED} ORDER BY v.observed_at, v.seq LIMIT ?4"
+            ))
             .map_err(|e| self.err(e))?;
         let rows = st
             .query_map(params![asset, from, to, limit as i64], Self::valuation_of)
@@ -793,5 +1119,101 @@ impl Db {
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| self.err(e))?;
         Ok(rows)
+    }
+
+    // --- holds ---
+
+    fn hold_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<HoldRow> {
+        Ok(HoldRow {
+            valuation: Self::valuation_of(r)?,
+            reason: r.get(6)?,
+            detail: r.get(7)?,
+            held_at: r.get(8)?,
+            released_by: r.get(9)?,
+            released_at: r.get(10)?,
+        })
+    }
+
+    /// Held valuations that are not released, oldest first, at most `limit`.
+    pub fn open_holds(&self, limit: usize) -> Result<Vec<HoldRow>> {
+        let c = self.lock();
+        let mut st = c
+            .prepare(&format!(
+                "SELECT {VALUATION_COLUMNS}, {HOLD_COLUMNS} FROM valuations v \
+                 JOIN valuation_holds h ON h.seq = v.seq WHERE h.released_at IS NULL \
+                 ORDER BY v.seq LIMIT ?1"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([limit as i64], Self::hold_of)
+            .map_err(|e| self.err(e))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    /// The hold of job `job_id`'s valuation and the valuation's seq and asset: `(seq, asset,
+    /// hold)`; None when the job published no valuation.
+    pub fn job_valuation(&self, job_id: &str) -> Result<Option<(i64, String, Option<HoldRow>)>> {
+        let row = self
+            .lock()
+            .query_row(
+                &format!(
+                    "SELECT {VALUATION_COLUMNS}, {HOLD_COLUMNS} FROM valuations v \
+                     LEFT JOIN valuation_holds h ON h.seq = v.seq WHERE v.job_id = ?1 \
+                     ORDER BY v.seq DESC LIMIT 1"
+                ),
+                [job_id],
+                |r| {
+                    let v = Self::valuation_of(r)?;
+                    let held: Option<String> = r.get(6)?;
+                    let hold = held.is_some().then(|| Self::hold_of(r)).transpose()?;
+                    Ok((v.seq, v.asset, hold))
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(row)
+    }
+
+    /// Releases the open hold of valuation `seq` (published from now on), on behalf of admin
+    /// key `by`, unless a newer valuation of its asset is published; one transaction.
+    pub fn release_hold(&self, seq: i64, by: &str) -> Result<Released> {
+        let mut c = self.lock();
+        let tx = c.transaction().map_err(|e| self.err(e))?;
+        let row = tx
+            .query_row(
+                &format!(
+                    "SELECT {VALUATION_COLUMNS} FROM valuations v JOIN valuation_holds h \
+                     ON h.seq = v.seq WHERE v.seq = ?1 AND h.released_at IS NULL"
+                ),
+                [seq],
+                Self::valuation_of,
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let Some(row) = row else {
+            return Ok(Released::NotHeld);
+        };
+        let newer: Option<i64> = tx
+            .query_row(
+                &format!(
+                    "SELECT MAX(v.seq) FROM valuations v WHERE v.asset = ?1 AND v.seq > ?2 \
+                     AND {PUBLISHED}"
+                ),
+                params![row.asset, seq],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        if let Some(n) = newer {
+            return Ok(Released::Superseded(n));
+        }
+        tx.execute(
+            "UPDATE valuation_holds SET released_by = ?2, released_at = ?3 WHERE seq = ?1",
+            params![seq, by, now()],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(Released::Released(row))
     }
 }

@@ -5,11 +5,15 @@
 //! [`CancelToken`], and runs through `gaib-runs` exactly as `gaib run` does: the spec is built
 //! from the stored portfolio and request, prepared, executed with a progress callback, and
 //! written as a run directory with [`OutDir`]. A vault's valuation is then appended to the
-//! valuations table in the same transaction that marks the job succeeded.
+//! valuations table in the same transaction that marks the job succeeded — published, or held
+//! with the reason when a publish guard ([`crate::valuation::hold_of`]) stops it.
+//!
+//! Workers take jobs round-robin between keys ([`crate::db::Db::claim_next_job`]), so one key's
+//! queue cannot keep another key's job waiting behind all of it.
 //!
 //! After a crash, [`crate::db::Db::recover`] re-queues interrupted jobs (or fails them with the
 //! reason after `max_attempts`); on a graceful shutdown running jobs are cancelled and
-//! re-queued.
+//! re-queued without using up an attempt.
 
 use crate::arrow_rows::ArrowSink;
 use crate::db::{state, Db, JobRow, StoredScenario};
@@ -122,6 +126,8 @@ pub struct PoolConfig {
     pub max_paths_per_job: u64,
     /// Default per-path rows up to this many paths.
     pub path_rows_max_paths: u64,
+    /// When a finished job's valuation is published rather than held.
+    pub guards: crate::valuation::Guards,
 }
 
 /// The latest valuation of each asset, with its collateral answer pre-serialised.
@@ -303,13 +309,19 @@ impl Jobs {
                 text,
             });
         }
-        let row = self.inner.db.portfolio(&req.portfolio_id)?.ok_or_else(|| {
-            Problem::invalid_field(
-                "portfolio_id",
-                &req.portfolio_id,
-                "no such portfolio (POST /v1/portfolios first)",
-            )
-        })?;
+        let owned = self.inner.db.owns_portfolio(&req.portfolio_id, key_id)?;
+        let row = self
+            .inner
+            .db
+            .portfolio(&req.portfolio_id)?
+            .filter(|_| owned)
+            .ok_or_else(|| {
+                Problem::invalid_field(
+                    "portfolio_id",
+                    &req.portfolio_id,
+                    "no such portfolio stored by this key (POST /v1/portfolios first)",
+                )
+            })?;
         let spec = spec_of(&row.body, &req, &scenarios, c.threads)?;
         let prepared = spec.prepare()?;
         let paths_total = prepared.paths_total();
@@ -322,7 +334,7 @@ impl Jobs {
                         "per-path rows are kept for jobs of at most {} paths",
                         c.path_rows_max_paths
                     ),
-                ))
+                ));
             }
             Some(b) => b,
             None => req.paths <= c.path_rows_max_paths,
@@ -598,7 +610,8 @@ fn run_job(inner: &Inner, job: &JobRow, r: &Running) -> Result<(), Outcome> {
         .transpose()
         .map_err(internal)?;
     let total = out.spec.paths * (1 + out.legs.len() as u64);
-    inner
+    let guards = inner.cfg.guards;
+    let hold = inner
         .db
         .succeed_job(
             &job.id,
@@ -608,11 +621,21 @@ fn run_job(inner: &Inner, job: &JobRow, r: &Running) -> Result<(), Outcome> {
                 .as_ref()
                 .zip(record.as_deref())
                 .map(|(v, rec)| (v.asset.as_str(), rec, v.observed_at as i64)),
+            |ctx| {
+                valuation
+                    .as_ref()
+                    .and_then(|v| crate::valuation::hold_of(v, &job.key_id, ctx, &guards))
+            },
         )
         .map_err(internal)?;
     tracing::info!(job = %job.id, run_id = %run_id, "job succeeded");
-    if let Some(v) = valuation {
-        inner.latest.set(v);
+    match (valuation, hold) {
+        (Some(v), Some(h)) => {
+            tracing::warn!(job = %job.id, asset = %v.asset, reason = h.reason,
+                detail = %h.detail, "valuation held, not published");
+        }
+        (Some(v), None) => inner.latest.set(v),
+        (None, _) => {}
     }
     Ok(())
 }

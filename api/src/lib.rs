@@ -25,6 +25,7 @@
 
 pub mod app;
 pub mod arrow_rows;
+pub mod assets;
 pub mod auth;
 pub mod bundle;
 pub mod chain;
@@ -39,6 +40,6 @@ mod security;
 pub mod valuation;
 
 pub use app::{openapi, router, serve, AppState, Service, StartError};
-pub use auth::{create_key, KeyError};
+pub use auth::{create_key, create_key_with_role, KeyError, Role};
 pub use config::{Config, ConfigError};
 pub use db::{Db, DbError};

@@ -3,7 +3,7 @@
 
 use crate::app::{AppState, WriteKey};
 use crate::arrow_rows::ARROW_STREAM;
-use crate::db::{state, JobRow, PortfolioRow};
+use crate::db::{state, Deleted, JobRow, PortfolioRow, Stored};
 use crate::jobs::{self, SimulationRequest};
 use crate::problem::{Problem, PROBLEM_JSON};
 use crate::valuation::{Collateral, Valuation};
@@ -56,7 +56,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(metrics))
         .routes(routes!(openapi_json))
         .routes(routes!(create_portfolio))
-        .routes(routes!(get_portfolio))
+        .routes(routes!(get_portfolio, delete_portfolio))
         .routes(routes!(create_simulation))
         .routes(routes!(get_simulation, cancel_simulation))
         .routes(routes!(simulation_results))
@@ -66,6 +66,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(valuation_history))
         .routes(routes!(collateral))
         .routes(routes!(latest_report))
+        .routes(routes!(
+            crate::assets::register_asset,
+            crate::assets::list_assets
+        ))
+        .routes(routes!(crate::assets::list_holds))
+        .routes(routes!(crate::assets::release_hold))
 }
 
 fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response {
@@ -208,47 +214,56 @@ fn portfolio_info(row: &PortfolioRow, deals: usize) -> Result<PortfolioInfo, Pro
 /// Stores a portfolio: a JSON document with the schema of the portfolio TOML, validated by the
 /// engine's validator (deals inline: no loan-tape reference).
 #[utoipa::path(post, path = "/v1/portfolios", tag = "portfolios",
-    request_body(content = Object, content_type = "application/json", description = "portfolio document (the TOML schema as JSON)"),
+    request_body(content = gaib_engine::Portfolio, content_type = "application/json", description = "portfolio document (the TOML schema as JSON; deals inline)"),
     security(("api_key" = [])),
     responses(
         (status = 201, description = "stored", body = PortfolioInfo,
             headers(("Location" = String, description = "/v1/portfolios/{id}"))),
         (status = 200, description = "the same body was stored before", body = PortfolioInfo),
         (status = 401, description = "no or bad API key", body = Problem, content_type = PROBLEM_JSON),
+        (status = 403, description = "a reader key", body = Problem, content_type = PROBLEM_JSON),
+        (status = 409, description = "the key holds max_portfolios_per_key portfolios", body = Problem, content_type = PROBLEM_JSON),
         (status = 413, description = "body too large", body = Problem, content_type = PROBLEM_JSON),
         (status = 422, description = "invalid portfolio: every bad field with its path", body = Problem, content_type = PROBLEM_JSON),
         (status = 429, description = "rate limit", body = Problem, content_type = PROBLEM_JSON),
         (status = 500, description = "internal error", body = Problem, content_type = PROBLEM_JSON)))]
 async fn create_portfolio(
     State(s): State<AppState>,
-    _key: WriteKey,
+    key: WriteKey,
     body: Bytes,
 ) -> Result<Response, Problem> {
     let input = gaib_runs::PortfolioInput::from_json_body(&body)?;
     let sha = input.sha256().to_string();
     let id = format!("pf_{}", &sha[..24]);
-    let existed = s.db.portfolio(&id)?;
-    let created = existed.is_none();
-    let row = match existed {
-        Some(r) => r,
-        None => {
-            let r = PortfolioRow {
-                id: id.clone(),
-                portfolio_id: input.portfolio().portfolio.id.clone(),
-                sha256: sha,
-                body: body.to_vec(),
-                created_at: crate::db::now(),
-            };
-            s.db.insert_portfolio(&r)?;
-            tracing::info!(id = %id, portfolio = %r.portfolio_id, "portfolio stored");
-            r
+    let new = PortfolioRow {
+        id: id.clone(),
+        portfolio_id: input.portfolio().portfolio.id.clone(),
+        sha256: sha,
+        body: body.to_vec(),
+        created_at: crate::db::now(),
+    };
+    let cap = s.config.max_portfolios_per_key;
+    let status = match s.db.store_portfolio(&new, &key.0.id, cap)? {
+        Stored::Created => {
+            tracing::info!(id = %id, portfolio = %new.portfolio_id, "portfolio stored");
+            StatusCode::CREATED
+        }
+        Stored::Existing => StatusCode::OK,
+        Stored::LimitReached => {
+            return Err(Problem::new(
+                StatusCode::CONFLICT,
+                "portfolio-limit",
+                format!(
+                    "key {} holds {cap} portfolios, the most allowed: delete unused ones \
+                     (DELETE /v1/portfolios/{{id}})",
+                    key.0.id
+                ),
+            ))
         }
     };
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let row =
+        s.db.portfolio(&id)?
+            .ok_or_else(|| Problem::internal("portfolio vanished"))?;
     let info = portfolio_info(&row, input.portfolio().deals.len())?;
     let mut r = json_response(status, &info);
     if let Ok(v) = HeaderValue::from_str(&format!("/v1/portfolios/{id}")) {
@@ -276,6 +291,39 @@ async fn get_portfolio(
         StatusCode::OK,
         &portfolio_info(&row, input.portfolio().deals.len())?,
     ))
+}
+
+/// Deletes this key's portfolio when no queued or running job of the key uses it (frees one
+/// of its `max_portfolios_per_key`); the stored body goes once no key holds it and no job
+/// refers to it.
+#[utoipa::path(delete, path = "/v1/portfolios/{id}", tag = "portfolios",
+    params(("id" = String, Path, description = "the service's portfolio id")),
+    security(("api_key" = [])),
+    responses(
+        (status = 204, description = "deleted"),
+        (status = 401, description = "no or bad API key", body = Problem, content_type = PROBLEM_JSON),
+        (status = 403, description = "a reader key", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, description = "this key stores no portfolio with this id", body = Problem, content_type = PROBLEM_JSON),
+        (status = 409, description = "a queued or running job of the key uses it", body = Problem, content_type = PROBLEM_JSON),
+        (status = 429, description = "rate limit", body = Problem, content_type = PROBLEM_JSON),
+        (status = 500, description = "internal error", body = Problem, content_type = PROBLEM_JSON)))]
+async fn delete_portfolio(
+    State(s): State<AppState>,
+    key: WriteKey,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    match s.db.delete_portfolio(&id, &key.0.id)? {
+        Deleted::Deleted => {
+            tracing::info!(id = %id, key = %key.0.id, "portfolio deleted");
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        Deleted::NotOwned => Err(Problem::not_found("portfolio of this key", &id)),
+        Deleted::InUse => Err(Problem::new(
+            StatusCode::CONFLICT,
+            "portfolio-in-use",
+            format!("portfolio {id} is used by a queued or running job of this key"),
+        )),
+    }
 }
 
 // --- simulations ---
@@ -333,6 +381,8 @@ pub struct JobStatus {
     pub note: Option<String>,
     /// SHA-256 of the run's manifest.json (when succeeded).
     pub run_id: Option<String>,
+    /// What became of the job's valuation (when it succeeded on a portfolio with a vault).
+    pub publication: Option<crate::assets::JobPublication>,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds of the last start.
@@ -372,6 +422,7 @@ fn status_of_job(s: &AppState, j: &JobRow) -> JobStatus {
         }),
         note: (!failed).then(|| j.error.clone()).flatten(),
         run_id: j.run_id.clone(),
+        publication: crate::assets::publication_of_job(s, j),
         created_at: j.created_at,
         started_at: j.started_at,
         finished_at: j.finished_at,
@@ -402,14 +453,7 @@ async fn create_simulation(
     key: WriteKey,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    let req: SimulationRequest = serde_json::from_slice(&body).map_err(|e| {
-        let kind = if e.is_data() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::BAD_REQUEST
-        };
-        Problem::new(kind, "invalid-request", format!("request body: {e}"))
-    })?;
+    let req: SimulationRequest = crate::assets::parse_body(&body)?;
     let s2 = s.clone();
     let key_id = key.0.id.clone();
     let sub = tokio::task::spawn_blocking(move || s2.jobs.submit(&key_id, req))

@@ -3,7 +3,13 @@
 //! parameters a lending protocol reads — the same figures `gaib publish --from-run` puts in a
 //! report (NAV per share = the vault's unstaking NAV per share at t = 0; haircut rounded up and
 //! LTV rounded down to basis points; observed at the run's creation time).
+//!
+//! [`hold_of`] is the publish guard: a valuation is published only when the asset is
+//! registered to the key that ran the job, the run has at least `min_publish_paths` paths and
+//! the price moved at most `max_price_move_pct` from the last published one; otherwise it is
+//! stored held, with the reason.
 
+use crate::db::{HoldDecision, PublishContext};
 use gaib_contracts::percent_to_bps;
 use gaib_runs::RunDir;
 use serde::{Deserialize, Serialize};
@@ -139,6 +145,75 @@ pub fn of_run(dir: &RunDir, job_id: &str, valid_for_s: u64) -> Result<Option<Val
             })
             .collect(),
     }))
+}
+
+/// The publish guards (configuration `min_publish_paths`, `max_price_move_pct`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Guards {
+    /// Fewest paths of a run whose valuation is published.
+    pub min_publish_paths: u64,
+    /// Largest move of the price from the last published one, percent.
+    pub max_price_move_pct: f64,
+}
+
+/// Why valuation `v` of a job run by key `job_key` must be held rather than published, or
+/// None to publish it. The checks, in order: the asset is registered, to `job_key`; the run
+/// has enough paths; the price moved within the bound from the last published price (the
+/// first publication has no bound).
+pub fn hold_of(
+    v: &Valuation,
+    job_key: &str,
+    ctx: &PublishContext,
+    g: &Guards,
+) -> Option<HoldDecision> {
+    let hold = |reason, detail: String| Some(HoldDecision { reason, detail });
+    match ctx.owner_key_id.as_deref() {
+        None => {
+            return hold(
+                "unregistered",
+                format!(
+                    "asset {} is not registered: an admin key registers it to its owner \
+                     (POST /v1/assets)",
+                    v.asset
+                ),
+            );
+        }
+        Some(owner) if owner != job_key => {
+            return hold(
+                "not-owner",
+                format!(
+                    "asset {} belongs to key {owner}, not to key {job_key} that ran the job",
+                    v.asset
+                ),
+            );
+        }
+        Some(_) => {}
+    }
+    if v.paths < g.min_publish_paths {
+        return hold(
+            "too-few-paths",
+            format!(
+                "the run has {} paths; at least {} are needed to publish",
+                v.paths, g.min_publish_paths
+            ),
+        );
+    }
+    let last = ctx.last_published.as_deref()?;
+    let last = serde_json::from_str::<Valuation>(last)
+        .map(|l| l.nav_per_share_usd)
+        .unwrap_or(f64::NAN);
+    let moved_pct = (v.nav_per_share_usd / last - 1.0).abs() * 100.0;
+    // NaN (an unreadable or zero last price) is held too.
+    if moved_pct <= g.max_price_move_pct {
+        return None;
+    }
+    hold(
+        "price-move",
+        format!(
+            "price {} moved {moved_pct:.4} % from the last published {last} (bound {} %)",
+            v.nav_per_share_usd, g.max_price_move_pct
+        ),
+    )
 }
 
 #[cfg(test)]

@@ -516,6 +516,11 @@ async fn the_openapi_document_is_3_1_and_covers_every_route() {
         ("/v1/valuations/{asset}/history", "get"),
         ("/v1/collateral/{asset}", "get"),
         ("/v1/reports/{asset}/latest", "get"),
+        ("/v1/portfolios/{id}", "delete"),
+        ("/v1/assets", "post"),
+        ("/v1/assets", "get"),
+        ("/v1/holds", "get"),
+        ("/v1/holds/{seq}/release", "post"),
     ];
     for (p, m) in expected {
         let op = &paths[p][m];
@@ -603,12 +608,16 @@ async fn graceful_shutdown_requeues_a_running_job_and_a_restart_finishes_it() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     s.shutdown().await;
-    // Re-queued by the shutdown, not cancelled or lost.
+    // Re-queued by the shutdown, not cancelled or lost, and the stop used up no attempt.
     let db = gaib_api::Db::open(&c.db).unwrap();
     let row = db.job(&id).unwrap().unwrap();
     assert_eq!(row.state, "queued");
-    assert_eq!(row.attempts, 1);
+    assert_eq!(row.attempts, 0);
+    // Then a crash while it runs again (what `kill -9` leaves: the job marked running): with
+    // max_attempts = 2 the restart re-queues it rather than failing it.
+    assert_eq!(db.claim_next_job().unwrap().unwrap().id, id);
     drop(db);
+    assert_eq!(c.max_attempts, 2);
     // Cancel it before the restart would finish 5e7 paths: a queued job cancels at once.
     let s = gaib_api::Service::start(c).await.unwrap();
     let st = s.state().db.job(&id).unwrap().unwrap();

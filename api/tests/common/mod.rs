@@ -31,18 +31,22 @@ pub(crate) struct Fixture {
     pub(crate) service: Service,
     /// `http://127.0.0.1:PORT`.
     pub(crate) base: String,
-    /// A write key.
+    /// A write key, owner of the asset `sAID` (the small portfolio's vault).
     pub(crate) key: String,
+    /// An admin key (it registered `sAID` to `key`).
+    pub(crate) admin: String,
     /// The client.
     pub(crate) http: reqwest::Client,
 }
 
-/// A configuration for tests: any free port, a temp database, 2 threads per job.
+/// A configuration for tests: any free port, a temp database, 2 threads per job, and
+/// valuations of any path count published (tests run small jobs; the default is 10 000).
 pub(crate) fn test_config(dir: &Path) -> Config {
     Config {
         listen: "127.0.0.1:0".into(),
         db: dir.join("var/gaib.db"),
         threads: Some(2),
+        min_publish_paths: 1,
         ..Config::default()
     }
 }
@@ -60,14 +64,44 @@ impl Fixture {
         edit(&mut c);
         let service = Service::start(c).await.expect("service starts");
         let key = gaib_api::create_key(&service.state().db, "test").unwrap();
+        let admin =
+            gaib_api::create_key_with_role(&service.state().db, "admin", gaib_api::Role::Admin)
+                .unwrap();
         let base = format!("http://{}", service.addr());
-        Self {
+        let f = Self {
             dir,
             service,
             base,
             key,
+            admin,
             http: reqwest::Client::new(),
-        }
+        };
+        let owner = f.key.split('_').nth(1).unwrap();
+        let r = f
+            .post_as(
+                &f.admin,
+                "/v1/assets",
+                serde_json::json!({"asset": "sAID", "owner_key_id": owner}),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{:?}", r.text().await);
+        f
+    }
+
+    /// POST of a JSON value with `key`.
+    pub(crate) async fn post_as(
+        &self,
+        key: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// A URL of the service.
