@@ -133,6 +133,12 @@ fn readme_chain_section_runs_verbatim() {
         .setup
         .iter()
         .any(|s| s.call == "ValuationOracle.setRateLimits(2000, 3600)"));
+    for call in [
+        "ValuationOracle.setMaxMarkdownBpsPerDay(1000)",
+        "SAID.setMaxNavDropBpsPerDay(1000)",
+    ] {
+        assert!(d.setup.iter().any(|s| s.call == call), "{call} not run");
+    }
 
     // Signer 1's saved report carries one signature; the chain holds round 1 at its NAV.
     let saved =

@@ -102,6 +102,10 @@ pub struct OracleConfig {
     /// Minimum seconds between accepted submissions without the guardian (default 0).
     #[serde(default)]
     pub min_report_interval_s: u64,
+    /// Maximum NAV fall per day of observation time without the guardian, bps (default 1 000 =
+    /// 10 %/day).
+    #[serde(default = "default_markdown")]
+    pub max_markdown_bps_per_day: u32,
     /// Seconds over which the lenders' price decays to zero once stale (default 7 days).
     #[serde(default = "default_decay")]
     pub stale_price_decay_s: u64,
@@ -120,6 +124,9 @@ pub struct VaultConfig {
     /// sAID's own NAV growth cap, bps per year (default: the contract's 2 000).
     #[serde(default)]
     pub max_nav_growth_bps_per_year: Option<u64>,
+    /// sAID's mark-down floor, bps per day (≤ 1 000 000; default: the contract's 1 000).
+    #[serde(default)]
+    pub max_nav_drop_bps_per_day: Option<u64>,
 }
 
 /// `[lending_market]`.
@@ -148,6 +155,9 @@ fn default_description() -> String {
 }
 fn default_growth() -> u32 {
     2_000
+}
+fn default_markdown() -> u32 {
+    1_000
 }
 fn default_decay() -> u64 {
     7 * 86_400
@@ -236,12 +246,18 @@ impl DeployConfig {
                 "must be > 0",
             ));
         }
-        if let Some(g) = self.vault.max_nav_growth_bps_per_year {
-            if g > 1_000_000 {
-                return Err(ContractsError::invalid(
-                    "vault.max_nav_growth_bps_per_year",
-                    format!("{g} > 1000000"),
-                ));
+        for (field, value) in [
+            (
+                "vault.max_nav_growth_bps_per_year",
+                self.vault.max_nav_growth_bps_per_year,
+            ),
+            (
+                "vault.max_nav_drop_bps_per_day",
+                self.vault.max_nav_drop_bps_per_day,
+            ),
+        ] {
+            if let Some(x) = value.filter(|&x| x > 1_000_000) {
+                return Err(ContractsError::invalid(field, format!("{x} > 1000000")));
             }
         }
         Ok(Checked {
@@ -515,6 +531,18 @@ pub async fn deploy(
     )
     .await?;
     let tx = oc
+        .setMaxMarkdownBpsPerDay(o.max_markdown_bps_per_day)
+        .into_transaction_request();
+    g.call(
+        p,
+        &format!(
+            "ValuationOracle.setMaxMarkdownBpsPerDay({})",
+            o.max_markdown_bps_per_day
+        ),
+        tx,
+    )
+    .await?;
+    let tx = oc
         .setStalePriceDecay(o.stale_price_decay_s)
         .into_transaction_request();
     g.call(
@@ -573,6 +601,13 @@ pub async fn deploy(
         g.call(p, &format!("SAID.setParameters({cycle}, {growth})"), tx)
             .await?;
     }
+    if let Some(drop) = v.max_nav_drop_bps_per_day {
+        let tx = SAID::new(vault, p)
+            .setMaxNavDropBpsPerDay(U256::from(drop))
+            .into_transaction_request();
+        g.call(p, &format!("SAID.setMaxNavDropBpsPerDay({drop})"), tx)
+            .await?;
+    }
 
     if config.lending_market.as_ref().is_some_and(|m| m.enabled) {
         let tx =
@@ -627,6 +662,8 @@ max_deviation_bps = 500
         assert_eq!(c.oracle.asset, "sAID");
         assert_eq!(c.oracle.max_growth_bps_per_year, 2_000);
         assert_eq!(c.oracle.stale_price_decay_s, 7 * 86_400);
+        assert_eq!(c.oracle.max_markdown_bps_per_day, 1_000);
+        assert_eq!(c.vault.max_nav_drop_bps_per_day, None);
         assert!(c.lending_market.unwrap().enabled);
         assert!(c.revenue_router.is_none());
     }
@@ -667,6 +704,10 @@ max_deviation_bps = 500
                     "[aid]\nstablecoin = \"0x01\"\n[aid.test_stablecoin]",
                 ),
                 "aid",
+            ),
+            (
+                format!("{GOOD}[vault]\nmax_nav_drop_bps_per_day = 1000001\n"),
+                "vault.max_nav_drop_bps_per_day",
             ),
             ("[oracle".to_string(), "config deploy.toml"),
         ];

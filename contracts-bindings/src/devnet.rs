@@ -209,6 +209,7 @@ pub async fn deploy_dev_stack(
             max_deviation_bps,
             max_growth_bps_per_year: 2_000,
             min_report_interval_s: 0,
+            max_markdown_bps_per_day: 1_000,
             stale_price_decay_s: 7 * 86_400,
             guardian: None,
         },

@@ -4,6 +4,7 @@ use crate::bindings::oracle::ValuationOracle::{self, ValuationOracleErrors};
 use crate::error::{ContractsError, Result};
 use crate::report::{Report, SignedReport};
 use crate::signer::{recover_signer, ReportSigner};
+use alloy::eips::BlockId;
 use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, Bytes, B256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
@@ -121,8 +122,9 @@ fn tidy_debug(s: &str) -> String {
 }
 
 /// Submits `report` with `signatures` (65-byte each) to the oracle at `oracle`, sending the
-/// transaction from `provider`'s wallet, and waits for its receipt. Reverts (at gas estimation
-/// or on chain) come back as [`ContractsError::Reverted`] with the decoded custom error.
+/// transaction from `provider`'s wallet, and waits for its receipt. Reverts (in a simulation
+/// before sending, at gas estimation or on chain) come back as [`ContractsError::Reverted`] with
+/// the decoded custom error; a simulated revert sends nothing.
 pub async fn publish(
     provider: &DynProvider,
     oracle: Address,
@@ -132,6 +134,15 @@ pub async fn publish(
     report.validate()?;
     let contract = ValuationOracle::new(oracle, provider);
     let call = contract.submit(report.to_sol(), signatures.to_vec());
+    // Simulate first, so that a refusal (a rate limit, a stale report, ...) costs no nonce:
+    // alloy's cached nonce filler takes one even when gas estimation fails, which would leave a
+    // gap that stalls the next transaction from a provider that is used again. On the pending
+    // block, as the transaction will run: the latest block's timestamp can be older than a report
+    // observed just now (`ObservationInFuture`).
+    call.call()
+        .block(BlockId::pending())
+        .await
+        .map_err(decode_oracle_error)?;
     let pending = call.send().await.map_err(decode_oracle_error)?;
     let tx_hash = *pending.tx_hash();
     let receipt = pending

@@ -417,6 +417,17 @@ contract SAIDTest is VaultFixture {
         vault.acceptValuation();
     }
 
+    /// @dev Requests `shares` of `who`, fulfils at the cycle's end and claims them all.
+    function _redeemAtNextCycle(address who, uint256 shares) internal returns (uint256) {
+        vm.prank(who);
+        vault.requestRedeem(shares, who, who);
+        _toCycleEnd();
+        _refresh();
+        vault.fulfil(10);
+        vm.prank(who);
+        return vault.redeem(shares, who, who);
+    }
+
     function testFuzzMintRedeemRoundTripNeverProfits(uint256 seed, uint256 shares, uint256 donation) public {
         _deposit(alice, bound(seed, 1, 1e30));
         _donateRecognised(bound(donation, 0, 1e24));
@@ -425,13 +436,7 @@ contract SAIDTest is VaultFixture {
         _fund(bob, cost);
         vm.prank(bob);
         assertEq(vault.mint(shares, bob), cost);
-        vm.prank(bob);
-        vault.requestRedeem(shares, bob, bob);
-        _toCycleEnd();
-        _refresh();
-        vault.fulfil(10);
-        vm.prank(bob);
-        uint256 back = vault.redeem(shares, bob, bob);
+        uint256 back = _redeemAtNextCycle(bob, shares);
         assertLe(back, cost, "mint/redeem round trip profited");
     }
 
@@ -441,13 +446,7 @@ contract SAIDTest is VaultFixture {
         _donateRecognised(bound(donation, 0, 1e24));
         vm.assume(vault.previewDeposit(amount) > 0);
         uint256 shares = _deposit(bob, amount);
-        vm.prank(bob);
-        vault.requestRedeem(shares, bob, bob);
-        _toCycleEnd();
-        _refresh();
-        vault.fulfil(10);
-        vm.prank(bob);
-        uint256 back = vault.redeem(shares, bob, bob);
+        uint256 back = _redeemAtNextCycle(bob, shares);
         assertLe(back, amount, "round trip profited");
     }
 
@@ -464,13 +463,7 @@ contract SAIDTest is VaultFixture {
         vm.assume(vault.previewDeposit(amount) > 0);
         uint256 t0 = block.timestamp;
         uint256 shares = _deposit(bob, amount);
-        vm.prank(bob);
-        vault.requestRedeem(shares, bob, bob);
-        _toCycleEnd();
-        _refresh();
-        vault.fulfil(10);
-        vm.prank(bob);
-        uint256 back = vault.redeem(shares, bob, bob);
+        uint256 back = _redeemAtNextCycle(bob, shares);
         uint256 gain = amount * 2_000 * (block.timestamp - t0) / (10_000 * 365 days);
         assertLe(back, amount + gain + 1, "gain above the growth cap");
     }
@@ -730,13 +723,18 @@ contract SAIDTest is VaultFixture {
         vault.fulfil(10);
         assertEq(vault.claimableRedeemAssets(2, alice), 0);
         assertEq(vault.claimableRedeemRequest(2, alice), 1);
-        uint256 ca = vault.maxWithdraw(alice);
-        vm.prank(alice);
-        vault.withdraw(ca, alice, alice);
+        _withdrawMax(alice);
         assertEq(vault.maxWithdraw(alice), 0);
         assertEq(vault.maxRedeem(alice), 0, "dust shares left claimable");
         assertEq(vault.totalClaimableShares(), 0);
         assertEq(vault.totalClaimedShares(), vault.totalRequestedShares());
+    }
+
+    /// @dev `withdraw(maxWithdraw(who))` by `who`.
+    function _withdrawMax(address who) internal {
+        uint256 ca = vault.maxWithdraw(who);
+        vm.prank(who);
+        vault.withdraw(ca, who, who);
     }
 
     /// forge-config: ci.fuzz.runs = 800
@@ -751,9 +749,7 @@ contract SAIDTest is VaultFixture {
         _toCycleEnd();
         _refresh();
         vault.fulfil(10);
-        uint256 ca = vault.maxWithdraw(alice);
-        vm.prank(alice);
-        vault.withdraw(ca, alice, alice);
+        _withdrawMax(alice);
         assertEq(vault.maxRedeem(alice), 0, "claimable shares left");
         assertEq(vault.reservedAssets(), 0);
     }

@@ -309,15 +309,18 @@ contract ValuationOracleTest is OracleSigning {
         vm.warp(T0 + dt);
         uint256 allowed = uint256(1e18) * 2_000 * dt / (10_000 * 365 days);
         nav = bound(nav, 1e18, 1.05e18); // within the deviation cap: only the growth cap binds
+        _submitRound2(
+            nav, nav - 1e18 > allowed, abi.encodeWithSelector(Errors.GrowthTooFast.selector, 1e18, nav, 1e18 + allowed)
+        );
+    }
+
+    /// @dev Submits round 2 at `nav` (3 signatures): expects `err` when `refused`, else success.
+    function _submitRound2(uint256 nav, bool refused, bytes memory err) internal {
         ValuationReport memory r = _report(2, nav, 0);
         bytes[] memory sigs = _sign(oracle, r, QUORUM);
-        if (nav - 1e18 > allowed) {
-            vm.expectRevert(abi.encodeWithSelector(Errors.GrowthTooFast.selector, 1e18, nav, 1e18 + allowed));
-            oracle.submit(r, sigs);
-        } else {
-            oracle.submit(r, sigs);
-            assertEq(oracle.latestRound(), 2);
-        }
+        if (refused) vm.expectRevert(err);
+        oracle.submit(r, sigs);
+        assertEq(oracle.latestRound(), refused ? 1 : 2);
     }
 
     function testMarkDownsAreRateLimitedPerDayAndSameTimestampIsRejected() public {
@@ -349,21 +352,15 @@ contract ValuationOracleTest is OracleSigning {
         vm.warp(T0 + dt);
         uint256 allowed = uint256(1e18) * 1_000 * dt / (10_000 * 1 days);
         nav = bound(nav, 0.95e18, 1e18); // within the deviation cap: only the mark-down bound binds
-        ValuationReport memory r = _report(2, nav, 0);
-        bytes[] memory sigs = _sign(oracle, r, QUORUM);
-        if (1e18 - nav > allowed) {
-            vm.expectRevert(abi.encodeWithSelector(Errors.MarkdownTooFast.selector, 1e18, nav, 1e18 - allowed));
-            oracle.submit(r, sigs);
-        } else {
-            oracle.submit(r, sigs);
-            assertEq(oracle.latestRound(), 2);
-        }
+        _submitRound2(
+            nav, 1e18 - nav > allowed, abi.encodeWithSelector(Errors.MarkdownTooFast.selector, 1e18, nav, 1e18 - allowed)
+        );
     }
 
     /// The attack of issue 20 item 3: a signer quorum submits -4 % (inside the deviation cap)
-    /// in every block. Only the
-    /// mark-down allowance of the elapsed time gets through: after an hour of blocks the NAV is
-    /// still >= 1 - 10 %/day * 1 h, after a further day of hourly reports >= 0.9 * that.
+    /// in every block. Only the mark-down allowance of the elapsed time gets through: after an
+    /// hour of blocks the NAV is still >= 1 - 10 %/day * 1 h, after a further day of hourly
+    /// reports >= 0.9 * that.
     function testSignerQuorumCannotCrashTheNavInBlocks() public {
         _submit(oracle, _report(1, 1e18, 0));
         uint256 nav = 1e18;

@@ -110,15 +110,32 @@ async fn publishing_moves_vault_nav_and_lending_price() {
         "rawTotalAssets after deployCapital",
     );
     assert_eq!(
-        vault.totalAssets().call().await.unwrap(),
+        vault.lastValuedAssets().call().await.unwrap(),
         U256::from(50u8) * e18
+    );
+    // ... held up by sAID's mark-down floor (10 %/day since the deposit), never below it.
+    assert_eq!(
+        vault.totalAssets().call().await.unwrap(),
+        vault.floorAssets().call().await.unwrap()
     );
     assert_eq!(vault.maxDeposit(me).call().await.unwrap(), U256::ZERO);
 
-    // A loss: the deployed 50 AID are now worth 40; NAV per share 0.9.
+    // A loss: the deployed 50 AID are now worth 40; NAV per share 0.9. An hour after the last
+    // report that is beyond the oracle's mark-down limit (10 %/day): the signers alone cannot
+    // publish it ...
     let nav_down = e18 * U256::from(9u8) / U256::from(10u8);
     let (r, s) = push(nav_down, U256::from(40u8) * e18, now(&p).await);
+    assert_revert(
+        publish(&p, oracle_addr, &r, &s).await,
+        "MarkdownTooFast",
+        "-10 % an hour after the last report",
+    );
+    // ... a genuine loss goes through the guardian (here: the admin lifts the limit), and the
+    // vault's guardian recognises it at once instead of releasing it at 10 %/day.
+    tx!(p, oracle.setMaxMarkdownBpsPerDay(u32::MAX));
     publish(&p, oracle_addr, &r, &s).await.unwrap();
+    assert!(vault.totalAssets().call().await.unwrap() > U256::from(99u8) * e18);
+    tx!(p, vault.acceptValuation());
     let total = vault.totalAssets().call().await.unwrap();
     assert_eq!(total, U256::from(90u8) * e18);
     let supply = vault.totalSupply().call().await.unwrap();

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {OracleSigning} from "../utils/OracleSigning.sol";
 import {CommonBase} from "../utils/Test.sol";
 import {ValuationOracle, ValuationReport} from "../../src/ValuationOracle.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 /// @notice Drives the oracle with fuzzed submissions: each is a valid report (about 40 %) or a
 /// valid report with exactly one defect. Counts accepted defective reports and rejected valid
@@ -39,6 +40,12 @@ contract OracleHandler is CommonBase {
         return uint256(keccak256(abi.encode(seed, i)));
     }
 
+    /// @dev The most the NAV may move from `lastNav` at `bps` per `period` of observation time
+    /// until `observedAt` (rounded down, as the oracle).
+    function _allowance(uint256 bps, uint256 period, uint64 observedAt) internal view returns (uint256) {
+        return lastNav * bps * (observedAt - lastObservedAt) / (10_000 * period);
+    }
+
     /// @dev A valid report for the current state, derived from `seed`.
     function _validReport(uint256 seed) internal view returns (ValuationReport memory r) {
         uint64 last = oracle.latestRound();
@@ -53,12 +60,8 @@ contract OracleHandler is CommonBase {
         uint256 downMax = base * oracle.maxDeviationBps() / 10_000;
         uint256 upMax = downMax;
         if (lastNav != 0) {
-            uint256 growth =
-                base * uint256(oracle.maxGrowthBpsPerYear()) * (observedAt - lastObservedAt) / (10_000 * 365 days);
-            if (growth < upMax) upMax = growth;
-            uint256 markdown =
-                base * uint256(oracle.maxMarkdownBpsPerDay()) * (observedAt - lastObservedAt) / (10_000 * 1 days);
-            if (markdown < downMax) downMax = markdown;
+            upMax = Math.min(upMax, _allowance(oracle.maxGrowthBpsPerYear(), 365 days, observedAt));
+            downMax = Math.min(downMax, _allowance(oracle.maxMarkdownBpsPerDay(), 1 days, observedAt));
         }
         uint256 down = _rand(seed, 1) % (downMax + 1);
         uint256 up = _rand(seed, 7) % (upMax + 1);
@@ -119,28 +122,14 @@ contract OracleHandler is CommonBase {
             else r.observedAt = lastObservedAt;
             if (defect == 13 && r.navPerShare > lastNav) r.navPerShare = lastNav; // only this defect
         }
-        if (defect == 14) {
-            if (lastNav == 0) {
-                defect = 0;
-            } else {
-                uint256 allowed = lastNav * uint256(oracle.maxGrowthBpsPerYear()) * (r.observedAt - lastObservedAt)
-                    / (10_000 * 365 days);
-                uint256 over = lastNav + allowed + 1;
-                // within the deviation cap, or it would be a second defect
-                if ((over - lastNav) * 10_000 > lastNav * oracle.maxDeviationBps()) defect = 0;
-                else r.navPerShare = over;
-            }
-        }
-        if (defect == 15) {
-            if (lastNav == 0) {
-                defect = 0;
-            } else {
-                uint256 allowed = lastNav * uint256(oracle.maxMarkdownBpsPerDay()) * (r.observedAt - lastObservedAt)
-                    / (10_000 * 1 days);
-                // within the deviation cap and above zero, or it would be a second defect
-                if (allowed + 1 >= lastNav || (allowed + 1) * 10_000 > lastNav * oracle.maxDeviationBps()) defect = 0;
-                else r.navPerShare = lastNav - allowed - 1;
-            }
+        if (defect == 14 || defect == 15) {
+            // one wei beyond the growth (14) or mark-down (15) allowance
+            uint256 allowed = defect == 14
+                ? _allowance(oracle.maxGrowthBpsPerYear(), 365 days, r.observedAt)
+                : _allowance(oracle.maxMarkdownBpsPerDay(), 1 days, r.observedAt);
+            // within the deviation cap and above zero, or it would be a second defect
+            if (lastNav == 0 || (allowed + 1) * 10_000 > lastNav * oracle.maxDeviationBps()) defect = 0;
+            else r.navPerShare = defect == 14 ? lastNav + allowed + 1 : lastNav - allowed - 1;
         }
         if (defect == 16) {
             if (_rand(seed, 11) % 2 == 0) {
