@@ -106,9 +106,10 @@ impl<A: Amount> DealParams<A> {
 /// Why a deal defaulted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DefaultKind {
-    /// Cash plus DSRA could not pay the scheduled debt service.
+    /// Cash plus DSRA could not pay the scheduled debt service (at maturity: the month's
+    /// interest, which no lender refinances).
     Payment,
-    /// The balloon at maturity could be neither paid nor refinanced.
+    /// The balloon at maturity, its interest paid, could be neither paid nor refinanced.
     Refinancing,
     /// The operator defaulted (copula default time in the month).
     Credit,
@@ -361,11 +362,10 @@ impl<A: Amount> DealState<A> {
                 DealParamsKind::RevenueShare { .. } => self.step_rev_share(p, k, m, f),
             }
         }
-        if m.credit_default && !self.done && self.kicker_only {
-            // A repaid hybrid owes nothing: the operator's default ends the kicker only.
+        if m.credit_default && !self.done {
+            // MODEL.md §4.3, §5: the operator's default defaults all its deals, a hybrid repaid
+            // early included; it owes nothing then, so its exposure is 0 and it books no loss.
             self.kicker_only = false;
-            self.done = true;
-        } else if m.credit_default && !self.done {
             f.default_ead += self.balance;
             f.default_kind = Some(DefaultKind::Credit);
             self.balance = A::ZERO;
@@ -385,10 +385,19 @@ impl<A: Amount> DealState<A> {
         else {
             return;
         };
-        let (interest_due, sched) = self.scheduled(p, k, m.base_rate);
+        let is_final = k >= p.term_months;
+        // MODEL.md §4.1 steps 3 and 4: an operator's default in the final month comes before
+        // maturity, so the month pays its interest only and the credit default takes the whole
+        // balance (neither paid from cash nor refinanced).
+        let matures = is_final && !m.credit_default;
+        let (interest_due, sched) = if is_final && m.credit_default {
+            let (i, _) = self.scheduled(p, k, m.base_rate);
+            (i, A::ZERO)
+        } else {
+            self.scheduled(p, k, m.base_rate)
+        };
         let due = interest_due + sched;
         let cash = m.cash_available.pos();
-        let is_final = k >= p.term_months;
         let mut excess;
         if cash >= due {
             f.interest = interest_due;
@@ -415,10 +424,10 @@ impl<A: Amount> DealState<A> {
             self.balance -= principal_paid;
             let unpaid_interest = interest_due - interest_paid;
             f.cash_left = m.cash_available.min_of(A::ZERO);
-            if is_final
-                && unpaid_interest.is_settled()
-                && m.refinance_collateral >= refinance_ratio * self.balance
-            {
+            // A borrower who cannot pay the month's interest is in payment default, at
+            // maturity too: only a balloon whose interest is paid can be refinanced.
+            let balloon_only = matures && unpaid_interest.is_settled();
+            if balloon_only && m.refinance_collateral >= refinance_ratio * self.balance {
                 f.refinanced = self.balance;
                 self.balance = A::ZERO;
                 self.done = true;
@@ -426,7 +435,7 @@ impl<A: Amount> DealState<A> {
             }
             f.default_ead = self.balance + unpaid_interest;
             f.default_unpaid_interest = unpaid_interest;
-            f.default_kind = Some(if is_final {
+            f.default_kind = Some(if balloon_only {
                 DefaultKind::Refinancing
             } else {
                 DefaultKind::Payment
@@ -459,7 +468,7 @@ impl<A: Amount> DealState<A> {
             self.balance -= sweep;
             excess -= sweep;
         }
-        if is_final || self.balance.is_settled() {
+        if matures || self.balance.is_settled() {
             f.dsra_release += self.dsra;
             excess += self.dsra;
             self.dsra = A::ZERO;
@@ -492,7 +501,8 @@ impl<A: Amount> DealState<A> {
             .pos();
         f.kicker = kicker;
         f.cash_left = m.cash_available - kicker;
-        if k >= p.term_months {
+        // A credit default in the kicker's final month comes before its end (MODEL.md §4).
+        if k >= p.term_months && !m.credit_default {
             self.kicker_only = false;
             self.done = true;
         }

@@ -95,14 +95,9 @@ fn bc(p: &Portfolio) -> BaseCase {
     base_case(p).unwrap()
 }
 
-/// MODEL.md §4.3: the kicker runs for the loan's original term, also after a full sweep has
-/// repaid the loan early.
-#[test]
-fn hybrid_kicker_is_paid_for_the_original_term_after_early_repayment() {
-    // 100,000 at 12 % over 12 months, annuity, full sweep, kicker 5 % of revenue = 3,650 a
-    // month. Month 1 pays 8,884.88, the kicker and sweeps 60,465.12; month 2 repays the rest.
-    let p = portfolio(
-        r#"
+/// A hybrid of 100,000 at 12 % over 12 months, annuity, full sweep, kicker 5 % of revenue
+/// (3,650 a month): the sweep repays it in month 2.
+const HYBRID_REPAID_IN_MONTH_2: &str = r#"
 [[deals]]
 id = "H"
 kind = "hybrid"
@@ -113,8 +108,15 @@ term_months = 12
 amortization = "annuity"
 cash_sweep = 1.0
 kicker_share = 0.05
-"#,
-    );
+"#;
+
+/// MODEL.md §4.3: the kicker runs for the loan's original term, also after a full sweep has
+/// repaid the loan early.
+#[test]
+fn hybrid_kicker_is_paid_for_the_original_term_after_early_repayment() {
+    // 100,000 at 12 % over 12 months, annuity, full sweep, kicker 5 % of revenue = 3,650 a
+    // month. Month 1 pays 8,884.88, the kicker and sweeps 60,465.12; month 2 repays the rest.
+    let p = portfolio(HYBRID_REPAID_IN_MONTH_2);
     let rows = &bc(&p).deals[0];
     assert_eq!(rows[0].flows.interest, d("1000"));
     assert_eq!(rows[0].flows.prepayment, d("60465.12"));
@@ -136,33 +138,111 @@ kicker_share = 0.05
     assert_eq!(principal, d("100000"));
 }
 
-/// MODEL.md §4.3: the kicker ends with the operator's default (after that month's payments,
-/// the order of §4.1). A repaid hybrid owes nothing, so the default that ends it is no default
-/// of the deal and books no loss.
+/// MODEL.md §4.3, §5 (version 3): the kicker ends early only with a default of the deal, and
+/// the operator's credit default defaults all its deals — a hybrid repaid early included. It
+/// owes nothing then: a default event with exposure 0 and no loss, after that month's kicker.
 #[test]
-fn hybrid_kicker_after_repayment_stops_at_the_operators_default_without_a_loss() {
-    let p = portfolio(
-        r#"
-[[deals]]
-id = "H"
-kind = "hybrid"
-fleet_id = "fl"
-principal = 100000
-rate = 0.12
-term_months = 12
-amortization = "annuity"
-cash_sweep = 1.0
-kicker_share = 0.05
-"#,
-    );
+fn hybrid_repaid_early_defaults_with_its_operator_at_zero_exposure() {
+    let p = portfolio(HYBRID_REPAID_IN_MONTH_2);
     let months = run_with_default(&p, Some(5));
     for (i, m) in months.iter().enumerate() {
         let k = i + 1;
+        let f = &m.deals[0];
         let expected = if k <= 5 { d("3650") } else { Decimal::ZERO };
-        assert_eq!(m.deals[0].kicker, expected, "month {k}");
-        assert_eq!(m.deals[0].default_kind, None, "month {k}");
+        assert_eq!(f.kicker, expected, "month {k}");
+        let kind = (k == 5).then_some(DefaultKind::Credit);
+        assert_eq!(f.default_kind, kind, "month {k}");
+        assert_eq!(f.default_ead, Decimal::ZERO, "month {k}");
+        assert_eq!(f.recovery, Decimal::ZERO, "month {k}");
         assert_eq!(m.losses[0], Decimal::ZERO, "month {k}");
     }
+}
+
+/// The same in the kicker's last month: the default check of month 12 comes before the kicker
+/// ends at the original term (MODEL.md §4 steps 3 and 4).
+#[test]
+fn hybrid_repaid_early_defaults_with_its_operator_in_the_final_month() {
+    let p = portfolio(HYBRID_REPAID_IN_MONTH_2);
+    let months = run_with_default(&p, Some(12));
+    let last = &months[11].deals[0];
+    assert_eq!(last.kicker, d("3650"));
+    assert_eq!(last.default_kind, Some(DefaultKind::Credit));
+    assert_eq!(last.default_ead, Decimal::ZERO);
+    let loss: Decimal = months.iter().map(|m| m.losses[0]).sum();
+    assert_eq!(loss, Decimal::ZERO);
+}
+
+/// MODEL.md §4.1 steps 3 and 4: a credit default in a loan's final month comes before maturity,
+/// so the balloon is neither paid from cash nor refinanced: the month pays its interest and the
+/// operator's default takes the whole balance, the reserve going to the recovery.
+#[test]
+fn credit_default_in_the_final_month_comes_before_refinancing() {
+    // 1,200,000 at 12 %, bullet, 12 months, DSRA 36,000, refinancing at a collateral ratio of
+    // 0.5. Without a default, month 12's cash and reserve (109,000) pay the interest and 97,000
+    // of the balloon, and the collateral (600,000) refinances the other 1,103,000 (≥ 0.5 ×).
+    // With the operator's default in month 12: interest 12,000 paid from NOI, 61,000 left to
+    // the operator, EAD 1,200,000, recovery 600,000 + the reserve 36,000 = 636,000 in month
+    // 18, loss 564,000.
+    let p = portfolio(
+        r#"
+[[deals]]
+id = "B"
+kind = "loan"
+fleet_id = "fl"
+principal = 1200000
+rate = 0.12
+term_months = 12
+amortization = "bullet"
+dsra_months = 3
+refinance_min_collateral_ratio = 0.5
+"#,
+    );
+    let b = bc(&p);
+    assert_eq!(b.defaults[0], None);
+    assert_eq!(b.deals[0][11].flows.refinanced, d("1103000"));
+
+    let months = run_with_default(&p, Some(12));
+    let last = &months[11].deals[0];
+    assert_eq!(last.interest, d("12000"));
+    assert_eq!(last.scheduled_principal, Decimal::ZERO);
+    assert_eq!(last.refinanced, Decimal::ZERO);
+    assert_eq!(last.dsra_draw, Decimal::ZERO);
+    assert_eq!(last.cash_left, d("61000"));
+    assert_eq!(last.default_kind, Some(DefaultKind::Credit));
+    assert_eq!(last.default_ead, d("1200000"));
+    assert_eq!(months[11].losses[0], d("564000"));
+    assert_eq!(months[17].deals[0].recovery, d("636000"));
+}
+
+/// MODEL.md §4.1: a borrower who cannot pay the final month's interest is in payment default;
+/// only a balloon whose interest is paid is refinanced (or is a refinancing default).
+#[test]
+fn unpaid_interest_at_maturity_is_a_payment_default() {
+    // 8,000,000 at 12 %: interest 80,000 a month against NOI 73,000; the one-month reserve
+    // (80,000) pays 7,000 a month and holds 3,000 in month 12, so 4,000 of interest is unpaid.
+    // The collateral (600,000) covers the refinancing ratio (0.01 × the balance), but with the
+    // interest unpaid there is no refinancing: a payment default with EAD 8,004,000.
+    let p = portfolio(
+        r#"
+[[deals]]
+id = "B"
+kind = "loan"
+fleet_id = "fl"
+principal = 8000000
+rate = 0.12
+term_months = 12
+amortization = "bullet"
+dsra_months = 1
+refinance_min_collateral_ratio = 0.01
+"#,
+    );
+    let b = bc(&p);
+    assert_eq!(b.defaults[0], Some((12, DefaultKind::Payment)));
+    let last = &b.deals[0][11].flows;
+    assert_eq!(last.interest, d("76000"));
+    assert_eq!(last.refinanced, Decimal::ZERO);
+    assert_eq!(last.default_unpaid_interest, d("4000"));
+    assert_eq!(last.default_ead, d("8004000"));
 }
 
 /// MODEL.md §4.1: the DSRA target is `dsra_months` × the regular debt service, never the

@@ -512,11 +512,14 @@ __device__ __noinline__ void step_loan(Ctx& c, int d, u32 k, const MonthIn& m) {
   double cash_sweep = PF(HF_DEAL_SWEEP, d);
   double refi_ratio = PF(HF_DEAL_REFI, d);
   double kicker_share = PF(HF_DEAL_KICKER, d);
+  int is_final = k >= (u32)PI(HI_DEAL_TERM, d);
+  // MODEL.md §4.1 steps 3 and 4: a credit default in the final month comes before maturity.
+  int matures = is_final && !m.credit;
   double interest_due, sched;
   debt_service(c, d, k, m.base_rate, 1, &interest_due, &sched);
+  if (is_final && m.credit) sched = 0.0;
   double due = interest_due + sched;
   double cash = g_pos(m.cash);
-  int is_final = k >= (u32)PI(HI_DEAL_TERM, d);
   double excess;
   if (cash >= due) {
     FLW(FL_INTEREST, d) = interest_due;
@@ -540,14 +543,15 @@ __device__ __noinline__ void step_loan(Ctx& c, int d, u32 k, const MonthIn& m) {
     SF(bal, d) -= principal_paid;
     double unpaid = interest_due - interest_paid;
     FLW(FL_CASHLEFT, d) = g_min(m.cash, 0.0);
-    if (is_final && g_settled(unpaid) && m.refi_coll >= refi_ratio * SF(bal, d)) {
+    int balloon_only = matures && g_settled(unpaid);
+    if (balloon_only && m.refi_coll >= refi_ratio * SF(bal, d)) {
       FLW(FL_REFI, d) = SF(bal, d);
       SF(bal, d) = 0.0;
       SI(done, d) = 1;
       return;
     }
     FLW(FL_EAD, d) = SF(bal, d) + unpaid;
-    SI(dkind, d) = is_final ? DK_REFINANCING : DK_PAYMENT;
+    SI(dkind, d) = balloon_only ? DK_REFINANCING : DK_PAYMENT;
     SF(bal, d) = 0.0;
     SI(def, d) = 1;
     SI(done, d) = 1;
@@ -572,7 +576,7 @@ __device__ __noinline__ void step_loan(Ctx& c, int d, u32 k, const MonthIn& m) {
     SF(bal, d) -= sweep;
     excess -= sweep;
   }
-  if (is_final || g_settled(SF(bal, d))) {
+  if (matures || g_settled(SF(bal, d))) {
     excess += SF(dsra, d);
     SF(dsra, d) = 0.0;
     SF(bal, d) = 0.0;
@@ -586,7 +590,7 @@ __device__ void step_kicker_only(Ctx& c, int d, u32 k, const MonthIn& m) {
   double kicker = g_pos(g_min(g_cents(PF(HF_DEAL_KICKER, d) * m.revenue), m.cash));
   FLW(FL_KICKER, d) = kicker;
   FLW(FL_CASHLEFT, d) = m.cash - kicker;
-  if (k >= (u32)PI(HI_DEAL_TERM, d)) { SI(ko, d) = 0; SI(done, d) = 1; }
+  if (k >= (u32)PI(HI_DEAL_TERM, d) && !m.credit) { SI(ko, d) = 0; SI(done, d) = 1; }
 }
 
 __device__ void step_rev_share(Ctx& c, int d, u32 k, const MonthIn& m) {
@@ -619,10 +623,9 @@ __device__ void deal_step(Ctx& c, int d, u32 k, const MonthIn& m) {
   if (SI(ko, d)) step_kicker_only(c, d, k, m);
   else if (PI(HI_DEAL_KIND, d) == KIND_LOAN) step_loan(c, d, k, m);
   else step_rev_share(c, d, k, m);
-  if (m.credit && !SI(done, d) && SI(ko, d)) {
+  if (m.credit && !SI(done, d)) {
+    // A hybrid repaid early defaults too, with exposure 0 (MODEL.md §4.3, §5).
     SI(ko, d) = 0;
-    SI(done, d) = 1;
-  } else if (m.credit && !SI(done, d)) {
     FLW(FL_EAD, d) += SF(bal, d);
     SI(dkind, d) = DK_CREDIT;
     SF(bal, d) = 0.0;

@@ -53,7 +53,7 @@ pub use stats::{
     NAV_BINS, NAV_FAN_BINS, PORTFOLIO_LOSS_BINS,
 };
 
-/// Version of the model this simulator implements (MODEL.md "version 2").
-pub const MODEL_VERSION: &str = "2";
+/// Version of the model this simulator implements (MODEL.md "version 3").
+pub const MODEL_VERSION: &str = "3";
 /// Version of this crate.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
