@@ -301,6 +301,29 @@ fn a_run_published_moves_the_oracle_vault_and_market() {
         "--write-report",
         saved2.to_str().unwrap(),
     ]);
+    // Run 2 marks the NAV down by about 4 % seconds after run 1: beyond the oracle's mark-down
+    // limit (10 % per day of observation time), so the signers alone are refused (exit 1, the
+    // decoded reason, nothing sent) ...
+    let o = publish(&run2, &a, t);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("MarkdownTooFast"),
+        "{}",
+        text(&o.stderr)
+    );
+    // ... and the guardian's pre-approval of the report's digest is the fast path for a genuine
+    // large mark-down. (A fresh provider: `gaib publish` sent from the same key meanwhile.)
+    let guardian = gaib_contracts::provider_with_sender(url.parse().unwrap(), &me);
+    rt.block_on(async {
+        ValuationOracle::new(chain.oracle, &guardian)
+            .approveReport(digest, true)
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap()
+    });
     let out = ok(&publish(&run2, &a, t), "publish run 2");
     assert!(out.contains("published round 2"), "{out}");
     let r2 = read_report(&saved2);
