@@ -192,6 +192,22 @@ fn keys_are_printed_once_and_stored_only_as_hashes() {
         dir.path(),
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    // Roles: writer by default, admin on request, nothing else.
+    let args = ["keys", "create", "--name", "ops", "--db", "var/gaib.db", "--role"];
+    let admin = gaib_in(&[&args[..], &["admin"]].concat(), dir.path());
+    assert_eq!(admin.status.code(), Some(0), "{}", text(&admin.stderr));
+    let admin_id = text(&admin.stdout).split('_').nth(1).unwrap().to_string();
+    assert!(
+        text(&admin.stderr).contains(&format!("admin API key 'ops' (id {admin_id})")),
+        "{}",
+        text(&admin.stderr)
+    );
+    let db = gaib_api::Db::open(&dir.path().join("var/gaib.db")).unwrap();
+    assert_eq!(db.key(&admin_id).unwrap().unwrap().role, "admin");
+    let writer_id = key.split('_').nth(1).unwrap();
+    assert_eq!(db.key(writer_id).unwrap().unwrap().role, "writer");
+    let out = gaib_in(&[&args[..], &["root"]].concat(), dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
 
 #[test]
