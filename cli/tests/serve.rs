@@ -193,7 +193,15 @@ fn keys_are_printed_once_and_stored_only_as_hashes() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     // Roles: writer by default, admin on request, nothing else.
-    let args = ["keys", "create", "--name", "ops", "--db", "var/gaib.db", "--role"];
+    let args = [
+        "keys",
+        "create",
+        "--name",
+        "ops",
+        "--db",
+        "var/gaib.db",
+        "--role",
+    ];
     let admin = gaib_in(&[&args[..], &["admin"]].concat(), dir.path());
     assert_eq!(admin.status.code(), Some(0), "{}", text(&admin.stderr));
     let admin_id = text(&admin.stdout).split('_').nth(1).unwrap().to_string();
