@@ -57,9 +57,17 @@ addr_of() {
 }
 
 key=$("$gaib" keys create --name bench --db "$tmp/gaib.db" 2>/dev/null)
-"$gaib" serve --listen 127.0.0.1:0 --db "$tmp/gaib.db" --threads 2 2>"$tmp/serve.log" &
+admin=$("$gaib" keys create --name bench-admin --role admin --db "$tmp/gaib.db" 2>/dev/null)
+# The bench's 1000-path valuation is published (the default guard wants 10 000 paths).
+echo 'min_publish_paths = 1000' > "$tmp/serve.toml"
+"$gaib" serve --config "$tmp/serve.toml" --listen 127.0.0.1:0 --db "$tmp/gaib.db" --threads 2 \
+  2>"$tmp/serve.log" &
 pids+=($!)
 svc=$(addr_of "$tmp/serve.log")
+# sAID is the bench key's asset: registered once, by the admin key.
+owner=$(echo "$key" | cut -d_ -f2)
+curl -sf -H "Authorization: Bearer $admin" \
+  --data "{\"asset\":\"sAID\",\"owner_key_id\":\"$owner\"}" "http://$svc/v1/assets" >/dev/null
 
 # A valuation to serve: the small test portfolio, 1000 paths.
 python3 -c 'import json,sys,tomllib; print(json.dumps(tomllib.load(open(sys.argv[1],"rb"))))' \
