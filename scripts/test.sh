@@ -21,6 +21,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test"
 cargo test --workspace --locked
 
+step "API contract: schemathesis (pinned, PyPI) against a live gaib serve (~30 s with its install)"
+bash scripts/api-conformance.sh
+
 step "gpu-kernels: NVRTC compile check for compute_80/90 (NVRTC from PyPI, no GPU needed)"
 nvrtc_lib=$(bash scripts/nvrtc-tools.sh)
 LD_LIBRARY_PATH="$nvrtc_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" GAIB_REQUIRE_NVRTC=1 \

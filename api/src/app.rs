@@ -225,7 +225,9 @@ impl std::fmt::Debug for Service {
 
 /// The OpenAPI document of the service.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    crate::routes::router().into_openapi()
+    let mut doc = crate::routes::router().into_openapi();
+    crate::problem::document_bad_parameters(&mut doc);
+    doc
 }
 
 impl Service {

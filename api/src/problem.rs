@@ -245,3 +245,42 @@ pub(crate) async fn problem_everywhere(res: Response) -> Response {
     }
     out
 }
+
+/// Documents, on every operation of `doc` that has path or query parameters, the 400 problem
+/// answered when they cannot be decoded (bad percent-encoding, not a number, out of range):
+/// axum's extractor rejections, which [`problem_everywhere`] turns into problem+json.
+pub fn document_bad_parameters(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in ops.into_iter().flatten() {
+            if op.parameters.as_ref().is_none_or(Vec::is_empty) {
+                continue;
+            }
+            op.responses
+                .responses
+                .entry("400".to_string())
+                .or_insert_with(|| {
+                    ResponseBuilder::new()
+                        .description(
+                            "a path or query parameter cannot be decoded (bad percent-encoding, \
+                             not a number, out of range)",
+                        )
+                        .content(
+                            PROBLEM_JSON,
+                            ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name("Problem")))
+                                .build(),
+                        )
+                        .build()
+                        .into()
+                });
+        }
+    }
+}

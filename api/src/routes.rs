@@ -568,8 +568,8 @@ async fn read_file(p: std::path::PathBuf) -> Result<Vec<u8>, Problem> {
 #[utoipa::path(get, path = "/v1/simulations/{id}/results", tag = "simulations",
     params(("id" = String, Path, description = "job id")),
     responses(
-        (status = 200, description = "results.json (gaib-runs Results, schema_version)", body = Object),
-        (status = 200, description = "per-path rows", content_type = "application/vnd.apache.arrow.stream"),
+        (status = 200, description = "results.json (gaib-runs Results, schema_version); with `Accept: application/vnd.apache.arrow.stream`, the per-path rows",
+            content((Object = "application/json"), (String = "application/vnd.apache.arrow.stream"))),
         (status = 404, description = "unknown id, or no per-path rows kept for this job", body = Problem, content_type = PROBLEM_JSON),
         (status = 409, description = "not finished", body = Problem, content_type = PROBLEM_JSON),
         (status = 500, description = "internal error", body = Problem, content_type = PROBLEM_JSON)))]
@@ -710,7 +710,8 @@ pub struct History {
     params(("asset" = String, Path, description = "the vault id"), HistoryQuery),
     responses(
         (status = 200, description = "history", body = History),
-        (status = 400, description = "bad query", body = Problem, content_type = PROBLEM_JSON),
+        (status = 400, description = "bad query (not a number, out of range)", body = Problem, content_type = PROBLEM_JSON),
+        (status = 422, description = "from is after to", body = Problem, content_type = PROBLEM_JSON),
         (status = 404, description = "no valuation of this asset", body = Problem, content_type = PROBLEM_JSON),
         (status = 500, description = "internal error", body = Problem, content_type = PROBLEM_JSON)))]
 async fn valuation_history(

@@ -13,6 +13,7 @@ pub const HOURS_PER_MONTH: u32 = 730;
 
 /// A complete portfolio: market, GPU classes, operators, fleets, deals, pools and the vault.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Portfolio {
     /// Identity and dates of the portfolio.
@@ -27,6 +28,7 @@ pub struct Portfolio {
     pub fleets: Vec<Fleet>,
     /// Deals written inline in the portfolio file.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<DealRecord>))]
     pub deals: Vec<Deal>,
     /// Path of a loan tape (CSV, one deal per row) relative to the portfolio file; its deals are
     /// appended to `deals`. Cleared once loaded.
@@ -42,6 +44,7 @@ pub struct Portfolio {
 
 /// Identity and dates of a portfolio.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PortfolioInfo {
     /// Identifier of the portfolio.
@@ -58,6 +61,7 @@ pub struct PortfolioInfo {
 
 /// Market data shared by every deal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Market {
     /// Zero-coupon discount curve: (tenor in years, continuously compounded zero rate per
@@ -76,6 +80,7 @@ pub struct Market {
 
 /// One point of the discount curve.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CurvePoint {
     /// Tenor in years (> 0).
@@ -86,6 +91,7 @@ pub struct CurvePoint {
 
 /// A GPU class and its rental-price process (MODEL.md §1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GpuClass {
     /// Identifier (e.g. "H100").
@@ -118,6 +124,7 @@ pub struct GpuClass {
 
 /// A scheduled permanent log shock to a class's price (MODEL.md §1, S_c).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PriceShock {
     /// Month k (1-based) from which the shock applies.
@@ -128,6 +135,7 @@ pub struct PriceShock {
 
 /// A borrower operating GPU fleets (MODEL.md §5).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Operator {
     /// Identifier.
@@ -141,6 +149,7 @@ pub struct Operator {
 
 /// A fleet of identical GPUs run by one operator (MODEL.md §2–3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Fleet {
     /// Identifier.
@@ -189,6 +198,7 @@ pub struct Fleet {
 
 /// Amortization profile of a secured loan (MODEL.md §4.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Amortization {
     /// Level payment over the amortizing months, recomputed on the current balance.
@@ -201,6 +211,7 @@ pub enum Amortization {
 
 /// Rank of a deal's claim on the fleet's collateral and cash (MODEL.md §4.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Lien {
     /// Paid before every other deal on the fleet.
@@ -214,6 +225,7 @@ pub enum Lien {
 
 /// Floating-rate terms: the discount curve's one-month forward plus a spread.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Floating {
     /// Spread over the base rate, in basis points per year.
@@ -222,6 +234,7 @@ pub struct Floating {
 
 /// Terms of a secured GPU loan (MODEL.md §4.1); also the loan leg of a hybrid.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LoanTerms {
     /// Principal at t = 0, USD.
@@ -256,6 +269,7 @@ fn one() -> Decimal {
 
 /// Terms of a revenue-share agreement (MODEL.md §4.2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RevenueShareTerms {
     /// Advance A paid to the operator at t = 0, USD.
@@ -314,6 +328,7 @@ pub struct Deal {
 
 /// The kind of a deal, as written in the `kind` field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DealKind {
     /// Secured GPU loan.
@@ -327,6 +342,7 @@ pub enum DealKind {
 /// A deal as written in a file: one flat record, which is also one row of a loan tape (CSV).
 /// Which fields are required depends on `kind`; [`Deal`]'s conversion names the missing one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DealRecord {
     /// Identifier.
@@ -613,6 +629,7 @@ impl Deal {
 
 /// A securitisation pool owning deals and issuing tranches (MODEL.md §6).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Pool {
     /// Identifier.
@@ -633,6 +650,7 @@ pub struct Pool {
 
 /// A tranche of a pool (MODEL.md §6).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Tranche {
     /// Identifier, unique within the pool.
@@ -655,6 +673,7 @@ pub struct Tranche {
 
 /// A holding of the vault in a pool tranche.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TrancheHolding {
     /// Pool id.
@@ -667,6 +686,7 @@ pub struct TrancheHolding {
 
 /// The AID/sAID vault (MODEL.md §7).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Vault {
     /// Identifier (e.g. "sAID").
@@ -716,6 +736,7 @@ pub struct Vault {
 
 /// Redemption requests of one withdrawal cycle (a [`Vault::redemption_schedule`] entry).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RedemptionRequest {
     /// Withdrawal cycle n, 1-based (cycle n ends n × `withdrawal_cycle_days` days after t = 0).
