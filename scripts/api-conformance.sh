@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
 done
 start=$(date +%s)
 
-venv=target/schemathesis-venv
+venv=$PWD/target/schemathesis-venv
 if [ "$("$venv/bin/schemathesis" --version 2>/dev/null || true)" != "schemathesis, version $SCHEMATHESIS_VERSION" ]; then
   rm -rf "$venv"
   "${PYTHON:-python3}" -m venv "$venv"
@@ -75,14 +75,15 @@ fi
 
 # One worker: with two, Python 3.11 sometimes fails inside Hypothesis ("AST constructor
 # recursion depth mismatch") while it describes the deep portfolio schema's strategies.
+# From the temporary directory, where schemathesis leaves its cache (.schemathesis/).
 status=0
-"$venv/bin/schemathesis" run "http://$addr/openapi.json" \
+(cd "$tmp" && "$venv/bin/schemathesis" run "http://$addr/openapi.json" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --header "Authorization: Bearer $key" \
   --max-examples "$max_examples" --seed 1 --generation-database none \
   --phases examples,coverage,fuzzing --request-timeout 10 \
   --workers 1 \
-  --no-color || status=$?
+  --no-color) || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- gaib serve's log (warnings and errors) ---" >&2
   tail -n 50 "$tmp/serve.log" >&2
