@@ -58,6 +58,22 @@ round 1. Where the gas goes:
   (`isFresh` first) and `liquidationLimit`, are in the table above and the full output below;
   `requestRedeem`, `fulfil`, `redeem` and `withdraw` now also write the request's own amounts.
 
+## What the bounds of issue 20 cost (items 1, 3-6)
+
+The second part of the output below (`gas-guards.sh 20`, scenario
+`scripts/gas-guards/GasBounds.t.sol`, before = `54bb0bb^`) runs one vault scenario on both
+versions, each call its own transaction: two deposits and a mint, a day later a report at -1 %
+without the guardian, a poke, a redemption fulfilled and claimed by `withdraw(maxWithdraw)`, the
+views. (Its first `mint` row is AID's.) Where the gas goes:
+
+- sAID's one bounded figure: every deposit, mint, fulfilment, poke and view now also computes
+  the mark-down floor (one more cold slot, `maxNavDropBpsPerDay`: 2 100, and a `mulDiv`):
+  `totalAssets`/`convertToAssets` +3 264, `deposit` about +5 500, `mint` +5 615, `fulfil`
+  +4 382, `pokeGrowthCap` +5 792 (also its new reentrancy guard). `withdraw` is unchanged
+  (-59; the dust sweep reads one more request only when one follows).
+- The oracle's `submit`: +63 gas (the two value bounds; the mark-down limit shares slot 9 with
+  the other rate limits and replaces the branch that skipped mark-downs); `price()` +45.
+
 """
 MORPHO_TEXT = """## What the fail-closed Morpho reading costs (issue 20, item 2)
 
