@@ -16,8 +16,8 @@ use axum::Router;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
-use tracing::Instrument;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tracing::Instrument;
 
 /// State shared by every handler.
 #[derive(Clone)]
@@ -104,11 +104,7 @@ async fn authorized(parts: &Parts, s: &AppState, allowed: &[Role]) -> Result<Key
 /// Every request: a `request` span (method, route template, then status, latency and the
 /// write key's id — never its secret) around the handler, one log event when answered, and the
 /// metrics under bounded labels.
-async fn observe(
-    State(s): axum::extract::State<AppState>,
-    req: Request,
-    next: Next,
-) -> Response {
+async fn observe(State(s): axum::extract::State<AppState>, req: Request, next: Next) -> Response {
     use tracing::field::Empty;
     let route = crate::metrics::route_label(req.extensions().get::<MatchedPath>()).to_string();
     let method = crate::metrics::method_label(req.method());
@@ -169,10 +165,7 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(middleware::map_response(crate::problem::problem_everywhere))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            observe,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .with_state(state);
     let r = crate::security::layer(r);

@@ -21,9 +21,8 @@ fn is_html(r: &Response) -> bool {
 
 /// Wraps a router in the security headers' layers (headers a handler set stay).
 pub(crate) fn layer<S: Clone + Send + Sync + 'static>(r: Router<S>) -> Router<S> {
-    let html_only = |v: &'static str| {
-        move |r: &Response| is_html(r).then_some(HeaderValue::from_static(v))
-    };
+    let html_only =
+        |v: &'static str| move |r: &Response| is_html(r).then_some(HeaderValue::from_static(v));
     r.layer(SetResponseHeaderLayer::if_not_present(
         header::CONTENT_SECURITY_POLICY,
         html_only(HTML_CSP),

@@ -30,7 +30,12 @@ fn assert_documented(doc: &Value, method: &str, template: &str, status: u16, con
 async fn get_documented(f: &Fixture, doc: &Value, path: &str, template: &str, status: u16) {
     let r = f.get(path).await;
     let ct = r.headers()["content-type"].to_str().unwrap().to_string();
-    assert_eq!(r.status().as_u16(), status, "GET {path}: {}", r.text().await.unwrap());
+    assert_eq!(
+        r.status().as_u16(),
+        status,
+        "GET {path}: {}",
+        r.text().await.unwrap()
+    );
     assert_documented(doc, "get", template, status, &ct);
 }
 
@@ -44,7 +49,10 @@ async fn real_answers_are_documented_and_the_portfolio_body_is_the_engines_schem
         ("/v1/simulations/%FF", "/v1/simulations/{id}"),
         ("/v1/portfolios/%C3%28", "/v1/portfolios/{id}"),
         ("/v1/collateral/%FF%FE", "/v1/collateral/{asset}"),
-        ("/v1/valuations/%FF/history", "/v1/valuations/{asset}/history"),
+        (
+            "/v1/valuations/%FF/history",
+            "/v1/valuations/{asset}/history",
+        ),
     ] {
         get_documented(&f, &doc, path, template, 400).await;
     }
@@ -57,8 +65,21 @@ async fn real_answers_are_documented_and_the_portfolio_body_is_the_engines_schem
     let st = f.wait_done(&id).await;
     assert_eq!(st["state"], "succeeded", "{st}");
     let results = "/v1/simulations/{id}/results";
-    get_documented(&f, &doc, &format!("/v1/simulations/{id}/results"), results, 200).await;
-    assert_documented(&doc, "get", results, 200, "application/vnd.apache.arrow.stream");
+    get_documented(
+        &f,
+        &doc,
+        &format!("/v1/simulations/{id}/results"),
+        results,
+        200,
+    )
+    .await;
+    assert_documented(
+        &doc,
+        "get",
+        results,
+        200,
+        "application/vnd.apache.arrow.stream",
+    );
     let history = "/v1/valuations/{asset}/history";
     get_documented(&f, &doc, "/v1/valuations/sAID/history", history, 200).await;
     get_documented(
@@ -85,7 +106,10 @@ async fn real_answers_are_documented_and_the_portfolio_body_is_the_engines_schem
         .map(|v| v.as_str().unwrap())
         .collect();
     for field in ["portfolio", "market", "gpu_classes", "operators", "fleets"] {
-        assert!(required.contains(&field), "{field} not required: {required:?}");
+        assert!(
+            required.contains(&field),
+            "{field} not required: {required:?}"
+        );
     }
     // Every field of the posted fixture is a documented property, down to the deals.
     let small = small_json();
@@ -109,6 +133,10 @@ async fn real_answers_are_documented_and_the_portfolio_body_is_the_engines_schem
         }
     }
     let kinds = &schemas["DealKind"]["enum"];
-    assert_eq!(kinds, &json!(["loan", "revenue_share", "hybrid"]), "{kinds}");
+    assert_eq!(
+        kinds,
+        &json!(["loan", "revenue_share", "hybrid"]),
+        "{kinds}"
+    );
     f.service.shutdown().await;
 }

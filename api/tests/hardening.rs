@@ -16,7 +16,10 @@ fn request_lines(m: &str) -> Vec<&str> {
 async fn metrics_labels_are_bounded_to_known_methods_and_route_templates() {
     let f = Fixture::start().await;
     // Invented methods on a real route and on no route, and many distinct unknown paths.
-    for (i, m) in ["FOO", "BARBAZ", "X-PROBE-1", "X-PROBE-2"].iter().enumerate() {
+    for (i, m) in ["FOO", "BARBAZ", "X-PROBE-1", "X-PROBE-2"]
+        .iter()
+        .enumerate()
+    {
         let method = reqwest::Method::from_bytes(m.as_bytes()).unwrap();
         let r = f
             .http
@@ -37,11 +40,21 @@ async fn metrics_labels_are_bounded_to_known_methods_and_route_templates() {
         assert_eq!(f.get(&format!("/v1/nothing-{i}")).await.status(), 404);
     }
     // A matched route is counted under its template, not the path as sent.
-    assert_eq!(f.get("/v1/simulations/job_does_not_exist").await.status(), 404);
+    assert_eq!(
+        f.get("/v1/simulations/job_does_not_exist").await.status(),
+        404
+    );
 
     let m = f.get("/metrics").await.text().await.unwrap();
     let lines = request_lines(&m);
-    for bad in ["FOO", "BARBAZ", "X-PROBE", "/no/such", "nothing-", "job_does_not_exist"] {
+    for bad in [
+        "FOO",
+        "BARBAZ",
+        "X-PROBE",
+        "/no/such",
+        "nothing-",
+        "job_does_not_exist",
+    ] {
         assert!(
             !m.contains(bad),
             "label value {bad:?} leaked into /metrics:\n{}",
@@ -71,7 +84,13 @@ async fn metrics_labels_are_bounded_to_known_methods_and_route_templates() {
         "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT", "other",
     ];
     for l in &lines {
-        let method = l.split("method=\"").nth(1).unwrap().split('"').next().unwrap();
+        let method = l
+            .split("method=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
         assert!(known.contains(&method), "{l}");
     }
     f.service.shutdown().await;
@@ -97,12 +116,18 @@ async fn html_answers_forbid_script_and_every_answer_forbids_sniffing() {
     // default-src 'none').
     assert!(!csp.contains("script-src"), "{csp}");
     assert!(!csp.contains("http"), "{csp}");
-    assert!(!directives.iter().any(|d| d.starts_with("default-src") && d.contains("unsafe")));
+    assert!(!directives
+        .iter()
+        .any(|d| d.starts_with("default-src") && d.contains("unsafe")));
 
     // JSON and problem answers: nosniff, and no HTML-only headers.
     for path in ["/readyz", "/v1/collateral/nothing"] {
         let r = f.get(path).await;
-        assert_eq!(header(&r, "x-content-type-options"), Some("nosniff"), "{path}");
+        assert_eq!(
+            header(&r, "x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
         assert_eq!(header(&r, "content-security-policy"), None, "{path}");
     }
     f.service.shutdown().await;
