@@ -6,15 +6,18 @@
 //! simulations are persisted jobs on a bounded worker pool, each run exactly as `gaib run` runs
 //! it (so a job's `results.json` equals `gaib run`'s byte for byte) and written as a
 //! self-contained run directory; a finished job of a portfolio with a vault appends a valuation
-//! (append-only table) that `/v1/valuations` and `/v1/collateral` serve.
+//! (append-only table) that `/v1/valuations` and `/v1/collateral` serve once it is published.
 //!
 //! - [`Service::start`] / [`serve`]: start-up (migrations, WAL, job recovery) and graceful
 //!   shutdown; [`Config`]: the configuration file.
 //! - [`routes`]: every endpoint, documented with utoipa ([`openapi`]).
 //! - [`problem`]: RFC 9457 problem details; [`problem::status_of`] is the one mapping of an
 //!   error class to an HTTP status.
-//! - [`auth`]: bearer API keys (only hashes stored, constant-time check) and the per-key rate
-//!   limit; [`create_key`] backs `gaib keys create`.
+//! - [`auth`]: bearer API keys with roles (admin, writer, reader; only hashes stored,
+//!   constant-time check) and the per-key rate limit; [`create_key_with_role`] backs
+//!   `gaib keys create`.
+//! - [`assets`]: assets registered once to an owning key, and the valuations the publish
+//!   guards ([`valuation::hold_of`]) held until an admin key releases them.
 //! - [`chain`]: signed EIP-712 reports and the keeper (through `gaib-contracts`).
 //! - [`jobs`]: the worker pool; [`db`]: the database; [`valuation`]: what a run publishes;
 //!   [`arrow_rows`]: per-path rows as an Arrow IPC stream; [`metrics`]: Prometheus text;

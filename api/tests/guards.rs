@@ -68,6 +68,7 @@ async fn only_the_owner_publishes_and_guards_hold_until_an_admin_releases() {
     // Enough paths, the owner's key: published.
     let st = run(&f, &f.key, &pid, 200).await;
     assert_eq!(st["publication"]["status"], "published", "{st}");
+    let published_job = st["id"].as_str().unwrap().to_string();
     let c0: Value = collateral(&f).await.json().await.unwrap();
     let p0 = c0["price"].as_f64().unwrap();
 
@@ -87,6 +88,14 @@ async fn only_the_owner_publishes_and_guards_hold_until_an_admin_releases() {
     assert_eq!(collateral(&f).await.json::<Value>().await.unwrap(), c0);
     let v: Value = f.get("/v1/valuations/sAID").await.json().await.unwrap();
     assert_eq!(v["nav_per_share_usd"].as_f64().unwrap(), p0);
+    // What the keeper and the reports read: the published valuation, not the held ones.
+    let latest = db.latest_valuations().unwrap();
+    assert_eq!(latest.len(), 1);
+    assert_eq!(latest[0].job_id, published_job);
+    assert_eq!(
+        db.latest_valuation("sAID").unwrap().unwrap().job_id,
+        published_job
+    );
 
     // Visible in the API and on the dashboard.
     let holds: Value = f.get("/v1/holds").await.json().await.unwrap();
