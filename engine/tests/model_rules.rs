@@ -12,50 +12,11 @@ use gaib_engine::{
 use std::str::FromStr;
 
 /// One class, one operator (no hazard: the base case has no credit defaults anyway), one fleet
-/// of 100 GPUs contracted at 1 USD per GPU-hour for 48 months: revenue = NOI = 73,000 USD a
-/// month, over a 30-month horizon. Hardware: 10,000 USD per GPU, 5-year life, no age, haircut 25 %, no liquidation
-/// cost, so G·V(t)·(1 − haircut) = 750,000 · (1 − t/5) USD.
-const FLEET: &str = r#"
-[portfolio]
-id = "rules"
-as_of = "2026-11-01"
-horizon_months = 30
-
-[market]
-discount_curve = [{ tenor_years = 1.0, rate = 0.0 }]
-asset_correlation = 0.0
-
-[[gpu_classes]]
-id = "H100"
-price0_per_gpu_hour = 2.0
-drift = 0.0
-kappa = 1.0
-sigma = 0.0
-useful_life_years = 5.0
-residual_floor = 0.0
-
-[[operators]]
-id = "op"
-hazard = 0.0
-
-[[fleets]]
-id = "fl"
-operator_id = "op"
-class_id = "H100"
-gpus = 100
-utilization0 = 0.5
-utilization_mean = 0.5
-utilization_kappa = 1.0
-utilization_sigma = 0.0
-contracted_share = 1.0
-contract_rate_per_gpu_hour = 1.0
-contract_end_month = 24
-opex_fixed_per_gpu_hour = 0.0
-opex_variable_per_gpu_hour = 0.0
-purchase_price_per_gpu = 10000
-liquidation_haircut = 0.25
-liquidation_cost = 0
-"#;
+/// of 100 GPUs contracted at 1 USD per GPU-hour until month 24, then at the spot price 2 USD
+/// × utilization 0.5: revenue = NOI = 73,000 USD every month, over a 30-month horizon.
+/// Hardware: 10,000 USD per GPU, 5-year life, no age, haircut 25 %, no liquidation cost, so
+/// G·V(t)·(1 − haircut) = 750,000 · (1 − t/5) USD. Shared with simulator/tests/model_v3.rs.
+const FLEET: &str = include_str!("../../tests/fixtures/noise_free.toml");
 
 fn portfolio(rest: &str) -> Portfolio {
     let text = format!("{FLEET}\n{rest}");
@@ -95,20 +56,28 @@ fn bc(p: &Portfolio) -> BaseCase {
     base_case(p).unwrap()
 }
 
-/// A hybrid of 100,000 at 12 % over 12 months, annuity, full sweep, kicker 5 % of revenue
-/// (3,650 a month): the sweep repays it in month 2.
-const HYBRID_REPAID_IN_MONTH_2: &str = r#"
+/// A bullet loan `B` at 12 % over 12 months on the fleet: `principal` USD, a reserve of
+/// `dsra_months` months of interest, refinanced at a collateral ratio of `refinance_ratio`.
+fn bullet(principal: u64, dsra_months: u32, refinance_ratio: f64) -> Portfolio {
+    portfolio(&format!(
+        r#"
 [[deals]]
-id = "H"
-kind = "hybrid"
+id = "B"
+kind = "loan"
 fleet_id = "fl"
-principal = 100000
+principal = {principal}
 rate = 0.12
 term_months = 12
-amortization = "annuity"
-cash_sweep = 1.0
-kicker_share = 0.05
-"#;
+amortization = "bullet"
+dsra_months = {dsra_months}
+refinance_min_collateral_ratio = {refinance_ratio:?}
+"#
+    ))
+}
+
+/// A hybrid of 100,000 at 12 % over 12 months, annuity, full sweep, kicker 5 % of revenue
+/// (3,650 a month): the sweep repays it in month 2.
+const HYBRID_REPAID_IN_MONTH_2: &str = include_str!("../../tests/fixtures/noise_free_hybrid.toml");
 
 /// MODEL.md §4.3: the kicker runs for the loan's original term, also after a full sweep has
 /// repaid the loan early.
@@ -183,20 +152,7 @@ fn credit_default_in_the_final_month_comes_before_refinancing() {
     // With the operator's default in month 12: interest 12,000 paid from NOI, 61,000 left to
     // the operator, EAD 1,200,000, recovery 600,000 + the reserve 36,000 = 636,000 in month
     // 18, loss 564,000.
-    let p = portfolio(
-        r#"
-[[deals]]
-id = "B"
-kind = "loan"
-fleet_id = "fl"
-principal = 1200000
-rate = 0.12
-term_months = 12
-amortization = "bullet"
-dsra_months = 3
-refinance_min_collateral_ratio = 0.5
-"#,
-    );
+    let p = bullet(1_200_000, 3, 0.5);
     let b = bc(&p);
     assert_eq!(b.defaults[0], None);
     assert_eq!(b.deals[0][11].flows.refinanced, d("1103000"));
@@ -222,20 +178,7 @@ fn unpaid_interest_at_maturity_is_a_payment_default() {
     // (80,000) pays 7,000 a month and holds 3,000 in month 12, so 4,000 of interest is unpaid.
     // The collateral (600,000) covers the refinancing ratio (0.01 × the balance), but with the
     // interest unpaid there is no refinancing: a payment default with EAD 8,004,000.
-    let p = portfolio(
-        r#"
-[[deals]]
-id = "B"
-kind = "loan"
-fleet_id = "fl"
-principal = 8000000
-rate = 0.12
-term_months = 12
-amortization = "bullet"
-dsra_months = 1
-refinance_min_collateral_ratio = 0.01
-"#,
-    );
+    let p = bullet(8_000_000, 1, 0.01);
     let b = bc(&p);
     assert_eq!(b.defaults[0], Some((12, DefaultKind::Payment)));
     let last = &b.deals[0][11].flows;
@@ -254,19 +197,7 @@ fn dsra_target_of_a_bullet_loan_excludes_the_balloon() {
     // Month 12: 73,000 + 36,000 = 109,000 pays the interest and 97,000 of the balloon; the
     // collateral (750,000 · 0.8 = 600,000) cannot refinance 1,103,000: a refinancing default,
     // recovering 600,000 six months later, loss 503,000.
-    let p = portfolio(
-        r#"
-[[deals]]
-id = "B"
-kind = "loan"
-fleet_id = "fl"
-principal = 1200000
-rate = 0.12
-term_months = 12
-amortization = "bullet"
-dsra_months = 3
-"#,
-    );
+    let p = bullet(1_200_000, 3, 1.0);
     let b = bc(&p);
     let rows = &b.deals[0];
     for r in &rows[..11] {

@@ -7,78 +7,25 @@ use gaib_simulator::{lower, Backend, CpuBackend, InstrumentStats, RunOptions};
 const Z: f64 = 5.0;
 const PATHS: u64 = 20_000;
 
-/// One operator (hazard 1/yr), two fleets of 100 GPUs each contracted at 1 USD per GPU-hour
-/// (NOI 73,000 USD a month), hardware 10,000 USD per GPU over 5 years with a 25 % haircut:
-/// G·V(t_k)·(1 − haircut) = 750,000·(1 − k/60) USD in month k.
-/// - `H`: a hybrid of 100,000 at 12 %, full sweep, repaid in month 2, kicker 5 % for 12 months.
-/// - `B`: a bullet of 1,200,000 at 12 % over 12 months, DSRA 36,000, refinanced at a collateral
-///   ratio of 0.5 when the operator does not default.
+/// The noise-free fleet of engine/tests/model_rules.rs (tests/fixtures/noise_free.toml: NOI
+/// 73,000 USD a month, G·V(t_k)·(1 − haircut) = 750,000·(1 − k/60) USD in month k), its
+/// operator at hazard 1/yr, and a second fleet like it (`fl2`) of the same operator:
+/// - `H` on `fl`: a hybrid of 100,000 at 12 %, full sweep, repaid in month 2, kicker 5 % for
+///   12 months;
+/// - `B` on `fl2`: a bullet of 1,200,000 at 12 % over 12 months, DSRA 36,000, refinanced at a
+///   collateral ratio of 0.5 when the operator does not default.
 fn portfolio() -> gaib_engine::Portfolio {
-    let mut text = String::from(
-        r#"
-[portfolio]
-id = "v3"
-as_of = "2026-11-01"
-horizon_months = 30
-
-[market]
-discount_curve = [{ tenor_years = 1.0, rate = 0.0 }]
-asset_correlation = 0.0
-
-[[gpu_classes]]
-id = "H100"
-price0_per_gpu_hour = 2.0
-drift = 0.0
-kappa = 1.0
-sigma = 0.0
-useful_life_years = 5.0
-residual_floor = 0.0
-
-[[operators]]
-id = "op"
-hazard = 1.0
-"#,
-    );
-    for fleet in ["f1", "f2"] {
-        text.push_str(&format!(
-            r#"
-[[fleets]]
-id = "{fleet}"
-operator_id = "op"
-class_id = "H100"
-gpus = 100
-utilization0 = 0.5
-utilization_mean = 0.5
-utilization_kappa = 1.0
-utilization_sigma = 0.0
-contracted_share = 1.0
-contract_rate_per_gpu_hour = 1.0
-contract_end_month = 24
-opex_fixed_per_gpu_hour = 0.0
-opex_variable_per_gpu_hour = 0.0
-purchase_price_per_gpu = 10000
-liquidation_haircut = 0.25
-liquidation_cost = 0
-"#
-        ));
-    }
+    let base = include_str!("../../tests/fixtures/noise_free.toml");
+    let fleet = &base[base.find("[[fleets]]").expect("a fleet")..];
+    let mut text = base.replace("hazard = 0.0", "hazard = 1.0");
+    text.push_str(&fleet.replace("\nid = \"fl\"\n", "\nid = \"fl2\"\n"));
+    text.push_str(include_str!("../../tests/fixtures/noise_free_hybrid.toml"));
     text.push_str(
         r#"
 [[deals]]
-id = "H"
-kind = "hybrid"
-fleet_id = "f1"
-principal = 100000
-rate = 0.12
-term_months = 12
-amortization = "annuity"
-cash_sweep = 1.0
-kicker_share = 0.05
-
-[[deals]]
 id = "B"
 kind = "loan"
-fleet_id = "f2"
+fleet_id = "fl2"
 principal = 1200000
 rate = 0.12
 term_months = 12
