@@ -40,7 +40,7 @@ async fn get_documented(f: &Fixture, doc: &Value, path: &str, template: &str, st
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn real_answers_are_documented_and_the_portfolio_body_is_the_engines_schema() {
+async fn real_answers_have_documented_statuses_and_content_types() {
     let f = Fixture::start().await;
     let doc: Value = f.get("/openapi.json").await.json().await.unwrap();
 
@@ -91,6 +91,13 @@ async fn real_answers_are_documented_and_the_portfolio_body_is_the_engines_schem
     )
     .await;
     get_documented(&f, &doc, "/v1/valuations/sAID/history?from=x", history, 400).await;
+    f.service.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portfolio_body_is_published_as_the_engines_schema() {
+    let f = Fixture::start().await;
+    let doc: Value = f.get("/openapi.json").await.json().await.unwrap();
 
     // The request body of POST /v1/portfolios is the engine's Portfolio schema, not `Object`.
     let body = &doc["paths"]["/v1/portfolios"]["post"]["requestBody"]["content"]

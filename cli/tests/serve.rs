@@ -137,6 +137,13 @@ fn small_json() -> Vec<u8> {
     serde_json::to_vec_pretty(&v).unwrap()
 }
 
+/// Stores the small portfolio with `key`; returns its id.
+fn post_small(addr: &str, key: &str) -> String {
+    let (s, b) = http(addr, "POST", "/v1/portfolios", Some(key), &small_json());
+    assert_eq!(s, 201, "{}", text(&b));
+    json(&b)["id"].as_str().unwrap().to_string()
+}
+
 fn create_key(dir: &Path) -> String {
     let out = gaib_in(
         &["keys", "create", "--name", "ci", "--db", "var/gaib.db"],
@@ -302,15 +309,7 @@ fn after_sigkill_mid_job_a_restart_runs_the_queued_job_and_fails_the_interrupted
     std::fs::write(d.join("serve.toml"), "max_attempts = 1\n").unwrap();
     let key = create_key(d);
     let mut srv = serve(d, &["--config", "serve.toml"]);
-    let (s, b) = http(
-        &srv.addr,
-        "POST",
-        "/v1/portfolios",
-        Some(&key),
-        &small_json(),
-    );
-    assert_eq!(s, 201, "{}", text(&b));
-    let pid = json(&b)["id"].as_str().unwrap().to_string();
+    let pid = post_small(&srv.addr, &key);
     let long = submit(
         &srv.addr,
         &key,
@@ -368,15 +367,7 @@ fn after_sigkill_a_running_job_restarts_from_the_beginning_and_completes() {
     let d = dir.path();
     let key = create_key(d);
     let mut srv = serve(d, &[]);
-    let (s, b) = http(
-        &srv.addr,
-        "POST",
-        "/v1/portfolios",
-        Some(&key),
-        &small_json(),
-    );
-    assert_eq!(s, 201, "{}", text(&b));
-    let pid = json(&b)["id"].as_str().unwrap().to_string();
+    let pid = post_small(&srv.addr, &key);
     // Large enough to be caught running, small enough to finish after the restart.
     let id = submit(
         &srv.addr,
@@ -407,15 +398,7 @@ fn the_log_has_each_request_with_its_key_id_and_a_500s_detail_but_never_the_secr
         .and_then(|k| k.split_once('_'))
         .unwrap();
     let srv = serve(d, &["--log-format", "json"]);
-    let (s, b) = http(
-        &srv.addr,
-        "POST",
-        "/v1/portfolios",
-        Some(&key),
-        &small_json(),
-    );
-    assert_eq!(s, 201, "{}", text(&b));
-    let pid = json(&b)["id"].as_str().unwrap().to_string();
+    let pid = post_small(&srv.addr, &key);
     // The request span: method, route, status, latency and the key's id, as JSON.
     let line = srv.log_line(&["answered", "/v1/portfolios", key_id]);
     let v: serde_json::Value = serde_json::from_str(&line).unwrap();
