@@ -165,10 +165,11 @@ fn large_homogeneous_pool_matches_vasicek_tranche_losses() {
     // N identical 12-month zero-rate bullet loans of 1000 USD, one operator each; payment
     // default impossible (NOI ≈ 65 700 USD a month); recovery fixed at 400 (hardware at its
     // residual floor, zero price volatility), so LGD = 0.6. A credit default in month 12 comes
-    // after the balloon (MODEL.md §4.1 order), so a loan defaults iff tau ≤ 11/12 year.
+    // before the balloon (MODEL.md §4.1 steps 3 and 4, version 3), so a loan defaults iff
+    // tau ≤ 1 year.
     const N: usize = 1000;
     let (pd, rho, lgd) = (0.05, 0.3, 0.6);
-    let horizon = 11.0 / 12.0;
+    let horizon = 1.0;
     let h = -(1.0f64 - pd).ln() / horizon;
     let mut t = String::from(
         r#"
@@ -206,7 +207,7 @@ residual_floor = 0.4
     let p = parse(&t);
     let (_, v) = run(&p, 8000, 2026);
 
-    // Single-name PD: P[tau ≤ 11/12] = pd.
+    // Single-name PD: P[tau ≤ 1] = pd.
     let d0 = v.instrument("d0").unwrap();
     assert!(d0.pd_pct.within(100.0 * pd, 3.0), "PD {:?}", d0.pd_pct);
 
