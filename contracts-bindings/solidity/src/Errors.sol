@@ -28,6 +28,9 @@ library Errors {
     error GrowthTooFast(uint256 lastNav, uint256 nav, uint256 maxNav);
     /// @notice The NAV falls faster than maxMarkdownBpsPerDay since the last report allows.
     error MarkdownTooFast(uint256 lastNav, uint256 nav, uint256 minNav);
+    /// @notice The report's LTV moves faster than the growth (rise) or mark-down (fall) rate
+    /// since the last report allows; `bound` is the highest or lowest LTV allowed.
+    error LtvMoveTooFast(uint256 lastLtvBps, uint256 ltvBps, uint256 bound);
     /// @notice A report's navPerShare or deployedValue is above its bound (the oracle's
     /// `maxNavPerShare` or `MAX_VALUE`), even with a guardian's approval.
     error ValueTooLarge(uint256 value, uint256 max);

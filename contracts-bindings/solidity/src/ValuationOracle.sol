@@ -236,11 +236,12 @@ contract ValuationOracle is AccessControl, EIP712, AggregatorV3Interface, IColla
     /// @dev Reverts unless: the asset matches; round == latestRound + 1 (strictly sequential,
     /// so no round can be skipped and none can end the sequence); observedAt >= the last
     /// report's observedAt and <= now; observedAt <= validUntil; now <= validUntil and
-    /// now <= observedAt + maxAge; navPerShare > 0; haircutBps, ltvBps <= 10_000; unless the
-    /// digest was pre-approved by a guardian: the NAV move vs the last report is within
-    /// maxDeviationBps, the NAV rise within maxGrowthBpsPerYear over (observedAt -
-    /// lastObservedAt), observedAt > the last observedAt, and now >= lastSubmittedAt +
-    /// minReportInterval; every signature is a valid low-s 65-byte ECDSA signature of
+    /// now <= observedAt + maxAge; 0 < navPerShare <= maxNavPerShare; deployedValue <=
+    /// MAX_VALUE; haircutBps, ltvBps <= 10_000; unless the digest was pre-approved by a
+    /// guardian: the NAV move vs the last report is within maxDeviationBps, the NAV's and the
+    /// LTV's rise within maxGrowthBpsPerYear and fall within maxMarkdownBpsPerDay over
+    /// (observedAt - lastObservedAt), observedAt > the last observedAt, and now >=
+    /// lastSubmittedAt + minReportInterval; every signature is a valid low-s 65-byte ECDSA signature of
     /// `digest(report)` by a distinct authorised signer, and there are at least `quorum` of them.
     /// @param report The report.
     /// @param signatures 65-byte (r ‖ s ‖ v) signatures of `digest(report)`, in any order.
@@ -484,15 +485,28 @@ contract ValuationOracle is AccessControl, EIP712, AggregatorV3Interface, IColla
         if (!_withinDeviation(lastNav, nav)) revert Errors.DeviationTooLarge(lastNav, nav, maxDeviationBps);
         if (report.observedAt <= prev.observedAt) revert Errors.SameObservationTime(prev.observedAt, report.observedAt);
         uint256 dt = report.observedAt - prev.observedAt;
-        if (nav > lastNav) {
-            uint256 allowed = Math.mulDiv(lastNav, uint256(maxGrowthBpsPerYear) * dt, 10_000 * YEAR);
-            if (nav - lastNav > allowed) revert Errors.GrowthTooFast(lastNav, nav, lastNav + allowed);
-        } else {
-            uint256 allowed = Math.mulDiv(lastNav, uint256(maxMarkdownBpsPerDay) * dt, 10_000 * DAY);
-            if (lastNav - nav > allowed) revert Errors.MarkdownTooFast(lastNav, nav, lastNav - Math.min(allowed, lastNav));
-        }
+        (bool ok, uint256 bound) = _withinRate(lastNav, nav, dt);
+        if (!ok && nav > lastNav) revert Errors.GrowthTooFast(lastNav, nav, bound);
+        if (!ok) revert Errors.MarkdownTooFast(lastNav, nav, bound);
+        // the LTV moves lenders' limits as the NAV does (limit = collateral x price x LTV): the
+        // same two rates bound it
+        (ok, bound) = _withinRate(prev.ltvBps, report.ltvBps, dt);
+        if (!ok) revert Errors.LtvMoveTooFast(prev.ltvBps, report.ltvBps, bound);
         uint256 earliest = uint256(lastSubmittedAt) + minReportInterval;
         if (block.timestamp < earliest) revert Errors.ReportTooSoon(earliest, block.timestamp);
+    }
+
+    /// @dev Whether a move from `last` to `next` over `dt` seconds of observation time is
+    /// within the growth rate (a rise: next <= last + floor(last * maxGrowthBpsPerYear * dt /
+    /// (10_000 * YEAR))) or the mark-down rate (a fall: next >= last - floor(last *
+    /// maxMarkdownBpsPerDay * dt / (10_000 * DAY))), and that bound.
+    function _withinRate(uint256 last, uint256 next, uint256 dt) internal view returns (bool, uint256) {
+        if (next > last) {
+            uint256 up = Math.mulDiv(last, uint256(maxGrowthBpsPerYear) * dt, 10_000 * YEAR);
+            return (next - last <= up, last + up);
+        }
+        uint256 down = Math.mulDiv(last, uint256(maxMarkdownBpsPerDay) * dt, 10_000 * DAY);
+        return (last - next <= down, last - Math.min(down, last));
     }
 
     /// @dev |nav - lastNav| * 10_000 <= maxDeviationBps * lastNav (exact, no rounding).

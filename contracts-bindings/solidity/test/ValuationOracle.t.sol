@@ -384,6 +384,38 @@ contract ValuationOracleTest is OracleSigning {
         assertGe(uint256(answer), afterHour * 9 / 10, "a day of hourly reports");
     }
 
+    /// The LTV moves lenders' limits like the NAV: a quorum cannot cut it to 0 (every borrower
+    /// liquidatable) or raise it at once; it moves at the NAV's two rates, or with the guardian.
+    function testLtvMovesAtMostAtTheNavRates() public {
+        _submit(oracle, _report(1, 1e18, 0)); // LTV 8 000
+        vm.warp(T0 + 1 hours); // fall allowance: floor(8 000 * 10 %/day * 1 h) = 33
+        ValuationReport memory r = _report(2, 1e18, 0);
+        r.ltvBps = 0;
+        bytes[] memory sigs = _sign(oracle, r, QUORUM);
+        vm.expectRevert(abi.encodeWithSelector(Errors.LtvMoveTooFast.selector, 8_000, 0, 7_967));
+        oracle.submit(r, sigs);
+        r.ltvBps = 7_966;
+        sigs = _sign(oracle, r, QUORUM);
+        vm.expectRevert(abi.encodeWithSelector(Errors.LtvMoveTooFast.selector, 8_000, 7_966, 7_967));
+        oracle.submit(r, sigs);
+        // rise allowance in an hour at 20 %/year: floor(8 000 * 0.2 / 8 760) = 0
+        r.ltvBps = 8_001;
+        sigs = _sign(oracle, r, QUORUM);
+        vm.expectRevert(abi.encodeWithSelector(Errors.LtvMoveTooFast.selector, 8_000, 8_001, 8_000));
+        oracle.submit(r, sigs);
+        r.ltvBps = 7_967;
+        _submit(oracle, r);
+        // with the guardian, any LTV
+        vm.warp(T0 + 2 hours);
+        r = _report(3, 1e18, 0);
+        r.ltvBps = 1_000;
+        bytes32 d = oracle.digest(r);
+        vm.prank(admin);
+        oracle.approveReport(d, true);
+        _submit(oracle, r);
+        assertEq(uint256(oracle.ltvBps()), 1_000);
+    }
+
     /// A genuine large loss has a fast path: the guardian co-signs (pre-approves) it.
     function testGuardianApprovedLargeMarkDownIsAccepted() public {
         _submit(oracle, _report(1, 1e18, 0));

@@ -125,6 +125,9 @@ async fn rust_signed_report_is_accepted_and_every_tampering_rejected() {
         "1 % in a minute at 20 %/year",
     );
     tx!(p, oracle.setRateLimits(u32::MAX, 0));
+    // and the mark-down limit, which a tampered LTV (-1 bp a minute later) would hit before the
+    // signatures are checked
+    tx!(p, oracle.setMaxMarkdownBpsPerDay(u32::MAX));
     let good = report(
         2,
         e18 * U256::from(101) / U256::from(100),
