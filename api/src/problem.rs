@@ -248,7 +248,7 @@ pub(crate) async fn problem_everywhere(res: Response) -> Response {
 
 /// Documents, on every operation of `doc` that has path or query parameters, the 400 problem
 /// answered when they cannot be decoded (bad percent-encoding, not a number, out of range):
-/// axum's extractor rejections, which [`problem_everywhere`] turns into problem+json.
+/// axum's extractor rejections, which the `problem_everywhere` middleware turns into problem+json.
 pub fn document_bad_parameters(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
     for item in doc.paths.paths.values_mut() {
