@@ -389,7 +389,7 @@ fn after_sigkill_a_running_job_restarts_from_the_beginning_and_completes() {
 }
 
 #[test]
-fn the_log_has_each_request_with_its_key_id_and_a_500s_detail_but_never_the_secret() {
+fn the_log_has_requests_with_their_key_id_and_a_500s_detail_but_never_the_secret() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let key = create_key(d);
@@ -399,15 +399,24 @@ fn the_log_has_each_request_with_its_key_id_and_a_500s_detail_but_never_the_secr
         .unwrap();
     let srv = serve(d, &["--log-format", "json"]);
     let pid = post_small(&srv.addr, &key);
-    // The request span: method, route, status, latency and the key's id, as JSON.
-    let line = srv.log_line(&["answered", "/v1/portfolios", key_id]);
+    // The request span: method, route, status, latency and the key's id, as JSON. A rejected
+    // request is an INFO line by default (a success only at debug level).
+    let (s, b) = http(
+        &srv.addr,
+        "POST",
+        "/v1/simulations",
+        Some(&key),
+        format!(r#"{{"portfolio_id": "{pid}", "paths": 0}}"#).as_bytes(),
+    );
+    assert_eq!(s, 422, "{}", text(&b));
+    let line = srv.log_line(&["answered", "/v1/simulations", key_id]);
     let v: serde_json::Value = serde_json::from_str(&line).unwrap();
     assert_eq!(v["level"], "INFO", "{line}");
     let span = &v["span"];
     assert_eq!(span["name"], "request", "{line}");
     assert_eq!(span["method"], "POST", "{line}");
-    assert_eq!(span["route"], "/v1/portfolios", "{line}");
-    assert_eq!(span["status"], 201, "{line}");
+    assert_eq!(span["route"], "/v1/simulations", "{line}");
+    assert_eq!(span["status"], 422, "{line}");
     assert_eq!(span["key_id"], key_id, "{line}");
     assert!(span["latency_ms"].as_f64().unwrap() >= 0.0, "{line}");
 
