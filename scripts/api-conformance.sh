@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The service against its own contract: schemathesis (pinned, from PyPI, in target/schemathesis-venv)
-# reads /openapi.json of a live `gaib serve` on 127.0.0.1 (temporary database, an admin key)
-# and sends bounded generated requests, valid and invalid, to every operation; each answer must
-# not be a 5xx and must have a documented status, content type and body schema.
+# reads /openapi.json of a live `gaib serve` on 127.0.0.1 (temporary database, an admin key, a
+# stored portfolio and a finished job whose ids it uses) and sends bounded generated requests,
+# valid and invalid, to every operation; each answer must not be a 5xx and must have a
+# documented status, content type and body schema.
 #
 #   scripts/api-conformance.sh [--max-examples N]    (default 8 per operation)
 #
@@ -75,9 +76,36 @@ fi
 
 # One worker: with two, Python 3.11 sometimes fails inside Hypothesis ("AST constructor
 # recursion depth mismatch") while it describes the deep portfolio schema's strategies.
+# Test data, so that the operations on a portfolio and a job reach their success paths too: the
+# small test portfolio and a finished 200-path job of it, whose ids schemathesis uses for {id}.
+python3 -c 'import json,sys,tomllib; print(json.dumps(tomllib.load(open(sys.argv[1],"rb"))))' \
+  tests/fixtures/valid/small.toml > "$tmp/small.json"
+json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+portfolio=$(curl -sf -H "Authorization: Bearer $key" --data-binary @"$tmp/small.json" \
+  "http://$addr/v1/portfolios" | json_field id)
+job=$(curl -sf -H "Authorization: Bearer $key" \
+  --data "{\"portfolio_id\":\"$portfolio\",\"paths\":200,\"seed\":1}" \
+  "http://$addr/v1/simulations" | json_field id)
+for _ in $(seq 1 600); do
+  state=$(curl -sf "http://$addr/v1/simulations/$job" | json_field state)
+  case "$state" in succeeded) break ;; failed|cancelled) echo "job $job $state" >&2; exit 1 ;; esac
+  sleep 0.1
+done
+[ "$state" = succeeded ] || { echo "job $job did not finish" >&2; exit 1; }
+cat > "$tmp/schemathesis.toml" <<EOF
+[[operations]]
+include-path-regex = "^/v1/simulations/[{]id[}]"
+parameters = { "path.id" = "$job" }
+
+[[operations]]
+include-path = "/v1/portfolios/{id}"
+include-method = "GET"
+parameters = { "path.id" = "$portfolio" }
+EOF
+
 # From the temporary directory, where schemathesis leaves its cache (.schemathesis/).
 status=0
-(cd "$tmp" && "$venv/bin/schemathesis" run "http://$addr/openapi.json" \
+(cd "$tmp" && "$venv/bin/schemathesis" --config-file "$tmp/schemathesis.toml" run "http://$addr/openapi.json" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --header "Authorization: Bearer $key" \
   --max-examples "$max_examples" --seed 1 --generation-database none \
