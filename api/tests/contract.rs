@@ -58,12 +58,7 @@ async fn real_answers_have_documented_statuses_and_content_types() {
     }
 
     // A finished job: JSON results (the default) and an inverted history range.
-    let pid = f.post_small().await;
-    let id = f
-        .submit(json!({"portfolio_id": pid, "paths": 300, "seed": 11}))
-        .await;
-    let st = f.wait_done(&id).await;
-    assert_eq!(st["state"], "succeeded", "{st}");
+    let (id, _) = f.run_small(300, 11).await;
     let results = "/v1/simulations/{id}/results";
     get_documented(
         &f,

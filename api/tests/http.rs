@@ -110,12 +110,7 @@ fn direct_results(paths: u64, seed: u64) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_runs_and_publishes_results_rows_report_bundle_and_valuation() {
     let f = Fixture::start().await;
-    let pid = f.post_small().await;
-    let id = f
-        .submit(json!({"portfolio_id": pid, "paths": 300, "seed": 11}))
-        .await;
-    let st = f.wait_done(&id).await;
-    assert_eq!(st["state"], "succeeded", "{st}");
+    let (id, st) = f.run_small(300, 11).await;
     assert_eq!(st["progress"]["paths_done"], 300);
     assert_eq!(st["progress"]["paths_total"], 300);
     assert_eq!(st["attempts"], 1);

@@ -134,6 +134,18 @@ impl Fixture {
         v["id"].as_str().unwrap().to_string()
     }
 
+    /// Stores the small portfolio and runs a job of `paths` paths with `seed` to success;
+    /// returns the job's id and final status.
+    pub(crate) async fn run_small(&self, paths: u32, seed: u64) -> (String, serde_json::Value) {
+        let pid = self.post_small().await;
+        let id = self
+            .submit(serde_json::json!({"portfolio_id": pid, "paths": paths, "seed": seed}))
+            .await;
+        let st = self.wait_done(&id).await;
+        assert_eq!(st["state"], "succeeded", "{st}");
+        (id, st)
+    }
+
     /// Submits a job; returns its id.
     pub(crate) async fn submit(&self, body: serde_json::Value) -> String {
         let r = self
