@@ -5,8 +5,8 @@
 use crate::flat::{
     FlatPlan, TRACE_DEAL_FIELDS, TRACE_FLEET_FIELDS, TRACE_TRANCHE_FIELDS, TRACE_VAULT_FIELDS,
 };
-use gaib_engine::{DefaultKind, MarketMonth, VaultState};
-use gaib_simulator::{SimPlan, Worker, LOSS_EPS};
+use gaib_engine::DefaultKind;
+use gaib_simulator::{trace_path, SimPlan};
 
 /// Names of the trace columns of one month ("deal L-01 interest", "tranche GPU-ABS-1/A
 /// principal", "vault buffer", ...), in the kernel's order.
@@ -46,43 +46,13 @@ pub struct ReferencePath {
     pub tranche_default_month: Vec<u32>,
 }
 
-/// Drives the engine's `CashflowPlan<f64>` and `VaultState<f64>` over path `path`'s market
-/// (drawn by the simulator's own [`Worker::market_path`]), recording the trace fields.
+/// Path `path` as the engine computes it ([`gaib_simulator::trace_path`]: the CPU backend's
+/// own draws and engine calls), flattened into the kernel's trace layout.
 pub fn reference_path(plan: &SimPlan, seed: u64, path: u32) -> ReferencePath {
-    let mut w = Worker::new(plan);
-    let market = w.market_path(seed, path);
-    let flow = &plan.flow;
-    let mut state = flow.initial_state();
-    let mut out = flow.new_output();
-    let mut vault = plan.vault.as_ref().map(|v| {
-        let mut s = VaultState::new(v, flow);
-        let ps0 = if v.shares0 > 0.0 {
-            plan.vault_nav0 / v.shares0
-        } else {
-            0.0
-        };
-        s.reset(v, ps0);
-        s
-    });
-    let nt: usize = plan.tranche_notional.iter().map(Vec::len).sum();
-    let mut tdm = vec![0u32; nt];
-    let mut writedown = vec![0.0f64; nt];
-    let mut sid = vec![false; plan.tranche_notional.len()];
+    let t = trace_path(plan, seed, path);
     let mut trace = Vec::new();
-    for k in 1..=plan.months {
-        let ki = (k - 1) as usize;
-        let credit: Vec<bool> = market.default_month.iter().map(|&m| m == k).collect();
-        let m = MarketMonth {
-            price: &market.price[ki],
-            price_over_trend: &market.price_over_trend[ki],
-            utilization: &market.utilization[ki],
-            credit_default: &credit,
-        };
-        flow.step(k, &m, &mut state, &mut out);
-        let vm = match (plan.vault.as_ref(), vault.as_mut()) {
-            (Some(v), Some(vs)) => Some(vs.step(v, flow, k, &state, &out)),
-            _ => None,
-        };
+    for m in &t.months {
+        let out = &m.output;
         for (d, f) in out.deals.iter().enumerate() {
             trace.extend_from_slice(&[
                 f.balance_end,
@@ -103,33 +73,19 @@ pub fn reference_path(plan: &SimPlan, seed: u64, path: u32) -> ReferencePath {
                 f.default_ead,
                 out.losses[d],
                 f.cash_left,
-                state.deals[d].dsra,
+                m.dsra[d],
             ]);
         }
         for fl in &out.fleets {
             trace.extend_from_slice(&[fl.revenue, fl.noi, fl.hardware_value]);
         }
-        let mut flat_t = 0;
-        for (q, flows) in out.tranches.iter().enumerate() {
-            if out.pool_months[q].senior_interest_default {
-                sid[q] = true;
-            }
-            for (t, fl) in flows.iter().enumerate() {
-                trace.extend_from_slice(&[fl.interest, fl.principal, fl.writedown, fl.balance_end]);
-                writedown[flat_t] += fl.writedown;
-                let notional = plan.tranche_notional[q][t];
-                if tdm[flat_t] == 0
-                    && (writedown[flat_t] > LOSS_EPS * notional || (t == 0 && sid[q]))
-                {
-                    tdm[flat_t] = k;
-                }
-                flat_t += 1;
-            }
+        for fl in out.tranches.iter().flatten() {
+            trace.extend_from_slice(&[fl.interest, fl.principal, fl.writedown, fl.balance_end]);
         }
-        if let (Some(vs), Some(vm)) = (vault.as_ref(), vm) {
+        if let Some(vm) = &m.vault {
             trace.extend_from_slice(&[
-                vs.buffer,
-                vs.shares,
+                vm.buffer,
+                vm.shares,
                 vm.nav_per_share_staking,
                 vm.nav_per_share_unstaking,
             ]);
@@ -137,7 +93,7 @@ pub fn reference_path(plan: &SimPlan, seed: u64, path: u32) -> ReferencePath {
     }
     ReferencePath {
         trace,
-        tranche_default_month: tdm,
+        tranche_default_month: t.tranche_default_month,
     }
 }
 

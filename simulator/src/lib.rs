@@ -10,6 +10,7 @@
 //! - [`Backend`], [`CpuBackend`], [`select_backend`]: who runs the paths.
 //! - [`PathStats`]: streaming, exactly mergeable statistics that pricing consumes.
 //! - [`PathRows`], [`PathSink`]: optional per-path output, chunk by chunk in path order.
+//! - [`trace_path`] → [`PathTrace`]: one path month by month (`gaib explain`, GPU parity).
 //!
 //! **Architecture invariant:** the simulator knows no deal, waterfall or vault rule; every cash
 //! flow and NAV comes from `gaib-engine`. It knows nothing of files, terminals, HTTP or chains
@@ -34,6 +35,7 @@ mod plan;
 pub mod rng;
 mod rows;
 mod stats;
+mod trace;
 
 pub use backend::{
     check_paths, run_serial, select_backend, Availability, Backend, BackendChoice, CpuBackend,
@@ -52,6 +54,7 @@ pub use stats::{
     COLLATERAL_BINS, COLLATERAL_HIST_MAX, FRAC_BITS, LOSS_BINS, MAX_COLLATERAL_RATIO, MAX_VALUE,
     NAV_BINS, NAV_FAN_BINS, PORTFOLIO_LOSS_BINS,
 };
+pub use trace::{trace_path, worst_path, MonthTrace, PathTrace};
 
 /// Version of the model this simulator implements (MODEL.md "version 3").
 pub const MODEL_VERSION: &str = "3";

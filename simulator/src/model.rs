@@ -18,7 +18,8 @@ use crate::stats::{
     VaultStats, COLLATERAL_BINS, COLLATERAL_HIST_MAX, MAX_COLLATERAL_RATIO, NAV_BINS, NAV_FAN_BINS,
     PORTFOLIO_LOSS_BINS,
 };
-use gaib_engine::{CashflowState, MarketMonth, MonthOutput, VaultState};
+use crate::trace::{MonthTrace, PathTrace};
+use gaib_engine::{CashflowState, MarketMonth, MonthOutput, VaultMonth, VaultState};
 
 /// Smallest/largest utilization (logistic(Y) is clamped into [U_EPS, 1 − U_EPS]).
 pub const U_EPS: f64 = 1e-15;
@@ -243,6 +244,52 @@ impl<'p> Worker<'p> {
 
     /// Simulates path `path` under `seed` and records it into `stats`.
     pub fn run_path(&mut self, seed: u64, path: u32, stats: &mut PathStats) {
+        self.run_path_observed(seed, path, stats, |_, _| {});
+    }
+
+    /// As [`Worker::run_path_with_row`], and also records every month of the path (market,
+    /// engine output, reserves, vault) into a [`PathTrace`]: the replay behind `gaib explain`
+    /// and the GPU parity traces. The statistics and the row are those of an untraced run.
+    pub fn trace_path(&mut self, seed: u64, path: u32) -> PathTrace {
+        let mut stats = PathStats::new(self.plan);
+        let mut row = PathRows::with_capacity(self.plan, 1);
+        let mut months = Vec::with_capacity(self.plan.months as usize);
+        self.run_path_observed(seed, path, &mut stats, |w, vault| {
+            months.push(w.month_trace(vault));
+        });
+        self.record_row(path, &mut row);
+        PathTrace {
+            seed,
+            path,
+            operator_default_month: self.default_month.clone(),
+            tranche_default_month: self.tr_default_month.iter().flatten().copied().collect(),
+            months,
+            row,
+        }
+    }
+
+    /// The month just stepped, as a [`MonthTrace`].
+    fn month_trace(&self, vault: Option<VaultMonth<f64>>) -> MonthTrace {
+        MonthTrace {
+            price: self.price.clone(),
+            price_over_trend: self.price_over_trend.clone(),
+            utilization: self.util.clone(),
+            credit_default: self.credit.clone(),
+            output: self.out.clone(),
+            dsra: self.state.deals.iter().map(|d| d.dsra).collect(),
+            vault,
+        }
+    }
+
+    /// [`Worker::run_path`] with `observe(self, vault month)` called after each month's
+    /// cash flows and vault step (a no-op closure compiles away).
+    fn run_path_observed(
+        &mut self,
+        seed: u64,
+        path: u32,
+        stats: &mut PathStats,
+        mut observe: impl FnMut(&Self, Option<VaultMonth<f64>>),
+    ) {
         let p = self.plan;
         let rng = PathRng::new(seed, path);
         let k_max = p.months;
@@ -284,7 +331,8 @@ impl<'p> Worker<'p> {
             };
             p.flow.step(k, &market, &mut self.state, &mut self.out);
             self.record_month(k, stats);
-            self.vault_month(k, stats);
+            let vault = self.vault_month(k, stats);
+            observe(self, vault);
         }
         self.record_path(stats);
     }
@@ -428,12 +476,13 @@ impl<'p> Worker<'p> {
         }
     }
 
-    fn vault_month(&mut self, k: u32, stats: &mut PathStats) {
+    /// Steps the vault through month `k` and records it; its month, if there is a vault.
+    fn vault_month(&mut self, k: u32, stats: &mut PathStats) -> Option<VaultMonth<f64>> {
         let p = self.plan;
         let (Some(v), Some(vs), Some(st)) =
             (p.vault.as_ref(), self.vault.as_mut(), stats.vault.as_mut())
         else {
-            return;
+            return None;
         };
         let m = vs.step(v, &p.flow, k, &self.state, &self.out);
         let ki = (k - 1) as usize;
@@ -456,6 +505,7 @@ impl<'p> Worker<'p> {
             st.nav_staking_hist.add(rs);
             st.nav_unstaking_hist.add(ru);
         }
+        Some(m)
     }
 
     fn record_path(&mut self, stats: &mut PathStats) {
