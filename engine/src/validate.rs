@@ -172,6 +172,27 @@ pub fn validate(p: &Portfolio, deal_sources: &[String]) -> Result<()> {
     let mut c = Checker::new(file);
     let horizon = p.horizon_months();
 
+    check_header(&mut c, p);
+    check_market(&mut c, p);
+    let classes = check_gpu_classes(&mut c, p, horizon);
+    let operators = check_operators(&mut c, p);
+    let fleets = check_fleets(&mut c, p, horizon, &operators, &classes);
+    let deal_ids = check_deals(&mut c, p, deal_sources, &fleets);
+    check_pools(&mut c, p, &deal_ids);
+    if let Some(v) = &p.vault {
+        check_vault(&mut c, p, v, &deal_ids);
+    }
+    check_stream_ids(&mut c, p);
+
+    if c.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::Invalid { errors: c.errors })
+    }
+}
+
+/// The portfolio's own fields: horizon (months, at least every deal's term) and id.
+fn check_header(c: &mut Checker<'_>, p: &Portfolio) {
     if let Some(h) = p.portfolio.horizon_months {
         if h == 0 || h > MAX_MONTHS {
             c.push(
@@ -193,8 +214,10 @@ pub fn validate(p: &Portfolio, deal_sources: &[String]) -> Result<()> {
         }
     }
     c.id("portfolio.id", &p.portfolio.id);
+}
 
-    // Market.
+/// The market: discount curve (tenors in years, rates), rate shock (bps), asset correlation.
+fn check_market(c: &mut Checker<'_>, p: &Portfolio) {
     if p.market.discount_curve.is_empty() {
         c.push("market.discount_curve", "[]", "needs at least one point");
     }
@@ -227,10 +250,13 @@ pub fn validate(p: &Portfolio, deal_sources: &[String]) -> Result<()> {
         0.0,
         1.0,
     );
+}
 
-    // GPU classes.
+/// GPU classes (price processes, useful life, shocks within the horizon of `horizon` months)
+/// and their correlation matrix; returns the class ids.
+fn check_gpu_classes<'p>(c: &mut Checker<'_>, p: &'p Portfolio, horizon: u32) -> HashSet<&'p str> {
     let classes = unique_ids(
-        &mut c,
+        c,
         "gpu_classes",
         p.gpu_classes.iter().map(|g| g.id.as_str()),
     );
@@ -268,15 +294,14 @@ pub fn validate(p: &Portfolio, deal_sources: &[String]) -> Result<()> {
     }
     match &p.market.correlation {
         None => {}
-        Some(m) => check_correlation(&mut c, m, p.gpu_classes.len()),
+        Some(m) => check_correlation(c, m, p.gpu_classes.len()),
     }
+    classes
+}
 
-    // Operators.
-    let operators = unique_ids(
-        &mut c,
-        "operators",
-        p.operators.iter().map(|o| o.id.as_str()),
-    );
+/// Operators (annual default hazard); returns their ids.
+fn check_operators<'p>(c: &mut Checker<'_>, p: &'p Portfolio) -> HashSet<&'p str> {
+    let operators = unique_ids(c, "operators", p.operators.iter().map(|o| o.id.as_str()));
     for o in &p.operators {
         c.f64_in(
             format!("operators[\"{}\"].hazard", o.id),
@@ -285,9 +310,19 @@ pub fn validate(p: &Portfolio, deal_sources: &[String]) -> Result<()> {
             10.0,
         );
     }
+    operators
+}
 
-    // Fleets.
-    let fleets = unique_ids(&mut c, "fleets", p.fleets.iter().map(|f| f.id.as_str()));
+/// Fleets: known operator and class, utilization process, contract (USD per GPU-hour, end
+/// month within `horizon`), opex, purchase price and liquidation terms (USD); returns their ids.
+fn check_fleets<'p>(
+    c: &mut Checker<'_>,
+    p: &'p Portfolio,
+    horizon: u32,
+    operators: &HashSet<&str>,
+    classes: &HashSet<&str>,
+) -> HashSet<&'p str> {
+    let fleets = unique_ids(c, "fleets", p.fleets.iter().map(|f| f.id.as_str()));
     for f in &p.fleets {
         let at = format!("fleets[\"{}\"]", f.id);
         if !operators.contains(f.operator_id.as_str()) {
@@ -388,8 +423,18 @@ pub fn validate(p: &Portfolio, deal_sources: &[String]) -> Result<()> {
         );
         c.non_negative_amount(format!("{at}.liquidation_cost"), f.liquidation_cost);
     }
+    fleets
+}
 
-    // Deals.
+/// Deals: unique ids and each deal's terms, errors attributed to the file the deal came from
+/// (`deal_sources[i]`, else the checker's file); returns the deals by id.
+fn check_deals<'p>(
+    c: &mut Checker<'_>,
+    p: &'p Portfolio,
+    deal_sources: &[String],
+    fleets: &HashSet<&str>,
+) -> HashMap<&'p str, &'p Deal> {
+    let file = c.file;
     let mut deal_ids: HashMap<&str, &Deal> = HashMap::new();
     for (i, d) in p.deals.iter().enumerate() {
         let src = deal_sources.get(i).map(String::as_str).unwrap_or(file);
@@ -411,14 +456,19 @@ pub fn validate(p: &Portfolio, deal_sources: &[String]) -> Result<()> {
             );
         }
         let before = c.errors.len();
-        check_deal(&mut c, d, &at, &fleets);
+        check_deal(c, d, &at, fleets);
         for e in &mut c.errors[before..] {
             e.file = src.to_string();
         }
     }
+    deal_ids
+}
 
-    // Pools.
-    unique_ids(&mut c, "pools", p.pools.iter().map(|q| q.id.as_str()));
+/// Pools: unique ids, known deals each in one pool only, fees (bps), OC trigger, tranches
+/// (balances in USD, coupons, spreads in bps, equity last) and, when required, a capital
+/// structure equal to the pool's collateral (USD).
+fn check_pools(c: &mut Checker<'_>, p: &Portfolio, deal_ids: &HashMap<&str, &Deal>) {
+    unique_ids(c, "pools", p.pools.iter().map(|q| q.id.as_str()));
     let mut owner: HashMap<&str, &str> = HashMap::new();
     for q in &p.pools {
         let at = format!("pools[\"{}\"]", q.id);
@@ -467,7 +517,7 @@ pub fn validate(p: &Portfolio, deal_sources: &[String]) -> Result<()> {
             );
         }
         unique_ids(
-            &mut c,
+            c,
             &format!("{at}.tranches"),
             q.tranches.iter().map(|t| t.id.as_str()),
         );
@@ -524,18 +574,6 @@ pub fn validate(p: &Portfolio, deal_sources: &[String]) -> Result<()> {
                 format!("tranche balances must sum to the pool's collateral (Σ deal principal/advance = {collateral})"),
             );
         }
-    }
-
-    if let Some(v) = &p.vault {
-        check_vault(&mut c, p, v, &deal_ids);
-    }
-
-    check_stream_ids(&mut c, p);
-
-    if c.errors.is_empty() {
-        Ok(())
-    } else {
-        Err(EngineError::Invalid { errors: c.errors })
     }
 }
 

@@ -13,8 +13,8 @@ use crate::cashflow::{duration_years, implied_spread_bps, present_value, wal_yea
 use crate::error::{PricingError, Result};
 use crate::mc::{McEstimate, Z95};
 use chrono::NaiveDate;
-use gaib_engine::{Amount, DiscountCurve, Portfolio};
-use gaib_simulator::{Histogram, InstrumentStats, Moments, PathStats, VaultStats};
+use gaib_engine::{Amount, DiscountCurve, Portfolio, Vault};
+use gaib_simulator::{Histogram, InstrumentStats, Moments, PathStats, PortfolioStats, VaultStats};
 use serde::{Deserialize, Serialize};
 
 /// Loss quantile levels reported per instrument.
@@ -563,6 +563,33 @@ fn moments_or_zero(m: &Moments) -> (f64, f64) {
 /// empty statistics and [`PricingError::Mismatch`] if `stats` come from another portfolio
 /// (other deals, pools or tranches, or cash flows discounted on another curve or spread).
 pub fn value(p: &Portfolio, stats: &PathStats) -> Result<Valuation> {
+    check_stats_shape(p, stats)?;
+    let as_of = p.portfolio.as_of;
+    let curve = DiscountCurve::new(&p.market.discount_curve);
+    let (tranches, deals) = value_instruments(p, stats, &curve)?;
+    let portfolio = portfolio_risk(&stats.portfolio, as_of);
+    let vault = match (&stats.vault, &p.vault) {
+        (Some(v), Some(pv)) => Some(vault_risk(v, pv, stats.months, as_of)),
+        _ => None,
+    };
+    let collateral = collateral_series(p, stats, as_of);
+
+    Ok(Valuation {
+        portfolio_id: p.portfolio.id.clone(),
+        as_of,
+        model_version: stats.model_version.clone(),
+        paths: stats.paths,
+        months: stats.months,
+        tranches,
+        deals,
+        portfolio,
+        vault,
+        collateral,
+    })
+}
+
+/// Refuses statistics without paths or of another portfolio's deals, pools and tranches.
+fn check_stats_shape(p: &Portfolio, stats: &PathStats) -> Result<()> {
     if stats.paths == 0 {
         return Err(PricingError::NoPaths);
     }
@@ -584,8 +611,17 @@ pub fn value(p: &Portfolio, stats: &PathStats) -> Result<Valuation> {
             p.pools.len()
         )));
     }
+    Ok(())
+}
+
+/// The tranches (pool by pool) and the deals, each valued on `curve` plus its discount spread
+/// (bps).
+fn value_instruments(
+    p: &Portfolio,
+    stats: &PathStats,
+    curve: &DiscountCurve,
+) -> Result<(Vec<InstrumentValuation>, Vec<InstrumentValuation>)> {
     let as_of = p.portfolio.as_of;
-    let curve = DiscountCurve::new(&p.market.discount_curve);
     let n = stats.paths;
     let tranches = stats
         .tranches
@@ -597,7 +633,7 @@ pub fn value(p: &Portfolio, stats: &PathStats) -> Result<Valuation> {
                     pool_id: q.id.clone(),
                     equity: t.equity,
                 };
-                instrument(s, kind, &curve, t.discount_spread_bps, n, as_of)
+                instrument(s, kind, curve, t.discount_spread_bps, n, as_of)
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -609,11 +645,15 @@ pub fn value(p: &Portfolio, stats: &PathStats) -> Result<Valuation> {
             let kind = InstrumentKind::Deal {
                 deal_kind: d.kind_name().to_string(),
             };
-            instrument(s, kind, &curve, d.discount_spread_bps, n, as_of)
+            instrument(s, kind, curve, d.discount_spread_bps, n, as_of)
         })
         .collect::<Result<Vec<_>>>()?;
+    Ok((tranches, deals))
+}
 
-    let ps = &stats.portfolio;
+/// Portfolio loss: expected loss (percent of funded and USD), expected defaults, VaR and ES at
+/// each of `VAR_LEVELS` (percent and USD), loss histogram for the chart (percent).
+fn portfolio_risk(ps: &PortfolioStats, as_of: NaiveDate) -> PortfolioRisk {
     let h = &ps.loss_hist;
     let tail = VAR_LEVELS
         .iter()
@@ -631,7 +671,7 @@ pub fn value(p: &Portfolio, stats: &PathStats) -> Result<Valuation> {
             }
         })
         .collect();
-    let portfolio = PortfolioRisk {
+    PortfolioRisk {
         funded_usd: ps.funded_usd,
         expected_loss_pct: McEstimate::from_moments(&ps.loss, 100.0, as_of),
         expected_loss_usd: McEstimate::from_moments(&ps.loss, ps.funded_usd, as_of),
@@ -639,81 +679,79 @@ pub fn value(p: &Portfolio, stats: &PathStats) -> Result<Valuation> {
         tail,
         resolution_pct: 100.0 * h.resolution(),
         loss_histogram_pct: chart_histogram(h, 100.0),
-    };
+    }
+}
 
-    let vault = match (&stats.vault, &p.vault) {
-        (Some(v), Some(pv)) => {
-            let nav0 = v.nav0_per_share_usd;
-            let alpha = pv.confidence;
-            let hist = &v.nav_unstaking_hist;
-            let lending = lending_horizon(v, alpha, stats.months);
-            let lend_hist = if lending.month == v.horizon_month {
-                hist
-            } else {
-                &v.monthly_unstaking_hist[lending.month as usize - 1]
-            };
-            // The tail is measured against the larger of NAV0 and the expected NAV at the
-            // exit (MODEL.md §8): a lender locked in the queue forgoes the accrual it would earn
-            // meanwhile, so expected growth never offsets the tail.
-            let expected = v.monthly_unstaking[lending.month as usize - 1].mean();
-            let reference = if expected.is_finite() {
-                expected.max(1.0)
-            } else {
-                1.0
-            };
-            let q = lend_hist.quantile(1.0 - alpha);
-            let haircut_unfloored = 1.0 - q / reference;
-            let haircut = haircut_unfloored.max(0.0);
-            let ci = quantile_ci(lend_hist, 1.0 - alpha).map(|c| c / reference);
-            let incentive = <f64 as Amount>::from_decimal(pv.liquidation_incentive);
-            let fan = (0..v.monthly_unstaking.len())
-                .map(|i| FanPoint {
-                    month: i as u32 + 1,
-                    mean_usd: v.monthly_unstaking[i].mean() * nav0,
-                    quantiles_usd: FAN_LEVELS
-                        .iter()
-                        .map(|&l| v.monthly_unstaking_hist[i].quantile(l) * nav0)
-                        .collect(),
-                })
-                .collect();
-            Some(VaultRisk {
-                id: v.id.clone(),
-                nav0_per_share_usd: nav0,
-                horizon_days: pv.horizon_days.unwrap_or(pv.withdrawal_cycle_days),
-                horizon_month: v.horizon_month,
-                confidence: alpha,
-                nav_per_share_usd: McEstimate::from_moments(&v.nav_unstaking, nav0, as_of),
-                staking_nav_per_share_usd: McEstimate::from_moments(&v.nav_staking, nav0, as_of),
-                nav_quantiles_usd: quantiles(hist, &NAV_QUANTILE_LEVELS, nav0),
-                lending_horizon: lending,
-                haircut_pct: 100.0 * haircut,
-                haircut_unfloored_pct: 100.0 * haircut_unfloored,
-                haircut_resolution_pct: 100.0 * lend_hist.resolution(),
-                haircut_ci95_pct: [
-                    100.0 * (1.0 - ci[1]).max(0.0),
-                    100.0 * (1.0 - ci[0]).max(0.0),
-                ],
-                liquidation_incentive_pct: 100.0 * incentive,
-                recommended_ltv_pct: 100.0 * (1.0 - haircut - incentive).max(0.0),
-                p_queue_not_cleared_pct: (1..=3)
-                    .map(|c| {
-                        McEstimate::proportion(
-                            v.queue_not_cleared[c - 1],
-                            v.nav_staking.n,
-                            100.0,
-                            as_of,
-                        )
-                    })
-                    .collect(),
-                max_queue_pct: McEstimate::from_moments(&v.max_queue_fraction, 100.0, as_of),
-                cycles: v.cycles,
-                fan,
+/// The vault's risk (MODEL.md §8): NAV per share (USD) at the horizon, lending horizon,
+/// haircut and recommended LTV (percent) at the vault's confidence, queue statistics and the
+/// monthly NAV fan; `months` is the simulated horizon.
+fn vault_risk(v: &VaultStats, pv: &Vault, months: u32, as_of: NaiveDate) -> VaultRisk {
+    let nav0 = v.nav0_per_share_usd;
+    let alpha = pv.confidence;
+    let hist = &v.nav_unstaking_hist;
+    let lending = lending_horizon(v, alpha, months);
+    let lend_hist = if lending.month == v.horizon_month {
+        hist
+    } else {
+        &v.monthly_unstaking_hist[lending.month as usize - 1]
+    };
+    // The tail is measured against the larger of NAV0 and the expected NAV at the
+    // exit (MODEL.md §8): a lender locked in the queue forgoes the accrual it would earn
+    // meanwhile, so expected growth never offsets the tail.
+    let expected = v.monthly_unstaking[lending.month as usize - 1].mean();
+    let reference = if expected.is_finite() {
+        expected.max(1.0)
+    } else {
+        1.0
+    };
+    let q = lend_hist.quantile(1.0 - alpha);
+    let haircut_unfloored = 1.0 - q / reference;
+    let haircut = haircut_unfloored.max(0.0);
+    let ci = quantile_ci(lend_hist, 1.0 - alpha).map(|c| c / reference);
+    let incentive = <f64 as Amount>::from_decimal(pv.liquidation_incentive);
+    let fan = (0..v.monthly_unstaking.len())
+        .map(|i| FanPoint {
+            month: i as u32 + 1,
+            mean_usd: v.monthly_unstaking[i].mean() * nav0,
+            quantiles_usd: FAN_LEVELS
+                .iter()
+                .map(|&l| v.monthly_unstaking_hist[i].quantile(l) * nav0)
+                .collect(),
+        })
+        .collect();
+    VaultRisk {
+        id: v.id.clone(),
+        nav0_per_share_usd: nav0,
+        horizon_days: pv.horizon_days.unwrap_or(pv.withdrawal_cycle_days),
+        horizon_month: v.horizon_month,
+        confidence: alpha,
+        nav_per_share_usd: McEstimate::from_moments(&v.nav_unstaking, nav0, as_of),
+        staking_nav_per_share_usd: McEstimate::from_moments(&v.nav_staking, nav0, as_of),
+        nav_quantiles_usd: quantiles(hist, &NAV_QUANTILE_LEVELS, nav0),
+        lending_horizon: lending,
+        haircut_pct: 100.0 * haircut,
+        haircut_unfloored_pct: 100.0 * haircut_unfloored,
+        haircut_resolution_pct: 100.0 * lend_hist.resolution(),
+        haircut_ci95_pct: [
+            100.0 * (1.0 - ci[1]).max(0.0),
+            100.0 * (1.0 - ci[0]).max(0.0),
+        ],
+        liquidation_incentive_pct: 100.0 * incentive,
+        recommended_ltv_pct: 100.0 * (1.0 - haircut - incentive).max(0.0),
+        p_queue_not_cleared_pct: (1..=3)
+            .map(|c| {
+                McEstimate::proportion(v.queue_not_cleared[c - 1], v.nav_staking.n, 100.0, as_of)
             })
-        }
-        _ => None,
-    };
+            .collect(),
+        max_queue_pct: McEstimate::from_moments(&v.max_queue_fraction, 100.0, as_of),
+        cycles: v.cycles,
+        fan,
+    }
+}
 
-    let collateral = stats
+/// Per deal and month: collateral ratio moments, 5 % and 95 % bands and performing paths.
+fn collateral_series(p: &Portfolio, stats: &PathStats, as_of: NaiveDate) -> Vec<CollateralSeries> {
+    stats
         .collateral_ratio
         .iter()
         .zip(&p.deals)
@@ -749,20 +787,7 @@ pub fn value(p: &Portfolio, stats: &PathStats) -> Result<Valuation> {
                 performing_paths: months.iter().map(|m| m.n).collect(),
             }
         })
-        .collect();
-
-    Ok(Valuation {
-        portfolio_id: p.portfolio.id.clone(),
-        as_of,
-        model_version: stats.model_version.clone(),
-        paths: n,
-        months: stats.months,
-        tranches,
-        deals,
-        portfolio,
-        vault,
-        collateral,
-    })
+        .collect()
 }
 
 impl Valuation {
