@@ -114,4 +114,32 @@ library Errors {
     error OracleNotFresh(address oracle, uint256 nowTs);
     /// @notice The wrapped oracle returned a zero price while fresh.
     error ZeroOraclePrice(address oracle);
+
+    // ------------------------------------------------------------------ TranchedPool / TrancheToken
+    /// @notice A pool needs between 1 and 8 tranches, the last one the equity.
+    error InvalidTrancheCount(uint256 count);
+    /// @notice A tranche's terms are invalid: `field` names it (e.g. "balance", "couponPpb").
+    error InvalidTranche(uint256 tranche, string field, uint256 value);
+    /// @notice The OC trigger (ppb) is above the bound of 100e9 (a ratio of 100).
+    error InvalidOcTrigger(uint256 ocTriggerPpb);
+    /// @notice No tranche with this index.
+    error UnknownTranche(uint256 tranche);
+    /// @notice A subscription would exceed the tranche's original balance.
+    error OverSubscribed(uint256 tranche, uint256 amount, uint256 remaining);
+    /// @notice The issue is closed (no more subscriptions) or not yet closed (no periods).
+    error IssueClosed();
+    /// @notice Periods need the issue to be closed first (`closeIssue`).
+    error IssueNotClosed();
+    /// @notice `closeIssue` needs every tranche fully subscribed.
+    error NotFullySubscribed(uint256 tranche, uint256 supply, uint256 balance);
+    /// @notice The pool has passed its legal final period: no more periods.
+    error PoolMatured();
+    /// @notice The declared principal proceeds exceed the AID collected since the last period.
+    error ProceedsExceedCash(uint256 principalProceeds, uint256 cash);
+    /// @notice A value is above the pool's bound (2^128 - 1 wei, or 1e9 ppb for a base rate).
+    error PoolValueTooLarge(string field, uint256 value, uint256 max);
+    /// @notice Only the tranche's pool may call this.
+    error OnlyPool(address caller);
+    /// @notice A distribution to a tranche with no tokens outstanding.
+    error NoTokensOutstanding();
 }

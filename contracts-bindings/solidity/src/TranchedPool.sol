@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {Errors} from "./Errors.sol";
+import {PoolWaterfall} from "./PoolWaterfall.sol";
+import {TrancheToken} from "./TrancheToken.sol";
+
+/// @title TranchedPool
+/// @notice One pool of docs/MODEL.md §6 on chain: one `TrancheToken` (ERC-20) per tranche, senior
+/// first, the last the equity, minted 1:1 against AID at issue. Operators' revenue arrives as AID
+/// (typically as the lender or investor of `RevenueRouter` deals, or by plain transfer); once a
+/// month the servicer closes a period, declaring which part of the AID collected since the last
+/// period is principal proceeds, the pool's performing balance and the base rate, and the pool
+/// runs `PoolWaterfall.step` on it: senior fees to `feeRecipient`, each tranche's interest and
+/// principal to its token, where holders claim them (pull).
+/// @dev All amounts are AID wei (1 USD = 1e18 wei), rates ppb per year, fees bps per year. The
+/// arithmetic and its rounding are `PoolWaterfall`'s; every wei collected in a period is paid out
+/// in that period (fees + tranche receipts = collections).
+contract TranchedPool is AccessControl, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    /// @notice May close periods.
+    bytes32 public constant SERVICER_ROLE = keccak256("SERVICER_ROLE");
+    /// @notice Upper bound of balances, collections and the performing balance, wei.
+    uint256 public constant MAX_VALUE = type(uint128).max;
+    /// @notice Upper bound of coupons, spreads and the base rate, ppb (100 %/year).
+    uint256 public constant MAX_RATE_PPB = 1e9;
+    /// @notice Most tranches a pool may have.
+    uint256 public constant MAX_TRANCHES = 8;
+
+    /// @notice One tranche's terms at deployment.
+    struct TrancheSpec {
+        uint256 balance; // original balance, AID wei (equity: its notional)
+        uint256 couponPpb; // fixed annual coupon, ppb (0 for floating and for the equity)
+        bool floating; // pays baseRate + spreadPpb
+        uint256 spreadPpb; // floating spread, ppb per year
+    }
+
+    /// @notice The settlement token.
+    IERC20 public immutable aid;
+    /// @notice Receiver of the senior fees.
+    address public feeRecipient;
+    /// @notice Each tranche's token, senior first.
+    TrancheToken[] public tranches;
+    /// @notice Each tranche's original balance, wei.
+    uint256[] public originalBalances;
+    /// @notice AID wei raised by subscriptions and not yet sent to the funding recipient.
+    uint256 public raised;
+    /// @notice Whether `closeIssue` ran (subscriptions closed, periods open).
+    bool public issueClosed;
+    /// @notice Whether the legal final period was closed.
+    bool public matured;
+    /// @notice Periods closed so far.
+    uint256 public period;
+
+    PoolWaterfall.Terms internal _terms;
+    PoolWaterfall.State internal _state;
+
+    /// @notice `investor` bought `amount` wei of tranche `tranche` for `amount` AID wei.
+    event Subscribed(uint256 indexed tranche, address indexed investor, address indexed receiver, uint256 amount);
+    /// @notice The issue closed; `amount` AID wei raised went to `fundingRecipient`.
+    event IssueClosed(address indexed fundingRecipient, uint256 amount);
+    /// @notice A period was run through the waterfall: its collections (wei, base rate ppb), the
+    /// fees paid (wei) and the month's OC and senior-interest-default flags.
+    event PeriodClosed(
+        uint256 indexed period,
+        PoolWaterfall.Collections collections,
+        uint256 feesPaid,
+        bool ocBreached,
+        bool seniorInterestDefault
+    );
+    /// @notice What tranche `tranche` got in `period`, wei; `balanceEnd` its balance after it.
+    event TranchePaid(
+        uint256 indexed period,
+        uint256 indexed tranche,
+        uint256 interest,
+        uint256 principal,
+        uint256 shortfall,
+        uint256 writedown,
+        uint256 balanceEnd
+    );
+    /// @notice The admin changed the fee recipient.
+    event FeeRecipientSet(address feeRecipient);
+
+    /// @param aid_ The AID token.
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE and SERVICER_ROLE.
+    /// @param feeRecipient_ Receiver of the senior fees.
+    /// @param seniorFeeBps Annual senior fee on the performing balance, bps (<= 10_000).
+    /// @param ocTriggerPpb OC trigger x 1e9 (1.2 = 1_200_000_000), 0 disables; <= 100e9.
+    /// @param specs Tranches in seniority order, the last the equity (1..=8 of them).
+    /// @param names ERC-20 name of each tranche's token.
+    /// @param symbols ERC-20 symbol of each tranche's token.
+    constructor(
+        IERC20 aid_,
+        address admin,
+        address feeRecipient_,
+        uint256 seniorFeeBps,
+        uint256 ocTriggerPpb,
+        TrancheSpec[] memory specs,
+        string[] memory names,
+        string[] memory symbols
+    ) {
+        if (address(aid_) == address(0) || admin == address(0) || feeRecipient_ == address(0)) {
+            revert Errors.ZeroAddress();
+        }
+        if (seniorFeeBps > 10_000) revert Errors.BpsTooLarge(seniorFeeBps);
+        if (ocTriggerPpb > 100 * MAX_RATE_PPB) revert Errors.InvalidOcTrigger(ocTriggerPpb);
+        uint256 n = specs.length;
+        if (n == 0 || n > MAX_TRANCHES || names.length != n || symbols.length != n) {
+            revert Errors.InvalidTrancheCount(n);
+        }
+        aid = aid_;
+        feeRecipient = feeRecipient_;
+        _terms.seniorFeeBps = seniorFeeBps;
+        _terms.ocTriggerPpb = ocTriggerPpb;
+        for (uint256 j = 0; j < n; j++) {
+            _addTranche(j, j == n - 1, specs[j]);
+            tranches.push(new TrancheToken(names[j], symbols[j], aid_, j));
+        }
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(SERVICER_ROLE, admin);
+    }
+
+    /// @dev Checks and records tranche `j`'s terms (`last`: the equity).
+    function _addTranche(uint256 j, bool last, TrancheSpec memory t) private {
+        if (t.balance == 0 || t.balance > MAX_VALUE) revert Errors.InvalidTranche(j, "balance", t.balance);
+        if (t.couponPpb > MAX_RATE_PPB) revert Errors.InvalidTranche(j, "couponPpb", t.couponPpb);
+        if (t.spreadPpb > MAX_RATE_PPB) revert Errors.InvalidTranche(j, "spreadPpb", t.spreadPpb);
+        if (last) {
+            if (t.couponPpb != 0) revert Errors.InvalidTranche(j, "couponPpb", t.couponPpb);
+            if (t.floating) revert Errors.InvalidTranche(j, "floating", 1);
+            if (t.spreadPpb != 0) revert Errors.InvalidTranche(j, "spreadPpb", t.spreadPpb);
+        } else if (!t.floating && t.spreadPpb != 0) {
+            revert Errors.InvalidTranche(j, "spreadPpb", t.spreadPpb);
+        } else if (t.floating && t.couponPpb != 0) {
+            revert Errors.InvalidTranche(j, "couponPpb", t.couponPpb);
+        }
+        originalBalances.push(t.balance);
+        _terms.couponPpb.push(t.couponPpb);
+        _terms.floating.push(t.floating);
+        _terms.spreadPpb.push(t.spreadPpb);
+        _state.balances.push(t.balance);
+    }
+
+    // ------------------------------------------------------------------ issue
+
+    /// @notice Buys `amount` wei of tranche `tranche` at par: pulls `amount` AID wei from the
+    /// caller and mints as many tranche tokens to `receiver`. Only before `closeIssue`, and at
+    /// most the tranche's original balance in all.
+    /// @param tranche Tranche index (0 = most senior).
+    /// @param amount AID wei (> 0).
+    /// @param receiver Receiver of the tranche tokens.
+    function subscribe(uint256 tranche, uint256 amount, address receiver) external nonReentrant {
+        if (issueClosed) revert Errors.IssueClosed();
+        if (tranche >= tranches.length) revert Errors.UnknownTranche(tranche);
+        if (amount == 0) revert Errors.ZeroAmount();
+        if (receiver == address(0)) revert Errors.ZeroAddress();
+        TrancheToken tok = tranches[tranche];
+        uint256 remaining = originalBalances[tranche] - tok.totalSupply();
+        if (amount > remaining) revert Errors.OverSubscribed(tranche, amount, remaining);
+        aid.safeTransferFrom(msg.sender, address(this), amount);
+        raised += amount;
+        tok.mint(receiver, amount);
+        emit Subscribed(tranche, msg.sender, receiver, amount);
+    }
+
+    /// @notice Closes the issue once every tranche is fully subscribed and sends the AID raised
+    /// to `fundingRecipient` (who funds the pool's deals). Admin only.
+    /// @param fundingRecipient Receiver of the AID raised.
+    function closeIssue(address fundingRecipient) external onlyRole(DEFAULT_ADMIN_ROLE) nonReentrant {
+        if (issueClosed) revert Errors.IssueClosed();
+        if (fundingRecipient == address(0)) revert Errors.ZeroAddress();
+        for (uint256 j = 0; j < tranches.length; j++) {
+            uint256 supply = tranches[j].totalSupply();
+            if (supply != originalBalances[j]) revert Errors.NotFullySubscribed(j, supply, originalBalances[j]);
+        }
+        issueClosed = true;
+        uint256 amount = raised;
+        raised = 0;
+        aid.safeTransfer(fundingRecipient, amount);
+        emit IssueClosed(fundingRecipient, amount);
+    }
+
+    // ------------------------------------------------------------------ periods
+
+    /// @notice AID wei collected since the last period (what the next period distributes).
+    /// @return AID wei.
+    function collected() public view returns (uint256) {
+        return aid.balanceOf(address(this)) - raised;
+    }
+
+    /// @notice Closes a period: the AID collected since the last one, `principalProceeds` of it
+    /// as principal proceeds and the rest as interest proceeds, goes through the waterfall;
+    /// fees are sent to `feeRecipient`, each tranche's receipts to its token for its holders.
+    /// Servicer only, after `closeIssue`, before maturity. With `legalFinal` unpaid debt is
+    /// written down and the pool matures.
+    /// @param principalProceeds Principal part of the collections, wei (<= collected()).
+    /// @param performingBalance Performing balance of the pool's deals at the period start, wei.
+    /// @param baseRatePpb Floating base rate, annual ppb (<= 1e9).
+    /// @param legalFinal Whether this is the pool's legal final period.
+    /// @return f The period's flows, wei.
+    function closePeriod(uint256 principalProceeds, uint256 performingBalance, uint256 baseRatePpb, bool legalFinal)
+        external
+        onlyRole(SERVICER_ROLE)
+        nonReentrant
+        returns (PoolWaterfall.Flows memory f)
+    {
+        if (!issueClosed) revert Errors.IssueNotClosed();
+        if (matured) revert Errors.PoolMatured();
+        uint256 cash = collected();
+        if (cash > MAX_VALUE) revert Errors.PoolValueTooLarge("collected", cash, MAX_VALUE);
+        if (principalProceeds > cash) revert Errors.ProceedsExceedCash(principalProceeds, cash);
+        if (performingBalance > MAX_VALUE) {
+            revert Errors.PoolValueTooLarge("performingBalance", performingBalance, MAX_VALUE);
+        }
+        if (baseRatePpb > MAX_RATE_PPB) revert Errors.PoolValueTooLarge("baseRatePpb", baseRatePpb, MAX_RATE_PPB);
+        PoolWaterfall.Collections memory c = PoolWaterfall.Collections({
+            interestProceeds: cash - principalProceeds,
+            principalProceeds: principalProceeds,
+            performingBalance: performingBalance,
+            baseRatePpb: baseRatePpb,
+            legalFinal: legalFinal
+        });
+        PoolWaterfall.State memory s = _state;
+        f = PoolWaterfall.step(_terms, s, c);
+        _state = s;
+        uint256 p = ++period;
+        if (legalFinal) matured = true;
+        emit PeriodClosed(p, c, f.feesPaid, f.ocBreached, f.seniorInterestDefault);
+        if (f.feesPaid > 0) aid.safeTransfer(feeRecipient, f.feesPaid);
+        for (uint256 j = 0; j < s.balances.length; j++) {
+            uint256 paid = f.interest[j] + f.principal[j];
+            if (paid > 0) {
+                TrancheToken tok = tranches[j];
+                aid.safeTransfer(address(tok), paid);
+                tok.distribute(paid);
+            }
+            emit TranchePaid(p, j, f.interest[j], f.principal[j], f.shortfall[j], f.writedown[j], s.balances[j]);
+        }
+    }
+
+    /// @notice The pure waterfall (`PoolWaterfall.step`) on any terms, state and collections:
+    /// what the engine's `pool_wei::step` must reproduce to the wei.
+    /// @param t Terms.
+    /// @param s State before the month.
+    /// @param c The month's collections.
+    /// @return next State after the month.
+    /// @return f The month's flows.
+    function waterfallStep(
+        PoolWaterfall.Terms memory t,
+        PoolWaterfall.State memory s,
+        PoolWaterfall.Collections memory c
+    ) external pure returns (PoolWaterfall.State memory next, PoolWaterfall.Flows memory f) {
+        uint256 n = s.balances.length;
+        if (n == 0 || t.couponPpb.length != n || t.floating.length != n || t.spreadPpb.length != n) {
+            revert Errors.InvalidTrancheCount(n);
+        }
+        f = PoolWaterfall.step(t, s, c);
+        next = s;
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice Number of tranches (equity included).
+    /// @return Count.
+    function trancheCount() external view returns (uint256) {
+        return tranches.length;
+    }
+
+    /// @notice The pool's terms (fee bps, OC trigger ppb, per-tranche rates ppb).
+    /// @return Terms.
+    function terms() external view returns (PoolWaterfall.Terms memory) {
+        return _terms;
+    }
+
+    /// @notice Balances (wei, per tranche), senior interest arrears and fee arrears (wei).
+    /// @return State.
+    function state() external view returns (PoolWaterfall.State memory) {
+        return _state;
+    }
+
+    /// @notice Outstanding balance of tranche `j`, wei (equity: its notional).
+    /// @param j Tranche index.
+    /// @return Wei.
+    function trancheBalance(uint256 j) external view returns (uint256) {
+        if (j >= tranches.length) revert Errors.UnknownTranche(j);
+        return _state.balances[j];
+    }
+
+    /// @notice Sets the receiver of the senior fees. Admin only.
+    /// @param r New receiver.
+    function setFeeRecipient(address r) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (r == address(0)) revert Errors.ZeroAddress();
+        feeRecipient = r;
+        emit FeeRecipientSet(r);
+    }
+}
