@@ -9,6 +9,7 @@ use std::process::ExitCode;
 mod cashflows;
 mod deploy;
 mod exit;
+mod explain;
 mod input;
 mod keys;
 mod paths_out;
@@ -75,6 +76,10 @@ enum Command {
     /// Re-run a run (plain, sensitivities or stress) from its directory alone and check every
     /// output bit for bit (exit 3 naming the differing fields if not).
     Reproduce(reproduce::Args),
+    /// Replay one path of a run directory (same inputs, seed and draws) and print it month by
+    /// month: market, fleets, deals, pool waterfalls, tranches (`--path N` or `--worst tranche
+    /// ID`; `--deal`/`--pool` to narrow; `--format table|csv|json`).
+    Explain(explain::Args),
     /// Sign a valuation report with a local key and submit it to a ValuationOracle (JSON-RPC).
     Publish(publish::Args),
     /// Deploy the contracts from the checked-in artifacts as deploy.toml says; writes
@@ -99,6 +104,7 @@ fn main() -> ExitCode {
         Command::Run(a) => run::run(a),
         Command::Stress(a) => stress::run(a),
         Command::Reproduce(a) => reproduce::run(a),
+        Command::Explain(a) => explain::run(a),
         Command::Publish(a) => publish::run(a),
         Command::Deploy(a) => deploy::run(a),
         Command::Serve(a) => serve::run(a),

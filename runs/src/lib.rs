@@ -33,6 +33,7 @@
 pub mod arrow_rows;
 mod control;
 mod error;
+mod explain;
 mod input;
 mod manifest;
 pub mod report;
@@ -43,6 +44,10 @@ mod rundir;
 pub use control::{CancelToken, Progress, ProgressFn, RunControl};
 pub use error::{Result, RunError};
 pub use gaib_engine::ErrorClass;
+pub use explain::{
+    explain, worst_path_for_tranche, DealRow, DealTotal, Explanation, FleetRow, Focus, MarketRow,
+    OperatorRow, PathTotals, PoolRow, TrancheRow, TrancheTotal, VaultRow,
+};
 pub use input::{
     locate_scenario, scenario_search_dirs, InputBytes, PortfolioInput, ScenarioInput, NO_FILE,
     SCENARIOS_ENV,
