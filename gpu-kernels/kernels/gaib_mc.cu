@@ -61,7 +61,9 @@ enum ScalarF {
   FS_COUNT
 };
 
-// Deal kinds, amortisation profiles, default kinds.
+// Deal kinds, amortisation profiles, default kinds, liens (build.rs reads these #defines into
+// Rust constants for flat.rs and trace.rs: one table of codes). Liens order a fleet's deals
+// (the engine lists them senior first); the kernel only groups equal liens, which share pro rata.
 #define KIND_LOAN 0
 #define KIND_REV_SHARE 1
 #define AM_ANNUITY 0
@@ -71,6 +73,9 @@ enum ScalarF {
 #define DK_PAYMENT 1
 #define DK_REFINANCING 2
 #define DK_CREDIT 3
+#define LIEN_SENIOR 0
+#define LIEN_PARI_PASSU 1
+#define LIEN_JUNIOR 2
 
 // Error bits in acc[HA_ERR].
 #define ERR_MAGIC 1ull

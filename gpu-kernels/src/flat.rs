@@ -6,11 +6,16 @@
 //! arrays, into `f64s` for real arrays, into the accumulator for statistics), `f64s[0..FS_COUNT]`
 //! holds the real scalars; the arrays follow. The slot numbers are the enums `HeaderI` and
 //! `ScalarF` of `kernels/gaib_mc.cu`, read by the build script, so kernel and lowering share
-//! one table. The accumulator ([`AccLayout`]) holds the exact sums, counts and histograms of
+//! one table; so are the codes written into the buffers (deal kind `KIND_*`, amortisation
+//! `AM_*`, default kind `DK_*`, lien `LIEN_*`, the kernel's `#define`s).
+//!
+//! [`FlatPlan::new`] lowers section by section (header, market, fleets, deals, pools, vault,
+//! statistics, scratch); each deal is first one `DealRow` (its terms and codes), and the rows
+//! are flattened into the kernel's per-deal arrays in one place. The accumulator ([`AccLayout`]) holds the exact sums, counts and histograms of
 //! [`PathStats`] as u64 words (see [`crate::acc`]).
 
 use crate::error::{GpuError, Result};
-use gaib_engine::{Amortization, DealParamsKind, Lien};
+use gaib_engine::{Amortization, DealParams, DealParamsKind, FleetParams, Lien};
 use gaib_simulator::{PathStats, SimPlan, MAX_JUMPS_PER_MONTH};
 
 #[allow(dead_code)]
@@ -19,13 +24,21 @@ mod slots {
 }
 pub(crate) use slots::*;
 
+/// The kernel's code `#define`s (`KIND_*`, `AM_*`, `DK_*`, `LIEN_*`), read by the build script.
+#[allow(dead_code)]
+mod codes {
+    include!(concat!(env!("OUT_DIR"), "/codes.rs"));
+}
+pub(crate) use codes::*;
+
 /// Header magic (format version 2 of the flat layout); `GAIB_FLAT_MAGIC` in the kernel.
 pub const FLAT_MAGIC: i32 = 0x6A1B_0002;
 
 /// Trace fields per deal and month (in this order): balance at month end, interest, scheduled
 /// principal, prepayment, refinanced principal, revenue-share capital, revenue-share income,
-/// kicker, recovery received, default kind (0 none, 1 payment, 2 refinancing, 3 credit),
-/// exposure at default, loss booked, cash left, DSRA; all USD except the kind.
+/// kicker, recovery received, default kind (the kernel's `DK_*` code: 0 none, 1 payment,
+/// 2 refinancing, 3 credit), exposure at default, loss booked, cash left, DSRA; all USD except
+/// the kind.
 pub const TRACE_DEAL_FIELDS: [&str; 14] = [
     "balance_end",
     "interest",
@@ -189,250 +202,314 @@ fn count(v: usize, what: &str) -> Result<i32> {
     to_i32(what, v)
 }
 
-impl FlatPlan {
-    /// Lowers `plan`. Fails with [`GpuError::Unsupported`] on anything the kernel does not
-    /// implement (rather than computing something else).
-    pub fn new(plan: &SimPlan) -> Result<Self> {
-        let flow = &plan.flow;
-        let nc = plan.n_classes();
-        let nf = flow.fleets.len();
-        let no = plan.operators.stream.len();
-        let nd = plan.n_deals();
-        let np = flow.pools.len();
-        let nt: usize = flow.pools.iter().map(|q| q.waterfall.len()).sum();
-        let k = plan.months as usize;
-        if k == 0 {
-            return Err(GpuError::Unsupported {
-                what: "a horizon of 0 months".into(),
-            });
-        }
-        for (q, pool) in flow.pools.iter().enumerate() {
-            let w = &pool.waterfall;
-            if w.is_empty() || w.equity != w.len() - 1 {
-                return Err(GpuError::Unsupported {
-                    what: format!("pool {q}: the equity tranche must be the last of ≥ 1"),
-                });
+/// The plan's dimensions, as the header stores them.
+struct Dims {
+    /// GPU classes.
+    nc: usize,
+    /// Fleets.
+    nf: usize,
+    /// Operators.
+    no: usize,
+    /// Deals.
+    nd: usize,
+    /// Pools.
+    np: usize,
+    /// Tranches over all pools.
+    nt: usize,
+    /// Horizon K, months.
+    k: usize,
+    /// Withdrawal cycles of the vault (0 without a vault).
+    ncy: usize,
+}
+
+/// One deal's terms as the kernel reads them: one entry of each `HI_DEAL_*` / `HF_DEAL_*`
+/// array (the per-month discount factors, notional and haircut come from the `SimPlan`'s own
+/// arrays). Terms a kind does not have are 0. [`put_deals`] flattens the rows.
+struct DealRow {
+    /// Index of the deal's fleet.
+    fleet: i32,
+    /// `LIEN_*` code.
+    lien: i32,
+    /// `KIND_*` code.
+    kind: i32,
+    /// Term, months.
+    term: i32,
+    /// Recovery lag, months.
+    lag: i32,
+    /// 1 when secured by the fleet's hardware.
+    secured: i32,
+    /// `AM_*` code (loans; `AM_ANNUITY` for revenue shares).
+    amort: i32,
+    /// Interest-only grace, months (loans).
+    grace: i32,
+    /// Debt-service reserve, months of debt service (loans).
+    dsra_months: i32,
+    /// 1 when the loan has a fixed rate.
+    has_fixed: i32,
+    /// Funded amount, USD.
+    funded: f64,
+    /// Fixed annual rate (0 when floating or not a loan).
+    fixed_rate: f64,
+    /// Annual spread over the base rate (loans).
+    float_spread: f64,
+    /// Share of excess cash swept to principal (loans).
+    sweep: f64,
+    /// Refinancing ratio at maturity (loans).
+    refi: f64,
+    /// Kicker: share of revenue after repayment (loans).
+    kicker: f64,
+    /// Share of revenue paid (revenue shares).
+    rs_share: f64,
+    /// Cap as a multiple of the funded amount (revenue shares).
+    rs_cap: f64,
+    /// Recovery rate of an unsecured claim.
+    unsec_rec: f64,
+}
+
+impl DealRow {
+    /// The row of deal `d` on fleet index `fleet` with lien `lien`; refuses what the kernel
+    /// does not implement.
+    fn new(d: &DealParams<f64>, fleet: i32, lien: Lien) -> Result<Self> {
+        let term = to_i32("term_months", d.term_months)?;
+        let lag = to_i32("recovery_lag_months", d.recovery_lag_months)?;
+        let mut row = DealRow {
+            fleet,
+            lien: match lien {
+                Lien::Senior => LIEN_SENIOR,
+                Lien::PariPassu => LIEN_PARI_PASSU,
+                Lien::Junior => LIEN_JUNIOR,
+            },
+            kind: KIND_LOAN,
+            term,
+            lag,
+            secured: i32::from(d.secured),
+            amort: AM_ANNUITY,
+            grace: 0,
+            dsra_months: 0,
+            has_fixed: 0,
+            funded: d.funded(),
+            fixed_rate: 0.0,
+            float_spread: 0.0,
+            sweep: 0.0,
+            refi: 0.0,
+            kicker: 0.0,
+            rs_share: 0.0,
+            rs_cap: 0.0,
+            unsec_rec: d.unsecured_recovery,
+        };
+        match d.kind {
+            DealParamsKind::Loan {
+                fixed_rate,
+                floating_spread,
+                amortization,
+                grace_months,
+                dsra_months,
+                cash_sweep,
+                refinance_ratio,
+                kicker_share,
+                ..
+            } => {
+                if grace_months >= d.term_months && matches!(amortization, Amortization::Linear) {
+                    return Err(GpuError::Unsupported {
+                        what: "a linear loan with grace_months ≥ term_months".into(),
+                    });
+                }
+                row.amort = match amortization {
+                    Amortization::Annuity => AM_ANNUITY,
+                    Amortization::Linear => AM_LINEAR,
+                    Amortization::Bullet => AM_BULLET,
+                };
+                row.grace = to_i32("grace_months", grace_months)?;
+                row.dsra_months = to_i32("dsra_months", dsra_months)?;
+                row.has_fixed = i32::from(fixed_rate.is_some());
+                row.fixed_rate = fixed_rate.unwrap_or(0.0);
+                row.float_spread = floating_spread;
+                row.sweep = cash_sweep;
+                row.refi = refinance_ratio;
+                row.kicker = kicker_share;
+            }
+            DealParamsKind::RevenueShare {
+                share,
+                cap_multiple,
+                ..
+            } => {
+                row.kind = KIND_REV_SHARE;
+                row.rs_share = share;
+                row.rs_cap = cap_multiple;
             }
         }
-        let template = PathStats::new(plan);
-        let ncy = plan.vault.as_ref().map_or(0, |v| v.cycle_end_month.len());
+        Ok(row)
+    }
+}
 
-        let mut b = Builder {
-            f: vec![0.0; FS_COUNT],
-            i: vec![0; HI_COUNT],
-        };
-        b.i[HI_MAGIC] = FLAT_MAGIC;
-        b.i[HI_NC] = count(nc, "classes")?;
-        b.i[HI_NF] = count(nf, "fleets")?;
-        b.i[HI_NO] = count(no, "operators")?;
-        b.i[HI_ND] = count(nd, "deals")?;
-        b.i[HI_NP] = count(np, "pools")?;
-        b.i[HI_NT] = count(nt, "tranches")?;
-        b.i[HI_K] = count(k, "months")?;
-        b.i[HI_HAS_VAULT] = i32::from(plan.vault.is_some());
-        b.i[HI_CHOL_IDENTITY] = i32::from(plan.chol_identity);
-        b.i[HI_MAX_JUMPS] = to_i32("max jumps", MAX_JUMPS_PER_MONTH)?;
-        b.i[HI_SYS_STREAM] = plan.systematic_stream as i32;
-        b.i[HI_NCYCLES] = count(ncy, "withdrawal cycles")?;
+/// Integer indices (`usize`) as the kernel's i32s.
+fn indices(v: impl IntoIterator<Item = usize>, what: &str) -> Result<Vec<i32>> {
+    v.into_iter().map(|x| count(x, what)).collect()
+}
 
-        // Classes, market.
-        b.ia(
-            HI_CLASS_STREAM,
-            plan.classes.stream.iter().map(|&s| s as i32),
-        )?;
-        b.fa(HF_CLASS_OU_DECAY, plan.classes.ou_decay.iter().copied())?;
-        b.fa(HF_CLASS_OU_SCALE, plan.classes.ou_scale.iter().copied())?;
-        b.fa(
-            HF_CLASS_JUMP_RATE,
-            plan.classes.jump_rate_per_step.iter().copied(),
-        )?;
-        b.fa(HF_CLASS_JUMP_MEAN, plan.classes.jump_mean.iter().copied())?;
-        b.fa(HF_CLASS_JUMP_STD, plan.classes.jump_std.iter().copied())?;
-        b.fa(HF_CHOL, plan.chol.iter().copied())?;
-        b.fa(HF_LOG_TREND_SHOCK, plan.log_trend_shock.iter().copied())?;
-        b.fa(HF_INV_TREND, plan.inv_trend.iter().copied())?;
+/// Refuses plans the kernel does not implement before anything is lowered: a horizon of 0
+/// months, a pool whose equity tranche is not the last.
+fn check_shape(plan: &SimPlan) -> Result<()> {
+    if plan.months == 0 {
+        return Err(GpuError::Unsupported {
+            what: "a horizon of 0 months".into(),
+        });
+    }
+    for (q, pool) in plan.flow.pools.iter().enumerate() {
+        let w = &pool.waterfall;
+        if w.is_empty() || w.equity != w.len() - 1 {
+            return Err(GpuError::Unsupported {
+                what: format!("pool {q}: the equity tranche must be the last of ≥ 1"),
+            });
+        }
+    }
+    Ok(())
+}
 
-        // Fleets.
-        b.ia(
+impl Builder {
+    /// The header's counts and flags.
+    fn put_header(&mut self, plan: &SimPlan, n: &Dims) -> Result<()> {
+        self.i[HI_MAGIC] = FLAT_MAGIC;
+        self.i[HI_NC] = count(n.nc, "classes")?;
+        self.i[HI_NF] = count(n.nf, "fleets")?;
+        self.i[HI_NO] = count(n.no, "operators")?;
+        self.i[HI_ND] = count(n.nd, "deals")?;
+        self.i[HI_NP] = count(n.np, "pools")?;
+        self.i[HI_NT] = count(n.nt, "tranches")?;
+        self.i[HI_K] = count(n.k, "months")?;
+        self.i[HI_HAS_VAULT] = i32::from(plan.vault.is_some());
+        self.i[HI_CHOL_IDENTITY] = i32::from(plan.chol_identity);
+        self.i[HI_MAX_JUMPS] = to_i32("max jumps", MAX_JUMPS_PER_MONTH)?;
+        self.i[HI_SYS_STREAM] = plan.systematic_stream as i32;
+        self.i[HI_NCYCLES] = count(n.ncy, "withdrawal cycles")?;
+        Ok(())
+    }
+
+    /// GPU classes and the market: price processes, Cholesky factor, trend shocks.
+    fn put_market(&mut self, plan: &SimPlan) -> Result<()> {
+        let c = &plan.classes;
+        self.ia(HI_CLASS_STREAM, c.stream.iter().map(|&s| s as i32))?;
+        self.fa(HF_CLASS_OU_DECAY, c.ou_decay.iter().copied())?;
+        self.fa(HF_CLASS_OU_SCALE, c.ou_scale.iter().copied())?;
+        self.fa(HF_CLASS_JUMP_RATE, c.jump_rate_per_step.iter().copied())?;
+        self.fa(HF_CLASS_JUMP_MEAN, c.jump_mean.iter().copied())?;
+        self.fa(HF_CLASS_JUMP_STD, c.jump_std.iter().copied())?;
+        self.fa(HF_CHOL, plan.chol.iter().copied())?;
+        self.fa(HF_LOG_TREND_SHOCK, plan.log_trend_shock.iter().copied())?;
+        self.fa(HF_INV_TREND, plan.inv_trend.iter().copied())?;
+        Ok(())
+    }
+
+    /// Fleets and operators: streams, indices, utilization processes, revenue and hardware
+    /// terms.
+    fn put_fleets(&mut self, plan: &SimPlan) -> Result<()> {
+        let flow = &plan.flow;
+        self.ia(
             HI_FLEET_STREAM,
             plan.fleets.stream.iter().map(|&s| s as i32),
         )?;
-        let fleet_class = flow
-            .fleets
-            .iter()
-            .map(|f| count(f.class, "class index"))
-            .collect::<Result<Vec<_>>>()?;
-        b.ia(HI_FLEET_CLASS, fleet_class)?;
-        let fleet_op = flow
-            .fleets
-            .iter()
-            .map(|f| count(f.operator, "operator index"))
-            .collect::<Result<Vec<_>>>()?;
-        b.ia(HI_FLEET_OPERATOR, fleet_op)?;
+        self.ia(
+            HI_FLEET_CLASS,
+            indices(flow.fleets.iter().map(|f| f.class), "class index")?,
+        )?;
+        self.ia(
+            HI_FLEET_OPERATOR,
+            indices(flow.fleets.iter().map(|f| f.operator), "operator index")?,
+        )?;
         let ends = flow
             .fleets
             .iter()
             .map(|f| to_i32("contract_end_month", f.contract_end_month))
             .collect::<Result<Vec<_>>>()?;
-        b.ia(HI_FLEET_CONTRACT_END, ends)?;
-        b.ia(
+        self.ia(HI_FLEET_CONTRACT_END, ends)?;
+        self.ia(
             HI_OP_STREAM,
             plan.operators.stream.iter().map(|&s| s as i32),
         )?;
-        b.fa(HF_FLEET_Y0, plan.fleets.y0.iter().copied())?;
-        b.fa(HF_FLEET_DECAY, plan.fleets.decay.iter().copied())?;
-        b.fa(HF_FLEET_PULL, plan.fleets.pull.iter().copied())?;
-        b.fa(HF_FLEET_SCALE, plan.fleets.scale.iter().copied())?;
-        b.fa(HF_FLEET_LOAD_PRICE, plan.fleets.load_price.iter().copied())?;
-        b.fa(HF_FLEET_LOAD_OWN, plan.fleets.load_own.iter().copied())?;
-        b.fa(HF_OP_HAZARD, plan.operators.hazard.iter().copied())?;
-        let ff = |g: fn(&gaib_engine::FleetParams<f64>) -> f64| flow.fleets.iter().map(g);
-        b.fa(HF_FLEET_GPU_HOURS, ff(|f| f.gpu_hours))?;
-        b.fa(HF_FLEET_GPUS, ff(|f| f.gpus))?;
-        b.fa(HF_FLEET_PHI, ff(|f| f.contracted_share))?;
-        b.fa(HF_FLEET_RATE, ff(|f| f.contract_rate))?;
-        b.fa(HF_FLEET_OPEX_FIXED, ff(|f| f.opex_fixed))?;
-        b.fa(HF_FLEET_OPEX_VAR, ff(|f| f.opex_variable))?;
-        b.fa(HF_FLEET_PURCHASE, ff(|f| f.purchase_price))?;
-        b.fa(HF_FLEET_AGE0, ff(|f| f.age0_years))?;
-        b.fa(HF_FLEET_LIFE, ff(|f| f.useful_life_years))?;
-        b.fa(HF_FLEET_FLOOR, ff(|f| f.residual_floor))?;
-        b.fa(HF_FLEET_HAIRCUT, ff(|f| f.liquidation_haircut))?;
-        b.fa(HF_FLEET_LIQ_COST, ff(|f| f.liquidation_cost))?;
+        self.fa(HF_FLEET_Y0, plan.fleets.y0.iter().copied())?;
+        self.fa(HF_FLEET_DECAY, plan.fleets.decay.iter().copied())?;
+        self.fa(HF_FLEET_PULL, plan.fleets.pull.iter().copied())?;
+        self.fa(HF_FLEET_SCALE, plan.fleets.scale.iter().copied())?;
+        self.fa(HF_FLEET_LOAD_PRICE, plan.fleets.load_price.iter().copied())?;
+        self.fa(HF_FLEET_LOAD_OWN, plan.fleets.load_own.iter().copied())?;
+        self.fa(HF_OP_HAZARD, plan.operators.hazard.iter().copied())?;
+        let ff = |g: fn(&FleetParams<f64>) -> f64| flow.fleets.iter().map(g);
+        self.fa(HF_FLEET_GPU_HOURS, ff(|f| f.gpu_hours))?;
+        self.fa(HF_FLEET_GPUS, ff(|f| f.gpus))?;
+        self.fa(HF_FLEET_PHI, ff(|f| f.contracted_share))?;
+        self.fa(HF_FLEET_RATE, ff(|f| f.contract_rate))?;
+        self.fa(HF_FLEET_OPEX_FIXED, ff(|f| f.opex_fixed))?;
+        self.fa(HF_FLEET_OPEX_VAR, ff(|f| f.opex_variable))?;
+        self.fa(HF_FLEET_PURCHASE, ff(|f| f.purchase_price))?;
+        self.fa(HF_FLEET_AGE0, ff(|f| f.age0_years))?;
+        self.fa(HF_FLEET_LIFE, ff(|f| f.useful_life_years))?;
+        self.fa(HF_FLEET_FLOOR, ff(|f| f.residual_floor))?;
+        self.fa(HF_FLEET_HAIRCUT, ff(|f| f.liquidation_haircut))?;
+        self.fa(HF_FLEET_LIQ_COST, ff(|f| f.liquidation_cost))?;
 
         // Fleet → deals in payment order (offset table of nf + 1 entries).
         let mut starts = vec![0i32];
-        let mut list = Vec::with_capacity(nd);
+        let mut list = Vec::with_capacity(flow.deals.len());
         for ds in &flow.fleet_deals {
             for &d in ds {
                 list.push(count(d, "deal index")?);
             }
             starts.push(count(list.len(), "fleet deals")?);
         }
-        b.ia(HI_FLEET_DEALS_START, starts)?;
-        b.ia(HI_FLEET_DEALS, list)?;
+        self.ia(HI_FLEET_DEALS_START, starts)?;
+        self.ia(HI_FLEET_DEALS, list)?;
+        Ok(())
+    }
 
-        // Deals.
-        let deal_fleet = flow
-            .deal_fleet
+    /// Deals: one [`DealRow`] each, flattened into the `HI_DEAL_*` / `HF_DEAL_*` arrays, then
+    /// the plan's notionals, discount factors and haircuts, and the base rates.
+    fn put_deals(&mut self, plan: &SimPlan, k: usize) -> Result<()> {
+        let flow = &plan.flow;
+        let deal_fleet = indices(flow.deal_fleet.iter().copied(), "fleet index")?;
+        let rows = flow
+            .deals
             .iter()
-            .map(|&f| count(f, "fleet index"))
+            .zip(&deal_fleet)
+            .zip(&flow.deal_lien)
+            .map(|((p, &fleet), &lien)| DealRow::new(p, fleet, lien))
             .collect::<Result<Vec<_>>>()?;
-        b.ia(HI_DEAL_FLEET, deal_fleet)?;
-        b.ia(
-            HI_DEAL_LIEN,
-            flow.deal_lien.iter().map(|l| match l {
-                Lien::Senior => 0,
-                Lien::PariPassu => 1,
-                Lien::Junior => 2,
-            }),
-        )?;
-        let mut kind = Vec::with_capacity(nd);
-        let mut term = Vec::with_capacity(nd);
-        let mut lag = Vec::with_capacity(nd);
-        let mut secured = Vec::with_capacity(nd);
-        let mut amort = Vec::with_capacity(nd);
-        let mut grace = Vec::with_capacity(nd);
-        let mut dsra_m = Vec::with_capacity(nd);
-        let mut has_fixed = Vec::with_capacity(nd);
-        let mut fixed = Vec::with_capacity(nd);
-        let mut spread = Vec::with_capacity(nd);
-        let mut sweep = Vec::with_capacity(nd);
-        let mut refi = Vec::with_capacity(nd);
-        let mut kicker = Vec::with_capacity(nd);
-        let mut rs_share = Vec::with_capacity(nd);
-        let mut rs_cap = Vec::with_capacity(nd);
-        let mut unsec = Vec::with_capacity(nd);
-        let mut funded = Vec::with_capacity(nd);
-        for d in &flow.deals {
-            term.push(to_i32("term_months", d.term_months)?);
-            lag.push(to_i32("recovery_lag_months", d.recovery_lag_months)?);
-            secured.push(i32::from(d.secured));
-            unsec.push(d.unsecured_recovery);
-            funded.push(d.funded());
-            match d.kind {
-                DealParamsKind::Loan {
-                    fixed_rate,
-                    floating_spread,
-                    amortization,
-                    grace_months,
-                    dsra_months,
-                    cash_sweep,
-                    refinance_ratio,
-                    kicker_share,
-                    ..
-                } => {
-                    if grace_months >= d.term_months && matches!(amortization, Amortization::Linear)
-                    {
-                        return Err(GpuError::Unsupported {
-                            what: "a linear loan with grace_months ≥ term_months".into(),
-                        });
-                    }
-                    kind.push(0);
-                    amort.push(match amortization {
-                        Amortization::Annuity => 0,
-                        Amortization::Linear => 1,
-                        Amortization::Bullet => 2,
-                    });
-                    grace.push(to_i32("grace_months", grace_months)?);
-                    dsra_m.push(to_i32("dsra_months", dsra_months)?);
-                    has_fixed.push(i32::from(fixed_rate.is_some()));
-                    fixed.push(fixed_rate.unwrap_or(0.0));
-                    spread.push(floating_spread);
-                    sweep.push(cash_sweep);
-                    refi.push(refinance_ratio);
-                    kicker.push(kicker_share);
-                    rs_share.push(0.0);
-                    rs_cap.push(0.0);
-                }
-                DealParamsKind::RevenueShare {
-                    share,
-                    cap_multiple,
-                    ..
-                } => {
-                    kind.push(1);
-                    amort.push(0);
-                    grace.push(0);
-                    dsra_m.push(0);
-                    has_fixed.push(0);
-                    fixed.push(0.0);
-                    spread.push(0.0);
-                    sweep.push(0.0);
-                    refi.push(0.0);
-                    kicker.push(0.0);
-                    rs_share.push(share);
-                    rs_cap.push(cap_multiple);
-                }
-            }
-        }
-        b.ia(HI_DEAL_KIND, kind)?;
-        b.ia(HI_DEAL_TERM, term)?;
-        b.ia(HI_DEAL_LAG, lag)?;
-        b.ia(HI_DEAL_SECURED, secured)?;
-        b.ia(HI_DEAL_AMORT, amort)?;
-        b.ia(HI_DEAL_GRACE, grace)?;
-        b.ia(HI_DEAL_DSRA_MONTHS, dsra_m)?;
-        b.ia(HI_DEAL_HAS_FIXED, has_fixed)?;
-        b.fa(HF_DEAL_FUNDED, funded)?;
-        b.fa(HF_DEAL_FIXED_RATE, fixed)?;
-        b.fa(HF_DEAL_FLOAT_SPREAD, spread)?;
-        b.fa(HF_DEAL_SWEEP, sweep)?;
-        b.fa(HF_DEAL_REFI, refi)?;
-        b.fa(HF_DEAL_KICKER, kicker)?;
-        b.fa(HF_DEAL_RS_SHARE, rs_share)?;
-        b.fa(HF_DEAL_RS_CAP, rs_cap)?;
-        b.fa(HF_DEAL_UNSEC_REC, unsec)?;
-        b.fa(HF_DEAL_NOTIONAL, plan.deal_notional.iter().copied())?;
-        b.fa(HF_DEAL_DF, plan.deal_df.iter().copied())?;
-        b.fa(HF_DEAL_HAIRCUT, plan.deal_haircut.iter().copied())?;
+        let int = |g: fn(&DealRow) -> i32| rows.iter().map(g).collect::<Vec<_>>();
+        let real = |g: fn(&DealRow) -> f64| rows.iter().map(g).collect::<Vec<_>>();
+        self.ia(HI_DEAL_FLEET, int(|r| r.fleet))?;
+        self.ia(HI_DEAL_LIEN, int(|r| r.lien))?;
+        self.ia(HI_DEAL_KIND, int(|r| r.kind))?;
+        self.ia(HI_DEAL_TERM, int(|r| r.term))?;
+        self.ia(HI_DEAL_LAG, int(|r| r.lag))?;
+        self.ia(HI_DEAL_SECURED, int(|r| r.secured))?;
+        self.ia(HI_DEAL_AMORT, int(|r| r.amort))?;
+        self.ia(HI_DEAL_GRACE, int(|r| r.grace))?;
+        self.ia(HI_DEAL_DSRA_MONTHS, int(|r| r.dsra_months))?;
+        self.ia(HI_DEAL_HAS_FIXED, int(|r| r.has_fixed))?;
+        self.fa(HF_DEAL_FUNDED, real(|r| r.funded))?;
+        self.fa(HF_DEAL_FIXED_RATE, real(|r| r.fixed_rate))?;
+        self.fa(HF_DEAL_FLOAT_SPREAD, real(|r| r.float_spread))?;
+        self.fa(HF_DEAL_SWEEP, real(|r| r.sweep))?;
+        self.fa(HF_DEAL_REFI, real(|r| r.refi))?;
+        self.fa(HF_DEAL_KICKER, real(|r| r.kicker))?;
+        self.fa(HF_DEAL_RS_SHARE, real(|r| r.rs_share))?;
+        self.fa(HF_DEAL_RS_CAP, real(|r| r.rs_cap))?;
+        self.fa(HF_DEAL_UNSEC_REC, real(|r| r.unsec_rec))?;
+        self.fa(HF_DEAL_NOTIONAL, plan.deal_notional.iter().copied())?;
+        self.fa(HF_DEAL_DF, plan.deal_df.iter().copied())?;
+        self.fa(HF_DEAL_HAIRCUT, plan.deal_haircut.iter().copied())?;
         if flow.base_rates.len() != k {
             return Err(GpuError::Unsupported {
                 what: format!("{} base rates for {k} months", flow.base_rates.len()),
             });
         }
-        b.fa(HF_BASE_RATES, flow.base_rates.iter().copied())?;
+        self.fa(HF_BASE_RATES, flow.base_rates.iter().copied())?;
+        Ok(())
+    }
 
-        // Pools and tranches.
+    /// Pools and their tranches: deal lists, tranche offsets, waterfall terms, discount
+    /// factors.
+    fn put_pools(&mut self, plan: &SimPlan, n: &Dims) -> Result<()> {
+        let flow = &plan.flow;
         let mut pd_start = vec![0i32];
         let mut pd = Vec::new();
         let mut tr_start = vec![0i32];
@@ -445,99 +522,97 @@ impl FlatPlan {
             tr_n += pool.waterfall.len();
             tr_start.push(count(tr_n, "tranches")?);
         }
-        b.ia(HI_POOL_DEALS_START, pd_start)?;
-        b.ia(HI_POOL_DEALS, pd)?;
-        b.ia(HI_POOL_TR_START, tr_start)?;
+        self.ia(HI_POOL_DEALS_START, pd_start)?;
+        self.ia(HI_POOL_DEALS, pd)?;
+        self.ia(HI_POOL_TR_START, tr_start)?;
         let wf = || flow.pools.iter().map(|q| &q.waterfall);
-        b.ia(
+        self.ia(
             HI_TR_HAS_FIXED,
             wf().flat_map(|w| w.fixed_coupons.iter().map(|c| i32::from(c.is_some()))),
         )?;
-        b.fa(HF_POOL_FEE_RATE, wf().map(|w| w.senior_fee_rate))?;
-        b.fa(HF_POOL_OC, wf().map(|w| w.oc_trigger))?;
-        b.fa(HF_TR_BALANCE, wf().flat_map(|w| w.balances.iter().copied()))?;
-        b.fa(
+        self.fa(HF_POOL_FEE_RATE, wf().map(|w| w.senior_fee_rate))?;
+        self.fa(HF_POOL_OC, wf().map(|w| w.oc_trigger))?;
+        self.fa(HF_TR_BALANCE, wf().flat_map(|w| w.balances.iter().copied()))?;
+        self.fa(
             HF_TR_FIXED_COUPON,
             wf().flat_map(|w| w.fixed_coupons.iter().map(|c| c.unwrap_or(0.0))),
         )?;
-        b.fa(
+        self.fa(
             HF_TR_FLOAT_SPREAD,
             wf().flat_map(|w| w.floating_spreads.iter().copied()),
         )?;
-        b.fa(
+        self.fa(
             HF_TR_NOTIONAL,
             plan.tranche_notional.iter().flatten().copied(),
         )?;
-        let mut tr_df = Vec::with_capacity(nt * k);
+        let mut tr_df = Vec::with_capacity(n.nt * n.k);
         for v in plan.tranche_df.iter().flatten() {
-            if v.len() != k {
+            if v.len() != n.k {
                 return Err(GpuError::Unsupported {
                     what: "tranche discount factors of another length than K".into(),
                 });
             }
             tr_df.extend_from_slice(v);
         }
-        b.fa(HF_TR_DF, tr_df)?;
+        self.fa(HF_TR_DF, tr_df)?;
+        Ok(())
+    }
 
-        // The vault.
+    /// The vault (empty arrays without one), then the copula loadings and the funded total.
+    fn put_vault(&mut self, plan: &SimPlan, n: &Dims) -> Result<()> {
         match &plan.vault {
             Some(v) => {
-                b.i[HI_V_NDEALS] = count(v.deals.len(), "vault deals")?;
-                b.i[HI_V_NHOLD] = count(v.holdings.len(), "vault holdings")?;
-                b.i[HI_V_HORIZON] = to_i32("vault horizon month", v.horizon_month)?;
-                let vd = v
-                    .deals
-                    .iter()
-                    .map(|&d| count(d, "deal index"))
-                    .collect::<Result<Vec<_>>>()?;
-                b.ia(HI_V_DEALS, vd)?;
-                let hp = v
-                    .holdings
-                    .iter()
-                    .map(|h| count(h.0, "pool index"))
-                    .collect::<Result<Vec<_>>>()?;
-                b.ia(HI_V_HOLD_POOL, hp)?;
-                let ht = v
-                    .holdings
-                    .iter()
-                    .map(|h| count(h.1, "tranche index"))
-                    .collect::<Result<Vec<_>>>()?;
-                b.ia(HI_V_HOLD_TR, ht)?;
+                self.i[HI_V_NDEALS] = count(v.deals.len(), "vault deals")?;
+                self.i[HI_V_NHOLD] = count(v.holdings.len(), "vault holdings")?;
+                self.i[HI_V_HORIZON] = to_i32("vault horizon month", v.horizon_month)?;
+                self.ia(HI_V_DEALS, indices(v.deals.iter().copied(), "deal index")?)?;
+                self.ia(
+                    HI_V_HOLD_POOL,
+                    indices(v.holdings.iter().map(|h| h.0), "pool index")?,
+                )?;
+                self.ia(
+                    HI_V_HOLD_TR,
+                    indices(v.holdings.iter().map(|h| h.1), "tranche index")?,
+                )?;
                 let ce = v
                     .cycle_end_month
                     .iter()
                     .map(|&m| to_i32("cycle end month", m))
                     .collect::<Result<Vec<_>>>()?;
-                b.ia(HI_V_CYCLE_END, ce)?;
-                b.fa(HF_V_HOLD_FRAC, v.holdings.iter().map(|h| h.2))?;
-                if v.redemption_by_cycle.len() != ncy {
+                self.ia(HI_V_CYCLE_END, ce)?;
+                self.fa(HF_V_HOLD_FRAC, v.holdings.iter().map(|h| h.2))?;
+                if v.redemption_by_cycle.len() != n.ncy {
                     return Err(GpuError::Unsupported {
                         what: "a redemption schedule of another length than the cycles".into(),
                     });
                 }
-                b.fa(HF_V_RED_BY_CYCLE, v.redemption_by_cycle.iter().copied())?;
-                b.f[FS_V_SHARES0] = v.shares0;
-                b.f[FS_V_BUFFER0] = v.buffer0;
-                b.f[FS_V_TBILL] = v.tbill_monthly;
-                b.f[FS_V_MGMT] = v.mgmt_fee_monthly;
-                b.f[FS_V_PERF] = v.performance_fee;
-                b.f[FS_V_RED_FRACTION] = v.redemption_fraction;
-                b.f[FS_V_NAV0] = plan.vault_nav0;
+                self.fa(HF_V_RED_BY_CYCLE, v.redemption_by_cycle.iter().copied())?;
+                self.f[FS_V_SHARES0] = v.shares0;
+                self.f[FS_V_BUFFER0] = v.buffer0;
+                self.f[FS_V_TBILL] = v.tbill_monthly;
+                self.f[FS_V_MGMT] = v.mgmt_fee_monthly;
+                self.f[FS_V_PERF] = v.performance_fee;
+                self.f[FS_V_RED_FRACTION] = v.redemption_fraction;
+                self.f[FS_V_NAV0] = plan.vault_nav0;
             }
             None => {
                 for s in [HI_V_DEALS, HI_V_HOLD_POOL, HI_V_HOLD_TR, HI_V_CYCLE_END] {
-                    b.ia(s, [])?;
+                    self.ia(s, [])?;
                 }
                 for s in [HF_V_HOLD_FRAC, HF_V_RED_BY_CYCLE] {
-                    b.fa(s, [])?;
+                    self.fa(s, [])?;
                 }
             }
         }
-        b.f[FS_COPULA_SYS] = plan.copula_load_systematic;
-        b.f[FS_COPULA_OWN] = plan.copula_load_own;
-        b.f[FS_FUNDED_TOTAL] = plan.funded_total;
+        self.f[FS_COPULA_SYS] = plan.copula_load_systematic;
+        self.f[FS_COPULA_OWN] = plan.copula_load_own;
+        self.f[FS_FUNDED_TOTAL] = plan.funded_total;
+        Ok(())
+    }
 
-        // Statistics: histogram edges from the template (one kind per histogram family).
+    /// Statistics: the histogram edges from `template` (one kind per histogram family) and the
+    /// accumulator layout, stored in the header.
+    fn put_stats(&mut self, template: &PathStats, has_vault: bool, n: &Dims) -> Result<AccLayout> {
         let inst_hist = template
             .deals
             .iter()
@@ -560,15 +635,15 @@ impl FlatPlan {
                 });
             }
         }
-        b.f[FS_INST_LO] = inst_hist.lo;
-        b.f[FS_INST_HI] = inst_hist.hi;
-        b.f[FS_PORT_LO] = template.portfolio.loss_hist.lo;
-        b.f[FS_PORT_HI] = template.portfolio.loss_hist.hi;
+        self.f[FS_INST_LO] = inst_hist.lo;
+        self.f[FS_INST_HI] = inst_hist.hi;
+        self.f[FS_PORT_LO] = template.portfolio.loss_hist.lo;
+        self.f[FS_PORT_HI] = template.portfolio.loss_hist.hi;
         let (nav_bins, fan_bins, cw_len) = match &template.vault {
             Some(v) => {
-                b.f[FS_V_NAV0_PS] = v.nav0_per_share_usd;
-                b.f[FS_NAV_LO] = v.nav_staking_hist.lo;
-                b.f[FS_NAV_HI] = v.nav_staking_hist.hi;
+                self.f[FS_V_NAV0_PS] = v.nav0_per_share_usd;
+                self.f[FS_NAV_LO] = v.nav_staking_hist.lo;
+                self.f[FS_NAV_HI] = v.nav_staking_hist.hi;
                 if v.nav_unstaking_hist.counts.len() != v.nav_staking_hist.counts.len()
                     || v.nav_unstaking_hist.lo != v.nav_staking_hist.lo
                     || v.nav_unstaking_hist.hi != v.nav_staking_hist.hi
@@ -582,8 +657,8 @@ impl FlatPlan {
                     .first()
                     .map_or(1, |h| h.counts.len());
                 if let Some(h) = v.monthly_unstaking_hist.first() {
-                    b.f[FS_FAN_LO] = h.lo;
-                    b.f[FS_FAN_HI] = h.hi;
+                    self.f[FS_FAN_LO] = h.lo;
+                    self.f[FS_FAN_HI] = h.hi;
                 }
                 (
                     v.nav_staking_hist.counts.len(),
@@ -608,8 +683,9 @@ impl FlatPlan {
             });
         }
         let coll_bins = coll_hist.counts.len();
-        b.f[FS_CHIST_LO] = coll_hist.lo;
-        b.f[FS_CHIST_HI] = coll_hist.hi;
+        self.f[FS_CHIST_LO] = coll_hist.lo;
+        self.f[FS_CHIST_HI] = coll_hist.hi;
+        let (nd, nt, k) = (n.nd, n.nt, n.k);
         let inst_bins = inst_hist.counts.len();
         let port_bins = template.portfolio.loss_hist.counts.len();
         let inst_size = INSTRUMENT_HEAD_WORDS + 4 * k + AccLayout::hist_words(inst_bins);
@@ -633,11 +709,7 @@ impl FlatPlan {
             size: 0,
         };
         layout.vault = layout.portfolio + 2 * MOMENT_WORDS + AccLayout::hist_words(port_bins);
-        let vault_words = if plan.vault.is_some() {
-            layout.vault_words()
-        } else {
-            0
-        };
+        let vault_words = if has_vault { layout.vault_words() } else { 0 };
         layout.collateral = layout.vault + vault_words;
         layout.collateral_hist = layout.collateral + nd * k * MOMENT_WORDS;
         layout.paths = layout.collateral_hist + nd * k * AccLayout::hist_words(coll_bins);
@@ -661,27 +733,92 @@ impl FlatPlan {
             (HA_ERR, layout.err),
             (HA_SIZE, layout.size),
         ] {
-            b.i[slot] = count(v, "accumulator offset")?;
+            self.i[slot] = count(v, "accumulator offset")?;
         }
-        let acc_init = crate::acc::initial(&layout, plan.vault.is_some(), nd, nt);
+        Ok(layout)
+    }
+}
 
-        // Scratch per thread (mirror of ctx_layout in the kernel, which checks it).
-        let scratch_f64 = 6 * nc + 6 * nf + 20 * nd + 9 * nt + 3 * np + 8 + ncy + 1;
-        let scratch_i32 = 2 * no + 7 * nd + nt + 2 * np + 4 + ncy + 1;
-        let vault_fields = if plan.vault.is_some() {
+/// Per-thread scratch words and strides, stored in the header.
+struct Scratch {
+    /// f64 words of scratch per thread.
+    f64_words: usize,
+    /// i32 words of scratch per thread.
+    i32_words: usize,
+    /// Doubles per month of the optional trace.
+    trace_stride: usize,
+    /// Doubles per path of the optional per-path rows.
+    row_stride: usize,
+}
+
+impl Scratch {
+    /// The scratch of a plan of dimensions `n` (mirror of `ctx_layout` in the kernel, which
+    /// checks it).
+    fn new(n: &Dims, has_vault: bool) -> Self {
+        let Dims {
+            nc,
+            nf,
+            no,
+            nd,
+            np,
+            nt,
+            ncy,
+            ..
+        } = *n;
+        let vault_fields = if has_vault {
             TRACE_VAULT_FIELDS.len()
         } else {
             0
         };
-        let trace_stride = TRACE_DEAL_FIELDS.len() * nd
-            + TRACE_FLEET_FIELDS.len() * nf
-            + TRACE_TRANCHE_FIELDS.len() * nt
-            + vault_fields;
-        let row_stride = 3 * nd + 3 * nt + 1 + if plan.vault.is_some() { 4 } else { 0 };
-        b.i[HS_F] = count(scratch_f64, "scratch")?;
-        b.i[HS_I] = count(scratch_i32, "scratch")?;
-        b.i[HS_TRACE_STRIDE] = count(trace_stride, "trace stride")?;
-        b.i[HS_ROW_STRIDE] = count(row_stride, "row stride")?;
+        Scratch {
+            f64_words: 6 * nc + 6 * nf + 20 * nd + 9 * nt + 3 * np + 8 + ncy + 1,
+            i32_words: 2 * no + 7 * nd + nt + 2 * np + 4 + ncy + 1,
+            trace_stride: TRACE_DEAL_FIELDS.len() * nd
+                + TRACE_FLEET_FIELDS.len() * nf
+                + TRACE_TRANCHE_FIELDS.len() * nt
+                + vault_fields,
+            row_stride: 3 * nd + 3 * nt + 1 + if has_vault { 4 } else { 0 },
+        }
+    }
+}
+
+impl FlatPlan {
+    /// Lowers `plan`. Fails with [`GpuError::Unsupported`] on anything the kernel does not
+    /// implement (rather than computing something else).
+    pub fn new(plan: &SimPlan) -> Result<Self> {
+        check_shape(plan)?;
+        let flow = &plan.flow;
+        let n = Dims {
+            nc: plan.n_classes(),
+            nf: flow.fleets.len(),
+            no: plan.operators.stream.len(),
+            nd: plan.n_deals(),
+            np: flow.pools.len(),
+            nt: flow.pools.iter().map(|q| q.waterfall.len()).sum(),
+            k: plan.months as usize,
+            ncy: plan.vault.as_ref().map_or(0, |v| v.cycle_end_month.len()),
+        };
+        let has_vault = plan.vault.is_some();
+        let template = PathStats::new(plan);
+
+        let mut b = Builder {
+            f: vec![0.0; FS_COUNT],
+            i: vec![0; HI_COUNT],
+        };
+        b.put_header(plan, &n)?;
+        b.put_market(plan)?;
+        b.put_fleets(plan)?;
+        b.put_deals(plan, n.k)?;
+        b.put_pools(plan, &n)?;
+        b.put_vault(plan, &n)?;
+        let layout = b.put_stats(&template, has_vault, &n)?;
+        let acc_init = crate::acc::initial(&layout, has_vault, n.nd, n.nt);
+
+        let scratch = Scratch::new(&n, has_vault);
+        b.i[HS_F] = count(scratch.f64_words, "scratch")?;
+        b.i[HS_I] = count(scratch.i32_words, "scratch")?;
+        b.i[HS_TRACE_STRIDE] = count(scratch.trace_stride, "trace stride")?;
+        b.i[HS_ROW_STRIDE] = count(scratch.row_stride, "row stride")?;
 
         Ok(FlatPlan {
             f64s: b.f,
@@ -689,10 +826,10 @@ impl FlatPlan {
             layout,
             acc_init,
             template,
-            scratch_f64,
-            scratch_i32,
-            row_stride,
-            trace_stride,
+            scratch_f64: scratch.f64_words,
+            scratch_i32: scratch.i32_words,
+            row_stride: scratch.row_stride,
+            trace_stride: scratch.trace_stride,
         })
     }
 

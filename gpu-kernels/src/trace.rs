@@ -3,7 +3,8 @@
 //! month, the entity and the field ([`first_divergence`]).
 
 use crate::flat::{
-    FlatPlan, TRACE_DEAL_FIELDS, TRACE_FLEET_FIELDS, TRACE_TRANCHE_FIELDS, TRACE_VAULT_FIELDS,
+    FlatPlan, DK_CREDIT, DK_NONE, DK_PAYMENT, DK_REFINANCING, TRACE_DEAL_FIELDS,
+    TRACE_FLEET_FIELDS, TRACE_TRANCHE_FIELDS, TRACE_VAULT_FIELDS,
 };
 use gaib_engine::DefaultKind;
 use gaib_simulator::{trace_path, SimPlan};
@@ -64,12 +65,12 @@ pub fn reference_path(plan: &SimPlan, seed: u64, path: u32) -> ReferencePath {
                 f.rev_share_income,
                 f.kicker,
                 f.recovery,
-                match f.default_kind {
-                    None => 0.0,
-                    Some(DefaultKind::Payment) => 1.0,
-                    Some(DefaultKind::Refinancing) => 2.0,
-                    Some(DefaultKind::Credit) => 3.0,
-                },
+                f64::from(match f.default_kind {
+                    None => DK_NONE,
+                    Some(DefaultKind::Payment) => DK_PAYMENT,
+                    Some(DefaultKind::Refinancing) => DK_REFINANCING,
+                    Some(DefaultKind::Credit) => DK_CREDIT,
+                }),
                 f.default_ead,
                 out.losses[d],
                 f.cash_left,
