@@ -310,7 +310,7 @@ impl Drop for PathsOut {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gaib_simulator::{lower, Backend, CpuBackend, RunOptions};
+    use gaib_simulator::{lower, Backend, CpuBackend, RunOptions, Simulation};
     use parquet::file::reader::{FileReader, SerializedFileReader};
     use parquet::record::RowAccessor;
 
@@ -346,7 +346,7 @@ mod tests {
         };
         let stats = CpuBackend::new(Some(2))
             .unwrap()
-            .run_with_sink(&plan, 0..250, 5, &opts, &mut out)
+            .simulate(&plan, Simulation::new(0..250, 5, &opts).with_sink(&mut out))
             .unwrap();
         out.finish().unwrap();
         assert!(!dir.path().join("p.parquet.tmp").exists());
@@ -381,7 +381,10 @@ mod tests {
         assert!(dir.path().join("p.parquet.tmp").exists());
         CpuBackend::new(Some(1))
             .unwrap()
-            .run_with_sink(&plan, 0..50, 5, &RunOptions::default(), &mut out)
+            .simulate(
+                &plan,
+                Simulation::new(0..50, 5, &RunOptions::default()).with_sink(&mut out),
+            )
             .unwrap();
         drop(out);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
@@ -395,7 +398,10 @@ mod tests {
         let mut out = PathsOut::create(&file, &plan, 5, 0, 100).unwrap();
         CpuBackend::new(Some(1))
             .unwrap()
-            .run_with_sink(&plan, 0..50, 5, &RunOptions::default(), &mut out)
+            .simulate(
+                &plan,
+                Simulation::new(0..50, 5, &RunOptions::default()).with_sink(&mut out),
+            )
             .unwrap();
         let e = out.finish().unwrap_err();
         assert!(

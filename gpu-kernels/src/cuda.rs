@@ -17,7 +17,7 @@ use crate::host::{to_path_rows, KernelRun};
 use crate::nvrtc::{compile, KERNEL_NAME, KERNEL_SOURCE};
 use cudarc::driver::{CudaContext, CudaFunction, CudaStream, LaunchConfig, PushKernelArg};
 use gaib_simulator::{
-    check_paths, Availability, Backend, PathSink, PathStats, RunOptions, SimPlan,
+    check_paths, Availability, Backend, PathStats, RunOptions, SimPlan, Simulation,
 };
 use std::ops::Range;
 use std::sync::atomic::Ordering;
@@ -289,39 +289,16 @@ impl Backend for CudaBackend {
         MAX_THREADS as usize
     }
 
-    fn run(
-        &self,
-        plan: &SimPlan,
-        paths: Range<u64>,
-        seed: u64,
-        opts: &RunOptions,
-    ) -> gaib_simulator::Result<PathStats> {
-        self.run_observed(plan, paths, seed, opts, None, &mut |_| {})
-    }
-
-    fn run_with_sink(
-        &self,
-        plan: &SimPlan,
-        paths: Range<u64>,
-        seed: u64,
-        opts: &RunOptions,
-        sink: &mut dyn PathSink,
-    ) -> gaib_simulator::Result<PathStats> {
-        self.run_observed(plan, paths, seed, opts, Some(sink), &mut |_| {})
-    }
-
     /// One [`FlatPlan`] built and uploaded for the whole range; progress after each launch.
-    fn run_observed(
-        &self,
-        plan: &SimPlan,
-        paths: Range<u64>,
-        seed: u64,
-        opts: &RunOptions,
-        sink: Option<&mut dyn PathSink>,
-        progress: &mut dyn FnMut(u64),
-    ) -> gaib_simulator::Result<PathStats> {
+    fn simulate(&self, plan: &SimPlan, sim: Simulation<'_>) -> gaib_simulator::Result<PathStats> {
         let flat = FlatPlan::new(plan)?;
-        let Some(sink) = sink else {
+        let mut no_progress = |_: u64| {};
+        let progress: &mut dyn FnMut(u64) = match sim.progress {
+            Some(p) => p,
+            None => &mut no_progress,
+        };
+        let (paths, seed, opts) = (sim.paths, sim.seed, sim.opts);
+        let Some(sink) = sim.sink else {
             return Ok(self.run_stream(&flat, paths, seed, opts, None, progress)?);
         };
         let mut hand = |path0: u64, r: &[f64]| -> Result<()> {

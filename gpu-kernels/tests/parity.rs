@@ -14,7 +14,7 @@ use gaib_engine::Portfolio;
 use gaib_gpu_kernels::parity::{path_mismatches, stats_differences, tranche_default_mismatches};
 use gaib_gpu_kernels::trace::{first_divergence, reference_path, write_csv};
 use gaib_gpu_kernels::{host, FlatPlan, HeaderSlot};
-use gaib_simulator::{lower, Backend, CpuBackend, PathRows, RunOptions, SimPlan};
+use gaib_simulator::{lower, Backend, CpuBackend, PathRows, RunOptions, SimPlan, Simulation};
 
 const PATHS: u64 = 20_000;
 const SEED: u64 = 42;
@@ -48,7 +48,10 @@ fn check_plan(name: &str, plan: SimPlan, paths: u64) {
     let cpu = CpuBackend::new(None).unwrap();
     let mut rows = PathRows::new(&plan);
     let cpu_stats = cpu
-        .run_with_sink(&plan, 0..paths, SEED, &RunOptions::default(), &mut rows)
+        .simulate(
+            &plan,
+            Simulation::new(0..paths, SEED, &RunOptions::default()).with_sink(&mut rows),
+        )
         .unwrap();
     let kern = host::run(&flat, 0..paths, SEED, true).unwrap();
 
@@ -63,7 +66,7 @@ fn check_plan(name: &str, plan: SimPlan, paths: u64) {
         }
     }
 
-    // The kernel's rows as the simulator's PathRows (what CudaBackend::run_with_sink hands a
+    // The kernel's rows as the simulator's PathRows (what CudaBackend::simulate hands a
     // sink) equal the CPU backend's, column for column (the host build is bit-identical).
     let as_rows = host::to_path_rows(&plan, &flat, &kern.rows, 0);
     let rows_equal = as_rows == rows;
@@ -175,8 +178,11 @@ fn a_diverging_kernel_is_caught_and_named() {
     flat.f64s[idx] += 1e-4;
     let cpu = CpuBackend::new(Some(1)).unwrap();
     let mut rows = PathRows::new(&plan);
-    cpu.run_with_sink(&plan, 0..200, SEED, &RunOptions::default(), &mut rows)
-        .unwrap();
+    cpu.simulate(
+        &plan,
+        Simulation::new(0..200, SEED, &RunOptions::default()).with_sink(&mut rows),
+    )
+    .unwrap();
     let kern = host::run(&flat, 0..200, SEED, true).unwrap();
     let mism = path_mismatches(&plan, &flat, &rows, &kern.rows, PATH_REL);
     assert!(mism.len() > 100, "only {} of 200 paths differ", mism.len());

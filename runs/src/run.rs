@@ -1,23 +1,19 @@
 //! [`RunSpec`] → [`PreparedRun`] → [`RunOutput`]: the one orchestration of a run that every
 //! front uses. A run simulates one or more *legs* with the same seed and path range (common
 //! random numbers): the base portfolio, then either the five standard bumps (sensitivities)
-//! or each stress scenario; values every leg; and assembles the typed results, the output
-//! files and the manifest.
+//! or each stress scenario; and values every leg. The run's files (typed results, their bytes,
+//! the report and the manifest) are built from the valued legs in `rundir.rs`.
 
 use crate::control::RunControl;
 use crate::error::{Result, RunError};
 use crate::input::{PortfolioInput, ScenarioInput};
-use crate::manifest::{
-    build_git_commit, build_git_dirty, sha256_hex, InputFile, Manifest, OutputFile, RunKind,
-    SCHEMA_VERSION,
-};
-use crate::report::{self, ReportInput, RunInfo, StressColumn};
-use crate::results::{to_json_bytes, Results, ScenarioResult, StressResults};
+use crate::manifest::{Manifest, RunKind, SCHEMA_VERSION};
+use crate::results::{Results, StressResults};
 use gaib_engine::{DiscountCurve, Portfolio};
-use gaib_pricing::{compare, metrics, standard_bumps, MarketPrice, Sensitivity, Valuation};
+use gaib_pricing::{standard_bumps, ImpliedSpread, MarketPrice, Sensitivity, Valuation};
 use gaib_simulator::{
     lower, select_backend, Availability, Backend, BackendChoice, CpuBackend, PathSink, PathStats,
-    RunOptions, SimError, SimPlan, MAX_PATHS_PER_SEED, MODEL_VERSION,
+    RunOptions, SimError, SimPlan, Simulation, MAX_PATHS_PER_SEED,
 };
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -69,13 +65,7 @@ impl Backend for NotBuilt {
     fn threads(&self) -> usize {
         0
     }
-    fn run(
-        &self,
-        _: &SimPlan,
-        _: Range<u64>,
-        _: u64,
-        _: &RunOptions,
-    ) -> gaib_simulator::Result<PathStats> {
+    fn simulate(&self, _: &SimPlan, _: Simulation<'_>) -> gaib_simulator::Result<PathStats> {
         Err(SimError::Unavailable {
             backend: self.0.into(),
             reason: "not built into this binary".into(),
@@ -307,14 +297,15 @@ impl RunSpec {
 
 /// Which leg of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum LegId {
+pub(crate) enum LegId {
     Base,
     Bump { id: String, description: String },
     Scenario(usize),
 }
 
 impl LegId {
-    fn label<'a>(&'a self, spec: &'a RunSpec) -> &'a str {
+    /// `base`, the bump id or the scenario id.
+    pub(crate) fn label<'a>(&'a self, spec: &'a RunSpec) -> &'a str {
         match self {
             LegId::Base => "base",
             LegId::Bump { id, .. } => id,
@@ -423,11 +414,13 @@ impl PreparedRun {
         assemble(
             self.spec,
             Computed {
-                backend: self.backend.name().to_string(),
-                threads: self.backend.threads(),
+                made: Provenance {
+                    backend: self.backend.name().to_string(),
+                    threads: self.backend.threads(),
+                    elapsed_s,
+                    created_unix_s: unix_now(),
+                },
                 legs,
-                elapsed_s,
-                created_unix_s: unix_now(),
                 notes: self.notes,
             },
         )
@@ -455,21 +448,32 @@ impl PreparedRun {
             done += n;
             control.report(label, done, total);
         };
-        let range = self.spec.path_range();
-        Ok(self
-            .backend
-            .run_observed(plan, range, self.spec.seed, opts, sink, &mut progress)?)
+        let mut sim = Simulation::new(self.spec.path_range(), self.spec.seed, opts)
+            .with_progress(&mut progress);
+        if let Some(sink) = sink {
+            sim = sim.with_sink(sink);
+        }
+        Ok(self.backend.simulate(plan, sim)?)
     }
 }
 
 /// What simulation produced, before assembly.
 struct Computed {
-    backend: String,
-    threads: usize,
+    made: Provenance,
     legs: Vec<(LegInput, PathStats)>,
-    elapsed_s: f64,
-    created_unix_s: u64,
     notes: Vec<String>,
+}
+
+/// Which backend computed a run and when: the manifest's record of it.
+pub(crate) struct Provenance {
+    /// Backend name.
+    pub(crate) backend: String,
+    /// Its worker count.
+    pub(crate) threads: usize,
+    /// Wall-clock seconds.
+    pub(crate) elapsed_s: f64,
+    /// Unix time it finished, seconds.
+    pub(crate) created_unix_s: u64,
 }
 
 /// The statistics and valuation of one leg beyond the base.
@@ -531,41 +535,6 @@ impl RunOutput {
             .find(|o| o.path == path)
             .map(|o| o.bytes.as_slice())
     }
-
-    /// The report page of this run (`report.html`'s text, as rendered into [`Self::outputs`]).
-    pub fn report_html(&self) -> String {
-        String::from_utf8_lossy(self.output(crate::rundir::REPORT).unwrap_or_default()).into_owned()
-    }
-}
-
-/// The report's inputs from a run's typed results.
-pub(crate) fn report_input<'a>(
-    results: &'a Results,
-    backend: &str,
-    sensitivities: Option<&'a [Sensitivity]>,
-    stress: Option<&StressResults>,
-) -> ReportInput<'a> {
-    let stress = stress
-        .map(|s| {
-            s.scenarios
-                .iter()
-                .map(|c| StressColumn {
-                    label: c.name.clone(),
-                    description: c.description.clone(),
-                    changes: c.changes.clone(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    ReportInput {
-        valuation: &results.valuation,
-        run: RunInfo {
-            seed: results.seed,
-            backend: backend.to_string(),
-        },
-        sensitivities: sensitivities.unwrap_or(&[]),
-        stress,
-    }
 }
 
 pub(crate) fn unix_now() -> u64 {
@@ -574,24 +543,26 @@ pub(crate) fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// The manifest's input list: portfolio, loan tape, scenarios, stored under `inputs/`.
-pub(crate) fn input_files(spec: &RunSpec) -> Vec<InputFile> {
-    spec.portfolio
-        .files()
-        .chain(spec.scenarios.iter().map(|s| &s.file))
-        .map(|f| InputFile {
-            role: f.role,
-            path: format!("{}/{}", crate::rundir::INPUTS_DIR, f.stored_name),
-            source: f.source.clone(),
-            reference: f.reference.clone(),
-            sha256: f.sha256.clone(),
-        })
-        .collect()
+/// Every leg of a run simulated and valued: the numbers its files are built from
+/// ([`RunOutput::build`] in `rundir.rs`).
+pub(crate) struct Valued {
+    /// The base portfolio's statistics.
+    pub(crate) base_stats: PathStats,
+    /// Their valuation.
+    pub(crate) base_valuation: Valuation,
+    /// The discount spread each of the spec's market prices implies, in their order.
+    pub(crate) implied_spreads: Vec<ImpliedSpread>,
+    /// Every leg beyond the base (bumps or scenarios), in leg order.
+    pub(crate) extra: Vec<(LegId, PathStats, Valuation)>,
+    /// Which backend computed it and when.
+    pub(crate) made: Provenance,
+    /// Notes on backend selection.
+    pub(crate) notes: Vec<String>,
 }
 
-/// Values every leg and builds results, output files and manifest. The same function serves a
-/// fresh run and a merge, so that both give the same bytes.
-fn assemble(spec: RunSpec, c: Computed) -> Result<RunOutput> {
+/// Values every leg and the market prices' implied spreads. The same function serves a fresh
+/// run and a merge, so that both give the same bytes.
+fn value_legs(spec: &RunSpec, c: Computed) -> Result<Valued> {
     let mut legs = c.legs.into_iter();
     let (base_leg, base_stats) = legs
         .next()
@@ -602,132 +573,25 @@ fn assemble(spec: RunSpec, c: Computed) -> Result<RunOutput> {
         let valuation = gaib_pricing::value(&leg.portfolio, &stats)?;
         extra.push((leg.id, stats, valuation));
     }
-    let portfolio_id = spec.portfolio.portfolio().portfolio.id.clone();
-    let sensitivities = spec.sensitivities.then(|| {
-        extra
-            .iter()
-            .filter_map(|(id, _, v)| match id {
-                LegId::Bump { id, description } => Some(Sensitivity {
-                    id: id.clone(),
-                    description: description.clone(),
-                    changes: compare(&base_valuation, v),
-                }),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-    });
-    let stress = (!spec.scenarios.is_empty()).then(|| StressResults {
-        schema_version: SCHEMA_VERSION,
-        portfolio_id: portfolio_id.clone(),
-        seed: spec.seed,
-        path_start: spec.path_start,
-        paths: spec.paths,
-        base: metrics(&base_valuation),
-        scenarios: extra
-            .iter()
-            .filter_map(|(id, _, v)| match id {
-                LegId::Scenario(i) => {
-                    let s = &spec.scenarios[*i];
-                    Some(ScenarioResult {
-                        id: s.scenario.id.clone(),
-                        name: s.scenario.label().to_string(),
-                        description: s.scenario.description.clone(),
-                        file: format!("{}/{}", crate::rundir::INPUTS_DIR, s.file.stored_name),
-                        sha256: s.file.sha256.clone(),
-                        changes: compare(&base_valuation, v),
-                    })
-                }
-                _ => None,
-            })
-            .collect(),
-    });
     let implied_spreads = gaib_pricing::implied_spreads(
         &base_valuation,
         &DiscountCurve::new(&spec.portfolio.portfolio().market.discount_curve),
         &spec.market_prices,
     )?;
-    let mut results = Results::new(
-        &portfolio_id,
-        spec.seed,
-        spec.path_start,
+    Ok(Valued {
         base_stats,
         base_valuation,
-    );
-    results.implied_spreads = implied_spreads;
-    let mut outputs = vec![OutputBytes {
-        path: crate::rundir::RESULTS,
-        bytes: to_json_bytes(&results, crate::rundir::RESULTS)?,
-    }];
-    if let Some(s) = &sensitivities {
-        outputs.push(OutputBytes {
-            path: crate::rundir::SENSITIVITIES,
-            bytes: to_json_bytes(s, crate::rundir::SENSITIVITIES)?,
-        });
-    }
-    if let Some(s) = &stress {
-        outputs.push(OutputBytes {
-            path: crate::rundir::STRESS,
-            bytes: to_json_bytes(s, crate::rundir::STRESS)?,
-        });
-    }
-    let html = report::render(&report_input(
-        &results,
-        &c.backend,
-        sensitivities.as_deref(),
-        stress.as_ref(),
-    ));
-    outputs.push(OutputBytes {
-        path: crate::rundir::REPORT,
-        bytes: html.into_bytes(),
-    });
-    let manifest = Manifest {
-        schema_version: SCHEMA_VERSION,
-        kind: spec.kind(),
-        gaib_version: crate::VERSION.to_string(),
-        git_commit: build_git_commit(),
-        git_dirty: build_git_dirty(),
-        model_version: MODEL_VERSION.to_string(),
-        backend: c.backend,
-        threads: c.threads,
-        seed: spec.seed,
-        path_start: spec.path_start,
-        paths: spec.paths,
-        sensitivities: spec.sensitivities,
-        market_prices: spec.market_prices.clone(),
-        inputs: input_files(&spec),
-        outputs: outputs
-            .iter()
-            .map(|o| OutputFile {
-                path: o.path.to_string(),
-                sha256: sha256_hex(&o.bytes),
-            })
-            .collect(),
-        results_sha256: sha256_hex(&outputs[0].bytes),
-        elapsed_s: c.elapsed_s,
-        created_unix_s: c.created_unix_s,
-    };
-    let legs = extra
-        .into_iter()
-        .map(|(id, stats, valuation)| Leg {
-            id: id_label(&id, &spec).to_string(),
-            stats,
-            valuation,
-        })
-        .collect();
-    Ok(RunOutput {
-        spec,
-        results,
-        sensitivities,
-        stress,
-        legs,
-        outputs,
-        manifest,
+        implied_spreads,
+        extra,
+        made: c.made,
         notes: c.notes,
     })
 }
 
-fn id_label<'a>(id: &'a LegId, spec: &'a RunSpec) -> &'a str {
-    id.label(spec)
+/// Values every leg, then builds results, output files and manifest.
+fn assemble(spec: RunSpec, c: Computed) -> Result<RunOutput> {
+    let valued = value_legs(&spec, c)?;
+    RunOutput::build(spec, valued)
 }
 
 /// The exact statistics of a run (or a shard of one) without its inputs: what a worker of a
@@ -822,11 +686,13 @@ impl RunOutput {
         assemble(
             spec,
             Computed {
-                backend: shard.backend,
-                threads: shard.threads,
+                made: Provenance {
+                    backend: shard.backend,
+                    threads: shard.threads,
+                    elapsed_s: shard.elapsed_s,
+                    created_unix_s: shard.created_unix_s,
+                },
                 legs: legs.into_iter().zip(shard.stats).collect(),
-                elapsed_s: shard.elapsed_s,
-                created_unix_s: shard.created_unix_s,
                 notes: Vec::new(),
             },
         )
@@ -905,14 +771,16 @@ pub fn merge(a: &RunOutput, b: &RunOutput) -> Result<RunOutput> {
     assemble(
         spec,
         Computed {
-            backend: first.manifest.backend.clone(),
-            threads: first.manifest.threads,
+            made: Provenance {
+                backend: first.manifest.backend.clone(),
+                threads: first.manifest.threads,
+                elapsed_s: first.manifest.elapsed_s + second.manifest.elapsed_s,
+                created_unix_s: first
+                    .manifest
+                    .created_unix_s
+                    .max(second.manifest.created_unix_s),
+            },
             legs,
-            elapsed_s: first.manifest.elapsed_s + second.manifest.elapsed_s,
-            created_unix_s: first
-                .manifest
-                .created_unix_s
-                .max(second.manifest.created_unix_s),
             notes: Vec::new(),
         },
     )

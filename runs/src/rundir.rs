@@ -18,10 +18,17 @@
 use crate::control::RunControl;
 use crate::error::{Result, RunError};
 use crate::input::{PortfolioInput, ScenarioInput};
-use crate::manifest::{json_diff, sha256_hex, write_atomic, InputRole, Manifest};
-use crate::results::{Results, StressResults};
-use crate::run::{BackendSelection, RunOutput, RunSpec};
-use gaib_pricing::Sensitivity;
+use crate::manifest::{
+    build_git_commit, build_git_dirty, json_diff, sha256_hex, write_atomic, InputFile, InputRole,
+    Manifest, OutputFile, SCHEMA_VERSION,
+};
+use crate::report::{self, ReportInput, RunInfo, StressColumn};
+use crate::results::{to_json_bytes, Results, ScenarioResult, StressResults};
+use crate::run::{
+    unix_now, BackendSelection, Leg, LegId, OutputBytes, Provenance, RunOutput, RunSpec, Valued,
+};
+use gaib_pricing::{compare, metrics, Sensitivity, Valuation};
+use gaib_simulator::{PathStats, MODEL_VERSION};
 use std::path::{Path, PathBuf};
 
 /// Folder of the stored inputs inside a run directory.
@@ -37,6 +44,217 @@ pub const STRESS: &str = "stress.json";
 /// The report's file name.
 pub const REPORT: &str = "report.html";
 
+/// The legs beyond the base, valued: (leg, statistics, valuation).
+type ExtraLegs = [(LegId, PathStats, Valuation)];
+
+impl RunOutput {
+    /// Builds a run's files from its valued legs: the typed results (`results.json`,
+    /// `sensitivities.json`, `stress.json`), their bytes, `report.html`, and the manifest that
+    /// hashes them.
+    pub(crate) fn build(spec: RunSpec, v: Valued) -> Result<RunOutput> {
+        let sensitivities = spec
+            .sensitivities
+            .then(|| sensitivities_of(&v.base_valuation, &v.extra));
+        let stress = stress_of(&spec, &v.base_valuation, &v.extra);
+        let mut results = Results::new(
+            &spec.portfolio.portfolio().portfolio.id,
+            spec.seed,
+            spec.path_start,
+            v.base_stats,
+            v.base_valuation,
+        );
+        results.implied_spreads = v.implied_spreads;
+        results.vault_book = crate::VaultBook::of(spec.portfolio.portfolio())?;
+        let outputs = output_files(
+            &results,
+            &v.made.backend,
+            sensitivities.as_deref(),
+            stress.as_ref(),
+        )?;
+        let manifest = manifest_of(&spec, &v.made, &outputs);
+        let legs = v
+            .extra
+            .into_iter()
+            .map(|(id, stats, valuation)| Leg {
+                id: id.label(&spec).to_string(),
+                stats,
+                valuation,
+            })
+            .collect();
+        Ok(RunOutput {
+            spec,
+            results,
+            sensitivities,
+            stress,
+            legs,
+            outputs,
+            manifest,
+            notes: v.notes,
+        })
+    }
+
+    /// The report page of this run (`report.html`'s text, as rendered into [`Self::outputs`]).
+    pub fn report_html(&self) -> String {
+        String::from_utf8_lossy(self.output(REPORT).unwrap_or_default()).into_owned()
+    }
+}
+
+/// `sensitivities.json`: each bump's changes against the base valuation, in bump order.
+fn sensitivities_of(base: &Valuation, extra: &ExtraLegs) -> Vec<Sensitivity> {
+    extra
+        .iter()
+        .filter_map(|(id, _, v)| match id {
+            LegId::Bump { id, description } => Some(Sensitivity {
+                id: id.clone(),
+                description: description.clone(),
+                changes: compare(base, v),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `stress.json` of a stress run (None without scenarios): the base metrics and each
+/// scenario's changes, naming the scenario's stored copy under [`INPUTS_DIR`].
+fn stress_of(spec: &RunSpec, base: &Valuation, extra: &ExtraLegs) -> Option<StressResults> {
+    if spec.scenarios.is_empty() {
+        return None;
+    }
+    let scenarios = extra
+        .iter()
+        .filter_map(|(id, _, v)| match id {
+            LegId::Scenario(i) => {
+                let s = &spec.scenarios[*i];
+                Some(ScenarioResult {
+                    id: s.scenario.id.clone(),
+                    name: s.scenario.label().to_string(),
+                    description: s.scenario.description.clone(),
+                    file: format!("{INPUTS_DIR}/{}", s.file.stored_name),
+                    sha256: s.file.sha256.clone(),
+                    changes: compare(base, v),
+                })
+            }
+            _ => None,
+        })
+        .collect();
+    Some(StressResults {
+        schema_version: SCHEMA_VERSION,
+        portfolio_id: spec.portfolio.portfolio().portfolio.id.clone(),
+        seed: spec.seed,
+        path_start: spec.path_start,
+        paths: spec.paths,
+        base: metrics(base),
+        scenarios,
+    })
+}
+
+/// The output files' bytes: `results.json` first, then `sensitivities.json` and
+/// `stress.json` when present, `report.html` last.
+fn output_files(
+    results: &Results,
+    backend: &str,
+    sensitivities: Option<&[Sensitivity]>,
+    stress: Option<&StressResults>,
+) -> Result<Vec<OutputBytes>> {
+    let mut outputs = vec![OutputBytes {
+        path: RESULTS,
+        bytes: to_json_bytes(results, RESULTS)?,
+    }];
+    if let Some(s) = sensitivities {
+        outputs.push(OutputBytes {
+            path: SENSITIVITIES,
+            bytes: to_json_bytes(&s, SENSITIVITIES)?,
+        });
+    }
+    if let Some(s) = stress {
+        outputs.push(OutputBytes {
+            path: STRESS,
+            bytes: to_json_bytes(s, STRESS)?,
+        });
+    }
+    let html = report::render(&report_input(results, backend, sensitivities, stress));
+    outputs.push(OutputBytes {
+        path: REPORT,
+        bytes: html.into_bytes(),
+    });
+    Ok(outputs)
+}
+
+/// The manifest of a run whose output files are `outputs` (`results.json` first).
+fn manifest_of(spec: &RunSpec, made: &Provenance, outputs: &[OutputBytes]) -> Manifest {
+    Manifest {
+        schema_version: SCHEMA_VERSION,
+        kind: spec.kind(),
+        gaib_version: crate::VERSION.to_string(),
+        git_commit: build_git_commit(),
+        git_dirty: build_git_dirty(),
+        model_version: MODEL_VERSION.to_string(),
+        backend: made.backend.clone(),
+        threads: made.threads,
+        seed: spec.seed,
+        path_start: spec.path_start,
+        paths: spec.paths,
+        sensitivities: spec.sensitivities,
+        market_prices: spec.market_prices.clone(),
+        inputs: input_files(spec),
+        outputs: outputs
+            .iter()
+            .map(|o| OutputFile {
+                path: o.path.to_string(),
+                sha256: sha256_hex(&o.bytes),
+            })
+            .collect(),
+        results_sha256: sha256_hex(&outputs[0].bytes),
+        elapsed_s: made.elapsed_s,
+        created_unix_s: made.created_unix_s,
+    }
+}
+
+/// The manifest's input list: portfolio, loan tape, scenarios, stored under [`INPUTS_DIR`].
+fn input_files(spec: &RunSpec) -> Vec<InputFile> {
+    spec.portfolio
+        .files()
+        .chain(spec.scenarios.iter().map(|s| &s.file))
+        .map(|f| InputFile {
+            role: f.role,
+            path: format!("{INPUTS_DIR}/{}", f.stored_name),
+            source: f.source.clone(),
+            reference: f.reference.clone(),
+            sha256: f.sha256.clone(),
+        })
+        .collect()
+}
+
+/// The report's inputs from a run's typed results.
+fn report_input<'a>(
+    results: &'a Results,
+    backend: &str,
+    sensitivities: Option<&'a [Sensitivity]>,
+    stress: Option<&StressResults>,
+) -> ReportInput<'a> {
+    let stress = stress
+        .map(|s| {
+            s.scenarios
+                .iter()
+                .map(|c| StressColumn {
+                    label: c.name.clone(),
+                    description: c.description.clone(),
+                    changes: c.changes.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    ReportInput {
+        valuation: &results.valuation,
+        run: RunInfo {
+            seed: results.seed,
+            backend: backend.to_string(),
+        },
+        sensitivities: sensitivities.unwrap_or(&[]),
+        stress,
+    }
+}
+
 /// The default directory of a run: `out/<portfolio id>-<unix time>-s<seed>` (characters other
 /// than ASCII letters, digits, `-` and `_` in the id become `_`).
 pub fn default_run_dir(portfolio_id: &str, seed: u64) -> PathBuf {
@@ -50,7 +268,7 @@ pub fn default_run_dir(portfolio_id: &str, seed: u64) -> PathBuf {
             }
         })
         .collect();
-    PathBuf::from("out").join(format!("{id}-{}-s{seed}", crate::run::unix_now()))
+    PathBuf::from("out").join(format!("{id}-{}-s{seed}", unix_now()))
 }
 
 fn unique_suffix() -> String {
@@ -349,39 +567,9 @@ impl RunDir {
         out
     }
 
-    /// The vault's off-chain holdings at t = 0 in USD (NAV0 − liquidity buffer, exact in
-    /// decimals, floored at 0) from the stored portfolio, for the report `gaib publish
-    /// --from-run` and the service's keeper publish. Checks that `vault` is the portfolio's
-    /// vault and that the portfolio's NAV0 per share is the run's (to 1e-9 relative).
-    pub fn deployed_value(&self, vault: &gaib_pricing::VaultRisk) -> Result<gaib_engine::Decimal> {
-        use gaib_engine::{CashflowPlan, Decimal, VaultParams};
-        let bad = |reason: String| RunError::invalid_run(&self.dir, reason);
-        let p = self.spec.portfolio.portfolio();
-        let validated = gaib_engine::Validated::new(p, &[])
-            .map_err(|e| bad(format!("the run's portfolio: {e}")))?;
-        let plan = CashflowPlan::<Decimal>::new(validated);
-        let v = VaultParams::new(p, &plan)
-            .ok_or_else(|| bad("the run's portfolio has no vault".into()))?;
-        if v.id != vault.id {
-            return Err(bad(format!(
-                "vault {} in the run's portfolio is not the run's {}",
-                v.id, vault.id
-            )));
-        }
-        let nav0 = v.nav0(&plan);
-        let nav0_ps = <f64 as gaib_engine::Amount>::from_decimal(v.nav0_per_share(&plan));
-        let run_ps = vault.nav0_per_share_usd;
-        if (nav0_ps - run_ps).abs() > 1e-9 * run_ps.abs().max(1e-12) {
-            return Err(bad(format!(
-                "the portfolio's NAV0 per share {nav0_ps} is not the run's {run_ps}"
-            )));
-        }
-        Ok((nav0 - v.buffer0).max(Decimal::ZERO))
-    }
-
     /// The report page of the stored run (the same page the run wrote).
     pub fn report_html(&self) -> String {
-        crate::report::render(&crate::run::report_input(
+        report::render(&report_input(
             &self.results,
             &self.manifest.backend,
             self.sensitivities.as_deref(),

@@ -54,6 +54,65 @@ impl Default for RunOptions {
     }
 }
 
+/// One backend call: which paths under which seed, how, and who hears of them besides the
+/// returned [`PathStats`] — the per-path rows' sink and the progress callback.
+pub struct Simulation<'a> {
+    /// Path indices (< 2^32).
+    pub paths: Range<u64>,
+    /// Seed of the random numbers.
+    pub seed: u64,
+    /// Chunking and cancellation.
+    pub opts: &'a RunOptions,
+    /// Receives every path's [`PathRows`] in path order, chunk by chunk (see
+    /// [`crate::PathSink`]); None records nothing per path.
+    pub sink: Option<&'a mut dyn PathSink>,
+    /// Called with the number of paths newly completed, on the calling thread, between units
+    /// of work (the CPU backend: after each batch of chunks; CUDA: after each launch);
+    /// cancellation is checked at the same points.
+    pub progress: Option<&'a mut dyn FnMut(u64)>,
+}
+
+impl<'a> Simulation<'a> {
+    /// Paths `paths` under `seed` with `opts`, no sink and no progress callback.
+    pub fn new(paths: Range<u64>, seed: u64, opts: &'a RunOptions) -> Self {
+        Self {
+            paths,
+            seed,
+            opts,
+            sink: None,
+            progress: None,
+        }
+    }
+
+    /// Also hands every path's rows to `sink`.
+    pub fn with_sink(self, sink: &'a mut dyn PathSink) -> Self {
+        Self {
+            sink: Some(sink),
+            ..self
+        }
+    }
+
+    /// Also reports progress to `progress`.
+    pub fn with_progress(self, progress: &'a mut dyn FnMut(u64)) -> Self {
+        Self {
+            progress: Some(progress),
+            ..self
+        }
+    }
+}
+
+impl std::fmt::Debug for Simulation<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulation")
+            .field("paths", &self.paths)
+            .field("seed", &self.seed)
+            .field("opts", &self.opts)
+            .field("sink", &self.sink.is_some())
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
 /// Something that simulates paths of a [`SimPlan`] into [`PathStats`].
 pub trait Backend: Send + Sync {
     /// Short name ("cpu", "cuda").
@@ -62,57 +121,23 @@ pub trait Backend: Send + Sync {
     fn availability(&self) -> Availability;
     /// Number of parallel workers (threads, or the device's notion of it).
     fn threads(&self) -> usize;
-    /// Simulates paths `paths` (indices < 2^32) under `seed`; results depend only on
-    /// (plan, paths, seed), never on threads or chunking.
+
+    /// Simulates `sim.paths` of `plan` under `sim.seed`; results depend only on (plan, paths,
+    /// seed), never on threads or chunking, and are bit-identical with or without a sink. A
+    /// sink error stops the run with [`SimError::Sink`], a cancellation with
+    /// [`SimError::Cancelled`]. The run layer drives every leg through one call, so a backend
+    /// sees each plan once (the CUDA backend uploads it once).
+    fn simulate(&self, plan: &SimPlan, sim: Simulation<'_>) -> Result<PathStats>;
+
+    /// [`Backend::simulate`] without a sink or a progress callback.
     fn run(
         &self,
         plan: &SimPlan,
         paths: Range<u64>,
         seed: u64,
         opts: &RunOptions,
-    ) -> Result<PathStats>;
-
-    /// As [`Backend::run`] (the same, bit-identical [`PathStats`]), and also hands every path's
-    /// [`PathRows`] to `sink`, in path order, chunk by chunk (see [`crate::PathSink`]).
-    /// A sink error stops the run with [`SimError::Sink`]. The default implementation says
-    /// the backend does not support per-path output.
-    fn run_with_sink(
-        &self,
-        plan: &SimPlan,
-        paths: Range<u64>,
-        seed: u64,
-        opts: &RunOptions,
-        sink: &mut dyn PathSink,
     ) -> Result<PathStats> {
-        let _ = (plan, paths, seed, opts, sink);
-        Err(SimError::Unavailable {
-            backend: self.name().to_string(),
-            reason: "per-path output is not supported by this backend".into(),
-        })
-    }
-
-    /// As [`Backend::run`] (no sink) or [`Backend::run_with_sink`], and also calls `progress`
-    /// with the number of paths newly completed, on the calling thread, between units of work
-    /// (the CPU backend: after each batch of chunks; CUDA: after each launch). Cancellation is
-    /// checked at the same points. The run layer drives every leg through this one call, so a
-    /// backend sees each plan once (the CUDA backend uploads it once). The default
-    /// implementation reports all the paths at the end.
-    fn run_observed(
-        &self,
-        plan: &SimPlan,
-        paths: Range<u64>,
-        seed: u64,
-        opts: &RunOptions,
-        sink: Option<&mut dyn PathSink>,
-        progress: &mut dyn FnMut(u64),
-    ) -> Result<PathStats> {
-        let n = paths.end.saturating_sub(paths.start);
-        let stats = match sink {
-            Some(s) => self.run_with_sink(plan, paths, seed, opts, s)?,
-            None => self.run(plan, paths, seed, opts)?,
-        };
-        progress(n);
-        Ok(stats)
+        self.simulate(plan, Simulation::new(paths, seed, opts))
     }
 }
 
@@ -182,42 +207,18 @@ impl Backend for CpuBackend {
         self.threads
     }
 
-    fn run(
-        &self,
-        plan: &SimPlan,
-        paths: Range<u64>,
-        seed: u64,
-        opts: &RunOptions,
-    ) -> Result<PathStats> {
-        self.run_chunks(plan, paths, seed, opts, None, &mut |_| {})
-    }
-
-    fn run_with_sink(
-        &self,
-        plan: &SimPlan,
-        paths: Range<u64>,
-        seed: u64,
-        opts: &RunOptions,
-        sink: &mut dyn PathSink,
-    ) -> Result<PathStats> {
-        self.run_chunks(plan, paths, seed, opts, Some(sink), &mut |_| {})
-    }
-
-    fn run_observed(
-        &self,
-        plan: &SimPlan,
-        paths: Range<u64>,
-        seed: u64,
-        opts: &RunOptions,
-        sink: Option<&mut dyn PathSink>,
-        progress: &mut dyn FnMut(u64),
-    ) -> Result<PathStats> {
-        self.run_chunks(plan, paths, seed, opts, sink, progress)
+    fn simulate(&self, plan: &SimPlan, sim: Simulation<'_>) -> Result<PathStats> {
+        let mut no_progress = |_: u64| {};
+        let progress: &mut dyn FnMut(u64) = match sim.progress {
+            Some(p) => p,
+            None => &mut no_progress,
+        };
+        self.run_chunks(plan, sim.paths, sim.seed, sim.opts, sim.sink, progress)
     }
 }
 
 impl CpuBackend {
-    /// The parallel loop of both `run` and `run_with_sink`. Without a sink nothing is
+    /// The parallel loop of [`Backend::simulate`]. Without a sink nothing is
     /// recorded per path; with one, each chunk fills its own [`PathRows`] (allocated once per
     /// chunk), handed to the sink in path order after its batch completes and then dropped, so
     /// at most `batch` chunks of rows exist at once. `progress` hears of each batch's paths

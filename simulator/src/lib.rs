@@ -39,7 +39,7 @@ mod trace;
 
 pub use backend::{
     check_paths, run_serial, select_backend, Availability, Backend, BackendChoice, CpuBackend,
-    RunOptions, DEFAULT_CHUNK_PATHS, MAX_PATHS_PER_SEED,
+    RunOptions, Simulation, DEFAULT_CHUNK_PATHS, MAX_PATHS_PER_SEED,
 };
 pub use error::{Result, SimError};
 pub use model::{

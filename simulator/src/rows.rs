@@ -2,11 +2,11 @@
 //! [`PathSink`] that receives them in path order.
 //!
 //! A default run ([`crate::Backend::run`]) records nothing per path and allocates nothing per
-//! path. [`crate::Backend::run_with_sink`] additionally fills one [`PathRows`] per chunk (the
-//! unit of parallel work), hands the chunks to the sink in path order as each batch of chunks
-//! completes, and drops them: memory is bounded by the chunks in flight, never by the number of
-//! paths. The values are exactly those recorded into [`crate::PathStats`] (before its fixed-point
-//! truncation), and the statistics of a run are bit-identical with or without a sink.
+//! path. [`crate::Backend::simulate`] with a sink additionally fills one [`PathRows`] per chunk
+//! (the unit of parallel work), hands the chunks to the sink in path order as each batch of
+//! chunks completes, and drops them: memory is bounded by the chunks in flight, never by the
+//! number of paths. The values are exactly those recorded into [`crate::PathStats`] (before its
+//! fixed-point truncation), and the statistics of a run are bit-identical with or without a sink.
 
 use crate::plan::SimPlan;
 
@@ -230,9 +230,9 @@ pub enum ColumnData<'a> {
 /// [`crate::SimError::Sink`]).
 pub type SinkError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// Receives per-path rows from [`crate::Backend::run_with_sink`].
+/// Receives per-path rows from [`crate::Backend::simulate`] (its [`crate::Simulation::sink`]).
 ///
-/// Calls come from the thread that called `run_with_sink`, in path order: each call's rows
+/// Calls come from the thread that called `simulate`, in path order: each call's rows
 /// start at the path after the previous call's last one, and together they cover the run's
 /// path range exactly (unless the run stops early on cancellation or an error). The sink must
 /// copy what it keeps; the rows are dropped after the call.

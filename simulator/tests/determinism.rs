@@ -88,12 +88,10 @@ fn auto_selection_falls_back_to_cpu_with_a_reason() {
         fn threads(&self) -> usize {
             0
         }
-        fn run(
+        fn simulate(
             &self,
             _: &gaib_simulator::SimPlan,
-            _: std::ops::Range<u64>,
-            _: u64,
-            _: &RunOptions,
+            _: gaib_simulator::Simulation<'_>,
         ) -> gaib_simulator::Result<PathStats> {
             Err(SimError::Cancelled)
         }
@@ -143,7 +141,7 @@ fn path_stats_json_round_trips() {
 }
 
 #[test]
-fn run_observed_reports_every_path_once_and_changes_nothing() {
+fn progress_reports_every_path_once_and_changes_nothing() {
     let plan = lower(&common::portfolio(common::Knobs::default())).unwrap();
     let opts = RunOptions {
         chunk_paths: 16,
@@ -152,7 +150,11 @@ fn run_observed_reports_every_path_once_and_changes_nothing() {
     let cpu = CpuBackend::new(Some(2)).unwrap();
     let mut reports = Vec::new();
     let observed = cpu
-        .run_observed(&plan, 5..305, 7, &opts, None, &mut |n| reports.push(n))
+        .simulate(
+            &plan,
+            gaib_simulator::Simulation::new(5..305, 7, &opts)
+                .with_progress(&mut |n| reports.push(n)),
+        )
         .unwrap();
     assert_eq!(observed, run(2, 16, 5..305, 7));
     // One report per batch of 2 threads x 4 chunks x 16 paths, the last one short.

@@ -4,8 +4,8 @@
 //! loss, so counting fractions > 0 gives the loss probability.
 mod common;
 use gaib_simulator::{
-    lower, Backend, CpuBackend, InstrumentStats, PathRows, PathSink, RunOptions, SinkError,
-    LOSS_EPS,
+    lower, Backend, CpuBackend, InstrumentStats, PathRows, PathSink, RunOptions, Simulation,
+    SinkError, LOSS_EPS,
 };
 
 struct Collect(PathRows);
@@ -56,7 +56,10 @@ fn quantiles_and_rows_show_the_atoms_of_the_loss_distribution_exactly() {
         let b = CpuBackend::new(Some(2)).unwrap();
         let mut sink = Collect(PathRows::new(&plan));
         let stats = b
-            .run_with_sink(&plan, 0..2000, 7, &RunOptions::default(), &mut sink)
+            .simulate(
+                &plan,
+                Simulation::new(0..2000, 7, &RunOptions::default()).with_sink(&mut sink),
+            )
             .unwrap();
         let rows = &sink.0;
         let mut some_atom_below_one = false;

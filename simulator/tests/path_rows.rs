@@ -1,9 +1,9 @@
-//! Per-path output (`Backend::run_with_sink`): the statistics are bit-identical to a plain
+//! Per-path output (`Backend::simulate` with a sink): the statistics are bit-identical to a plain
 //! run, rows arrive in path order, and every column is exactly the value fed to PathStats.
 mod common;
 use gaib_simulator::{
     lower, Backend, CpuBackend, ExactSum, PathRows, PathSink, RunOptions, SimError, SimPlan,
-    SinkError,
+    Simulation, SinkError,
 };
 
 fn plan() -> SimPlan {
@@ -54,7 +54,10 @@ fn stats_are_bit_identical_with_a_sink_and_rows_match_them_exactly() {
             calls: Vec::new(),
         };
         let with = b
-            .run_with_sink(&plan, 5..400, 11, &opts(chunk), &mut spy)
+            .simulate(
+                &plan,
+                Simulation::new(5..400, 11, &opts(chunk)).with_sink(&mut spy),
+            )
             .unwrap();
         assert_eq!(plain, with, "threads {threads} chunk {chunk}");
 
@@ -142,7 +145,10 @@ fn a_sink_error_stops_the_run() {
     let b = CpuBackend::new(Some(1)).unwrap();
     let mut sink = Failing(0);
     let e = b
-        .run_with_sink(&plan, 0..100, 1, &opts(10), &mut sink)
+        .simulate(
+            &plan,
+            Simulation::new(0..100, 1, &opts(10)).with_sink(&mut sink),
+        )
         .unwrap_err();
     assert!(matches!(e, SimError::Sink(_)), "{e}");
     assert_eq!(sink.0, 2);

@@ -20,7 +20,7 @@ use gaib_engine::{load_portfolio, Portfolio, Scenario};
 use gaib_gpu_kernels::host::{self, KernelRun};
 use gaib_gpu_kernels::parity::{path_mismatches, stats_differences, tranche_default_mismatches};
 use gaib_gpu_kernels::{CudaBackend, FlatPlan};
-use gaib_simulator::{lower, Availability, Backend, CpuBackend, PathRows, RunOptions};
+use gaib_simulator::{lower, Availability, Backend, CpuBackend, PathRows, RunOptions, Simulation};
 use std::fmt::Write as _;
 use std::time::Instant;
 
@@ -159,7 +159,10 @@ fn main() {
             let n = a.parity_paths;
             let mut rows = PathRows::new(&plan);
             let cs = cpu
-                .run_with_sink(&plan, 0..n, SEED, &opts, &mut rows)
+                .simulate(
+                    &plan,
+                    Simulation::new(0..n, SEED, &opts).with_sink(&mut rows),
+                )
                 .expect("CPU run");
             let g = kernel(&flat, n, true);
             let m = path_mismatches(&plan, &flat, &rows, &g.rows, REL);
