@@ -79,3 +79,22 @@ pub mod test_stablecoin {
         "artifacts/TestStablecoin.json"
     );
 }
+
+/// `TranchedPool`: one pool's tranche tokens and its on-chain waterfall (`PoolWaterfall`), run
+/// per period by the servicer on the AID collected.
+pub mod tranched_pool {
+    alloy::sol!(
+        #[sol(rpc, all_derives)]
+        TranchedPool,
+        "artifacts/TranchedPool.json"
+    );
+}
+
+/// `TrancheToken`: the ERC-20 of one tranche; holders claim the tranche's distributions (pull).
+pub mod tranche_token {
+    alloy::sol!(
+        #[sol(rpc, all_derives)]
+        TrancheToken,
+        "artifacts/TrancheToken.json"
+    );
+}

@@ -29,6 +29,9 @@ impl WeiInt for Wei {
     fn from_u16(x: u16) -> Self {
         Wei(U256::from(x))
     }
+    fn from_u128(x: u128) -> Self {
+        Wei(U256::from(x))
+    }
     fn sub(self, o: Self) -> Self {
         Wei(self.0.checked_sub(o.0).expect("revenue split: underflow"))
     }

@@ -19,6 +19,7 @@ mod deal;
 mod error;
 mod load;
 mod portfolio;
+pub mod pool_wei;
 mod router;
 mod runner;
 mod scenario;

@@ -15,6 +15,8 @@ pub trait WeiInt: Copy + Ord {
     fn zero() -> Self;
     /// Converts a small constant (at most 10 000).
     fn from_u16(x: u16) -> Self;
+    /// Converts a `u128` (every `u128` fits).
+    fn from_u128(x: u128) -> Self;
     /// `self - o`, with `o <= self`.
     fn sub(self, o: Self) -> Self;
     /// `self * o`, used only where the product cannot overflow.
@@ -33,6 +35,9 @@ impl WeiInt for u128 {
     }
     fn from_u16(x: u16) -> Self {
         u128::from(x)
+    }
+    fn from_u128(x: u128) -> Self {
+        x
     }
     fn sub(self, o: Self) -> Self {
         self - o

@@ -8,4 +8,5 @@ mod common;
 mod morpho;
 mod oracle;
 mod router;
+mod waterfall;
 mod vault;
