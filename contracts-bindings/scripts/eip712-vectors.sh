@@ -80,3 +80,66 @@ cat > "$OUT" <<JSON
 }
 JSON
 echo "wrote $OUT"
+
+# --- The second report type: TranchePriceReport (TrancheOracle), same domain name and version,
+# written to artifacts/eip712-tranche-vectors.json and checked by solidity/test/TrancheOracle.t.sol
+# and the Rust signer. uint256[] is hashed as keccak256 of the concatenated 32-byte words.
+TOUT="$ROOT/artifacts/eip712-tranche-vectors.json"
+TTYPE='TranchePriceReport(bytes32 pool,uint256[] prices,uint64 observedAt,uint64 validUntil,bytes32 runId,uint64 round)'
+POOL="$("$CAST" keccak pool-a)"
+PRICES=(1001250000000000000 987600000000000000 431000000000000000)
+TROUND=3
+TTYPEHASH="$("$CAST" keccak "$TTYPE")"
+WORDS=""
+for p in "${PRICES[@]}"; do
+    w="$("$CAST" to-uint256 "$p")"
+    WORDS="$WORDS${w#0x}"
+done
+PRICES_HASH="$("$CAST" keccak "0x$WORDS")"
+TSTRUCT="$("$CAST" keccak "$("$CAST" abi-encode 'f(bytes32,bytes32,bytes32,uint64,uint64,bytes32,uint64)' \
+    "$TTYPEHASH" "$POOL" "$PRICES_HASH" "$OBSERVED" "$VALID" "$RUN_ID" "$TROUND")")"
+TDIGEST="$("$CAST" keccak "0x1901${DOMAIN#0x}${TSTRUCT#0x}")"
+TSIG_RAW="$("$CAST" wallet sign --no-hash --private-key "$KEY" "$TDIGEST")"
+PJSON="$(printf '"%s",' "${PRICES[@]}")"
+PJSON="[${PJSON%,}]"
+cat > "$TYPED" <<JSON
+{"types":{"EIP712Domain":[{"name":"name","type":"string"},{"name":"version","type":"string"},{"name":"chainId","type":"uint256"},{"name":"verifyingContract","type":"address"}],
+"TranchePriceReport":[{"name":"pool","type":"bytes32"},{"name":"prices","type":"uint256[]"},{"name":"observedAt","type":"uint64"},{"name":"validUntil","type":"uint64"},{"name":"runId","type":"bytes32"},{"name":"round","type":"uint64"}]},
+"primaryType":"TranchePriceReport",
+"domain":{"name":"gaib ValuationOracle","version":"1","chainId":$CHAIN_ID,"verifyingContract":"$VERIFYING"},
+"message":{"pool":"$POOL","prices":$PJSON,"observedAt":$OBSERVED,"validUntil":$VALID,"runId":"$RUN_ID","round":$TROUND}}
+JSON
+TSIG_TYPED="$("$CAST" wallet sign --private-key "$KEY" --data --from-file "$TYPED")"
+if [[ "$TSIG_RAW" != "$TSIG_TYPED" ]]; then
+    echo "eip712-vectors: tranche digest signature $TSIG_RAW != typed-data signature $TSIG_TYPED" >&2
+    exit 1
+fi
+cat > "$TOUT" <<JSON
+{
+  "comment": "EIP-712 TranchePriceReport vector made by scripts/eip712-vectors.sh with cast (independent of the contract) and checked against TrancheOracle by solidity/test/TrancheOracle.t.sol and by the Rust signer. Same domain, key and conventions as eip712-vectors.json.",
+  "typeString": "$TTYPE",
+  "typeHash": "$TTYPEHASH",
+  "domain": {
+    "name": "gaib ValuationOracle",
+    "version": "1",
+    "chainId": $CHAIN_ID,
+    "verifyingContract": "$VERIFYING"
+  },
+  "signerKey": "$KEY",
+  "signer": "$SIGNER",
+  "report": {
+    "pool": "$POOL",
+    "prices": $PJSON,
+    "observedAt": $OBSERVED,
+    "validUntil": $VALID,
+    "runId": "$RUN_ID",
+    "round": $TROUND
+  },
+  "pricesHash": "$PRICES_HASH",
+  "structHash": "$TSTRUCT",
+  "domainSeparator": "$DOMAIN",
+  "digest": "$TDIGEST",
+  "signature": "$TSIG_RAW"
+}
+JSON
+echo "eip712-vectors: wrote $TOUT"

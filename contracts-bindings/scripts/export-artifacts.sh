@@ -9,7 +9,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 OUT="$ROOT/solidity/out"
 DEST="$ROOT/artifacts"
-CONTRACTS=(AID AIDMinter SAID ValuationOracle RevenueRouter LendingMarket MorphoOracleAdapter TestStablecoin TranchedPool TrancheToken)
+CONTRACTS=(AID AIDMinter SAID ValuationOracle RevenueRouter LendingMarket MorphoOracleAdapter TestStablecoin TranchedPool TrancheToken TrancheOracle)
 mkdir -p "$DEST"
 for c in "${CONTRACTS[@]}"; do
     src="$(ls "$OUT"/*.sol/"$c".json 2>/dev/null | head -1 || true)"

@@ -35,7 +35,10 @@ MAIN = {"ValuationOracle": ["submit", "approveReport", "price", "latestRoundData
         "RevenueRouter": ["pay"],
         "LendingMarket": ["borrow", "liquidate", "repay", "depositCollateral", "borrowLimit", "liquidationLimit"],
         "MorphoOracleAdapter": ["price"],
-        "AIDMinter": ["mint", "redeem"]}
+        "AIDMinter": ["mint", "redeem"],
+        "TranchedPool": ["subscribe", "closeIssue", "closePeriod"],
+        "TrancheToken": ["claim", "transfer", "claimable"],
+        "TrancheOracle": ["submitTranchePrices", "tranchePrice"]}
 GUARDS_TEXT = """## What the guards of issue 15 cost
 
 `bash contracts-bindings/scripts/gas-guards.sh` runs one scenario on the contracts before the

@@ -35,6 +35,7 @@ interface Vm {
     function parseJsonBytes32(string calldata json, string calldata key) external pure returns (bytes32);
     function parseJsonAddress(string calldata json, string calldata key) external pure returns (address);
     function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
+    function parseJsonUintArray(string calldata json, string calldata key) external pure returns (uint256[] memory);
 }
 
 /// @notice Cheatcode handle shared by tests and invariant handlers.

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ValuationOracle} from "./ValuationOracle.sol";
+import {Errors} from "./Errors.sol";
+
+/// @notice The signed per-tranche price report (EIP-712 struct `TranchePriceReport`). Field
+/// names, types and order are part of the signed type string and must not change.
+struct TranchePriceReport {
+    /// keccak256 of the pool id, e.g. keccak256("pool-a"): the oracle's `asset`.
+    bytes32 pool;
+    /// Per tranche, senior first: AID per whole tranche token, 1e18 fixed point (1e18 = par).
+    uint256[] prices;
+    /// Unix seconds of the valuation.
+    uint64 observedAt;
+    /// Unix seconds after which the report must not be used.
+    uint64 validUntil;
+    /// SHA-256 of the run manifest that produced the prices.
+    bytes32 runId;
+    /// Sequential: exactly `latestTrancheRound + 1` (its own sequence, apart from the NAV's).
+    uint64 round;
+}
+
+/// @title TrancheOracle
+/// @notice A `ValuationOracle` bound to one `TranchedPool` (`asset` = keccak256 of the pool id)
+/// that also carries each tranche token's price from a run, as a second report type,
+/// `TranchePriceReport`, under the same rules: the same signers and quorum, the same EIP-712
+/// domain, the same freshness (`validUntil`, `maxAge`), the same per-report deviation cap and
+/// growth / mark-down rates (applied to every tranche's price), the same minimum interval and
+/// the same guardian approvals (`approveReport` on the report's digest, consumed on use). So a
+/// lending market or vault can value tranche tokens: `tranchePrice(j)` fails closed once stale.
+/// @dev A tranche price at 0 (e.g. a written-off equity) can only rise with a guardian's
+/// approval (no rate allows a move away from 0). The number of tranches is fixed by the first
+/// report.
+contract TrancheOracle is ValuationOracle {
+    /// @notice EIP-712 type hash of `TranchePriceReport`.
+    bytes32 public constant TRANCHE_REPORT_TYPEHASH = keccak256(
+        "TranchePriceReport(bytes32 pool,uint256[] prices,uint64 observedAt,uint64 validUntil,bytes32 runId,uint64 round)"
+    );
+    /// @notice Most tranches a report may price (as TranchedPool.MAX_TRANCHES).
+    uint256 public constant MAX_TRANCHES = 8;
+
+    /// @notice Round of the latest accepted tranche price report (0: none).
+    uint64 public latestTrancheRound;
+    /// @notice Block time of the latest accepted tranche price submission.
+    uint64 public lastTrancheSubmittedAt;
+    mapping(uint64 => TranchePriceReport) private _trancheReports;
+
+    /// @notice A tranche price report was accepted.
+    event TranchePricesSubmitted(uint64 indexed round, bytes32 indexed runId, uint256[] prices, uint64 observedAt);
+
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE and GUARDIAN_ROLE.
+    /// @param pool Pool id (keccak256 of the pool name), the oracle's `asset`.
+    /// @param description_ Feed description, e.g. "pool-a tranches / AID".
+    /// @param signers Initial authorised signers.
+    /// @param quorum_ Initial quorum, 1..signers.length.
+    /// @param maxAge_ Maximum report age in seconds.
+    /// @param maxDeviationBps_ Maximum price move per report without guardian approval, bps.
+    constructor(
+        address admin,
+        bytes32 pool,
+        string memory description_,
+        address[] memory signers,
+        uint256 quorum_,
+        uint64 maxAge_,
+        uint16 maxDeviationBps_
+    ) ValuationOracle(admin, pool, description_, 18, 18, signers, quorum_, maxAge_, maxDeviationBps_) {}
+
+    /// @notice EIP-712 `hashStruct` of a tranche price report.
+    /// @param r The report.
+    /// @return keccak256(abi.encode(TRANCHE_REPORT_TYPEHASH, pool, keccak256(abi.encodePacked(prices)), ...)).
+    function trancheStructHash(TranchePriceReport calldata r) public pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                TRANCHE_REPORT_TYPEHASH,
+                r.pool,
+                keccak256(abi.encodePacked(r.prices)),
+                r.observedAt,
+                r.validUntil,
+                r.runId,
+                r.round
+            )
+        );
+    }
+
+    /// @notice EIP-712 digest of a tranche price report under this oracle's domain.
+    /// @param r The report.
+    /// @return What the signers sign.
+    function trancheDigest(TranchePriceReport calldata r) public view returns (bytes32) {
+        return _hashTypedDataV4(trancheStructHash(r));
+    }
+
+    /// @notice Submits a signed tranche price report. Anyone may relay it.
+    /// @dev Reverts unless: pool == asset; round == latestTrancheRound + 1; 1..=8 prices, as many
+    /// as the first report's; each price <= MAX_VALUE; observedAt >= the last one's and <= now;
+    /// observedAt <= validUntil; fresh (now <= validUntil, now <= observedAt + maxAge); unless
+    /// a guardian pre-approved the digest: observedAt > the last one's, now >=
+    /// lastTrancheSubmittedAt + minReportInterval, and every tranche's price within
+    /// maxDeviationBps of its last price and within the growth / mark-down rates over the
+    /// observation time; at least `quorum` distinct authorised low-s signatures.
+    /// @param r The report.
+    /// @param signatures 65-byte (r ‖ s ‖ v) signatures of `trancheDigest(r)`.
+    function submitTranchePrices(TranchePriceReport calldata r, bytes[] calldata signatures) external {
+        if (r.pool != asset) revert Errors.WrongAsset(asset, r.pool);
+        uint64 last = latestTrancheRound;
+        if (r.round <= last) revert Errors.RoundNotIncreasing(last, r.round);
+        if (r.round != last + 1) revert Errors.RoundNotSequential(last, r.round);
+        TranchePriceReport storage prev = _trancheReports[last];
+        uint256 n = r.prices.length;
+        if (n == 0 || n > MAX_TRANCHES || (last != 0 && n != prev.prices.length)) {
+            revert Errors.InvalidTrancheCount(n);
+        }
+        if (last != 0 && r.observedAt < prev.observedAt) {
+            revert Errors.ObservationOlderThanLast(prev.observedAt, r.observedAt);
+        }
+        if (r.observedAt > block.timestamp) revert Errors.ObservationInFuture(r.observedAt, block.timestamp);
+        if (r.validUntil < r.observedAt) revert Errors.InvalidValidity(r.observedAt, r.validUntil);
+        _checkFresh(r.observedAt, r.validUntil);
+        for (uint256 j = 0; j < n; j++) {
+            if (r.prices[j] > MAX_VALUE) revert Errors.ValueTooLarge(r.prices[j], MAX_VALUE);
+        }
+        bytes32 d = trancheDigest(r);
+        if (last != 0) {
+            if (guardianApproved[d]) {
+                delete guardianApproved[d];
+                emit GuardianApproval(d, false);
+            } else {
+                _checkTrancheRates(prev, r);
+            }
+        }
+        _verifySignatures(d, signatures);
+        _trancheReports[r.round] = r;
+        latestTrancheRound = r.round;
+        lastTrancheSubmittedAt = uint64(block.timestamp);
+        emit TranchePricesSubmitted(r.round, r.runId, r.prices, r.observedAt);
+    }
+
+    /// @notice The latest tranche price report, without a freshness check (monitoring).
+    /// @return The report; reverts `NoReport` before the first.
+    function latestTranchePrices() external view returns (TranchePriceReport memory) {
+        if (latestTrancheRound == 0) revert Errors.NoReport();
+        return _trancheReports[latestTrancheRound];
+    }
+
+    /// @notice Whether the latest tranche price report exists and is fresh.
+    /// @return True if `tranchePrice` would not revert for a valid index.
+    function isTranchePriceFresh() public view returns (bool) {
+        uint64 last = latestTrancheRound;
+        if (last == 0) return false;
+        TranchePriceReport storage r = _trancheReports[last];
+        return block.timestamp <= r.validUntil && block.timestamp <= uint256(r.observedAt) + maxAge;
+    }
+
+    /// @notice Tranche `j`'s price, AID per whole token, 1e18 fixed point (1e18 = par). Fails
+    /// closed: reverts `NoReport` before the first report and `ReportStale` once stale.
+    /// @param j Tranche index (0 = most senior).
+    /// @return Price, 1e18 fixed point.
+    function tranchePrice(uint256 j) external view returns (uint256) {
+        uint64 last = latestTrancheRound;
+        if (last == 0) revert Errors.NoReport();
+        TranchePriceReport storage r = _trancheReports[last];
+        _checkFresh(r.observedAt, r.validUntil);
+        if (j >= r.prices.length) revert Errors.UnknownTranche(j);
+        return r.prices[j];
+    }
+
+    /// @dev The rate rules without a guardian's approval, for every tranche's price.
+    function _checkTrancheRates(TranchePriceReport storage prev, TranchePriceReport calldata r) internal view {
+        if (r.observedAt <= prev.observedAt) revert Errors.SameObservationTime(prev.observedAt, r.observedAt);
+        uint256 dt = r.observedAt - prev.observedAt;
+        for (uint256 j = 0; j < r.prices.length; j++) {
+            uint256 lastP = prev.prices[j];
+            uint256 p = r.prices[j];
+            if (!_withinDeviation(lastP, p)) revert Errors.DeviationTooLarge(lastP, p, maxDeviationBps);
+            (bool ok, uint256 bound) = _withinRate(lastP, p, dt);
+            if (!ok && p > lastP) revert Errors.GrowthTooFast(lastP, p, bound);
+            if (!ok) revert Errors.MarkdownTooFast(lastP, p, bound);
+        }
+        uint256 earliest = uint256(lastTrancheSubmittedAt) + minReportInterval;
+        if (block.timestamp < earliest) revert Errors.ReportTooSoon(earliest, block.timestamp);
+    }
+}
