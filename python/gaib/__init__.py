@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Union
@@ -39,7 +40,9 @@ __all__ = [
     "Portfolio",
     "Run",
     "Scenario",
+    "Explanation",
     "cashflows",
+    "explain",
     "load_portfolio",
     "load_scenario",
     "reproduce",
@@ -292,8 +295,9 @@ class Run:
 
     __slots__ = ("_native", "__dict__")
 
-    def __init__(self, native: _native.Run):
+    def __init__(self, native: _native.Run, portfolio: Portfolio | None = None):
         self._native = native
+        self._portfolio = portfolio
 
     @cached_property
     def tranches(self) -> pl.DataFrame:
@@ -418,6 +422,32 @@ class Run:
         Returns its path. ``gaib reproduce DIR`` (or :func:`reproduce`) re-runs and checks it."""
         return Path(self._native.save(os.fspath(dir), force))
 
+    def explain(
+        self,
+        path: int | None = None,
+        *,
+        worst_tranche: str | None = None,
+        deal: str | None = None,
+        pool: str | None = None,
+    ) -> Explanation:
+        """Replays one path of this run (same inputs, seed and draws) month by month, like
+        ``gaib explain``: give ``path`` (one of :attr:`path_range`) or ``worst_tranche=
+        "POOL/TRANCHE"`` (the path with that tranche's largest loss); ``deal=`` or ``pool=``
+        narrows the tables. The totals equal the path's row of ``paths`` exactly. The base
+        portfolio is replayed (not a stress run's scenarios)."""
+        if self._portfolio is None:
+            raise ValueError(
+                "explain: this Run does not hold its portfolio; use gaib.explain(dir, path) on "
+                "its saved run directory"
+            )
+        seed, start, n = self._native.path_range
+        _check_explain(path, worst_tranche, deal, pool)
+        return _explanation(
+            _native.explain(
+                self._portfolio._native, seed, start, n, path, worst_tranche, deal, pool
+            )
+        )
+
     def to_shard(self) -> bytes:
         """This run's exact statistics as a shard (JSON bytes): what a Dask worker ships."""
         return bytes(self._native.to_shard())
@@ -501,7 +531,7 @@ def simulate(
         paths_out,
         _prices(prices),
     )
-    return Run(native)
+    return Run(native, p)
 
 
 def stress(
@@ -536,6 +566,73 @@ def cashflows(
         if v is not None and not isinstance(v, str):
             raise TypeError(f"{name}: expected a str, got {type(v).__name__}")
     return _frame(_native.cashflows(load_portfolio(portfolio)._native, deal, pool))
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One path of a run, month by month (``Run.explain``, :func:`explain`). Amounts are USD,
+    fractions are of the instrument's notional (funded amount, original balance), months are
+    1-based; a table a focus excludes is empty.
+
+    - ``operators``: hazard per year and the copula's credit-default month (null: none);
+    - ``market``: per month and GPU class, price (USD per GPU-hour) and price over trend;
+    - ``fleets``: utilization, revenue, opex, NOI, hardware value, operator default;
+    - ``deals``: interest, principal (scheduled, prepaid, refinanced), revenue share, kicker,
+      DSRA draw/refill/release/balance, default kind, EAD, recovery, loss, balance;
+    - ``pools``: interest and principal proceeds, performing balance, senior fees, OC breach,
+      senior interest default;
+    - ``tranches``: coupon, coupon shortfall, principal, write-down, balance;
+    - ``vault``: buffer, shares, queue, NAV per share;
+    - ``deal_totals`` / ``tranche_totals``: ``loss_frac``, ``pv_frac``, ``default_month`` (the
+      path's ``paths`` row exactly) and USD sums.
+    """
+
+    portfolio_id: str
+    seed: int
+    path: int
+    months: int
+    portfolio_loss_frac: float
+    defaults: int
+    operators: pl.DataFrame
+    market: pl.DataFrame
+    fleets: pl.DataFrame
+    deals: pl.DataFrame
+    pools: pl.DataFrame
+    tranches: pl.DataFrame
+    vault: pl.DataFrame
+    deal_totals: pl.DataFrame
+    tranche_totals: pl.DataFrame
+
+
+def _check_explain(path: Any, worst_tranche: Any, deal: Any, pool: Any) -> None:
+    if (path is None) == (worst_tranche is None):
+        raise ValueError("explain: give a path or worst_tranche=, exactly one")
+    if path is not None:
+        _int("path", path)
+    for name, v in (("worst_tranche", worst_tranche), ("deal", deal), ("pool", pool)):
+        if v is not None and not isinstance(v, str):
+            raise TypeError(f"{name}: expected a str, got {type(v).__name__}")
+
+
+def _explanation(raw: tuple[str, list[tuple[str, Any]]]) -> Explanation:
+    header, tables = raw
+    frames = {name: _frame(t) for name, t in tables}
+    return Explanation(**json.loads(header), **frames)
+
+
+def explain(
+    dir: str | os.PathLike[str],
+    path: int | None = None,
+    *,
+    worst_tranche: str | None = None,
+    deal: str | None = None,
+    pool: str | None = None,
+) -> Explanation:
+    """``gaib explain DIR``: replays one path of a saved run directory month by month (see
+    :meth:`Run.explain`). :class:`InvalidRun` for a directory that is not a run; ValueError for
+    a path outside the run or an unknown deal, pool or tranche."""
+    _check_explain(path, worst_tranche, deal, pool)
+    return _explanation(_native.explain_dir(os.fspath(dir), path, worst_tranche, deal, pool))
 
 
 def reproduce(dir: str | os.PathLike[str], threads: int | None = None) -> tuple[bool, list[str]]:

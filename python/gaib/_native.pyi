@@ -111,3 +111,20 @@ def from_shards(
     prices: list[tuple[str, float]] = ...,
 ) -> Run: ...
 def reproduce(dir: str, threads: int | None = None) -> tuple[bool, list[str]]: ...
+def explain(
+    portfolio: Portfolio,
+    seed: int,
+    path_start: int,
+    paths: int,
+    path: int | None = None,
+    worst_tranche: str | None = None,
+    deal: str | None = None,
+    pool: str | None = None,
+) -> tuple[str, list[tuple[str, ArrowTable]]]: ...
+def explain_dir(
+    dir: str,
+    path: int | None = None,
+    worst_tranche: str | None = None,
+    deal: str | None = None,
+    pool: str | None = None,
+) -> tuple[str, list[tuple[str, ArrowTable]]]: ...

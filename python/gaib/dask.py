@@ -131,4 +131,4 @@ def simulate(
     native = _native.from_shards(
         p._native, shards, [s._native for s in scen], sensitivities, price_list
     )
-    return Run(native)
+    return Run(native, p)

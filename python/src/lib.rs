@@ -20,6 +20,7 @@ use pyo3::prelude::*;
 mod arrow;
 mod cashflows;
 mod errors;
+mod explain;
 mod portfolio;
 mod run;
 mod table;
@@ -42,5 +43,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run::simulate, m)?)?;
     m.add_function(wrap_pyfunction!(run::from_shards, m)?)?;
     m.add_function(wrap_pyfunction!(run::reproduce, m)?)?;
+    m.add_function(wrap_pyfunction!(explain::explain, m)?)?;
+    m.add_function(wrap_pyfunction!(explain::explain_dir, m)?)?;
     Ok(())
 }

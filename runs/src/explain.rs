@@ -9,6 +9,7 @@
 //! The replay is of the run's base portfolio (a stress run's scenarios are not replayed).
 
 use crate::error::{Result, RunError};
+use crate::run::RunSpec;
 use crate::rundir::RunDir;
 use gaib_engine::{DefaultKind, Portfolio};
 use gaib_simulator::{lower, trace_path, worst_path, MonthTrace, PathTrace, SimPlan};
@@ -339,8 +340,8 @@ fn find<'s>(
     })
 }
 
-/// The replay's plan: the run's base portfolio, lowered as the run lowered it.
-fn plan_of(run: &RunDir) -> Result<SimPlan> {
+/// Refuses a run made under another model version: its paths cannot be replayed.
+fn check_model(run: &RunDir) -> Result<()> {
     if run.manifest.model_version != gaib_simulator::MODEL_VERSION {
         return Err(RunError::invalid_run(
             &run.dir,
@@ -352,12 +353,12 @@ fn plan_of(run: &RunDir) -> Result<SimPlan> {
             ),
         ));
     }
-    Ok(lower(run.spec.portfolio.portfolio())?)
+    Ok(())
 }
 
 /// Checks that `path` is one of the run's paths.
-fn check_path(run: &RunDir, path: u64) -> Result<u32> {
-    let r = run.spec.path_range();
+fn check_path(spec: &RunSpec, path: u64) -> Result<u32> {
+    let r = spec.path_range();
     if !r.contains(&path) {
         return Err(RunError::argument(
             "path",
@@ -375,13 +376,20 @@ fn check_path(run: &RunDir, path: u64) -> Result<u32> {
 /// Errors: a path outside the run's range, an unknown deal or pool id (argument errors), a
 /// run made under another model version (invalid run).
 pub fn explain(run: &RunDir, path: u64, focus: &Focus) -> Result<Explanation> {
-    let plan = plan_of(run)?;
-    let p = run.spec.portfolio.portfolio();
+    check_model(run)?;
+    explain_spec(&run.spec, path, focus)
+}
+
+/// As [`explain`], for the run of `spec` (its base portfolio, seed and path range) made by this
+/// build: what the Python bindings use for a run held in memory.
+pub fn explain_spec(spec: &RunSpec, path: u64, focus: &Focus) -> Result<Explanation> {
+    let p = spec.portfolio.portfolio();
+    let plan = lower(p)?;
     let names = Names::new(p, focus)?;
-    let t = trace_path(&plan, run.spec.seed, check_path(run, path)?);
+    let t = trace_path(&plan, spec.seed, check_path(spec, path)?);
     let mut e = Explanation {
         portfolio_id: plan.portfolio_id.clone(),
-        seed: run.spec.seed,
+        seed: spec.seed,
         path,
         months: plan.months,
         operators: operator_rows(&names, &t),
@@ -403,11 +411,17 @@ pub fn explain(run: &RunDir, path: u64, focus: &Focus) -> Result<Explanation> {
 /// unique over the pools) and that loss (fraction of its original balance); ties go to the
 /// lowest path. Simulates every path of the run's range on all cores.
 pub fn worst_path_for_tranche(run: &RunDir, tranche: &str) -> Result<(u64, f64)> {
-    let plan = plan_of(run)?;
+    check_model(run)?;
+    worst_path_spec(&run.spec, tranche)
+}
+
+/// As [`worst_path_for_tranche`], for the run of `spec`.
+pub fn worst_path_spec(spec: &RunSpec, tranche: &str) -> Result<(u64, f64)> {
+    let plan = lower(spec.portfolio.portfolio())?;
     let idx = tranche_index(&plan, tranche)?;
-    let r = run.spec.path_range();
-    let (path, loss) = worst_path(&plan, run.spec.seed, r.start as u32..r.end as u32, idx)
-        .ok_or_else(|| RunError::invalid_run(&run.dir, "the run has no paths"))?;
+    let r = spec.path_range();
+    let (path, loss) = worst_path(&plan, spec.seed, r.start as u32..r.end as u32, idx)
+        .ok_or_else(|| RunError::argument("paths", spec.paths, "the run has no paths"))?;
     Ok((u64::from(path), loss))
 }
 

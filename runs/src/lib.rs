@@ -43,11 +43,12 @@ mod rundir;
 
 pub use control::{CancelToken, Progress, ProgressFn, RunControl};
 pub use error::{Result, RunError};
-pub use gaib_engine::ErrorClass;
 pub use explain::{
-    explain, worst_path_for_tranche, DealRow, DealTotal, Explanation, FleetRow, Focus, MarketRow,
-    OperatorRow, PathTotals, PoolRow, TrancheRow, TrancheTotal, VaultRow,
+    explain, explain_spec, worst_path_for_tranche, worst_path_spec, DealRow, DealTotal,
+    Explanation, FleetRow, Focus, MarketRow, OperatorRow, PathTotals, PoolRow, TrancheRow,
+    TrancheTotal, VaultRow,
 };
+pub use gaib_engine::ErrorClass;
 pub use input::{
     locate_scenario, scenario_search_dirs, InputBytes, PortfolioInput, ScenarioInput, NO_FILE,
     SCENARIOS_ENV,
