@@ -15,17 +15,17 @@ use crate::metrics::Metrics;
 use crate::problem::Problem;
 use crate::valuation::Valuation;
 use axum::http::StatusCode;
-use gaib_contracts::alloy::primitives::{Address, Bytes};
+use gaib_contracts::alloy::primitives::{Address, Bytes, B256, U256};
 use gaib_contracts::alloy::providers::{Provider, ProviderBuilder};
 use gaib_contracts::alloy::transports::http::reqwest::Url;
 use gaib_contracts::bindings::oracle::ValuationOracle;
 use gaib_contracts::{
-    decode_oracle_error, f64_to_decimal, parse_address, parse_rpc_url, ContractsError, Report,
-    ReportSigner, SignedReport, ValuationInput,
+    asset_id, decode_oracle_error, parse_address, parse_rpc_url, ContractsError, Report,
+    ReportSigner, SignedReport,
 };
+use gaib_runs::OnchainValuation;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use std::str::FromStr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -101,22 +101,31 @@ impl Chain {
     }
 }
 
-/// The report of a valuation for `round`, from the job's stored manifest.
-pub fn report_of(v: &Valuation, manifest: &[u8], round: u64) -> Result<Report, ContractsError> {
-    let deployed = gaib_engine::Decimal::from_str(&v.deployed_value_aid)
-        .map_err(|e| ContractsError::invalid("valuation.deployed_value_aid", e.to_string()))?;
-    ValuationInput {
-        asset: v.asset.clone(),
-        nav_per_share: f64_to_decimal(v.nav_per_share_usd, "valuation.nav_per_share_usd")?,
-        deployed_value: deployed,
+/// The EIP-712 report of the on-chain figures `v` of a run for `round`: a copy of the run
+/// layer's integers into the report's fields (`asset` hashed with keccak256), then validated
+/// (errors name the field). `gaib publish --from-run` and the service build every report here.
+pub fn report_of(v: &OnchainValuation, round: u64) -> Result<Report, ContractsError> {
+    let report = Report {
+        asset: asset_id(&v.asset),
+        nav_per_share: U256::from(v.nav_per_share_wei),
+        deployed_value: U256::from(v.deployed_value_wei),
         haircut_bps: v.haircut_bps,
         ltv_bps: v.ltv_bps,
         observed_at: v.observed_at,
         valid_until: v.valid_until,
-        manifest: manifest.to_vec(),
+        run_id: B256::from(v.run_id),
         round,
-    }
-    .to_report()
+    };
+    report.validate()?;
+    Ok(report)
+}
+
+/// The report of a stored valuation for `round` (its figures by [`Valuation::onchain`]).
+fn report_of_record(v: &Valuation, round: u64) -> Result<Report, ContractsError> {
+    let figures = v
+        .onchain()
+        .map_err(|e| ContractsError::invalid("valuation", e.to_string()))?;
+    report_of(&figures, round)
 }
 
 /// `GET /v1/reports/{asset}/latest`.
@@ -144,7 +153,9 @@ pub struct ReportAnswer {
     pub publication: Option<Publication>,
 }
 
-fn manifest_of(runs_dir: &Path, v: &Valuation) -> Result<Vec<u8>, Problem> {
+/// Checks that the job's run directory still holds the manifest the valuation was computed
+/// from (its SHA-256 is the report's run id).
+fn check_manifest(runs_dir: &Path, v: &Valuation) -> Result<(), Problem> {
     let p = runs_dir.join(&v.job_id).join(gaib_runs::MANIFEST);
     let bytes =
         std::fs::read(&p).map_err(|e| Problem::internal(format!("{}: {e}", p.display())))?;
@@ -154,7 +165,7 @@ fn manifest_of(runs_dir: &Path, v: &Valuation) -> Result<Vec<u8>, Problem> {
             p.display()
         )));
     }
-    Ok(bytes)
+    Ok(())
 }
 
 /// The signed report of the latest valuation of `asset`.
@@ -173,8 +184,8 @@ pub fn latest_report(
         Some(p) if p.status == "published" => p.round as u64,
         _ => db.valuation_ordinal(asset, row.seq)? as u64,
     };
-    let manifest = manifest_of(runs_dir, &v)?;
-    let report = report_of(&v, &manifest, round).map_err(|e| {
+    check_manifest(runs_dir, &v)?;
+    let report = report_of_record(&v, round).map_err(|e| {
         Problem::new(
             StatusCode::CONFLICT,
             "unreportable",
@@ -317,11 +328,10 @@ async fn attempt(
         Err(e) => return (0, Err(decode_oracle_error(e).to_string())),
     };
     let round = latest.saturating_add(1);
-    let manifest = match manifest_of(runs_dir, &v) {
-        Ok(m) => m,
-        Err(p) => return (round, Err(p.detail)),
-    };
-    let report = match report_of(&v, &manifest, round) {
+    if let Err(p) = check_manifest(runs_dir, &v) {
+        return (round, Err(p.detail));
+    }
+    let report = match report_of_record(&v, round) {
         Ok(r) => r,
         Err(e) => return (round, Err(e.to_string())),
     };

@@ -10,9 +10,10 @@
 //! stored held, with the reason.
 
 use crate::db::{HoldDecision, PublishContext};
-use gaib_contracts::percent_to_bps;
-use gaib_runs::RunDir;
+use gaib_engine::Decimal;
+use gaib_runs::{decimal_to_wei, usd_to_wei, OnchainValuation, RunDir, RunError};
 use serde::{Deserialize, Serialize};
+use std::str::FromStr;
 use utoipa::ToSchema;
 
 /// One tranche's price in a valuation.
@@ -103,38 +104,35 @@ impl From<&Valuation> for Collateral {
     }
 }
 
-/// The valuation a finished run publishes, if its portfolio has a vault. Errors (a haircut
-/// or LTV that is not a percentage) are reported as text.
+/// The valuation a finished run publishes, if its portfolio has a vault: the run's results
+/// and its on-chain figures ([`RunDir::valuation`], valid for `valid_for_s` seconds). Errors
+/// (a haircut or LTV that is not a percentage, results without the vault's book) are reported
+/// as text.
 pub fn of_run(dir: &RunDir, job_id: &str, valid_for_s: u64) -> Result<Option<Valuation>, String> {
     let v = &dir.results.valuation;
-    let Some(vault) = &v.vault else {
+    let (Some(vault), Some(book)) = (&v.vault, &dir.results.vault_book) else {
         return Ok(None);
     };
-    let haircut_bps = percent_to_bps(vault.haircut_pct, true, "haircut_pct")
-        .map_err(|_| format!("haircut {} % is not in [0, 100]", vault.haircut_pct))?;
-    let ltv_bps = percent_to_bps(vault.recommended_ltv_pct, false, "recommended_ltv_pct")
-        .map_err(|_| format!("LTV {} % is not in [0, 100]", vault.recommended_ltv_pct))?;
-    let observed_at = dir.manifest.created_unix_s;
-    let deployed = dir.deployed_value(vault).map_err(|e| e.to_string())?;
+    let onchain = dir.valuation(valid_for_s).map_err(|e| e.to_string())?;
     Ok(Some(Valuation {
-        asset: vault.id.clone(),
+        asset: onchain.asset.clone(),
         portfolio_id: v.portfolio_id.clone(),
         as_of: v.as_of.to_string(),
         job_id: job_id.to_string(),
-        run_id: gaib_runs::sha256_hex(&dir.manifest_bytes),
+        run_id: onchain.run_id_hex(),
         seed: dir.manifest.seed,
         paths: dir.manifest.paths,
-        observed_at,
-        valid_until: observed_at.saturating_add(valid_for_s),
+        observed_at: onchain.observed_at,
+        valid_until: onchain.valid_until,
         nav_per_share_usd: vault.nav0_per_share_usd,
         horizon_unstaking_nav_per_share_usd: vault.nav_per_share_usd.value,
         horizon_staking_nav_per_share_usd: vault.staking_nav_per_share_usd.value,
         horizon_days: vault.horizon_days,
         haircut_pct: vault.haircut_pct,
-        haircut_bps,
+        haircut_bps: onchain.haircut_bps,
         ltv_pct: vault.recommended_ltv_pct,
-        ltv_bps,
-        deployed_value_aid: deployed.to_string(),
+        ltv_bps: onchain.ltv_bps,
+        deployed_value_aid: book.deployed_value_usd().to_string(),
         tranches: v
             .tranches
             .iter()
@@ -145,6 +143,50 @@ pub fn of_run(dir: &RunDir, job_id: &str, valid_for_s: u64) -> Result<Option<Val
             })
             .collect(),
     }))
+}
+
+impl Valuation {
+    /// The on-chain figures of this stored valuation, by the run layer's rules (the same
+    /// numbers [`RunDir::valuation`] gave when the job finished): the NAV per share and the
+    /// deployed value in wei, the stored basis points, times and run id. Errors name the
+    /// field of the record that does not convert.
+    pub fn onchain(&self) -> Result<OnchainValuation, RunError> {
+        let deployed =
+            Decimal::from_str(&self.deployed_value_aid).map_err(|e| RunError::Argument {
+                name: "valuation.deployed_value_aid",
+                value: self.deployed_value_aid.clone(),
+                reason: e.to_string(),
+            })?;
+        let run_id = hex_32(&self.run_id).ok_or_else(|| RunError::Argument {
+            name: "valuation.run_id",
+            value: self.run_id.clone(),
+            reason: "is not 64 hex digits".into(),
+        })?;
+        Ok(OnchainValuation {
+            asset: self.asset.clone(),
+            nav_per_share_wei: usd_to_wei(self.nav_per_share_usd, "valuation.nav_per_share_usd")?,
+            deployed_value_wei: decimal_to_wei(deployed, "valuation.deployed_value_aid")?,
+            haircut_bps: self.haircut_bps,
+            ltv_bps: self.ltv_bps,
+            observed_at: self.observed_at,
+            valid_until: self.valid_until,
+            run_id,
+        })
+    }
+}
+
+/// 64 hex digits → 32 bytes.
+fn hex_32(s: &str) -> Option<[u8; 32]> {
+    let b = s.as_bytes();
+    if b.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in b.chunks(2).enumerate() {
+        let text = std::str::from_utf8(pair).ok()?;
+        out[i] = u8::from_str_radix(text, 16).ok()?;
+    }
+    Some(out)
 }
 
 /// The publish guards (configuration `min_publish_paths`, `max_price_move_pct`).
@@ -218,18 +260,13 @@ pub fn hold_of(
 
 #[cfg(test)]
 mod tests {
-    /// The service's valuations use the contracts crate's rounding towards safety.
-    fn percent_to_bps(pct: f64, round_up: bool) -> Option<u16> {
-        super::percent_to_bps(pct, round_up, "pct").ok()
-    }
-
     #[test]
-    fn bps_round_towards_safety() {
-        assert_eq!(percent_to_bps(12.341, true), Some(1235));
-        assert_eq!(percent_to_bps(12.341, false), Some(1234));
-        assert_eq!(percent_to_bps(20.000000000000004, true), Some(2000));
-        assert_eq!(percent_to_bps(-3.0, true), Some(0));
-        assert_eq!(percent_to_bps(100.5, true), None);
-        assert_eq!(percent_to_bps(f64::NAN, false), None);
+    fn run_ids_are_32_bytes_of_hex() {
+        let hex = "00ff".repeat(16);
+        let b = super::hex_32(&hex).unwrap();
+        assert_eq!((b[0], b[1], b[31]), (0x00, 0xff, 0xff));
+        assert!(super::hex_32(&hex[2..]).is_none());
+        assert!(super::hex_32(&"zz".repeat(32)).is_none());
+        assert!(super::hex_32(&"é".repeat(32)).is_none());
     }
 }

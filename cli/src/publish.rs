@@ -3,10 +3,12 @@
 //!
 //! The report comes either from a file (`--report FILE`: a bare report, or one with signatures
 //! already collected from other signers) or straight from a run directory (`--from-run DIR`,
-//! what `gaib run --out DIR` wrote). With `--from-run` the report is built as follows:
+//! what `gaib run --out DIR` wrote). With `--from-run` the report's figures are the run's
+//! on-chain valuation, [`gaib_runs::RunDir::valuation`] (its module doc has the rules), and
+//! [`gaib_api::chain::report_of`] copies them into the report, as the service does:
 //!
-//! - the manifest's `results_sha256` must match `DIR/results.json` (exit 2 naming the file
-//!   otherwise), and the portfolio must have a vault (exit 2 otherwise);
+//! - every output file must hash as the manifest records (exit 2 naming the file otherwise),
+//!   and the portfolio must have a vault (exit 2 otherwise);
 //! - `asset` = keccak256 of the vault id (e.g. `"sAID"`);
 //! - `nav_per_share` = the vault's **unstaking NAV per share at t = 0**
 //!   (`valuation.vault.nav0_per_share_usd`, AID = USD), converted to 1e18 fixed point through its
@@ -15,10 +17,10 @@
 //!   the run's risk reaches the chain through the haircut and LTV instead;
 //! - `deployed_value` = the vault's NAV at t = 0 minus its liquidity buffer, i.e. the value of
 //!   its off-chain holdings (whole deals at their funded amounts, tranche holdings at their
-//!   marks at issue), computed exactly in decimals from the portfolio stored in the run
-//!   directory, whose SHA-256 must match the manifest (on chain, sAID adds its idle AID to it);
+//!   marks at issue), exact in decimals as `results.json`'s `vault_book` records them (on chain,
+//!   sAID adds its idle AID to it);
 //! - `haircut_bps` = the haircut rounded up, `ltv_bps` = the recommended LTV rounded down
-//!   ([`gaib_contracts::percent_to_bps`]);
+//!   ([`gaib_runs::percent_to_bps`]);
 //! - `run_id` = SHA-256 of `DIR/manifest.json`'s bytes;
 //! - `observed_at` = the manifest's `created_unix_s`, the moment the run computed the valuation
 //!   (not the portfolio's `as_of` date, the model's t = 0, which would usually be older than the
@@ -34,16 +36,15 @@
 //! errors (the node unreachable, a revert decoded from the oracle's ABI) exit 1.
 
 use anyhow::Context;
-use gaib_contracts::alloy::primitives::{Bytes, B256};
+use gaib_api::chain::report_of;
+use gaib_contracts::alloy::primitives::{Address, Bytes, B256};
 use gaib_contracts::alloy::providers::{Provider, ProviderBuilder};
 use gaib_contracts::alloy::transports::http::reqwest::Url;
 use gaib_contracts::bindings::oracle::ValuationOracle;
 use gaib_contracts::{
-    decode_oracle_error, f64_to_decimal, parse_address, parse_rpc_url, percent_to_bps,
-    ContractsError, Report, ReportSigner, SignedReport, ValuationInput,
+    decode_oracle_error, parse_address, parse_rpc_url, ContractsError, ReportSigner, SignedReport,
 };
-use gaib_engine::Decimal;
-use gaib_runs::RunDir;
+use gaib_runs::{wei_to_aid, OnchainValuation, RunDir};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `gaib publish`.
@@ -143,110 +144,6 @@ fn parse_duration(s: &str) -> anyhow::Result<u64> {
     }
 }
 
-/// What a run directory contributes to a report (everything but the round).
-#[derive(Debug, Clone)]
-struct RunValuation {
-    /// The vault id (the asset name).
-    vault_id: String,
-    /// The vault's unstaking NAV per share at t = 0, AID.
-    nav_per_share: Decimal,
-    /// NAV at t = 0 minus the liquidity buffer, AID.
-    deployed_value: Decimal,
-    /// Haircut, bps (rounded up).
-    haircut_bps: u16,
-    /// Recommended LTV, bps (rounded down).
-    ltv_bps: u16,
-    /// The manifest's creation time, unix seconds.
-    observed_at: u64,
-    /// `observed_at` + validity.
-    valid_until: u64,
-    /// `manifest.json`'s bytes (the run id is their SHA-256).
-    manifest: Vec<u8>,
-}
-
-impl RunValuation {
-    /// The report for `round`.
-    fn report(&self, round: u64) -> anyhow::Result<Report> {
-        ValuationInput {
-            asset: self.vault_id.clone(),
-            nav_per_share: self.nav_per_share,
-            deployed_value: self.deployed_value,
-            haircut_bps: self.haircut_bps,
-            ltv_bps: self.ltv_bps,
-            observed_at: self.observed_at,
-            valid_until: self.valid_until,
-            manifest: self.manifest.clone(),
-            round,
-        }
-        .to_report()
-        .map_err(anyhow::Error::from)
-    }
-}
-
-fn invalid_run(dir: &Path, what: impl std::fmt::Display) -> anyhow::Error {
-    crate::CliError::invalid(format!("invalid run {}: {what}", dir.display()))
-}
-
-/// Reads and checks a run directory (see the module doc): opened through `gaib-runs` (stored
-/// inputs hash as recorded), every output file hashes as its manifest records, and the
-/// results are read typed.
-fn load_run(dir: &Path, valid_for: u64) -> anyhow::Result<RunValuation> {
-    let run = RunDir::open(dir)?;
-    let differences = run.output_hash_differences();
-    if !differences.is_empty() {
-        return Err(invalid_run(
-            dir,
-            format!(
-                "its files do not match its manifest:\n  {}",
-                differences.join("\n  ")
-            ),
-        ));
-    }
-    let valuation = &run.results.valuation;
-    let Some(vault) = valuation.vault.clone() else {
-        return Err(invalid_run(
-            dir,
-            format!(
-                "portfolio {:?} has no vault: a valuation report prices a vault's shares, so \
-                 there is nothing to publish",
-                valuation.portfolio_id
-            ),
-        ));
-    };
-    let nav_per_share = f64_to_decimal(
-        vault.nav0_per_share_usd,
-        "valuation.vault.nav0_per_share_usd",
-    )?;
-    let haircut_bps = percent_to_bps(vault.haircut_pct, true, "valuation.vault.haircut_pct")?;
-    let ltv_bps = percent_to_bps(
-        vault.recommended_ltv_pct,
-        false,
-        "valuation.vault.recommended_ltv_pct",
-    )?;
-    let deployed_value = run.deployed_value(&vault)?;
-    let m = &run.manifest;
-    if m.created_unix_s == 0 {
-        return Err(invalid_run(
-            dir,
-            "the manifest records no creation time (created_unix_s = 0): nothing to observe the valuation at",
-        ));
-    }
-    let valid_until = m
-        .created_unix_s
-        .checked_add(valid_for)
-        .ok_or_else(|| crate::CliError::invalid("invalid valid-for: too large"))?;
-    Ok(RunValuation {
-        vault_id: vault.id,
-        nav_per_share,
-        deployed_value,
-        haircut_bps,
-        ltv_bps,
-        observed_at: m.created_unix_s,
-        valid_until,
-        manifest: run.manifest_bytes.clone(),
-    })
-}
-
 /// Loads the key from --key-file or --key-env, if given.
 fn load_key(a: &Args) -> anyhow::Result<Option<ReportSigner>> {
     match (&a.key_file, &a.key_env) {
@@ -257,12 +154,24 @@ fn load_key(a: &Args) -> anyhow::Result<Option<ReportSigner>> {
     .map_err(anyhow::Error::from)
 }
 
-/// Validates the inputs, then builds or reads the report and signs, submits and waits for the
-/// receipt (or, with --dry-run, prints it).
-pub(crate) fn run(a: Args) -> anyhow::Result<()> {
-    let rpc: Option<Url> = a.rpc.as_deref().map(parse_rpc_url).transpose()?;
-    let oracle = parse_address(&a.oracle, "oracle")?;
-    let (signed, from_run) = match (&a.report, &a.from_run) {
+/// Where the report comes from.
+enum Source {
+    /// A report file, possibly with signatures already collected.
+    File(SignedReport),
+    /// A run directory's on-chain figures (the report's round is still to choose).
+    Run {
+        /// The directory, for the summary line.
+        dir: PathBuf,
+        /// Its figures ([`RunDir::valuation`]).
+        valuation: OnchainValuation,
+        /// The round asked for.
+        round: Round,
+    },
+}
+
+/// Reads `--report FILE` (validated) or the figures of `--from-run DIR` (see the module doc).
+fn read_source(a: &Args) -> anyhow::Result<Source> {
+    match (&a.report, &a.from_run) {
         (Some(path), _) => {
             if a.round.is_some() {
                 return Err(crate::CliError::invalid(
@@ -277,33 +186,34 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
             })?;
             let signed = SignedReport::from_json(&text)?;
             signed.report.validate()?;
-            (Some(signed), None)
+            Ok(Source::File(signed))
         }
         (None, Some(dir)) => {
             let round = parse_round(a.round.as_deref())?;
             let valid_for = parse_duration(&a.valid_for)?;
-            (None, Some((load_run(dir, valid_for)?, round)))
+            let valuation = RunDir::open(dir)?.valuation(valid_for)?;
+            Ok(Source::Run {
+                dir: dir.clone(),
+                valuation,
+                round,
+            })
         }
-        (None, None) => {
-            return Err(crate::CliError::invalid(
-                "invalid report: give --report FILE or --from-run DIR",
-            ))
-        }
-    };
-    let key = load_key(&a)?;
-    if key.is_none() && !a.dry_run {
-        return Err(crate::CliError::invalid(
-            "invalid key: give --key-file FILE or --key-env VAR",
-        ));
+        (None, None) => Err(crate::CliError::invalid(
+            "invalid report: give --report FILE or --from-run DIR",
+        )),
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+}
 
-    // The chain id (for the digest) and, with --round auto, the next round.
-    let needs_auto = matches!(from_run, Some((_, Round::Auto)));
-    let (chain_id, latest_round) = match &rpc {
+/// The chain id of the digest and, when `auto_round`, the oracle's latest round: both from the
+/// node at `rpc`, else `--chain-id` (checked against the node's when both are given).
+fn chain_context(
+    runtime: &tokio::runtime::Runtime,
+    rpc: Option<&Url>,
+    oracle: Address,
+    given_chain_id: Option<u64>,
+    auto_round: bool,
+) -> anyhow::Result<(Option<u64>, Option<u64>)> {
+    let (chain_id, latest_round) = match rpc {
         Some(url) => {
             let provider = ProviderBuilder::new().connect_http(url.clone());
             runtime.block_on(async {
@@ -311,7 +221,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
                     .get_chain_id()
                     .await
                     .map_err(|e| ContractsError::Rpc(format!("eth_chainId: {e}")))?;
-                let latest = if needs_auto {
+                let latest = if auto_round {
                     Some(
                         ValuationOracle::new(oracle, &provider)
                             .latestRound()
@@ -325,72 +235,148 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
                 Ok::<_, ContractsError>((Some(chain_id), latest))
             })?
         }
-        None if needs_auto => {
+        None if auto_round => {
             return Err(crate::CliError::invalid(
                 "invalid round: --round auto reads the oracle's latest round and needs --rpc",
             ))
         }
-        None => (a.chain_id, None),
+        None => (given_chain_id, None),
     };
-    if let (Some(given), Some(node)) = (a.chain_id, chain_id) {
+    if let (Some(given), Some(node)) = (given_chain_id, chain_id) {
         if given != node {
             return Err(crate::CliError::invalid(format!(
                 "invalid chain-id: {given}, but the node at --rpc is chain {node}"
             )));
         }
     }
-    let signed = match (signed, &from_run) {
-        (Some(s), _) => s,
-        (None, Some((run, round))) => {
-            let round = match *round {
-                Round::Fixed(n) => n,
-                Round::Auto => latest_round.unwrap_or(0).checked_add(1).ok_or_else(|| {
-                    crate::CliError::invalid("invalid round: the oracle's round is at its maximum")
-                })?,
-            };
-            let report = run.report(round)?;
-            eprintln!(
-                "report from {}: {} NAV/share {} AID, deployed {} AID, haircut {} bps, LTV {} bps, \
-                 observed {} valid until {}, round {}, run id {}",
-                a.from_run.as_deref().unwrap_or(Path::new("?")).display(),
-                run.vault_id,
-                run.nav_per_share,
-                run.deployed_value,
-                report.haircut_bps,
-                report.ltv_bps,
-                report.observed_at,
-                report.valid_until,
-                report.round,
-                report.run_id
-            );
-            SignedReport {
-                report,
-                signatures: Vec::new(),
-            }
-        }
-        (None, None) => unreachable!("one of --report and --from-run was checked above"),
+    Ok((chain_id, latest_round))
+}
+
+/// The report to sign: the file's, or the run's figures for the chosen round (printing a
+/// summary line to stderr).
+fn signed_report(source: Source, latest_round: Option<u64>) -> anyhow::Result<SignedReport> {
+    let (dir, valuation, round) = match source {
+        Source::File(signed) => return Ok(signed),
+        Source::Run {
+            dir,
+            valuation,
+            round,
+        } => (dir, valuation, round),
     };
-    let digest: Option<B256> = chain_id.map(|c| signed.report.digest(c, oracle));
+    let round = match round {
+        Round::Fixed(n) => n,
+        Round::Auto => latest_round.unwrap_or(0).checked_add(1).ok_or_else(|| {
+            crate::CliError::invalid("invalid round: the oracle's round is at its maximum")
+        })?,
+    };
+    let report = report_of(&valuation, round)?;
+    eprintln!(
+        "report from {}: {} NAV/share {} AID, deployed {} AID, haircut {} bps, LTV {} bps, \
+         observed {} valid until {}, round {}, run id {}",
+        dir.display(),
+        valuation.asset,
+        wei_to_aid(valuation.nav_per_share_wei),
+        wei_to_aid(valuation.deployed_value_wei),
+        report.haircut_bps,
+        report.ltv_bps,
+        report.observed_at,
+        report.valid_until,
+        report.round,
+        report.run_id
+    );
+    Ok(SignedReport {
+        report,
+        signatures: Vec::new(),
+    })
+}
 
-    if let Some(path) = &a.write_report {
-        let mut out = signed.clone();
-        if let (Some(k), Some(d)) = (&key, digest) {
-            let own = Bytes::from(k.sign_digest(d)?.to_vec());
-            if !out.signatures.contains(&own) {
-                out.signatures.push(own);
-            }
-        } else if key.is_some() {
-            eprintln!(
-                "note: no chain id (give --rpc or --chain-id): {} is saved unsigned",
-                path.display()
-            );
+/// `--write-report FILE`: the report with this key's signature added when both a key and a
+/// chain id (for the digest) are known.
+fn write_report(
+    path: &Path,
+    signed: &SignedReport,
+    key: Option<&ReportSigner>,
+    digest: Option<B256>,
+) -> anyhow::Result<()> {
+    let mut out = signed.clone();
+    if let (Some(k), Some(d)) = (key, digest) {
+        let own = Bytes::from(k.sign_digest(d)?.to_vec());
+        if !out.signatures.contains(&own) {
+            out.signatures.push(own);
         }
-        let mut text = serde_json::to_string_pretty(&out)?;
-        text.push('\n');
-        gaib_runs::write_atomic(path, text.as_bytes())?;
-        eprintln!("wrote {}", path.display());
+    } else if key.is_some() {
+        eprintln!(
+            "note: no chain id (give --rpc or --chain-id): {} is saved unsigned",
+            path.display()
+        );
     }
+    let mut text = serde_json::to_string_pretty(&out)?;
+    text.push('\n');
+    gaib_runs::write_atomic(path, text.as_bytes())?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
 
+/// Signs and submits `signed` to `oracle` and waits for the receipt; prints the outcome.
+fn submit(
+    runtime: &tokio::runtime::Runtime,
+    rpc: Option<Url>,
+    oracle: Address,
+    signed: &SignedReport,
+    key: Option<ReportSigner>,
+) -> anyhow::Result<()> {
+    let Some(rpc) = rpc else {
+        return Err(crate::CliError::invalid(
+            "invalid rpc: give --rpc URL (or --dry-run)",
+        ));
+    };
+    let Some(key) = key else {
+        return Err(crate::CliError::invalid(
+            "invalid key: give --key-file FILE or --key-env VAR",
+        ));
+    };
+    let out = runtime.block_on(gaib_contracts::sign_and_publish(rpc, oracle, signed, &key))?;
+    println!(
+        "published round {} to {oracle}: tx {} in block {}, gas {}",
+        out.round,
+        out.tx_hash,
+        out.block_number
+            .map_or_else(|| "?".to_string(), |b| b.to_string()),
+        out.gas_used
+    );
+    Ok(())
+}
+
+/// Validates the inputs, then builds or reads the report and signs, submits and waits for the
+/// receipt (or, with --dry-run, prints it).
+pub(crate) fn run(a: Args) -> anyhow::Result<()> {
+    let rpc: Option<Url> = a.rpc.as_deref().map(parse_rpc_url).transpose()?;
+    let oracle = parse_address(&a.oracle, "oracle")?;
+    let source = read_source(&a)?;
+    let key = load_key(&a)?;
+    if key.is_none() && !a.dry_run {
+        return Err(crate::CliError::invalid(
+            "invalid key: give --key-file FILE or --key-env VAR",
+        ));
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let auto_round = matches!(
+        source,
+        Source::Run {
+            round: Round::Auto,
+            ..
+        }
+    );
+    let (chain_id, latest_round) =
+        chain_context(&runtime, rpc.as_ref(), oracle, a.chain_id, auto_round)?;
+    let signed = signed_report(source, latest_round)?;
+    let digest: Option<B256> = chain_id.map(|c| signed.report.digest(c, oracle));
+    if let Some(path) = &a.write_report {
+        write_report(path, &signed, key.as_ref(), digest)?;
+    }
     if a.dry_run {
         let shown = serde_json::json!({
             "report": signed.report,
@@ -402,26 +388,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&shown)?);
         return Ok(());
     }
-    let Some(rpc) = rpc else {
-        return Err(crate::CliError::invalid(
-            "invalid rpc: give --rpc URL (or --dry-run)",
-        ));
-    };
-    let Some(key) = key else {
-        return Err(crate::CliError::invalid(
-            "invalid key: give --key-file FILE or --key-env VAR",
-        ));
-    };
-    let out = runtime.block_on(gaib_contracts::sign_and_publish(rpc, oracle, &signed, &key))?;
-    println!(
-        "published round {} to {oracle}: tx {} in block {}, gas {}",
-        out.round,
-        out.tx_hash,
-        out.block_number
-            .map_or_else(|| "?".to_string(), |b| b.to_string()),
-        out.gas_used
-    );
-    Ok(())
+    submit(&runtime, rpc, oracle, &signed, key)
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! Terminal tables of a run: the simulation summary, the pricing metrics and the
-//! sensitivities (presentation only; the numbers come from `gaib-runs`).
+//! sensitivities; and the base case's cash-flow tables as a table, CSV or JSON (presentation
+//! only; the numbers, columns and cells come from `gaib-runs`).
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use gaib_pricing::{ImpliedSpread, McEstimate, Sensitivity, Valuation};
 use gaib_runs::report::{headline, num, opt, signed};
+use gaib_runs::tables::{CashflowTable, Cell as CfCell};
 use gaib_simulator::PathStats;
 
 fn pm(e: &McEstimate, d: usize) -> String {
@@ -254,4 +256,129 @@ pub(crate) fn summary_tables(stats: &PathStats) -> Vec<Table> {
         tables.push(t);
     }
     tables
+}
+
+/// Output format of the cash-flow tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum OutputFormat {
+    /// A table for people.
+    Table,
+    /// CSV with a header row.
+    Csv,
+    /// A JSON array of objects.
+    Json,
+}
+
+/// A cash-flow table in `format`: its title and a table (numbers right-aligned), CSV with a
+/// header row, or a pretty JSON array of objects with keys in column order.
+pub(crate) fn render_cashflows(t: &CashflowTable, format: OutputFormat) -> String {
+    match format {
+        OutputFormat::Table => {
+            let mut out = table(t.columns.iter().map(String::as_str).collect());
+            for r in &t.rows {
+                out.add_row(r.iter().enumerate().map(|(i, c)| {
+                    let numeric =
+                        matches!(c, CfCell::Int(_) | CfCell::Usd(_) | CfCell::Number { .. });
+                    if i > 0 && numeric {
+                        right(c.text())
+                    } else {
+                        Cell::new(c.text())
+                    }
+                }));
+            }
+            format!("{}\n{out}\n", t.title)
+        }
+        OutputFormat::Csv => {
+            let mut w = csv_line(t.columns.iter().cloned());
+            for r in &t.rows {
+                w.push_str(&csv_line(r.iter().map(CfCell::text)));
+            }
+            w
+        }
+        OutputFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&json_rows(t)).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+    }
+}
+
+/// Several cash-flow tables as one pretty JSON object, keys the section names in order.
+pub(crate) fn render_sections(tables: &[CashflowTable]) -> String {
+    let mut s = serde_json::to_string_pretty(&Sections(tables)).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Several sections as one JSON object, keys in section order (a `serde_json::Map` would
+/// sort them).
+struct Sections<'a>(&'a [CashflowTable]);
+
+impl serde::Serialize for Sections<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for t in self.0 {
+            m.serialize_entry(&t.name, &json_rows(t))?;
+        }
+        m.end()
+    }
+}
+
+/// The rows as JSON objects with keys in column order.
+fn json_rows(t: &CashflowTable) -> Vec<OrderedRow<'_>> {
+    t.rows
+        .iter()
+        .map(|r| OrderedRow {
+            columns: &t.columns,
+            cells: r,
+        })
+        .collect()
+}
+
+/// One row serialised as a JSON object with keys in column order.
+struct OrderedRow<'a> {
+    columns: &'a [String],
+    cells: &'a [CfCell],
+}
+
+impl serde::Serialize for OrderedRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.columns.len()))?;
+        for (c, cell) in self.columns.iter().zip(self.cells) {
+            m.serialize_entry(c, &json_cell(cell))?;
+        }
+        m.end()
+    }
+}
+
+/// A cell as JSON: an integer, a number (amounts in USD to the cent), a boolean or a string
+/// (an empty cell is `""`, as in CSV).
+fn json_cell(c: &CfCell) -> serde_json::Value {
+    match c {
+        CfCell::Int(i) => (*i).into(),
+        CfCell::Bool(b) => (*b).into(),
+        CfCell::Usd(_) | CfCell::Number { .. } => c
+            .as_f64()
+            .and_then(serde_json::Number::from_f64)
+            .map_or_else(|| c.text().into(), serde_json::Value::Number),
+        CfCell::Text(_) | CfCell::Empty => c.text().into(),
+    }
+}
+
+/// One CSV line (RFC 4180 quoting), with its newline.
+fn csv_line(cells: impl Iterator<Item = String>) -> String {
+    let mut s = cells
+        .map(|c| {
+            if c.contains([',', '"', '\n']) {
+                format!("\"{}\"", c.replace('"', "\"\""))
+            } else {
+                c
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    s.push('\n');
+    s
 }

@@ -40,6 +40,8 @@ pub mod report;
 mod results;
 mod run;
 mod rundir;
+pub mod tables;
+mod valuation;
 
 pub use control::{CancelToken, Progress, ProgressFn, RunControl};
 pub use error::{Result, RunError};
@@ -57,13 +59,16 @@ pub use manifest::{
     build_git_commit, build_git_dirty, json_diff, sha256_hex, write_atomic, InputFile, InputRole,
     Manifest, OutputFile, RunKind, SCHEMA_VERSION,
 };
-pub use results::{InstrumentSummary, Results, ScenarioResult, StressResults};
+pub use results::{InstrumentSummary, Results, ScenarioResult, StressResults, VaultBook};
 pub use run::{
     merge, select, BackendSelection, Leg, OutputBytes, PreparedRun, RunOutput, RunSpec, Shard,
     MAX_PATHS,
 };
 pub use rundir::{
     default_run_dir, OutDir, RunDir, INPUTS_DIR, MANIFEST, REPORT, RESULTS, SENSITIVITIES, STRESS,
+};
+pub use valuation::{
+    decimal_to_wei, percent_to_bps, usd_to_wei, wei_to_aid, OnchainValuation, WEI_PER_AID,
 };
 
 /// Version of gaib (this crate's version).

@@ -10,7 +10,8 @@ use std::path::Path;
 
 /// Version of the manifest and results schema this crate writes and reads. A change of any
 /// field's meaning or a removal bumps it; readers refuse other versions with a clear error.
-pub const SCHEMA_VERSION: u32 = 2;
+/// Version 3 added `results.json`'s `vault_book` (the vault's shares, NAV and buffer at t = 0).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// What kind of run a directory holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -285,12 +286,11 @@ mod tests {
             created_unix_s: 1,
         };
         assert_eq!(Manifest::from_json(&m.to_json(), "m").unwrap(), m);
-        let old = m
-            .to_json()
-            .replace("\"schema_version\": 2", "\"schema_version\": 99");
+        let current = format!("\"schema_version\": {SCHEMA_VERSION}");
+        let old = m.to_json().replace(&current, "\"schema_version\": 99");
         let e = Manifest::from_json(&old, "m").unwrap_err().to_string();
         assert!(e.contains("schema_version 99 is not supported"), "{e}");
-        let none = m.to_json().replace("\"schema_version\": 2,", "");
+        let none = m.to_json().replace(&format!("{current},"), "");
         let e = Manifest::from_json(&none, "m").unwrap_err().to_string();
         assert!(e.contains("no schema_version"), "{e}");
     }

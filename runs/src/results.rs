@@ -3,6 +3,7 @@
 //! ([`StressResults`]). Every type here deserialises, so fronts and `gaib reproduce` read them
 //! typed; `schema_version` is [`crate::SCHEMA_VERSION`].
 
+use gaib_engine::{CashflowPlan, Decimal, Portfolio, Validated, VaultParams};
 use gaib_pricing::{ImpliedSpread, Metric, MetricChange, Valuation};
 use gaib_simulator::{InstrumentStats, PathStats, MODEL_VERSION};
 use serde::{Deserialize, Serialize};
@@ -83,8 +84,47 @@ pub struct Results {
     /// the order given; empty when none was given.
     #[serde(default)]
     pub implied_spreads: Vec<ImpliedSpread>,
+    /// The vault's book at t = 0 (shares, NAV and liquidity buffer, exact decimals), or null
+    /// when the portfolio has no vault (schema version 3).
+    pub vault_book: Option<VaultBook>,
     /// The exact, mergeable statistics the valuation was computed from.
     pub stats: PathStats,
+}
+
+/// The vault's book at t = 0, exact in decimals (the engine's `Decimal` cash-flow plan): what
+/// a valuation report needs besides the simulated figures, so that nothing rebuilds the plan
+/// from the stored portfolio to publish a run. Serialised as decimal strings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VaultBook {
+    /// The vault id (e.g. `sAID`).
+    pub id: String,
+    /// sAID shares outstanding at t = 0.
+    pub shares: Decimal,
+    /// NAV at t = 0, USD (= AID): liquidity buffer + funded amounts of the deals held whole +
+    /// tranche holdings at their marks at issue.
+    pub nav_usd: Decimal,
+    /// Liquidity buffer at t = 0, USD (= AID).
+    pub buffer_usd: Decimal,
+}
+
+impl VaultBook {
+    /// The book of `p`'s vault, or None when it has none. `p` is validated again (the plan is
+    /// built from validated portfolios only); an invalid portfolio is the engine's error.
+    pub fn of(p: &Portfolio) -> crate::Result<Option<Self>> {
+        let plan = CashflowPlan::<Decimal>::new(Validated::new(p, &[])?);
+        Ok(VaultParams::new(p, &plan).map(|v| VaultBook {
+            nav_usd: v.nav0(&plan),
+            id: v.id,
+            shares: v.shares0,
+            buffer_usd: v.buffer0,
+        }))
+    }
+
+    /// The value of the vault's off-chain holdings at t = 0, USD: NAV − liquidity buffer,
+    /// floored at 0 (the report's `deployed_value`; on chain, sAID adds its idle AID to it).
+    pub fn deployed_value_usd(&self) -> Decimal {
+        (self.nav_usd - self.buffer_usd).max(Decimal::ZERO)
+    }
 }
 
 impl Results {
@@ -114,6 +154,7 @@ impl Results {
             portfolio_loss_q99: stats.portfolio.loss_hist.quantile(0.99),
             valuation,
             implied_spreads: Vec::new(),
+            vault_book: None,
             stats,
         }
     }

@@ -1,0 +1,460 @@
+//! The base case's cash-flow tables (`gaib cashflows`, Python's `gaib.cashflows`): one set of
+//! columns and typed cells built here from the engine's deterministic [`BaseCase`], so the
+//! fronts only print them (the CLI: comfy-table, CSV, JSON) or convert them (Python: Arrow).
+//!
+//! Amounts are USD, rounded to cents ([`Cell::Usd`]); column names carry their unit (`_usd`,
+//! `_years`). The tables:
+//!
+//! - [`tranche_summary`]: per tranche of a pool, receipts, write-downs, WAL and final balance,
+//!   then the senior fees and the pool's collections;
+//! - [`deal_summary`]: per deal, funded amount, receipts, loss, default and minimum DSCR;
+//! - [`deal_schedule`] / [`deal_schedules`]: a deal's (every deal's) monthly schedule;
+//! - [`pool_waterfall`]: a pool's monthly waterfall, four columns per tranche (interest,
+//!   principal, write-down, balance).
+
+use gaib_engine::{Amount, BaseCase, Decimal, DefaultKind, Portfolio};
+
+/// One cell of a cash-flow table, typed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Nothing (a summary row's column that does not apply; no default event).
+    Empty,
+    /// An integer (a month, 1-based).
+    Int(i64),
+    /// An amount in USD, rounded to cents (half to even).
+    Usd(Decimal),
+    /// A number shown with `decimals` decimals (a WAL in years, a DSCR).
+    Number {
+        /// The value.
+        value: f64,
+        /// Decimals shown.
+        decimals: usize,
+    },
+    /// Text (an id, a kind, a default event).
+    Text(String),
+    /// A flag (the OC test breached).
+    Bool(bool),
+}
+
+impl Cell {
+    /// An amount in USD, rounded to cents.
+    fn usd(x: Decimal) -> Self {
+        Cell::Usd(x.round_dp(2))
+    }
+
+    /// The cell as printed in tables and CSV: cents for USD, `decimals` for a number, `true` /
+    /// `false`, and an empty string for [`Cell::Empty`].
+    pub fn text(&self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Int(i) => i.to_string(),
+            Cell::Usd(x) => format!("{x:.2}"),
+            Cell::Number { value, decimals } => format!("{value:.decimals$}"),
+            Cell::Text(s) => s.clone(),
+            Cell::Bool(b) => b.to_string(),
+        }
+    }
+
+    /// The cell as a float, for a number or amount: a USD amount's cents as `f64`, a number as
+    /// shown (rounded to its decimals); None for text, flags and empty cells.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Cell::Int(i) => Some(*i as f64),
+            Cell::Usd(x) => Some(Amount::to_f64(*x)),
+            Cell::Number { .. } => self.text().parse().ok(),
+            Cell::Empty | Cell::Text(_) | Cell::Bool(_) => None,
+        }
+    }
+}
+
+/// A cash-flow table: named columns and rows of typed cells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CashflowTable {
+    /// Section name (`deals`, `tranches-<POOL>`, `deal-<ID>`, `deals-monthly`, `pool-<ID>`):
+    /// a key in JSON output and a file name.
+    pub name: String,
+    /// A title for people.
+    pub title: String,
+    /// Column names (units in the names).
+    pub columns: Vec<String>,
+    /// Rows, each with one cell per column.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl CashflowTable {
+    fn new(name: String, title: String, columns: &[&str]) -> Self {
+        CashflowTable {
+            name,
+            title,
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+}
+
+/// A default event's name: `payment`, `refinancing` or `credit`.
+pub fn default_name(k: DefaultKind) -> &'static str {
+    match k {
+        DefaultKind::Payment => "payment",
+        DefaultKind::Refinancing => "refinancing",
+        DefaultKind::Credit => "credit",
+    }
+}
+
+/// Base-case summary per tranche of pool `q` (an index into `p.pools`): receipts, write-downs,
+/// WAL (years, weighted by principal received) and final balance (0 for equity), then the
+/// senior fees and the pool's collections.
+pub fn tranche_summary(p: &Portfolio, bc: &BaseCase, q: usize) -> CashflowTable {
+    let pool = &p.pools[q];
+    let rows = &bc.pools[q];
+    let mut t = CashflowTable::new(
+        format!("tranches-{}", pool.id),
+        format!(
+            "Pool {} — base case (no credit defaults, stochastic terms at central values), {} months",
+            pool.id,
+            rows.len()
+        ),
+        &[
+            "tranche",
+            "original_usd",
+            "interest_usd",
+            "principal_usd",
+            "writedown_usd",
+            "total_received_usd",
+            "wal_years",
+            "final_balance_usd",
+        ],
+    );
+    for (j, tranche) in pool.tranches.iter().enumerate() {
+        let mut interest = Decimal::ZERO;
+        let mut principal = Decimal::ZERO;
+        let mut writedown = Decimal::ZERO;
+        let mut weighted = 0.0;
+        for r in rows {
+            let f = &r.tranches[j];
+            interest += f.interest;
+            principal += f.principal;
+            writedown += f.writedown;
+            weighted += Amount::to_f64(f.principal) * f64::from(r.month) / 12.0;
+        }
+        let principal_f = Amount::to_f64(principal);
+        let wal = if principal_f > 0.0 {
+            weighted / principal_f
+        } else {
+            0.0
+        };
+        let last = rows
+            .last()
+            .map(|r| r.tranches[j].balance_end)
+            .unwrap_or(tranche.balance);
+        let equity = if tranche.equity { " (equity)" } else { "" };
+        t.rows.push(vec![
+            Cell::Text(format!("{}{equity}", tranche.id)),
+            Cell::usd(tranche.balance),
+            Cell::usd(interest),
+            Cell::usd(principal),
+            Cell::usd(writedown),
+            Cell::usd(interest + principal),
+            Cell::Number {
+                value: wal,
+                decimals: 3,
+            },
+            Cell::usd(if tranche.equity { Decimal::ZERO } else { last }),
+        ]);
+    }
+    let fees: Decimal = rows.iter().map(|r| r.result.fees_paid).sum();
+    let collected: Decimal = rows
+        .iter()
+        .map(|r| r.collections.interest_proceeds + r.collections.principal_proceeds)
+        .sum();
+    t.rows.push(total_row("senior fees", Some(fees), fees));
+    t.rows.push(total_row("collections", None, collected));
+    t
+}
+
+/// A summary row of the tranche table: a label, the interest column, the total received.
+fn total_row(label: &str, interest: Option<Decimal>, total: Decimal) -> Vec<Cell> {
+    let mut row = vec![Cell::Empty; 8];
+    row[0] = Cell::Text(label.to_string());
+    row[2] = interest.map_or(Cell::Empty, Cell::usd);
+    row[5] = Cell::usd(total);
+    row
+}
+
+/// Base-case summary per deal. `min_dscr_fleet` is the lowest ratio of the fleet's NOI to the
+/// deal's scheduled debt service before the final (balloon) month (`-` when there is none);
+/// `default` is `KIND @ mMONTH` or `-`.
+pub fn deal_summary(p: &Portfolio, bc: &BaseCase) -> CashflowTable {
+    let mut t = CashflowTable::new(
+        "deals".into(),
+        "Deals — base case".into(),
+        &[
+            "deal",
+            "kind",
+            "fleet",
+            "funded_usd",
+            "interest_income_usd",
+            "principal_usd",
+            "loss_usd",
+            "default",
+            "min_dscr_fleet",
+        ],
+    );
+    for (i, d) in p.deals.iter().enumerate() {
+        let rows = &bc.deals[i];
+        let income: Decimal = rows.iter().map(|r| r.flows.interest_proceeds()).sum();
+        let principal: Decimal = rows.iter().map(|r| r.flows.principal_proceeds()).sum();
+        let loss: Decimal = rows.iter().map(|r| r.loss).sum();
+        let min_dscr = rows
+            .iter()
+            .filter(|r| {
+                r.month < d.term_months()
+                    && r.flows.interest + r.flows.scheduled_principal > Decimal::ZERO
+                    && r.flows.default_kind.is_none()
+            })
+            .map(|r| {
+                Amount::to_f64(r.fleet.noi)
+                    / Amount::to_f64(r.flows.interest + r.flows.scheduled_principal)
+            })
+            .fold(f64::INFINITY, f64::min);
+        t.rows.push(vec![
+            Cell::Text(d.id.clone()),
+            Cell::Text(d.kind_name().into()),
+            Cell::Text(d.fleet_id.clone()),
+            Cell::usd(d.funded_amount()),
+            Cell::usd(income),
+            Cell::usd(principal),
+            Cell::usd(loss),
+            Cell::Text(
+                bc.defaults[i]
+                    .map(|(k, kind)| format!("{} @ m{k}", default_name(kind)))
+                    .unwrap_or_else(|| "-".into()),
+            ),
+            if min_dscr.is_finite() {
+                Cell::Number {
+                    value: min_dscr,
+                    decimals: 2,
+                }
+            } else {
+                Cell::Text("-".into())
+            },
+        ]);
+    }
+    t
+}
+
+/// The columns of a deal's monthly schedule.
+const DEAL_COLUMNS: [&str; 18] = [
+    "month",
+    "revenue_usd",
+    "noi_usd",
+    "interest_usd",
+    "scheduled_principal_usd",
+    "prepayment_usd",
+    "refinanced_usd",
+    "rev_share_capital_usd",
+    "rev_share_income_usd",
+    "kicker_usd",
+    "recovery_usd",
+    "dsra_draw_usd",
+    "dsra_refill_usd",
+    "dsra_release_usd",
+    "dsra_end_usd",
+    "balance_end_usd",
+    "loss_usd",
+    "event",
+];
+
+/// The monthly rows of deal `d`: one per month, the cells of [`DEAL_COLUMNS`].
+fn deal_rows(bc: &BaseCase, d: usize) -> impl Iterator<Item = Vec<Cell>> + '_ {
+    bc.deals[d].iter().map(|r| {
+        let f = &r.flows;
+        vec![
+            Cell::Int(i64::from(r.month)),
+            Cell::usd(r.fleet.revenue),
+            Cell::usd(r.fleet.noi),
+            Cell::usd(f.interest),
+            Cell::usd(f.scheduled_principal),
+            Cell::usd(f.prepayment),
+            Cell::usd(f.refinanced),
+            Cell::usd(f.rev_share_capital),
+            Cell::usd(f.rev_share_income),
+            Cell::usd(f.kicker),
+            Cell::usd(f.recovery),
+            Cell::usd(f.dsra_draw),
+            Cell::usd(f.dsra_refill),
+            Cell::usd(f.dsra_release),
+            Cell::usd(r.dsra_end),
+            Cell::usd(f.balance_end),
+            Cell::usd(r.loss),
+            f.default_kind
+                .map_or(Cell::Empty, |k| Cell::Text(default_name(k).into())),
+        ]
+    })
+}
+
+/// The base-case monthly schedule of deal `d` (an index into `p.deals`); `event` is the
+/// default event of the month, if any.
+pub fn deal_schedule(p: &Portfolio, bc: &BaseCase, d: usize) -> CashflowTable {
+    let deal = &p.deals[d];
+    let mut t = CashflowTable::new(
+        format!("deal-{}", deal.id),
+        format!(
+            "Deal {} ({}) — base-case monthly schedule",
+            deal.id,
+            deal.kind_name()
+        ),
+        &DEAL_COLUMNS,
+    );
+    t.rows.extend(deal_rows(bc, d));
+    t
+}
+
+/// Every deal's monthly schedule in one table, deal by deal in portfolio order, with the deal
+/// id as the first column `deal`.
+pub fn deal_schedules(p: &Portfolio, bc: &BaseCase) -> CashflowTable {
+    let mut columns = vec!["deal"];
+    columns.extend(DEAL_COLUMNS);
+    let mut t = CashflowTable::new(
+        "deals-monthly".into(),
+        "Deals — base-case monthly schedules".into(),
+        &columns,
+    );
+    for (d, deal) in p.deals.iter().enumerate() {
+        t.rows.extend(deal_rows(bc, d).map(|mut row| {
+            row.insert(0, Cell::Text(deal.id.clone()));
+            row
+        }));
+    }
+    t
+}
+
+/// The base-case monthly waterfall of pool `q` (an index into `p.pools`): collections, fees,
+/// the OC test, then per tranche `{ID}_interest_usd`, `{ID}_principal_usd`,
+/// `{ID}_writedown_usd` and `{ID}_balance_usd` (0 for equity).
+pub fn pool_waterfall(p: &Portfolio, bc: &BaseCase, q: usize) -> CashflowTable {
+    let pool = &p.pools[q];
+    let mut t = CashflowTable::new(
+        format!("pool-{}", pool.id),
+        format!("Pool {} — base-case waterfall", pool.id),
+        &[
+            "month",
+            "interest_proceeds_usd",
+            "principal_proceeds_usd",
+            "performing_balance_usd",
+            "fees_usd",
+            "oc_breached",
+        ],
+    );
+    for tr in &pool.tranches {
+        for what in ["interest", "principal", "writedown", "balance"] {
+            t.columns.push(format!("{}_{what}_usd", tr.id));
+        }
+    }
+    for r in &bc.pools[q] {
+        let mut row = vec![
+            Cell::Int(i64::from(r.month)),
+            Cell::usd(r.collections.interest_proceeds),
+            Cell::usd(r.collections.principal_proceeds),
+            Cell::usd(r.collections.performing_balance),
+            Cell::usd(r.result.fees_paid),
+            Cell::Bool(r.result.oc_breached),
+        ];
+        for (j, f) in r.tranches.iter().enumerate() {
+            let equity = pool.tranches[j].equity;
+            row.push(Cell::usd(f.interest));
+            row.push(Cell::usd(f.principal));
+            row.push(Cell::usd(f.writedown));
+            row.push(Cell::usd(if equity {
+                Decimal::ZERO
+            } else {
+                f.balance_end
+            }));
+        }
+        t.rows.push(row);
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> (Portfolio, BaseCase) {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../data/portfolios/sample.toml"
+        );
+        let p = crate::PortfolioInput::from_file(std::path::Path::new(path))
+            .unwrap()
+            .portfolio()
+            .clone();
+        let bc = gaib_engine::base_case(&p).unwrap();
+        (p, bc)
+    }
+
+    #[test]
+    fn cells_print_and_convert() {
+        let usd = Cell::usd("1234.565".parse().unwrap());
+        assert_eq!(usd.text(), "1234.56"); // half to even
+        assert_eq!(usd.as_f64(), Some(1234.56));
+        assert_eq!(Cell::usd(Decimal::from(7)).text(), "7.00");
+        let wal = Cell::Number {
+            value: 2.34567,
+            decimals: 3,
+        };
+        assert_eq!((wal.text(), wal.as_f64()), ("2.346".into(), Some(2.346)));
+        assert_eq!(Cell::Int(12).text(), "12");
+        assert_eq!(Cell::Bool(false).text(), "false");
+        assert_eq!(
+            (Cell::Empty.text(), Cell::Empty.as_f64()),
+            (String::new(), None)
+        );
+        assert_eq!(Cell::Text("L-01".into()).as_f64(), None);
+    }
+
+    #[test]
+    fn every_row_has_a_cell_per_column() {
+        let (p, bc) = sample();
+        let mut tables = vec![deal_summary(&p, &bc), deal_schedules(&p, &bc)];
+        for q in 0..p.pools.len() {
+            tables.push(tranche_summary(&p, &bc, q));
+            tables.push(pool_waterfall(&p, &bc, q));
+        }
+        tables.push(deal_schedule(&p, &bc, 0));
+        for t in &tables {
+            assert!(!t.rows.is_empty(), "{}", t.name);
+            for r in &t.rows {
+                assert_eq!(r.len(), t.columns.len(), "{}", t.name);
+            }
+        }
+        let months: usize = bc.deals.iter().map(Vec::len).sum();
+        assert_eq!(tables[1].rows.len(), months);
+        assert_eq!(tables[1].columns[..2], ["deal", "month"]);
+    }
+
+    /// The pool waterfall's write-downs per tranche add up to the tranche summary's.
+    #[test]
+    fn pool_writedowns_match_the_tranche_summary() {
+        let (p, bc) = sample();
+        let pool = &p.pools[0];
+        let waterfall = pool_waterfall(&p, &bc, 0);
+        let summary = tranche_summary(&p, &bc, 0);
+        for (j, tr) in pool.tranches.iter().enumerate() {
+            let name = format!("{}_writedown_usd", tr.id);
+            let col = waterfall.columns.iter().position(|c| *c == name).unwrap();
+            let total: Decimal = waterfall
+                .rows
+                .iter()
+                .map(|r| match &r[col] {
+                    Cell::Usd(x) => *x,
+                    other => panic!("{name}: {other:?}"),
+                })
+                .sum();
+            let Cell::Usd(want) = &summary.rows[j][4] else {
+                panic!("writedown_usd of {}", tr.id)
+            };
+            assert_eq!(total, *want, "{}", tr.id);
+        }
+    }
+}
