@@ -1,94 +1,43 @@
 //! `gaib.cashflows`: the deterministic base case of the engine (no run, nothing random) as
-//! Arrow tables, amounts in USD as floats of the engine's cent-exact decimals.
+//! Arrow tables of `gaib_runs::tables` (the columns of `gaib cashflows`), amounts in USD as
+//! floats of the engine's cent-exact decimals.
 //!
 //! - `deal=ID`: that deal's monthly schedule;
-//! - `pool=ID`: that pool's monthly waterfall, three columns per tranche;
+//! - `pool=ID`: that pool's monthly waterfall, four columns per tranche;
 //! - neither: every deal's monthly schedule, one table with the deal id first.
 
 use crate::arrow::ArrowTable;
 use crate::errors::engine_to_py;
 use crate::portfolio::Portfolio;
 use crate::table::Rows;
-use gaib_engine::{base_case, Amount, BaseCase, Decimal, DefaultKind, EngineError};
+use gaib_engine::{base_case, EngineError};
+use gaib_runs::tables::{deal_schedule, deal_schedules, pool_waterfall, CashflowTable, Cell};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use serde_json::Value;
 
-fn usd(x: Decimal) -> f64 {
-    Amount::to_f64(x.round_dp(2))
-}
-
-fn default_name(k: DefaultKind) -> &'static str {
-    match k {
-        DefaultKind::Payment => "payment",
-        DefaultKind::Refinancing => "refinancing",
-        DefaultKind::Credit => "credit",
+/// A typed cell as an Arrow value: amounts and numbers as floats, months as integers, flags
+/// as booleans, text as strings, an empty cell as null.
+fn value(c: &Cell) -> Value {
+    match c {
+        Cell::Empty => Value::Null,
+        Cell::Int(i) => (*i).into(),
+        Cell::Bool(b) => (*b).into(),
+        Cell::Text(s) => s.as_str().into(),
+        Cell::Usd(_) | Cell::Number { .. } => c.as_f64().into(),
     }
 }
 
-fn deal_rows(rows: &mut Rows, p: &gaib_engine::Portfolio, bc: &BaseCase, d: usize, with_id: bool) {
-    for r in &bc.deals[d] {
-        let f = &r.flows;
+/// The rows of a cash-flow table of `gaib-runs`, column by column.
+fn rows_of(t: &CashflowTable) -> Rows {
+    let mut rows = Rows::default();
+    for r in &t.rows {
         rows.row();
-        if with_id {
-            rows.set("deal", p.deals[d].id.as_str());
-        }
-        rows.set("month", r.month)
-            .set("revenue_usd", usd(r.fleet.revenue))
-            .set("noi_usd", usd(r.fleet.noi))
-            .set("interest_usd", usd(f.interest))
-            .set("scheduled_principal_usd", usd(f.scheduled_principal))
-            .set("prepayment_usd", usd(f.prepayment))
-            .set("refinanced_usd", usd(f.refinanced))
-            .set("rev_share_capital_usd", usd(f.rev_share_capital))
-            .set("rev_share_income_usd", usd(f.rev_share_income))
-            .set("kicker_usd", usd(f.kicker))
-            .set("recovery_usd", usd(f.recovery))
-            .set("dsra_draw_usd", usd(f.dsra_draw))
-            .set("dsra_refill_usd", usd(f.dsra_refill))
-            .set("dsra_release_usd", usd(f.dsra_release))
-            .set("dsra_end_usd", usd(r.dsra_end))
-            .set("balance_end_usd", usd(f.balance_end))
-            .set("loss_usd", usd(r.loss))
-            .set(
-                "event",
-                f.default_kind
-                    .map_or(serde_json::Value::Null, |k| default_name(k).into()),
-            );
-    }
-}
-
-fn pool_rows(rows: &mut Rows, p: &gaib_engine::Portfolio, bc: &BaseCase, q: usize) {
-    let pool = &p.pools[q];
-    for r in &bc.pools[q] {
-        rows.row()
-            .set("month", r.month)
-            .set(
-                "interest_proceeds_usd",
-                usd(r.collections.interest_proceeds),
-            )
-            .set(
-                "principal_proceeds_usd",
-                usd(r.collections.principal_proceeds),
-            )
-            .set(
-                "performing_balance_usd",
-                usd(r.collections.performing_balance),
-            )
-            .set("fees_usd", usd(r.result.fees_paid))
-            .set("oc_breached", r.result.oc_breached);
-        for (j, t) in r.tranches.iter().enumerate() {
-            let id = &pool.tranches[j].id;
-            let balance = if pool.tranches[j].equity {
-                Decimal::ZERO
-            } else {
-                t.balance_end
-            };
-            rows.set(&format!("{id}_interest_usd"), usd(t.interest))
-                .set(&format!("{id}_principal_usd"), usd(t.principal))
-                .set(&format!("{id}_writedown_usd"), usd(t.writedown))
-                .set(&format!("{id}_balance_usd"), usd(balance));
+        for (name, c) in t.columns.iter().zip(r) {
+            rows.set(name, value(c));
         }
     }
+    rows
 }
 
 /// The base case of `portfolio` as a table (see the module docs).
@@ -124,17 +73,12 @@ pub(crate) fn cashflows(
     let bc = py
         .detach(|| base_case(p))
         .map_err(|e| engine_to_py(py, e))?;
-    let mut rows = Rows::default();
-    match (deal_index, pool_index) {
-        (Some(d), _) => deal_rows(&mut rows, p, &bc, d, false),
-        (_, Some(q)) => pool_rows(&mut rows, p, &bc, q),
-        _ => {
-            for d in 0..p.deals.len() {
-                deal_rows(&mut rows, p, &bc, d, true);
-            }
-        }
-    }
-    let batch = rows
+    let table = match (deal_index, pool_index) {
+        (Some(d), _) => deal_schedule(p, &bc, d),
+        (_, Some(q)) => pool_waterfall(p, &bc, q),
+        _ => deal_schedules(p, &bc),
+    };
+    let batch = rows_of(&table)
         .finish()
         .map_err(|e| crate::errors::internal(py, e.to_string()))?;
     Ok(ArrowTable::of(batch))
