@@ -98,3 +98,13 @@ pub mod tranche_token {
         "artifacts/TrancheToken.json"
     );
 }
+
+/// `TrancheOracle`: a `ValuationOracle` bound to one pool that also carries per-tranche prices
+/// (`TranchePriceReport`, the second EIP-712 report type).
+pub mod tranche_oracle {
+    alloy::sol!(
+        #[sol(rpc, all_derives)]
+        TrancheOracle,
+        "artifacts/TrancheOracle.json"
+    );
+}

@@ -11,6 +11,8 @@
 //!   produces the 65-byte low-s signatures the oracle accepts; [`recover_signer`] checks them;
 //! - [`publish`] / [`sign_and_publish`]: submit a signed report over JSON-RPC and wait for the
 //!   receipt, with reverts decoded into the contract's custom errors;
+//! - [`TrancheReport`]: the second report type, per-tranche prices of a `TranchedPool` for its
+//!   `TrancheOracle` ([`publish_tranche_prices`], [`prices_from_values`]);
 //! - [`Wei`]: alloy's `U256` as a [`gaib_engine::WeiInt`], so the engine's one
 //!   `revenue_split` is the function the differential test runs against `RevenueRouter.split`;
 //! - [`deploy`]: deploy every contract from the artifacts per a `deploy.toml`
@@ -30,6 +32,7 @@ mod error;
 mod publish;
 mod report;
 mod signer;
+mod tranche_report;
 mod wei;
 
 pub use deploy::{DeployConfig, Deployment};
@@ -43,6 +46,9 @@ pub use report::{
     SignedReport, ValuationInput, BPS_ONE, DOMAIN_NAME, DOMAIN_VERSION, REPORT_TYPE,
 };
 pub use signer::{recover_signer, verify_report_signature, ReportSigner};
+pub use tranche_report::{
+    prices_from_values, publish_tranche_prices, TrancheReport, MAX_TRANCHES, TRANCHE_REPORT_TYPE,
+};
 pub use wei::{revenue_split_u256, Wei};
 
 /// Re-export of the alloy crate this crate is built against (same features), for callers that

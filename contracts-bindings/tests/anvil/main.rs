@@ -8,5 +8,6 @@ mod common;
 mod morpho;
 mod oracle;
 mod router;
+mod tranche;
 mod waterfall;
 mod vault;
