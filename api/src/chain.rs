@@ -3,8 +3,9 @@
 //! that pushes each asset's newest valuation to the ValuationOracle, retrying failures with
 //! exponential backoff, recording the transaction hash.
 //!
-//! The report is built exactly as `gaib publish --from-run` builds it from the job's run
-//! directory ([`crate::valuation`]); its round is the keeper's (the oracle's `latestRound` + 1 at
+//! Every report is [`report_of`] the run layer's on-chain figures (`gaib_runs::RunDir::valuation`,
+//! stored with the job's valuation record, [`crate::valuation`]), as `gaib publish --from-run`
+//! builds it too; its round is the keeper's (the oracle's `latestRound` + 1 at
 //! the attempt) once the keeper has published it, else the valuation's 1-based position among
 //! the asset's valuations. The signing key is loaded once at start-up; it is never logged or
 //! returned (only its address is).

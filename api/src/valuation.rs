@@ -10,6 +10,7 @@
 //! stored held, with the reason.
 
 use crate::db::{HoldDecision, PublishContext};
+use gaib_contracts::alloy::primitives::B256;
 use gaib_engine::Decimal;
 use gaib_runs::{decimal_to_wei, usd_to_wei, OnchainValuation, RunDir, RunError};
 use serde::{Deserialize, Serialize};
@@ -110,10 +111,16 @@ impl From<&Valuation> for Collateral {
 /// as text.
 pub fn of_run(dir: &RunDir, job_id: &str, valid_for_s: u64) -> Result<Option<Valuation>, String> {
     let v = &dir.results.valuation;
-    let (Some(vault), Some(book)) = (&v.vault, &dir.results.vault_book) else {
+    let Some(vault) = &v.vault else {
         return Ok(None);
     };
     let onchain = dir.valuation(valid_for_s).map_err(|e| e.to_string())?;
+    // RunDir::valuation has checked that the book is there.
+    let book = dir
+        .results
+        .vault_book
+        .as_ref()
+        .ok_or("results.json has no vault_book")?;
     Ok(Some(Valuation {
         asset: onchain.asset.clone(),
         portfolio_id: v.portfolio_id.clone(),
@@ -157,10 +164,10 @@ impl Valuation {
                 value: self.deployed_value_aid.clone(),
                 reason: e.to_string(),
             })?;
-        let run_id = hex_32(&self.run_id).ok_or_else(|| RunError::Argument {
+        let run_id = B256::from_str(&self.run_id).map_err(|e| RunError::Argument {
             name: "valuation.run_id",
             value: self.run_id.clone(),
-            reason: "is not 64 hex digits".into(),
+            reason: format!("is not 32 bytes of hex: {e}"),
         })?;
         Ok(OnchainValuation {
             asset: self.asset.clone(),
@@ -170,23 +177,9 @@ impl Valuation {
             ltv_bps: self.ltv_bps,
             observed_at: self.observed_at,
             valid_until: self.valid_until,
-            run_id,
+            run_id: run_id.0,
         })
     }
-}
-
-/// 64 hex digits → 32 bytes.
-fn hex_32(s: &str) -> Option<[u8; 32]> {
-    let b = s.as_bytes();
-    if b.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, pair) in b.chunks(2).enumerate() {
-        let text = std::str::from_utf8(pair).ok()?;
-        out[i] = u8::from_str_radix(text, 16).ok()?;
-    }
-    Some(out)
 }
 
 /// The publish guards (configuration `min_publish_paths`, `max_price_move_pct`).
@@ -260,13 +253,54 @@ pub fn hold_of(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn record() -> Valuation {
+        Valuation {
+            asset: "sAID".into(),
+            portfolio_id: "p".into(),
+            as_of: "2026-01-01".into(),
+            job_id: "j".into(),
+            run_id: "ab".repeat(32),
+            seed: 1,
+            paths: 100,
+            observed_at: 10,
+            valid_until: 20,
+            nav_per_share_usd: 1.02,
+            horizon_unstaking_nav_per_share_usd: 1.0,
+            horizon_staking_nav_per_share_usd: 1.0,
+            horizon_days: 30,
+            haircut_pct: 12.3,
+            haircut_bps: 1230,
+            ltv_pct: 80.0,
+            ltv_bps: 8000,
+            deployed_value_aid: "123.456".into(),
+            tranches: Vec::new(),
+        }
+    }
+
+    /// A stored record gives back the run layer's figures: wei by its rules, the rest as stored.
     #[test]
-    fn run_ids_are_32_bytes_of_hex() {
-        let hex = "00ff".repeat(16);
-        let b = super::hex_32(&hex).unwrap();
-        assert_eq!((b[0], b[1], b[31]), (0x00, 0xff, 0xff));
-        assert!(super::hex_32(&hex[2..]).is_none());
-        assert!(super::hex_32(&"zz".repeat(32)).is_none());
-        assert!(super::hex_32(&"é".repeat(32)).is_none());
+    fn a_record_gives_its_onchain_figures() {
+        let v = record().onchain().unwrap();
+        assert_eq!(v.nav_per_share_wei, 1_020_000_000_000_000_000);
+        assert_eq!(v.deployed_value_wei, 123_456_000_000_000_000_000);
+        assert_eq!((v.haircut_bps, v.ltv_bps), (1230, 8000));
+        assert_eq!((v.observed_at, v.valid_until), (10, 20));
+        assert_eq!(v.run_id, [0xab; 32]);
+        assert_eq!(v.run_id_hex(), "ab".repeat(32));
+
+        let bad_id = Valuation {
+            run_id: "xyz".into(),
+            ..record()
+        };
+        let e = bad_id.onchain().unwrap_err().to_string();
+        assert!(e.contains("valuation.run_id = xyz"), "{e}");
+        let bad_value = Valuation {
+            deployed_value_aid: "-1".into(),
+            ..record()
+        };
+        let e = bad_value.onchain().unwrap_err().to_string();
+        assert!(e.contains("valuation.deployed_value_aid = -1"), "{e}");
     }
 }
