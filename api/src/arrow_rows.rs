@@ -74,6 +74,16 @@ impl ArrowSink {
     }
 }
 
+impl gaib_runs::RowsFile for ArrowSink {
+    fn finish(self: Box<Self>) -> Result<(), SinkError> {
+        ArrowSink::finish(*self)
+    }
+
+    fn discard(self: Box<Self>) {
+        ArrowSink::discard(*self)
+    }
+}
+
 impl PathSink for ArrowSink {
     fn accept(&mut self, rows: &PathRows) -> Result<(), SinkError> {
         let b = batch(&self.schema, rows)?;

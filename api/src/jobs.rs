@@ -21,10 +21,9 @@ use crate::metrics::Metrics;
 use crate::problem::Problem;
 use crate::valuation::{Collateral, Valuation};
 use gaib_runs::{
-    BackendSelection, CancelToken, ErrorClass, OutDir, PortfolioInput, RunControl, RunError,
-    RunSpec, ScenarioInput,
+    BackendSelection, CancelToken, CheckedRun, ErrorClass, OutDir, PortfolioInput, RowsFile,
+    RunControl, RunError, RunSpec, ScenarioInput,
 };
-use gaib_simulator::PathSink;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -174,6 +173,10 @@ struct Inner {
     metrics: Arc<Metrics>,
     latest: Arc<Latest>,
     running: Mutex<HashMap<String, Running>>,
+    /// Queued jobs' runs as `submit` checked them, so a worker of this process runs them
+    /// without parsing, validating and lowering their inputs again (a job recovered at
+    /// start-up has none: its run is rebuilt from the database).
+    checked: Mutex<HashMap<String, CheckedRun>>,
     wake: Condvar,
     wake_flag: Mutex<bool>,
     shutdown: AtomicBool,
@@ -223,6 +226,7 @@ impl Jobs {
             metrics,
             latest,
             running: Mutex::new(HashMap::new()),
+            checked: Mutex::new(HashMap::new()),
             wake: Condvar::new(),
             wake_flag: Mutex::new(false),
             shutdown: AtomicBool::new(false),
@@ -272,7 +276,8 @@ impl Jobs {
     }
 
     /// Checks a request, stores the job (queued) and wakes a worker. Everything that can fail
-    /// on bad input fails here (the spec is prepared once), before the job is stored.
+    /// on bad input fails here ([`RunSpec::check`]: no backend is built), before the job is
+    /// stored; the checked run is handed to the worker.
     pub fn submit(&self, key_id: &str, req: SimulationRequest) -> Result<Submitted, Problem> {
         let c = &self.inner.cfg;
         if req.paths > c.max_paths_per_job {
@@ -322,9 +327,8 @@ impl Jobs {
                     "no such portfolio stored by this key (POST /v1/portfolios first)",
                 )
             })?;
-        let spec = spec_of(&row.body, &req, &scenarios, c.threads)?;
-        let prepared = spec.prepare()?;
-        let paths_total = prepared.paths_total();
+        let checked = spec_of(&row.body, &req, &scenarios, c.threads)?.check()?;
+        let paths_total = checked.paths_total();
         let path_rows = match req.path_rows {
             Some(true) if req.paths > c.path_rows_max_paths => {
                 return Err(Problem::invalid_field(
@@ -339,7 +343,6 @@ impl Jobs {
             Some(b) => b,
             None => req.paths <= c.path_rows_max_paths,
         };
-        drop(prepared);
         if self.inner.db.active_jobs_of_key(key_id)? >= i64::from(c.max_jobs_per_key) {
             return Err(Problem::too_many(
                 "job-limit",
@@ -377,6 +380,11 @@ impl Jobs {
             finished_at: None,
         };
         self.inner.db.insert_job(&job)?;
+        self.inner
+            .checked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.clone(), checked);
         tracing::info!(job = %id, paths = req.paths, seed = req.seed, "job queued");
         self.inner.notify();
         Ok(Submitted { id })
@@ -392,7 +400,11 @@ impl Jobs {
             r.cancel.cancel();
             return Ok(true);
         }
-        Ok(self.inner.db.cancel_queued(id)?)
+        let cancelled = self.inner.db.cancel_queued(id)?;
+        if cancelled {
+            self.inner.take_checked(id);
+        }
+        Ok(cancelled)
     }
 
     /// Stops the pool: no new job starts, running jobs are cancelled and re-queued, the
@@ -438,6 +450,14 @@ impl Inner {
                 .0;
         }
         *f = false;
+    }
+
+    /// The run `submit` checked for job `id`, if this process holds it.
+    fn take_checked(&self, id: &str) -> Option<CheckedRun> {
+        self.checked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id)
     }
 
     /// Claims the next job and registers its token, under the running map's lock.
@@ -537,70 +557,35 @@ fn internal(e: impl std::fmt::Display) -> Outcome {
 
 fn run_job(inner: &Inner, job: &JobRow, r: &Running) -> Result<(), Outcome> {
     let stored: StoredRequest = serde_json::from_str(&job.request).map_err(internal)?;
-    let row = inner
-        .db
-        .portfolio(&job.portfolio_id)
-        .map_err(internal)?
-        .ok_or_else(|| internal("the job's portfolio is gone"))?;
-    let spec = spec_of(
-        &row.body,
-        &stored.request,
-        &job.scenarios,
-        inner.cfg.threads,
-    )?;
-    let prepared = spec.prepare()?;
-    let dir = inner.cfg.runs_dir.join(&job.id);
+    let checked = match inner.take_checked(&job.id) {
+        Some(c) => c,
+        None => recheck(inner, job, &stored)?,
+    };
+    let prepared = checked.prepare()?;
     // The job owns its directory: a previous attempt's complete run is replaced as a whole.
-    let out_dir = OutDir::claim(&dir, true)?;
-    let rows_path = inner.cfg.runs_dir.join(format!("{}.arrows", job.id));
-    let mut sink = if stored.path_rows {
-        Some(
-            ArrowSink::create(
-                &rows_path,
-                prepared.base_plan(),
-                stored.request.seed,
-                stored.request.path_start,
-                stored.request.paths,
-            )
-            .map_err(internal)?,
+    let out_dir = OutDir::claim(&inner.cfg.runs_dir.join(&job.id), true)?;
+    let rows = if stored.path_rows {
+        let rows_path = inner.cfg.runs_dir.join(format!("{}.arrows", job.id));
+        let req = &stored.request;
+        let sink = ArrowSink::create(
+            &rows_path,
+            prepared.base_plan(),
+            req.seed,
+            req.path_start,
+            req.paths,
         )
+        .map_err(internal)?;
+        Some(Box::new(sink) as Box<dyn RowsFile>)
     } else {
         None
     };
     tracing::info!(job = %job.id, attempt = job.attempts, legs = prepared.legs(), "job started");
-    let done = r.paths_done.clone();
-    let metrics = inner.metrics.clone();
-    let db = inner.db.clone();
-    let id = job.id.clone();
-    let last_write = Mutex::new(Instant::now());
+    let total = prepared.paths_total();
     let control = RunControl {
         cancel: r.cancel.clone(),
-        progress: Some(Box::new(move |p| {
-            let before = done.swap(p.paths_done, Ordering::Relaxed);
-            metrics
-                .paths_simulated
-                .fetch_add(p.paths_done.saturating_sub(before), Ordering::Relaxed);
-            let mut t = last_write.lock().unwrap_or_else(|e| e.into_inner());
-            if t.elapsed() >= Duration::from_secs(1) {
-                *t = Instant::now();
-                let _ = db.set_progress(&id, p.paths_done);
-            }
-        })),
+        progress: Some(progress_of(inner, job, r)),
     };
-    let result = prepared.execute(&control, sink.as_mut().map(|s| s as &mut dyn PathSink));
-    let out = match result {
-        Ok(out) => out,
-        Err(e) => {
-            if let Some(s) = sink {
-                s.discard();
-            }
-            return Err(e.into());
-        }
-    };
-    if let Some(s) = sink {
-        s.finish().map_err(internal)?;
-    }
-    let run = out_dir.write(&out)?;
+    let run = prepared.execute_to(out_dir, &control, rows)?;
     let run_id = gaib_runs::sha256_hex(&run.manifest_bytes);
     let valuation = crate::valuation::of_run(&run, &job.id, inner.cfg.valid_for_s)
         .map_err(|e| Outcome::Failed("internal", e))?;
@@ -609,7 +594,6 @@ fn run_job(inner: &Inner, job: &JobRow, r: &Running) -> Result<(), Outcome> {
         .map(serde_json::to_string)
         .transpose()
         .map_err(internal)?;
-    let total = out.spec.paths * (1 + out.legs.len() as u64);
     let guards = inner.cfg.guards;
     let hold = inner
         .db
@@ -638,6 +622,44 @@ fn run_job(inner: &Inner, job: &JobRow, r: &Running) -> Result<(), Outcome> {
         (None, _) => {}
     }
     Ok(())
+}
+
+/// The run of a job this process did not check at submit (recovered, or re-queued by a
+/// previous process): rebuilt from the stored portfolio, request and scenario texts.
+fn recheck(inner: &Inner, job: &JobRow, stored: &StoredRequest) -> Result<CheckedRun, Outcome> {
+    let row = inner
+        .db
+        .portfolio(&job.portfolio_id)
+        .map_err(internal)?
+        .ok_or_else(|| internal("the job's portfolio is gone"))?;
+    let spec = spec_of(
+        &row.body,
+        &stored.request,
+        &job.scenarios,
+        inner.cfg.threads,
+    )?;
+    Ok(spec.check()?)
+}
+
+/// The progress callback of a running job: its paths done (for the status answer, and in the
+/// database at most once a second) and the service's paths-simulated counter.
+fn progress_of(inner: &Inner, job: &JobRow, r: &Running) -> Box<gaib_runs::ProgressFn> {
+    let done = r.paths_done.clone();
+    let metrics = inner.metrics.clone();
+    let db = inner.db.clone();
+    let id = job.id.clone();
+    let last_write = Mutex::new(Instant::now());
+    Box::new(move |p| {
+        let before = done.swap(p.paths_done, Ordering::Relaxed);
+        metrics
+            .paths_simulated
+            .fetch_add(p.paths_done.saturating_sub(before), Ordering::Relaxed);
+        let mut t = last_write.lock().unwrap_or_else(|e| e.into_inner());
+        if t.elapsed() >= Duration::from_secs(1) {
+            *t = Instant::now();
+            let _ = db.set_progress(&id, p.paths_done);
+        }
+    })
 }
 
 /// The stored request of a job (for its status answer).

@@ -297,6 +297,15 @@ impl PathSink for PathsOut {
     }
 }
 
+impl gaib_runs::RowsFile for PathsOut {
+    fn finish(self: Box<Self>) -> Result<(), SinkError> {
+        PathsOut::finish(*self).map_err(Into::into)
+    }
+
+    /// Dropping removes `FILE.tmp`.
+    fn discard(self: Box<Self>) {}
+}
+
 impl Drop for PathsOut {
     fn drop(&mut self) {
         // Close the file first (an unfinished writer writes nothing more), then remove it.

@@ -8,9 +8,9 @@
 use crate::progress::{cancel_on_ctrl_c, progress_bar};
 use gaib_pricing::MarketPrice;
 use gaib_runs::{
-    default_run_dir, BackendSelection, OutDir, PortfolioInput, RunControl, RunOutput, RunSpec,
+    default_run_dir, BackendSelection, OutDir, PortfolioInput, RowsFile, RunControl, RunDir,
+    RunSpec,
 };
-use gaib_simulator::PathSink;
 use std::path::PathBuf;
 
 /// Which backend to run on.
@@ -103,19 +103,16 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         a.force,
     )?;
     // Checked (and FILE.tmp created) before the run starts; removed again on any failure.
-    let mut paths_out = a
-        .paths_out
-        .as_deref()
-        .map(|p| {
-            crate::paths_out::PathsOut::create(
-                p,
-                prepared.base_plan(),
-                a.seed,
-                a.path_start,
-                a.paths,
-            )
-        })
-        .transpose()?;
+    let rows = match &a.paths_out {
+        Some(p) => Some(Box::new(crate::paths_out::PathsOut::create(
+            p,
+            prepared.base_plan(),
+            a.seed,
+            a.path_start,
+            a.paths,
+        )?) as Box<dyn RowsFile>),
+        None => None,
+    };
     tracing::info!(
         paths = a.paths,
         seed = a.seed,
@@ -128,35 +125,30 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         cancel: cancel_on_ctrl_c(),
         progress: Some(bar.callback()),
     };
-    let steps_per_path = prepared.deal_steps_per_path();
-    let months = prepared.base_plan().months;
-    let deals = prepared.base_plan().n_deals();
-    let out = prepared.execute(&control, paths_out.as_mut().map(|p| p as &mut dyn PathSink));
+    let plan = prepared.base_plan();
+    let (steps_per_path, months, deals) = (plan.deal_steps_per_path(), plan.months, plan.n_deals());
+    let legs = prepared.legs();
+    let dir = prepared.execute_to(out_dir, &control, rows);
     bar.finish();
-    let out = out?;
-    if let Some(p) = paths_out.take() {
-        p.finish()?;
-    }
-    let dir = out_dir.write(&out)?;
-    print_tables(&out);
-    let elapsed = out.manifest.elapsed_s;
-    let steps = steps_per_path as f64 * a.paths as f64 * (1 + out.legs.len()) as f64;
-    let threads = out.manifest.threads;
+    let dir = dir?;
+    print_tables(&dir);
+    let m = &dir.manifest;
+    let steps = steps_per_path as f64 * a.paths as f64 * legs as f64;
     println!(
         "{} paths × {} deals × {} months{} in {:.2} s ({:.3e} deal-steps/s, {} {} thread{}); wrote {}",
         a.paths,
         deals,
         months,
-        if out.legs.is_empty() {
+        if legs == 1 {
             String::new()
         } else {
-            format!(" × {} legs", 1 + out.legs.len())
+            format!(" × {legs} legs")
         },
-        elapsed,
-        steps / elapsed.max(1e-9),
-        out.manifest.backend,
-        threads,
-        if threads == 1 { "" } else { "s" },
+        m.elapsed_s,
+        steps / m.elapsed_s.max(1e-9),
+        m.backend,
+        m.threads,
+        if m.threads == 1 { "" } else { "s" },
         dir.dir.display()
     );
     if let Some(p) = &a.paths_out {
@@ -166,20 +158,21 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
 }
 
 /// Prints the summary, pricing and (when computed) sensitivity tables.
-fn print_tables(out: &RunOutput) {
-    for t in crate::tables::summary_tables(out.stats()) {
+fn print_tables(run: &RunDir) {
+    let r = &run.results;
+    for t in crate::tables::summary_tables(&r.stats) {
         println!("{t}");
     }
-    for t in crate::tables::pricing_tables(out.valuation()) {
+    for t in crate::tables::pricing_tables(&r.valuation) {
         println!("{t}");
     }
-    if let Some(s) = &out.sensitivities {
-        println!("{}", crate::tables::sensitivity_table(out.valuation(), s));
+    if let Some(s) = &run.sensitivities {
+        println!("{}", crate::tables::sensitivity_table(&r.valuation, s));
     }
-    if !out.results.implied_spreads.is_empty() {
+    if !r.implied_spreads.is_empty() {
         println!(
             "{}",
-            crate::tables::implied_spread_table(&out.results.implied_spreads)
+            crate::tables::implied_spread_table(&r.implied_spreads)
         );
     }
 }

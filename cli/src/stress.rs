@@ -89,32 +89,33 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         cancel: cancel_on_ctrl_c(),
         progress: Some(bar.callback()),
     };
-    let out = prepared.execute(&control, None);
+    let run = match out_dir {
+        Some(d) => prepared
+            .execute_to(d, &control, None)
+            .map(|dir| (dir.stress, Some(dir.dir))),
+        None => prepared
+            .execute(&control, None)
+            .map(|out| (out.stress, None)),
+    };
     bar.finish();
-    let out = out?;
-    let stress = out
-        .stress
-        .as_ref()
-        .expect("a run with scenarios has a stress comparison");
+    let (stress, dir) = run?;
+    let stress = stress.expect("a run with scenarios has a stress comparison");
     match a.format {
         Format::Table => {
-            println!("{}", stress_table(stress));
+            println!("{}", stress_table(&stress));
             println!(
                 "{} paths, seed {} for every run (common random numbers); Δ = scenario − base.",
                 a.paths, a.seed
             );
         }
-        Format::Json => {
-            let bytes = out.output(gaib_runs::STRESS).unwrap_or_default();
-            print!("{}", String::from_utf8_lossy(bytes));
-        }
+        // The bytes of stress.json (pretty JSON and a final newline).
+        Format::Json => println!("{}", serde_json::to_string_pretty(&stress)?),
     }
-    if let Some(d) = out_dir {
-        let dir = d.write(&out)?;
+    if let Some(dir) = dir {
         eprintln!(
             "wrote {} (stress.json, report.html, manifest.json; `gaib reproduce {}` re-checks it)",
-            dir.dir.display(),
-            dir.dir.display()
+            dir.display(),
+            dir.display()
         );
     }
     Ok(())

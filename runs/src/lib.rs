@@ -61,11 +61,12 @@ pub use manifest::{
 };
 pub use results::{InstrumentSummary, Results, ScenarioResult, StressResults, VaultBook};
 pub use run::{
-    merge, select, BackendSelection, Leg, OutputBytes, PreparedRun, RunOutput, RunSpec, Shard,
-    MAX_PATHS,
+    merge, select, BackendSelection, CheckedRun, Leg, OutputBytes, PreparedRun, RunOutput, RunSpec,
+    Shard, MAX_PATHS,
 };
 pub use rundir::{
-    default_run_dir, OutDir, RunDir, INPUTS_DIR, MANIFEST, REPORT, RESULTS, SENSITIVITIES, STRESS,
+    default_run_dir, OutDir, RowsFile, RunDir, INPUTS_DIR, MANIFEST, REPORT, RESULTS,
+    SENSITIVITIES, STRESS,
 };
 pub use valuation::{
     decimal_to_wei, percent_to_bps, usd_to_wei, wei_to_aid, OnchainValuation, WEI_PER_AID,

@@ -174,9 +174,12 @@ impl RunSpec {
         self.path_start..self.path_start.saturating_add(self.paths)
     }
 
-    /// Checks the arguments: 1 ..= 1e10 paths, the range inside 0..2^32, not both
-    /// sensitivities and scenarios.
-    pub fn check(&self) -> Result<()> {
+    /// Checks the arguments: 1 ..= 1e10 paths, the range inside 0..2^32, at least one thread,
+    /// not both sensitivities and scenarios, the market prices.
+    fn check_arguments(&self) -> Result<()> {
+        if self.threads == Some(0) {
+            return Err(RunError::argument("threads", 0, "must be at least 1"));
+        }
         if self.paths == 0 {
             return Err(RunError::argument("paths", 0, "must be at least 1"));
         }
@@ -272,12 +275,12 @@ impl RunSpec {
         Ok(legs)
     }
 
-    /// Checks the arguments, applies every scenario and bump, lowers every leg and picks the
-    /// backend — everything that can fail on bad input fails here, before any path is
-    /// simulated.
-    pub fn prepare(self) -> Result<PreparedRun> {
-        self.check()?;
-        let (backend, notes) = select(self.backend, self.threads)?;
+    /// Checks the arguments, applies every scenario and bump and lowers every leg: every
+    /// answer to bad input but the chosen backend's availability, without choosing (or
+    /// building) a backend — the answer a queue gives when it accepts a run, which it then
+    /// holds as the [`CheckedRun`] until it executes it.
+    pub fn check(self) -> Result<CheckedRun> {
+        self.check_arguments()?;
         let legs = self
             .legs()?
             .into_iter()
@@ -286,12 +289,13 @@ impl RunSpec {
                 Ok((l, plan))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(PreparedRun {
-            spec: self,
-            backend,
-            notes,
-            legs,
-        })
+        Ok(CheckedRun { spec: self, legs })
+    }
+
+    /// [`RunSpec::check`], then picks the backend — everything that can fail on bad input
+    /// fails here, before any path is simulated.
+    pub fn prepare(self) -> Result<PreparedRun> {
+        self.check()?.prepare()
     }
 }
 
@@ -320,37 +324,24 @@ struct LegInput {
     portfolio: Portfolio,
 }
 
-/// A run ready to execute: arguments checked, scenarios applied, plans lowered, backend chosen.
-pub struct PreparedRun {
+/// A run checked ([`RunSpec::check`]): arguments checked, scenarios and bumps applied, every
+/// leg lowered; its backend not yet chosen.
+#[derive(Debug, Clone)]
+pub struct CheckedRun {
     spec: RunSpec,
-    backend: Box<dyn Backend>,
-    notes: Vec<String>,
     legs: Vec<(LegInput, SimPlan)>,
 }
 
-impl std::fmt::Debug for PreparedRun {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PreparedRun")
-            .field("backend", &self.backend.name())
-            .field("legs", &self.legs.len())
-            .finish()
-    }
-}
-
-impl PreparedRun {
-    /// Why `auto` skipped a backend, one line each (empty when nothing was skipped).
-    pub fn notes(&self) -> &[String] {
-        &self.notes
-    }
-
-    /// The chosen backend's name.
-    pub fn backend_name(&self) -> &'static str {
-        self.backend.name()
-    }
-
-    /// The chosen backend's worker count.
-    pub fn threads(&self) -> usize {
-        self.backend.threads()
+impl CheckedRun {
+    /// Picks the backend (building it: the CUDA backend loads its kernel), which can fail when
+    /// the named backend is unavailable here.
+    pub fn prepare(self) -> Result<PreparedRun> {
+        let (backend, notes) = select(self.spec.backend, self.spec.threads)?;
+        Ok(PreparedRun {
+            run: self,
+            backend,
+            notes,
+        })
     }
 
     /// The base portfolio's simulation plan (for sizing per-path output).
@@ -377,6 +368,48 @@ impl PreparedRun {
     pub fn deal_steps_per_path(&self) -> u64 {
         self.legs[0].1.deal_steps_per_path()
     }
+}
+
+/// A run ready to execute: checked ([`CheckedRun`]) and its backend chosen.
+pub struct PreparedRun {
+    run: CheckedRun,
+    backend: Box<dyn Backend>,
+    notes: Vec<String>,
+}
+
+impl std::fmt::Debug for PreparedRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedRun")
+            .field("backend", &self.backend.name())
+            .field("legs", &self.run.legs())
+            .finish()
+    }
+}
+
+impl std::ops::Deref for PreparedRun {
+    type Target = CheckedRun;
+
+    /// The checked run: plans, spec, legs and paths of a prepared run.
+    fn deref(&self) -> &CheckedRun {
+        &self.run
+    }
+}
+
+impl PreparedRun {
+    /// Why `auto` skipped a backend, one line each (empty when nothing was skipped).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// The chosen backend's name.
+    pub fn backend_name(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    /// The chosen backend's worker count.
+    pub fn threads(&self) -> usize {
+        self.backend.threads()
+    }
 
     /// Simulates every leg (the base leg's per-path rows go to `sink` when given), values
     /// them and assembles the output. Stops between chunks when `control.cancel` is
@@ -392,11 +425,11 @@ impl PreparedRun {
             cancel: Some(control.cancel.flag()),
             ..RunOptions::default()
         };
-        let mut stats = Vec::with_capacity(self.legs.len());
+        let mut stats = Vec::with_capacity(self.run.legs.len());
         let mut sink = sink;
-        for (k, (leg, plan)) in self.legs.iter().enumerate() {
-            let label = leg.id.label(&self.spec);
-            let offset = k as u64 * self.spec.paths;
+        for (k, (leg, plan)) in self.run.legs.iter().enumerate() {
+            let label = leg.id.label(&self.run.spec);
+            let offset = k as u64 * self.run.spec.paths;
             // Per-path rows are the base leg's only.
             let leg_sink = sink.take();
             stats.push(self.simulate_leg(plan, label, offset, total, &opts, control, leg_sink)?);
@@ -406,13 +439,14 @@ impl PreparedRun {
         }
         let elapsed_s = start.elapsed().as_secs_f64();
         let legs = self
+            .run
             .legs
             .into_iter()
             .zip(stats)
             .map(|((l, _), s)| (l, s))
             .collect();
         assemble(
-            self.spec,
+            self.run.spec,
             Computed {
                 made: Provenance {
                     backend: self.backend.name().to_string(),
@@ -448,7 +482,7 @@ impl PreparedRun {
             done += n;
             control.report(label, done, total);
         };
-        let mut sim = Simulation::new(self.spec.path_range(), self.spec.seed, opts)
+        let mut sim = Simulation::new(self.run.spec.path_range(), self.run.spec.seed, opts)
             .with_progress(&mut progress);
         if let Some(sink) = sink {
             sim = sim.with_sink(sink);

@@ -25,10 +25,11 @@ use crate::manifest::{
 use crate::report::{self, ReportInput, RunInfo, StressColumn};
 use crate::results::{to_json_bytes, Results, ScenarioResult, StressResults};
 use crate::run::{
-    unix_now, BackendSelection, Leg, LegId, OutputBytes, Provenance, RunOutput, RunSpec, Valued,
+    unix_now, BackendSelection, Leg, LegId, OutputBytes, PreparedRun, Provenance, RunOutput,
+    RunSpec, Valued,
 };
 use gaib_pricing::{compare, metrics, Sensitivity, Valuation};
-use gaib_simulator::{PathStats, MODEL_VERSION};
+use gaib_simulator::{PathRows, PathSink, PathStats, SimError, SinkError, MODEL_VERSION};
 use std::path::{Path, PathBuf};
 
 /// Folder of the stored inputs inside a run directory.
@@ -351,6 +352,18 @@ impl OutDir {
     /// the target and renames it into place, replacing a claimed previous run as a whole, so
     /// the directory never holds files of two runs or of a half-written one.
     pub fn write(self, out: &RunOutput) -> Result<RunDir> {
+        self.put(out)?;
+        RunDir::written(self.path, out.clone())
+    }
+
+    /// [`OutDir::write`] of an output the caller gives up.
+    fn write_owned(self, out: RunOutput) -> Result<RunDir> {
+        self.put(&out)?;
+        RunDir::written(self.path, out)
+    }
+
+    /// The staging directory's writing and its rename into place.
+    fn put(&self, out: &RunOutput) -> Result<()> {
         let staging = sibling(&self.path, "tmp");
         let result = write_into(&staging, out);
         if let Err(e) = result {
@@ -371,7 +384,57 @@ impl OutDir {
         if let Some(old) = old {
             let _ = std::fs::remove_dir_all(old);
         }
-        RunDir::open(&self.path)
+        Ok(())
+    }
+}
+
+/// A per-path rows file a run writes as it goes (`gaib run --paths-out`'s Parquet, the
+/// service's Arrow stream): the base leg's rows arrive as a [`PathSink`]; the file is
+/// completed when the run succeeds and removed when it fails or is cancelled
+/// ([`PreparedRun::execute_to`]), so no partial file is left behind.
+pub trait RowsFile: PathSink {
+    /// Completes the file (last block and footer, sync, rename into place).
+    fn finish(self: Box<Self>) -> std::result::Result<(), SinkError>;
+    /// Removes what was written (the run failed or was cancelled).
+    fn discard(self: Box<Self>);
+}
+
+/// A [`RowsFile`] as the [`PathSink`] it is (trait upcasting needs Rust 1.86; the workspace
+/// supports 1.85).
+struct AsSink<'a>(&'a mut (dyn RowsFile + 'static));
+
+impl PathSink for AsSink<'_> {
+    fn accept(&mut self, rows: &PathRows) -> std::result::Result<(), SinkError> {
+        self.0.accept(rows)
+    }
+}
+
+impl PreparedRun {
+    /// The whole run into `out`: simulates and values every leg (the base leg's per-path rows
+    /// go to `rows`), completes `rows` — or removes it when the run fails or is cancelled —
+    /// and writes the run directory atomically ([`OutDir::write`]). Nothing is written on
+    /// an error. The returned [`RunDir`] is built from what was written, not read back.
+    pub fn execute_to(
+        self,
+        out: OutDir,
+        control: &RunControl,
+        mut rows: Option<Box<dyn RowsFile>>,
+    ) -> Result<RunDir> {
+        let mut sink = rows.as_deref_mut().map(AsSink);
+        let result = self.execute(control, sink.as_mut().map(|s| s as &mut dyn PathSink));
+        let output = match result {
+            Ok(output) => output,
+            Err(e) => {
+                if let Some(r) = rows {
+                    r.discard();
+                }
+                return Err(e);
+            }
+        };
+        if let Some(r) = rows {
+            r.finish().map_err(SimError::Sink)?;
+        }
+        out.write_owned(output)
     }
 }
 
@@ -427,6 +490,26 @@ fn typed<T: serde::de::DeserializeOwned>(dir: &Path, rel: &str) -> Result<T> {
 }
 
 impl RunDir {
+    /// The run directory `dir` into which `out` was just written: its manifest, results and
+    /// inputs are `out`'s, and its spec is `out`'s with the backend that ran it and no thread
+    /// count, as [`RunDir::open`] would read them back.
+    fn written(dir: PathBuf, out: RunOutput) -> Result<Self> {
+        let backend = out.manifest.backend.parse::<BackendSelection>()?;
+        Ok(Self {
+            dir,
+            manifest_bytes: out.manifest.to_json().into_bytes(),
+            manifest: out.manifest,
+            results: out.results,
+            sensitivities: out.sensitivities,
+            stress: out.stress,
+            spec: RunSpec {
+                backend,
+                threads: None,
+                ..out.spec
+            },
+        })
+    }
+
     /// Opens a run directory (or its `manifest.json`). Bad input (exit 2 in the CLI) if the
     /// manifest is missing or malformed, if a stored input is missing or does not hash as
     /// recorded, or if the results files do not parse.
