@@ -2,7 +2,9 @@
 //! JSON-RPC, as `deploy.toml` says (see [`gaib_contracts::deploy`]): AID and its minter, the
 //! ValuationOracle (signers, quorum, maxAge, deviation and growth caps, minimum interval, stale
 //! price decay, guardian), sAID, and optionally the example LendingMarket, the RevenueRouter
-//! and the MorphoOracleAdapter (the fail-closed oracle for Morpho Blue markets).
+//! and the MorphoOracleAdapter (the fail-closed oracle for Morpho Blue markets), and, with a
+//! `[tranched_pool]` table, one pool of a portfolio: its TranchedPool with one TrancheToken per
+//! tranche and its TrancheOracle (per-tranche prices).
 //! Every transaction's receipt is waited for; then `DIR/<chain-id>.json` (default
 //! `deployments/`) is written atomically with every address, constructor argument and setup
 //! transaction.
@@ -52,6 +54,28 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         ))
     })?;
     let config = DeployConfig::from_toml(&text, &a.config.display().to_string())?;
+    // `[tranched_pool]`: the pool comes from the portfolio file it names (read before anything
+    // is sent, so a missing file or pool exits 2).
+    let pool = match &config.tranched_pool {
+        None => None,
+        Some(t) => {
+            let input = gaib_runs::PortfolioInput::from_file(std::path::Path::new(&t.portfolio))?;
+            let pool = input
+                .portfolio()
+                .pools
+                .iter()
+                .find(|p| p.id == t.pool)
+                .cloned()
+                .ok_or_else(|| {
+                    crate::CliError::invalid(format!(
+                        "invalid tranched_pool.pool: {:?} is not a pool of {}",
+                        t.pool, t.portfolio
+                    ))
+                })?;
+            gaib_contracts::deploy::pool_terms(&pool)?;
+            Some(pool)
+        }
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -83,7 +107,12 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
                 a.out_dir.display()
             ))
         })?;
-    let d = runtime.block_on(gaib_contracts::deploy::deploy(&provider, &key, &config))?;
+    let d = runtime.block_on(gaib_contracts::deploy::deploy_with_pool(
+        &provider,
+        &key,
+        &config,
+        pool.as_ref(),
+    ))?;
     let mut json = serde_json::to_string_pretty(&d)?;
     json.push('\n');
     if let Err(e) = gaib_runs::write_atomic(&path, json.as_bytes()) {

@@ -20,6 +20,8 @@ use crate::bindings::oracle::ValuationOracle;
 use crate::bindings::revenue_router::RevenueRouter;
 use crate::bindings::said::SAID;
 use crate::bindings::test_stablecoin::TestStablecoin;
+use crate::bindings::tranche_oracle::TrancheOracle;
+use crate::bindings::tranched_pool::TranchedPool;
 use crate::error::{ContractsError, Result};
 use crate::publish::{parse_address, RECEIPT_TIMEOUT};
 use crate::report::asset_id;
@@ -27,6 +29,8 @@ use crate::signer::ReportSigner;
 use alloy::network::{Ethereum, Network, ReceiptResponse};
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::{DynProvider, Provider};
+use gaib_engine::pool_wei::WeiTerms;
+use gaib_engine::Pool;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -51,6 +55,25 @@ pub struct DeployConfig {
     /// over sAID uses as `MarketParams.oracle` (deployed when the table is present and `enabled`).
     #[serde(default)]
     pub morpho_oracle_adapter: Option<RouterConfig>,
+    /// One pool of the portfolio on chain: its `TranchedPool` with one `TrancheToken` per
+    /// tranche, and its `TrancheOracle` for per-tranche prices (deployed when the table is
+    /// present; the caller loads the portfolio, see [`deploy_with_pool`]).
+    #[serde(default)]
+    pub tranched_pool: Option<TranchedPoolConfig>,
+}
+
+/// `[tranched_pool]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TranchedPoolConfig {
+    /// The portfolio file holding the pool (a path; `gaib deploy` reads it relative to the
+    /// current directory).
+    pub portfolio: String,
+    /// The pool's id in the portfolio (`pools[].id`).
+    pub pool: String,
+    /// Receiver of the senior fees (default: the deployer).
+    #[serde(default)]
+    pub fee_recipient: Option<String>,
 }
 
 /// `[aid]`: exactly one of `stablecoin` and `[aid.test_stablecoin]`.
@@ -172,6 +195,7 @@ struct Checked {
     stablecoin: Option<Address>,
     signers: Vec<Address>,
     guardian: Option<Address>,
+    fee_recipient: Option<Address>,
 }
 
 impl DeployConfig {
@@ -260,10 +284,17 @@ impl DeployConfig {
                 return Err(ContractsError::invalid(field, format!("{x} > 1000000")));
             }
         }
+        let fee_recipient = self
+            .tranched_pool
+            .as_ref()
+            .and_then(|t| t.fee_recipient.as_deref())
+            .map(|a| parse_address(a, "tranched_pool.fee_recipient"))
+            .transpose()?;
         Ok(Checked {
             stablecoin,
             signers,
             guardian,
+            fee_recipient,
         })
     }
 }
@@ -431,7 +462,89 @@ pub async fn deploy(
     deployer: &ReportSigner,
     config: &DeployConfig,
 ) -> Result<Deployment> {
+    deploy_with_pool(provider, deployer, config, None).await
+}
+
+/// The integer terms of `pool` for `TranchedPool` (fee bps, OC trigger ppb, per-tranche specs,
+/// token names and symbols), every field checked (errors name `tranched_pool.<field>`).
+pub fn pool_terms(pool: &Pool) -> Result<PoolTerms> {
+    let (t, balances) = WeiTerms::from_pool(pool, "tranched_pool")
+        .map_err(|e| ContractsError::invalid(e.field.clone(), format!("{}: {}", e.value, e.why)))?;
+    if pool.tranches.is_empty() || pool.tranches.len() > crate::tranche_report::MAX_TRANCHES {
+        return Err(ContractsError::invalid(
+            "tranched_pool.tranches",
+            format!(
+                "{} tranches; a TranchedPool takes 1..=8",
+                pool.tranches.len()
+            ),
+        ));
+    }
+    let specs = (0..balances.len())
+        .map(|j| TranchedPool::TrancheSpec {
+            balance: U256::from(balances[j]),
+            couponPpb: U256::from(t.coupon_ppb[j]),
+            floating: t.floating[j],
+            spreadPpb: U256::from(t.spread_ppb[j]),
+        })
+        .collect();
+    Ok(PoolTerms {
+        senior_fee_bps: t.senior_fee_bps,
+        oc_trigger_ppb: t.oc_trigger_ppb,
+        specs,
+        names: pool
+            .tranches
+            .iter()
+            .map(|tr| format!("{} tranche {}", pool.id, tr.id))
+            .collect(),
+        symbols: pool
+            .tranches
+            .iter()
+            .map(|tr| format!("{}-{}", pool.id, tr.id))
+            .collect(),
+    })
+}
+
+/// A pool's `TranchedPool` constructor arguments (see [`pool_terms`]).
+#[derive(Debug, Clone)]
+pub struct PoolTerms {
+    /// Annual senior fee, bps.
+    pub senior_fee_bps: u16,
+    /// OC trigger × 10^9.
+    pub oc_trigger_ppb: u128,
+    /// Per tranche: original balance (wei), coupon and spread (ppb), floating flag.
+    pub specs: Vec<TranchedPool::TrancheSpec>,
+    /// ERC-20 names, `<pool> tranche <id>`.
+    pub names: Vec<String>,
+    /// ERC-20 symbols, `<pool>-<id>`.
+    pub symbols: Vec<String>,
+}
+
+/// [`deploy`], plus, when the configuration has a `[tranched_pool]` table, that pool (`pool`,
+/// loaded by the caller from `tranched_pool.portfolio`; its id must be `tranched_pool.pool`):
+/// a `TranchedPool` over AID (the deployer its admin and servicer), whose `TrancheToken`s are
+/// recorded as `TrancheToken:<tranche id>`, and a `TrancheOracle` for the pool (asset =
+/// keccak256 of the pool id) with the `[oracle]` table's signers, quorum, maxAge and caps.
+pub async fn deploy_with_pool(
+    provider: &DynProvider,
+    deployer: &ReportSigner,
+    config: &DeployConfig,
+    pool: Option<&Pool>,
+) -> Result<Deployment> {
     let checked = config.check()?;
+    let pool_terms = match (&config.tranched_pool, pool) {
+        (None, _) => None,
+        (Some(t), Some(p)) if p.id == t.pool => Some((p, pool_terms(p)?)),
+        (Some(t), other) => {
+            return Err(ContractsError::invalid(
+                "tranched_pool.pool",
+                format!(
+                    "{:?}: the pool given is {:?}",
+                    t.pool,
+                    other.map(|p| p.id.as_str())
+                ),
+            ))
+        }
+    };
     let chain_id = provider
         .get_chain_id()
         .await
@@ -634,6 +747,107 @@ pub async fn deploy(
         g.create(p, "MorphoOracleAdapter", tx, json!({"source": oracle}))
             .await?;
     }
+    if let Some((pool, t)) = pool_terms {
+        let fees = checked.fee_recipient.unwrap_or(me);
+        let tx = TranchedPool::deploy_builder(
+            p.clone(),
+            aid,
+            me,
+            fees,
+            U256::from(t.senior_fee_bps),
+            U256::from(t.oc_trigger_ppb),
+            t.specs.clone(),
+            t.names.clone(),
+            t.symbols.clone(),
+        )
+        .into_transaction_request();
+        let specs: Vec<Value> = t
+            .specs
+            .iter()
+            .map(|s| {
+                json!({"balance": s.balance.to_string(), "couponPpb": s.couponPpb.to_string(),
+                       "floating": s.floating, "spreadPpb": s.spreadPpb.to_string()})
+            })
+            .collect();
+        let pool_addr = g
+            .create(
+                p,
+                "TranchedPool",
+                tx,
+                json!({
+                    "aid": aid, "admin": me, "feeRecipient": fees, "pool": pool.id,
+                    "seniorFeeBps": t.senior_fee_bps, "ocTriggerPpb": t.oc_trigger_ppb.to_string(),
+                    "specs": specs, "names": t.names, "symbols": t.symbols,
+                }),
+            )
+            .await?;
+        let created = g.d.contracts["TranchedPool"].clone();
+        let pc = TranchedPool::new(pool_addr, p);
+        for (j, tr) in pool.tranches.iter().enumerate() {
+            let token = pc
+                .tranches(U256::from(j))
+                .call()
+                .await
+                .map_err(|e| g.fail("reading TranchedPool.tranches", rpc_err(e)))?;
+            g.d.contracts.insert(
+                format!("TrancheToken:{}", tr.id),
+                Deployed {
+                    address: token,
+                    constructor_args: json!({"createdBy": pool_addr, "trancheIndex": j,
+                        "name": t.names[j], "symbol": t.symbols[j]}),
+                    ..created.clone()
+                },
+            );
+        }
+        let pool_id = asset_id(&pool.id);
+        let description = format!("{} tranches / AID", pool.id);
+        let tx = TrancheOracle::deploy_builder(
+            p.clone(),
+            me,
+            pool_id,
+            description.clone(),
+            checked.signers.clone(),
+            U256::from(o.quorum),
+            o.max_age_s,
+            o.max_deviation_bps,
+        )
+        .into_transaction_request();
+        let to = g
+            .create(
+                p,
+                "TrancheOracle",
+                tx,
+                json!({"admin": me, "asset": pool_id, "pool": pool.id, "description": description,
+                       "signers": checked.signers, "quorum": o.quorum, "maxAge": o.max_age_s,
+                       "maxDeviationBps": o.max_deviation_bps}),
+            )
+            .await?;
+        let toc = TrancheOracle::new(to, p);
+        let tx = toc
+            .setRateLimits(o.max_growth_bps_per_year, o.min_report_interval_s)
+            .into_transaction_request();
+        g.call(
+            p,
+            &format!(
+                "TrancheOracle.setRateLimits({}, {})",
+                o.max_growth_bps_per_year, o.min_report_interval_s
+            ),
+            tx,
+        )
+        .await?;
+        let tx = toc
+            .setMaxMarkdownBpsPerDay(o.max_markdown_bps_per_day)
+            .into_transaction_request();
+        g.call(
+            p,
+            &format!(
+                "TrancheOracle.setMaxMarkdownBpsPerDay({})",
+                o.max_markdown_bps_per_day
+            ),
+            tx,
+        )
+        .await?;
+    }
     Ok(g.d)
 }
 
@@ -710,6 +924,14 @@ max_deviation_bps = 500
                 "vault.max_nav_drop_bps_per_day",
             ),
             ("[oracle".to_string(), "config deploy.toml"),
+            (
+                format!("{GOOD}[tranched_pool]\nportfolio = \"p.toml\"\npool = \"P\"\nfee_recipient = \"0x12\"\n"),
+                "tranched_pool.fee_recipient",
+            ),
+            (
+                format!("{GOOD}[tranched_pool]\nportfolio = \"p.toml\"\n"),
+                "pool",
+            ),
         ];
         for (text, field) in cases {
             let e = DeployConfig::from_toml(&text, "deploy.toml").unwrap_err();

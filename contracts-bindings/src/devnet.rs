@@ -217,6 +217,7 @@ pub async fn deploy_dev_stack(
         lending_market: Some(LendingMarketConfig { enabled: true }),
         revenue_router: None,
         morpho_oracle_adapter: None,
+        tranched_pool: None,
     };
     let deployment = deploy(&p, deployer, &config).await?;
     let at = |name: &str| {

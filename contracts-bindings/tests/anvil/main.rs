@@ -7,6 +7,7 @@
 mod common;
 mod morpho;
 mod oracle;
+mod pool;
 mod router;
 mod tranche;
 mod waterfall;
