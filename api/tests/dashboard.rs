@@ -8,24 +8,8 @@
 mod common;
 
 use common::Fixture;
+use gaib_testkit::{chromium, headless_dom};
 use serde_json::json;
-use std::path::PathBuf;
-use std::process::Command;
-
-fn chromium() -> Option<PathBuf> {
-    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists());
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but chromium is not installed (apt-get install -y chromium)"
-        );
-        eprintln!("note: chromium not installed; skipping the browser check of the dashboard");
-    }
-    found
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_is_self_contained_and_chromium_renders_it() {
@@ -58,34 +42,14 @@ async fn the_dashboard_is_self_contained_and_chromium_renders_it() {
     assert_eq!(html.matches("<circle").count(), 2, "two valuations drawn");
     assert_eq!(html.matches("/report\">report</a>").count(), 2);
 
-    let Some(chromium) = chromium() else {
+    let Some(chromium) = chromium("the browser check of the dashboard") else {
         f.service.shutdown().await;
         return;
     };
     let url = f.url("/");
-    let profile = tempfile::tempdir().unwrap();
-    let profile_arg = format!("--user-data-dir={}", profile.path().display());
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(chromium)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--enable-logging=stderr",
-                &profile_arg,
-                "--dump-dom",
-                &url,
-            ])
-            .output()
-            .expect("run chromium")
-    })
-    .await
-    .unwrap();
+    let out = tokio::task::spawn_blocking(move || headless_dom(&chromium, &url))
+        .await
+        .unwrap();
     let dom = String::from_utf8_lossy(&out.stdout);
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "chromium failed: {log}");

@@ -13,23 +13,39 @@ use gaib_contracts::bindings::oracle::ValuationOracle;
 use gaib_contracts::bindings::said::SAID;
 use gaib_contracts::devnet::{Anvil, DEV_KEY};
 use gaib_contracts::{provider_with_sender, Deployment, ReportSigner, SignedReport};
+use gaib_testkit::needed;
 use std::future::IntoFuture;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 /// Anvil's dev account #1 (the second signer of deployments/anvil.toml).
 const DEV_KEY_1: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 
 /// `None` (with a note) when `tool` is missing; under `CI` a missing tool fails.
 fn need(found: Option<PathBuf>, tool: &str) -> Option<PathBuf> {
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{tool} not found (bash contracts-bindings/scripts/install-tools.sh)"
-        );
-        eprintln!("note: {tool} not found; skipping");
-    }
-    found
+    needed(
+        found,
+        &format!("{tool} not found (bash contracts-bindings/scripts/install-tools.sh)"),
+        &format!("note: {tool} not found; skipping"),
+    )
+}
+
+/// `gaib deploy --rpc RPC --key-file KEY --config CONFIG --out-dir OUT_DIR`, run in `cwd`.
+fn deploy(rpc: &str, key: &Path, config: &Path, out_dir: &str, cwd: &Path) -> Output {
+    gaib_in(
+        &[
+            "deploy",
+            "--rpc",
+            rpc,
+            "--key-file",
+            key.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "--out-dir",
+            out_dir,
+        ],
+        cwd,
+    )
 }
 
 /// The shell block of the README's "From a run to the chain" section.
@@ -185,20 +201,7 @@ fn deploy_sets_every_parameter_on_chain() {
         .replace("[revenue_router]\n", "");
     std::fs::write(&config, text_cfg).unwrap();
     let url = anvil.url();
-    let o = gaib_in(
-        &[
-            "deploy",
-            "--rpc",
-            &url,
-            "--key-file",
-            key.to_str().unwrap(),
-            "--config",
-            config.to_str().unwrap(),
-            "--out-dir",
-            "rec",
-        ],
-        t,
-    );
+    let o = deploy(&url, &key, &config, "rec", t);
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(text(&o.stdout).contains("ValuationOracle"));
     let d: Deployment =
@@ -244,20 +247,7 @@ fn deploy_sets_every_parameter_on_chain() {
     });
 
     // The record exists: a second deployment to the same directory needs --force.
-    let again = gaib_in(
-        &[
-            "deploy",
-            "--rpc",
-            &url,
-            "--key-file",
-            key.to_str().unwrap(),
-            "--config",
-            config.to_str().unwrap(),
-            "--out-dir",
-            "rec",
-        ],
-        t,
-    );
+    let again = deploy(&url, &key, &config, "rec", t);
     assert_eq!(again.status.code(), Some(2), "{}", text(&again.stderr));
     assert!(text(&again.stderr).contains("--force"));
 
@@ -267,20 +257,7 @@ fn deploy_sets_every_parameter_on_chain() {
             .unwrap()
     };
     let before = nonce(&p);
-    let blocked = gaib_in(
-        &[
-            "deploy",
-            "--rpc",
-            &url,
-            "--key-file",
-            key.to_str().unwrap(),
-            "--config",
-            config.to_str().unwrap(),
-            "--out-dir",
-            "k/rec",
-        ],
-        t,
-    );
+    let blocked = deploy(&url, &key, &config, "k/rec", t);
     assert_eq!(blocked.status.code(), Some(2), "{}", text(&blocked.stderr));
     assert!(
         text(&blocked.stderr).contains("out-dir"),
@@ -314,22 +291,7 @@ fn bad_input_exits_naming_it_and_writes_nothing() {
             .replace("max_age_s", "max_age"),
     )
     .unwrap();
-    let run = |rpc: &str, key: &Path, cfg: &Path| {
-        gaib_in(
-            &[
-                "deploy",
-                "--rpc",
-                rpc,
-                "--key-file",
-                key.to_str().unwrap(),
-                "--config",
-                cfg.to_str().unwrap(),
-                "--out-dir",
-                "rec",
-            ],
-            t,
-        )
-    };
+    let run = |rpc: &str, key: &Path, cfg: &Path| deploy(rpc, key, cfg, "rec", t);
     let good_rpc = "http://127.0.0.1:9"; // nothing listens on the discard port
     let cases: [(&str, &Path, &Path, &str); 6] = [
         ("127.0.0.1:8545", &key, &config, "rpc"),

@@ -7,8 +7,8 @@
 mod common;
 
 use common::{gaib, text};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use gaib_testkit::{chromium, headless_dom};
+use std::path::Path;
 
 const FIGURES: [&str; 5] = [
     "fig-loss-histogram",
@@ -17,22 +17,6 @@ const FIGURES: [&str; 5] = [
     "fig-tranche-loss",
     "fig-collateral",
 ];
-
-/// The chromium binary, or None (then: fail under CI, skip with a note elsewhere).
-fn chromium() -> Option<PathBuf> {
-    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists());
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but chromium is not installed (apt-get install -y chromium)"
-        );
-        eprintln!("note: chromium not installed; skipping the browser check of report.html");
-    }
-    found
-}
 
 fn check_static(html: &str) {
     assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
@@ -56,28 +40,11 @@ fn check_static(html: &str) {
 }
 
 fn check_in_browser(path: &Path) {
-    let Some(chromium) = chromium() else {
+    let Some(chromium) = chromium("the browser check of report.html") else {
         return;
     };
-    let profile = tempfile::tempdir().unwrap();
     let url = format!("file://{}", path.canonicalize().unwrap().display());
-    let out = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--enable-logging=stderr",
-            &format!("--user-data-dir={}", profile.path().display()),
-            "--dump-dom",
-            &url,
-        ])
-        .output()
-        .expect("run chromium");
+    let out = headless_dom(&chromium, &url);
     assert!(
         out.status.success(),
         "chromium failed: {}",

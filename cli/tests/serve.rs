@@ -6,6 +6,7 @@
 mod common;
 
 use common::{gaib_in, root, text};
+use gaib_testkit::small_body;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -131,15 +132,9 @@ fn serve(dir: &Path, extra: &[&str]) -> Server {
     Server { child, addr, log }
 }
 
-fn small_json() -> Vec<u8> {
-    let t = std::fs::read_to_string(root().join("tests/fixtures/valid/small.toml")).unwrap();
-    let v: toml::Value = toml::from_str(&t).unwrap();
-    serde_json::to_vec_pretty(&v).unwrap()
-}
-
 /// Stores the small portfolio with `key`; returns its id.
 fn post_small(addr: &str, key: &str) -> String {
-    let (s, b) = http(addr, "POST", "/v1/portfolios", Some(key), &small_json());
+    let (s, b) = http(addr, "POST", "/v1/portfolios", Some(key), &small_body());
     assert_eq!(s, 201, "{}", text(&b));
     json(&b)["id"].as_str().unwrap().to_string()
 }
@@ -229,7 +224,7 @@ fn keys_are_printed_once_and_stored_only_as_hashes() {
 fn job_results_equal_gaib_run_byte_for_byte_and_the_bundle_reproduces() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let body = small_json();
+    let body = small_body();
     std::fs::write(d.join("small.json"), &body).unwrap();
     let out = gaib_in(
         &[

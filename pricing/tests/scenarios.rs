@@ -1,29 +1,11 @@
 //! Every scenario in data/scenarios applies to the sample portfolio, and each moves the
 //! metric it targets in the adverse direction (common random numbers: same seed and paths).
 
-use gaib_engine::{load_portfolio, Portfolio, Scenario};
+use gaib_engine::{Portfolio, Scenario};
 use gaib_pricing::{simulate_and_value, RunSpec, Valuation};
 use gaib_simulator::{CpuBackend, RunOptions};
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn sample() -> Portfolio {
-    let dir = root().join("data/portfolios");
-    let text = std::fs::read_to_string(dir.join("sample.toml")).unwrap();
-    load_portfolio(&text, "sample.toml", |rel| {
-        std::fs::read_to_string(dir.join(rel)).map_err(|e| e.to_string())
-    })
-    .unwrap()
-    .portfolio
-}
-
-fn scenario(name: &str) -> Scenario {
-    let path = root().join("data/scenarios").join(format!("{name}.toml"));
-    Scenario::from_toml(&std::fs::read_to_string(&path).unwrap(), name).unwrap()
-}
+use gaib_testkit::engine::{sample, scenario};
+use gaib_testkit::root;
 
 fn value(p: &Portfolio) -> Valuation {
     let backend = CpuBackend::new(None).unwrap();

@@ -4,18 +4,10 @@
 
 use gaib_pricing::{LendingHorizonBasis, MarketPrice};
 use gaib_runs::{PortfolioInput, RunControl, RunDir, RunOutput, RunSpec, ScenarioInput};
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn sample_path() -> PathBuf {
-    root().join("data/portfolios/sample.toml")
-}
+use gaib_testkit::sample_portfolio;
 
 fn sample() -> PortfolioInput {
-    PortfolioInput::from_file(&sample_path()).unwrap()
+    PortfolioInput::from_file(&sample_portfolio()).unwrap()
 }
 
 fn run(spec: RunSpec) -> RunOutput {
@@ -34,7 +26,7 @@ fn price(id: &str, pct: f64) -> MarketPrice {
 /// withdrawal cycle under every scenario (negative on the sample, so the LTV stayed at its cap).
 #[test]
 fn a_bank_run_lengthens_the_lending_horizon_and_lowers_the_recommended_ltv() {
-    let bank_run = ScenarioInput::locate("bank-run", Some(&sample_path())).unwrap();
+    let bank_run = ScenarioInput::locate("bank-run", Some(&sample_portfolio())).unwrap();
     let out = run(RunSpec {
         scenarios: vec![bank_run],
         ..RunSpec::new(sample(), 400, 11)

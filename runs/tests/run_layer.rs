@@ -6,16 +6,12 @@ use gaib_runs::{
     merge, CancelToken, OutDir, PortfolioInput, RunControl, RunError, RunKind, RunOutput, RunSpec,
     ScenarioInput,
 };
-use std::path::{Path, PathBuf};
+use gaib_testkit::{sample_portfolio, small_portfolio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 fn sample() -> PortfolioInput {
-    PortfolioInput::from_file(&root().join("data/portfolios/sample.toml")).unwrap()
+    PortfolioInput::from_file(&sample_portfolio()).unwrap()
 }
 
 fn run(spec: RunSpec) -> RunOutput {
@@ -72,11 +68,7 @@ fn a_run_of_0_to_n_equals_the_merge_of_disjoint_ranges_byte_for_byte() {
 
 #[test]
 fn stress_and_sensitivity_runs_merge_exactly_too() {
-    let glut = ScenarioInput::locate(
-        "gpu-glut",
-        Some(&root().join("data/portfolios/sample.toml")),
-    )
-    .unwrap();
+    let glut = ScenarioInput::locate("gpu-glut", Some(&sample_portfolio())).unwrap();
     let stress = RunSpec {
         scenarios: vec![glut],
         ..RunSpec::new(sample(), 160, 5)
@@ -107,7 +99,7 @@ fn merging_refuses_overlapping_ranges_other_seeds_and_other_inputs() {
         path_start: 50,
         ..base.clone()
     });
-    let small = PortfolioInput::from_file(&root().join("tests/fixtures/valid/small.toml")).unwrap();
+    let small = PortfolioInput::from_file(&small_portfolio()).unwrap();
     let other_portfolio = run(RunSpec {
         path_start: 50,
         ..RunSpec::new(small, 50, 1)
@@ -183,7 +175,7 @@ fn a_cancelled_token_stops_the_run_and_progress_is_reported_between_chunks() {
 
 #[test]
 fn a_json_body_and_a_dict_are_stored_and_reproduced_like_files() {
-    let text = std::fs::read_to_string(root().join("tests/fixtures/valid/small.toml")).unwrap();
+    let text = std::fs::read_to_string(small_portfolio()).unwrap();
     let value: serde_json::Value = toml::from_str(&text).unwrap();
     let from_dict = PortfolioInput::from_json_value(&value).unwrap();
     let body = serde_json::to_vec(&value).unwrap();
@@ -270,7 +262,7 @@ fn shards_cross_the_network_as_json_and_merge_into_the_whole_run() {
     let merged = merge(&parts[0], &parts[1]).unwrap();
     assert_eq!(outputs(&merged), outputs(&whole));
     // A shard of other inputs is refused.
-    let small = PortfolioInput::from_file(&root().join("tests/fixtures/valid/small.toml")).unwrap();
+    let small = PortfolioInput::from_file(&small_portfolio()).unwrap();
     let other = RunSpec::new(small, 200, 21);
     let e =
         RunOutput::from_shard(&other, serde_json::from_slice(&shipped[0]).unwrap()).unwrap_err();

@@ -3,25 +3,12 @@
 #![allow(dead_code)]
 
 use gaib_api::{Config, Service};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// The repository root.
-pub(crate) fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The small test portfolio (tests/fixtures/valid/small.toml) as a JSON value.
-pub(crate) fn small_json() -> serde_json::Value {
-    let text = std::fs::read_to_string(root().join("tests/fixtures/valid/small.toml")).unwrap();
-    let v: toml::Value = toml::from_str(&text).unwrap();
-    serde_json::to_value(v).unwrap()
-}
-
-/// The small portfolio's JSON body (pretty, as a client would send it).
-pub(crate) fn small_body() -> Vec<u8> {
-    serde_json::to_vec_pretty(&small_json()).unwrap()
-}
+/// The repository root; the small test portfolio as a JSON value and as a request body.
+#[allow(unused_imports)] // each test binary uses some of them
+pub(crate) use gaib_testkit::{root, small_body, small_json};
 
 /// A running service with a key.
 pub(crate) struct Fixture {

@@ -1,13 +1,12 @@
 //! Helpers shared by the CLI's integration tests.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-/// The repository root.
-pub(crate) fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+/// The repository root; a temp dir holding a copy of the sample portfolio and its loan tape.
+#[allow(unused_imports)] // each test binary uses some of them
+pub(crate) use gaib_testkit::{root, sample_copy};
 
 /// Runs `gaib` with `args` in `dir`.
 pub(crate) fn gaib_in(args: &[&str], dir: &Path) -> Output {
@@ -26,15 +25,6 @@ pub(crate) fn gaib(args: &[&str]) -> Output {
 /// Lossy UTF-8 of a process's output.
 pub(crate) fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-/// A temp dir holding a copy of the sample portfolio and its loan tape.
-pub(crate) fn sample_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for f in ["sample.toml", "sample_loan_tape.csv"] {
-        std::fs::copy(root().join("data/portfolios").join(f), dir.path().join(f)).unwrap();
-    }
-    dir
 }
 
 /// Starts a 1e8-path `gaib run` of the sample in `dir` (writing to `r/`) with `extra`
