@@ -8,10 +8,10 @@
 use crate::progress::{cancel_on_ctrl_c, progress_bar};
 use gaib_pricing::MarketPrice;
 use gaib_runs::{
-    default_run_dir, BackendSelection, OutDir, PortfolioInput, RowsFile, RunControl, RunDir,
-    RunSpec,
+    default_run_dir, BackendSelection, OutDir, PortfolioInput, PreparedRun, RowsFile, RunControl,
+    RunDir, RunSpec,
 };
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Which backend to run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -34,6 +34,64 @@ impl From<BackendArg> for BackendSelection {
     }
 }
 
+/// How a run is computed and shown (never what it computes): the arguments `gaib run` and
+/// `gaib stress` share.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Execution {
+    /// Worker threads (default: all CPUs). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Backend.
+    #[arg(long, value_enum, default_value = "cpu")]
+    backend: BackendArg,
+    /// Replace the previous run in --out (a directory holding a manifest.json) as a whole.
+    #[arg(long)]
+    force: bool,
+    /// Do not draw the progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+impl Execution {
+    /// Prepares `spec` on the chosen backend and threads, printing why `auto` skipped a
+    /// backend.
+    pub(crate) fn prepare(&self, spec: RunSpec) -> gaib_runs::Result<PreparedRun> {
+        let prepared = RunSpec {
+            backend: self.backend.into(),
+            threads: self.threads,
+            ..spec
+        }
+        .prepare()?;
+        for n in prepared.notes() {
+            eprintln!("note: {n}");
+        }
+        Ok(prepared)
+    }
+
+    /// Claims `dir` for the run (checked writable, empty or `--force`) before any path is
+    /// simulated.
+    pub(crate) fn claim(&self, dir: &Path) -> gaib_runs::Result<OutDir> {
+        OutDir::claim(dir, self.force)
+    }
+
+    /// Runs `execute` over `paths_total` paths with a progress bar on stderr (unless
+    /// `--quiet`) and Ctrl-C cancelling it.
+    pub(crate) fn on_terminal<T>(
+        &self,
+        paths_total: u64,
+        execute: impl FnOnce(&RunControl) -> gaib_runs::Result<T>,
+    ) -> gaib_runs::Result<T> {
+        let bar = progress_bar(paths_total, !self.quiet);
+        let control = RunControl {
+            cancel: cancel_on_ctrl_c(),
+            progress: Some(bar.callback()),
+        };
+        let out = execute(&control);
+        bar.finish();
+        out
+    }
+}
+
 /// Arguments of `gaib run`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -49,21 +107,11 @@ pub(crate) struct Args {
     /// a larger run that merges exactly with its neighbours.
     #[arg(long, default_value_t = 0, value_name = "START")]
     path_start: u64,
-    /// Worker threads (default: all CPUs). Results do not depend on it.
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Backend.
-    #[arg(long, value_enum, default_value = "cpu")]
-    backend: BackendArg,
     /// Output directory (default: out/PORTFOLIO-UNIXTIME-sSEED). Must be absent or empty.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Replace the previous run in --out (a directory holding a manifest.json) as a whole.
-    #[arg(long)]
-    force: bool,
-    /// Do not draw the progress bar.
-    #[arg(long)]
-    quiet: bool,
+    #[command(flatten)]
+    exec: Execution,
     /// Also bump and revalue (common random numbers): price level, price vol, utilization
     /// mean, hazard, correlation; printed, and written to sensitivities.json and report.html.
     #[arg(long)]
@@ -82,26 +130,17 @@ pub(crate) struct Args {
 /// Runs the job.
 pub(crate) fn run(a: Args) -> anyhow::Result<()> {
     let portfolio = PortfolioInput::from_file(&a.file)?;
-    let portfolio_id = portfolio.portfolio().portfolio.id.clone();
-    let spec = RunSpec {
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| default_run_dir(&portfolio.portfolio().portfolio.id, a.seed));
+    let prepared = a.exec.prepare(RunSpec {
         path_start: a.path_start,
-        backend: a.backend.into(),
-        threads: a.threads,
         sensitivities: a.sensitivities,
         market_prices: a.prices.clone(),
         ..RunSpec::new(portfolio, a.paths, a.seed)
-    };
-    let prepared = spec.prepare()?;
-    for n in prepared.notes() {
-        eprintln!("note: {n}");
-    }
-    // Claimed (checked writable, empty or --force) before any path is simulated.
-    let out_dir = OutDir::claim(
-        &a.out
-            .clone()
-            .unwrap_or_else(|| default_run_dir(&portfolio_id, a.seed)),
-        a.force,
-    )?;
+    })?;
+    let out_dir = a.exec.claim(&out)?;
     // Checked (and FILE.tmp created) before the run starts; removed again on any failure.
     let rows = match &a.paths_out {
         Some(p) => Some(Box::new(crate::paths_out::PathsOut::create(
@@ -120,17 +159,12 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         threads = prepared.threads(),
         "run"
     );
-    let bar = progress_bar(prepared.paths_total(), !a.quiet);
-    let control = RunControl {
-        cancel: cancel_on_ctrl_c(),
-        progress: Some(bar.callback()),
-    };
     let plan = prepared.base_plan();
     let (steps_per_path, months, deals) = (plan.deal_steps_per_path(), plan.months, plan.n_deals());
     let legs = prepared.legs();
-    let dir = prepared.execute_to(out_dir, &control, rows);
-    bar.finish();
-    let dir = dir?;
+    let dir = a.exec.on_terminal(prepared.paths_total(), |control| {
+        prepared.execute_to(out_dir, control, rows)
+    })?;
     print_tables(&dir);
     let m = &dir.manifest;
     let steps = steps_per_path as f64 * a.paths as f64 * legs as f64;

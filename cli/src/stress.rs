@@ -10,10 +10,9 @@
 //! writes a self-contained run directory (inputs, results.json, stress.json, report.html,
 //! manifest.json) that `gaib reproduce DIR` re-runs and checks bit for bit.
 
-use crate::progress::{cancel_on_ctrl_c, progress_bar};
-use crate::run::BackendArg;
+use crate::run::Execution;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
-use gaib_runs::{OutDir, PortfolioInput, RunControl, RunSpec, ScenarioInput, StressResults};
+use gaib_runs::{PortfolioInput, RunSpec, ScenarioInput, StressResults};
 use std::path::PathBuf;
 
 /// Output format of the comparison.
@@ -40,12 +39,6 @@ pub(crate) struct Args {
     /// Seed (the same for every scenario: common random numbers).
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Worker threads (default: all CPUs). Results do not depend on it.
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Backend (as for `gaib run`).
-    #[arg(long, value_enum, default_value = "cpu")]
-    backend: BackendArg,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
@@ -53,12 +46,8 @@ pub(crate) struct Args {
     /// must be absent or empty.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Replace the previous run in --out (a directory holding a manifest.json) as a whole.
-    #[arg(long)]
-    force: bool,
-    /// Do not draw progress bars.
-    #[arg(long)]
-    quiet: bool,
+    #[command(flatten)]
+    exec: Execution,
 }
 
 /// Runs the command.
@@ -69,36 +58,21 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         .iter()
         .map(|s| ScenarioInput::locate(s, Some(&a.file)))
         .collect::<gaib_runs::Result<Vec<_>>>()?;
-    let spec = RunSpec {
+    let prepared = a.exec.prepare(RunSpec {
         scenarios,
-        backend: a.backend.into(),
-        threads: a.threads,
         ..RunSpec::new(portfolio, a.paths, a.seed)
-    };
-    let prepared = spec.prepare()?;
-    for n in prepared.notes() {
-        eprintln!("note: {n}");
-    }
-    let out_dir = a
-        .out
-        .as_deref()
-        .map(|d| OutDir::claim(d, a.force))
-        .transpose()?;
-    let bar = progress_bar(prepared.paths_total(), !a.quiet);
-    let control = RunControl {
-        cancel: cancel_on_ctrl_c(),
-        progress: Some(bar.callback()),
-    };
-    let run = match out_dir {
-        Some(d) => prepared
-            .execute_to(d, &control, None)
-            .map(|dir| (dir.stress, Some(dir.dir))),
-        None => prepared
-            .execute(&control, None)
-            .map(|out| (out.stress, None)),
-    };
-    bar.finish();
-    let (stress, dir) = run?;
+    })?;
+    let out_dir = a.out.as_deref().map(|d| a.exec.claim(d)).transpose()?;
+    let (stress, dir) = a
+        .exec
+        .on_terminal(prepared.paths_total(), |control| match out_dir {
+            Some(d) => prepared
+                .execute_to(d, control, None)
+                .map(|dir| (dir.stress, Some(dir.dir))),
+            None => prepared
+                .execute(control, None)
+                .map(|out| (out.stress, None)),
+        })?;
     let stress = stress.expect("a run with scenarios has a stress comparison");
     match a.format {
         Format::Table => {
