@@ -75,6 +75,12 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
             TABLES.join(", ")
         )));
     }
+    if !a.run.exists() {
+        return Err(CliError::invalid(format!(
+            "run: {}: no such run directory",
+            a.run.display()
+        )));
+    }
     let dir = RunDir::open(&a.run)?;
     let path = match (&a.path, &a.worst) {
         (Some(p), _) => *p,

@@ -19,6 +19,7 @@ mod reproduce;
 mod run;
 mod serve;
 mod stress;
+mod structure;
 mod tables;
 mod validate;
 
@@ -80,6 +81,10 @@ enum Command {
     /// month: market, fleets, deals, pool waterfalls, tranches (`--path N` or `--worst tranche
     /// ID`; `--deal`/`--pool` to narrow; `--format table|csv|json`).
     Explain(explain::Args),
+    /// Size a pool's tranches to target PDs or ELs on a run's paths (`--target
+    /// POOL/TRANCHE:pd=PCT|el=PCT`, repeated): balances, attachments with 95 % intervals,
+    /// achieved PD/EL and prices (exit 2 on an infeasible target).
+    Structure(structure::Args),
     /// Sign a valuation report with a local key and submit it to a ValuationOracle (JSON-RPC).
     Publish(publish::Args),
     /// Deploy the contracts from the checked-in artifacts as deploy.toml says; writes
@@ -105,6 +110,7 @@ fn main() -> ExitCode {
         Command::Stress(a) => stress::run(a),
         Command::Reproduce(a) => reproduce::run(a),
         Command::Explain(a) => explain::run(a),
+        Command::Structure(a) => structure::run(a),
         Command::Publish(a) => publish::run(a),
         Command::Deploy(a) => deploy::run(a),
         Command::Serve(a) => serve::run(a),

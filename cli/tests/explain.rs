@@ -218,4 +218,9 @@ fn focus_formats_and_bad_input() {
     }
     let out = gaib(&["explain", "nowhere", "--path", "1"], p);
     assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("nowhere"),
+        "{}",
+        text(&out.stderr)
+    );
 }

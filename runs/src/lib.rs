@@ -40,6 +40,7 @@ pub mod report;
 mod results;
 mod run;
 mod rundir;
+mod structure;
 pub mod tables;
 mod valuation;
 
@@ -67,6 +68,9 @@ pub use run::{
 pub use rundir::{
     default_run_dir, OutDir, RowsFile, RunDir, INPUTS_DIR, MANIFEST, REPORT, RESULTS,
     SENSITIVITIES, STRESS,
+};
+pub use structure::{
+    structure, structure_spec, SizedTranche, Structure, TargetMetric, TrancheTarget,
 };
 pub use valuation::{
     decimal_to_wei, percent_to_bps, usd_to_wei, wei_to_aid, OnchainValuation, WEI_PER_AID,

@@ -54,7 +54,7 @@ pub use stats::{
     COLLATERAL_BINS, COLLATERAL_HIST_MAX, FRAC_BITS, LOSS_BINS, MAX_COLLATERAL_RATIO, MAX_VALUE,
     NAV_BINS, NAV_FAN_BINS, PORTFOLIO_LOSS_BINS,
 };
-pub use trace::{trace_path, worst_path, MonthTrace, PathTrace};
+pub use trace::{pool_collections, trace_path, worst_path, MonthTrace, PathTrace};
 
 /// Version of the model this simulator implements (MODEL.md "version 3").
 pub const MODEL_VERSION: &str = "3";

@@ -268,6 +268,19 @@ impl<'p> Worker<'p> {
         }
     }
 
+    /// As [`Worker::run_path`], handing each month's engine output (after the month's cash
+    /// flows and waterfalls) to `observe`: e.g. a pool's collections, to re-run its waterfall
+    /// under another tranching (`gaib structure`).
+    pub fn run_path_with(
+        &mut self,
+        seed: u64,
+        path: u32,
+        stats: &mut PathStats,
+        mut observe: impl FnMut(&MonthOutput<f64>),
+    ) {
+        self.run_path_observed(seed, path, stats, |w, _| observe(&w.out));
+    }
+
     /// The month just stepped, as a [`MonthTrace`].
     fn month_trace(&self, vault: Option<VaultMonth<f64>>) -> MonthTrace {
         MonthTrace {

@@ -9,7 +9,7 @@ use crate::model::Worker;
 use crate::plan::SimPlan;
 use crate::rows::PathRows;
 use crate::stats::PathStats;
-use gaib_engine::{MonthOutput, VaultMonth};
+use gaib_engine::{MonthOutput, PoolCollections, VaultMonth};
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -93,6 +93,33 @@ pub fn worst_path(
             Some(a) if !is_worse(c, a) => Some(a),
             _ => Some(c),
         })
+}
+
+/// Pool `pool`'s collections (interest and principal proceeds, performing balance, base rate)
+/// in every month of every path of `paths`: index (path − start)·K + (k − 1). They do not
+/// depend on the pool's tranching, so one simulation serves any number of re-runs of its
+/// waterfall ([`gaib_engine::WaterfallState::step`]). Runs the paths on all cores.
+pub fn pool_collections(
+    plan: &SimPlan,
+    seed: u64,
+    paths: Range<u32>,
+    pool: usize,
+) -> Vec<PoolCollections<f64>> {
+    let starts: Vec<u32> = paths.clone().step_by(SCAN_CHUNK as usize).collect();
+    let chunks: Vec<Vec<PoolCollections<f64>>> = starts
+        .par_iter()
+        .map(|&s| {
+            let end = s.saturating_add(SCAN_CHUNK).min(paths.end);
+            let mut w = Worker::new(plan);
+            let mut stats = PathStats::new(plan);
+            let mut out = Vec::with_capacity((end - s) as usize * plan.months as usize);
+            for p in s..end {
+                w.run_path_with(seed, p, &mut stats, |m| out.push(m.pool_collections[pool]));
+            }
+            out
+        })
+        .collect();
+    chunks.concat()
 }
 
 /// Whether (path, loss) `c` beats `a`: a larger loss, or the same loss on a lower path.
