@@ -2,20 +2,12 @@
 //! liquidity-aware haircut and lending horizon under a bank run, and implied spreads of market
 //! prices (`RunSpec::market_prices`).
 
+mod common;
+
+use common::{run, sample};
 use gaib_pricing::{LendingHorizonBasis, MarketPrice};
-use gaib_runs::{PortfolioInput, RunControl, RunDir, RunOutput, RunSpec, ScenarioInput};
+use gaib_runs::{RunControl, RunDir, RunSpec, ScenarioInput};
 use gaib_testkit::sample_portfolio;
-
-fn sample() -> PortfolioInput {
-    PortfolioInput::from_file(&sample_portfolio()).unwrap()
-}
-
-fn run(spec: RunSpec) -> RunOutput {
-    spec.prepare()
-        .unwrap()
-        .execute(&RunControl::default(), None)
-        .unwrap()
-}
 
 fn price(id: &str, pct: f64) -> MarketPrice {
     format!("{id}={pct}").parse().unwrap()

@@ -2,6 +2,9 @@
 //! cancelled per token and report progress, inputs without a file are stored like files, and
 //! run directories round-trip and verify.
 
+mod common;
+
+use common::{run, sample};
 use gaib_runs::{
     merge, CancelToken, OutDir, PortfolioInput, RunControl, RunError, RunKind, RunOutput, RunSpec,
     ScenarioInput,
@@ -9,17 +12,6 @@ use gaib_runs::{
 use gaib_testkit::{sample_portfolio, small_portfolio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-
-fn sample() -> PortfolioInput {
-    PortfolioInput::from_file(&sample_portfolio()).unwrap()
-}
-
-fn run(spec: RunSpec) -> RunOutput {
-    spec.prepare()
-        .unwrap()
-        .execute(&RunControl::default(), None)
-        .unwrap()
-}
 
 fn shard(base: &RunSpec, start: u64, paths: u64) -> RunOutput {
     run(RunSpec {
