@@ -65,19 +65,21 @@ fn spec_of(
     }
 }
 
-/// Runs `work` on a worker thread with the GIL released, checking for signals every 50 ms
-/// from this thread; on a signal's exception, cancels `cancel`, waits for the worker and
-/// returns that exception.
+/// Runs `work` with a fresh [`RunControl`] on a worker thread with the GIL released,
+/// checking for signals every 50 ms from this thread; on a signal's exception, cancels the
+/// control's token, waits for the worker and returns that exception.
 pub(crate) fn interruptible<T: Send>(
     py: Python<'_>,
-    cancel: &CancelToken,
-    work: impl FnOnce() -> gaib_runs::Result<T> + Send,
+    work: impl FnOnce(&RunControl) -> gaib_runs::Result<T> + Send,
 ) -> PyResult<T> {
+    let cancel = CancelToken::new();
+    let control = RunControl::with_cancel(cancel.clone());
     let (result, interrupted) = py.detach(|| {
         std::thread::scope(|s| {
             let (tx, rx) = mpsc::channel();
+            let control = &control;
             let worker = s.spawn(move || {
-                let _ = tx.send(work());
+                let _ = tx.send(work(control));
             });
             let mut interrupted: Option<PyErr> = None;
             let result = loop {
@@ -139,10 +141,8 @@ pub(crate) fn simulate(
         schema: gaib_runs::arrow_rows::schema(prepared.base_plan(), seed, path_start, paths),
         batches: Vec::new(),
     });
-    let cancel = CancelToken::new();
-    let control = RunControl::with_cancel(cancel.clone());
-    let out = interruptible(py, &cancel, || {
-        prepared.execute(&control, sink.as_mut().map(|s| s as &mut dyn PathSink))
+    let out = interruptible(py, |control| {
+        prepared.execute(control, sink.as_mut().map(|s| s as &mut dyn PathSink))
     })?;
     Ok(Run {
         out,
@@ -200,10 +200,8 @@ pub(crate) fn reproduce(
     threads: Option<usize>,
 ) -> PyResult<(bool, Vec<String>)> {
     let run_dir = RunDir::open(&dir).py(py)?;
-    let cancel = CancelToken::new();
-    let control = RunControl::with_cancel(cancel.clone());
     // The re-run is interruptible like a run; a mismatch is a value here, not an exception.
-    let verified = interruptible(py, &cancel, || Ok(run_dir.verify(threads, &control)))?;
+    let verified = interruptible(py, |control| Ok(run_dir.verify(threads, control)))?;
     match verified {
         Ok(_) => Ok((true, Vec::new())),
         Err(RunError::Mismatch { differences }) => Ok((false, differences)),
