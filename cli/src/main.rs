@@ -6,6 +6,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod calibrate;
 mod cashflows;
 mod deploy;
 mod exit;
@@ -66,6 +67,10 @@ fn install_logging(format: LogFormat, default: &str) {
 enum Command {
     /// Check a portfolio file (and its loan tape); exit 2 naming every invalid field.
     Validate(validate::Args),
+    /// Price-process parameters from market data: a GPU-hour index history (and forward
+    /// curve) in; the `[[gpu_classes]]` block or an updated portfolio (--update, --out), JSON
+    /// and HTML out (docs/MARKET.md).
+    Calibrate(calibrate::Args),
     /// Deterministic base-case cash flows of the deals and the pool waterfall.
     Cashflows(cashflows::Args),
     /// Monte Carlo run: progress, summary tables, and a self-contained run directory (inputs,
@@ -105,6 +110,7 @@ fn main() -> ExitCode {
     install_logging(cli.log_format, default_level);
     let result = match cli.command {
         Command::Validate(a) => validate::run(a),
+        Command::Calibrate(a) => calibrate::run(a),
         Command::Cashflows(a) => cashflows::run(a),
         Command::Run(a) => run::run(a),
         Command::Stress(a) => stress::run(a),

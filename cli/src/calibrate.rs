@@ -1,0 +1,258 @@
+//! `gaib calibrate HISTORY.csv [--forwards CURVE.csv] [--update PORTFOLIO --out NEW.toml]
+//! [--json-out FILE] [--html-out FILE]`: the price process's parameters from market data
+//! (gaib-market; docs/MARKET.md).
+//!
+//! Everything is computed, and an updated portfolio loaded and validated, before any file is
+//! written; files are written to a temporary name and renamed, and an existing output (or the
+//! input portfolio itself) is never overwritten without `--force` (the input never).
+
+use crate::CliError;
+use anyhow::Context;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use gaib_market::{calibrate, parse_forwards, parse_history, Estimate, Options};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `gaib calibrate`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Index history CSV `date,class,price` (USD per GPU-hour; daily or any regular step).
+    history: PathBuf,
+    /// Forward curve CSV `as_of,class,tenor_months,forward`: the drift of each quoted class is
+    /// fitted so that the model's E[P(t)] reprices its latest curve.
+    #[arg(long, value_name = "CSV")]
+    forwards: Option<PathBuf>,
+    /// Portfolio file (TOML) whose classes' price parameters and market.correlation are
+    /// replaced; the result goes to --out (a new file; the input is never overwritten).
+    #[arg(long, value_name = "PORTFOLIO", requires = "out")]
+    update: Option<PathBuf>,
+    /// Where the TOML goes: the updated portfolio with --update, else the `[[gpu_classes]]`
+    /// block (default without --update: printed on stdout).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Write the estimates, standard errors, coverage and forward fit as JSON.
+    #[arg(long, value_name = "FILE")]
+    json_out: Option<PathBuf>,
+    /// Write the calibration page (fitted vs observed, QQ plot, band coverage) as HTML.
+    #[arg(long, value_name = "FILE")]
+    html_out: Option<PathBuf>,
+    /// Replace existing output files (never the --update input).
+    #[arg(long)]
+    force: bool,
+    /// `useful_life_years` written into the block without --update (not estimated).
+    #[arg(long, default_value_t = 5.0, value_name = "YEARS")]
+    useful_life_years: f64,
+    /// `residual_floor` written into the block without --update (not estimated).
+    #[arg(long, default_value_t = 0.1, value_name = "FRACTION")]
+    residual_floor: f64,
+}
+
+fn read(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path)
+        .map_err(|e| CliError::invalid(format!("cannot read {}: {e}", path.display())))
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+fn fmt(e: &Estimate, d: usize) -> String {
+    match e.std_error {
+        Some(se) => format!("{:.d$} ± {:.d$}", e.value, se),
+        None => format!("{:.d$}", e.value),
+    }
+}
+
+/// Runs the calibration and writes its outputs.
+pub(crate) fn run(a: Args) -> anyhow::Result<()> {
+    let hist_name = a.history.display().to_string();
+    let history = parse_history(&read(&a.history)?, &hist_name)
+        .map_err(|e| CliError::invalid(e.to_string()))?;
+    let forwards = match &a.forwards {
+        Some(p) => Some(
+            parse_forwards(&read(p)?, &p.display().to_string())
+                .map_err(|e| CliError::invalid(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let mut options = Options::default();
+    let portfolio = match &a.update {
+        Some(p) => {
+            let loaded = crate::input::load(p)?;
+            for c in &loaded.portfolio.gpu_classes {
+                options.shocks.insert(
+                    c.id.clone(),
+                    c.shocks.iter().map(|s| (s.month, s.log_size)).collect(),
+                );
+            }
+            Some((p.clone(), read(p)?))
+        }
+        None => None,
+    };
+    let cal = calibrate(&history, forwards.as_ref(), &options)
+        .map_err(|e| CliError::invalid(e.to_string()))?;
+
+    // Every output in memory first.
+    let mut outputs: Vec<(PathBuf, String)> = Vec::new();
+    let mut warnings: Vec<String> = cal.warnings.clone();
+    for c in &cal.classes {
+        warnings.extend(c.warnings.iter().map(|w| format!("{}: {w}", c.class)));
+    }
+    let toml_text = match &portfolio {
+        Some((in_path, text)) => {
+            let out = a.out.as_ref().expect("clap: --update requires --out");
+            if same_file(in_path, out) || in_path == out {
+                return Err(CliError::invalid(format!(
+                    "--out {} is the --update input: write the updated portfolio to a new file",
+                    out.display()
+                )));
+            }
+            let in_dir = in_path.parent().unwrap_or(Path::new("")).to_path_buf();
+            let out_dir = out.parent().unwrap_or(Path::new("")).to_path_buf();
+            let relocate = |tape: &str| -> String {
+                let src = in_dir.join(tape);
+                if same_file(&in_dir_or_dot(&in_dir), &in_dir_or_dot(&out_dir)) {
+                    tape.to_string()
+                } else {
+                    src.canonicalize().unwrap_or(src).display().to_string()
+                }
+            };
+            let (new_text, w) = gaib_market::output::update_portfolio(
+                text,
+                &in_path.display().to_string(),
+                &cal,
+                &relocate,
+            )
+            .map_err(|e| CliError::invalid(e.to_string()))?;
+            warnings.extend(w);
+            // The new portfolio must load and validate before anything is written.
+            let out_name = out.display().to_string();
+            gaib_engine::load_portfolio(&new_text, &out_name, |tape| {
+                let p = out_dir.join(tape);
+                std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))
+            })
+            .map_err(|e| {
+                CliError::invalid(format!(
+                    "the updated portfolio would not validate (estimates outside the model's ranges?): {e}"
+                ))
+            })?;
+            Some(new_text)
+        }
+        None => Some(gaib_market::output::toml_block(
+            &cal,
+            a.useful_life_years,
+            a.residual_floor,
+        )),
+    };
+    let mut print_block = None;
+    match (&a.out, toml_text) {
+        (Some(out), Some(t)) => outputs.push((out.clone(), t)),
+        (None, Some(t)) => print_block = Some(t),
+        _ => {}
+    }
+    if let Some(p) = &a.json_out {
+        outputs.push((p.clone(), serde_json::to_string_pretty(&cal)? + "\n"));
+    }
+    if let Some(p) = &a.html_out {
+        outputs.push((p.clone(), gaib_market::html::render(&cal)));
+    }
+    // Refuse clobbering before writing anything.
+    let mut seen: BTreeMap<PathBuf, ()> = BTreeMap::new();
+    for (p, _) in &outputs {
+        if seen.insert(p.clone(), ()).is_some() {
+            return Err(CliError::invalid(format!(
+                "{} is named as two outputs",
+                p.display()
+            )));
+        }
+        if a.update.as_ref().is_some_and(|u| same_file(u, p)) || same_file(&a.history, p) {
+            return Err(CliError::invalid(format!(
+                "{} is an input: outputs go to new files",
+                p.display()
+            )));
+        }
+        if p.exists() && !a.force {
+            return Err(CliError::invalid(format!(
+                "{} exists (use --force to replace it)",
+                p.display()
+            )));
+        }
+    }
+    // Write each to NAME.tmp, then rename them all.
+    let mut staged = Vec::new();
+    for (p, text) in &outputs {
+        let tmp = tmp_name(p);
+        if let Err(e) = std::fs::write(&tmp, text) {
+            for t in &staged {
+                let _ = std::fs::remove_file(t);
+            }
+            return Err(e).with_context(|| format!("cannot write {}", tmp.display()));
+        }
+        staged.push(tmp);
+    }
+    for ((p, _), tmp) in outputs.iter().zip(&staged) {
+        std::fs::rename(tmp, p).with_context(|| format!("cannot write {}", p.display()))?;
+    }
+
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED);
+    t.set_header(vec![
+        "class",
+        "obs",
+        "price0",
+        "drift /y",
+        "kappa /y",
+        "sigma",
+        "jumps /y",
+        "jump mean",
+        "jump std",
+        "cover 50/90 %",
+    ]);
+    for c in &cal.classes {
+        t.add_row(vec![
+            c.class.clone(),
+            c.observations.to_string(),
+            format!("{:.4}", c.price0_per_gpu_hour),
+            fmt(&c.drift, 3),
+            fmt(&c.kappa, 2),
+            fmt(&c.sigma, 3),
+            fmt(&c.jump_intensity, 2),
+            fmt(&c.jump_mean, 3),
+            fmt(&c.jump_std, 3),
+            c.coverage.as_ref().map_or("—".into(), |v| {
+                format!("{:.1} / {:.1}", 100.0 * v.band50, 100.0 * v.band90)
+            }),
+        ]);
+    }
+    match print_block {
+        Some(block) => {
+            print!("{block}");
+            eprintln!("{t}");
+        }
+        None => println!("{t}"),
+    }
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    for (p, _) in &outputs {
+        eprintln!("wrote {}", p.display());
+    }
+    Ok(())
+}
+
+fn in_dir_or_dot(p: &Path) -> PathBuf {
+    if p.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        p.to_path_buf()
+    }
+}
+
+fn tmp_name(p: &Path) -> PathBuf {
+    let mut s = p.as_os_str().to_owned();
+    s.push(".tmp");
+    PathBuf::from(s)
+}

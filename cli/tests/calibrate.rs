@@ -1,0 +1,196 @@
+//! `gaib calibrate` end to end: the synthetic sample in, an updated portfolio (which the
+//! engine loads), JSON and HTML out; bad input exits 2 naming file, line, field and value,
+//! and writes nothing.
+
+mod common;
+
+use common::{gaib_in, root, text};
+use std::path::Path;
+
+fn market(f: &str) -> String {
+    root().join("data/market").join(f).display().to_string()
+}
+
+fn sample_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["sample.toml", "sample_loan_tape.csv"] {
+        std::fs::copy(root().join("data/portfolios").join(f), dir.path().join(f)).unwrap();
+    }
+    dir
+}
+
+fn load(dir: &Path, text: &str, name: &str) -> gaib_engine::Loaded {
+    gaib_engine::load_portfolio(text, name, |tape| {
+        std::fs::read_to_string(dir.join(tape)).map_err(|e| e.to_string())
+    })
+    .unwrap_or_else(|e| panic!("{name} does not load: {e}\n{text}"))
+}
+
+#[test]
+fn calibrate_updates_the_sample_and_writes_json_and_html() {
+    let dir = sample_dir();
+    let d = dir.path();
+    let before = std::fs::read_to_string(d.join("sample.toml")).unwrap();
+    let out = gaib_in(
+        &[
+            "calibrate",
+            &market("synthetic-gpu-index.csv"),
+            "--forwards",
+            &market("synthetic-forward-curve.csv"),
+            "--update",
+            "sample.toml",
+            "--out",
+            "calibrated.toml",
+            "--json-out",
+            "calibration.json",
+            "--html-out",
+            "calibration.html",
+        ],
+        d,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("H100"), "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("short history"));
+    assert_eq!(
+        std::fs::read_to_string(d.join("sample.toml")).unwrap(),
+        before,
+        "the input is untouched"
+    );
+    let new = std::fs::read_to_string(d.join("calibrated.toml")).unwrap();
+    let p = load(d, &new, "calibrated.toml").portfolio;
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("calibration.json")).unwrap())
+            .unwrap();
+    let classes = json["classes"].as_array().unwrap();
+    assert_eq!(classes.len(), 4);
+    for c in classes {
+        let id = c["class"].as_str().unwrap();
+        let g = p.gpu_classes.iter().find(|g| g.id == id).unwrap();
+        let sigma = c["sigma"]["value"].as_f64().unwrap();
+        assert!(
+            (g.sigma - sigma).abs() < 1e-4,
+            "{id}: {} vs {sigma}",
+            g.sigma
+        );
+        assert_eq!(c["drift_source"], "forward curve");
+        assert!(c["forward_fit"]["tenors"].as_array().unwrap().len() == 9);
+        let cover = c["coverage"]["band90"].as_f64().unwrap();
+        assert!((0.7..=1.0).contains(&cover), "{id}: {cover}");
+    }
+    // Comments and the untouched classes' other fields survive; the correlation is new.
+    assert!(new.contains("# gaib sample portfolio"));
+    assert!(new.contains("useful_life_years = 6.0"));
+    let rho = p.market.correlation.as_ref().unwrap();
+    assert_ne!(rho[0][1], 0.80);
+    let html = std::fs::read_to_string(d.join("calibration.html")).unwrap();
+    for id in ["price-H100", "qq-A100", "forward-B200"] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    assert!(!html.contains("NaN"));
+}
+
+#[test]
+fn the_printed_block_replaces_the_sample_classes_and_loads() {
+    let dir = sample_dir();
+    let d = dir.path();
+    let out = gaib_in(&["calibrate", &market("synthetic-gpu-index.csv")], d);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let block = text(&out.stdout);
+    assert_eq!(block.matches("[[gpu_classes]]").count(), 4, "{block}");
+    let sample = std::fs::read_to_string(d.join("sample.toml")).unwrap();
+    let (a, b) = (
+        sample.find("[[gpu_classes]]").unwrap(),
+        sample.find("[[operators]]").unwrap(),
+    );
+    let spliced = format!("{}{}\n{}", &sample[..a], block, &sample[b..]);
+    let p = load(d, &spliced, "spliced.toml").portfolio;
+    assert_eq!(p.gpu_classes.len(), 4);
+    assert!(p.gpu_classes.iter().all(|g| g.drift < 0.0));
+}
+
+#[test]
+fn bad_input_exits_2_naming_the_problem_and_writes_nothing() {
+    let dir = sample_dir();
+    let d = dir.path();
+    let good = std::fs::read_to_string(root().join("data/market/synthetic-gpu-index.csv")).unwrap();
+    let cases: Vec<(&str, String, Vec<&str>, &str)> = vec![
+        (
+            "negative.csv",
+            "date,class,price\n2025-01-01,H100,2.0\n2025-01-02,H100,-2.0\n".into(),
+            vec![],
+            "negative.csv:3: field `price` = \"-2.0\"",
+        ),
+        (
+            "impossible.csv",
+            "date,class,price\n2025-02-30,H100,2.0\n".into(),
+            vec![],
+            "impossible.csv:2: field `date` = \"2025-02-30\"",
+        ),
+        (
+            "unsorted.csv",
+            "date,class,price\n2025-01-02,H100,2.0\n2025-01-01,H100,2.0\n".into(),
+            vec![],
+            "must increase",
+        ),
+        (
+            "short.csv",
+            "date,class,price\n2025-01-01,H100,2.0\n2025-01-02,H100,2.1\n".into(),
+            vec![],
+            "class `H100` has 2 observations",
+        ),
+        (
+            "renamed.csv",
+            good.replace(",A100,", ",MI300,"),
+            vec!["--update", "sample.toml", "--out", "new.toml"],
+            "unknown class `MI300`",
+        ),
+        (
+            "same.csv",
+            good.clone(),
+            vec!["--update", "sample.toml", "--out", "sample.toml"],
+            "is the --update input",
+        ),
+        (
+            "exists.csv",
+            good.clone(),
+            vec!["--json-out", "c.json", "--html-out", "sample_loan_tape.csv"],
+            "sample_loan_tape.csv exists (use --force",
+        ),
+        (
+            "history.csv",
+            good.clone(),
+            vec![
+                "--json-out",
+                "c.json",
+                "--html-out",
+                "history.csv",
+                "--force",
+            ],
+            "history.csv is an input",
+        ),
+    ];
+    for (name, body, extra, expect) in cases {
+        std::fs::write(d.join(name), body).unwrap();
+        let mut args = vec!["calibrate", name];
+        args.extend(extra);
+        let out = gaib_in(&args, d);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains(expect), "{name}: `{expect}` not in\n{err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+        assert!(out.stdout.is_empty(), "{name}: nothing on stdout");
+        for f in ["new.toml", "c.json", "c.json.tmp"] {
+            assert!(!d.join(f).exists(), "{name}: wrote {f}");
+        }
+    }
+    // An unknown class in the forward curve.
+    std::fs::write(
+        d.join("fwd.csv"),
+        "as_of,class,tenor_months,forward\n2026-10-31,MI300,3,2.0\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("good.csv"), &good).unwrap();
+    let out = gaib_in(&["calibrate", "good.csv", "--forwards", "fwd.csv"], d);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("fwd.csv: unknown class `MI300`"));
+}
