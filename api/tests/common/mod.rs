@@ -148,25 +148,26 @@ impl Fixture {
 
     /// Polls a job until it reaches a final state; returns its status.
     pub(crate) async fn wait_done(&self, id: &str) -> serde_json::Value {
-        let t = Instant::now();
-        loop {
-            let v: serde_json::Value = self
-                .get(&format!("/v1/simulations/{id}"))
-                .await
-                .json()
-                .await
-                .unwrap();
-            let s = v["state"].as_str().unwrap();
-            if ["succeeded", "failed", "cancelled"].contains(&s) {
-                return v;
-            }
-            assert!(t.elapsed() < Duration::from_secs(120), "job stuck: {v}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let done = |s: &str| ["succeeded", "failed", "cancelled"].contains(&s);
+        self.poll_job(id, done, 120, 50, "job stuck").await
     }
 
     /// Polls a job until it is running.
     pub(crate) async fn wait_running(&self, id: &str) {
+        self.poll_job(id, |s| s == "running", 60, 20, "job never ran")
+            .await;
+    }
+
+    /// Polls job `id` every `every_ms` milliseconds until its state satisfies `until`; returns
+    /// its status. Fails with `stuck` and the status after `limit_s` seconds.
+    async fn poll_job(
+        &self,
+        id: &str,
+        until: impl Fn(&str) -> bool,
+        limit_s: u64,
+        every_ms: u64,
+        stuck: &str,
+    ) -> serde_json::Value {
         let t = Instant::now();
         loop {
             let v: serde_json::Value = self
@@ -175,11 +176,11 @@ impl Fixture {
                 .json()
                 .await
                 .unwrap();
-            if v["state"] == "running" {
-                return;
+            if until(v["state"].as_str().unwrap()) {
+                return v;
             }
-            assert!(t.elapsed() < Duration::from_secs(60), "job never ran: {v}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            assert!(t.elapsed() < Duration::from_secs(limit_s), "{stuck}: {v}");
+            tokio::time::sleep(Duration::from_millis(every_ms)).await;
         }
     }
 }
