@@ -41,6 +41,16 @@ if [ -n "$bad" ]; then
 fi
 echo "ok"
 
+step "layering: gaib-market sits below the run layer"
+# (rand is allowed: statrs and nalgebra pull it in; the market layer draws no random numbers.)
+bad=$(cargo tree -p gaib-market -e normal --prefix none --locked | grep -E '^(gaib-[a-z-]+|tokio|cudarc|alloy|axum|pyo3|polars|rayon) ' | grep -v '^gaib-market ' || true)
+if [ -n "$bad" ]; then
+  echo "gaib-market must depend on no other gaib crate, runtime, GPU, chain, HTTP or Python crate:"
+  echo "$bad"
+  exit 1
+fi
+echo "ok"
+
 if [ -f contracts-bindings/scripts/test.sh ]; then
   step "Solidity contracts (forge, from npm)"
   bash contracts-bindings/scripts/test.sh
