@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{gaib_in as gaib, sample_copy, text};
+use common::{gaib_in as gaib, long_run_args, sample_copy, text};
 use std::path::Path;
 use std::process::Output;
 
@@ -20,6 +20,14 @@ fn run_sample(dir: &Path, out: &str, extra: &[&str]) -> Output {
     ];
     args.extend_from_slice(extra);
     gaib(&args, dir)
+}
+
+/// `gaib reproduce TARGET --quiet` in `dir`, asserting exit code `code`; returns its stderr.
+fn reproduce_exits(dir: &Path, target: &str, code: i32) -> String {
+    let rep = gaib(&["reproduce", target, "--quiet"], dir);
+    let err = text(&rep.stderr);
+    assert_eq!(rep.status.code(), Some(code), "{err}");
+    err
 }
 
 #[test]
@@ -95,9 +103,7 @@ fn reproduce_reports_differing_fields_and_exits_3() {
     let old = m["results_sha256"].as_str().unwrap().to_string();
     let new = gaib_runs::sha256_hex(forged.as_bytes());
     std::fs::write(r.join("manifest.json"), manifest.replace(&old, &new)).unwrap();
-    let rep = gaib(&["reproduce", "r/manifest.json", "--quiet"], dir.path());
-    let err = text(&rep.stderr);
-    assert_eq!(rep.status.code(), Some(3), "{err}");
+    let err = reproduce_exits(dir.path(), "r/manifest.json", 3);
     assert!(
         err.contains("mismatch") && err.contains("$.seed: 18 != 17"),
         "{err}"
@@ -112,9 +118,7 @@ fn reproduce_refuses_changed_stored_inputs() {
     let mut t = std::fs::read_to_string(&tape).unwrap();
     t.push('\n');
     std::fs::write(&tape, t).unwrap();
-    let rep = gaib(&["reproduce", "r/manifest.json", "--quiet"], dir.path());
-    let err = text(&rep.stderr);
-    assert_eq!(rep.status.code(), Some(2), "{err}");
+    let err = reproduce_exits(dir.path(), "r/manifest.json", 2);
     assert!(
         err.contains("inputs changed") && err.contains("sample_loan_tape.csv"),
         "{err}"
@@ -250,9 +254,7 @@ fn reproduce_checks_results_json_against_the_manifest_hash() {
     let mut bytes = serde_json::to_vec_pretty(&v).unwrap();
     bytes.push(b'\n');
     std::fs::write(&path, bytes).unwrap();
-    let rep = gaib(&["reproduce", "r", "--quiet"], dir.path());
-    let err = text(&rep.stderr);
-    assert_eq!(rep.status.code(), Some(3), "{err}");
+    let err = reproduce_exits(dir.path(), "r", 3);
     assert!(
         err.contains("results.json: sha256") && err.contains("price_pct.value: 50.0 != "),
         "{err}"
@@ -282,8 +284,7 @@ fn out_refuses_a_non_empty_directory_unless_forced_and_never_mixes_runs() {
         !dir.path().join("r/sensitivities.json").exists(),
         "a file of the earlier run survived"
     );
-    let rep = gaib(&["reproduce", "r", "--quiet"], dir.path());
-    assert_eq!(rep.status.code(), Some(0), "{}", text(&rep.stderr));
+    reproduce_exits(dir.path(), "r", 0);
     // --force does not replace a directory that is not a run.
     std::fs::create_dir(dir.path().join("notes")).unwrap();
     std::fs::write(dir.path().join("notes/todo.txt"), "keep me").unwrap();
@@ -306,20 +307,7 @@ fn an_unwritable_out_exits_2_before_simulating() {
     }
     // 1e8 paths would take minutes: the refusal must come first.
     let start = std::time::Instant::now();
-    let out = gaib(
-        &[
-            "run",
-            "sample.toml",
-            "--paths",
-            "100000000",
-            "--seed",
-            "1",
-            "--out",
-            "locked/r",
-            "--quiet",
-        ],
-        dir.path(),
-    );
+    let out = gaib(&long_run_args("locked/r"), dir.path());
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("locked/r") && err.contains("cannot"), "{err}");
@@ -342,15 +330,12 @@ fn sensitivity_runs_reproduce_and_a_changed_number_names_the_metric() {
         serde_json::from_slice(&std::fs::read(dir.path().join("r/manifest.json")).unwrap())
             .unwrap();
     assert_eq!(m["kind"], "sensitivities");
-    let rep = gaib(&["reproduce", "r", "--quiet"], dir.path());
-    assert_eq!(rep.status.code(), Some(0), "{}", text(&rep.stderr));
+    reproduce_exits(dir.path(), "r", 0);
     let path = dir.path().join("r/sensitivities.json");
     let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     v[0]["changes"][0]["change"] = serde_json::json!(1234.5);
     std::fs::write(&path, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
-    let rep = gaib(&["reproduce", "r", "--quiet"], dir.path());
-    let err = text(&rep.stderr);
-    assert_eq!(rep.status.code(), Some(3), "{err}");
+    let err = reproduce_exits(dir.path(), "r", 3);
     assert!(
         err.contains("sensitivities.json") && err.contains("$[0].changes[0].change: 1234.5"),
         "{err}"
@@ -368,8 +353,7 @@ fn path_start_runs_a_shard_of_the_seed() {
         serde_json::from_slice(&std::fs::read(dir.path().join("shard/manifest.json")).unwrap())
             .unwrap();
     assert_eq!(m["path_start"], 96);
-    let rep = gaib(&["reproduce", "shard", "--quiet"], dir.path());
-    assert_eq!(rep.status.code(), Some(0), "{}", text(&rep.stderr));
+    reproduce_exits(dir.path(), "shard", 0);
 }
 
 #[test]

@@ -27,22 +27,28 @@ pub(crate) fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// The arguments of a 1e8-path `gaib run` of the sample (seed 1) writing to `out`: minutes of
+/// work, for tests that must stop or refuse it first.
+pub(crate) fn long_run_args(out: &str) -> [&str; 9] {
+    [
+        "run",
+        "sample.toml",
+        "--paths",
+        "100000000",
+        "--seed",
+        "1",
+        "--out",
+        out,
+        "--quiet",
+    ]
+}
+
 /// Starts a 1e8-path `gaib run` of the sample in `dir` (writing to `r/`) with `extra`
 /// arguments; the caller interrupts it with [`interrupt`].
 #[cfg(unix)]
 pub(crate) fn spawn_long_run(dir: &Path, extra: &[&str]) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_gaib"))
-        .args([
-            "run",
-            "sample.toml",
-            "--paths",
-            "100000000",
-            "--seed",
-            "1",
-            "--out",
-            "r",
-            "--quiet",
-        ])
+        .args(long_run_args("r"))
         .args(extra)
         .current_dir(dir)
         .stdout(std::process::Stdio::piped())
