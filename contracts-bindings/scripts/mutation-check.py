@@ -123,6 +123,21 @@ MUTANTS = [
     ("MorphoOracleAdapter.sol", "if (p == 0) revert", "if (false) revert", "MorphoOracleAdapterTest"),
     ("MorphoOracleAdapter.sol", "if (address(source_) == address(0)) revert", "if (false) revert",
      "MorphoOracleAdapterTest"),
+    # Issue 25: tranched pools, tranche tokens, per-tranche prices (docs/ONCHAIN.md).
+    ("TrancheToken.sol", "        if (to != from) _checkpoint(to);\n", "\n",
+     "TranchedPoolTest|TranchedPoolInvariant"),
+    ("TrancheToken.sol", "        _checkpoint(from);\n", "\n", "TranchedPoolTest|TranchedPoolInvariant"),
+    ("PoolWaterfall.sol", "            cure = cash.principal < s.seniorInterestArrears ? cash.principal : s.seniorInterestArrears;",
+     "            cure = 0;", "TranchedPoolTest"),
+    ("PoolWaterfall.sol", "if (perf * PPB >= t.ocTriggerPpb * senior) return;", "return;", "TranchedPoolTest"),
+    ("PoolWaterfall.sol", "if (r2 > unit || (r2 == unit && (mode == 2 || (mode == 0 && q % 2 == 1)))) q += 1;",
+     "if (r2 > unit || (r2 == unit && (mode == 2 || mode == 0))) q += 1;", "TranchedPoolTest"),
+    ("TranchedPool.sol", "if (amount > remaining) revert", "if (false) revert", "TranchedPoolTest"),
+    ("TranchedPool.sol", "if (principalProceeds > cash) revert", "if (false) revert", "TranchedPoolTest"),
+    ("TrancheOracle.sol", "                _checkTrancheRates(prev, r);\n", "\n", "TrancheOracleTest"),
+    ("TrancheOracle.sol", "if (r.round != last + 1) revert", "if (false) revert", "TrancheOracleTest"),
+    ("TrancheOracle.sol", "        _checkFresh(r.observedAt, r.validUntil);\n        if (j >= r.prices.length)",
+     "        if (j >= r.prices.length)", "TrancheOracleTest"),
 ]
 
 

@@ -112,6 +112,7 @@ contract TranchedPoolInvariantTest is Test {
     }
 
     /// @notice Claims outstanding on each tranche token never exceed the AID it holds.
+    /// forge-config: ci.invariant.runs = 64
     function invariant_claimsNeverExceedAssets() public view {
         for (uint256 j = 0; j < 3; j++) {
             TrancheToken t = pool.tranches(j);
@@ -125,16 +126,19 @@ contract TranchedPoolInvariantTest is Test {
     }
 
     /// @notice Nothing reaches a junior tranche in a period the senior ends short.
+    /// forge-config: ci.invariant.runs = 64
     function invariant_noJuniorWhileSeniorShort() public view {
         assertFalse(handler.juniorPaidWhileSeniorShort(), "junior paid while the senior is short");
     }
 
     /// @notice A transfer never changes a tranche's total claimable.
+    /// forge-config: ci.invariant.runs = 64
     function invariant_transferKeepsTotalClaimable() public view {
         assertFalse(handler.transferMovedClaims(), "a transfer moved claims");
     }
 
     /// @notice Every wei collected is paid out in its period (fees + tranche receipts).
+    /// forge-config: ci.invariant.runs = 64
     function invariant_cashConserved() public view {
         assertEq(handler.collectedTotal(), handler.paidTotal(), "collections != payments");
         assertEq(aid.balanceOf(address(pool)), 0, "cash left in the pool");
