@@ -10,5 +10,5 @@ mod oracle;
 mod pool;
 mod router;
 mod tranche;
-mod waterfall;
 mod vault;
+mod waterfall;
