@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{gaib_in, root, text};
+use common::{gaib_in, readme_chain_tools, root, run_readme_block, text};
 use gaib_contracts::alloy::primitives::{Address, U256};
 use gaib_contracts::alloy::providers::{DynProvider, Provider};
 use gaib_contracts::bindings::aid::AID;
@@ -13,22 +13,12 @@ use gaib_contracts::bindings::oracle::ValuationOracle;
 use gaib_contracts::bindings::said::SAID;
 use gaib_contracts::devnet::{Anvil, DEV_KEY};
 use gaib_contracts::{provider_with_sender, Deployment, ReportSigner, SignedReport};
-use gaib_testkit::needed;
 use std::future::IntoFuture;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// Anvil's dev account #1 (the second signer of deployments/anvil.toml).
 const DEV_KEY_1: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-
-/// `None` (with a note) when `tool` is missing; under `CI` a missing tool fails.
-fn need(found: Option<PathBuf>, tool: &str) -> Option<PathBuf> {
-    needed(
-        found,
-        &format!("{tool} not found (bash contracts-bindings/scripts/install-tools.sh)"),
-        &format!("note: {tool} not found; skipping"),
-    )
-}
 
 /// `gaib deploy --rpc RPC --key-file KEY --config CONFIG --out-dir OUT_DIR`, run in `cwd`.
 fn deploy(rpc: &str, key: &Path, config: &Path, out_dir: &str, cwd: &Path) -> Output {
@@ -48,17 +38,6 @@ fn deploy(rpc: &str, key: &Path, config: &Path, out_dir: &str, cwd: &Path) -> Ou
     )
 }
 
-/// The shell block of the README's "From a run to the chain" section.
-fn readme_chain_block() -> String {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let section = &readme[readme
-        .find("### From a run to the chain\n")
-        .expect("README has the section")..];
-    let start = section.find("```sh\n").expect("a sh block") + "```sh\n".len();
-    let len = section[start..].find("\n```").expect("closed block");
-    section[start..start + len].to_string()
-}
-
 fn key_file(dir: &Path, name: &str, key: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, key).unwrap();
@@ -73,52 +52,18 @@ fn copy_config(to: &Path) -> PathBuf {
 
 #[test]
 fn readme_chain_section_runs_verbatim() {
-    let Some(anvil) = need(Anvil::binary(), "anvil") else {
+    let Some(tools) = readme_chain_tools() else {
         return;
     };
-    let tools = anvil.parent().unwrap().to_path_buf();
-    assert!(
-        std::net::TcpListener::bind("127.0.0.1:8545").is_ok(),
-        "the README's block uses anvil's default port 8545, which is in use"
+    let (tmp, out) = run_readme_block(
+        "From a run to the chain",
+        "anvil.toml",
+        tools,
+        "echo \"@@round $(cast call $ORACLE 'latestRound()(uint64)')\"\n",
+        600,
     );
-    let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
-    std::fs::create_dir_all(t.join("data/portfolios")).unwrap();
-    for f in ["sample.toml", "sample_loan_tape.csv"] {
-        std::fs::copy(
-            root().join("data/portfolios").join(f),
-            t.join("data/portfolios").join(f),
-        )
-        .unwrap();
-    }
-    std::fs::create_dir_all(t.join("deployments")).unwrap();
-    copy_config(&t.join("deployments"));
-    // PATH: this build's gaib, then anvil and cast from the project's tools.
-    let bin = t.join("bin");
-    std::fs::create_dir(&bin).unwrap();
-    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_gaib"), bin.join("gaib")).unwrap();
-    let path = std::env::join_paths([bin, tools].into_iter().chain(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    )))
-    .unwrap();
-    let block = readme_chain_block();
-    let script = format!(
-        "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT INT TERM\n{block}\n\
-         echo \"@@round $(cast call $ORACLE 'latestRound()(uint64)')\"\n"
-    );
-    let out = Command::new("timeout")
-        .args(["600", "bash", "-c", &script])
-        .current_dir(t)
-        .env("PATH", path)
-        .output()
-        .unwrap();
     let stdout = text(&out.stdout);
-    assert!(
-        out.status.success(),
-        "README block failed: {:?}\nstdout: {stdout}\nstderr: {}",
-        out.status.code(),
-        text(&out.stderr)
-    );
 
     // The record: every contract, its constructor arguments, the setup calls.
     let d: Deployment =
