@@ -11,6 +11,22 @@ fn market(f: &str) -> String {
     root().join("data/market").join(f).display().to_string()
 }
 
+/// Day `d` after 2025-01-01 as YYYY-MM-DD (days of 2025, then 2026; d < 730).
+fn chrono_free_date(d: u32) -> String {
+    let months = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let (mut year, mut day) = (2025, d);
+    if day >= 365 {
+        year += 1;
+        day -= 365;
+    }
+    let mut m = 0;
+    while day >= months[m] {
+        day -= months[m];
+        m += 1;
+    }
+    format!("{year}-{:02}-{:02}", m + 1, day + 1)
+}
+
 fn sample_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for f in ["sample.toml", "sample_loan_tape.csv"] {
@@ -83,7 +99,7 @@ fn calibrate_updates_the_sample_and_writes_json_and_html() {
     let rho = p.market.correlation.as_ref().unwrap();
     assert_ne!(rho[0][1], 0.80);
     let html = std::fs::read_to_string(d.join("calibration.html")).unwrap();
-    for id in ["price-H100", "qq-A100", "forward-B200"] {
+    for id in ["price-H100", "bands-H200", "qq-A100", "forward-B200"] {
         assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
     }
     assert!(!html.contains("NaN"));
@@ -137,6 +153,14 @@ fn bad_input_exits_2_naming_the_problem_and_writes_nothing() {
             "date,class,price\n2025-01-01,H100,2.0\n2025-01-02,H100,2.1\n".into(),
             vec![],
             "class `H100` has 2 observations",
+        ),
+        (
+            "constant.csv",
+            (0..130).fold("date,class,price\n".to_string(), |acc, d| {
+                format!("{acc}{},H100,2.0\n", chrono_free_date(d))
+            }),
+            vec![],
+            "never changes",
         ),
         (
             "renamed.csv",

@@ -300,6 +300,15 @@ fn calibrate_class(
     steps.sort_by(f64::total_cmp);
     let median_step = steps[steps.len() / 2];
     let max_step = steps[steps.len() - 1];
+    if y.windows(2).all(|w| w[1] == w[0]) {
+        return Err(MarketError::Estimation {
+            class: s.class.clone(),
+            reason: format!(
+                "the price in {} never changes: no volatility to estimate",
+                history.file
+            ),
+        });
+    }
     let half = MIN_OBSERVATIONS / 2;
     let f = fit(&t, &y, half);
     let p = f.params;

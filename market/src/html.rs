@@ -146,25 +146,24 @@ fn legend(items: &[(&str, &str)]) -> String {
     s
 }
 
-/// Observed vs fitted, with the out-of-sample one-step-ahead bands.
-fn price_chart(c: &ClassCalibration) -> String {
+/// Observed vs fitted, with the out-of-sample one-step-ahead bands, from observation `from`
+/// on (0: the whole history; the holdout start: a zoom on the bands).
+fn price_chart(c: &ClassCalibration, from: usize, id: &str, title: &str) -> String {
     let ch = &c.chart;
     let n = ch.dates.len();
+    let from = from.min(n.saturating_sub(2));
     let x: Vec<f64> = (0..n).map(|i| i as f64).collect();
     let f = Frame::new(
-        (0.0, (n.max(2) - 1) as f64),
+        (from as f64, (n.max(2) - 1) as f64),
         range(
-            ch.prices
+            ch.prices[from..]
                 .iter()
-                .chain(&ch.fitted)
+                .chain(&ch.fitted[from..])
                 .copied()
                 .chain(ch.bands.iter().flat_map(|b| [b[0], b[3]])),
         ),
     );
-    let mut s = open(
-        &format!("price-{}", c.class),
-        &format!("{}: observed index vs fitted", c.class),
-    );
+    let mut s = open(id, title);
     let band = |lo: usize, hi: usize, colour: &str| -> String {
         if ch.bands.is_empty() {
             return String::new();
@@ -189,10 +188,20 @@ fn price_chart(c: &ClassCalibration) -> String {
         s,
         "<path d=\"{}\" fill=\"none\" stroke=\"#D55E00\" stroke-width=\"1.2\"/>\
          <path d=\"{}\" fill=\"none\" stroke=\"#222\" stroke-width=\"0.8\"/>",
-        f.path(x.iter().copied().zip(ch.fitted.iter().copied())),
-        f.path(x.iter().copied().zip(ch.prices.iter().copied())),
+        f.path(
+            x[from..]
+                .iter()
+                .copied()
+                .zip(ch.fitted[from..].iter().copied())
+        ),
+        f.path(
+            x[from..]
+                .iter()
+                .copied()
+                .zip(ch.prices[from..].iter().copied())
+        ),
     );
-    if ch.holdout_start < n {
+    if ch.holdout_start < n && ch.holdout_start > from {
         let hx = f.px(x[ch.holdout_start]);
         let _ = write!(
             s,
@@ -203,7 +212,10 @@ fn price_chart(c: &ClassCalibration) -> String {
     s += &axes(
         &f,
         (
-            &ch.dates.first().map(|d| d.to_string()).unwrap_or_default(),
+            &ch.dates
+                .get(from)
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
             &ch.dates.last().map(|d| d.to_string()).unwrap_or_default(),
         ),
         "date",
@@ -362,8 +374,24 @@ fn class_section(c: &ClassCalibration) -> String {
     }
     s += &format!(
         "<figure>{}<figcaption>Black: the index. Orange: the fitted trend exp(a + mu·t + Ĵ(t)) with the filtered jump level. Shaded, right of the dashed line: the 50 % and 90 % one-step-ahead bands of the model fitted to the data left of it.</figcaption></figure>",
-        price_chart(c)
+        price_chart(
+            c,
+            0,
+            &format!("price-{}", c.class),
+            &format!("{}: observed index vs fitted", c.class)
+        )
     );
+    if !c.chart.bands.is_empty() {
+        s += &format!(
+            "<figure>{}<figcaption>The held-out last third alone: each day's 50 % and 90 % bands are predicted from the day before with the parameters fitted to the first two thirds.</figcaption></figure>",
+            price_chart(
+                c,
+                c.chart.holdout_start,
+                &format!("bands-{}", c.class),
+                &format!("{}: out-of-sample one-step-ahead bands", c.class)
+            )
+        );
+    }
     s += &format!(
         "<figure>{}<figcaption>Φ⁻¹ of each observation's one-step-ahead predictive CDF (jumps included), sorted, against normal quantiles: on the diagonal when the model fits.</figcaption></figure>",
         qq_chart(c)
