@@ -4,7 +4,9 @@
 mod common;
 
 use gaib_gpu_kernels::{CudaBackend, FlatPlan};
-use gaib_simulator::{lower, Availability, Backend, CpuBackend, RunOptions, SimError};
+use gaib_simulator::{
+    lower, Availability, Backend, CpuBackend, PathRows, RunOptions, SimError, Simulation,
+};
 
 #[test]
 fn reports_why_it_is_unavailable_or_matches_the_cpu() {
@@ -40,6 +42,19 @@ fn reports_why_it_is_unavailable_or_matches_the_cpu() {
                     g.id
                 );
             }
+            // Through the trait with a sink and progress: the same statistics as the plain
+            // launch, every path's row once in path order, every path reported once.
+            let mut rows = PathRows::new(&plan);
+            let mut reported = 0;
+            let mut progress = |n: u64| reported += n;
+            let opts = RunOptions::default();
+            let sim = Simulation::new(0..2_000, 7, &opts)
+                .with_sink(&mut rows)
+                .with_progress(&mut progress);
+            let observed = b.simulate(&plan, sim).unwrap();
+            assert_eq!(observed, gpu);
+            assert_eq!(reported, 2_000);
+            assert_eq!(rows.path, (0..2_000).collect::<Vec<u64>>());
         }
     }
 }
