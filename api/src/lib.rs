@@ -23,8 +23,9 @@
 //!   [`arrow_rows`]: per-path rows as an Arrow IPC stream; [`metrics`]: Prometheus text;
 //!   [`dashboard`]: `GET /`.
 //!
-//! **Architecture invariant:** every simulation goes through `gaib_runs::RunSpec` →
-//! `PreparedRun::execute` → `OutDir::write`; this crate adds persistence, HTTP and scheduling.
+//! **Architecture invariant:** every simulation goes through `gaib_runs::RunSpec::check` (at
+//! submit) → `CheckedRun::prepare` → `PreparedRun::execute_to` (in a worker); this crate adds
+//! persistence, HTTP and scheduling.
 
 pub mod app;
 pub mod arrow_rows;

@@ -5,10 +5,12 @@
 //! orchestration of its own.
 //!
 //! - [`RunSpec`] (inputs with their bytes and SHA-256, seed, path range, backend, threads,
-//!   sensitivities, scenarios) → [`RunSpec::prepare`] (every input check, before any path is
-//!   simulated) → [`PreparedRun::execute`] with a [`RunControl`] (cancellation token,
-//!   progress callback) → [`RunOutput`] (statistics, valuation, typed [`Results`], output
-//!   files, [`Manifest`]).
+//!   sensitivities, scenarios) → [`RunSpec::check`] (every input check, no backend built:
+//!   a [`CheckedRun`]) → [`RunSpec::prepare`] / [`CheckedRun::prepare`] (the backend chosen,
+//!   before any path is simulated) → [`PreparedRun::execute`] with a [`RunControl`]
+//!   (cancellation token, progress callback) → [`RunOutput`] (statistics, valuation, typed
+//!   [`Results`], output files, [`Manifest`]); or [`PreparedRun::execute_to`] an [`OutDir`],
+//!   per-path rows to a [`RowsFile`], → the written [`RunDir`].
 //! - [`merge`]: two runs over adjacent path ranges merge exactly into the run over their union;
 //!   a [`Shard`] is a run's statistics without its inputs, for shipping across a cluster.
 //! - [`OutDir`] / [`RunDir`]: self-contained run directories (inputs copied in), written
