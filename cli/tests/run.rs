@@ -22,6 +22,13 @@ fn run_sample(dir: &Path, out: &str, extra: &[&str]) -> Output {
     gaib(&args, dir)
 }
 
+/// A copy of the sample with a successful run of it (`extra` arguments added) in `r/`.
+fn sample_run(extra: &[&str]) -> tempfile::TempDir {
+    let dir = sample_copy();
+    assert_eq!(run_sample(dir.path(), "r", extra).status.code(), Some(0));
+    dir
+}
+
 /// `gaib reproduce TARGET --quiet` in `dir`, asserting exit code `code`; returns its stderr.
 fn reproduce_exits(dir: &Path, target: &str, code: i32) -> String {
     let rep = gaib(&["reproduce", target, "--quiet"], dir);
@@ -90,8 +97,7 @@ fn run_writes_results_and_manifest_then_reproduce_matches() {
 
 #[test]
 fn reproduce_reports_differing_fields_and_exits_3() {
-    let dir = sample_copy();
-    assert_eq!(run_sample(dir.path(), "r", &[]).status.code(), Some(0));
+    let dir = sample_run(&[]);
     let r = dir.path().join("r");
     // Forge a different recorded result (as if the run had produced it).
     let results = std::fs::read_to_string(r.join("results.json")).unwrap();
@@ -112,8 +118,7 @@ fn reproduce_reports_differing_fields_and_exits_3() {
 
 #[test]
 fn reproduce_refuses_changed_stored_inputs() {
-    let dir = sample_copy();
-    assert_eq!(run_sample(dir.path(), "r", &[]).status.code(), Some(0));
+    let dir = sample_run(&[]);
     let tape = dir.path().join("r/inputs/sample_loan_tape.csv");
     let mut t = std::fs::read_to_string(&tape).unwrap();
     t.push('\n');
@@ -220,8 +225,7 @@ fn ctrl_c_stops_between_chunks_writes_nothing_and_exits_130() {
 
 #[test]
 fn reproduce_works_from_the_directory_alone_after_the_inputs_are_gone() {
-    let dir = sample_copy();
-    assert_eq!(run_sample(dir.path(), "r", &[]).status.code(), Some(0));
+    let dir = sample_run(&[]);
     for f in ["sample.toml", "sample_loan_tape.csv"] {
         assert!(
             dir.path().join("r/inputs").join(f).is_file(),
@@ -245,8 +249,7 @@ fn reproduce_works_from_the_directory_alone_after_the_inputs_are_gone() {
 
 #[test]
 fn reproduce_checks_results_json_against_the_manifest_hash() {
-    let dir = sample_copy();
-    assert_eq!(run_sample(dir.path(), "r", &[]).status.code(), Some(0));
+    let dir = sample_run(&[]);
     // A price edited by hand, the manifest left alone.
     let path = dir.path().join("r/results.json");
     let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
@@ -263,13 +266,7 @@ fn reproduce_checks_results_json_against_the_manifest_hash() {
 
 #[test]
 fn out_refuses_a_non_empty_directory_unless_forced_and_never_mixes_runs() {
-    let dir = sample_copy();
-    assert_eq!(
-        run_sample(dir.path(), "r", &["--sensitivities"])
-            .status
-            .code(),
-        Some(0)
-    );
+    let dir = sample_run(&["--sensitivities"]);
     assert!(dir.path().join("r/sensitivities.json").is_file());
     let again = run_sample(dir.path(), "r", &[]);
     let err = text(&again.stderr);
@@ -319,13 +316,7 @@ fn an_unwritable_out_exits_2_before_simulating() {
 
 #[test]
 fn sensitivity_runs_reproduce_and_a_changed_number_names_the_metric() {
-    let dir = sample_copy();
-    assert_eq!(
-        run_sample(dir.path(), "r", &["--sensitivities"])
-            .status
-            .code(),
-        Some(0)
-    );
+    let dir = sample_run(&["--sensitivities"]);
     let m: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("r/manifest.json")).unwrap())
             .unwrap();
