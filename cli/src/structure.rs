@@ -6,7 +6,10 @@
 
 use crate::CliError;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
-use gaib_runs::{structure, write_atomic, RunDir, Structure, TargetMetric, TrancheTarget};
+use gaib_runs::{
+    break_evens, structure, write_atomic, BreakEvens, RunDir, Structure, TargetMetric,
+    TrancheTarget,
+};
 use std::path::PathBuf;
 
 /// Output format.
@@ -26,8 +29,17 @@ pub(crate) struct Args {
     /// A tranche's target, percent: `POOL/TRANCHE:pd=0.5` (PD at most 0.5 %) or
     /// `POOL/TRANCHE:el=0.1` (EL at most 0.1 % of its balance). Repeat for several tranches
     /// of one pool; the equity takes the residual.
-    #[arg(long = "target", required = true, value_name = "TRANCHE:pd|el=PCT")]
+    #[arg(long = "target", value_name = "TRANCHE:pd|el=PCT")]
     targets: Vec<String>,
+    /// Also the break-even stresses of this pool: per deal the GPU price shock at which it
+    /// defaults in the base case; per tranche the price shock at which it first loses money
+    /// in the base case, and the price shock and hazard multiplier at which its EL over the
+    /// run's paths (at most 2 000) exceeds --el-level.
+    #[arg(long, value_name = "POOL")]
+    breakeven: Option<String>,
+    /// The EL level of the Monte Carlo break-evens, % of a tranche's balance.
+    #[arg(long, default_value_t = 1.0, value_name = "PCT")]
+    el_level: f64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -49,15 +61,43 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
             a.run.display()
         )));
     }
+    if targets.is_empty() && a.breakeven.is_none() {
+        return Err(CliError::invalid(
+            "target: give at least one --target TRANCHE:pd|el=PCT, or --breakeven POOL",
+        ));
+    }
+    if !(a.el_level > 0.0 && a.el_level < 100.0) {
+        return Err(CliError::invalid(format!(
+            "el-level: {} is not a percent strictly between 0 and 100",
+            a.el_level
+        )));
+    }
     let dir = RunDir::open(&a.run)?;
-    let s = structure(&dir, &targets)?;
-    let json = serde_json::to_string_pretty(&s)?;
+    let s = (!targets.is_empty())
+        .then(|| structure(&dir, &targets))
+        .transpose()?;
+    let b = a
+        .breakeven
+        .as_deref()
+        .map(|pool| break_evens(&dir.spec, pool, a.el_level))
+        .transpose()?;
+    let json = serde_json::to_string_pretty(&serde_json::json!({
+        "structure": s,
+        "break_evens": b,
+    }))?;
     if let Some(out) = &a.out {
         write_atomic(out, format!("{json}\n").as_bytes())?;
     }
     match a.format {
         Format::Json => println!("{json}"),
-        Format::Table => println!("{}", table(&s)),
+        Format::Table => {
+            if let Some(s) = &s {
+                println!("{}", table(s));
+            }
+            if let Some(b) = &b {
+                println!("{}", breakeven_table(b));
+            }
+        }
     }
     Ok(())
 }
@@ -122,5 +162,42 @@ fn table(s: &Structure) -> String {
         s.seed,
         s.path_start,
         s.path_start + s.paths
+    )
+}
+
+fn opt(x: Option<f64>, unit: &str) -> String {
+    x.map_or_else(|| "none".to_string(), |v| format!("{v:.2}{unit}"))
+}
+
+/// The terminal table of a pool's break-even stresses.
+fn breakeven_table(b: &BreakEvens) -> String {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED);
+    t.set_header(vec![
+        "instrument",
+        "price shock: base-case loss/default",
+        &format!("price shock: EL > {} %", b.el_level_pct),
+        &format!("hazard ×: EL > {} %", b.el_level_pct),
+    ]);
+    for x in &b.tranches {
+        t.add_row(vec![
+            Cell::new(&x.tranche),
+            right(opt(x.price_shock_first_loss_pct, " %")),
+            right(opt(x.price_shock_el_pct, " %")),
+            right(opt(x.hazard_multiplier_el, "×")),
+        ]);
+    }
+    for x in &b.deals {
+        t.add_row(vec![
+            Cell::new(&x.deal),
+            right(opt(x.price_shock_default_pct, " %")),
+            Cell::new(""),
+            Cell::new(""),
+        ]);
+    }
+    format!(
+        "break-even stresses of pool {} (Monte Carlo columns: {} paths; none = not within \
+         −99.9 % / 1000×)\n{t}",
+        b.pool, b.paths
     )
 }

@@ -39,9 +39,11 @@ fn sized_tranches_meet_their_targets_and_add_up_to_the_pool() {
         p,
     );
     assert!(o.status.success(), "{}", text(&o.stderr));
-    let s: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let all: Value = serde_json::from_slice(&o.stdout).unwrap();
     let file: Value = serde_json::from_slice(&std::fs::read(p.join("s.json")).unwrap()).unwrap();
-    assert_eq!(s, file);
+    assert_eq!(all, file);
+    assert!(all["break_evens"].is_null());
+    let s = &all["structure"];
     let tr = s["tranches"].as_array().unwrap();
     let total: f64 = tr.iter().map(|t| t["balance_usd"].as_f64().unwrap()).sum();
     assert!((total - s["total_balance_usd"].as_f64().unwrap()).abs() < 1e-3);
@@ -52,6 +54,23 @@ fn sized_tranches_meet_their_targets_and_add_up_to_the_pool() {
     assert!(tr[2]["target"].is_null());
     // Attachments stack: A's attachment is B's detachment.
     assert_eq!(tr[0]["attachment_pct"], tr[1]["detachment_pct"]);
+    let o = gaib(
+        &[
+            "structure",
+            "r",
+            "--breakeven",
+            "GPU-ABS-1",
+            "--format",
+            "json",
+        ],
+        p,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let b: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(b["structure"].is_null());
+    let b = &b["break_evens"];
+    assert_eq!(b["tranches"].as_array().unwrap().len(), 3);
+    assert_eq!(b["deals"].as_array().unwrap().len(), 24);
     let table = gaib(&["structure", "r", "--target", "GPU-ABS-1/A:pd=0.5"], p);
     assert!(table.status.success());
     assert!(text(&table.stdout).contains("attach 95% CI"));
@@ -87,6 +106,12 @@ fn bad_targets_exit_2_naming_them() {
             "between 0 and 100",
         ),
         (vec!["nowhere", "--target", "GPU-ABS-1/A:pd=1"], "nowhere"),
+        (vec!["d"], "--breakeven"),
+        (vec!["d", "--breakeven", "NOPE"], "NOPE"),
+        (
+            vec!["d", "--breakeven", "GPU-ABS-1", "--el-level", "0"],
+            "el-level",
+        ),
     ] {
         let mut all = vec!["structure"];
         all.extend_from_slice(&args);

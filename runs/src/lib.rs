@@ -33,6 +33,7 @@
 //! ```
 
 pub mod arrow_rows;
+mod breakeven;
 mod control;
 mod error;
 mod explain;
@@ -46,6 +47,9 @@ mod structure;
 pub mod tables;
 mod valuation;
 
+pub use breakeven::{
+    break_evens, BreakEvens, DealBreakEven, TrancheBreakEven, MAX_STRESS_PATHS,
+};
 pub use control::{CancelToken, Progress, ProgressFn, RunControl};
 pub use error::{Result, RunError};
 pub use explain::{

@@ -308,6 +308,11 @@ impl<'p> Replay<'p> {
         out
     }
 
+    /// Every tranche's expected loss under `balances`, fraction of its balance.
+    pub(crate) fn expected_losses(&self, balances: &[f64]) -> Vec<f64> {
+        self.figures(balances).iter().map(|f| f.el).collect()
+    }
+
     /// Every tranche's figures under `balances`.
     fn figures(&self, balances: &[f64]) -> Vec<Figures> {
         let mut sums = vec![Sums::default(); balances.len()];
