@@ -217,4 +217,18 @@ fn bad_input_exits_2_naming_the_problem_and_writes_nothing() {
     let out = gaib_in(&["calibrate", "good.csv", "--forwards", "fwd.csv"], d);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("fwd.csv: unknown class `MI300`"));
+    // A curve dated before the history.
+    std::fs::write(
+        d.join("early.csv"),
+        "as_of,class,tenor_months,forward\n2020-01-01,H100,3,2.0\n",
+    )
+    .unwrap();
+    let out = gaib_in(&["calibrate", "good.csv", "--forwards", "early.csv"], d);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("early.csv:2: field `as_of` = \"2020-01-01\"")
+            && err.contains("before the first observation"),
+        "{err}"
+    );
 }

@@ -423,7 +423,7 @@ fn calibrate_class(
                 let fc = forwards.expect("some");
                 return Err(MarketError::Field {
                     file: fc.file.clone(),
-                    line: 0,
+                    line: pts.first().map_or(0, |q| q.line),
                     field: "as_of".into(),
                     value: as_of.to_string(),
                     reason: format!(

@@ -40,6 +40,8 @@ pub struct ForwardPoint {
     pub tenor_months: u32,
     /// Forward price, USD per GPU-hour (> 0).
     pub forward: f64,
+    /// 1-based line of the quote in its file (for messages).
+    pub line: u64,
 }
 
 /// A forward-curve file: quotes for one or more classes and dates.
@@ -279,6 +281,7 @@ pub fn parse_forwards(text: &str, file: &str) -> Result<ForwardCurve> {
             class,
             tenor_months,
             forward,
+            line,
         });
     }
     if points.is_empty() {
