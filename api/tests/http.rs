@@ -313,29 +313,19 @@ async fn bad_simulation_requests_are_problems_naming_the_field() {
         assert_eq!(p["errors"][0]["path"], field, "{body}: {p}");
     }
     // Wrong types and unknown fields are 422 naming the field; broken JSON 400.
-    let p = problem(
-        f.post(
-            "/v1/simulations",
-            br#"{"portfolio_id": "x", "paths": "ten", "seed": 1}"#.to_vec(),
-        )
-        .await,
-        422,
-    )
-    .await;
-    assert!(
-        p["detail"].as_str().unwrap().contains("invalid type"),
-        "{p}"
-    );
-    let p = problem(
-        f.post(
-            "/v1/simulations",
-            br#"{"portfolio_id": "x", "paths": 1, "seed": 1, "colour": 1}"#.to_vec(),
-        )
-        .await,
-        422,
-    )
-    .await;
-    assert!(p["detail"].as_str().unwrap().contains("colour"), "{p}");
+    for (body, detail) in [
+        (
+            &br#"{"portfolio_id": "x", "paths": "ten", "seed": 1}"#[..],
+            "invalid type",
+        ),
+        (
+            &br#"{"portfolio_id": "x", "paths": 1, "seed": 1, "colour": 1}"#[..],
+            "colour",
+        ),
+    ] {
+        let p = problem(f.post("/v1/simulations", body.to_vec()).await, 422).await;
+        assert!(p["detail"].as_str().unwrap().contains(detail), "{p}");
+    }
     problem(
         f.post("/v1/simulations", b"{\"portfolio".to_vec()).await,
         400,
