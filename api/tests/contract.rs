@@ -42,7 +42,7 @@ async fn get_documented(f: &Fixture, doc: &Value, path: &str, template: &str, st
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_answers_have_documented_statuses_and_content_types() {
     let f = Fixture::start().await;
-    let doc: Value = f.get("/openapi.json").await.json().await.unwrap();
+    let doc: Value = f.get_json("/openapi.json").await;
 
     // Path parameters that do not decode (invalid UTF-8 after percent-decoding): 400.
     for (path, template) in [
@@ -92,7 +92,7 @@ async fn real_answers_have_documented_statuses_and_content_types() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_portfolio_body_is_published_as_the_engines_schema() {
     let f = Fixture::start().await;
-    let doc: Value = f.get("/openapi.json").await.json().await.unwrap();
+    let doc: Value = f.get_json("/openapi.json").await;
 
     // The request body of POST /v1/portfolios is the engine's Portfolio schema, not `Object`.
     let body = &doc["paths"]["/v1/portfolios"]["post"]["requestBody"]["content"]

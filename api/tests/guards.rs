@@ -86,7 +86,7 @@ async fn only_the_owner_publishes_and_guards_hold_until_an_admin_releases() {
     assert_eq!(st["publication"]["reason"], "price-move", "{st}");
     let jump_seq = st["publication"]["seq"].as_i64().unwrap();
     assert_eq!(collateral(&f).await.json::<Value>().await.unwrap(), c0);
-    let v: Value = f.get("/v1/valuations/sAID").await.json().await.unwrap();
+    let v: Value = f.get_json("/v1/valuations/sAID").await;
     assert_eq!(v["nav_per_share_usd"].as_f64().unwrap(), p0);
     // What the keeper and the reports read: the published valuation, not the held ones.
     let latest = db.latest_valuations().unwrap();
@@ -98,7 +98,7 @@ async fn only_the_owner_publishes_and_guards_hold_until_an_admin_releases() {
     );
 
     // Visible in the API and on the dashboard.
-    let holds: Value = f.get("/v1/holds").await.json().await.unwrap();
+    let holds: Value = f.get_json("/v1/holds").await;
     let reasons: Vec<&str> = holds["holds"]
         .as_array()
         .unwrap()
@@ -121,12 +121,7 @@ async fn only_the_owner_publishes_and_guards_hold_until_an_admin_releases() {
     let p1 = c1["price"].as_f64().unwrap();
     assert!((p1 / p0 - 1.5).abs() < 1e-9, "{p1} vs {p0}");
     problem(f.post_as(&f.admin, &release, json!({})).await, 404).await;
-    let h: Value = f
-        .get("/v1/valuations/sAID/history")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let h: Value = f.get_json("/v1/valuations/sAID/history").await;
     assert_eq!(h["valuations"].as_array().unwrap().len(), 2);
 
     // A reader key writes nothing.
@@ -181,7 +176,7 @@ async fn assets_are_registered_once_by_admin_keys_to_writer_keys() {
     assert_eq!(p["errors"][0]["path"], "owner_key_id");
     let r = f.post_as(&f.admin, "/v1/assets", reg("X1", &owner)).await;
     assert_eq!(r.status(), 201);
-    let all: Value = f.get("/v1/assets").await.json().await.unwrap();
+    let all: Value = f.get_json("/v1/assets").await;
     let names: Vec<(&str, &str)> = all["assets"]
         .as_array()
         .unwrap()

@@ -43,7 +43,7 @@ async fn portfolios_are_stored_validated_and_served() {
     let again: serde_json::Value = r.json().await.unwrap();
     assert_eq!(again["id"], v["id"]);
     // GET returns the document as posted.
-    let got: serde_json::Value = f.get(&loc).await.json().await.unwrap();
+    let got: serde_json::Value = f.get_json(&loc).await;
     assert_eq!(got["portfolio"], small_json());
     assert_eq!(got["sha256"], v["sha256"]);
 
@@ -187,7 +187,7 @@ async fn a_job_runs_and_publishes_results_rows_report_bundle_and_valuation() {
     );
 
     // The valuation and the collateral parameters of the vault.
-    let v: serde_json::Value = f.get("/v1/valuations/sAID").await.json().await.unwrap();
+    let v: serde_json::Value = f.get_json("/v1/valuations/sAID").await;
     assert_eq!(v["asset"], "sAID");
     assert_eq!(v["job_id"], id.as_str());
     assert_eq!(v["run_id"], st["run_id"]);
@@ -197,7 +197,7 @@ async fn a_job_runs_and_publishes_results_rows_report_bundle_and_valuation() {
     );
     assert!(v["nav_per_share_usd"].as_f64().unwrap() > 0.0);
     assert_eq!(v["tranches"].as_array().unwrap().len(), 3);
-    let c: serde_json::Value = f.get("/v1/collateral/sAID").await.json().await.unwrap();
+    let c: serde_json::Value = f.get_json("/v1/collateral/sAID").await;
     assert_eq!(c["price"], v["nav_per_share_usd"]);
     assert_eq!(c["haircut_bps"], v["haircut_bps"]);
     assert_eq!(c["ltv_bps"], v["ltv_bps"]);
@@ -205,19 +205,9 @@ async fn a_job_runs_and_publishes_results_rows_report_bundle_and_valuation() {
         c["valid_until"].as_u64().unwrap(),
         c["observed_at"].as_u64().unwrap() + 86_400
     );
-    let h: serde_json::Value = f
-        .get("/v1/valuations/sAID/history?from=0")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let h: serde_json::Value = f.get_json("/v1/valuations/sAID/history?from=0").await;
     assert_eq!(h["valuations"].as_array().unwrap().len(), 1);
-    let h: serde_json::Value = f
-        .get("/v1/valuations/sAID/history?to=1")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let h: serde_json::Value = f.get_json("/v1/valuations/sAID/history?to=1").await;
     assert_eq!(h["valuations"].as_array().unwrap().len(), 0);
     problem(f.get("/v1/valuations/sAID/history?from=5&to=1").await, 422).await;
     problem(f.get("/v1/valuations/sAID/history?from=x").await, 400).await;
@@ -238,7 +228,7 @@ async fn a_job_runs_and_publishes_results_rows_report_bundle_and_valuation() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("append-only"), "{e}");
-    let c2: serde_json::Value = f.get("/v1/collateral/sAID").await.json().await.unwrap();
+    let c2: serde_json::Value = f.get_json("/v1/collateral/sAID").await;
     assert_eq!(c2, c);
 
     // Metrics count requests by route and status, jobs by state, paths simulated.
@@ -349,12 +339,7 @@ async fn delete_cancels_a_running_job_through_its_token_and_queued_ones_at_once(
     let a = f.submit(long.clone()).await;
     let b = f.submit(long).await;
     f.wait_running(&a).await;
-    let st: serde_json::Value = f
-        .get(&format!("/v1/simulations/{b}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let st: serde_json::Value = f.get_json(&format!("/v1/simulations/{b}")).await;
     assert_eq!(st["state"], "queued", "one worker: the second waits");
 
     // Another key may not cancel it.
@@ -374,12 +359,7 @@ async fn delete_cancels_a_running_job_through_its_token_and_queued_ones_at_once(
             .send()
     };
     assert_eq!(del(b.clone()).await.unwrap().status(), 202);
-    let st: serde_json::Value = f
-        .get(&format!("/v1/simulations/{b}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let st: serde_json::Value = f.get_json(&format!("/v1/simulations/{b}")).await;
     assert_eq!(st["state"], "cancelled");
     assert_eq!(del(a.clone()).await.unwrap().status(), 202);
     let st = f.wait_done(&a).await;
@@ -476,7 +456,7 @@ fn concrete(path: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_document_is_3_1_and_covers_every_route() {
     let f = Fixture::start().await;
-    let doc: serde_json::Value = f.get("/openapi.json").await.json().await.unwrap();
+    let doc: serde_json::Value = f.get_json("/openapi.json").await;
     assert!(
         doc["openapi"].as_str().unwrap().starts_with("3.1"),
         "{}",

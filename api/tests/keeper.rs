@@ -95,7 +95,7 @@ async fn the_keeper_publishes_the_sample_and_the_oracle_vault_and_market_follow(
     // The keeper publishes within a few polls.
     let t = Instant::now();
     let answer = loop {
-        let a: serde_json::Value = f.get("/v1/reports/sAID/latest").await.json().await.unwrap();
+        let a: serde_json::Value = f.get_json("/v1/reports/sAID/latest").await;
         if a["publication"]["status"] == "published" {
             break a;
         }
@@ -114,7 +114,7 @@ async fn the_keeper_publishes_the_sample_and_the_oracle_vault_and_market_follow(
         answer["eip712_digest"],
         report.digest(chain_id, c.oracle).to_string()
     );
-    let v: serde_json::Value = f.get("/v1/valuations/sAID").await.json().await.unwrap();
+    let v: serde_json::Value = f.get_json("/v1/valuations/sAID").await;
     assert_eq!(
         format!("{:x}", report.run_id),
         v["run_id"].as_str().unwrap()
@@ -172,7 +172,7 @@ async fn a_failed_publication_is_retried_with_backoff_and_visible() {
     assert_eq!(f.wait_done(&id).await["state"], "succeeded");
     let t = Instant::now();
     let p = loop {
-        let a: serde_json::Value = f.get("/v1/reports/sAID/latest").await.json().await.unwrap();
+        let a: serde_json::Value = f.get_json("/v1/reports/sAID/latest").await;
         if a["publication"]["attempts"].as_i64().unwrap_or(0) >= 2 {
             break a["publication"].clone();
         }

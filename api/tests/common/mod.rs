@@ -101,6 +101,11 @@ impl Fixture {
         self.http.get(self.url(path)).send().await.unwrap()
     }
 
+    /// GET with the key; the body as JSON.
+    pub(crate) async fn get_json(&self, path: &str) -> serde_json::Value {
+        self.get(path).await.json().await.unwrap()
+    }
+
     /// POST with the key.
     pub(crate) async fn post(&self, path: &str, body: Vec<u8>) -> reqwest::Response {
         self.http
@@ -170,12 +175,7 @@ impl Fixture {
     ) -> serde_json::Value {
         let t = Instant::now();
         loop {
-            let v: serde_json::Value = self
-                .get(&format!("/v1/simulations/{id}"))
-                .await
-                .json()
-                .await
-                .unwrap();
+            let v = self.get_json(&format!("/v1/simulations/{id}")).await;
             if until(v["state"].as_str().unwrap()) {
                 return v;
             }
