@@ -539,26 +539,20 @@ async fn graceful_shutdown_requeues_a_running_job_and_a_restart_finishes_it() {
     let key = gaib_api::create_key(&s.state().db, "k").unwrap();
     let http = reqwest::Client::new();
     let base = format!("http://{}", s.addr());
-    let pid: serde_json::Value = http
-        .post(format!("{base}/v1/portfolios"))
-        .bearer_auth(&key)
-        .body(small_body())
-        .send()
+    let post = |path: &str, body: Vec<u8>| {
+        http.post(format!("{base}{path}"))
+            .bearer_auth(&key)
+            .body(body)
+            .send()
+    };
+    let pid: serde_json::Value = post("/v1/portfolios", small_body())
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    let job: serde_json::Value = http
-        .post(format!("{base}/v1/simulations"))
-        .bearer_auth(&key)
-        .body(
-            serde_json::to_vec(
-                &json!({"portfolio_id": pid["id"], "paths": 50_000_000u64, "seed": 3}),
-            )
-            .unwrap(),
-        )
-        .send()
+    let body = json!({"portfolio_id": pid["id"], "paths": 50_000_000u64, "seed": 3});
+    let job: serde_json::Value = post("/v1/simulations", serde_json::to_vec(&body).unwrap())
         .await
         .unwrap()
         .json()
