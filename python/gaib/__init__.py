@@ -48,6 +48,8 @@ __all__ = [
     "reproduce",
     "simulate",
     "stress",
+    "structure",
+    "Structure",
     "validate",
 ]
 
@@ -448,6 +450,26 @@ class Run:
             )
         )
 
+    def structure(
+        self,
+        targets: Mapping[str, tuple[str, float]] | Sequence[str] = (),
+        *,
+        breakeven: str | None = None,
+        el_level_pct: float = 1.0,
+    ) -> Structure:
+        """Sizes a pool's tranches to target PDs or ELs on this run's paths and/or computes
+        its break-even stresses, like ``gaib structure`` (see :func:`structure`)."""
+        if self._portfolio is None:
+            raise ValueError(
+                "structure: this Run does not hold its portfolio; use gaib.structure(dir, ...) "
+                "on its saved run directory"
+            )
+        seed, start, n = self._native.path_range
+        t, b, el = _structure_args(targets, breakeven, el_level_pct)
+        return _structure_of(
+            _native.structure(self._portfolio._native, seed, start, n, t, b, el)
+        )
+
     def to_shard(self) -> bytes:
         """This run's exact statistics as a shard (JSON bytes): what a Dask worker ships."""
         return bytes(self._native.to_shard())
@@ -633,6 +655,79 @@ def explain(
     a path outside the run or an unknown deal, pool or tranche."""
     _check_explain(path, worst_tranche, deal, pool)
     return _explanation(_native.explain_dir(os.fspath(dir), path, worst_tranche, deal, pool))
+
+
+@dataclass(frozen=True)
+class Structure:
+    """A pool's tranches sized to targets and/or its break-even stresses (``gaib structure``).
+
+    - ``tranches``: per tranche (senior first) ``balance_usd``, ``original_balance_usd``,
+      ``attachment_pct``, ``detachment_pct``, ``attachment_ci95_pct`` ([lo, hi]), ``target``,
+      ``meets_target``, ``pd_pct``/``pd_se_pct``, ``el_pct``/``el_se_pct``,
+      ``price_pct``/``price_se_pct`` (None without targets);
+    - ``tranche_break_evens``: per tranche the price shock (%) at which it first loses money on
+      the expected path, and the price shock and hazard multiplier at which its EL exceeds the
+      level (None without ``breakeven=``);
+    - ``deal_break_evens``: per deal of the pool the price shock (%) at which it first defaults
+      on the expected path;
+    - ``raw``: the JSON of ``gaib structure --format json`` as a dict.
+    """
+
+    tranches: pl.DataFrame | None
+    tranche_break_evens: pl.DataFrame | None
+    deal_break_evens: pl.DataFrame | None
+    raw: dict[str, Any]
+
+
+def _structure_args(
+    targets: Mapping[str, tuple[str, float]] | Sequence[str], breakeven: Any, el_level_pct: Any
+) -> tuple[list[str], str | None, float]:
+    if isinstance(targets, str):
+        raise TypeError("targets: expected a dict or a list of 'POOL/TRANCHE:pd=PCT' strings")
+    if isinstance(targets, Mapping):
+        out = []
+        for tranche, v in targets.items():
+            if not (isinstance(v, tuple) and len(v) == 2):
+                raise TypeError(f"targets[{tranche!r}]: expected ('pd' or 'el', percent)")
+            out.append(f"{tranche}:{v[0]}={float(v[1])!r}")
+    else:
+        out = list(targets)
+        for t in out:
+            if not isinstance(t, str):
+                raise TypeError(f"targets: expected str, got {type(t).__name__}")
+    if breakeven is not None and not isinstance(breakeven, str):
+        raise TypeError(f"breakeven: expected a pool id (str), got {type(breakeven).__name__}")
+    if isinstance(el_level_pct, bool) or not isinstance(el_level_pct, (int, float)):
+        raise TypeError("el_level_pct: expected a number (percent)")
+    return out, breakeven, float(el_level_pct)
+
+
+def _structure_of(text: str) -> Structure:
+    raw = json.loads(text)
+    s, b = raw["structure"], raw["break_evens"]
+    return Structure(
+        tranches=None if s is None else pl.DataFrame(s["tranches"]),
+        tranche_break_evens=None if b is None else pl.DataFrame(b["tranches"]),
+        deal_break_evens=None if b is None else pl.DataFrame(b["deals"]),
+        raw=raw,
+    )
+
+
+def structure(
+    dir: str | os.PathLike[str],
+    targets: Mapping[str, tuple[str, float]] | Sequence[str] = (),
+    *,
+    breakeven: str | None = None,
+    el_level_pct: float = 1.0,
+) -> Structure:
+    """``gaib structure DIR``: sizes a pool's tranches from the senior down to target PDs or
+    ELs (``{"GPU-ABS-1/A": ("pd", 0.5)}`` or ``["GPU-ABS-1/A:pd=0.5"]``, percent) on a saved
+    run's paths — one simulation, the pool waterfall re-run per trial — and/or, with
+    ``breakeven="POOL"``, its break-even stresses (EL level ``el_level_pct``). ValueError for
+    an infeasible, malformed or unknown target; :class:`InvalidRun` for a directory that is
+    not a run."""
+    t, b, el = _structure_args(targets, breakeven, el_level_pct)
+    return _structure_of(_native.structure_dir(os.fspath(dir), t, b, el))
 
 
 def reproduce(dir: str | os.PathLike[str], threads: int | None = None) -> tuple[bool, list[str]]:

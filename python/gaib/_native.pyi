@@ -128,3 +128,18 @@ def explain_dir(
     deal: str | None = None,
     pool: str | None = None,
 ) -> tuple[str, list[tuple[str, ArrowTable]]]: ...
+def structure(
+    portfolio: Portfolio,
+    seed: int,
+    path_start: int,
+    paths: int,
+    targets: list[str],
+    breakeven: str | None = None,
+    el_level_pct: float = 1.0,
+) -> str: ...
+def structure_dir(
+    dir: str,
+    targets: list[str],
+    breakeven: str | None = None,
+    el_level_pct: float = 1.0,
+) -> str: ...

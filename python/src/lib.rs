@@ -23,6 +23,7 @@ mod errors;
 mod explain;
 mod portfolio;
 mod run;
+mod structure;
 mod table;
 
 /// The `gaib._native` extension module.
@@ -45,5 +46,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run::reproduce, m)?)?;
     m.add_function(wrap_pyfunction!(explain::explain, m)?)?;
     m.add_function(wrap_pyfunction!(explain::explain_dir, m)?)?;
+    m.add_function(wrap_pyfunction!(structure::structure, m)?)?;
+    m.add_function(wrap_pyfunction!(structure::structure_dir, m)?)?;
     Ok(())
 }
