@@ -32,6 +32,14 @@
 //! nothing; `--write-report FILE` saves `{"report", "signatures"}` (with this key's signature
 //! when a key is given) so that other signers can co-sign it with `gaib publish --report FILE`.
 //!
+//! `--tranches` publishes a pool's per-tranche prices to its `TrancheOracle` instead (the second
+//! report type, docs/ONCHAIN.md "Tokenised positions"): with `--from-run` the pool is the one
+//! whose id hashes to the oracle's `asset()` (read over `--rpc`), each price is the tranche's
+//! E[PV] / original balance in 1e18 fixed point ([`gaib_contracts::prices_from_values`]),
+//! `observed_at`, `valid_until` and `run_id` as above, `round` = `--round N` or `auto` (the
+//! oracle's `latestTrancheRound` + 1); `--dry-run`, `--write-report` and `--report` work as for
+//! the NAV report, on `{"tranche_report", "signatures"}`.
+//!
 //! Bad input (URL, address, report JSON, run directory, key) exits 2 naming the field; chain
 //! errors (the node unreachable, a revert decoded from the oracle's ABI) exit 1.
 
@@ -41,8 +49,11 @@ use gaib_contracts::alloy::primitives::{Address, Bytes, B256};
 use gaib_contracts::alloy::providers::{Provider, ProviderBuilder};
 use gaib_contracts::alloy::transports::http::reqwest::Url;
 use gaib_contracts::bindings::oracle::ValuationOracle;
+use gaib_contracts::bindings::tranche_oracle::TrancheOracle::{self, TrancheOracleErrors};
 use gaib_contracts::{
-    decode_oracle_error, parse_address, parse_rpc_url, ContractsError, ReportSigner, SignedReport,
+    asset_id, decode_oracle_error, decode_revert, f64_to_decimal, parse_address, parse_rpc_url,
+    prices_from_values, run_id_of_manifest, sign_and_publish_tranches, ContractsError,
+    ReportSigner, SignedReport, SignedTrancheReport, TrancheReport,
 };
 use gaib_runs::{wei_to_aid, OnchainValuation, RunDir};
 use std::path::{Path, PathBuf};
@@ -93,6 +104,12 @@ pub(crate) struct Args {
     /// Environment variable holding that key instead (never printed).
     #[arg(long)]
     key_env: Option<String>,
+    /// Publish the per-tranche price report (`TranchePriceReport`) instead of the NAV report:
+    /// --oracle is then the pool's TrancheOracle; --from-run prices each tranche of the pool
+    /// whose id hashes to the oracle's asset at E[PV] / original balance; --report and
+    /// --write-report read and write `{"tranche_report", "signatures"}`.
+    #[arg(long)]
+    tranches: bool,
 }
 
 /// The round of a `--from-run` report.
@@ -350,6 +367,9 @@ fn submit(
 /// Validates the inputs, then builds or reads the report and signs, submits and waits for the
 /// receipt (or, with --dry-run, prints it).
 pub(crate) fn run(a: Args) -> anyhow::Result<()> {
+    if a.tranches {
+        return run_tranches(a);
+    }
     let rpc: Option<Url> = a.rpc.as_deref().map(parse_rpc_url).transpose()?;
     let oracle = parse_address(&a.oracle, "oracle")?;
     let source = read_source(&a)?;
@@ -391,6 +411,196 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
     submit(&runtime, rpc, oracle, &signed, key)
 }
 
+/// The tranche prices of the run in `dir` for the pool whose id hashes to `pool` (the
+/// TrancheOracle's asset), observed at the run's creation and valid for `valid_for` seconds.
+fn tranche_report_of_run(
+    dir: &Path,
+    pool: B256,
+    valid_for: u64,
+    round: u64,
+) -> anyhow::Result<TrancheReport> {
+    let rd = RunDir::open(dir)?;
+    let differences = rd.output_hash_differences();
+    if !differences.is_empty() {
+        return Err(crate::CliError::invalid(format!(
+            "invalid from-run: {}'s files do not match its manifest: {}",
+            dir.display(),
+            differences.join("; ")
+        )));
+    }
+    let mut pools: Vec<&str> = Vec::new();
+    for t in &rd.results.valuation.tranches {
+        if let Some((p, _)) = t.id.split_once('/') {
+            if !pools.contains(&p) {
+                pools.push(p);
+            }
+        }
+    }
+    let Some(id) = pools.iter().find(|p| asset_id(p) == pool) else {
+        return Err(crate::CliError::invalid(format!(
+            "invalid from-run: no pool of the run ({}) hashes to the oracle's asset {pool}",
+            pools.join(", ")
+        )));
+    };
+    let prefix = format!("{id}/");
+    let (mut values, mut balances) = (Vec::new(), Vec::new());
+    for t in rd
+        .results
+        .valuation
+        .tranches
+        .iter()
+        .filter(|t| t.id.starts_with(&prefix))
+    {
+        values.push(f64_to_decimal(t.pv_usd.value, &format!("{}.pv_usd", t.id))?);
+        balances.push(f64_to_decimal(
+            t.notional_usd,
+            &format!("{}.notional_usd", t.id),
+        )?);
+    }
+    let prices = prices_from_values(&values, &balances)?;
+    let observed_at = rd.manifest.created_unix_s;
+    let report = TrancheReport {
+        pool,
+        prices,
+        observed_at,
+        valid_until: observed_at.checked_add(valid_for).ok_or_else(|| {
+            crate::CliError::invalid("invalid valid-for: past the largest Unix time")
+        })?,
+        run_id: run_id_of_manifest(&rd.manifest_bytes),
+        round,
+    };
+    report.validate()?;
+    eprintln!(
+        "tranche prices of {id} from {}: {} (1e18 = par), observed {} valid until {}, round {}",
+        dir.display(),
+        report
+            .prices
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        report.observed_at,
+        report.valid_until,
+        report.round
+    );
+    Ok(report)
+}
+
+/// `gaib publish --tranches`: the per-tranche price report, read or built, signed, and written,
+/// printed or submitted as the NAV report is.
+fn run_tranches(a: Args) -> anyhow::Result<()> {
+    let rpc: Option<Url> = a.rpc.as_deref().map(parse_rpc_url).transpose()?;
+    let oracle = parse_address(&a.oracle, "oracle")?;
+    let key = load_key(&a)?;
+    if key.is_none() && !a.dry_run {
+        return Err(crate::CliError::invalid(
+            "invalid key: give --key-file FILE or --key-env VAR",
+        ));
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let (chain_id, signed) = match (&a.report, &a.from_run) {
+        (Some(path), _) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                crate::CliError::invalid(format!(
+                    "invalid report: cannot read {}: {e}",
+                    path.display()
+                ))
+            })?;
+            let signed = SignedTrancheReport::from_json(&text)?;
+            let (chain_id, _) = chain_context(&runtime, rpc.as_ref(), oracle, a.chain_id, false)?;
+            (chain_id, signed)
+        }
+        (None, Some(dir)) => {
+            let round = parse_round(a.round.as_deref())?;
+            let valid_for = parse_duration(&a.valid_for)?;
+            let Some(url) = rpc.as_ref() else {
+                return Err(crate::CliError::invalid(
+                    "invalid rpc: --tranches --from-run reads the oracle's pool and needs --rpc",
+                ));
+            };
+            let provider = ProviderBuilder::new().connect_http(url.clone());
+            let (chain_id, pool, latest) = runtime.block_on(async {
+                let err = |e| decode_revert::<TrancheOracleErrors>(e, "TrancheOracle");
+                let o = TrancheOracle::new(oracle, &provider);
+                let chain_id = provider
+                    .get_chain_id()
+                    .await
+                    .map_err(|e| ContractsError::Rpc(format!("eth_chainId: {e}")))?;
+                let pool = o.asset().call().await.map_err(err)?;
+                let latest = o.latestTrancheRound().call().await.map_err(err)?;
+                Ok::<_, ContractsError>((chain_id, pool, latest))
+            })?;
+            if let Some(given) = a.chain_id.filter(|&c| c != chain_id) {
+                return Err(crate::CliError::invalid(format!(
+                    "invalid chain-id: {given}, but the node at --rpc is chain {chain_id}"
+                )));
+            }
+            let round = match round {
+                Round::Fixed(n) => n,
+                Round::Auto => latest.checked_add(1).ok_or_else(|| {
+                    crate::CliError::invalid("invalid round: the oracle's round is at its maximum")
+                })?,
+            };
+            let report = tranche_report_of_run(dir, pool, valid_for, round)?;
+            (
+                Some(chain_id),
+                SignedTrancheReport {
+                    tranche_report: report,
+                    signatures: Vec::new(),
+                },
+            )
+        }
+        (None, None) => {
+            return Err(crate::CliError::invalid(
+                "invalid report: give --report FILE or --from-run DIR",
+            ))
+        }
+    };
+    let digest = chain_id.map(|c| signed.tranche_report.digest(c, oracle));
+    if let Some(path) = &a.write_report {
+        let mut out = signed.clone();
+        if let (Some(k), Some(d)) = (key.as_ref(), digest) {
+            let own = Bytes::from(k.sign_digest(d)?.to_vec());
+            if !out.signatures.contains(&own) {
+                out.signatures.push(own);
+            }
+        }
+        let mut text = serde_json::to_string_pretty(&out)?;
+        text.push('\n');
+        gaib_runs::write_atomic(path, text.as_bytes())?;
+        eprintln!("wrote {}", path.display());
+    }
+    if a.dry_run {
+        let shown = serde_json::json!({
+            "tranche_report": signed.tranche_report,
+            "signatures": signed.signatures,
+            "eip712_digest": digest,
+            "chain_id": chain_id,
+            "oracle": oracle,
+        });
+        println!("{}", serde_json::to_string_pretty(&shown)?);
+        return Ok(());
+    }
+    let (Some(rpc), Some(key)) = (rpc, key) else {
+        return Err(crate::CliError::invalid(
+            "invalid rpc: give --rpc URL (or --dry-run)",
+        ));
+    };
+    let out = runtime.block_on(sign_and_publish_tranches(rpc, oracle, &signed, &key))?;
+    println!(
+        "published tranche prices round {} to {oracle}: tx {} in block {}, gas {}",
+        out.round,
+        out.tx_hash,
+        out.block_number
+            .map_or_else(|| "?".to_string(), |b| b.to_string()),
+        out.gas_used
+    );
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,6 +618,7 @@ mod tests {
             chain_id: None,
             key_file: None,
             key_env: key_env.map(str::to_string),
+            tranches: false,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The README's "A pool on chain" block run verbatim on a real anvil (parsed out of README.md, so
 //! the README cannot drift from what works): `gaib deploy` with deployments/anvil-pool.toml,
-//! subscriptions, revenue through the RevenueRouter, the waterfall's `closePeriod` and claims.
+//! subscriptions, revenue through the RevenueRouter, the waterfall's `closePeriod`, claims, and
+//! per-tranche prices from a run co-signed with `gaib publish --tranches`.
 //! Skipped with a note when anvil is not installed; fails under `CI`.
 
 mod common;
@@ -12,7 +13,7 @@ fn readme_pool_section_runs_verbatim() {
     let Some(tools) = readme_chain_tools() else {
         return;
     };
-    let (_tmp, out) = run_readme_block(
+    let (tmp, out) = run_readme_block(
         "A pool on chain: deploy → revenue → waterfall → claims",
         "anvil-pool.toml",
         tools,
@@ -35,6 +36,27 @@ fn readme_pool_section_runs_verbatim() {
         "{stdout}"
     );
     assert_eq!(lines[3], "0", "{stdout}");
+    // the senior's published price: the first of the co-signed report's prices
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("out/q4/tranches.json")).unwrap(),
+    )
+    .unwrap();
+    let senior = report["tranche_report"]["prices"][0].as_str().unwrap();
+    assert_eq!(
+        report["signatures"].as_array().unwrap().len(),
+        1,
+        "signer 1's"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with(&format!("{senior} "))),
+        "tranchePrice(0) = {senior}: {stdout}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("published tranche prices round 1 ")),
+        "{stdout}"
+    );
     // the equity's residual interest, 2 000 000 − 800 000 − 48 192.08 − 814 444.58 − 274 692.50,
     // less the 1 wei a claim rounds down
     assert!(

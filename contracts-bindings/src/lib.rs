@@ -47,7 +47,8 @@ pub use report::{
 };
 pub use signer::{recover_signer, verify_report_signature, ReportSigner};
 pub use tranche_report::{
-    prices_from_values, publish_tranche_prices, TrancheReport, MAX_TRANCHES, TRANCHE_REPORT_TYPE,
+    prices_from_values, publish_tranche_prices, sign_and_publish_tranches, SignedTrancheReport,
+    TrancheReport, MAX_TRANCHES, TRANCHE_REPORT_TYPE,
 };
 pub use wei::{revenue_split_u256, Wei};
 

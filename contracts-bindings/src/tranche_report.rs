@@ -4,13 +4,14 @@
 
 use crate::bindings::tranche_oracle::TrancheOracle::{self, TrancheOracleErrors};
 use crate::error::{ContractsError, Result};
-use crate::publish::{decode_revert, Published, RECEIPT_TIMEOUT};
+use crate::publish::{decode_revert, provider_with_sender, Published, RECEIPT_TIMEOUT};
 use crate::report::{decimal_to_wei, domain};
-use crate::signer::ReportSigner;
+use crate::signer::{recover_signer, ReportSigner};
 use alloy::eips::BlockId;
 use alloy::primitives::{Address, Bytes, B256, U256};
-use alloy::providers::DynProvider;
+use alloy::providers::{DynProvider, Provider};
 use alloy::sol_types::SolStruct;
+use alloy::transports::http::reqwest::Url;
 use gaib_engine::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -95,6 +96,65 @@ impl TrancheReport {
     pub fn sign(&self, signer: &ReportSigner, chain_id: u64, oracle: Address) -> Result<[u8; 65]> {
         signer.sign_digest(self.digest(chain_id, oracle))
     }
+}
+
+/// A tranche price report with the 65-byte signatures collected so far (`r ‖ s ‖ v`, hex): what
+/// `gaib publish --tranches --write-report` saves and `--report` reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedTrancheReport {
+    /// The report.
+    pub tranche_report: TrancheReport,
+    /// Signatures of its EIP-712 digest.
+    #[serde(default)]
+    pub signatures: Vec<Bytes>,
+}
+
+impl SignedTrancheReport {
+    /// Parses the JSON form and checks the report; errors name `tranche_report` (or the field).
+    pub fn from_json(text: &str) -> Result<Self> {
+        let s: SignedTrancheReport = serde_json::from_str(text)
+            .map_err(|e| ContractsError::invalid("tranche_report", e.to_string()))?;
+        s.tranche_report.validate()?;
+        Ok(s)
+    }
+}
+
+/// What `gaib publish --tranches` does on chain: reads the chain id, checks every collected
+/// signature locally (errors name `signatures[i]`), adds `key`'s own signature when `key` is one
+/// of the oracle's signers and has not signed yet, then submits from `key`'s address.
+pub async fn sign_and_publish_tranches(
+    rpc: Url,
+    oracle: Address,
+    signed: &SignedTrancheReport,
+    key: &ReportSigner,
+) -> Result<Published> {
+    signed.tranche_report.validate()?;
+    let provider = provider_with_sender(rpc, key);
+    let chain_id = provider
+        .get_chain_id()
+        .await
+        .map_err(|e| ContractsError::Rpc(format!("eth_chainId: {e}")))?;
+    let digest = signed.tranche_report.digest(chain_id, oracle);
+    let mut signatures = Vec::with_capacity(signed.signatures.len() + 1);
+    let mut signed_by_key = false;
+    for (i, sig) in signed.signatures.iter().enumerate() {
+        let who = recover_signer(digest, sig)
+            .map_err(|e| ContractsError::invalid(format!("signatures[{i}]"), e.to_string()))?;
+        signed_by_key |= who == key.address();
+        signatures.push(sig.clone());
+    }
+    if !signed_by_key {
+        let is_signer = TrancheOracle::new(oracle, &provider)
+            .isSigner(key.address())
+            .call()
+            .await
+            .map_err(|e| decode_revert::<TrancheOracleErrors>(e, "TrancheOracle"))?;
+        if is_signer {
+            signatures.push(Bytes::from(key.sign_digest(digest)?.to_vec()));
+        }
+    }
+    publish_tranche_prices(&provider, oracle, &signed.tranche_report, &signatures).await
 }
 
 /// Per-tranche prices (1e18 fixed point, AID per whole token, rounded down) from each tranche's
