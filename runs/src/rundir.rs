@@ -1,7 +1,9 @@
-//! Self-contained run directories: [`OutDir`] claims an output location before a run (so an
-//! unwritable or occupied `--out` fails before any path is simulated) and writes a
-//! [`RunOutput`] into it atomically; [`RunDir`] opens one, checks it against its manifest, and
-//! re-runs it ([`RunDir::verify`]).
+//! Self-contained run directories: a run's files (`RunOutput::build`: typed results, their
+//! bytes, the report and the manifest, from the valued legs); [`OutDir`] claims an output
+//! location before a run (so an unwritable or occupied `--out` fails before any path is
+//! simulated) and writes a [`RunOutput`] into it atomically; [`PreparedRun::execute_to`] runs
+//! a prepared run into one, with its per-path [`RowsFile`]; [`RunDir`] opens one, checks it
+//! against its manifest, and re-runs it ([`RunDir::verify`]).
 //!
 //! Layout:
 //! ```text
