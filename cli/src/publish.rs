@@ -646,6 +646,38 @@ mod tests {
     }
 
     #[test]
+    fn tranches_bad_input_exits_2_naming_the_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let oracle = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+        // --from-run reads the oracle's pool over RPC
+        let mut a = args("http://127.0.0.1:1", oracle, PathBuf::new(), None);
+        (a.rpc, a.report, a.tranches, a.dry_run) = (None, None, true, true);
+        (a.from_run, a.round) = (Some(dir.path().to_path_buf()), Some("auto".into()));
+        let m = invalid_message(&run(a).unwrap_err()).expect("exit 2");
+        assert!(m.contains("rpc"), "{m}");
+        // a NAV report is not a tranche report
+        let nav = dir.path().join("nav.json");
+        std::fs::write(&nav, r#"{"report": {}, "signatures": []}"#).unwrap();
+        let mut a = args("http://127.0.0.1:1", oracle, nav, None);
+        (a.tranches, a.dry_run, a.chain_id, a.rpc) = (true, true, Some(1), None);
+        let m = invalid_message(&run(a).unwrap_err()).expect("exit 2");
+        assert!(m.contains("tranche_report"), "{m}");
+        // no prices
+        let empty = dir.path().join("empty.json");
+        std::fs::write(
+            &empty,
+            r#"{"tranche_report": {"pool": "0x0000000000000000000000000000000000000000000000000000000000000001",
+                "prices": [], "observed_at": 1, "valid_until": 2,
+                "run_id": "0x0000000000000000000000000000000000000000000000000000000000000002", "round": 1}}"#,
+        )
+        .unwrap();
+        let mut a = args("http://127.0.0.1:1", oracle, empty, None);
+        (a.tranches, a.dry_run, a.chain_id, a.rpc) = (true, true, Some(1), None);
+        let m = invalid_message(&run(a).unwrap_err()).expect("exit 2");
+        assert!(m.contains("prices"), "{m}");
+    }
+
+    #[test]
     fn bad_input_exits_2_naming_the_field() {
         let dir = tempfile::tempdir().unwrap();
         let good = dir.path().join("report.json");
