@@ -7,8 +7,8 @@
 use crate::CliError;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use gaib_runs::{
-    break_evens, structure, write_atomic, BreakEvens, RunDir, Structure, TargetMetric,
-    TrancheTarget,
+    break_evens, structure, structure_report_html, write_atomic, BreakEvens, RunDir, Structure,
+    TargetMetric, TrancheTarget,
 };
 use std::path::PathBuf;
 
@@ -46,6 +46,10 @@ pub(crate) struct Args {
     /// Also write the structure as JSON to this file (atomically).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Also write a self-contained HTML page: the sized tranches, the subordination vs
+    /// target chart, the break-evens.
+    #[arg(long, value_name = "FILE.html")]
+    report: Option<PathBuf>,
 }
 
 /// Sizes and prints.
@@ -87,6 +91,9 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
     }))?;
     if let Some(out) = &a.out {
         write_atomic(out, format!("{json}\n").as_bytes())?;
+    }
+    if let Some(r) = &a.report {
+        write_atomic(r, structure_report_html(s.as_ref(), b.as_ref()).as_bytes())?;
     }
     match a.format {
         Format::Json => println!("{json}"),

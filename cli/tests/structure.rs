@@ -35,6 +35,8 @@ fn sized_tranches_meet_their_targets_and_add_up_to_the_pool() {
             "json",
             "--out",
             "s.json",
+            "--report",
+            "s.html",
         ],
         p,
     );
@@ -42,6 +44,8 @@ fn sized_tranches_meet_their_targets_and_add_up_to_the_pool() {
     let all: Value = serde_json::from_slice(&o.stdout).unwrap();
     let file: Value = serde_json::from_slice(&std::fs::read(p.join("s.json")).unwrap()).unwrap();
     assert_eq!(all, file);
+    let html = std::fs::read_to_string(p.join("s.html")).unwrap();
+    assert!(html.contains("fig-subordination") && html.contains("GPU-ABS-1/B sized"));
     assert!(all["break_evens"].is_null());
     let s = &all["structure"];
     let tr = s["tranches"].as_array().unwrap();

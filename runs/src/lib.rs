@@ -47,9 +47,7 @@ mod structure;
 pub mod tables;
 mod valuation;
 
-pub use breakeven::{
-    break_evens, BreakEvens, DealBreakEven, TrancheBreakEven, MAX_STRESS_PATHS,
-};
+pub use breakeven::{break_evens, BreakEvens, DealBreakEven, TrancheBreakEven, MAX_STRESS_PATHS};
 pub use control::{CancelToken, Progress, ProgressFn, RunControl};
 pub use error::{Result, RunError};
 pub use explain::{
@@ -76,7 +74,8 @@ pub use rundir::{
     SENSITIVITIES, STRESS,
 };
 pub use structure::{
-    structure, structure_spec, SizedTranche, Structure, TargetMetric, TrancheTarget,
+    structure, structure_report_html, structure_spec, SizedTranche, Structure, TargetMetric,
+    TrancheTarget,
 };
 pub use valuation::{
     decimal_to_wei, percent_to_bps, usd_to_wei, wei_to_aid, OnchainValuation, WEI_PER_AID,

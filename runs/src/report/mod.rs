@@ -5,7 +5,7 @@
 //! the vault's NAV-per-share fan and deal collateral-ratio bands, plus sensitivities and
 //! stress results when the run has them.
 
-mod charts;
+pub(crate) mod charts;
 mod flags;
 
 use charts::{bands, esc, hbars, histogram, Band, Line, PALETTE};
@@ -98,7 +98,7 @@ pub fn headline(key: &str) -> bool {
         || key.ends_with(" recommended LTV")
 }
 
-const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;line-height:1.4}\
+pub(crate) const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;line-height:1.4}\
 h1{font-size:1.6rem}h2{margin-top:2.2rem;border-bottom:1px solid #ccc}\
 table{border-collapse:collapse;margin:.6rem 0;font-size:.85rem}\
 th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}\
