@@ -137,6 +137,7 @@ fn table(s: &Structure) -> String {
         "PD % (± se)",
         "EL % (± se)",
         "price % (± se)",
+        "yield %",
     ]);
     for x in &s.tranches {
         t.add_row(vec![
@@ -159,6 +160,7 @@ fn table(s: &Structure) -> String {
             right(format!("{:.3} ± {:.3}", x.pd_pct, x.pd_se_pct)),
             right(format!("{:.4} ± {:.4}", x.el_pct, x.el_se_pct)),
             right(format!("{:.3} ± {:.3}", x.price_pct, x.price_se_pct)),
+            right(x.yield_pct.map_or_else(String::new, |y| format!("{y:.3}"))),
         ]);
     }
     format!(

@@ -114,6 +114,9 @@ pub struct SizedTranche {
     pub price_pct: f64,
     /// Standard error of the price, %.
     pub price_se_pct: f64,
+    /// Yield: the continuously compounded IRR of its expected cash flows at that price, %
+    /// per year (None when it has no positive cash flow).
+    pub yield_pct: Option<f64>,
 }
 
 /// A pool's tranches sized to their targets.
@@ -308,6 +311,37 @@ impl<'p> Replay<'p> {
         out
     }
 
+    /// Every tranche's expected cash flow per month under `balances`, fraction of its
+    /// balance (index k − 1; zeros for a tranche of balance 0).
+    fn mean_cash_flows(&self, balances: &[f64]) -> Vec<Vec<f64>> {
+        let params = self.params(balances);
+        let k_max = self.plan.months as usize;
+        let horizon = self.plan.flow.horizon_months;
+        let mut state = WaterfallState::new(&params);
+        let mut flows = vec![TrancheFlow::zero(); balances.len()];
+        let mut sum = vec![vec![0.0; k_max]; balances.len()];
+        for path in 0..self.paths {
+            state.reset(&params);
+            for (ki, c) in self.collections[path * k_max..(path + 1) * k_max]
+                .iter()
+                .enumerate()
+            {
+                state.step(&params, c, ki + 1 >= horizon as usize, &mut flows);
+                for (t, fl) in flows.iter().enumerate() {
+                    sum[t][ki] += fl.received();
+                }
+            }
+        }
+        let n = self.paths as f64;
+        sum.iter()
+            .zip(balances)
+            .map(|(m, &b)| {
+                let scale = if b > 0.0 { 1.0 / (n * b) } else { 0.0 };
+                m.iter().map(|x| x * scale).collect()
+            })
+            .collect()
+    }
+
     /// Every tranche's expected loss under `balances`, fraction of its balance.
     pub(crate) fn expected_losses(&self, balances: &[f64]) -> Vec<f64> {
         self.figures(balances).iter().map(|f| f.el).collect()
@@ -444,6 +478,7 @@ pub fn structure_spec(spec: &RunSpec, targets: &[TrancheTarget]) -> Result<Struc
     let sizes = first_pass(&replay, &plan, pool, &by_tranche, targets, &original)?;
     let (sizes, intervals) = refine(&replay, &by_tranche, targets, sizes);
     let figures = replay.figures(&sizes);
+    let cash_flows = replay.mean_cash_flows(&sizes);
     let mut below = total;
     let tranches = (0..n)
         .map(|i| {
@@ -467,6 +502,7 @@ pub fn structure_spec(spec: &RunSpec, targets: &[TrancheTarget]) -> Result<Struc
                 el_se_pct: 100.0 * f.el_se,
                 price_pct: 100.0 * f.price,
                 price_se_pct: 100.0 * f.price_se,
+                yield_pct: gaib_pricing::yield_cc(&cash_flows[i], f.price).map(|y| 100.0 * y),
             }
         })
         .collect();
@@ -746,6 +782,10 @@ mod tests {
         let a = &s.tranches[0];
         assert_eq!(a.meets_target, Some(true));
         assert!(a.el_pct <= 0.05, "{a:?}");
+        // The yield is the IRR of A's expected cash flows at its price: above the discount
+        // curve's short rates, positive, finite.
+        let y = a.yield_pct.unwrap();
+        assert!(y.is_finite() && y > 1.0 && y < 20.0, "{y}");
         let html = structure_report_html(Some(&s), None);
         assert!(html.contains("fig-subordination") && html.contains("GPU-ABS-1/A sized"));
         assert!(!html.contains("NaN") && !html.contains("<script"));
