@@ -104,7 +104,7 @@ fn check_plan(name: &str, plan: SimPlan, paths: u64) {
         "{name}: {} paths differ (more than 0.01 %)",
         bad.len()
     );
-    let diffs = stats_differences(&kern.stats, &cpu_stats, STATS_REL);
+    let diffs = stats_differences(&kern.stats, &cpu_stats, STATS_REL, 0);
     assert!(
         diffs.is_empty(),
         "{name}: merged statistics differ: {diffs:#?}"

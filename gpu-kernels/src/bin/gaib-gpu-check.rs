@@ -170,7 +170,9 @@ fn main() {
             let mut bad: Vec<usize> = m.iter().map(|x| x.0).chain(t).collect();
             bad.sort_unstable();
             bad.dedup();
-            let diffs = stats_differences(&g.stats, &cs, REL);
+            // MODEL.md §9: at most 0.01 % of the paths may change a default event; the same
+            // share may cross a histogram bin edge by a last-bit difference.
+            let diffs = stats_differences(&g.stats, &cs, REL, n / 10_000);
             let pass = bad.len() as u64 * 10_000 <= n && diffs.is_empty();
             ok &= pass;
             let _ = writeln!(
@@ -178,12 +180,15 @@ fn main() {
                 "parity {name}: {} of {n} paths differ; merged statistics: {}; {}",
                 bad.len(),
                 if diffs.is_empty() {
-                    "within 1e-9".to_string()
+                    "within 1e-9, histograms within 0.01 % of paths".to_string()
                 } else {
                     format!("{} fields differ (first: {})", diffs.len(), diffs[0])
                 },
                 if pass { "PASS" } else { "FAIL" }
             );
+            for why in diffs.iter().take(8) {
+                let _ = writeln!(rep, "  {why}");
+            }
             for (i, why) in m.iter().take(3) {
                 let _ = writeln!(rep, "  path {i}: {why}");
             }
