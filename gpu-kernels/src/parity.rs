@@ -106,9 +106,8 @@ pub fn hist_moved(a: &Histogram, b: &Histogram) -> u64 {
     {
         return u64::MAX;
     }
-    let moved = |x: &[u64], y: &[u64]| -> u64 {
-        x.iter().zip(y).map(|(p, q)| p.saturating_sub(*q)).sum()
-    };
+    let moved =
+        |x: &[u64], y: &[u64]| -> u64 { x.iter().zip(y).map(|(p, q)| p.saturating_sub(*q)).sum() };
     let edges = |h: &Histogram| [h.at_lo, h.underflow, h.overflow];
     moved(&a.counts, &b.counts) + moved(&edges(a), &edges(b))
 }
@@ -117,12 +116,7 @@ pub fn hist_moved(a: &Histogram, b: &Histogram) -> u64 {
 /// histograms that move more than `hist_paths` paths between cells (see [`hist_moved`]: 0 for
 /// the host-compiled kernel, which must be bit-identical; MODEL.md §9's 0.01 % of the paths
 /// on a device).
-pub fn stats_differences(
-    a: &PathStats,
-    b: &PathStats,
-    rel: f64,
-    hist_paths: u64,
-) -> Vec<String> {
+pub fn stats_differences(a: &PathStats, b: &PathStats, rel: f64, hist_paths: u64) -> Vec<String> {
     let hist_differs = |x: &Histogram, y: &Histogram| hist_moved(x, y) > hist_paths;
     let hists_differ = |x: &[Histogram], y: &[Histogram]| {
         x.len() != y.len() || x.iter().zip(y).any(|(p, q)| hist_differs(p, q))
@@ -193,8 +187,7 @@ pub fn stats_differences(
         }
     }
     if a.collateral_ratio_hist.len() != b.collateral_ratio_hist.len()
-        || a
-            .collateral_ratio_hist
+        || a.collateral_ratio_hist
             .iter()
             .zip(&b.collateral_ratio_hist)
             .any(|(x, y)| hists_differ(x, y))
