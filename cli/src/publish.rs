@@ -35,7 +35,7 @@
 //! `--tranches` publishes a pool's per-tranche prices to its `TrancheOracle` instead (the second
 //! report type, docs/ONCHAIN.md "Tokenised positions"): with `--from-run` the pool is the one
 //! whose id hashes to the oracle's `asset()` (read over `--rpc`), each price is the tranche's
-//! E[PV] / original balance in 1e18 fixed point ([`gaib_contracts::prices_from_values`]),
+//! E\[PV\] / original balance in 1e18 fixed point ([`gaib_contracts::prices_from_values`]),
 //! `observed_at`, `valid_until` and `run_id` as above, `round` = `--round N` or `auto` (the
 //! oracle's `latestTrancheRound` + 1); `--dry-run`, `--write-report` and `--report` work as for
 //! the NAV report, on `{"tranche_report", "signatures"}`.
@@ -106,7 +106,7 @@ pub(crate) struct Args {
     key_env: Option<String>,
     /// Publish the per-tranche price report (`TranchePriceReport`) instead of the NAV report:
     /// --oracle is then the pool's TrancheOracle; --from-run prices each tranche of the pool
-    /// whose id hashes to the oracle's asset at E[PV] / original balance; --report and
+    /// whose id hashes to the oracle's asset at E\[PV\] / original balance; --report and
     /// --write-report read and write `{"tranche_report", "signatures"}`.
     #[arg(long)]
     tranches: bool,
