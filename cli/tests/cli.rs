@@ -167,11 +167,17 @@ fn top_level_help_lists_every_subcommand() {
     let s = text(&out.stdout);
     for c in [
         "validate",
+        "calibrate",
         "cashflows",
         "run",
         "stress",
         "reproduce",
+        "explain",
+        "structure",
         "publish",
+        "deploy",
+        "serve",
+        "keys",
     ] {
         assert!(
             s.lines().any(|l| l.trim_start().starts_with(c)),

@@ -516,6 +516,9 @@ impl RunDir {
     /// manifest is missing or malformed, if a stored input is missing or does not hash as
     /// recorded, or if the results files do not parse.
     pub fn open(path: &Path) -> Result<Self> {
+        if !path.exists() {
+            return Err(RunError::invalid_run(path, "no such directory or file"));
+        }
         let dir = if path.is_dir() {
             path.to_path_buf()
         } else {

@@ -139,3 +139,14 @@ fn check_answers_bad_input_and_the_checked_run_prepares() {
         .unwrap();
     assert_eq!(out.outputs, direct.outputs);
 }
+
+/// A path that does not exist is refused with its own name, not read as the current directory
+/// (it used to fall back to `.`, and the error named `./manifest.json`).
+#[test]
+fn open_names_a_missing_run_directory() {
+    let err = RunDir::open(std::path::Path::new("no-such-run-dir/x")).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("no-such-run-dir/x"), "{msg}");
+    assert!(msg.contains("no such directory or file"), "{msg}");
+    assert_eq!(err.class(), gaib_runs::ErrorClass::Input);
+}
