@@ -247,6 +247,26 @@ async fn a_job_runs_and_publishes_results_rows_report_bundle_and_valuation() {
     f.service.shutdown().await;
 }
 
+/// A job that names `cuda` where CUDA cannot run is refused at submit (422 with the reason),
+/// not accepted and failed by the worker; where CUDA runs, there is nothing to refuse.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unavailable_cuda_backend_is_refused_at_submit() {
+    if gaib_runs::select(gaib_runs::BackendSelection::Cuda, Some(1)).is_ok() {
+        return;
+    }
+    let f = Fixture::start().await;
+    let pid = f.post_small().await;
+    let body = json!({"portfolio_id": pid, "paths": 10, "seed": 1, "backend": "cuda"});
+    let p = problem(
+        f.post("/v1/simulations", serde_json::to_vec(&body).unwrap())
+            .await,
+        422,
+    )
+    .await;
+    assert!(p.to_string().contains("cuda"), "{p}");
+    f.service.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_simulation_requests_are_problems_naming_the_field() {
     let f = Fixture::start().await;

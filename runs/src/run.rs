@@ -73,6 +73,27 @@ impl Backend for NotBuilt {
     }
 }
 
+/// Why the CUDA backend cannot run in this process, if it cannot; probed once per process
+/// (loading the driver and, on a device, the kernel) and remembered, so a queue can answer a
+/// run that names `cuda` at submit without building a backend per run. A driver or device
+/// does not appear while a process runs.
+fn cuda_unavailable() -> Option<String> {
+    #[cfg(feature = "cuda")]
+    {
+        static PROBE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+        PROBE
+            .get_or_init(|| match gaib_gpu_kernels::CudaBackend::new().availability() {
+                Availability::Available => None,
+                Availability::Unavailable(reason) => Some(reason),
+            })
+            .clone()
+    }
+    #[cfg(not(feature = "cuda"))]
+    {
+        Some("not built into this binary".into())
+    }
+}
+
 /// Picks the backend for `selection` with `threads` CPU threads (None: all CPUs); returns it
 /// and a note for every backend `auto` skipped, with the reason.
 pub fn select(
@@ -275,12 +296,21 @@ impl RunSpec {
         Ok(legs)
     }
 
-    /// Checks the arguments, applies every scenario and bump and lowers every leg: every
-    /// answer to bad input but the chosen backend's availability, without choosing (or
-    /// building) a backend — the answer a queue gives when it accepts a run, which it then
+    /// Checks the arguments (and, for a run that names `cuda`, that CUDA can run in this
+    /// process: probed once per process), applies every scenario and bump and lowers every
+    /// leg: every answer to bad input, without choosing (or building) a backend for this run — the answer a queue gives when it accepts a run, which it then
     /// holds as the [`CheckedRun`] until it executes it.
     pub fn check(self) -> Result<CheckedRun> {
         self.check_arguments()?;
+        if self.backend == BackendSelection::Cuda {
+            if let Some(reason) = cuda_unavailable() {
+                return Err(SimError::Unavailable {
+                    backend: "cuda".into(),
+                    reason,
+                }
+                .into());
+            }
+        }
         let legs = self
             .legs()?
             .into_iter()

@@ -150,3 +150,28 @@ fn open_names_a_missing_run_directory() {
     assert!(msg.contains("no such directory or file"), "{msg}");
     assert_eq!(err.class(), gaib_runs::ErrorClass::Input);
 }
+
+/// A run that names `cuda` is answered at check time exactly as backend selection would
+/// answer it (on a machine without CUDA: refused as unavailable, an input error, before any
+/// backend is built for the run), so a queue can refuse it at submit.
+#[test]
+fn check_answers_an_unavailable_cuda_like_selection() {
+    let cuda = || RunSpec {
+        backend: gaib_runs::BackendSelection::Cuda,
+        ..spec(10)
+    };
+    let selected = gaib_runs::select(gaib_runs::BackendSelection::Cuda, Some(1));
+    match (cuda().check(), selected) {
+        (Ok(_), Ok(_)) => {}
+        (Err(e), Err(s)) => {
+            assert_eq!(e.to_string(), s.to_string());
+            assert_eq!(e.class(), gaib_runs::ErrorClass::Input, "{e}");
+            assert!(e.to_string().contains("cuda"), "{e}");
+        }
+        (c, s) => panic!(
+            "check and selection disagree: {:?} vs {:?}",
+            c.err(),
+            s.err()
+        ),
+    }
+}
