@@ -82,10 +82,12 @@ fn cuda_unavailable() -> Option<String> {
     {
         static PROBE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
         PROBE
-            .get_or_init(|| match gaib_gpu_kernels::CudaBackend::new().availability() {
-                Availability::Available => None,
-                Availability::Unavailable(reason) => Some(reason),
-            })
+            .get_or_init(
+                || match gaib_gpu_kernels::CudaBackend::new().availability() {
+                    Availability::Available => None,
+                    Availability::Unavailable(reason) => Some(reason),
+                },
+            )
             .clone()
     }
     #[cfg(not(feature = "cuda"))]
