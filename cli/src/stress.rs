@@ -15,14 +15,7 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use gaib_runs::{PortfolioInput, RunSpec, ScenarioInput, StressResults};
 use std::path::PathBuf;
 
-/// Output format of the comparison.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum Format {
-    /// A table: metric, base, then each scenario's value and change.
-    Table,
-    /// JSON: the contents of stress.json.
-    Json,
-}
+use crate::tables::TableOrJson as Format;
 
 /// Arguments of `gaib stress`.
 #[derive(Debug, clap::Args)]

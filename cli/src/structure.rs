@@ -12,14 +12,7 @@ use gaib_runs::{
 };
 use std::path::PathBuf;
 
-/// Output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum Format {
-    /// A terminal table.
-    Table,
-    /// The structure as JSON.
-    Json,
-}
+use crate::tables::TableOrJson as Format;
 
 /// Arguments of `gaib structure`.
 #[derive(Debug, clap::Args)]

@@ -258,6 +258,16 @@ pub(crate) fn summary_tables(stats: &PathStats) -> Vec<Table> {
     tables
 }
 
+/// Output format of a command that prints a table or the JSON of what it computed
+/// (`gaib stress`: the contents of stress.json; `gaib structure`: the structure).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum TableOrJson {
+    /// A table for people.
+    Table,
+    /// JSON.
+    Json,
+}
+
 /// Output format of the cash-flow tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum OutputFormat {
