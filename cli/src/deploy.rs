@@ -53,10 +53,10 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
             a.config.display()
         ))
     })?;
-    let config = DeployConfig::from_toml(&text, &a.config.display().to_string())?;
+    let mut config = DeployConfig::from_toml(&text, &a.config.display().to_string())?;
     // `[tranched_pool]`: the pool comes from the portfolio file it names (read before anything
     // is sent, so a missing file or pool exits 2).
-    let pool = match &config.tranched_pool {
+    let pool = match &mut config.tranched_pool {
         None => None,
         Some(t) => {
             let input = gaib_runs::PortfolioInput::from_file(std::path::Path::new(&t.portfolio))?;
@@ -73,6 +73,10 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
                     ))
                 })?;
             gaib_contracts::deploy::pool_terms(&pool)?;
+            // The legal final period defaults to the portfolio's horizon (its last month).
+            t.legal_final_period
+                .get_or_insert(input.portfolio().horizon_months());
+            t.schedule()?;
             Some(pool)
         }
     };

@@ -74,6 +74,62 @@ pub struct TranchedPoolConfig {
     /// Receiver of the senior fees (default: the deployer).
     #[serde(default)]
     pub fee_recipient: Option<String>,
+    /// Seconds from deployment to the issue deadline, after which anyone may cancel an issue not
+    /// closed and subscribers take refunds (1..=31 536 000; default 30 days).
+    #[serde(default = "thirty_days")]
+    pub issue_window_s: u64,
+    /// Least seconds between the issue close and the first period, and between periods
+    /// (1..=31 622 400; default 30 days).
+    #[serde(default = "thirty_days")]
+    pub period_s: u64,
+    /// The period whose close is the legal final (1..=1200). `gaib deploy` defaults it to the
+    /// portfolio's horizon K (`Portfolio::horizon_months`, the engine's legal final month); [`deploy_with_pool`]
+    /// needs it set.
+    #[serde(default)]
+    pub legal_final_period: Option<u32>,
+}
+
+fn thirty_days() -> u64 {
+    30 * 86_400
+}
+
+impl TranchedPoolConfig {
+    /// The pool's `TranchedPool.Schedule`, checked against the contract's bounds (errors name
+    /// `tranched_pool.<field>`).
+    pub fn schedule(&self) -> Result<TranchedPool::Schedule> {
+        if self.issue_window_s == 0 || self.issue_window_s > 365 * 86_400 {
+            return Err(ContractsError::invalid(
+                "tranched_pool.issue_window_s",
+                format!("{}: not in 1..=31536000", self.issue_window_s),
+            ));
+        }
+        if self.period_s == 0 || self.period_s > 366 * 86_400 {
+            return Err(ContractsError::invalid(
+                "tranched_pool.period_s",
+                format!("{}: not in 1..=31622400", self.period_s),
+            ));
+        }
+        let legal_final = match self.legal_final_period {
+            Some(n) if (1..=1200).contains(&n) => n,
+            Some(n) => {
+                return Err(ContractsError::invalid(
+                    "tranched_pool.legal_final_period",
+                    format!("{n}: not in 1..=1200"),
+                ))
+            }
+            None => {
+                return Err(ContractsError::invalid(
+                    "tranched_pool.legal_final_period",
+                    "missing (gaib deploy sets it to the portfolio's horizon)",
+                ))
+            }
+        };
+        Ok(TranchedPool::Schedule {
+            issueWindow: U256::from(self.issue_window_s),
+            periodSeconds: U256::from(self.period_s),
+            legalFinalPeriod: U256::from(legal_final),
+        })
+    }
 }
 
 /// `[aid]`: exactly one of `stablecoin` and `[aid.test_stablecoin]`.
@@ -533,7 +589,7 @@ pub async fn deploy_with_pool(
     let checked = config.check()?;
     let pool_terms = match (&config.tranched_pool, pool) {
         (None, _) => None,
-        (Some(t), Some(p)) if p.id == t.pool => Some((p, pool_terms(p)?)),
+        (Some(t), Some(p)) if p.id == t.pool => Some((p, pool_terms(p)?, t.schedule()?)),
         (Some(t), other) => {
             return Err(ContractsError::invalid(
                 "tranched_pool.pool",
@@ -747,7 +803,7 @@ pub async fn deploy_with_pool(
         g.create(p, "MorphoOracleAdapter", tx, json!({"source": oracle}))
             .await?;
     }
-    if let Some((pool, t)) = pool_terms {
+    if let Some((pool, t, schedule)) = pool_terms {
         let fees = checked.fee_recipient.unwrap_or(me);
         let tx = TranchedPool::deploy_builder(
             p.clone(),
@@ -759,6 +815,7 @@ pub async fn deploy_with_pool(
             t.specs.clone(),
             t.names.clone(),
             t.symbols.clone(),
+            schedule.clone(),
         )
         .into_transaction_request();
         let specs: Vec<Value> = t
@@ -778,6 +835,9 @@ pub async fn deploy_with_pool(
                     "aid": aid, "admin": me, "feeRecipient": fees, "pool": pool.id,
                     "seniorFeeBps": t.senior_fee_bps, "ocTriggerPpb": t.oc_trigger_ppb.to_string(),
                     "specs": specs, "names": t.names, "symbols": t.symbols,
+                    "schedule": {"issueWindow": schedule.issueWindow.to_string(),
+                        "periodSeconds": schedule.periodSeconds.to_string(),
+                        "legalFinalPeriod": schedule.legalFinalPeriod.to_string()},
                 }),
             )
             .await?;
@@ -880,6 +940,29 @@ max_deviation_bps = 500
         assert_eq!(c.vault.max_nav_drop_bps_per_day, None);
         assert!(c.lending_market.unwrap().enabled);
         assert!(c.revenue_router.is_none());
+    }
+
+    #[test]
+    fn pool_schedule_defaults_and_bounds() {
+        let t = |extra: &str| {
+            DeployConfig::from_toml(
+                &format!("{GOOD}[tranched_pool]\nportfolio = \"p.toml\"\npool = \"P\"\n{extra}"),
+                "deploy.toml",
+            )
+            .unwrap()
+            .tranched_pool
+            .unwrap()
+        };
+        let err = |extra: &str| t(extra).schedule().unwrap_err().to_string();
+        assert!(err("").contains("tranched_pool.legal_final_period"));
+        let s = t("legal_final_period = 60").schedule().unwrap();
+        assert_eq!(s.issueWindow, U256::from(2_592_000u32));
+        assert_eq!(s.periodSeconds, U256::from(2_592_000u32));
+        assert_eq!(s.legalFinalPeriod, U256::from(60u8));
+        assert!(err("legal_final_period = 1201").contains("tranched_pool.legal_final_period"));
+        assert!(err("legal_final_period = 6\nperiod_s = 0").contains("tranched_pool.period_s"));
+        assert!(err("legal_final_period = 6\nissue_window_s = 31536001")
+            .contains("tranched_pool.issue_window_s"));
     }
 
     #[test]

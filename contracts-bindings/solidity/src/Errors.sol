@@ -142,4 +142,19 @@ library Errors {
     error OnlyPool(address caller);
     /// @notice A distribution to a tranche with no tokens outstanding.
     error NoTokensOutstanding();
+    /// @notice The pool's schedule is invalid: `field` names it ("issueWindow", "periodSeconds",
+    /// "legalFinalPeriod").
+    error InvalidSchedule(string field, uint256 value);
+    /// @notice The issue was cancelled: no subscriptions, no close; holders take refunds.
+    error IssueCancelled();
+    /// @notice The issue deadline (unix seconds) has passed: no more subscriptions.
+    error IssueDeadlinePassed(uint256 deadline);
+    /// @notice Before the issue deadline (unix seconds) only the admin may cancel the issue.
+    error IssueDeadlineNotPassed(uint256 deadline);
+    /// @notice Refunds need the issue to be cancelled first (`cancelIssue`).
+    error IssueNotCancelled();
+    /// @notice Residual distributions need the pool to have matured (its legal final closed).
+    error PoolNotMatured();
+    /// @notice The next period may close at `nextCloseAt` (unix seconds) at the earliest.
+    error PeriodTooEarly(uint256 nextCloseAt);
 }

@@ -68,6 +68,13 @@ contract TrancheToken is ERC20, ReentrancyGuard {
         _mint(to, amount);
     }
 
+    /// @notice Burns `amount` token wei of `from`. Pool only (refunds of a cancelled issue).
+    /// @param from Holder.
+    /// @param amount Token wei.
+    function burn(address from, uint256 amount) external onlyPool {
+        _burn(from, amount);
+    }
+
     /// @notice Books `amount` AID wei, already transferred here by the pool, to the holders pro
     /// rata. Pool only; reverts `NoTokensOutstanding` with no supply.
     /// @param amount AID wei.

@@ -40,6 +40,20 @@ contract TranchedPool is AccessControl, ReentrancyGuard {
         uint256 spreadPpb; // floating spread, ppb per year
     }
 
+    /// @notice The pool's timetable, fixed at deployment.
+    struct Schedule {
+        uint256 issueWindow; // seconds from deployment to the issue deadline (1..=365 days)
+        uint256 periodSeconds; // least seconds between the issue close and a period, and between periods (1..=366 days)
+        uint256 legalFinalPeriod; // the period number that is the legal final (1..=1200)
+    }
+
+    /// @notice Longest issue window, seconds.
+    uint256 public constant MAX_ISSUE_WINDOW = 365 days;
+    /// @notice Longest period, seconds.
+    uint256 public constant MAX_PERIOD_SECONDS = 366 days;
+    /// @notice Latest legal final period.
+    uint256 public constant MAX_LEGAL_FINAL_PERIOD = 1200;
+
     /// @notice The settlement token.
     IERC20 public immutable aid;
     /// @notice Receiver of the senior fees.
@@ -56,6 +70,19 @@ contract TranchedPool is AccessControl, ReentrancyGuard {
     bool public matured;
     /// @notice Periods closed so far.
     uint256 public period;
+    /// @notice After it (unix seconds) no subscriptions, and anyone may cancel an issue not closed.
+    uint256 public immutable issueDeadline;
+    /// @notice Least seconds between the issue close and the first period, and between periods.
+    uint256 public immutable periodSeconds;
+    /// @notice The period whose close is the legal final (unpaid debt written down, pool matured).
+    uint256 public immutable legalFinalPeriod;
+    /// @notice Whether the issue was cancelled (`cancelIssue`; subscribers refunded 1:1).
+    bool public issueCancelled;
+    /// @notice When the issue or the last period closed, unix seconds.
+    uint256 public lastClose;
+    /// @notice After maturity: what each tranche may still receive from residual collections,
+    /// wei (its legal-final write-down less residual paid; the equity takes whatever is left).
+    uint256[] public residualDue;
 
     PoolWaterfall.Terms internal _terms;
     PoolWaterfall.State internal _state;
@@ -83,6 +110,12 @@ contract TranchedPool is AccessControl, ReentrancyGuard {
         uint256 writedown,
         uint256 balanceEnd
     );
+    /// @notice The issue was cancelled by `by`; `raised` AID wei are refundable 1:1.
+    event IssueCancelled(address indexed by, uint256 raised);
+    /// @notice `holder` burned `amount` wei of tranche `tranche` for as much AID to `receiver`.
+    event Refunded(uint256 indexed tranche, address indexed holder, address indexed receiver, uint256 amount);
+    /// @notice After maturity, `amount` AID wei collected went to tranche `tranche` (residual).
+    event ResidualPaid(uint256 indexed tranche, uint256 amount, uint256 residualDueAfter);
     /// @notice The admin changed the fee recipient.
     event FeeRecipientSet(address feeRecipient);
 
@@ -94,6 +127,7 @@ contract TranchedPool is AccessControl, ReentrancyGuard {
     /// @param specs Tranches in seniority order, the last the equity (1..=8 of them).
     /// @param names ERC-20 name of each tranche's token.
     /// @param symbols ERC-20 symbol of each tranche's token.
+    /// @param schedule Issue window, period length and legal final period.
     constructor(
         IERC20 aid_,
         address admin,
@@ -102,7 +136,8 @@ contract TranchedPool is AccessControl, ReentrancyGuard {
         uint256 ocTriggerPpb,
         TrancheSpec[] memory specs,
         string[] memory names,
-        string[] memory symbols
+        string[] memory symbols,
+        Schedule memory schedule
     ) {
         if (address(aid_) == address(0) || admin == address(0) || feeRecipient_ == address(0)) {
             revert Errors.ZeroAddress();
@@ -113,6 +148,10 @@ contract TranchedPool is AccessControl, ReentrancyGuard {
         if (n == 0 || n > MAX_TRANCHES || names.length != n || symbols.length != n) {
             revert Errors.InvalidTrancheCount(n);
         }
+        _checkSchedule(schedule);
+        issueDeadline = block.timestamp + schedule.issueWindow;
+        periodSeconds = schedule.periodSeconds;
+        legalFinalPeriod = schedule.legalFinalPeriod;
         aid = aid_;
         feeRecipient = feeRecipient_;
         _terms.seniorFeeBps = seniorFeeBps;
@@ -123,6 +162,18 @@ contract TranchedPool is AccessControl, ReentrancyGuard {
         }
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(SERVICER_ROLE, admin);
+    }
+
+    function _checkSchedule(Schedule memory s) private pure {
+        if (s.issueWindow == 0 || s.issueWindow > MAX_ISSUE_WINDOW) {
+            revert Errors.InvalidSchedule("issueWindow", s.issueWindow);
+        }
+        if (s.periodSeconds == 0 || s.periodSeconds > MAX_PERIOD_SECONDS) {
+            revert Errors.InvalidSchedule("periodSeconds", s.periodSeconds);
+        }
+        if (s.legalFinalPeriod == 0 || s.legalFinalPeriod > MAX_LEGAL_FINAL_PERIOD) {
+            revert Errors.InvalidSchedule("legalFinalPeriod", s.legalFinalPeriod);
+        }
     }
 
     /// @dev Checks and records tranche `j`'s terms (`last`: the equity).
@@ -149,13 +200,15 @@ contract TranchedPool is AccessControl, ReentrancyGuard {
     // ------------------------------------------------------------------ issue
 
     /// @notice Buys `amount` wei of tranche `tranche` at par: pulls `amount` AID wei from the
-    /// caller and mints as many tranche tokens to `receiver`. Only before `closeIssue`, and at
-    /// most the tranche's original balance in all.
+    /// caller and mints as many tranche tokens to `receiver`. Only before `closeIssue`, before
+    /// `cancelIssue` and up to `issueDeadline`, and at most the tranche's original balance in all.
     /// @param tranche Tranche index (0 = most senior).
     /// @param amount AID wei (> 0).
     /// @param receiver Receiver of the tranche tokens.
     function subscribe(uint256 tranche, uint256 amount, address receiver) external nonReentrant {
         if (issueClosed) revert Errors.IssueClosed();
+        if (issueCancelled) revert Errors.IssueCancelled();
+        if (block.timestamp > issueDeadline) revert Errors.IssueDeadlinePassed(issueDeadline);
         if (tranche >= tranches.length) revert Errors.UnknownTranche(tranche);
         if (amount == 0) revert Errors.ZeroAmount();
         if (receiver == address(0)) revert Errors.ZeroAddress();
@@ -169,20 +222,53 @@ contract TranchedPool is AccessControl, ReentrancyGuard {
     }
 
     /// @notice Closes the issue once every tranche is fully subscribed and sends the AID raised
-    /// to `fundingRecipient` (who funds the pool's deals). Admin only.
+    /// to `fundingRecipient` (who funds the pool's deals). Admin only, not after `cancelIssue`
+    /// (a fully subscribed issue may still close after its deadline unless cancelled). The first
+    /// period may close `periodSeconds` later.
     /// @param fundingRecipient Receiver of the AID raised.
     function closeIssue(address fundingRecipient) external onlyRole(DEFAULT_ADMIN_ROLE) nonReentrant {
         if (issueClosed) revert Errors.IssueClosed();
+        if (issueCancelled) revert Errors.IssueCancelled();
         if (fundingRecipient == address(0)) revert Errors.ZeroAddress();
         for (uint256 j = 0; j < tranches.length; j++) {
             uint256 supply = tranches[j].totalSupply();
             if (supply != originalBalances[j]) revert Errors.NotFullySubscribed(j, supply, originalBalances[j]);
         }
         issueClosed = true;
+        lastClose = block.timestamp;
         uint256 amount = raised;
         raised = 0;
         aid.safeTransfer(fundingRecipient, amount);
         emit IssueClosed(fundingRecipient, amount);
+    }
+
+    /// @notice Cancels an issue that did not close: the admin at any time, anyone after
+    /// `issueDeadline`. Subscriptions stop and every holder may `refund` its tranche tokens for
+    /// AID 1:1 (the AID raised stays in the pool for them).
+    function cancelIssue() external {
+        if (issueClosed) revert Errors.IssueClosed();
+        if (issueCancelled) revert Errors.IssueCancelled();
+        if (block.timestamp <= issueDeadline && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
+            revert Errors.IssueDeadlineNotPassed(issueDeadline);
+        }
+        issueCancelled = true;
+        emit IssueCancelled(msg.sender, raised);
+    }
+
+    /// @notice After `cancelIssue`: burns `amount` wei of the caller's tranche `tranche` tokens
+    /// and pays `receiver` as many AID wei (the subscription price).
+    /// @param tranche Tranche index.
+    /// @param amount Token wei (> 0, at most the caller's balance).
+    /// @param receiver Receiver of the AID.
+    function refund(uint256 tranche, uint256 amount, address receiver) external nonReentrant {
+        if (!issueCancelled) revert Errors.IssueNotCancelled();
+        if (tranche >= tranches.length) revert Errors.UnknownTranche(tranche);
+        if (amount == 0) revert Errors.ZeroAmount();
+        if (receiver == address(0)) revert Errors.ZeroAddress();
+        tranches[tranche].burn(msg.sender, amount);
+        raised -= amount;
+        aid.safeTransfer(receiver, amount);
+        emit Refunded(tranche, msg.sender, receiver, amount);
     }
 
     // ------------------------------------------------------------------ periods
@@ -196,14 +282,14 @@ contract TranchedPool is AccessControl, ReentrancyGuard {
     /// @notice Closes a period: the AID collected since the last one, `principalProceeds` of it
     /// as principal proceeds and the rest as interest proceeds, goes through the waterfall;
     /// fees are sent to `feeRecipient`, each tranche's receipts to its token for its holders.
-    /// Servicer only, after `closeIssue`, before maturity. With `legalFinal` unpaid debt is
-    /// written down and the pool matures.
+    /// Servicer only, after `closeIssue`, before maturity, at least `periodSeconds` after the
+    /// issue close or the last period. Period `legalFinalPeriod` is the legal final: unpaid debt
+    /// is written down and the pool matures.
     /// @param principalProceeds Principal part of the collections, wei (<= collected()).
     /// @param performingBalance Performing balance of the pool's deals at the period start, wei.
     /// @param baseRatePpb Floating base rate, annual ppb (<= 1e9).
-    /// @param legalFinal Whether this is the pool's legal final period.
     /// @return f The period's flows, wei.
-    function closePeriod(uint256 principalProceeds, uint256 performingBalance, uint256 baseRatePpb, bool legalFinal)
+    function closePeriod(uint256 principalProceeds, uint256 performingBalance, uint256 baseRatePpb)
         external
         onlyRole(SERVICER_ROLE)
         nonReentrant
@@ -211,6 +297,10 @@ contract TranchedPool is AccessControl, ReentrancyGuard {
     {
         if (!issueClosed) revert Errors.IssueNotClosed();
         if (matured) revert Errors.PoolMatured();
+        if (block.timestamp < lastClose + periodSeconds) revert Errors.PeriodTooEarly(lastClose + periodSeconds);
+        lastClose = block.timestamp;
+        uint256 p = period + 1;
+        bool legalFinal = p == legalFinalPeriod;
         uint256 cash = collected();
         if (cash > MAX_VALUE) revert Errors.PoolValueTooLarge("collected", cash, MAX_VALUE);
         if (principalProceeds > cash) revert Errors.ProceedsExceedCash(principalProceeds, cash);
@@ -228,8 +318,11 @@ contract TranchedPool is AccessControl, ReentrancyGuard {
         PoolWaterfall.State memory s = _state;
         f = PoolWaterfall.step(_terms, s, c);
         _state = s;
-        uint256 p = ++period;
-        if (legalFinal) matured = true;
+        period = p;
+        if (legalFinal) {
+            matured = true;
+            residualDue = f.writedown;
+        }
         emit PeriodClosed(p, c, f.feesPaid, f.ocBreached, f.seniorInterestDefault);
         if (f.feesPaid > 0) aid.safeTransfer(feeRecipient, f.feesPaid);
         for (uint256 j = 0; j < s.balances.length; j++) {
@@ -240,6 +333,33 @@ contract TranchedPool is AccessControl, ReentrancyGuard {
                 tok.distribute(paid);
             }
             emit TranchePaid(p, j, f.interest[j], f.principal[j], f.shortfall[j], f.writedown[j], s.balances[j]);
+        }
+    }
+
+    /// @notice After maturity, pays the AID collected since (recoveries, late revenue) to the
+    /// tranches: in seniority order each up to what its legal-final write-down still leaves due
+    /// (`residualDue`), then all the rest to the equity. No fees. Anyone may call it; holders
+    /// claim from the tranche tokens as for periods.
+    /// @return paid AID wei paid to each tranche.
+    function distributeResidual() external nonReentrant returns (uint256[] memory paid) {
+        if (!matured) revert Errors.PoolNotMatured();
+        uint256 cash = collected();
+        uint256 n = tranches.length;
+        paid = new uint256[](n);
+        for (uint256 j = 0; j < n && cash > 0; j++) {
+            uint256 x = cash;
+            if (j + 1 < n) {
+                uint256 due = residualDue[j];
+                if (x > due) x = due;
+                residualDue[j] = due - x;
+            }
+            if (x == 0) continue;
+            cash -= x;
+            paid[j] = x;
+            TrancheToken tok = tranches[j];
+            aid.safeTransfer(address(tok), x);
+            tok.distribute(x);
+            emit ResidualPaid(j, x, residualDue[j]);
         }
     }
 

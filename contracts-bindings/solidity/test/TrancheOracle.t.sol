@@ -184,7 +184,13 @@ contract TrancheOracleTest is Test {
         uint256 down = (1e18 * uint256(1_000) * dt) / (10_000 * uint256(1 days));
         bool dev = (p > 1e18 ? p - 1e18 : 1e18 - p) * 10_000 <= 500 * 1e18;
         bool ok = dev && (p > 1e18 ? p - 1e18 <= up : 1e18 - p <= down);
-        if (!ok) vm.expectRevert();
+        if (!dev) {
+            vm.expectRevert(abi.encodeWithSelector(Errors.DeviationTooLarge.selector, 1e18, p, 500));
+        } else if (!ok && p > 1e18) {
+            vm.expectRevert(abi.encodeWithSelector(Errors.GrowthTooFast.selector, 1e18, p, 1e18 + up));
+        } else if (!ok) {
+            vm.expectRevert(abi.encodeWithSelector(Errors.MarkdownTooFast.selector, 1e18, p, 1e18 - down));
+        }
         o.submitTranchePrices(r, s);
         if (ok) assertEq(o.tranchePrice(j), p);
     }

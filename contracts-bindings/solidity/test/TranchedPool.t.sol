@@ -7,6 +7,7 @@ import {TranchedPool} from "../src/TranchedPool.sol";
 import {TrancheToken} from "../src/TrancheToken.sol";
 import {PoolWaterfall} from "../src/PoolWaterfall.sol";
 import {Errors} from "../src/Errors.sol";
+import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
 /// @notice Shared set-up: a 700 / 200 / 100 USD pool (senior 6 % fixed, mezzanine 10 % fixed,
@@ -42,20 +43,35 @@ abstract contract PoolFixture is Test {
             n = new string[](specs.length);
             y = new string[](specs.length);
         }
-        p = new TranchedPool(aid, admin, fees, 50, oc, specs, n, y);
+        p = new TranchedPool(aid, admin, fees, 50, oc, specs, n, y, _sched(12));
+    }
+
+    /// @dev Issue window 30 days, 30-day periods, legal final period `legalFinal`.
+    function _sched(uint256 legalFinal) internal pure returns (TranchedPool.Schedule memory) {
+        return TranchedPool.Schedule({issueWindow: 30 days, periodSeconds: 30 days, legalFinalPeriod: legalFinal});
     }
 
     function setUp() public virtual {
         aid = new AID(address(this));
         aid.grantRole(aid.MINTER_ROLE(), address(this));
-        pool = _deploy(_specs(), 1_250_000_000);
         address[3] memory inv = [alice, bob, carol];
         for (uint256 i = 0; i < 3; i++) {
             aid.mint(inv[i], 1e24);
+        }
+        aid.mint(payer, 1e30);
+        _issue(12);
+    }
+
+    /// @dev Deploys the fixture's pool (legal final period `legalFinal`) as `pool`, subscribes it
+    /// in full and closes the issue.
+    function _issue(uint256 legalFinal) internal {
+        (string[] memory n, string[] memory y) = _names();
+        pool = new TranchedPool(aid, admin, fees, 50, 1_250_000_000, _specs(), n, y, _sched(legalFinal));
+        address[3] memory inv = [alice, bob, carol];
+        for (uint256 i = 0; i < 3; i++) {
             vm.prank(inv[i]);
             aid.approve(address(pool), type(uint256).max);
         }
-        aid.mint(payer, 1e30);
         // alice 60 % and bob 40 % of the senior; bob the mezzanine; carol the equity.
         vm.prank(alice);
         pool.subscribe(0, 420e18, alice);
@@ -81,8 +97,10 @@ abstract contract PoolFixture is Test {
     {
         vm.prank(payer);
         aid.transfer(address(pool), interest + principal);
+        assertEq(fin, pool.period() + 1 == pool.legalFinalPeriod(), "fixture: legal final period");
+        vm.warp(block.timestamp + pool.periodSeconds());
         vm.prank(admin);
-        f = pool.closePeriod(principal, perf, 0, fin);
+        f = pool.closePeriod(principal, perf, 0);
     }
 }
 
@@ -148,26 +166,47 @@ contract TranchedPoolTest is PoolFixture {
 
     function testOcBreachDivertsInterestToSeniorPrincipal() public {
         // performing 800 < 1.25 x 700: cure up to 700 - 800 / 1.25 = 60 from interest proceeds.
+        // Fee 800 x 50 bps / 12 = 0.33, coupons 3.50 and 1.67 are paid first; the 44.50 left of
+        // the 50 all goes to the senior's principal (less than the 60 needed), none to the equity.
         PoolWaterfall.Flows memory f = _period(50e18, 0, 800e18, false);
         assertTrue(f.ocBreached);
-        uint256 rest = 50e18 - f.feesPaid - f.interest[0] - f.interest[1];
-        assertEq(f.principal[0], rest < 60e18 ? rest : 60e18);
-        assertEq(f.interest[2] + f.principal[2], rest < 60e18 ? 0 : rest - 60e18);
+        assertEq(f.feesPaid, 0.33e18);
+        assertEq(f.interest[0], 3.5e18);
+        assertEq(f.interest[1], 1.67e18);
+        assertEq(f.principal[0], 44.5e18);
+        assertEq(f.principal[1], 0);
+        assertEq(f.interest[2] + f.principal[2], 0);
+        assertEq(pool.trancheBalance(0), 655.5e18);
+    }
+
+    function testOcCureRoundsTheCoveredBalanceUp() public {
+        // performing 800e18 + 1 wei: covered = ceil((800e18 + 1) / 1.25) = 640e18 + 1, so the cure
+        // is 60e18 - 1 wei (a floor would cure 60e18); 100 of interest: 0.33 + 3.50 + 1.67 of fee
+        // and coupons, 60e18 - 1 of senior principal, the equity the 34.50 + 1 wei left.
+        PoolWaterfall.Flows memory f = _period(100e18, 0, 800e18 + 1, false);
+        assertTrue(f.ocBreached);
+        assertEq(f.feesPaid, 0.33e18);
+        assertEq(f.interest[0], 3.5e18);
+        assertEq(f.interest[1], 1.67e18);
+        assertEq(f.principal[0], 60e18 - 1);
+        assertEq(f.interest[2], 34.5e18 + 1);
+        assertEq(f.principal[2], 0);
     }
 
     function testLegalFinalPaysInSeniorityAndWritesDown() public {
+        _issue(1);
         // 600 USD at the legal final: fees, senior interest + principal (703.5) take it all.
         PoolWaterfall.Flows memory f = _period(0, 600e18, 1000e18, true);
         assertEq(f.feesPaid, 0.42e18);
         assertEq(f.interest[0], 3.5e18);
-        assertEq(f.principal[0], 600e18 - 0.42e18 - 3.5e18);
-        assertEq(f.writedown[0], 700e18 - f.principal[0]);
+        assertEq(f.principal[0], 596.08e18);
+        assertEq(f.writedown[0], 103.92e18);
         assertEq(f.writedown[1], 200e18 + 1.67e18, "mezz: balance and this month's capitalised coupon");
         assertEq(pool.trancheBalance(0), 0);
         assertTrue(pool.matured());
         vm.prank(admin);
         vm.expectRevert(Errors.PoolMatured.selector);
-        pool.closePeriod(0, 0, 0, false);
+        pool.closePeriod(0, 0, 0);
     }
 
     function testFeeAndCouponRoundingVectors() public pure {
@@ -219,14 +258,17 @@ contract TranchedPoolTest is PoolFixture {
     }
 
     function testFuzzWaterfallConservesCash(uint256 i, uint256 p, uint256 perf, uint256 base, bool fin) public {
+        if (fin) _issue(1);
         i = bound(i, 0, 1e27);
         p = bound(p, 0, 1e27);
         perf = bound(perf, 0, 1e27);
         base = bound(base, 0, 1e9);
         vm.prank(payer);
         aid.transfer(address(pool), i + p);
+        vm.warp(block.timestamp + 30 days);
         vm.prank(admin);
-        PoolWaterfall.Flows memory f = pool.closePeriod(p, perf, base, fin);
+        PoolWaterfall.Flows memory f = pool.closePeriod(p, perf, base);
+        assertEq(pool.matured(), fin);
         uint256 paid = f.feesPaid;
         for (uint256 j = 0; j < 3; j++) {
             paid += f.interest[j] + f.principal[j];
@@ -242,7 +284,8 @@ contract TranchedPoolTest is PoolFixture {
         bytes32 role = pool.SERVICER_ROLE();
         vm.prank(alice);
         vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, alice, role));
-        pool.closePeriod(0, 0, 0, false);
+        pool.closePeriod(0, 0, 0);
+        vm.warp(block.timestamp + 30 days);
         vm.prank(alice);
         vm.expectRevert(Errors.IssueClosed.selector);
         pool.subscribe(0, 1, alice);
@@ -250,10 +293,10 @@ contract TranchedPoolTest is PoolFixture {
         aid.transfer(address(pool), 5);
         vm.prank(admin);
         vm.expectRevert(abi.encodeWithSelector(Errors.ProceedsExceedCash.selector, 6, 5));
-        pool.closePeriod(6, 0, 0, false);
+        pool.closePeriod(6, 0, 0);
         vm.prank(admin);
         vm.expectRevert(abi.encodeWithSelector(Errors.PoolValueTooLarge.selector, "baseRatePpb", 1e9 + 1, uint256(1e9)));
-        pool.closePeriod(0, 0, 1e9 + 1, false);
+        pool.closePeriod(0, 0, 1e9 + 1);
         TrancheToken t = _tok(0);
         vm.prank(address(0xBAD));
         vm.expectRevert(abi.encodeWithSelector(Errors.OnlyPool.selector, address(0xBAD)));
@@ -274,7 +317,7 @@ contract TranchedPoolTest is PoolFixture {
         p.closeIssue(funding);
         vm.prank(admin);
         vm.expectRevert(Errors.IssueNotClosed.selector);
-        p.closePeriod(0, 0, 0, false);
+        p.closePeriod(0, 0, 0);
         vm.expectRevert(abi.encodeWithSelector(Errors.UnknownTranche.selector, 3));
         p.subscribe(3, 1, alice);
     }
@@ -284,16 +327,22 @@ contract TranchedPoolTest is PoolFixture {
         s[2].couponPpb = 1;
         (string[] memory n, string[] memory y) = _names();
         vm.expectRevert(abi.encodeWithSelector(Errors.InvalidTranche.selector, 2, "couponPpb", 1));
-        new TranchedPool(aid, admin, fees, 50, 0, s, n, y);
+        new TranchedPool(aid, admin, fees, 50, 0, s, n, y, _sched(12));
         s = _specs();
         s[0].balance = 0;
         vm.expectRevert(abi.encodeWithSelector(Errors.InvalidTranche.selector, 0, "balance", 0));
-        new TranchedPool(aid, admin, fees, 50, 0, s, n, y);
+        new TranchedPool(aid, admin, fees, 50, 0, s, n, y, _sched(12));
         s = _specs();
         vm.expectRevert(abi.encodeWithSelector(Errors.BpsTooLarge.selector, 10_001));
-        new TranchedPool(aid, admin, fees, 10_001, 0, s, n, y);
+        new TranchedPool(aid, admin, fees, 10_001, 0, s, n, y, _sched(12));
         vm.expectRevert(abi.encodeWithSelector(Errors.InvalidTrancheCount.selector, 0));
-        new TranchedPool(aid, admin, fees, 50, 0, new TranchedPool.TrancheSpec[](0), n, y);
+        new TranchedPool(aid, admin, fees, 50, 0, new TranchedPool.TrancheSpec[](0), n, y, _sched(12));
+        vm.expectRevert(abi.encodeWithSelector(Errors.InvalidSchedule.selector, "issueWindow", 0));
+        new TranchedPool(aid, admin, fees, 50, 0, _specs(), n, y, TranchedPool.Schedule(0, 30 days, 12));
+        vm.expectRevert(abi.encodeWithSelector(Errors.InvalidSchedule.selector, "periodSeconds", 0));
+        new TranchedPool(aid, admin, fees, 50, 0, _specs(), n, y, TranchedPool.Schedule(30 days, 0, 12));
+        vm.expectRevert(abi.encodeWithSelector(Errors.InvalidSchedule.selector, "legalFinalPeriod", 0));
+        new TranchedPool(aid, admin, fees, 50, 0, _specs(), n, y, TranchedPool.Schedule(30 days, 30 days, 0));
     }
 
     function testFloatingCouponUsesBaseRatePlusSpread() public {
@@ -312,8 +361,139 @@ contract TranchedPoolTest is PoolFixture {
         PoolWaterfall.State memory st = PoolWaterfall.State(new uint256[](3), 0, 0);
         (st.balances[0], st.balances[1], st.balances[2]) = (700e18, 200e18, 100e18);
         PoolWaterfall.Collections memory c = PoolWaterfall.Collections(100e18, 0, 1000e18, 40_000_000, false);
-        TranchedPool p = new TranchedPool(aid, admin, fees, 0, 0, s, n, y);
+        TranchedPool p = new TranchedPool(aid, admin, fees, 0, 0, s, n, y, _sched(12));
         (, PoolWaterfall.Flows memory f) = p.waterfallStep(t, st, c);
         assertEq(f.interest[0], 3.5e18, "700 x (4 % + 2 %) / 12");
+    }
+
+    // H1: an issue that never fills is cancelled and every subscriber refunded 1:1.
+    function testUnfilledIssueIsCancelledAfterTheDeadlineAndRefunded() public {
+        (string[] memory n, string[] memory y) = _names();
+        TranchedPool p = new TranchedPool(aid, admin, fees, 50, 0, _specs(), n, y, _sched(12));
+        uint256 deadline = block.timestamp + 30 days;
+        assertEq(p.issueDeadline(), deadline);
+        vm.prank(alice);
+        aid.approve(address(p), type(uint256).max);
+        vm.prank(bob);
+        aid.approve(address(p), type(uint256).max);
+        vm.prank(alice);
+        p.subscribe(0, 700e18, alice);
+        vm.prank(bob);
+        p.subscribe(1, 150e18, bob); // the mezzanine never fills
+        // Before the deadline only the admin may cancel.
+        vm.prank(carol);
+        vm.expectRevert(abi.encodeWithSelector(Errors.IssueDeadlineNotPassed.selector, deadline));
+        p.cancelIssue();
+        vm.prank(alice);
+        vm.expectRevert(Errors.IssueNotCancelled.selector);
+        p.refund(0, 1, alice);
+        vm.warp(deadline + 1);
+        vm.prank(carol);
+        vm.expectRevert(abi.encodeWithSelector(Errors.IssueDeadlinePassed.selector, deadline));
+        p.subscribe(2, 100e18, carol);
+        // After it anyone may; then no subscription and no close, only refunds.
+        vm.prank(carol);
+        p.cancelIssue();
+        assertTrue(p.issueCancelled());
+        vm.prank(admin);
+        vm.expectRevert(Errors.IssueCancelled.selector);
+        p.closeIssue(funding);
+        vm.expectRevert(Errors.IssueCancelled.selector);
+        p.cancelIssue();
+        uint256 a0 = aid.balanceOf(alice);
+        vm.prank(alice);
+        p.refund(0, 700e18, alice);
+        assertEq(aid.balanceOf(alice), a0 + 700e18);
+        assertEq(p.tranches(0).totalSupply(), 0);
+        uint256 c0 = aid.balanceOf(carol);
+        vm.prank(bob);
+        p.refund(1, 100e18, carol);
+        assertEq(aid.balanceOf(carol), c0 + 100e18);
+        TrancheToken mezz = p.tranches(1);
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InsufficientBalance.selector, bob, 50e18, 51e18));
+        p.refund(1, 51e18, bob);
+        assertEq(mezz.balanceOf(bob), 50e18);
+        vm.prank(bob);
+        p.refund(1, 50e18, bob);
+        assertEq(p.raised(), 0);
+        assertEq(aid.balanceOf(address(p)), 0);
+    }
+
+    // H1: the admin may cancel before the deadline, not after the close.
+    function testAdminCancelsBeforeTheDeadlineButNotAfterClose() public {
+        (string[] memory n, string[] memory y) = _names();
+        TranchedPool p = new TranchedPool(aid, admin, fees, 50, 0, _specs(), n, y, _sched(12));
+        vm.prank(admin);
+        p.cancelIssue();
+        vm.prank(alice);
+        vm.expectRevert(Errors.IssueCancelled.selector);
+        p.subscribe(0, 1, alice);
+        vm.prank(admin);
+        vm.expectRevert(Errors.IssueClosed.selector);
+        pool.cancelIssue();
+    }
+
+    // M3: periods are at least periodSeconds apart, and the legal final is the period fixed at
+    // deployment.
+    function testPeriodsAreSpacedAndTheLegalFinalIsFixed() public {
+        _issue(2);
+        uint256 closedAt = block.timestamp;
+        assertEq(pool.lastClose(), closedAt);
+        vm.prank(admin);
+        vm.expectRevert(abi.encodeWithSelector(Errors.PeriodTooEarly.selector, closedAt + 30 days));
+        pool.closePeriod(0, 1000e18, 0);
+        vm.warp(closedAt + 30 days);
+        vm.prank(admin);
+        pool.closePeriod(0, 1000e18, 0);
+        assertFalse(pool.matured());
+        vm.warp(closedAt + 60 days - 1);
+        vm.prank(admin);
+        vm.expectRevert(abi.encodeWithSelector(Errors.PeriodTooEarly.selector, closedAt + 60 days));
+        pool.closePeriod(0, 1000e18, 0);
+        vm.warp(closedAt + 60 days);
+        vm.prank(admin);
+        PoolWaterfall.Flows memory f = pool.closePeriod(0, 1000e18, 0);
+        assertTrue(pool.matured(), "period 2 is the legal final");
+        assertEq(f.writedown[0], 700e18 + 3.5e18 + 3.5e18, "senior: balance and two months of arrears");
+    }
+
+    // H2: AID collected after maturity goes to the written-down tranches in seniority order,
+    // then to the equity; nothing stays in the pool.
+    function testResidualAfterMaturityRepaysWriteDownsInOrderThenEquity() public {
+        vm.expectRevert(Errors.PoolNotMatured.selector);
+        pool.distributeResidual();
+        _issue(1);
+        // Legal final with 600: fees 0.42, senior 3.50 + 596.08 of principal, written down 103.92;
+        // mezzanine 200 + 1.67 written down; the equity 100.
+        _period(0, 600e18, 1000e18, true);
+        assertEq(pool.residualDue(0), 103.92e18);
+        assertEq(pool.residualDue(1), 201.67e18);
+        // 150 of recoveries: 103.92 to the senior, 46.08 to the mezzanine.
+        vm.prank(payer);
+        aid.transfer(address(pool), 150e18);
+        uint256 s0 = _tok(0).claimable(alice);
+        vm.prank(carol); // permissionless
+        uint256[] memory paid = pool.distributeResidual();
+        assertEq(paid[0], 103.92e18);
+        assertEq(paid[1], 46.08e18);
+        assertEq(paid[2], 0);
+        assertEq(pool.residualDue(0), 0);
+        assertEq(pool.residualDue(1), 155.59e18);
+        assertEq(_tok(0).claimable(alice) - s0, 62.352e18, "alice: 60 % of the senior's 103.92");
+        // 200 more: 155.59 to the mezzanine, 44.41 to the equity.
+        vm.prank(payer);
+        aid.transfer(address(pool), 200e18);
+        paid = pool.distributeResidual();
+        assertEq(paid[0], 0);
+        assertEq(paid[1], 155.59e18);
+        assertEq(paid[2], 44.41e18);
+        assertEq(aid.balanceOf(address(pool)), 0);
+        // Then everything to the equity.
+        vm.prank(payer);
+        aid.transfer(address(pool), 7);
+        paid = pool.distributeResidual();
+        assertEq(paid[2], 7);
+        assertEq(aid.balanceOf(address(_tok(2))), 44.41e18 + 7);
     }
 }

@@ -55,6 +55,7 @@ max_deviation_bps = 500
 [tranched_pool]
 portfolio = "in memory"
 pool = "POOL-A"
+legal_final_period = 12
 "#
         ),
         "test",
@@ -121,7 +122,8 @@ pool = "POOL-A"
 
     // Waterfall: 12 USD of it principal, the performing balance 1 000 USD.
     let (principal, perf) = (U256::from(12u32) * e18, U256::from(1_000u32) * e18);
-    tx!(p, tp.closePeriod(principal, perf, U256::ZERO, false));
+    warp(&p, 30 * 86_400).await;
+    tx!(p, tp.closePeriod(principal, perf, U256::ZERO));
     let (terms, balances) = WeiTerms::from_pool(&pool, "pool").unwrap();
     let terms = WeiTerms {
         senior_fee_bps: terms.senior_fee_bps,

@@ -140,6 +140,11 @@ async fn engine_waterfall_equals_tranched_pool_to_the_wei() {
         specs.clone(),
         names.clone(),
         names.clone(),
+        TranchedPool::Schedule {
+            issueWindow: U256::from(86_400u32),
+            periodSeconds: U256::from(86_400u32),
+            legalFinalPeriod: U256::from(24u8),
+        },
     )
     .await
     .unwrap();
@@ -216,7 +221,8 @@ async fn engine_waterfall_equals_tranched_pool_to_the_wei() {
         let (i, pr) = (rng.wei(8), rng.wei(40));
         let perf = rng.wei(1_100);
         tx!(p, aid.transfer(*pool.address(), i + pr));
-        tx!(p, pool.closePeriod(pr, perf, U256::ZERO, fin));
+        warp(&p, 86_400).await;
+        tx!(p, pool.closePeriod(pr, perf, U256::ZERO));
         let c = WeiCollections {
             interest_proceeds: Wei(i),
             principal_proceeds: Wei(pr),

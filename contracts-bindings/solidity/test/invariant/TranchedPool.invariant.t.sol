@@ -40,8 +40,9 @@ contract PoolHandler is CommonBase {
         perf = perf % 1500e18;
         base = base % 1e8;
         aid.mint(address(pool), interest + principal);
+        vm.warp(block.timestamp + pool.periodSeconds());
         vm.prank(servicer);
-        PoolWaterfall.Flows memory f = pool.closePeriod(principal, perf, base, false);
+        PoolWaterfall.Flows memory f = pool.closePeriod(principal, perf, base);
         periods++;
         collectedTotal += interest + principal;
         paidTotal += f.feesPaid;
@@ -89,7 +90,9 @@ contract TranchedPoolInvariantTest is Test {
         s[2] = TranchedPool.TrancheSpec({balance: 100e18, couponPpb: 0, floating: false, spreadPpb: 0});
         string[] memory n = new string[](3);
         string[] memory y = new string[](3);
-        pool = new TranchedPool(aid, admin, address(0xFE), 75, 1_200_000_000, s, n, y);
+        pool = new TranchedPool(
+            aid, admin, address(0xFE), 75, 1_200_000_000, s, n, y, TranchedPool.Schedule(30 days, 30 days, 1200)
+        );
         handler = new PoolHandler(aid, pool, admin);
         aid.grantRole(aid.MINTER_ROLE(), address(this));
         aid.grantRole(aid.MINTER_ROLE(), address(handler));
