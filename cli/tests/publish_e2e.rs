@@ -13,8 +13,8 @@ use gaib_contracts::bindings::oracle::ValuationOracle;
 use gaib_contracts::bindings::said::SAID;
 use gaib_contracts::devnet::{deploy_dev_stack, Anvil, DevStack, DEV_KEY};
 use gaib_contracts::{
-    asset_id, decimal_to_wei, f64_to_decimal, percent_to_bps, run_id_of_manifest, Report,
-    ReportSigner, SignedReport,
+    asset_id, decimal_to_wei, f64_to_decimal, run_id_of_manifest, Report, ReportSigner,
+    SignedReport,
 };
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -69,8 +69,9 @@ fn expected(dir: &Path) -> (U256, u16, u16, u64, gaib_contracts::alloy::primitiv
         "nav",
     )
     .unwrap();
-    let haircut = percent_to_bps(v["haircut_pct"].as_f64().unwrap(), true, "h").unwrap();
-    let ltv = percent_to_bps(v["recommended_ltv_pct"].as_f64().unwrap(), false, "l").unwrap();
+    let haircut = gaib_runs::percent_to_bps(v["haircut_pct"].as_f64().unwrap(), true, "h").unwrap();
+    let ltv =
+        gaib_runs::percent_to_bps(v["recommended_ltv_pct"].as_f64().unwrap(), false, "l").unwrap();
     let manifest_bytes = std::fs::read(dir.join("manifest.json")).unwrap();
     let manifest: serde_json::Value = serde_json::from_slice(&manifest_bytes).unwrap();
     (

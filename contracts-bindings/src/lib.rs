@@ -6,7 +6,7 @@
 //! - [`bindings`]: alloy `sol!` bindings of every contract, generated at compile time from the
 //!   checked-in forge artifacts (`artifacts/*.json`), so building needs no forge and no network;
 //! - [`Report`]: the EIP-712 `ValuationReport` the `ValuationOracle` verifies, with its JSON form
-//!   and the conversion from a valuation's plain fields ([`ValuationInput`]);
+//!   (a run's valuation becomes one through `gaib_runs::OnchainValuation`);
 //! - [`ReportSigner`]: a local secp256k1 key from a file or an env var (never logged) that
 //!   produces the 65-byte low-s signatures the oracle accepts; [`recover_signer`] checks them;
 //! - [`publish`] / [`sign_and_publish`]: submit a signed report over JSON-RPC and wait for the
@@ -42,8 +42,8 @@ pub use publish::{
     publish, sign_and_publish, Published, RECEIPT_TIMEOUT,
 };
 pub use report::{
-    asset_id, decimal_to_wei, domain, f64_to_decimal, percent_to_bps, run_id_of_manifest, Report,
-    SignedReport, ValuationInput, BPS_ONE, DOMAIN_NAME, DOMAIN_VERSION, REPORT_TYPE,
+    asset_id, decimal_to_wei, domain, f64_to_decimal, run_id_of_manifest, Report, SignedReport,
+    BPS_ONE, DOMAIN_NAME, DOMAIN_VERSION, REPORT_TYPE,
 };
 pub use signer::{recover_signer, verify_report_signature, ReportSigner};
 pub use tranche_report::{

@@ -1,6 +1,6 @@
-//! The signed valuation report: the EIP-712 type the oracle verifies, its JSON form for the API
-//! and CLI ([`Report`]), and the conversion from a valuation's plain fields
-//! ([`ValuationInput`]).
+//! The signed valuation report: the EIP-712 type the oracle verifies and its JSON form for the API
+//! and CLI ([`Report`]). The production conversion from a run's valuation is
+//! `gaib_runs::OnchainValuation` (runs/src/valuation.rs).
 
 use crate::bindings::oracle::ValuationOracle::ValuationReport;
 use crate::error::{ContractsError, Result};
@@ -251,53 +251,6 @@ impl From<&Report> for ValuationReport {
     }
 }
 
-/// The plain fields of a valuation (as the pricing layer produces them), to turn into a
-/// [`Report`]. Amounts are decimal AID (e.g. `1.0234` AID per share; AID is minted 1:1 against a
-/// USD stablecoin, so the pricing layer's USD figures are AID); they are converted to 1e18 fixed
-/// point exactly, truncating digits beyond the 18th decimal (towards zero: a published NAV never
-/// exceeds the computed one). For `f64` outputs use [`f64_to_decimal`] and [`percent_to_bps`]
-/// (haircut rounded up, LTV down).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ValuationInput {
-    /// Asset name, hashed with keccak256 into the report's `asset` (e.g. `"sAID"`).
-    pub asset: String,
-    /// NAV per whole share, AID per share (≥ 0, > 0 to be accepted).
-    pub nav_per_share: Decimal,
-    /// Value of the deployed (off-chain) holdings, AID (≥ 0).
-    pub deployed_value: Decimal,
-    /// Haircut, basis points (0..=10 000).
-    pub haircut_bps: u16,
-    /// Loan-to-value, basis points (0..=10 000).
-    pub ltv_bps: u16,
-    /// Unix seconds of the valuation.
-    pub observed_at: u64,
-    /// Unix seconds after which the report must not be used.
-    pub valid_until: u64,
-    /// The run manifest's bytes; the report's `run_id` is their SHA-256.
-    pub manifest: Vec<u8>,
-    /// Round, strictly increasing per asset.
-    pub round: u64,
-}
-
-impl ValuationInput {
-    /// Converts to a [`Report`] and validates it (errors name the field).
-    pub fn to_report(&self) -> Result<Report> {
-        let report = Report {
-            asset: asset_id(&self.asset),
-            nav_per_share: decimal_to_wei(self.nav_per_share, "valuation.nav_per_share")?,
-            deployed_value: decimal_to_wei(self.deployed_value, "valuation.deployed_value")?,
-            haircut_bps: self.haircut_bps,
-            ltv_bps: self.ltv_bps,
-            observed_at: self.observed_at,
-            valid_until: self.valid_until,
-            run_id: run_id_of_manifest(&self.manifest),
-            round: self.round,
-        };
-        report.validate()?;
-        Ok(report)
-    }
-}
-
 /// A non-negative decimal amount in whole units → 1e18 fixed point (wei), exact up to 18
 /// decimals and truncated beyond. `field` names the input in the error.
 pub fn decimal_to_wei(x: Decimal, field: &str) -> Result<U256> {
@@ -328,22 +281,6 @@ pub fn f64_to_decimal(x: f64, field: &str) -> Result<Decimal> {
     Decimal::from_str_exact(&text)
         .or_else(|_| text.parse::<Decimal>())
         .map_err(|e| ContractsError::invalid(field, format!("{x}: {e}")))
-}
-
-/// A percentage (e.g. `20.0` for 20 %) → basis points, rounded towards safety: `round_up` for a
-/// haircut (a larger haircut is safer), down for an LTV. Negative percentages (a haircut when
-/// even the tail gains) become 0; above 100 % or not finite is an error naming `field`.
-/// Binary noise below 1e-6 bp is ignored (`20.000000000000004` % is 2000 bps either way).
-pub fn percent_to_bps(pct: f64, round_up: bool, field: &str) -> Result<u16> {
-    if !pct.is_finite() || pct > 100.0 + 1e-9 {
-        return Err(ContractsError::invalid(
-            field,
-            format!("{pct} % is not in [0, 100]"),
-        ));
-    }
-    let bps = ((pct.max(0.0) * 100.0) * 1e6).round() / 1e6;
-    let bps = if round_up { bps.ceil() } else { bps.floor() };
-    Ok(bps.min(f64::from(BPS_ONE)) as u16)
 }
 
 /// Serde for `U256` as a decimal string (hex `0x…` and JSON integers accepted on input).
@@ -474,7 +411,7 @@ mod tests {
     }
 
     #[test]
-    fn f64_and_percent_conversions() {
+    fn f64_conversion_is_shortest_round_trip() {
         assert_eq!(
             f64_to_decimal(1.02, "x").unwrap(),
             Decimal::from_str("1.02").unwrap()
@@ -489,44 +426,5 @@ mod tests {
             .to_string()
             .contains("nav"));
         assert!(f64_to_decimal(-1.0, "x").is_err());
-        assert_eq!(percent_to_bps(20.0, true, "h").unwrap(), 2000);
-        assert_eq!(percent_to_bps(0.1 + 0.2, true, "h").unwrap(), 30);
-        assert_eq!(percent_to_bps(12.345, true, "h").unwrap(), 1235);
-        assert_eq!(percent_to_bps(12.345, false, "l").unwrap(), 1234);
-        assert_eq!(percent_to_bps(-3.0, true, "h").unwrap(), 0);
-        assert_eq!(percent_to_bps(100.0, false, "l").unwrap(), 10_000);
-        assert!(percent_to_bps(100.5, false, "ltv")
-            .unwrap_err()
-            .to_string()
-            .contains("ltv"));
-        assert!(percent_to_bps(f64::INFINITY, false, "l").is_err());
-    }
-
-    #[test]
-    fn valuation_input_to_report() {
-        let v = ValuationInput {
-            asset: "sAID".into(),
-            nav_per_share: Decimal::from_str("1.05").unwrap(),
-            deployed_value: Decimal::from_str("50").unwrap(),
-            haircut_bps: 1000,
-            ltv_bps: 8000,
-            observed_at: 10,
-            valid_until: 20,
-            manifest: b"{\"seed\":1}".to_vec(),
-            round: 2,
-        };
-        let r = v.to_report().unwrap();
-        assert_eq!(r.asset, keccak256("sAID"));
-        assert_eq!(r.nav_per_share, U256::from(1_050_000_000_000_000_000u128));
-        assert_eq!(r.run_id, B256::from_slice(&Sha256::digest(b"{\"seed\":1}")));
-        let bad = ValuationInput {
-            valid_until: 5,
-            ..v
-        };
-        assert!(bad
-            .to_report()
-            .unwrap_err()
-            .to_string()
-            .contains("valid_until"));
     }
 }
