@@ -157,6 +157,9 @@ MUTANTS = [
     ("TranchedPool.sol", "                if (x > due) x = due;\n", "\n", "TranchedPoolTest"),
     ("TrancheOracle.sol", "                _checkTrancheRates(prev, r);\n", "\n", "TrancheOracleTest"),
     ("TrancheOracle.sol", "if (r.round != last + 1) revert", "if (false) revert", "TrancheOracleTest"),
+    # Review findings L2/L3: the tranche count and per-tranche maximum prices from the constructor.
+    ("TrancheOracle.sol", "if (n != maxPrices.length) revert", "if (false) revert", "TrancheOracleTest"),
+    ("TrancheOracle.sol", "if (r.prices[j] > maxPrices[j]) revert", "if (false) revert", "TrancheOracleTest"),
     ("TrancheOracle.sol", "        _checkFresh(r.observedAt, r.validUntil);\n        if (j >= r.prices.length)",
      "        if (j >= r.prices.length)", "TrancheOracleTest"),
 ]

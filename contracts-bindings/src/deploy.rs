@@ -87,6 +87,14 @@ pub struct TranchedPoolConfig {
     /// needs it set.
     #[serde(default)]
     pub legal_final_period: Option<u32>,
+    /// The `TrancheOracle`'s highest acceptable price of every tranche, bps of par
+    /// (1..=1 000 000; default 30 000 = 3 × par).
+    #[serde(default = "three_par_bps")]
+    pub max_price_bps: u32,
+}
+
+fn three_par_bps() -> u32 {
+    30_000
 }
 
 fn thirty_days() -> u64 {
@@ -124,6 +132,12 @@ impl TranchedPoolConfig {
                 ))
             }
         };
+        if self.max_price_bps == 0 || self.max_price_bps > 1_000_000 {
+            return Err(ContractsError::invalid(
+                "tranched_pool.max_price_bps",
+                format!("{}: not in 1..=1000000", self.max_price_bps),
+            ));
+        }
         Ok(TranchedPool::Schedule {
             issueWindow: U256::from(self.issue_window_s),
             periodSeconds: U256::from(self.period_s),
@@ -804,6 +818,14 @@ pub async fn deploy_with_pool(
             .await?;
     }
     if let Some((pool, t, schedule)) = pool_terms {
+        let max_price_bps = config
+            .tranched_pool
+            .as_ref()
+            .map_or(30_000, |c| c.max_price_bps);
+        let max_prices = vec![
+            U256::from(max_price_bps) * U256::from(100_000_000_000_000u64);
+            pool.tranches.len()
+        ];
         let fees = checked.fee_recipient.unwrap_or(me);
         let tx = TranchedPool::deploy_builder(
             p.clone(),
@@ -870,6 +892,7 @@ pub async fn deploy_with_pool(
             U256::from(o.quorum),
             o.max_age_s,
             o.max_deviation_bps,
+            max_prices.clone(),
         )
         .into_transaction_request();
         let to = g
@@ -879,7 +902,8 @@ pub async fn deploy_with_pool(
                 tx,
                 json!({"admin": me, "asset": pool_id, "pool": pool.id, "description": description,
                        "signers": checked.signers, "quorum": o.quorum, "maxAge": o.max_age_s,
-                       "maxDeviationBps": o.max_deviation_bps}),
+                       "maxDeviationBps": o.max_deviation_bps,
+                       "maxPrices": max_prices.iter().map(|x| x.to_string()).collect::<Vec<_>>()}),
             )
             .await?;
         let toc = TrancheOracle::new(to, p);
@@ -961,6 +985,9 @@ max_deviation_bps = 500
         assert_eq!(s.legalFinalPeriod, U256::from(60u8));
         assert!(err("legal_final_period = 1201").contains("tranched_pool.legal_final_period"));
         assert!(err("legal_final_period = 6\nperiod_s = 0").contains("tranched_pool.period_s"));
+        assert!(err("legal_final_period = 6\nmax_price_bps = 0")
+            .contains("tranched_pool.max_price_bps"));
+        assert_eq!(t("").max_price_bps, 30_000);
         assert!(err("legal_final_period = 6\nissue_window_s = 31536001")
             .contains("tranched_pool.issue_window_s"));
     }

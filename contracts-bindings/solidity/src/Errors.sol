@@ -153,6 +153,10 @@ library Errors {
     error IssueDeadlineNotPassed(uint256 deadline);
     /// @notice Refunds need the issue to be cancelled first (`cancelIssue`).
     error IssueNotCancelled();
+    /// @notice A tranche's maximum price must be in 1..=2^128-1.
+    error InvalidMaxPrice(uint256 tranche, uint256 maxPrice);
+    /// @notice A tranche price is above the tranche's maximum fixed at deployment.
+    error PriceAboveMax(uint256 tranche, uint256 price, uint256 maxPrice);
     /// @notice Residual distributions need the pool to have matured (its legal final closed).
     error PoolNotMatured();
     /// @notice The next period may close at `nextCloseAt` (unix seconds) at the earliest.

@@ -45,6 +45,9 @@ contract TrancheOracle is ValuationOracle {
     /// @notice Block time of the latest accepted tranche price submission.
     uint64 public lastTrancheSubmittedAt;
     mapping(uint64 => TranchePriceReport) private _trancheReports;
+    /// @notice Each tranche's highest acceptable price, AID wei per whole token (fixed at
+    /// deployment; its length is the pool's tranche count, which every report must match).
+    uint256[] public maxPrices;
 
     /// @notice A tranche price report was accepted.
     event TranchePricesSubmitted(uint64 indexed round, bytes32 indexed runId, uint256[] prices, uint64 observedAt);
@@ -56,6 +59,8 @@ contract TrancheOracle is ValuationOracle {
     /// @param quorum_ Initial quorum, 1..signers.length.
     /// @param maxAge_ Maximum report age in seconds.
     /// @param maxDeviationBps_ Maximum price move per report without guardian approval, bps.
+    /// @param maxPrices_ Each tranche's highest acceptable price, 1e18 fixed point (1..=2^128-1);
+    /// one per tranche of the pool (1..=8), senior first.
     constructor(
         address admin,
         bytes32 pool,
@@ -63,8 +68,22 @@ contract TrancheOracle is ValuationOracle {
         address[] memory signers,
         uint256 quorum_,
         uint64 maxAge_,
-        uint16 maxDeviationBps_
-    ) ValuationOracle(admin, pool, description_, 18, 18, signers, quorum_, maxAge_, maxDeviationBps_) {}
+        uint16 maxDeviationBps_,
+        uint256[] memory maxPrices_
+    ) ValuationOracle(admin, pool, description_, 18, 18, signers, quorum_, maxAge_, maxDeviationBps_) {
+        uint256 n = maxPrices_.length;
+        if (n == 0 || n > MAX_TRANCHES) revert Errors.InvalidTrancheCount(n);
+        for (uint256 j = 0; j < n; j++) {
+            if (maxPrices_[j] == 0 || maxPrices_[j] > MAX_VALUE) revert Errors.InvalidMaxPrice(j, maxPrices_[j]);
+        }
+        maxPrices = maxPrices_;
+    }
+
+    /// @notice The pool's tranche count (every report prices exactly this many).
+    /// @return Count.
+    function trancheCount() external view returns (uint256) {
+        return maxPrices.length;
+    }
 
     /// @notice EIP-712 `hashStruct` of a tranche price report.
     /// @param r The report.
@@ -91,8 +110,8 @@ contract TrancheOracle is ValuationOracle {
     }
 
     /// @notice Submits a signed tranche price report. Anyone may relay it.
-    /// @dev Reverts unless: pool == asset; round == latestTrancheRound + 1; 1..=8 prices, as many
-    /// as the first report's; each price <= MAX_VALUE; observedAt >= the last one's and <= now;
+    /// @dev Reverts unless: pool == asset; round == latestTrancheRound + 1; as many prices as the
+    /// pool's tranches (`trancheCount`); each price <= its `maxPrices` entry; observedAt >= the last one's and <= now;
     /// observedAt <= validUntil; fresh (now <= validUntil, now <= observedAt + maxAge); unless
     /// a guardian pre-approved the digest: observedAt > the last one's, now >=
     /// lastTrancheSubmittedAt + minReportInterval, and every tranche's price within
@@ -107,9 +126,7 @@ contract TrancheOracle is ValuationOracle {
         if (r.round != last + 1) revert Errors.RoundNotSequential(last, r.round);
         TranchePriceReport storage prev = _trancheReports[last];
         uint256 n = r.prices.length;
-        if (n == 0 || n > MAX_TRANCHES || (last != 0 && n != prev.prices.length)) {
-            revert Errors.InvalidTrancheCount(n);
-        }
+        if (n != maxPrices.length) revert Errors.InvalidTrancheCount(n);
         if (last != 0 && r.observedAt < prev.observedAt) {
             revert Errors.ObservationOlderThanLast(prev.observedAt, r.observedAt);
         }
@@ -117,7 +134,7 @@ contract TrancheOracle is ValuationOracle {
         if (r.validUntil < r.observedAt) revert Errors.InvalidValidity(r.observedAt, r.validUntil);
         _checkFresh(r.observedAt, r.validUntil);
         for (uint256 j = 0; j < n; j++) {
-            if (r.prices[j] > MAX_VALUE) revert Errors.ValueTooLarge(r.prices[j], MAX_VALUE);
+            if (r.prices[j] > maxPrices[j]) revert Errors.PriceAboveMax(j, r.prices[j], maxPrices[j]);
         }
         bytes32 d = trancheDigest(r);
         if (last != 0) {

@@ -22,7 +22,11 @@ contract TrancheOracleVectorsTest is Test {
         vm.chainId(vm.parseJsonUint(json, ".domain.chainId"));
         address[] memory signers = new address[](1);
         signers[0] = vm.addr(key);
-        TrancheOracle o = new TrancheOracle(address(0xAD), keccak256("pool-a"), "pool-a", signers, 1, 2 days, 500);
+        uint256[] memory maxP = new uint256[](vm.parseJsonUintArray(json, ".report.prices").length);
+        for (uint256 j = 0; j < maxP.length; j++) {
+            maxP[j] = type(uint128).max;
+        }
+        TrancheOracle o = new TrancheOracle(address(0xAD), keccak256("pool-a"), "pool-a", signers, 1, 2 days, 500, maxP);
         assertEq(address(o), vm.parseJsonAddress(json, ".domain.verifyingContract"), "oracle address");
         assertEq(o.TRANCHE_REPORT_TYPEHASH(), vm.parseJsonBytes32(json, ".typeHash"), "typeHash");
         assertEq(o.trancheStructHash(r), vm.parseJsonBytes32(json, ".structHash"), "structHash");
@@ -46,7 +50,7 @@ contract TrancheOracleTest is Test {
         for (uint256 i = 0; i < 3; i++) {
             signers[i] = vm.addr(keys[i]);
         }
-        o = new TrancheOracle(admin, POOL, "pool-a tranches", signers, 2, 2 days, 500);
+        o = new TrancheOracle(admin, POOL, "pool-a tranches", signers, 2, 2 days, 500, _prices(2e18, 2e18, 3e18));
         vm.warp(T0);
     }
 
@@ -193,5 +197,28 @@ contract TrancheOracleTest is Test {
         }
         o.submitTranchePrices(r, s);
         if (ok) assertEq(o.tranchePrice(j), p);
+    }
+
+    // L2/L3: the tranche count and each tranche's maximum price come from the constructor.
+    function testTrancheCountAndMaxPricesAreFixedAtDeployment() public {
+        assertEq(o.trancheCount(), 3);
+        uint256[] memory two = new uint256[](2);
+        (two[0], two[1]) = (1e18, 1e18);
+        TranchePriceReport memory r = _report(1, two, T0);
+        bytes[] memory s = _sigs(r, 2);
+        vm.expectRevert(abi.encodeWithSelector(Errors.InvalidTrancheCount.selector, 2));
+        o.submitTranchePrices(r, s);
+        r = _report(1, _prices(1e18, 2e18 + 1, 1e18), T0);
+        s = _sigs(r, 2);
+        vm.expectRevert(abi.encodeWithSelector(Errors.PriceAboveMax.selector, 1, 2e18 + 1, 2e18));
+        o.submitTranchePrices(r, s);
+        _submit(_report(1, _prices(2e18, 2e18, 3e18), T0));
+        assertEq(o.tranchePrice(2), 3e18);
+        address[] memory signers = new address[](1);
+        signers[0] = vm.addr(keys[0]);
+        vm.expectRevert(abi.encodeWithSelector(Errors.InvalidTrancheCount.selector, 0));
+        new TrancheOracle(admin, POOL, "x", signers, 1, 2 days, 500, new uint256[](0));
+        vm.expectRevert(abi.encodeWithSelector(Errors.InvalidMaxPrice.selector, 1, 0));
+        new TrancheOracle(admin, POOL, "x", signers, 1, 2 days, 500, _prices(1e18, 0, 1e18));
     }
 }

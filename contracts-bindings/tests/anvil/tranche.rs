@@ -22,6 +22,7 @@ async fn rust_signed_tranche_prices_are_accepted_and_held_to_the_rates() {
         U256::from(QUORUM),
         MAX_AGE,
         500,
+        vec![U256::from(3u8) * pow10(18); 3],
     )
     .await
     .unwrap();
