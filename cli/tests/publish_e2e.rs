@@ -408,7 +408,7 @@ fn bad_run_directories_exit_2() {
     let o = publish(&PathBuf::from("/nonexistent/run"), &a, t);
     assert_eq!(code(&o), Some(2));
     assert!(
-        text(&o.stderr).contains("manifest.json"),
+        text(&o.stderr).contains("/nonexistent/run: no such directory or file"),
         "{}",
         text(&o.stderr)
     );
