@@ -175,6 +175,33 @@ pub async fn publish(
     })
 }
 
+/// The signatures to submit for `digest`: every collected one, checked locally (a signature
+/// that does not recover is an error naming `signatures[i]`), then `key`'s own when it has not
+/// signed yet and `is_signer` (asked of the oracle only then) says it is an authorised signer.
+pub(crate) async fn collect_signatures<F, Fut>(
+    digest: B256,
+    collected: &[Bytes],
+    key: &ReportSigner,
+    is_signer: F,
+) -> Result<Vec<Bytes>>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<bool>>,
+{
+    let mut signatures = Vec::with_capacity(collected.len() + 1);
+    let mut signed_by_key = false;
+    for (i, sig) in collected.iter().enumerate() {
+        let who = recover_signer(digest, sig)
+            .map_err(|e| ContractsError::invalid(format!("signatures[{i}]"), e.to_string()))?;
+        signed_by_key |= who == key.address();
+        signatures.push(sig.clone());
+    }
+    if !signed_by_key && is_signer().await? {
+        signatures.push(Bytes::from(key.sign_digest(digest)?.to_vec()));
+    }
+    Ok(signatures)
+}
+
 /// What `gaib publish` does: reads the chain id, checks every collected signature locally, adds
 /// `key`'s own signature when `key` is one of the oracle's authorised signers and has not signed
 /// yet (otherwise `key` only relays), then submits the report with all signatures, sending the
@@ -192,25 +219,15 @@ pub async fn sign_and_publish(
         .await
         .map_err(|e| ContractsError::Rpc(format!("eth_chainId: {e}")))?;
     let digest = signed.report.digest(chain_id, oracle);
-    let mut signatures = Vec::with_capacity(signed.signatures.len() + 1);
-    let mut signed_by_key = false;
-    for (i, sig) in signed.signatures.iter().enumerate() {
-        let who = recover_signer(digest, sig)
-            .map_err(|e| ContractsError::invalid(format!("signatures[{i}]"), e.to_string()))?;
-        signed_by_key |= who == key.address();
-        signatures.push(sig.clone());
-    }
-    if !signed_by_key {
-        // Sign too when the key is an authorised signer; otherwise it only relays.
-        let is_signer = ValuationOracle::new(oracle, &provider)
+    // Sign too when the key is an authorised signer; otherwise it only relays.
+    let signatures = collect_signatures(digest, &signed.signatures, key, || async {
+        ValuationOracle::new(oracle, &provider)
             .isSigner(key.address())
             .call()
             .await
-            .map_err(decode_oracle_error)?;
-        if is_signer {
-            signatures.push(Bytes::from(key.sign_digest(digest)?.to_vec()));
-        }
-    }
+            .map_err(decode_oracle_error)
+    })
+    .await?;
     publish(&provider, oracle, &signed.report, &signatures).await
 }
 

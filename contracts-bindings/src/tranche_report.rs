@@ -4,9 +4,11 @@
 
 use crate::bindings::tranche_oracle::TrancheOracle::{self, TrancheOracleErrors};
 use crate::error::{ContractsError, Result};
-use crate::publish::{decode_revert, provider_with_sender, Published, RECEIPT_TIMEOUT};
+use crate::publish::{
+    collect_signatures, decode_revert, provider_with_sender, Published, RECEIPT_TIMEOUT,
+};
 use crate::report::{decimal_to_wei, domain};
-use crate::signer::{recover_signer, ReportSigner};
+use crate::signer::ReportSigner;
 use alloy::eips::BlockId;
 use alloy::primitives::{Address, Bytes, B256, U256};
 use alloy::providers::{DynProvider, Provider};
@@ -136,24 +138,14 @@ pub async fn sign_and_publish_tranches(
         .await
         .map_err(|e| ContractsError::Rpc(format!("eth_chainId: {e}")))?;
     let digest = signed.tranche_report.digest(chain_id, oracle);
-    let mut signatures = Vec::with_capacity(signed.signatures.len() + 1);
-    let mut signed_by_key = false;
-    for (i, sig) in signed.signatures.iter().enumerate() {
-        let who = recover_signer(digest, sig)
-            .map_err(|e| ContractsError::invalid(format!("signatures[{i}]"), e.to_string()))?;
-        signed_by_key |= who == key.address();
-        signatures.push(sig.clone());
-    }
-    if !signed_by_key {
-        let is_signer = TrancheOracle::new(oracle, &provider)
+    let signatures = collect_signatures(digest, &signed.signatures, key, || async {
+        TrancheOracle::new(oracle, &provider)
             .isSigner(key.address())
             .call()
             .await
-            .map_err(|e| decode_revert::<TrancheOracleErrors>(e, "TrancheOracle"))?;
-        if is_signer {
-            signatures.push(Bytes::from(key.sign_digest(digest)?.to_vec()));
-        }
-    }
+            .map_err(|e| decode_revert::<TrancheOracleErrors>(e, "TrancheOracle"))
+    })
+    .await?;
     publish_tranche_prices(&provider, oracle, &signed.tranche_report, &signatures).await
 }
 
