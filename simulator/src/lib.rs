@@ -56,7 +56,7 @@ pub use stats::{
 };
 pub use trace::{pool_collections, trace_path, worst_path, MonthTrace, PathTrace};
 
-/// Version of the model this simulator implements (MODEL.md "version 3").
-pub const MODEL_VERSION: &str = "3";
+/// Version of the model this simulator implements (MODEL.md "version 4").
+pub const MODEL_VERSION: &str = "4";
 /// Version of this crate.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
