@@ -1,13 +1,15 @@
 //! Closed forms the simulation is checked against (each with its tolerance in the tests):
-//! the level-payment annuity and the bullet loan on a flat curve, and the Vasicek large
-//! homogeneous pool (loss quantile and tranche expected loss).
+//! the level-payment annuity and the bullet loan on a flat curve, the Vasicek large
+//! homogeneous pool (loss quantile and tranche expected loss), and the compute-price
+//! references of the derivatives (MODEL.md §1): the expected index price E\[P_c(t_k)\], Black's
+//! caplet and floorlet on the OU log-variance (jumps off), and a swap strip's fair fixed rate.
 //!
 //! The Vasicek tranche expected loss is an integral over the systematic factor M ~ N(0, 1);
 //! it is computed with Gauss–Legendre quadrature ([`gauss_legendre`]) on \[−10, 10\], split at
 //! the two kinks of the tranche payoff and into panels, which is exact to ~1e-12 here (the
 //! mass beyond |M| = 10 is 1.5e-23).
 
-use gaib_engine::DiscountCurve;
+use gaib_engine::{DiscountCurve, GpuClass};
 use statrs::distribution::{Continuous, ContinuousCDF, Normal};
 
 fn std_normal() -> Normal {
@@ -133,6 +135,162 @@ pub fn bullet_price(rate: f64, n_months: u32, curve: &DiscountCurve, spread_bps:
     coupons + curve.discount_factor(f64::from(n_months) / 12.0, spread_bps)
 }
 
+/// Var X(t) of MODEL.md §1's OU deviation started at X(0) = 0, in (log price)²:
+/// sigma²·(1 − e^{−2·kappa·t})/(2·kappa), and sigma²·t for kappa = 0 (Brownian) or
+/// kappa·t below 1e-10. The monthly exact discretisation has this variance at every t_k.
+pub fn ou_variance(kappa: f64, sigma: f64, t: f64) -> f64 {
+    let kt = kappa * t;
+    if kt < 1e-10 {
+        sigma * sigma * t
+    } else {
+        sigma * sigma * (-(-2.0 * kt).exp_m1()) / (2.0 * kappa)
+    }
+}
+
+/// S_c(t_k): the sum of `class`'s scheduled shocks' log sizes with `shock.month ≤ month`
+/// (MODEL.md §1; a stress scenario's shocks are already in `class.shocks`).
+pub fn shock_log_sum(class: &GpuClass, month: u32) -> f64 {
+    class
+        .shocks
+        .iter()
+        .filter(|s| s.month <= month)
+        .map(|s| s.log_size)
+        .sum()
+}
+
+/// The mean and variance of ln P_c(t_k) with the jumps off (`jump_intensity` ignored):
+/// mean = ln P_c(0) + mu_c·t_k + S_c(t_k), variance = Var X(t_k); t_k = `month`/12 years.
+/// ln P_c(t_k) is then normal, which is what [`caplet`] and [`floorlet`] price.
+pub fn log_price_moments_without_jumps(class: &GpuClass, month: u32) -> (f64, f64) {
+    let t = f64::from(month) / 12.0;
+    (
+        class.price0_per_gpu_hour.ln() + class.drift * t + shock_log_sum(class, month),
+        ou_variance(class.kappa, class.sigma, t),
+    )
+}
+
+/// E\[P_c(t_k)\] in USD per GPU-hour under MODEL.md §1 (OU, compound-Poisson jumps, scheduled
+/// shocks), t_k = `month`/12 years:
+///
+/// ```text
+/// E[P_c(t)] = P_c(0)·exp( mu·t + Var X(t)/2 + lambda·t·(e^{m + s²/2} − 1) + S_c(t) )
+/// ```
+///
+/// (X and J independent; the monthly Poisson counts sum to a Poisson(lambda·t) count, and
+/// E\[e^Y\] = e^{m + s²/2} for one jump Y ~ N(m, s²)). Month 0 is P_c(0).
+pub fn expected_price(class: &GpuClass, month: u32) -> f64 {
+    let t = f64::from(month) / 12.0;
+    let (mean, var) = log_price_moments_without_jumps(class, month);
+    let jump_mgf = (class.jump_mean + 0.5 * class.jump_std * class.jump_std).exp() - 1.0;
+    (mean + 0.5 * var + class.jump_intensity * t * jump_mgf).exp()
+}
+
+/// Φ(x), the standard normal CDF, as erfc(−x/√2)/2 with musl's erfc (accurate to an ulp or
+/// so; statrs 0.19's `Normal::cdf` is off by ~2e-11 near x = 0.77, too coarse for the
+/// QuantLib-level Black checks).
+pub fn norm_cdf(x: f64) -> f64 {
+    0.5 * libm::erfc(-x / std::f64::consts::SQRT_2)
+}
+
+/// Black's formula on a lognormal underlying: (call, put) values per unit notional of
+/// `discount`·E\[(P − K)⁺\] and `discount`·E\[(K − P)⁺\], where P is lognormal with mean
+/// `forward` (= E\[P\] > 0) and `total_variance` = Var ln P ≥ 0, strike K = `strike` ≥ 0:
+/// call = D·(F·Φ(d1) − K·Φ(d2)), put = D·(K·Φ(−d2) − F·Φ(−d1)),
+/// d1 = (ln(F/K) + v/2)/√v, d2 = d1 − √v. At v = 0 or K = 0 the intrinsic values.
+pub fn black(forward: f64, strike: f64, total_variance: f64, discount: f64) -> (f64, f64) {
+    if total_variance <= 0.0 || strike <= 0.0 {
+        return (
+            discount * (forward - strike).max(0.0),
+            discount * (strike - forward).max(0.0),
+        );
+    }
+    let sd = total_variance.sqrt();
+    let d1 = ((forward / strike).ln() + 0.5 * total_variance) / sd;
+    let d2 = d1 - sd;
+    (
+        discount * (forward * norm_cdf(d1) - strike * norm_cdf(d2)),
+        discount * (strike * norm_cdf(-d2) - forward * norm_cdf(-d1)),
+    )
+}
+
+/// Why a closed form does not apply to an instrument (the reference is then omitted).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoClosedForm {
+    /// The class's price has jumps (`jump_intensity` > 0): P_c(t) is a Poisson mixture of
+    /// lognormals, and Black's formula does not price options on it.
+    #[error("gpu class {class}: jump_intensity > 0 (Black's formula needs jumps off)")]
+    Jumps {
+        /// The GPU class id.
+        class: String,
+    },
+}
+
+/// The value at t = 0, USD per GPU-hour of notional, of one caplet on `class`'s index fixed
+/// at month `month` (P_c(t_k) alone, a month-end fixing) with strike `strike` USD per GPU-hour,
+/// paid at `pay_month` and discounted on `curve` + `spread_bps`: Black's call on ln P_c(t_k)
+/// ~ N(mean, Var X(t_k)) ([`log_price_moments_without_jumps`]). Refused when the class has
+/// jumps.
+pub fn caplet(
+    class: &GpuClass,
+    month: u32,
+    strike: f64,
+    pay_month: u32,
+    curve: &DiscountCurve,
+    spread_bps: f64,
+) -> Result<f64, NoClosedForm> {
+    option_pair(class, month, strike, pay_month, curve, spread_bps).map(|(c, _)| c)
+}
+
+/// The floorlet of [`caplet`]: Black's put, USD per GPU-hour of notional.
+pub fn floorlet(
+    class: &GpuClass,
+    month: u32,
+    strike: f64,
+    pay_month: u32,
+    curve: &DiscountCurve,
+    spread_bps: f64,
+) -> Result<f64, NoClosedForm> {
+    option_pair(class, month, strike, pay_month, curve, spread_bps).map(|(_, p)| p)
+}
+
+fn option_pair(
+    class: &GpuClass,
+    month: u32,
+    strike: f64,
+    pay_month: u32,
+    curve: &DiscountCurve,
+    spread_bps: f64,
+) -> Result<(f64, f64), NoClosedForm> {
+    if class.jump_intensity > 0.0 {
+        return Err(NoClosedForm::Jumps {
+            class: class.id.clone(),
+        });
+    }
+    let (mean, var) = log_price_moments_without_jumps(class, month);
+    let df = curve.discount_factor(f64::from(pay_month) / 12.0, spread_bps);
+    Ok(black((mean + 0.5 * var).exp(), strike, var, df))
+}
+
+/// The fair fixed rate of a swap strip, USD per GPU-hour: the K with
+/// Σ_k w_k·(F_k − K) = 0, i.e. K = Σ w_k·F_k / Σ w_k, where per settlement k `F_k` is the
+/// expected floating fixing (USD per GPU-hour) and `w_k` = notional GPU-hours × discount
+/// factor of its payment date. None when the weights sum to zero (no settlement), or when
+/// the two lists differ in length.
+pub fn swap_fair_rate(expected_fixings: &[f64], weights: &[f64]) -> Option<f64> {
+    if expected_fixings.len() != weights.len() {
+        return None;
+    }
+    let w: f64 = weights.iter().sum();
+    (w > 0.0).then(|| {
+        expected_fixings
+            .iter()
+            .zip(weights)
+            .map(|(f, w)| f * w)
+            .sum::<f64>()
+            / w
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,5 +360,136 @@ mod tests {
         let curve = DiscountCurve::flat(12.0 * (1.0 + r / 12.0).ln());
         assert!((annuity_price(r, 48, &curve, 0.0) - 1.0).abs() < 1e-12);
         assert!((bullet_price(r, 48, &curve, 0.0) - 1.0).abs() < 1e-12);
+    }
+
+    /// A class with the given OU and jump parameters and `shocks`.
+    fn class(kappa: f64, sigma: f64, jumps: (f64, f64, f64), shocks: &[(u32, f64)]) -> GpuClass {
+        GpuClass {
+            id: "H100".into(),
+            price0_per_gpu_hour: 2.0,
+            drift: -0.3,
+            kappa,
+            sigma,
+            jump_intensity: jumps.0,
+            jump_mean: jumps.1,
+            jump_std: jumps.2,
+            shocks: shocks
+                .iter()
+                .map(|&(month, log_size)| gaib_engine::PriceShock { month, log_size })
+                .collect(),
+            useful_life_years: 5.0,
+            residual_floor: 0.1,
+        }
+    }
+
+    #[test]
+    fn expected_price_by_hand() {
+        // P0 = 2, mu = −0.3, kappa = 1.5, sigma = 0.4, lambda = 0.5, m = −0.1, s = 0.2,
+        // a −0.2 shock at month 12, month 18 (t = 1.5):
+        // Var X = 0.16·(1 − e^{−4.5})/3 = 0.0527408535...,
+        // E[P] = 2·exp(−0.45 + 0.0263704 + 0.75·(e^{−0.08} − 1) − 0.2) = 1.01192541454720.
+        let c = class(1.5, 0.4, (0.5, -0.1, 0.2), &[(12, -0.2), (19, -5.0)]);
+        assert!((ou_variance(1.5, 0.4, 1.5) - 0.05274085351796042).abs() < 1e-15);
+        assert!((expected_price(&c, 18) - 1.0119254145471999).abs() < 1e-13);
+        assert_eq!(expected_price(&c, 0), 2.0);
+        // Brownian (kappa = 0), no jumps, no shock yet: 2·exp(−0.3·0.5 + 0.16·0.5/2).
+        let b = class(0.0, 0.4, (0.0, 0.0, 0.0), &[(12, -0.2)]);
+        assert!((expected_price(&b, 6) - 2.0 * (-0.15f64 + 0.04).exp()).abs() < 1e-14);
+    }
+
+    #[test]
+    fn expected_price_matches_a_sum_over_jump_counts() {
+        // E[e^J] by summing the Poisson(lambda·t) count's probabilities against
+        // E[e^{ΣY} | n] = e^{n·(m + s²/2)}: an independent route to the compensator.
+        let c = class(0.8, 0.3, (1.2, -0.15, 0.25), &[]);
+        let (month, t) = (30, 2.5);
+        let (lt, g) = (1.2 * t, -0.15 + 0.5 * 0.25f64 * 0.25);
+        let (mut pn, mut sum) = ((-lt as f64).exp(), 0.0);
+        for n in 0..80 {
+            sum += pn * (g * f64::from(n)).exp();
+            pn *= lt / f64::from(n + 1);
+        }
+        let (mean, var) = log_price_moments_without_jumps(&c, month);
+        let direct = (mean + 0.5 * var).exp() * sum;
+        assert!((expected_price(&c, month) / direct - 1.0).abs() < 1e-13);
+    }
+
+    #[test]
+    fn norm_cdf_to_the_last_digits() {
+        // Φ(0.7692626281060315) = 0.779131290942668975763… (40-digit series for erf).
+        assert!((norm_cdf(0.7692626281060315) - 0.779_131_290_942_668_975_8).abs() < 2e-16);
+        assert_eq!(norm_cdf(0.0), 0.5);
+        // Φ(−8) = 6.22096057427178e-16: the tail keeps its relative accuracy.
+        assert!((norm_cdf(-8.0) / 6.220_960_574_271_784e-16 - 1.0).abs() < 1e-13);
+    }
+
+    #[test]
+    fn black_reproduces_hull_example() {
+        // Hull, Options, Futures and Other Derivatives, Example 15.6 (S0 = 42, K = 40,
+        // r = 10 %, sigma = 20 %, T = 0.5): c = 4.76, p = 0.81. As Black: F = S0·e^{rT},
+        // D = e^{−rT}, v = sigma²·T; values to the digits evaluated by hand from the formula.
+        let (r, t) = (0.1f64, 0.5);
+        let (c, p) = black(42.0 * (r * t).exp(), 40.0, 0.04 * t, (-r * t).exp());
+        assert!((c - 4.759422392871536).abs() < 1e-12, "{c}");
+        assert!((p - 0.8085993729000926).abs() < 1e-12, "{p}");
+        // Put–call parity: c − p = D·(F − K).
+        assert!((c - p - (42.0 - 40.0 * (-r * t).exp())).abs() < 1e-12);
+        // No variance, or strike 0: intrinsic.
+        assert_eq!(black(2.0, 1.5, 0.0, 0.9), (0.9 * 0.5, 0.0));
+        assert_eq!(black(2.0, 0.0, 0.1, 1.0), (2.0, 0.0));
+    }
+
+    #[test]
+    fn caplet_and_floorlet_on_the_ou_variance() {
+        let c = class(1.5, 0.4, (0.0, 0.0, 0.0), &[(12, -0.2)]);
+        let curve = DiscountCurve::flat(0.05);
+        // Month 18, strike 1.1, paid month 19: F = 2·exp(−0.45 − 0.2 + V/2), V = 0.05274085.
+        let v = 0.05274085351796042;
+        let f = 2.0 * (-0.65f64 + v / 2.0).exp();
+        let d = (-0.05f64 * 19.0 / 12.0).exp();
+        let (call, put) = black(f, 1.1, v, d);
+        let cap = caplet(&c, 18, 1.1, 19, &curve, 0.0).unwrap();
+        let floor = floorlet(&c, 18, 1.1, 19, &curve, 0.0).unwrap();
+        assert!((cap - call).abs() < 1e-14 && (floor - put).abs() < 1e-14);
+        // The forward of the caplet is the expected price; parity against it.
+        assert!((cap - floor - d * (expected_price(&c, 18) - 1.1)).abs() < 1e-13);
+        // By hand: F = 1.0719909359, d1 = 0.0025161977, d2 = −0.2271375711, D = 0.9238859306:
+        // caplet = D·(F·Φ(d1) − K·Φ(d2)) = 0.0793593317, floorlet = 0.1052365119.
+        assert!((cap - 0.07935933169351778).abs() < 1e-12, "{cap}");
+        assert!((floor - 0.1052365119224562).abs() < 1e-12, "{floor}");
+        // And against a direct numerical integral of the payoff over the lognormal density
+        // (midpoint rule on ±12 sd).
+        let (mean, var) = log_price_moments_without_jumps(&c, 18);
+        let (n, sd) = (200_000, var.sqrt());
+        let mut integral = 0.0;
+        for i in 0..n {
+            let z = -12.0 + 24.0 * (i as f64 + 0.5) / n as f64;
+            let p = (mean + sd * z).exp();
+            integral += (p - 1.1).max(0.0) * (-0.5 * z * z).exp()
+                / (2.0 * std::f64::consts::PI).sqrt()
+                * 24.0
+                / n as f64;
+        }
+        assert!(
+            (cap - d * integral).abs() < 1e-10,
+            "{cap} vs {}",
+            d * integral
+        );
+        // With jumps there is no closed form.
+        let j = class(1.5, 0.4, (0.5, -0.1, 0.2), &[]);
+        assert_eq!(
+            caplet(&j, 18, 1.1, 18, &curve, 0.0),
+            Err(NoClosedForm::Jumps {
+                class: "H100".into()
+            })
+        );
+    }
+
+    #[test]
+    fn swap_fair_rate_is_the_weighted_mean_fixing() {
+        // Two settlements: fixings 2.0 and 1.0, weights 3 and 1 → (6 + 1)/4 = 1.75.
+        assert_eq!(swap_fair_rate(&[2.0, 1.0], &[3.0, 1.0]), Some(1.75));
+        assert_eq!(swap_fair_rate(&[2.0], &[0.0]), None);
+        assert_eq!(swap_fair_rate(&[2.0, 1.0], &[1.0]), None);
     }
 }
