@@ -103,6 +103,9 @@ pub struct BaseCase {
     pub pools: Vec<Vec<PoolMonth>>,
     /// Per deal: default month and kind, if it defaulted.
     pub defaults: Vec<Option<(u32, DefaultKind)>>,
+    /// Per derivative (file order): its settlement to the holder in month k at index k−1,
+    /// USD (MODEL.md §10.3), on the trend path.
+    pub derivatives: Vec<Vec<Decimal>>,
 }
 
 /// Runs the deterministic base case of a portfolio (validated first; errors name the field).
@@ -115,6 +118,8 @@ pub fn base_case(p: &Portfolio) -> Result<BaseCase> {
     let mut deals = vec![Vec::with_capacity(plan.horizon_months as usize); p.deals.len()];
     let mut pools = vec![Vec::with_capacity(plan.horizon_months as usize); p.pools.len()];
     let mut defaults = vec![None; p.deals.len()];
+    let mut derivatives =
+        vec![Vec::with_capacity(plan.horizon_months as usize); p.derivatives.len()];
     for k in 1..=plan.horizon_months {
         let i = (k - 1) as usize;
         let market = MarketMonth {
@@ -137,6 +142,9 @@ pub fn base_case(p: &Portfolio) -> Result<BaseCase> {
                 loss: out.losses[d],
             });
         }
+        for (rows, &c) in derivatives.iter_mut().zip(&out.derivatives) {
+            rows.push(c);
+        }
         for (q, rows) in pools.iter_mut().enumerate() {
             rows.push(PoolMonth {
                 month: k,
@@ -150,5 +158,6 @@ pub fn base_case(p: &Portfolio) -> Result<BaseCase> {
         deals,
         pools,
         defaults,
+        derivatives,
     })
 }

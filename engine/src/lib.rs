@@ -16,6 +16,7 @@ mod amount;
 mod base_case;
 mod curve;
 mod deal;
+mod derivative;
 mod error;
 mod load;
 pub mod pool_wei;
@@ -34,6 +35,7 @@ pub use curve::DiscountCurve;
 pub use deal::{
     annuity_payment, DealFlows, DealParams, DealParamsKind, DealState, DefaultKind, MonthInputs,
 };
+pub use derivative::{DerivativeParams, Underlying};
 pub use error::{EngineError, ErrorClass, FieldError, Result};
 pub use load::{load_portfolio, parse_loan_tape, parse_portfolio, Format, Loaded};
 pub use portfolio::*;
@@ -46,7 +48,9 @@ pub use scenario::{
     UtilizationOverride, VaultOverride,
 };
 pub use stream::{fnv1a32, stream_id, SYSTEMATIC_FACTOR};
-pub use validate::{validate, Validated, MAX_AMOUNT_USD, MAX_MONTHS};
+pub use validate::{
+    validate, Validated, MAX_AMOUNT_USD, MAX_MONTHS, MAX_NOTIONAL_GPU_HOURS_PER_MONTH,
+};
 pub use vault::{tranche_mark, VaultMonth, VaultParams, VaultState, DAYS_PER_MONTH};
 pub use waterfall::{
     PoolCollections, TrancheFlow, WaterfallMonth, WaterfallParams, WaterfallState,

@@ -4,6 +4,7 @@
 //! contract rates) is [`Decimal`]; parameters of the stochastic model (drift, volatility,
 //! hazard, correlation) are `f64`.
 
+pub use crate::derivative::{Derivative, DerivativeKind, Fixing, Position};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -40,6 +41,9 @@ pub struct Portfolio {
     /// The AID/sAID vault, if modelled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vault: Option<Vault>,
+    /// Compute-price derivatives and fleet hedges (MODEL.md §10), in file order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub derivatives: Vec<Derivative>,
 }
 
 /// Identity and dates of a portfolio.
@@ -791,5 +795,22 @@ impl Portfolio {
     /// Index of a pool by id.
     pub fn pool_index(&self, id: &str) -> Option<usize> {
         self.pools.iter().position(|p| p.id == id)
+    }
+
+    /// The same portfolio with every hedge turned into a priced-only derivative (`hedges` and
+    /// `basis_factor` removed): the "without hedges" side of a hedge comparison. Derivatives
+    /// draw no random number, so both portfolios see the same paths (MODEL.md §10).
+    pub fn without_hedges(&self) -> Portfolio {
+        let mut p = self.clone();
+        for d in &mut p.derivatives {
+            d.hedges = None;
+            d.basis_factor = None;
+        }
+        p
+    }
+
+    /// Whether some derivative hedges a fleet.
+    pub fn has_hedges(&self) -> bool {
+        self.derivatives.iter().any(|d| d.hedges.is_some())
     }
 }

@@ -9,6 +9,7 @@
 use crate::amount::Amount;
 use crate::curve::DiscountCurve;
 use crate::deal::{DealFlows, DealParams, DealState, MonthInputs};
+use crate::derivative::{DerivativeParams, Underlying};
 use crate::portfolio::{Lien, HOURS_PER_MONTH};
 use crate::validate::Validated;
 use crate::waterfall::{
@@ -87,6 +88,16 @@ pub struct CashflowPlan<A> {
     pub pools: Vec<PoolPlan<A>>,
     /// Floating base rate of month k at index k−1: curve forward at t_{k−1} + rate shock.
     pub base_rates: Vec<A>,
+    /// Derivatives in file order (MODEL.md §10).
+    pub derivatives: Vec<DerivativeParams<A>>,
+    /// Indices of the derivatives on a class index, in file order (settled before the fleets).
+    pub index_derivatives: Vec<usize>,
+    /// Per fleet: the revenue floors on its revenue (settled once its revenue is known).
+    pub fleet_revenue_floors: Vec<Vec<usize>>,
+    /// Per fleet: the derivatives that hedge it (their settlements enter its NOI), file order.
+    pub fleet_hedges: Vec<Vec<usize>>,
+    /// P_c(0) per class, USD per GPU-hour: the t_0 price of a first month's average fixing.
+    pub price0: Vec<f64>,
 }
 
 /// The market in one month, as the caller's model sees it.
@@ -109,7 +120,9 @@ pub struct FleetMonth<A> {
     pub revenue: A,
     /// Operating expenses.
     pub opex: A,
-    /// Net operating income (may be negative).
+    /// Settlements of the derivatives hedging the fleet, to the fleet (MODEL.md §10.4).
+    pub hedge: A,
+    /// Net operating income, revenue − opex + hedge (may be negative).
     pub noi: A,
     /// Hardware value of the whole fleet, G·V_f(t).
     pub hardware_value: A,
@@ -131,6 +144,8 @@ pub struct MonthOutput<A> {
     pub pool_months: Vec<WaterfallMonth<A>>,
     /// Per pool, per tranche.
     pub tranches: Vec<Vec<TrancheFlow<A>>>,
+    /// Per derivative: its settlement to the holder this month, USD (MODEL.md §10.3).
+    pub derivatives: Vec<A>,
 }
 
 /// The state of a whole portfolio between months.
@@ -142,6 +157,11 @@ pub struct CashflowState<A> {
     pub collateral_left: Vec<A>,
     /// Per pool.
     pub pools: Vec<WaterfallState<A>>,
+    /// Per class: P_c(t_{k−1}) after month k−1 (P_c(0) at close), USD per GPU-hour.
+    pub prev_price: Vec<f64>,
+    /// Per derivative: Σ of its fixings so far within its strip (a forward's average), USD per
+    /// GPU-hour.
+    pub fixing_sum: Vec<A>,
 }
 
 impl<A: Amount> CashflowPlan<A> {
@@ -221,6 +241,52 @@ impl<A: Amount> CashflowPlan<A> {
                 waterfall: WaterfallParams::from_pool(q),
             })
             .collect();
+        let derivatives: Vec<DerivativeParams<A>> = p
+            .derivatives
+            .iter()
+            .map(|d| {
+                let underlying = match (&d.class_id, d.fixing, &d.fleet_id) {
+                    (Some(c), Some(fixing), _) if d.kind.is_index() => Underlying::Index {
+                        class: class_ix[c.as_str()],
+                        fixing,
+                    },
+                    (_, _, Some(f)) => Underlying::FleetRevenue {
+                        fleet: fleet_ix[f.as_str()],
+                    },
+                    _ => unreachable!("validation requires class_id/fixing or fleet_id"),
+                };
+                let notional = conv(d.notional_gpu_hours_per_month.unwrap_or_default());
+                let strike = conv(d.strike_per_gpu_hour.unwrap_or_default());
+                DerivativeParams {
+                    kind: d.kind,
+                    underlying,
+                    sign: A::from_f64(d.sign()),
+                    notional,
+                    strike,
+                    strike_times_months: conv(
+                        d.strike_per_gpu_hour.unwrap_or_default()
+                            * rust_decimal::Decimal::from(d.months()),
+                    ),
+                    floor: conv(d.floor_usd_per_month.unwrap_or_default()),
+                    basis: d.basis(),
+                    start_month: d.start_month,
+                    end_month: d.end_month,
+                    hedges: d.hedges.as_deref().map(|f| fleet_ix[f]),
+                }
+            })
+            .collect();
+        let mut fleet_revenue_floors = vec![Vec::new(); fleets.len()];
+        let mut fleet_hedges = vec![Vec::new(); fleets.len()];
+        let mut index_derivatives = Vec::new();
+        for (i, d) in derivatives.iter().enumerate() {
+            match d.underlying {
+                Underlying::Index { .. } => index_derivatives.push(i),
+                Underlying::FleetRevenue { fleet } => fleet_revenue_floors[fleet].push(i),
+            }
+            if let Some(f) = d.hedges {
+                fleet_hedges[f].push(i);
+            }
+        }
         let horizon_months = p.horizon_months();
         let curve = DiscountCurve::new(&p.market.discount_curve);
         let shock = p.market.rate_shock_bps * 1e-4;
@@ -236,6 +302,15 @@ impl<A: Amount> CashflowPlan<A> {
             fleet_deals,
             pools,
             base_rates,
+            derivatives,
+            index_derivatives,
+            fleet_revenue_floors,
+            fleet_hedges,
+            price0: p
+                .gpu_classes
+                .iter()
+                .map(|c| c.price0_per_gpu_hour)
+                .collect(),
         }
     }
 
@@ -254,6 +329,8 @@ impl<A: Amount> CashflowPlan<A> {
                 .iter()
                 .map(|q| WaterfallState::new(&q.waterfall))
                 .collect(),
+            prev_price: self.price0.clone(),
+            fixing_sum: vec![A::ZERO; self.derivatives.len()],
         }
     }
 
@@ -269,6 +346,8 @@ impl<A: Amount> CashflowPlan<A> {
         for (st, q) in s.pools.iter_mut().zip(&self.pools) {
             st.reset(&q.waterfall);
         }
+        s.prev_price.copy_from_slice(&self.price0);
+        s.fixing_sum.fill(A::ZERO);
     }
 
     /// An output buffer of the right shape.
@@ -276,6 +355,7 @@ impl<A: Amount> CashflowPlan<A> {
         let zf = FleetMonth {
             revenue: A::ZERO,
             opex: A::ZERO,
+            hedge: A::ZERO,
             noi: A::ZERO,
             hardware_value: A::ZERO,
         };
@@ -290,6 +370,7 @@ impl<A: Amount> CashflowPlan<A> {
                 .iter()
                 .map(|q| vec![TrancheFlow::zero(); q.waterfall.len()])
                 .collect(),
+            derivatives: vec![A::ZERO; self.derivatives.len()],
         }
     }
 
@@ -335,6 +416,18 @@ impl<A: Amount> CashflowPlan<A> {
         for x in out.losses.iter_mut() {
             *x = A::ZERO;
         }
+        // §10: derivatives on a class index settle on this month's (and last month's) prices,
+        // before any fleet pays its deals.
+        for &i in &self.index_derivatives {
+            let d = &self.derivatives[i];
+            if let Underlying::Index { class, fixing } = d.underlying {
+                let fix = A::from_f64(d.fixing(fixing, s.prev_price[class], m.price[class]));
+                if d.active(k) {
+                    s.fixing_sum[i] += fix;
+                }
+                out.derivatives[i] = d.settlement(k, fix, s.fixing_sum[i], A::ZERO);
+            }
+        }
 
         for (fi, f) in self.fleets.iter().enumerate() {
             let u = A::from_f64(m.utilization[fi]);
@@ -347,11 +440,23 @@ impl<A: Amount> CashflowPlan<A> {
             let spot = A::ONE - phi;
             let revenue = (f.gpu_hours * (phi * f.contract_rate + spot * u * price)).cents();
             let opex = (f.gpu_hours * (f.opex_fixed + f.opex_variable * (spot * u + phi))).cents();
-            let noi = revenue - opex;
+            for &i in &self.fleet_revenue_floors[fi] {
+                out.derivatives[i] = self.derivatives[i].settlement(k, A::ZERO, A::ZERO, revenue);
+            }
+            let mut hedge = A::ZERO;
+            let noi = if self.fleet_hedges[fi].is_empty() {
+                revenue - opex
+            } else {
+                for &i in &self.fleet_hedges[fi] {
+                    hedge += out.derivatives[i];
+                }
+                revenue - opex + hedge
+            };
             let hw = f.gpus * A::from_f64(f.hardware_value_per_gpu(t, m.price_over_trend[f.class]));
             out.fleets[fi] = FleetMonth {
                 revenue,
                 opex,
+                hedge,
                 noi,
                 hardware_value: hw,
             };
@@ -379,6 +484,10 @@ impl<A: Amount> CashflowPlan<A> {
             if any_default {
                 self.assign_recoveries(fi, k, after_haircut - f.liquidation_cost, s, out);
             }
+        }
+
+        if !self.derivatives.is_empty() {
+            s.prev_price.copy_from_slice(m.price);
         }
 
         for (q, plan) in self.pools.iter().enumerate() {

@@ -1,7 +1,7 @@
 //! Validation of a parsed portfolio. Collects every problem, never panics.
 
 use crate::error::{EngineError, FieldError, Result};
-use crate::portfolio::{Deal, DealTerms, LoanTerms, Portfolio};
+use crate::portfolio::{Deal, DealTerms, Derivative, LoanTerms, Portfolio};
 use crate::stream::stream_id;
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
@@ -182,6 +182,7 @@ pub fn validate(p: &Portfolio, deal_sources: &[String]) -> Result<()> {
     if let Some(v) = &p.vault {
         check_vault(&mut c, p, v, &deal_ids);
     }
+    check_derivatives(&mut c, p, horizon, &classes, &fleets);
     check_stream_ids(&mut c, p);
 
     if c.errors.is_empty() {
@@ -867,6 +868,176 @@ fn check_vault(
             v.liquidation_incentive,
             "must be in [0, 1)",
         );
+    }
+}
+
+/// Largest accepted derivative notional, GPU-hours per month (1e9: about 1.4 million GPUs).
+pub const MAX_NOTIONAL_GPU_HOURS_PER_MONTH: i64 = 1_000_000_000;
+
+/// Derivatives (MODEL.md §10.1): unique ids; per kind, the fields it needs present and the
+/// others absent; known class and fleet ids; the strip within 1..=`horizon` months; notional
+/// (GPU-hours per month), strike (USD per GPU-hour), floor and premium (USD) in range; a finite
+/// positive basis factor only with `hedges`; a revenue floor hedging only its own fleet.
+fn check_derivatives(
+    c: &mut Checker<'_>,
+    p: &Portfolio,
+    horizon: u32,
+    classes: &HashSet<&str>,
+    fleets: &HashSet<&str>,
+) {
+    let mut seen = HashSet::new();
+    for (i, d) in p.derivatives.iter().enumerate() {
+        let at = format!("derivatives[{i}]");
+        c.id(format!("{at}.id"), &d.id);
+        if !seen.insert(d.id.as_str()) {
+            c.push(
+                format!("{at}.id"),
+                format!("{:?}", d.id),
+                "duplicate derivative id",
+            );
+        }
+        check_derivative(c, d, &at, horizon, classes, fleets);
+    }
+}
+
+fn check_derivative(
+    c: &mut Checker<'_>,
+    d: &Derivative,
+    at: &str,
+    horizon: u32,
+    classes: &HashSet<&str>,
+    fleets: &HashSet<&str>,
+) {
+    let kind = d.kind.name();
+    let need = |c: &mut Checker<'_>, present: bool, field: &str, needed: bool| {
+        if needed && !present {
+            c.push(
+                format!("{at}.{field}"),
+                "(missing)",
+                format!("is required for kind = \"{kind}\""),
+            );
+        } else if !needed && present {
+            c.push(
+                format!("{at}.{field}"),
+                "(given)",
+                format!("does not apply to kind = \"{kind}\""),
+            );
+        }
+    };
+    let index = d.kind.is_index();
+    need(c, d.class_id.is_some(), "class_id", index);
+    need(c, d.fixing.is_some(), "fixing", index);
+    need(
+        c,
+        d.notional_gpu_hours_per_month.is_some(),
+        "notional_gpu_hours_per_month",
+        index,
+    );
+    need(
+        c,
+        d.strike_per_gpu_hour.is_some(),
+        "strike_per_gpu_hour",
+        index,
+    );
+    need(c, d.fleet_id.is_some(), "fleet_id", !index);
+    need(
+        c,
+        d.floor_usd_per_month.is_some(),
+        "floor_usd_per_month",
+        !index,
+    );
+
+    if let Some(class) = &d.class_id {
+        if !classes.contains(class.as_str()) {
+            c.push(
+                format!("{at}.class_id"),
+                format!("{class:?}"),
+                "unknown GPU class id",
+            );
+        }
+    }
+    if let Some(fleet) = &d.fleet_id {
+        if !fleets.contains(fleet.as_str()) {
+            c.push(
+                format!("{at}.fleet_id"),
+                format!("{fleet:?}"),
+                "unknown fleet id",
+            );
+        }
+    }
+    if let Some(n) = d.notional_gpu_hours_per_month {
+        if n <= Decimal::ZERO || n > Decimal::from(MAX_NOTIONAL_GPU_HOURS_PER_MONTH) {
+            c.push(
+                format!("{at}.notional_gpu_hours_per_month"),
+                n,
+                format!(
+                    "must be > 0 and at most {MAX_NOTIONAL_GPU_HOURS_PER_MONTH} GPU-hours per month"
+                ),
+            );
+        }
+    }
+    if let Some(k) = d.strike_per_gpu_hour {
+        c.dec_in(
+            format!("{at}.strike_per_gpu_hour"),
+            k,
+            Decimal::ZERO,
+            Decimal::from(10_000),
+        );
+    }
+    if let Some(r) = d.floor_usd_per_month {
+        c.positive_amount(format!("{at}.floor_usd_per_month"), r);
+    }
+    c.non_negative_amount(format!("{at}.premium_usd"), d.premium_usd);
+    c.f64_in(
+        format!("{at}.discount_spread_bps"),
+        d.discount_spread_bps,
+        -1000.0,
+        10_000.0,
+    );
+    if d.start_month == 0 || d.start_month > horizon {
+        c.push(
+            format!("{at}.start_month"),
+            d.start_month,
+            format!("must be in [1, {horizon}] (the horizon in months)"),
+        );
+    }
+    if d.end_month < d.start_month {
+        c.push(
+            format!("{at}.end_month"),
+            d.end_month,
+            format!("must be >= start_month = {}", d.start_month),
+        );
+    } else if d.end_month > horizon {
+        c.push(
+            format!("{at}.end_month"),
+            d.end_month,
+            format!(
+                "is past the horizon of {horizon} months (a derivative does not extend it: \
+                 set portfolio.horizon_months)"
+            ),
+        );
+    }
+    if let Some(h) = &d.hedges {
+        if !fleets.contains(h.as_str()) {
+            c.push(format!("{at}.hedges"), format!("{h:?}"), "unknown fleet id");
+        }
+        if !index && d.fleet_id.as_deref().is_some_and(|f| f != h) {
+            c.push(
+                format!("{at}.hedges"),
+                format!("{h:?}"),
+                "a revenue floor may hedge only its own fleet_id",
+            );
+        }
+    }
+    if let Some(b) = d.basis_factor {
+        if d.hedges.is_none() {
+            c.push(
+                format!("{at}.basis_factor"),
+                b,
+                "applies only to a hedge (give `hedges`)",
+            );
+        }
+        c.f64_open(format!("{at}.basis_factor"), b, 0.0, 10.0);
     }
 }
 
