@@ -1,18 +1,32 @@
 #!/usr/bin/env bash
-# Throughput and memory of the CPU Monte Carlo backend on the sample portfolio.
-# Prints deal-steps/s (paths × deals × months / s) at 1 thread and at all threads, and the peak
-# RSS at 1e4 and 1e6 paths side by side with their ratio (target: ≤ 1.2).
-# Not run in CI. Usage: scripts/bench.sh [--quick]   (--quick: 1e5 instead of 1e6 paths)
-#                       scripts/bench.sh --criterion  (also run the criterion benchmark)
+# Speed and memory of the CPU Monte Carlo backend, in one run (docs/PERFORMANCE.md):
+#  1. deal-steps/s (paths × deals × months / s) on the sample portfolio at 1 thread and at all
+#     threads;
+#  2. instructions per deal-step by callgrind, marginal: (I(6000 paths) − I(2000 paths)) /
+#     (4000 × deals × months), one thread (skipped with a note when valgrind is absent);
+#  3. the paired CPU-time ratio against the vectorised NumPy implementation of the same model
+#     (scripts/bench_numpy.py) on data/portfolios/bench12.toml (12 deals, 48 months): gaib and
+#     NumPy back to back, PAIRS times, each whole process's user + system CPU time, one thread
+#     each; then NumPy's E[loss], PD and E[PV] checked against gaib's within Monte Carlo error;
+#  4. the peak RSS at 1e4 and 1e6 paths side by side with their ratio (target: ≤ 1.2).
+# Ratios and instruction counts are what to compare: wall-clock rates move with the machine's
+# load, a paired ratio and callgrind's count barely do. Not run in CI.
+# Usage: scripts/bench.sh [--quick] [--criterion]
+#   --quick: 1e5 instead of 1e6 paths for the memory check, 1 NumPy pair instead of 3
+#   --criterion: also run the criterion benchmark
+# Environment: NUMPY_PATHS (default 20000), PAIRS (default 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PORTFOLIO=data/portfolios/sample.toml
+BENCH12=data/portfolios/bench12.toml
 BIG=1000000
 CRITERION=0
+PAIRS=${PAIRS:-3}
+NUMPY_PATHS=${NUMPY_PATHS:-20000}
 for a in "$@"; do
   case "$a" in
-    --quick) BIG=100000 ;;
+    --quick) BIG=100000; PAIRS=1 ;;
     --criterion) CRITERION=1 ;;
     *) echo "unknown option $a" >&2; exit 2 ;;
   esac
@@ -21,18 +35,64 @@ done
 cargo build --release --quiet -p gaib-simulator --example throughput
 BIN=target/release/examples/throughput
 ALL=$(nproc)
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
 
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
 
-echo "== throughput, sample portfolio, 20000 paths"
+echo "== throughput, sample portfolio, 20000 paths ($(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg))"
 one=$("$BIN" "$PORTFOLIO" 20000 1)
 all=$("$BIN" "$PORTFOLIO" 20000 "$ALL")
 r1=$(echo "$one" | field deal_steps_per_s)
 ra=$(echo "$all" | field deal_steps_per_s)
+per_path=$(echo "$one" | field deal_steps_per_path)
 printf '  1 thread : %s deal-steps/s\n' "$r1"
-printf '  %s threads: %s deal-steps/s  (%s per core; speed-up %s×; target ≥ 2e7 per core)\n' \
+printf '  %s threads: %s deal-steps/s  (%s per core; speed-up %s×)\n' \
   "$ALL" "$ra" "$(awk -v a="$ra" -v n="$ALL" 'BEGIN{printf "%.3e", a/n}')" \
   "$(awk -v a="$ra" -v b="$r1" 'BEGIN{printf "%.2f", a/b}')"
+
+echo "== instructions per deal-step, sample portfolio, callgrind marginal (6000 − 2000 paths, 1 thread)"
+if command -v valgrind >/dev/null; then
+  irefs() {
+    valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.$1" "$BIN" "$PORTFOLIO" "$1" 1 2>&1 \
+      | sed -n 's/.*I *refs: *//p' | tr -d ','
+  }
+  i_small=$(irefs 2000)
+  i_big=$(irefs 6000)
+  printf '  I(2000) = %s, I(6000) = %s, deal-steps per path %s\n' "$i_small" "$i_big" "$per_path"
+  printf '  %s instructions per deal-step (target ≤ 270)\n' \
+    "$(awk -v a="$i_big" -v b="$i_small" -v d="$per_path" 'BEGIN{printf "%.1f", (a-b)/(4000*d)}')"
+else
+  echo "  skipped: valgrind not found"
+fi
+
+echo "== paired CPU time vs NumPy, $BENCH12, $NUMPY_PATHS paths, 1 thread each, $PAIRS pairs"
+VENV=python/.venv
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+if ! "$VENV/bin/python" -c 'import numpy' 2>/dev/null; then
+  "$VENV/bin/python" -m pip install --quiet numpy
+fi
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+cpu() { # user + system CPU seconds of one whole process
+  /usr/bin/time -f '%U %S' -o "$TMP/time" "$@" >"$TMP/out"
+  awk '{printf "%.3f", $1 + $2}' "$TMP/time"
+}
+ratios=()
+for i in $(seq 1 "$PAIRS"); do
+  g=$(cpu "$BIN" "$BENCH12" "$NUMPY_PATHS" 1 --summary "$TMP/gaib.json")
+  n=$(cpu "$VENV/bin/python" scripts/bench_numpy.py "$BENCH12" "$NUMPY_PATHS" --json "$TMP/numpy.json")
+  r=$(awk -v n="$n" -v g="$g" 'BEGIN{printf "%.2f", n/g}')
+  ratios+=("$r")
+  printf '  pair %s: gaib %s s, NumPy %s s CPU: gaib %s× faster\n' "$i" "$g" "$n" "$r"
+done
+median=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
+printf '  median: gaib %s× faster than NumPy (target ≥ 5)\n' "$median"
+# The last pair's figures: NumPy's E[loss], PD and E[PV] within 4.5 standard errors of gaib's.
+"$VENV/bin/python" -c 'import json, sys; sys.path.insert(0, "scripts"); import bench_numpy as b
+sys.exit(0 if b.check(json.load(open(sys.argv[1])), sys.argv[2]) else 1)' \
+  "$TMP/numpy.json" "$TMP/gaib.json" | tail -1 | sed 's/^/  same model: /'
 
 peak() {
   # Peak RSS in KiB: /usr/bin/time -v when present, else the program's own /proc VmHWM.

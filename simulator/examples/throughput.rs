@@ -1,8 +1,11 @@
 //! Throughput of the CPU backend: `cargo run --release -p gaib-simulator --example throughput --
-//! PORTFOLIO PATHS [THREADS]`. Prints one line `paths=… threads=… seconds=… deal_steps_per_s=…
-//! peak_rss_kib=…` (peak RSS from /proc/self/status, Linux only; 0 elsewhere).
+//! PORTFOLIO PATHS [THREADS] [--summary FILE]`. Prints one line `paths=… threads=… seconds=…
+//! deal_steps_per_s=… peak_rss_kib=… deal_steps_per_path=…` (deals × months; peak RSS from /proc/self/status, Linux only; 0
+//! elsewhere). `--summary FILE` also writes every deal's and tranche's E[loss], PD and E[PV]
+//! (fractions of notional / of paths) with their standard errors as JSON, the figures
+//! `scripts/bench_numpy.py --check` compares its NumPy implementation with (scripts/bench.sh).
 
-use gaib_simulator::{lower, Backend, CpuBackend, RunOptions};
+use gaib_simulator::{lower, Backend, CpuBackend, InstrumentStats, RunOptions};
 use std::path::Path;
 use std::time::Instant;
 
@@ -17,10 +20,29 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// One instrument's E[loss], PD and E[PV] over `paths` paths, with their standard errors.
+fn summary(s: &InstrumentStats, paths: u64) -> serde_json::Value {
+    let pd = s.pd();
+    serde_json::json!({
+        "id": s.id,
+        "el": s.loss.mean(),
+        "el_se": s.loss.std_error(),
+        "pd": pd,
+        "pd_se": (pd * (1.0 - pd) / paths as f64).sqrt(),
+        "pv": s.pv.mean(),
+        "pv_se": s.pv.std_error(),
+    })
+}
+
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
+    let mut args: Vec<String> = std::env::args().collect();
+    let summary_file = args.iter().position(|a| a == "--summary").map(|i| {
+        let f = args.get(i + 1).cloned().expect("--summary FILE");
+        args.drain(i..i + 2);
+        f
+    });
     if args.len() < 3 {
-        eprintln!("usage: throughput PORTFOLIO PATHS [THREADS]");
+        eprintln!("usage: throughput PORTFOLIO PATHS [THREADS] [--summary FILE]");
         std::process::exit(2);
     }
     let file = Path::new(&args[1]);
@@ -41,10 +63,25 @@ fn main() {
     let secs = t0.elapsed().as_secs_f64();
     let steps = plan.deal_steps_per_path() as f64 * paths as f64;
     println!(
-        "paths={paths} threads={} seconds={secs:.3} deal_steps_per_s={:.4e} peak_rss_kib={} (senior price {:.6})",
+        "paths={paths} threads={} seconds={secs:.3} deal_steps_per_s={:.4e} peak_rss_kib={} deal_steps_per_path={} (senior price {:.6})",
         backend.threads(),
         steps / secs,
         peak_rss_kib(),
+        plan.deal_steps_per_path(),
         stats.tranches.first().and_then(|t| t.first()).map_or(0.0, |t| t.pv.mean()),
     );
+    if let Some(f) = summary_file {
+        let json = serde_json::json!({
+            "paths": stats.paths,
+            "deals": stats.deals.iter().map(|s| summary(s, stats.paths)).collect::<Vec<_>>(),
+            "tranches": stats
+                .tranches
+                .iter()
+                .flatten()
+                .map(|s| summary(s, stats.paths))
+                .collect::<Vec<_>>(),
+        });
+        std::fs::write(&f, serde_json::to_vec_pretty(&json).expect("json"))
+            .unwrap_or_else(|e| panic!("{f}: {e}"));
+    }
 }
