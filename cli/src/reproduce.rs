@@ -1,6 +1,8 @@
 //! `gaib reproduce DIR [--threads T]` (DIR or DIR/manifest.json): re-runs a run — plain, with
 //! sensitivities, or stress — from its directory alone (the stored copies of its inputs) and
-//! checks every output file bit for bit against the re-run and against the manifest's hashes.
+//! checks every output file bit for bit against the re-run and against the manifest's hashes
+//! (a structure saved by `gaib structure --save` is re-computed from its recorded request and
+//! checked as `structure.json` and the report's structure section).
 //! Exit 0 on a match, 3 on a mismatch (naming the differing files and fields), 2 if the
 //! directory is malformed or a stored input is missing or changed.
 
@@ -48,14 +50,19 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
     verified?;
     println!(
         "match: {:?} run, {} paths from {}, seed {}, backend {} — {} output files bit for bit \
-         (results sha256 {})",
+         (results sha256 {}){}",
         m.kind,
         m.paths,
         m.path_start,
         m.seed,
         m.backend,
         m.outputs.len(),
-        m.results_sha256
+        m.results_sha256,
+        if m.structure.is_some() {
+            format!(", including the saved {} re-computed", gaib_runs::STRUCTURE)
+        } else {
+            String::new()
+        }
     );
     Ok(())
 }

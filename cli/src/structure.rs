@@ -3,12 +3,15 @@
 //! paths (simulated once; each trial re-runs only the pool waterfall), and prints each
 //! tranche's balance, attachment with its 95 % interval, achieved PD/EL ± se and price.
 //! An infeasible target, an unknown tranche or a malformed target exits 2 naming it.
+//! `--format json` and `--out` give `structure.json`'s versioned form (the request, the run
+//! it read, the result); `--save` / `--save-to DIR` keep it in the run directory (or a copy),
+//! where `gaib reproduce` re-computes and checks it.
 
 use crate::CliError;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use gaib_runs::{
-    break_evens, structure, structure_report_html, write_atomic, BreakEvens, RunDir, Structure,
-    TargetMetric, TrancheTarget,
+    structure_report_html, write_atomic, BreakEvens, RunDir, Structure, StructureRequest,
+    TargetMetric, TrancheTarget, STRUCTURE,
 };
 use std::path::PathBuf;
 
@@ -43,6 +46,16 @@ pub(crate) struct Args {
     /// target chart, the break-evens.
     #[arg(long, value_name = "FILE.html")]
     report: Option<PathBuf>,
+    /// Save the result into the run directory: structure.json (versioned: the request, the
+    /// run it read, the result), a structure section in report.html, and manifest.json
+    /// recording both, so that `gaib reproduce` re-computes and checks it. This changes
+    /// manifest.json and so the run's id (its SHA-256); see --save-to.
+    #[arg(long, conflicts_with = "save_to")]
+    save: bool,
+    /// Save as --save, into a copy of the run directory at DIR (absent or empty), leaving
+    /// the run itself (and its id) untouched.
+    #[arg(long, value_name = "DIR")]
+    save_to: Option<PathBuf>,
 }
 
 /// Sizes and prints.
@@ -70,31 +83,33 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         )));
     }
     let dir = RunDir::open(&a.run)?;
-    let s = (!targets.is_empty())
-        .then(|| structure(&dir, &targets))
-        .transpose()?;
-    let b = a
-        .breakeven
-        .as_deref()
-        .map(|pool| break_evens(&dir.spec, pool, a.el_level))
-        .transpose()?;
-    let json = serde_json::to_string_pretty(&serde_json::json!({
-        "structure": s,
-        "break_evens": b,
-    }))?;
+    let request = StructureRequest::new(targets, a.breakeven.clone(), a.el_level);
+    let doc = dir.structure(&request)?;
+    let (s, b) = (doc.structure.as_ref(), doc.break_evens.as_ref());
+    let json = String::from_utf8(doc.to_json_bytes()?)?;
     if let Some(out) = &a.out {
-        write_atomic(out, format!("{json}\n").as_bytes())?;
+        write_atomic(out, json.as_bytes())?;
     }
     if let Some(r) = &a.report {
-        write_atomic(r, structure_report_html(s.as_ref(), b.as_ref()).as_bytes())?;
+        write_atomic(r, structure_report_html(s, b).as_bytes())?;
+    }
+    if a.save || a.save_to.is_some() {
+        let saved = dir.save_structure(&doc, a.save_to.as_deref())?;
+        eprintln!(
+            "saved {} into {} (manifest.json and report.html updated; `gaib reproduce {}` \
+             checks it)",
+            STRUCTURE,
+            saved.dir.display(),
+            saved.dir.display()
+        );
     }
     match a.format {
-        Format::Json => println!("{json}"),
+        Format::Json => print!("{json}"),
         Format::Table => {
-            if let Some(s) = &s {
+            if let Some(s) = s {
                 println!("{}", table(s));
             }
-            if let Some(b) = &b {
+            if let Some(b) = b {
                 println!("{}", breakeven_table(b));
             }
         }

@@ -128,3 +128,84 @@ fn bad_targets_exit_2_naming_them() {
         );
     }
 }
+
+/// `--save-to` writes a copy of the run with structure.json, a structure section in
+/// report.html and the manifest listing both (the run itself untouched); `gaib reproduce`
+/// re-computes it and passes, and fails naming structure.json once it is edited; `--save`
+/// amends the run in place.
+#[test]
+fn a_saved_structure_is_reproduced_and_an_edit_is_named() {
+    let dir = sample_copy();
+    let p = dir.path();
+    let o = gaib(
+        &[
+            "run",
+            "sample.toml",
+            "--paths",
+            "200",
+            "--seed",
+            "5",
+            "--out",
+            "r",
+            "--quiet",
+        ],
+        p,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let manifest_before = std::fs::read(p.join("r/manifest.json")).unwrap();
+    let save = |extra: &[&str]| {
+        let mut args = vec!["structure", "r", "--target", "GPU-ABS-1/A:el=0.5"];
+        args.extend_from_slice(extra);
+        let o = gaib(&args, p);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+    };
+    save(&["--save-to", "s"]);
+    assert_eq!(
+        std::fs::read(p.join("r/manifest.json")).unwrap(),
+        manifest_before
+    );
+    assert!(!p.join("r/structure.json").exists());
+    let m: Value =
+        serde_json::from_slice(&std::fs::read(p.join("s/manifest.json")).unwrap()).unwrap();
+    let outputs: Vec<&str> = m["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["path"].as_str().unwrap())
+        .collect();
+    assert!(outputs.contains(&"structure.json"), "{outputs:?}");
+    assert_eq!(m["structure"]["targets"][0]["tranche"], "GPU-ABS-1/A");
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(p.join("s/structure.json")).unwrap()).unwrap();
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["run"]["seed"], 5);
+    assert_eq!(doc["run"]["results_sha256"], m["results_sha256"]);
+    let html = std::fs::read_to_string(p.join("s/report.html")).unwrap();
+    assert!(html.contains("<h2 id=\"structure\">") && html.contains("fig-structure-target"));
+    assert!(!std::fs::read_to_string(p.join("r/report.html"))
+        .unwrap()
+        .contains("id=\"structure\""));
+    let ok = gaib(&["reproduce", "s", "--quiet"], p);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    assert!(
+        text(&ok.stdout).contains("structure.json"),
+        "{}",
+        text(&ok.stdout)
+    );
+    // An edited number is named with its file and field.
+    let edited = std::fs::read_to_string(p.join("s/structure.json"))
+        .unwrap()
+        .replacen("\"seed\": 5", "\"seed\": 6", 1);
+    std::fs::write(p.join("s/structure.json"), edited).unwrap();
+    let bad = gaib(&["reproduce", "s", "--quiet"], p);
+    assert_eq!(bad.status.code(), Some(3), "{}", text(&bad.stderr));
+    let err = text(&bad.stderr);
+    assert!(
+        err.contains("structure.json: sha256") && err.contains("$.run.seed: 6 != 5"),
+        "{err}"
+    );
+    // In place: the run's own manifest now lists it.
+    save(&["--save"]);
+    let m = std::fs::read_to_string(p.join("r/manifest.json")).unwrap();
+    assert!(m.contains("\"structure.json\"") && m.as_bytes() != manifest_before);
+}

@@ -16,7 +16,7 @@ use crate::run::RunSpec;
 use crate::structure::Replay;
 use gaib_engine::{base_case, CreditOverride, Decimal, Portfolio, PriceOverride, Scenario};
 use gaib_simulator::{lower, LOSS_EPS};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Most paths of the run that the Monte Carlo break-evens use (the first ones).
 pub const MAX_STRESS_PATHS: u64 = 2_000;
@@ -24,7 +24,7 @@ pub const MAX_STRESS_PATHS: u64 = 2_000;
 const MC_STEPS: usize = 8;
 
 /// A deal's break-even on the expected path.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DealBreakEven {
     /// Deal id.
     pub deal: String,
@@ -34,7 +34,7 @@ pub struct DealBreakEven {
 }
 
 /// A tranche's break-evens.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrancheBreakEven {
     /// `POOL/TRANCHE`.
     pub tranche: String,
@@ -51,7 +51,7 @@ pub struct TrancheBreakEven {
 }
 
 /// The break-evens of one pool.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BreakEvens {
     /// Pool id.
     pub pool: String,
@@ -150,7 +150,7 @@ fn pool_position(p: &Portfolio, pool: &str) -> usize {
 }
 
 /// The first tranche id of `pool`, or an argument error naming the pool.
-fn first_tranche<'p>(p: &'p Portfolio, pool: &str) -> Result<&'p str> {
+pub(crate) fn first_tranche<'p>(p: &'p Portfolio, pool: &str) -> Result<&'p str> {
     p.pools
         .iter()
         .find(|x| x.id == pool)

@@ -44,6 +44,7 @@ mod results;
 mod run;
 mod rundir;
 mod structure;
+mod structure_dir;
 pub mod tables;
 mod valuation;
 
@@ -76,6 +77,10 @@ pub use rundir::{
 pub use structure::{
     structure, structure_report_html, structure_spec, SizedTranche, Structure, TargetMetric,
     TrancheTarget,
+};
+pub use structure_dir::{
+    StructureFile, StructureRequest, StructureRun, DEFAULT_EL_LEVEL_PCT, STRUCTURE,
+    STRUCTURE_SCHEMA_VERSION,
 };
 pub use valuation::{
     decimal_to_wei, percent_to_bps, usd_to_wei, wei_to_aid, OnchainValuation, WEI_PER_AID,

@@ -109,6 +109,11 @@ pub struct Manifest {
     /// Unix time the run finished, seconds (informational; the observation time of a
     /// published valuation).
     pub created_unix_s: u64,
+    /// The structure analysis saved into the run (`gaib structure --save`): its request,
+    /// which `gaib reproduce` re-computes into `structure.json` (listed in `outputs`).
+    /// Absent when none was saved (and from runs written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structure: Option<crate::StructureRequest>,
 }
 
 /// The git commit recorded at build time, if any.
@@ -284,6 +289,7 @@ mod tests {
             results_sha256: sha256_hex(b"{}"),
             elapsed_s: 0.5,
             created_unix_s: 1,
+            structure: None,
         };
         assert_eq!(Manifest::from_json(&m.to_json(), "m").unwrap(), m);
         let current = format!("\"schema_version\": {SCHEMA_VERSION}");

@@ -12,6 +12,7 @@
 //! DIR/sensitivities.json     bump-and-revalue results (sensitivities runs)
 //! DIR/stress.json            the stress comparison (stress runs)
 //! DIR/report.html            the report
+//! DIR/structure.json         a saved structure analysis (`gaib structure --save`)
 //! DIR/inputs/<portfolio>     copies of every input: the portfolio, its loan tape,
 //! DIR/inputs/<loan tape>       and each scenario (inputs/scenarios/<file>)
 //! DIR/inputs/scenarios/…
@@ -30,6 +31,7 @@ use crate::run::{
     unix_now, BackendSelection, Leg, LegId, OutputBytes, PreparedRun, Provenance, RunOutput,
     RunSpec, Valued,
 };
+use crate::structure_dir::{StructureFile, STRUCTURE};
 use gaib_pricing::{compare, metrics, Sensitivity, Valuation};
 use gaib_simulator::{PathRows, PathSink, PathStats, SimError, SinkError, MODEL_VERSION};
 use std::path::{Path, PathBuf};
@@ -175,7 +177,7 @@ fn output_files(
             bytes: to_json_bytes(s, STRESS)?,
         });
     }
-    let html = report::render(&report_input(results, backend, sensitivities, stress));
+    let html = report::render(&report_input(results, backend, sensitivities, stress, None));
     outputs.push(OutputBytes {
         path: REPORT,
         bytes: html.into_bytes(),
@@ -210,6 +212,7 @@ fn manifest_of(spec: &RunSpec, made: &Provenance, outputs: &[OutputBytes]) -> Ma
         results_sha256: sha256_hex(&outputs[0].bytes),
         elapsed_s: made.elapsed_s,
         created_unix_s: made.created_unix_s,
+        structure: None,
     }
 }
 
@@ -228,12 +231,13 @@ fn input_files(spec: &RunSpec) -> Vec<InputFile> {
         .collect()
 }
 
-/// The report's inputs from a run's typed results.
-fn report_input<'a>(
+/// The report's inputs from a run's typed results (and a saved structure).
+pub(crate) fn report_input<'a>(
     results: &'a Results,
     backend: &str,
     sensitivities: Option<&'a [Sensitivity]>,
     stress: Option<&StressResults>,
+    structure: Option<&'a StructureFile>,
 ) -> ReportInput<'a> {
     let stress = stress
         .map(|s| {
@@ -255,6 +259,7 @@ fn report_input<'a>(
         },
         sensitivities: sensitivities.unwrap_or(&[]),
         stress,
+        structure,
     }
 }
 
@@ -475,6 +480,8 @@ pub struct RunDir {
     pub sensitivities: Option<Vec<Sensitivity>>,
     /// The stress comparison, when the run is a stress run.
     pub stress: Option<StressResults>,
+    /// The saved structure analysis (`structure.json`), when the run has one.
+    pub structure: Option<StructureFile>,
     /// The spec to re-run it (inputs from the directory's stored copies).
     pub spec: RunSpec,
 }
@@ -483,6 +490,18 @@ fn read(dir: &Path, rel: &str) -> Result<Vec<u8>> {
     std::fs::read(dir.join(rel)).map_err(|e| {
         RunError::invalid_run(dir, format!("cannot read {}: {e}", dir.join(rel).display()))
     })
+}
+
+/// `structure.json` when the manifest lists it (`gaib structure --save`).
+fn saved_structure(dir: &Path, m: &Manifest) -> Result<Option<StructureFile>> {
+    if !m.outputs.iter().any(|o| o.path == STRUCTURE) {
+        return Ok(None);
+    }
+    let bytes = read(dir, STRUCTURE)?;
+    let name = dir.join(STRUCTURE).display().to_string();
+    StructureFile::from_json(&bytes, &name)
+        .map(Some)
+        .map_err(|e| RunError::invalid_run(dir, e.to_string()))
 }
 
 fn typed<T: serde::de::DeserializeOwned>(dir: &Path, rel: &str) -> Result<T> {
@@ -504,6 +523,7 @@ impl RunDir {
             results: out.results,
             sensitivities: out.sensitivities,
             stress: out.stress,
+            structure: None,
             spec: RunSpec {
                 backend,
                 threads: None,
@@ -547,6 +567,7 @@ impl RunDir {
             .any(|o| o.path == STRESS)
             .then(|| typed(&dir, STRESS))
             .transpose()?;
+        let structure = saved_structure(&dir, &manifest)?;
         Ok(Self {
             dir,
             manifest,
@@ -554,6 +575,7 @@ impl RunDir {
             results,
             sensitivities,
             stress,
+            structure,
             spec,
         })
     }
@@ -662,6 +684,7 @@ impl RunDir {
             &self.manifest.backend,
             self.sensitivities.as_deref(),
             self.stress.as_ref(),
+            self.structure.as_ref(),
         ))
     }
 
@@ -673,7 +696,10 @@ impl RunDir {
         let mut differences = self.output_hash_differences();
         let mut spec = self.spec.clone();
         spec.threads = threads.or(Some(self.manifest.threads.max(1)));
-        let rerun = spec.prepare()?.execute(control, None)?;
+        let mut rerun = spec.prepare()?.execute(control, None)?;
+        if let Some(request) = &self.manifest.structure {
+            crate::structure_dir::amend_rerun(&mut rerun, request)?;
+        }
         for o in &self.manifest.outputs {
             let Some(new) = rerun.output(&o.path) else {
                 differences.push(format!("{}: not produced by the re-run", o.path));
