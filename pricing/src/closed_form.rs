@@ -9,7 +9,9 @@
 //! the two kinks of the tranche payoff and into panels, which is exact to ~1e-12 here (the
 //! mass beyond |M| = 10 is 1.5e-23).
 
-use gaib_engine::{DiscountCurve, GpuClass};
+use gaib_engine::{
+    Amount, Decimal, Derivative, DerivativeKind, DiscountCurve, Fixing, GpuClass, Portfolio,
+};
 use statrs::distribution::{Continuous, ContinuousCDF, Normal};
 
 fn std_normal() -> Normal {
@@ -223,6 +225,143 @@ pub enum NoClosedForm {
         /// The GPU class id.
         class: String,
     },
+    /// A cap or floor on the monthly-average fixing: the average of two lognormal grid
+    /// prices is not lognormal.
+    #[error("derivative {id}: an option on the average fixing (not lognormal)")]
+    AverageFixing {
+        /// The derivative id.
+        id: String,
+    },
+    /// A revenue floor: revenue mixes the price with the fleet's utilization.
+    #[error("derivative {id}: a revenue floor (revenue is price × utilization)")]
+    RevenueFloor {
+        /// The derivative id.
+        id: String,
+    },
+    /// A term the closed form needs is missing or names no GPU class of the portfolio (a
+    /// validated portfolio never has this).
+    #[error("derivative {id}: {field} missing or unknown")]
+    Terms {
+        /// The derivative id.
+        id: String,
+        /// The field (`class_id`, `fixing`, `notional_gpu_hours_per_month`, ...).
+        field: &'static str,
+    },
+}
+
+impl NoClosedForm {
+    /// A short reason for tables: `jumps`, `average fixing`, `revenue floor`, `terms`.
+    pub fn short(&self) -> &'static str {
+        match self {
+            NoClosedForm::Jumps { .. } => "jumps",
+            NoClosedForm::AverageFixing { .. } => "average fixing",
+            NoClosedForm::RevenueFloor { .. } => "revenue floor",
+            NoClosedForm::Terms { .. } => "terms",
+        }
+    }
+}
+
+/// A derivative's closed-form value (MODEL.md §10.5), to hold the simulation's E\[PV\] to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DerivativeReference {
+    /// E\[PV\] to the holder at t = 0, USD: Σ_k DF(t_k)·E\[C_k\] − s·`premium_usd`, with DF on
+    /// `discount_curve` + the derivative's `discount_spread_bps`. Exact but for the cent
+    /// rounding of each settlement (at most half a cent a month).
+    pub pv_usd: f64,
+    /// The fixed rate at which a swap or forward is worth nothing before its premium, USD
+    /// per GPU-hour: swap Σ DF(t_k)·E\[F_k\] / Σ DF(t_k); forward Σ E\[F_j\] / m (one payment,
+    /// so the discount factor cancels). None for caps and floors.
+    pub fair_strike_per_gpu_hour: Option<f64>,
+}
+
+/// E\[F_k\] of MODEL.md §10.2 for `class`: b·E\[P_c(t_k)\] (month end) or
+/// b·½·(E\[P_c(t_{k−1})\] + E\[P_c(t_k)\]) (average), USD per GPU-hour.
+pub fn expected_fixing(class: &GpuClass, fixing: Fixing, basis: f64, month: u32) -> f64 {
+    match fixing {
+        Fixing::MonthEnd => basis * expected_price(class, month),
+        Fixing::Average => {
+            basis
+                * 0.5
+                * (expected_price(class, month.saturating_sub(1)) + expected_price(class, month))
+        }
+    }
+}
+
+/// The closed-form value of derivative `d` of portfolio `p` (MODEL.md §10.5): swaps and
+/// forwards/futures by E\[P_c(t_k)\] (any class, jumps included), month-end caps and floors
+/// by Black's formula on the OU variance when the class has no jumps. Refused, with the
+/// reason, for options on the average fixing, options with jumps, and revenue floors.
+pub fn derivative_reference(
+    p: &Portfolio,
+    d: &Derivative,
+) -> Result<DerivativeReference, NoClosedForm> {
+    let terms = |field| NoClosedForm::Terms {
+        id: d.id.clone(),
+        field,
+    };
+    if d.kind == DerivativeKind::RevenueFloor {
+        return Err(NoClosedForm::RevenueFloor { id: d.id.clone() });
+    }
+    let class_id = d.class_id.as_deref().ok_or_else(|| terms("class_id"))?;
+    let class = p
+        .gpu_classes
+        .iter()
+        .find(|c| c.id == class_id)
+        .ok_or_else(|| terms("class_id"))?;
+    let fixing = d.fixing.ok_or_else(|| terms("fixing"))?;
+    let dec = |x: Option<Decimal>, field| x.map(Amount::to_f64).ok_or_else(|| terms(field));
+    let n = dec(
+        d.notional_gpu_hours_per_month,
+        "notional_gpu_hours_per_month",
+    )?;
+    let k = dec(d.strike_per_gpu_hour, "strike_per_gpu_hour")?;
+    let (s, b) = (d.sign(), d.basis());
+    let premium = s * Amount::to_f64(d.premium_usd);
+    let curve = DiscountCurve::new(&p.market.discount_curve);
+    let df = |m: u32| curve.discount_factor(f64::from(m) / 12.0, d.discount_spread_bps);
+    let months = d.start_month..=d.end_month;
+    match d.kind {
+        DerivativeKind::Swap => {
+            let fix: Vec<f64> = months
+                .clone()
+                .map(|m| expected_fixing(class, fixing, b, m))
+                .collect();
+            let w: Vec<f64> = months.map(df).collect();
+            let pv: f64 = fix.iter().zip(&w).map(|(f, w)| w * n * (f - k)).sum();
+            Ok(DerivativeReference {
+                pv_usd: s * pv - premium,
+                fair_strike_per_gpu_hour: swap_fair_rate(&fix, &w),
+            })
+        }
+        DerivativeKind::Forward | DerivativeKind::Future => {
+            let m = f64::from(d.months());
+            let sum: f64 = months.map(|j| expected_fixing(class, fixing, b, j)).sum();
+            Ok(DerivativeReference {
+                pv_usd: s * df(d.end_month) * n * (sum - m * k) - premium,
+                fair_strike_per_gpu_hour: (m > 0.0).then(|| sum / m),
+            })
+        }
+        DerivativeKind::Cap | DerivativeKind::Floor => {
+            if fixing == Fixing::Average {
+                return Err(NoClosedForm::AverageFixing { id: d.id.clone() });
+            }
+            // N·max(b·P − K, 0) = N·b·max(P − K/b, 0): Black on P with strike K/b.
+            let mut pv = 0.0;
+            for m in months {
+                let one = if d.kind == DerivativeKind::Cap {
+                    caplet(class, m, k / b, m, &curve, d.discount_spread_bps)?
+                } else {
+                    floorlet(class, m, k / b, m, &curve, d.discount_spread_bps)?
+                };
+                pv += n * b * one;
+            }
+            Ok(DerivativeReference {
+                pv_usd: s * pv - premium,
+                fair_strike_per_gpu_hour: None,
+            })
+        }
+        DerivativeKind::RevenueFloor => Err(NoClosedForm::RevenueFloor { id: d.id.clone() }),
+    }
 }
 
 /// The value at t = 0, USD per GPU-hour of notional, of one caplet on `class`'s index fixed
@@ -402,9 +541,9 @@ mod tests {
         // E[e^J] by summing the Poisson(lambda·t) count's probabilities against
         // E[e^{ΣY} | n] = e^{n·(m + s²/2)}: an independent route to the compensator.
         let c = class(0.8, 0.3, (1.2, -0.15, 0.25), &[]);
-        let (month, t) = (30, 2.5);
+        let (month, t) = (30, 2.5f64);
         let (lt, g) = (1.2 * t, -0.15 + 0.5 * 0.25f64 * 0.25);
-        let (mut pn, mut sum) = ((-lt as f64).exp(), 0.0);
+        let (mut pn, mut sum) = ((-lt).exp(), 0.0);
         for n in 0..80 {
             sum += pn * (g * f64::from(n)).exp();
             pn *= lt / f64::from(n + 1);
@@ -417,7 +556,7 @@ mod tests {
     #[test]
     fn norm_cdf_to_the_last_digits() {
         // Φ(0.7692626281060315) = 0.779131290942668975763… (40-digit series for erf).
-        assert!((norm_cdf(0.7692626281060315) - 0.779_131_290_942_668_975_8).abs() < 2e-16);
+        assert!((norm_cdf(0.7692626281060315) - 0.779_131_290_942_669).abs() < 2e-16);
         assert_eq!(norm_cdf(0.0), 0.5);
         // Φ(−8) = 6.22096057427178e-16: the tail keeps its relative accuracy.
         assert!((norm_cdf(-8.0) / 6.220_960_574_271_784e-16 - 1.0).abs() < 1e-13);
@@ -491,5 +630,175 @@ mod tests {
         assert_eq!(swap_fair_rate(&[2.0, 1.0], &[3.0, 1.0]), Some(1.75));
         assert_eq!(swap_fair_rate(&[2.0], &[0.0]), None);
         assert_eq!(swap_fair_rate(&[2.0, 1.0], &[1.0]), None);
+    }
+
+    /// The sample portfolio with its first class set to P0 = 2, mu = −0.3, kappa = 1.5,
+    /// sigma = 0.4, no jumps, a −0.2 shock at month 12, a flat 5 % curve, and `derivatives`.
+    fn with_derivatives(derivatives: Vec<Derivative>) -> Portfolio {
+        let mut p = gaib_testkit::engine::sample();
+        let id = p.gpu_classes[0].id.clone();
+        p.gpu_classes[0] = GpuClass {
+            id,
+            ..class(1.5, 0.4, (0.0, 0.0, 0.0), &[(12, -0.2)])
+        };
+        p.market.discount_curve = vec![gaib_engine::CurvePoint {
+            tenor_years: 1.0,
+            rate: 0.05,
+        }];
+        p.derivatives = derivatives;
+        p
+    }
+
+    fn index_derivative(
+        p: &Portfolio,
+        kind: DerivativeKind,
+        position: gaib_engine::Position,
+        fixing: Fixing,
+        strike: Decimal,
+        months: (u32, u32),
+    ) -> Derivative {
+        Derivative {
+            id: format!("{kind:?}"),
+            kind,
+            position,
+            class_id: Some(p.gpu_classes[0].id.clone()),
+            fixing: Some(fixing),
+            notional_gpu_hours_per_month: Some(Decimal::from(1000)),
+            strike_per_gpu_hour: Some(strike),
+            fleet_id: None,
+            floor_usd_per_month: None,
+            start_month: months.0,
+            end_month: months.1,
+            premium_usd: Decimal::ZERO,
+            discount_spread_bps: 0.0,
+            hedges: None,
+            basis_factor: None,
+        }
+    }
+
+    #[test]
+    fn derivative_references_by_hand() {
+        use gaib_engine::Position::{Long, Short};
+        let p = with_derivatives(Vec::new());
+        let dec = |s: &str| s.parse::<Decimal>().unwrap();
+        // Short swap, month end, N = 1000, K = 1.5, months 1..3: −Σ DF_k·1000·(E[P_k] − 1.5)
+        // with E[P_k] = 2·exp(−0.3·k/12 + Var X(t_k)/2) and DF_k = e^{−0.05·k/12}
+        // = −1256.29337816024; fair rate Σ DF_k·E[P_k] / Σ DF_k = 1.92226630044771.
+        let swap = index_derivative(
+            &p,
+            DerivativeKind::Swap,
+            Short,
+            Fixing::MonthEnd,
+            dec("1.5"),
+            (1, 3),
+        );
+        let r = derivative_reference(&p, &swap).unwrap();
+        assert!((r.pv_usd - -1256.2933781602387).abs() < 1e-9, "{r:?}");
+        assert!((r.fair_strike_per_gpu_hour.unwrap() - 1.9222663004477083).abs() < 1e-13);
+        // Long forward, average fixing, K = 1.6, months 2..4, premium 10:
+        // DF_4·1000·(Σ_{j=2..4} ½(E[P_{j−1}] + E[P_j]) − 3·1.6) − 10 = 880.634889656212,
+        // fair rate Σ E[F_j]/3 = 1.90186773128844.
+        let mut fwd = index_derivative(
+            &p,
+            DerivativeKind::Forward,
+            Long,
+            Fixing::Average,
+            dec("1.6"),
+            (2, 4),
+        );
+        fwd.premium_usd = Decimal::from(10);
+        let r = derivative_reference(&p, &fwd).unwrap();
+        assert!((r.pv_usd - 880.634889656212).abs() < 1e-9, "{r:?}");
+        assert!((r.fair_strike_per_gpu_hour.unwrap() - 1.9018677312884353).abs() < 1e-13);
+        // A future settles as the forward.
+        let fut = Derivative {
+            kind: DerivativeKind::Future,
+            ..fwd.clone()
+        };
+        assert_eq!(
+            derivative_reference(&p, &fut),
+            derivative_reference(&p, &fwd)
+        );
+        // Long month-end cap at month 18 (after the shock), K = 1.1, basis 1.05:
+        // 1000·1.05·DF_18·Black call on P with strike 1.1/1.05 = 106.719968887739.
+        let mut cap = index_derivative(
+            &p,
+            DerivativeKind::Cap,
+            Long,
+            Fixing::MonthEnd,
+            dec("1.1"),
+            (18, 18),
+        );
+        cap.basis_factor = Some(1.05);
+        let r = derivative_reference(&p, &cap).unwrap();
+        assert!((r.pv_usd - 106.71996888773941).abs() < 1e-9, "{r:?}");
+        assert_eq!(r.fair_strike_per_gpu_hour, None);
+        // A long and a short floor sum to zero; floor − cap = parity with the forward.
+        let floor = Derivative {
+            kind: DerivativeKind::Floor,
+            ..cap.clone()
+        };
+        let short_floor = Derivative {
+            position: Short,
+            ..floor.clone()
+        };
+        let f = derivative_reference(&p, &floor).unwrap().pv_usd;
+        assert!((f + derivative_reference(&p, &short_floor).unwrap().pv_usd).abs() < 1e-12);
+        let one_month_swap = Derivative {
+            kind: DerivativeKind::Swap,
+            ..cap.clone()
+        };
+        let sw = derivative_reference(&p, &one_month_swap).unwrap().pv_usd;
+        assert!((106.71996888773941 - f - sw).abs() < 1e-9);
+    }
+
+    #[test]
+    fn derivatives_without_a_closed_form_say_why() {
+        use gaib_engine::Position::Long;
+        let mut p = with_derivatives(Vec::new());
+        let dec = |s: &str| s.parse::<Decimal>().unwrap();
+        let avg = index_derivative(
+            &p,
+            DerivativeKind::Floor,
+            Long,
+            Fixing::Average,
+            dec("1"),
+            (1, 2),
+        );
+        assert_eq!(
+            derivative_reference(&p, &avg),
+            Err(NoClosedForm::AverageFixing { id: "Floor".into() })
+        );
+        let rf = Derivative {
+            kind: DerivativeKind::RevenueFloor,
+            class_id: None,
+            fixing: None,
+            fleet_id: Some(p.fleets[0].id.clone()),
+            floor_usd_per_month: Some(dec("1000")),
+            ..avg.clone()
+        };
+        assert_eq!(
+            derivative_reference(&p, &rf).unwrap_err().short(),
+            "revenue floor"
+        );
+        p.gpu_classes[0].jump_intensity = 0.5;
+        let cap = index_derivative(
+            &p,
+            DerivativeKind::Cap,
+            Long,
+            Fixing::MonthEnd,
+            dec("1"),
+            (1, 2),
+        );
+        assert!(matches!(
+            derivative_reference(&p, &cap),
+            Err(NoClosedForm::Jumps { .. })
+        ));
+        // A swap keeps its closed form with jumps.
+        let swap = Derivative {
+            kind: DerivativeKind::Swap,
+            ..cap
+        };
+        assert!(derivative_reference(&p, &swap).is_ok());
     }
 }
