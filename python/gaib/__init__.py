@@ -49,6 +49,7 @@ __all__ = [
     "simulate",
     "stress",
     "structure",
+    "saved_structure",
     "Structure",
     "validate",
 ]
@@ -670,7 +671,9 @@ class Structure:
       level (None without ``breakeven=``);
     - ``deal_break_evens``: per deal of the pool the price shock (%) at which it first defaults
       on the expected path;
-    - ``raw``: the JSON of ``gaib structure --format json`` as a dict.
+    - ``raw``: the JSON of ``gaib structure --format json`` as a dict: ``structure.json``'s
+      versioned document (``schema_version``, ``run``: the run it read, ``request``: the
+      targets and options, ``structure``, ``break_evens``).
     """
 
     tranches: pl.DataFrame | None
@@ -719,15 +722,32 @@ def structure(
     *,
     breakeven: str | None = None,
     el_level_pct: float = 1.0,
+    save: bool = False,
+    save_to: str | os.PathLike[str] | None = None,
 ) -> Structure:
     """``gaib structure DIR``: sizes a pool's tranches from the senior down to target PDs or
     ELs (``{"GPU-ABS-1/A": ("pd", 0.5)}`` or ``["GPU-ABS-1/A:pd=0.5"]``, percent) on a saved
     run's paths — one simulation, the pool waterfall re-run per trial — and/or, with
     ``breakeven="POOL"``, its break-even stresses (EL level ``el_level_pct``). ValueError for
     an infeasible, malformed or unknown target; :class:`InvalidRun` for a directory that is
-    not a run."""
+    not a run. ``save=True`` keeps the result in the run directory like ``gaib structure
+    --save`` (structure.json, a report.html section, the manifest; ``gaib reproduce`` checks
+    it; the run's id changes), ``save_to=DIR`` in a copy of the run at DIR (absent or empty);
+    :func:`saved_structure` reads it back."""
     t, b, el = _structure_args(targets, breakeven, el_level_pct)
-    return _structure_of(_native.structure_dir(os.fspath(dir), t, b, el))
+    if not isinstance(save, bool):
+        raise TypeError("save: expected a bool")
+    to = None if save_to is None else os.fspath(save_to)
+    return _structure_of(_native.structure_dir(os.fspath(dir), t, b, el, save, to))
+
+
+def saved_structure(dir: str | os.PathLike[str]) -> Structure | None:
+    """The structure saved in a run directory (``gaib structure --save``, ``structure(...,
+    save=True)``), as :func:`structure` returned it, or None when the run has none.
+    :class:`InvalidRun` for a directory that is not a run (or whose structure.json does not
+    parse)."""
+    text = _native.saved_structure(os.fspath(dir))
+    return None if text is None else _structure_of(text)
 
 
 def reproduce(dir: str | os.PathLike[str], threads: int | None = None) -> tuple[bool, list[str]]:

@@ -142,4 +142,7 @@ def structure_dir(
     targets: list[str],
     breakeven: str | None = None,
     el_level_pct: float = 1.0,
+    save: bool = False,
+    save_to: str | None = None,
 ) -> str: ...
+def saved_structure(dir: str) -> str | None: ...

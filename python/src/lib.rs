@@ -48,5 +48,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(explain::explain_dir, m)?)?;
     m.add_function(wrap_pyfunction!(structure::structure, m)?)?;
     m.add_function(wrap_pyfunction!(structure::structure_dir, m)?)?;
+    m.add_function(wrap_pyfunction!(structure::saved_structure, m)?)?;
     Ok(())
 }

@@ -1,23 +1,24 @@
 //! `gaib.structure` / `Run.structure`: tranche sizing to target PDs or ELs and break-even
 //! stresses of a pool (`gaib_runs::structure_spec`, `break_evens`, the code behind
-//! `gaib structure`), as the JSON of `gaib structure --format json` (`{"structure": …,
-//! "break_evens": …}`); the Python side makes polars DataFrames of it.
+//! `gaib structure`), as the JSON of `gaib structure --format json` (`structure.json`'s
+//! versioned document: `{"schema_version", "run", "request", "structure", "break_evens"}`);
+//! the Python side makes polars DataFrames of it. `structure_dir(..., save=True)` keeps it in
+//! the run directory as `gaib structure --save` does; `saved_structure` reads it back.
 
 use crate::errors::IntoPy;
 use crate::portfolio::Portfolio;
-use gaib_runs::{break_evens, structure_spec, RunDir, RunSpec, TrancheTarget};
+use gaib_runs::{RunDir, RunSpec, StructureFile, StructureRequest, TrancheTarget};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::path::PathBuf;
 
-/// Sizes and/or break-evens for the run of `spec`, as JSON.
-fn sized(
+/// The request of `targets` (`POOL/TRANCHE:pd=PCT` strings), `breakeven` and `el_level_pct`.
+fn request(
     py: Python<'_>,
-    spec: &RunSpec,
     targets: &[String],
     breakeven: Option<&str>,
     el_level_pct: f64,
-) -> PyResult<String> {
+) -> PyResult<StructureRequest> {
     if targets.is_empty() && breakeven.is_none() {
         return Err(PyValueError::new_err(
             "structure: give targets, or breakeven=POOL, or both",
@@ -33,18 +34,17 @@ fn sized(
         .map(|t| t.parse::<TrancheTarget>())
         .collect::<gaib_runs::Result<Vec<_>>>()
         .py(py)?;
-    let (s, b) = py
-        .detach(|| -> gaib_runs::Result<_> {
-            let s = (!targets.is_empty())
-                .then(|| structure_spec(spec, &targets))
-                .transpose()?;
-            let b = breakeven
-                .map(|pool| break_evens(spec, pool, el_level_pct))
-                .transpose()?;
-            Ok((s, b))
-        })
-        .py(py)?;
-    Ok(serde_json::json!({ "structure": s, "break_evens": b }).to_string())
+    Ok(StructureRequest::new(
+        targets,
+        breakeven.map(str::to_string),
+        el_level_pct,
+    ))
+}
+
+/// `structure.json`'s text of `doc`.
+fn text(py: Python<'_>, doc: &StructureFile) -> PyResult<String> {
+    let bytes = doc.to_json_bytes().py(py)?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// For the run of `portfolio` under (`seed`, paths `path_start` .. `path_start + paths`).
@@ -63,19 +63,46 @@ pub(crate) fn structure(
 ) -> PyResult<String> {
     let mut spec = RunSpec::new(portfolio.input.clone(), paths, seed);
     spec.path_start = path_start;
-    sized(py, &spec, &targets, breakeven, el_level_pct)
+    let r = request(py, &targets, breakeven, el_level_pct)?;
+    let doc = py.detach(|| r.compute(&spec, None)).py(py)?;
+    text(py, &doc)
 }
 
-/// For the run stored in directory `dir` (as `gaib structure DIR`).
+/// For the run stored in directory `dir` (as `gaib structure DIR`); with `save`, kept in the
+/// directory (`--save`), with `save_to`, in a copy of it there (`--save-to`).
 #[pyfunction]
-#[pyo3(signature = (dir, targets, breakeven = None, el_level_pct = 1.0))]
+#[pyo3(signature = (dir, targets, breakeven = None, el_level_pct = 1.0, save = false, save_to = None))]
 pub(crate) fn structure_dir(
     py: Python<'_>,
     dir: PathBuf,
     targets: Vec<String>,
     breakeven: Option<&str>,
     el_level_pct: f64,
+    save: bool,
+    save_to: Option<PathBuf>,
 ) -> PyResult<String> {
+    if save && save_to.is_some() {
+        return Err(PyValueError::new_err(
+            "structure: give save=True or save_to=DIR, not both",
+        ));
+    }
     let run = RunDir::open(&dir).py(py)?;
-    sized(py, &run.spec, &targets, breakeven, el_level_pct)
+    let r = request(py, &targets, breakeven, el_level_pct)?;
+    let doc = py
+        .detach(|| -> gaib_runs::Result<_> {
+            let doc = run.structure(&r)?;
+            if save || save_to.is_some() {
+                run.save_structure(&doc, save_to.as_deref())?;
+            }
+            Ok(doc)
+        })
+        .py(py)?;
+    text(py, &doc)
+}
+
+/// The structure saved in run directory `dir` (`structure.json`), or None.
+#[pyfunction]
+pub(crate) fn saved_structure(py: Python<'_>, dir: PathBuf) -> PyResult<Option<String>> {
+    let run = RunDir::open(&dir).py(py)?;
+    run.structure.as_ref().map(|d| text(py, d)).transpose()
 }

@@ -54,3 +54,23 @@ def test_bad_input(tmp_path, run):
         run.structure("GPU-ABS-1/A:pd=1")  # type: ignore[arg-type]
     with pytest.raises(gaib.InvalidRun):
         gaib.structure(tmp_path, ["GPU-ABS-1/A:pd=1"])
+
+
+def test_a_saved_structure_is_read_back_and_reproduced(tmp_path, run):
+    d = run.save(tmp_path / "r")
+    assert gaib.saved_structure(d) is None
+    s = gaib.structure(d, ["GPU-ABS-1/A:el=0.5"], save_to=tmp_path / "s")
+    assert gaib.saved_structure(d) is None  # the copy, not the run, holds it
+    back = gaib.saved_structure(tmp_path / "s")
+    assert back is not None and back.raw == s.raw
+    assert s.raw["schema_version"] == 1 and s.raw["run"]["seed"] == 8
+    assert s.raw["request"]["targets"][0] == {
+        "tranche": "GPU-ABS-1/A", "metric": "el", "max_pct": 0.5,
+    }
+    on_disk = json.loads((tmp_path / "s" / "structure.json").read_text())
+    assert on_disk == s.raw
+    assert gaib.reproduce(tmp_path / "s") == (True, [])
+    gaib.structure(d, ["GPU-ABS-1/A:el=0.5"], save=True)
+    assert gaib.saved_structure(d).raw == s.raw
+    with pytest.raises(ValueError, match="not both"):
+        gaib.structure(d, ["GPU-ABS-1/A:el=0.5"], save=True, save_to=tmp_path / "t")
