@@ -48,6 +48,8 @@ pub struct Chain {
     pub poll: Duration,
     /// Longest retry wait.
     pub max_backoff_s: u64,
+    /// The `TrancheOracle`s whose pools' tranche prices the keeper publishes.
+    pub tranche_oracles: Vec<Address>,
 }
 
 impl std::fmt::Debug for Chain {
@@ -75,6 +77,12 @@ impl Chain {
                 ))
             }
         };
+        let tranche_oracles = c
+            .tranche_oracles
+            .iter()
+            .enumerate()
+            .map(|(i, a)| parse_address(a, &format!("chain.tranche_oracles[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
         let rpc = c.rpc.as_deref().map(parse_rpc_url).transpose()?;
         let chain_id = match (c.chain_id, &rpc) {
             (Some(id), _) => id,
@@ -98,6 +106,7 @@ impl Chain {
             publish: c.publish,
             poll: Duration::from_secs(c.poll_s),
             max_backoff_s: c.max_backoff_s,
+            tranche_oracles,
         })
     }
 }
@@ -211,7 +220,9 @@ pub fn latest_report(
     })
 }
 
-/// The keeper: until `stop`, publishes each asset's newest valuation that is not yet on chain.
+/// The keeper: until `stop`, publishes each asset's newest valuation that is not yet on chain,
+/// then the tranche prices of the configured tranche oracles' pools
+/// ([`crate::tranche_keeper::publish_tranches`]).
 pub async fn keeper(
     db: Arc<Db>,
     chain: Arc<Chain>,
@@ -230,9 +241,10 @@ pub async fn keeper(
         };
         match rows {
             Ok(Ok(rows)) => {
-                for row in rows {
-                    publish_one(&db, &chain, &rpc, &runs_dir, &metrics, &row).await;
+                for row in &rows {
+                    publish_one(&db, &chain, &rpc, &runs_dir, &metrics, row).await;
                 }
+                crate::tranche_keeper::publish_tranches(&db, &chain, &rpc, &runs_dir, &rows).await;
             }
             Ok(Err(e)) => tracing::error!(error = %e, "keeper: reading valuations"),
             Err(e) => tracing::error!(error = %e, "keeper: task"),

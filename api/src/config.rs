@@ -73,6 +73,11 @@ pub struct ChainConfig {
     /// Longest wait between retries of a failed publication, seconds (doubling from 1 s).
     #[serde(default = "default_max_backoff_s")]
     pub max_backoff_s: u64,
+    /// `TrancheOracle`s (0x…) of the deployment's tranched pools: with `publish`, the keeper
+    /// also publishes each pool's tranche prices from the newest published valuation's run that
+    /// holds the pool (docs/API.md, "Keeper").
+    #[serde(default)]
+    pub tranche_oracles: Vec<String>,
 }
 
 impl ChainConfig {
@@ -88,6 +93,7 @@ impl ChainConfig {
             publish: false,
             poll_s: default_poll_s(),
             max_backoff_s: default_max_backoff_s(),
+            tranche_oracles: Vec::new(),
         }
     }
 }

@@ -159,6 +159,27 @@ const MIGRATIONS: &[&str] = &[
         WHEN EXISTS (SELECT 1 FROM valuations WHERE seq = NEW.seq)
         BEGIN SELECT RAISE(ABORT, 'valuations are append-only: REPLACE refused'); END;
     "#,
+    // 4: the keeper's publications of tranche prices (issue 25): one row per (job's run, pool,
+    // pool period), with the prices it carried (JSON array of 1e18 fixed-point decimal strings).
+    r#"
+    CREATE TABLE tranche_publications (
+        job_id          TEXT NOT NULL REFERENCES jobs(id),
+        run_id          TEXT NOT NULL,
+        pool            TEXT NOT NULL,
+        period          INTEGER NOT NULL,
+        oracle          TEXT NOT NULL,
+        round           INTEGER NOT NULL,
+        prices          TEXT NOT NULL,
+        status          TEXT NOT NULL,
+        tx_hash         TEXT,
+        error           TEXT,
+        attempts        INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL,
+        PRIMARY KEY (job_id, pool, period)
+    );
+    CREATE INDEX tranche_publications_pool ON tranche_publications(pool, updated_at);
+    "#,
 ];
 
 /// A valuation row is published unless it has a hold that was not released (`v` is the
@@ -188,6 +209,43 @@ pub struct Publication {
     /// Unix seconds of the last change.
     pub updated_at: i64,
 }
+
+/// The keeper's record of publishing one run's tranche prices of one pool for one pool period
+/// (`GET /v1/tranche-publications/{pool}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TranchePublication {
+    /// The job whose run priced the tranches.
+    pub job_id: String,
+    /// SHA-256 of the run's manifest (the report's `runId`), hex.
+    pub run_id: String,
+    /// The pool id (its keccak256 is the TrancheOracle's asset).
+    pub pool: String,
+    /// The pool's period (`TranchedPool.period()`, periods closed) the prices are for.
+    pub period: i64,
+    /// The TrancheOracle, 0x address.
+    pub oracle: String,
+    /// The report round (last attempted; 0 when the oracle could not be asked).
+    pub round: i64,
+    /// Per tranche, senior first: AID per whole token, 1e18 fixed point as decimal strings.
+    pub prices: Vec<String>,
+    /// `published`; `failed` (retried with backoff); `stale` (the run is older than the pool's
+    /// last period close, so it cannot price this period; not retried: a newer run is needed).
+    pub status: String,
+    /// The transaction hash once published, 0x hex.
+    pub tx_hash: Option<String>,
+    /// The last error (or why the run is stale).
+    pub error: Option<String>,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// Unix seconds of the next retry.
+    pub next_attempt_at: i64,
+    /// Unix seconds of the last change.
+    pub updated_at: i64,
+}
+
+/// Columns of `tranche_publications` in [`TranchePublication`]'s field order.
+const TRANCHE_PUBLICATION_COLUMNS: &str = "job_id, run_id, pool, period, oracle, round, prices, \
+    status, tx_hash, error, attempts, next_attempt_at, updated_at";
 
 /// States of a job.
 pub mod state {
@@ -1094,6 +1152,109 @@ impl Db {
             )
             .map_err(|e| self.err(e))?;
         Ok(())
+    }
+
+    fn tranche_publication_of(
+        &self,
+        r: &rusqlite::Row<'_>,
+    ) -> rusqlite::Result<TranchePublication> {
+        let prices: String = r.get(6)?;
+        let prices = serde_json::from_str(&prices).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, Box::new(e))
+        })?;
+        Ok(TranchePublication {
+            job_id: r.get(0)?,
+            run_id: r.get(1)?,
+            pool: r.get(2)?,
+            period: r.get(3)?,
+            oracle: r.get(4)?,
+            round: r.get(5)?,
+            prices,
+            status: r.get(7)?,
+            tx_hash: r.get(8)?,
+            error: r.get(9)?,
+            attempts: r.get(10)?,
+            next_attempt_at: r.get(11)?,
+            updated_at: r.get(12)?,
+        })
+    }
+
+    /// The keeper's record of job `job_id`'s tranche prices of `pool` for pool period `period`.
+    pub fn tranche_publication(
+        &self,
+        job_id: &str,
+        pool: &str,
+        period: i64,
+    ) -> Result<Option<TranchePublication>> {
+        self.lock()
+            .query_row(
+                &format!(
+                    "SELECT {TRANCHE_PUBLICATION_COLUMNS} FROM tranche_publications \
+                     WHERE job_id = ?1 AND pool = ?2 AND period = ?3"
+                ),
+                params![job_id, pool, period],
+                |r| self.tranche_publication_of(r),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Records a tranche price publication attempt (insert, or replace the row of the same job,
+    /// pool and period).
+    pub fn record_tranche_publication(&self, p: &TranchePublication) -> Result<()> {
+        let prices = serde_json::to_string(&p.prices).map_err(|e| DbError::Corrupt {
+            path: self.path.display().to_string(),
+            what: "tranche_publications.prices",
+            message: e.to_string(),
+        })?;
+        self.lock()
+            .execute(
+                &format!(
+                    "INSERT OR REPLACE INTO tranche_publications ({TRANCHE_PUBLICATION_COLUMNS}) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                ),
+                params![
+                    p.job_id,
+                    p.run_id,
+                    p.pool,
+                    p.period,
+                    p.oracle,
+                    p.round,
+                    prices,
+                    p.status,
+                    p.tx_hash,
+                    p.error,
+                    p.attempts,
+                    p.next_attempt_at,
+                    p.updated_at
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The keeper's tranche price publications of `pool`, newest first (by period, then last
+    /// change), at most `limit`.
+    pub fn tranche_publications(
+        &self,
+        pool: &str,
+        limit: usize,
+    ) -> Result<Vec<TranchePublication>> {
+        let c = self.lock();
+        let mut st = c
+            .prepare(&format!(
+                "SELECT {TRANCHE_PUBLICATION_COLUMNS} FROM tranche_publications WHERE pool = ?1 \
+                 ORDER BY period DESC, updated_at DESC, job_id LIMIT ?2"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map(params![pool, limit as i64], |r| {
+                self.tranche_publication_of(r)
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
     }
 
     /// The published valuations of `asset` observed in `from ..= to` (unix seconds), oldest

@@ -19,6 +19,7 @@
 //! - [`assets`]: assets registered once to an owning key, and the valuations the publish
 //!   guards ([`valuation::hold_of`]) held until an admin key releases them.
 //! - [`chain`]: signed EIP-712 reports and the keeper (through `gaib-contracts`).
+//! - [`structure_jobs`]: `gaib structure` as a job kind against a finished simulation.
 //! - [`jobs`]: the worker pool; [`db`]: the database; [`valuation`]: what a run publishes;
 //!   [`arrow_rows`]: per-path rows as an Arrow IPC stream; [`metrics`]: Prometheus text;
 //!   [`dashboard`]: `GET /`.
@@ -41,6 +42,8 @@ pub mod metrics;
 pub mod problem;
 pub mod routes;
 mod security;
+pub mod structure_jobs;
+pub mod tranche_keeper;
 pub mod valuation;
 
 pub use app::{openapi, router, serve, AppState, Service, StartError};

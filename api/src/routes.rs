@@ -62,6 +62,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(simulation_results))
         .routes(routes!(simulation_report))
         .routes(routes!(simulation_bundle))
+        .routes(routes!(crate::structure_jobs::create_structure))
+        .routes(routes!(crate::structure_jobs::get_structure))
+        .routes(routes!(crate::structure_jobs::structure_result))
         .routes(routes!(latest_valuation))
         .routes(routes!(valuation_history))
         .routes(routes!(collateral))
@@ -72,6 +75,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(crate::assets::list_holds))
         .routes(routes!(crate::assets::release_hold))
+        .routes(routes!(crate::tranche_keeper::tranche_publications))
 }
 
 fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response {
@@ -471,6 +475,7 @@ async fn create_simulation(
 
 fn job_or_404(s: &AppState, id: &str) -> Result<JobRow, Problem> {
     s.db.job(id)?
+        .filter(|j| !crate::structure_jobs::is_structure(j))
         .ok_or_else(|| Problem::not_found("simulation", id))
 }
 

@@ -226,7 +226,9 @@ fn a_database_of_schema_version_2_migrates_forward() {
     )
     .unwrap();
     let db = Db::open(&path).unwrap();
-    assert_eq!(db.schema_version().unwrap(), 3);
+    assert_eq!(db.schema_version().unwrap(), 4);
+    // Migration 4: the keeper's tranche price publications, none yet.
+    assert!(db.tranche_publications("P1", 10).unwrap().is_empty());
     // The old key is a writer and still authenticates.
     let header = format!("Bearer gaib_00000000000000aa_{}", "a".repeat(64));
     let key = gaib_api::auth::verify(&db, Some(&header)).unwrap();

@@ -3,7 +3,9 @@
 //! under `CI`): serve → POST the sample → simulate → report → the keeper publishes → the
 //! oracle's price, sAID's NAV and the lending market's borrow limit follow. And without a chain:
 //! a keeper whose node is down records the failure, retries with backoff, and shows it in
-//! /metrics and on the dashboard.
+//! /metrics and on the dashboard. And the keeper's tranche prices: a tranched pool deployed by
+//! `deploy_with_pool`, its prices published from the run for the pool's period, recorded and
+//! served at `/v1/tranche-publications/{pool}`.
 
 mod common;
 
@@ -14,8 +16,10 @@ use gaib_contracts::alloy::providers::Provider;
 use gaib_contracts::bindings::lending_market::LendingMarket;
 use gaib_contracts::bindings::oracle::ValuationOracle;
 use gaib_contracts::bindings::said::SAID;
+use gaib_contracts::bindings::tranche_oracle::TrancheOracle;
+use gaib_contracts::deploy::{deploy_with_pool, DeployConfig};
 use gaib_contracts::devnet::{deploy_dev_stack, Anvil, DevStack, DEV_KEY};
-use gaib_contracts::{Report, ReportSigner};
+use gaib_contracts::{provider_with_sender, Report, ReportSigner};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -60,6 +64,7 @@ fn chain_config(rpc: &str, oracle: &str, key_file: std::path::PathBuf) -> ChainC
         publish: true,
         poll_s: 1,
         max_backoff_s: 2,
+        tranche_oracles: Vec::new(),
     }
 }
 
@@ -199,5 +204,121 @@ async fn a_failed_publication_is_retried_with_backoff_and_visible() {
     let plain = Fixture::start().await;
     problem(plain.get("/v1/reports/sAID/latest").await, 404).await;
     plain.service.shutdown().await;
+    f.service.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keeper_publishes_a_tranched_pools_prices_for_the_pools_period() {
+    let Some(anvil) = tokio::task::spawn_blocking(Anvil::for_tests).await.unwrap() else {
+        return;
+    };
+    let me = ReportSigner::from_hex(DEV_KEY, "test").unwrap();
+    let p = provider_with_sender(anvil.url().parse().unwrap(), &me);
+    // Pool P1 of the small portfolio as a TranchedPool with its TrancheOracle (quorum 1: the
+    // service's key); the pool is not issued, so it is at period 0.
+    let dir = root().join("tests/fixtures/valid");
+    let text = std::fs::read_to_string(dir.join("small.toml")).unwrap();
+    let loaded = gaib_engine::load_portfolio(&text, "small.toml", |rel| {
+        std::fs::read_to_string(dir.join(rel)).map_err(|e| e.to_string())
+    })
+    .unwrap();
+    let pool = loaded
+        .portfolio
+        .pools
+        .iter()
+        .find(|p| p.id == "P1")
+        .unwrap();
+    let config = DeployConfig::from_toml(
+        &format!(
+            r#"
+[aid.test_stablecoin]
+name = "Test USD"
+symbol = "tUSD"
+decimals = 6
+[oracle]
+signers = ["{}"]
+quorum = 1
+max_age_s = 172800
+max_deviation_bps = 500
+[tranched_pool]
+portfolio = "tests/fixtures/valid/small.toml"
+pool = "P1"
+legal_final_period = 12
+"#,
+            me.address()
+        ),
+        "test",
+    )
+    .unwrap();
+    let d = deploy_with_pool(&p, &me, &config, Some(pool))
+        .await
+        .unwrap();
+    let toracle = d.address("TrancheOracle").unwrap();
+    let keydir = tempfile::tempdir().unwrap();
+    let key_file = keydir.path().join("key");
+    std::fs::write(&key_file, DEV_KEY).unwrap();
+    let mut chain = chain_config(
+        &anvil.url(),
+        &d.address("ValuationOracle").unwrap().to_string(),
+        key_file,
+    );
+    chain.tranche_oracles = vec![toracle.to_string()];
+    let f = Fixture::start_with(|cfg| cfg.chain = Some(chain)).await;
+    problem(f.get("/v1/tranche-publications/P1").await, 404).await;
+    let pid = f.post_small().await;
+    let id = f
+        .submit(json!({"portfolio_id": pid, "paths": 200, "seed": 1}))
+        .await;
+    assert_eq!(f.wait_done(&id).await["state"], "succeeded");
+
+    let t = Instant::now();
+    let record = loop {
+        let r = f.get("/v1/tranche-publications/P1").await;
+        if r.status() == 200 {
+            let a: serde_json::Value = r.json().await.unwrap();
+            if a["publications"][0]["status"] == "published" {
+                break a["publications"][0].clone();
+            }
+            assert!(t.elapsed() < Duration::from_secs(60), "not published: {a}");
+        }
+        assert!(t.elapsed() < Duration::from_secs(60), "no record");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(record["job_id"], id.as_str());
+    assert_eq!(record["pool"], "P1");
+    assert_eq!(record["period"], 0);
+    assert_eq!(record["round"], 1);
+    assert_eq!(record["oracle"], toracle.to_string());
+    let prices: Vec<U256> = record["prices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(prices.len(), pool.tranches.len());
+    // On chain: the oracle holds exactly the recorded prices, for period 0, from this run.
+    let o = TrancheOracle::new(toracle, &p);
+    let on_chain = o.latestTranchePrices().call().await.unwrap();
+    assert_eq!(on_chain.prices, prices);
+    assert_eq!(on_chain.period, 0);
+    assert_eq!(on_chain.round, 1);
+    assert_eq!(
+        format!("{:x}", on_chain.runId),
+        record["run_id"].as_str().unwrap()
+    );
+    assert_eq!(o.tranchePrice(U256::ZERO).call().await.unwrap(), prices[0]);
+    let tx = record["tx_hash"].as_str().unwrap();
+    let receipt = p
+        .get_transaction_receipt(tx.parse().unwrap())
+        .await
+        .unwrap()
+        .expect("the recorded transaction exists");
+    assert!(receipt.status());
+    // Published once per (run, pool, period): later polls add nothing.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let a: serde_json::Value = f.get_json("/v1/tranche-publications/P1").await;
+    assert_eq!(a["publications"].as_array().unwrap().len(), 1, "{a}");
+    assert_eq!(o.latestTrancheRound().call().await.unwrap(), 1);
+    problem(f.get("/v1/tranche-publications/NOPE").await, 404).await;
     f.service.shutdown().await;
 }

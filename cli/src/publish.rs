@@ -35,7 +35,10 @@
 //! `--tranches` publishes a pool's per-tranche prices to its `TrancheOracle` instead (the second
 //! report type, docs/ONCHAIN.md "Tokenised positions"): with `--from-run` the pool is the one
 //! whose id hashes to the oracle's `asset()` (read over `--rpc`), each price is the tranche's
-//! E\[PV\] / original balance in 1e18 fixed point ([`gaib_contracts::prices_from_values`]),
+//! E\[PV\] / original balance in 1e18 fixed point
+//! ([`gaib_api::tranche_keeper::tranche_prices_of_run`], the service keeper's rule), `period` the
+//! pool's `period()` (read through the oracle's `tranchedPool()`: the oracle takes and serves
+//! the prices only while the pool is at that period),
 //! `observed_at`, `valid_until` and `run_id` as above, `round` = `--round N` or `auto` (the
 //! oracle's `latestTrancheRound` + 1); `--dry-run`, `--write-report` and `--report` work as for
 //! the NAV report, on `{"tranche_report", "signatures"}`.
@@ -45,15 +48,17 @@
 
 use anyhow::Context;
 use gaib_api::chain::report_of;
+use gaib_api::tranche_keeper::{tranche_prices_of_run, RunTranchePrices, TranchePricesError};
 use gaib_contracts::alloy::primitives::{Address, Bytes, B256};
 use gaib_contracts::alloy::providers::{Provider, ProviderBuilder};
 use gaib_contracts::alloy::transports::http::reqwest::Url;
 use gaib_contracts::bindings::oracle::ValuationOracle;
 use gaib_contracts::bindings::tranche_oracle::TrancheOracle::{self, TrancheOracleErrors};
+use gaib_contracts::bindings::tranched_pool::TranchedPool::{self, TranchedPoolErrors};
 use gaib_contracts::{
-    asset_id, decode_oracle_error, decode_revert, f64_to_decimal, parse_address, parse_rpc_url,
-    prices_from_values, run_id_of_manifest, sign_and_publish_tranches, ContractsError,
-    ReportSigner, SignedReport, SignedTrancheReport, TrancheReport,
+    decode_oracle_error, decode_revert, parse_address, parse_rpc_url, run_id_of_manifest,
+    sign_and_publish_tranches, ContractsError, ReportSigner, SignedReport, SignedTrancheReport,
+    TrancheReport,
 };
 use gaib_runs::{wei_to_aid, OnchainValuation, RunDir};
 use std::path::{Path, PathBuf};
@@ -412,10 +417,12 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
 }
 
 /// The tranche prices of the run in `dir` for the pool whose id hashes to `pool` (the
-/// TrancheOracle's asset), observed at the run's creation and valid for `valid_for` seconds.
+/// TrancheOracle's asset) at pool period `period` (the pool's `period()` now), observed at the
+/// run's creation and valid for `valid_for` seconds.
 fn tranche_report_of_run(
     dir: &Path,
     pool: B256,
+    period: u64,
     valid_for: u64,
     round: u64,
 ) -> anyhow::Result<TrancheReport> {
@@ -428,39 +435,17 @@ fn tranche_report_of_run(
             differences.join("; ")
         )));
     }
-    let mut pools: Vec<&str> = Vec::new();
-    for t in &rd.results.valuation.tranches {
-        if let Some((p, _)) = t.id.split_once('/') {
-            if !pools.contains(&p) {
-                pools.push(p);
+    let RunTranchePrices { pool: id, prices } =
+        tranche_prices_of_run(&rd, pool).map_err(|e| match e {
+            TranchePricesError::NoPool { .. } => {
+                crate::CliError::invalid(format!("invalid from-run: {e}"))
             }
-        }
-    }
-    let Some(id) = pools.iter().find(|p| asset_id(p) == pool) else {
-        return Err(crate::CliError::invalid(format!(
-            "invalid from-run: no pool of the run ({}) hashes to the oracle's asset {pool}",
-            pools.join(", ")
-        )));
-    };
-    let prefix = format!("{id}/");
-    let (mut values, mut balances) = (Vec::new(), Vec::new());
-    for t in rd
-        .results
-        .valuation
-        .tranches
-        .iter()
-        .filter(|t| t.id.starts_with(&prefix))
-    {
-        values.push(f64_to_decimal(t.pv_usd.value, &format!("{}.pv_usd", t.id))?);
-        balances.push(f64_to_decimal(
-            t.notional_usd,
-            &format!("{}.notional_usd", t.id),
-        )?);
-    }
-    let prices = prices_from_values(&values, &balances)?;
+            TranchePricesError::Prices { source, .. } => anyhow::Error::from(source),
+        })?;
     let observed_at = rd.manifest.created_unix_s;
     let report = TrancheReport {
         pool,
+        period,
         prices,
         observed_at,
         valid_until: observed_at.checked_add(valid_for).ok_or_else(|| {
@@ -471,7 +456,8 @@ fn tranche_report_of_run(
     };
     report.validate()?;
     eprintln!(
-        "tranche prices of {id} from {}: {} (1e18 = par), observed {} valid until {}, round {}",
+        "tranche prices of {id} at pool period {} from {}: {} (1e18 = par), observed {} valid until {}, round {}",
+        report.period,
         dir.display(),
         report
             .prices
@@ -522,7 +508,7 @@ fn run_tranches(a: Args) -> anyhow::Result<()> {
                 ));
             };
             let provider = ProviderBuilder::new().connect_http(url.clone());
-            let (chain_id, pool, latest) = runtime.block_on(async {
+            let (chain_id, pool, latest, period) = runtime.block_on(async {
                 let err = |e| decode_revert::<TrancheOracleErrors>(e, "TrancheOracle");
                 let o = TrancheOracle::new(oracle, &provider);
                 let chain_id = provider
@@ -531,7 +517,18 @@ fn run_tranches(a: Args) -> anyhow::Result<()> {
                     .map_err(|e| ContractsError::Rpc(format!("eth_chainId: {e}")))?;
                 let pool = o.asset().call().await.map_err(err)?;
                 let latest = o.latestTrancheRound().call().await.map_err(err)?;
-                Ok::<_, ContractsError>((chain_id, pool, latest))
+                let pool_contract = o.tranchedPool().call().await.map_err(err)?;
+                let period = TranchedPool::new(pool_contract, &provider)
+                    .period()
+                    .call()
+                    .await
+                    .map_err(|e| decode_revert::<TranchedPoolErrors>(e, "TranchedPool"))?;
+                Ok::<_, ContractsError>((chain_id, pool, latest, period))
+            })?;
+            let period = u64::try_from(period).map_err(|_| {
+                crate::CliError::invalid(format!(
+                    "invalid from-run: the pool's period {period} is above 2^64 - 1"
+                ))
             })?;
             if let Some(given) = a.chain_id.filter(|&c| c != chain_id) {
                 return Err(crate::CliError::invalid(format!(
@@ -544,7 +541,7 @@ fn run_tranches(a: Args) -> anyhow::Result<()> {
                     crate::CliError::invalid("invalid round: the oracle's round is at its maximum")
                 })?,
             };
-            let report = tranche_report_of_run(dir, pool, valid_for, round)?;
+            let report = tranche_report_of_run(dir, pool, period, valid_for, round)?;
             (
                 Some(chain_id),
                 SignedTrancheReport {

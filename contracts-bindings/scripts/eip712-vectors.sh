@@ -85,8 +85,9 @@ echo "wrote $OUT"
 # written to artifacts/eip712-tranche-vectors.json and checked by solidity/test/TrancheOracle.t.sol
 # and the Rust signer. uint256[] is hashed as keccak256 of the concatenated 32-byte words.
 TOUT="$ROOT/artifacts/eip712-tranche-vectors.json"
-TTYPE='TranchePriceReport(bytes32 pool,uint256[] prices,uint64 observedAt,uint64 validUntil,bytes32 runId,uint64 round)'
+TTYPE='TranchePriceReport(bytes32 pool,uint64 period,uint256[] prices,uint64 observedAt,uint64 validUntil,bytes32 runId,uint64 round)'
 POOL="$("$CAST" keccak pool-a)"
+TPERIOD=5 # the pool's period() the prices are for (review finding M1)
 PRICES=(1001250000000000000 987600000000000000 431000000000000000)
 TROUND=3
 TTYPEHASH="$("$CAST" keccak "$TTYPE")"
@@ -96,18 +97,18 @@ for p in "${PRICES[@]}"; do
     WORDS="$WORDS${w#0x}"
 done
 PRICES_HASH="$("$CAST" keccak "0x$WORDS")"
-TSTRUCT="$("$CAST" keccak "$("$CAST" abi-encode 'f(bytes32,bytes32,bytes32,uint64,uint64,bytes32,uint64)' \
-    "$TTYPEHASH" "$POOL" "$PRICES_HASH" "$OBSERVED" "$VALID" "$RUN_ID" "$TROUND")")"
+TSTRUCT="$("$CAST" keccak "$("$CAST" abi-encode 'f(bytes32,bytes32,uint64,bytes32,uint64,uint64,bytes32,uint64)' \
+    "$TTYPEHASH" "$POOL" "$TPERIOD" "$PRICES_HASH" "$OBSERVED" "$VALID" "$RUN_ID" "$TROUND")")"
 TDIGEST="$("$CAST" keccak "0x1901${DOMAIN#0x}${TSTRUCT#0x}")"
 TSIG_RAW="$("$CAST" wallet sign --no-hash --private-key "$KEY" "$TDIGEST")"
 PJSON="$(printf '"%s",' "${PRICES[@]}")"
 PJSON="[${PJSON%,}]"
 cat > "$TYPED" <<JSON
 {"types":{"EIP712Domain":[{"name":"name","type":"string"},{"name":"version","type":"string"},{"name":"chainId","type":"uint256"},{"name":"verifyingContract","type":"address"}],
-"TranchePriceReport":[{"name":"pool","type":"bytes32"},{"name":"prices","type":"uint256[]"},{"name":"observedAt","type":"uint64"},{"name":"validUntil","type":"uint64"},{"name":"runId","type":"bytes32"},{"name":"round","type":"uint64"}]},
+"TranchePriceReport":[{"name":"pool","type":"bytes32"},{"name":"period","type":"uint64"},{"name":"prices","type":"uint256[]"},{"name":"observedAt","type":"uint64"},{"name":"validUntil","type":"uint64"},{"name":"runId","type":"bytes32"},{"name":"round","type":"uint64"}]},
 "primaryType":"TranchePriceReport",
 "domain":{"name":"gaib ValuationOracle","version":"1","chainId":$CHAIN_ID,"verifyingContract":"$VERIFYING"},
-"message":{"pool":"$POOL","prices":$PJSON,"observedAt":$OBSERVED,"validUntil":$VALID,"runId":"$RUN_ID","round":$TROUND}}
+"message":{"pool":"$POOL","period":$TPERIOD,"prices":$PJSON,"observedAt":$OBSERVED,"validUntil":$VALID,"runId":"$RUN_ID","round":$TROUND}}
 JSON
 TSIG_TYPED="$("$CAST" wallet sign --private-key "$KEY" --data --from-file "$TYPED")"
 if [[ "$TSIG_RAW" != "$TSIG_TYPED" ]]; then
@@ -129,6 +130,7 @@ cat > "$TOUT" <<JSON
   "signer": "$SIGNER",
   "report": {
     "pool": "$POOL",
+    "period": $TPERIOD,
     "prices": $PJSON,
     "observedAt": $OBSERVED,
     "validUntil": $VALID,

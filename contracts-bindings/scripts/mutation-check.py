@@ -162,6 +162,14 @@ MUTANTS = [
     ("TrancheOracle.sol", "if (r.prices[j] > maxPrices[j]) revert", "if (false) revert", "TrancheOracleTest"),
     ("TrancheOracle.sol", "        _checkFresh(r.observedAt, r.validUntil);\n        if (j >= r.prices.length)",
      "        if (j >= r.prices.length)", "TrancheOracleTest"),
+    # Review finding M1: a tranche price is for the pool's current period (submit and read), and
+    # across a period close the rates compare with the last price rebased to the new balance.
+    ("TrancheOracle.sol", "        if (r.period != current) revert Errors.WrongPeriod(current, r.period);\n        uint64 last",
+     "        uint64 last", "TrancheOracleTest"),
+    ("TrancheOracle.sol", "        if (r.period != current) revert Errors.WrongPeriod(current, r.period);\n        if (j >= r.prices.length)",
+     "        if (j >= r.prices.length)", "TrancheOracleTest"),
+    ("TrancheOracle.sol", "\n            && r.period == tranchedPool.period();", ";", "TrancheOracleTest"),
+    ("TrancheOracle.sol", "if (rebase && _pricedBalances[j] != 0)", "if (false)", "TrancheOracleTest"),
 ]
 
 

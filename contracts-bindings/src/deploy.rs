@@ -593,7 +593,8 @@ pub struct PoolTerms {
 /// loaded by the caller from `tranched_pool.portfolio`; its id must be `tranched_pool.pool`):
 /// a `TranchedPool` over AID (the deployer its admin and servicer), whose `TrancheToken`s are
 /// recorded as `TrancheToken:<tranche id>`, and a `TrancheOracle` for the pool (asset =
-/// keccak256 of the pool id) with the `[oracle]` table's signers, quorum, maxAge and caps.
+/// keccak256 of the pool id, bound to the `TranchedPool` whose `period()` its reports carry) with
+/// the `[oracle]` table's signers, quorum, maxAge and caps.
 pub async fn deploy_with_pool(
     provider: &DynProvider,
     deployer: &ReportSigner,
@@ -887,6 +888,7 @@ pub async fn deploy_with_pool(
             p.clone(),
             me,
             pool_id,
+            pool_addr,
             description.clone(),
             checked.signers.clone(),
             U256::from(o.quorum),
@@ -900,7 +902,8 @@ pub async fn deploy_with_pool(
                 p,
                 "TrancheOracle",
                 tx,
-                json!({"admin": me, "asset": pool_id, "pool": pool.id, "description": description,
+                json!({"admin": me, "asset": pool_id, "pool": pool.id, "tranchedPool": pool_addr,
+                       "description": description,
                        "signers": checked.signers, "quorum": o.quorum, "maxAge": o.max_age_s,
                        "maxDeviationBps": o.max_deviation_bps,
                        "maxPrices": max_prices.iter().map(|x| x.to_string()).collect::<Vec<_>>()}),

@@ -18,7 +18,7 @@ use gaib_engine::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// The EIP-712 type string of `TranchePriceReport`; field names, types and order are signed.
-pub const TRANCHE_REPORT_TYPE: &str = "TranchePriceReport(bytes32 pool,uint256[] prices,uint64 observedAt,uint64 validUntil,bytes32 runId,uint64 round)";
+pub const TRANCHE_REPORT_TYPE: &str = "TranchePriceReport(bytes32 pool,uint64 period,uint256[] prices,uint64 observedAt,uint64 validUntil,bytes32 runId,uint64 round)";
 /// Most tranches a report may price (`TrancheOracle.MAX_TRANCHES`).
 pub const MAX_TRANCHES: usize = 8;
 
@@ -28,6 +28,10 @@ pub const MAX_TRANCHES: usize = 8;
 pub struct TrancheReport {
     /// keccak256 of the pool id (see [`crate::asset_id`]): the `TrancheOracle`'s asset.
     pub pool: B256,
+    /// The pool period the prices are for: the `TranchedPool`'s `period()` (periods closed so
+    /// far) when it was valued. The oracle accepts the report, and serves its prices, only while
+    /// the pool is at this period (review finding M1).
+    pub period: u64,
     /// Per tranche, senior first: AID per whole tranche token, 1e18 fixed point (1e18 = par).
     #[serde(with = "dec_u256_vec")]
     pub prices: Vec<U256>,
@@ -80,6 +84,7 @@ impl TrancheReport {
     pub fn to_sol(&self) -> TrancheOracle::TranchePriceReport {
         TrancheOracle::TranchePriceReport {
             pool: self.pool,
+            period: self.period,
             prices: self.prices.clone(),
             observedAt: self.observed_at,
             validUntil: self.valid_until,
@@ -257,6 +262,7 @@ mod tests {
         let s = |k: &str| v.pointer(k).unwrap().as_str().unwrap().to_string();
         let r = TrancheReport {
             pool: B256::from_str(&s("/report/pool")).unwrap(),
+            period: v["report"]["period"].as_u64().unwrap(),
             prices: v["report"]["prices"]
                 .as_array()
                 .unwrap()
@@ -303,6 +309,7 @@ mod tests {
         assert!(e.to_string().contains("tranches[0].balance"), "{e}");
         let bad = TrancheReport {
             pool: B256::ZERO,
+            period: 0,
             prices: vec![],
             observed_at: 1,
             valid_until: 2,

@@ -161,4 +161,8 @@ library Errors {
     error PoolNotMatured();
     /// @notice The next period may close at `nextCloseAt` (unix seconds) at the earliest.
     error PeriodTooEarly(uint256 nextCloseAt);
+    /// @notice A tranche price report is for pool period `reportPeriod` but the pool is at
+    /// `poolPeriod` (periods closed so far): prices from another period would count principal
+    /// already paid out, or not yet paid (review finding M1).
+    error WrongPeriod(uint256 poolPeriod, uint256 reportPeriod);
 }

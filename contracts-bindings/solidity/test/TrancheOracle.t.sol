@@ -4,6 +4,8 @@ pragma solidity 0.8.30;
 import {Test} from "./utils/Test.sol";
 import {TrancheOracle, TranchePriceReport} from "../src/TrancheOracle.sol";
 import {Errors} from "../src/Errors.sol";
+import {ITranchedPoolView} from "../src/TrancheOracle.sol";
+import {PoolFixture} from "./TranchedPool.t.sol";
 
 /// @notice Pins the EIP-712 encoding of a TranchePriceReport to the cast-made vectors in
 /// contracts-bindings/artifacts/eip712-tranche-vectors.json (the Rust signer checks the same file).
@@ -13,6 +15,7 @@ contract TrancheOracleVectorsTest is Test {
         uint256 key = vm.parseJsonUint(json, ".signerKey");
         TranchePriceReport memory r = TranchePriceReport({
             pool: vm.parseJsonBytes32(json, ".report.pool"),
+            period: uint64(vm.parseJsonUint(json, ".report.period")),
             prices: vm.parseJsonUintArray(json, ".report.prices"),
             observedAt: uint64(vm.parseJsonUint(json, ".report.observedAt")),
             validUntil: uint64(vm.parseJsonUint(json, ".report.validUntil")),
@@ -26,7 +29,10 @@ contract TrancheOracleVectorsTest is Test {
         for (uint256 j = 0; j < maxP.length; j++) {
             maxP[j] = type(uint128).max;
         }
-        TrancheOracle o = new TrancheOracle(address(0xAD), keccak256("pool-a"), "pool-a", signers, 1, 2 days, 500, maxP);
+        // The constructor does not call the pool: any non-zero address keeps the oracle's address.
+        TrancheOracle o = new TrancheOracle(
+            address(0xAD), keccak256("pool-a"), ITranchedPoolView(address(0xB001)), "pool-a", signers, 1, 2 days, 500, maxP
+        );
         assertEq(address(o), vm.parseJsonAddress(json, ".domain.verifyingContract"), "oracle address");
         assertEq(o.TRANCHE_REPORT_TYPEHASH(), vm.parseJsonBytes32(json, ".typeHash"), "typeHash");
         assertEq(o.trancheStructHash(r), vm.parseJsonBytes32(json, ".structHash"), "structHash");
@@ -38,20 +44,24 @@ contract TrancheOracleVectorsTest is Test {
     }
 }
 
-contract TrancheOracleTest is Test {
+/// @notice The oracle of a real pool (PoolFixture's 700 / 200 / 100 pool, issued, at period 0).
+contract TrancheOracleTest is PoolFixture {
     TrancheOracle internal o;
     uint256[3] internal keys = [uint256(0x51), 0x52, 0x53];
-    address internal admin = address(0xAD);
     bytes32 internal constant POOL = keccak256("pool-a");
     uint64 internal constant T0 = 1_800_000_000;
 
-    function setUp() public {
-        address[] memory signers = new address[](3);
+    function setUp() public override {
+        super.setUp();
+        o = new TrancheOracle(admin, POOL, ITranchedPoolView(address(pool)), "pool-a tranches", _signers(), 2, 2 days, 500, _prices(2e18, 2e18, 3e18));
+        vm.warp(T0);
+    }
+
+    function _signers() internal view returns (address[] memory signers) {
+        signers = new address[](3);
         for (uint256 i = 0; i < 3; i++) {
             signers[i] = vm.addr(keys[i]);
         }
-        o = new TrancheOracle(admin, POOL, "pool-a tranches", signers, 2, 2 days, 500, _prices(2e18, 2e18, 3e18));
-        vm.warp(T0);
     }
 
     function _prices(uint256 a, uint256 b, uint256 c) internal pure returns (uint256[] memory p) {
@@ -59,12 +69,21 @@ contract TrancheOracleTest is Test {
         (p[0], p[1], p[2]) = (a, b, c);
     }
 
+    /// @dev A report for the pool's period 0.
     function _report(uint64 round, uint256[] memory p, uint64 observedAt)
         internal
         pure
         returns (TranchePriceReport memory)
     {
-        return TranchePriceReport(POOL, p, observedAt, observedAt + 1 days, keccak256("run"), round);
+        return _reportAt(round, 0, p, observedAt);
+    }
+
+    function _reportAt(uint64 round, uint64 period, uint256[] memory p, uint64 observedAt)
+        internal
+        pure
+        returns (TranchePriceReport memory)
+    {
+        return TranchePriceReport(POOL, period, p, observedAt, observedAt + 1 days, keccak256("run"), round);
     }
 
     function _sigs(TranchePriceReport memory r, uint256 k) internal view returns (bytes[] memory sigs) {
@@ -217,8 +236,52 @@ contract TrancheOracleTest is Test {
         address[] memory signers = new address[](1);
         signers[0] = vm.addr(keys[0]);
         vm.expectRevert(abi.encodeWithSelector(Errors.InvalidTrancheCount.selector, 0));
-        new TrancheOracle(admin, POOL, "x", signers, 1, 2 days, 500, new uint256[](0));
+        new TrancheOracle(admin, POOL, ITranchedPoolView(address(pool)), "x", signers, 1, 2 days, 500, new uint256[](0));
         vm.expectRevert(abi.encodeWithSelector(Errors.InvalidMaxPrice.selector, 1, 0));
-        new TrancheOracle(admin, POOL, "x", signers, 1, 2 days, 500, _prices(1e18, 0, 1e18));
+        new TrancheOracle(admin, POOL, ITranchedPoolView(address(pool)), "x", signers, 1, 2 days, 500, _prices(1e18, 0, 1e18));
+        vm.expectRevert(Errors.ZeroAddress.selector);
+        new TrancheOracle(admin, POOL, ITranchedPoolView(address(0)), "x", signers, 1, 2 days, 500, _prices(1, 1, 1));
+    }
+
+    // Review finding M1: a price is for one pool period. Once the pool closes a period (here one
+    // paying 140 of the senior's 700 back), the last period's prices fail closed, a report for
+    // another period than the pool's is refused, and the new period's prices are held to the
+    // rates against the last price rebased to the new balance (1.0 x 560 / 700 = 0.8), so the
+    // stale par price is a 25 % move, not "no move".
+    function testPricesAreForThePoolsCurrentPeriod() public {
+        _submit(_report(1, _prices(1e18, 1e18, 1e18), T0));
+        TranchePriceReport memory r = _reportAt(2, 1, _prices(1e18, 1e18, 1e18), T0 + 60);
+        bytes[] memory s = _sigs(r, 2);
+        vm.warp(T0 + 60);
+        vm.expectRevert(abi.encodeWithSelector(Errors.WrongPeriod.selector, 0, 1));
+        o.submitTranchePrices(r, s);
+        // the servicer closes period 1 in the same minute: 12 interest, 140 principal
+        vm.prank(payer);
+        aid.transfer(address(pool), 152e18);
+        vm.prank(admin);
+        pool.closePeriod(140e18, 1000e18, 0);
+        assertEq(pool.period(), 1);
+        assertEq(pool.trancheBalance(0), 560e18);
+        assertFalse(o.isTranchePriceFresh(), "fresh in time, but for period 0");
+        vm.expectRevert(abi.encodeWithSelector(Errors.WrongPeriod.selector, 1, 0));
+        o.tranchePrice(0);
+        vm.expectRevert(abi.encodeWithSelector(Errors.WrongPeriod.selector, 1, 0));
+        o.tranchePrice(2);
+        // a (fresh, signed) report of period 0 is refused now
+        r = _reportAt(2, 0, _prices(1e18, 1e18, 1e18), T0 + 60);
+        s = _sigs(r, 2);
+        vm.expectRevert(abi.encodeWithSelector(Errors.WrongPeriod.selector, 1, 0));
+        o.submitTranchePrices(r, s);
+        // the old par price for the paid-down senior is a 25 % move from the rebased 0.8
+        r = _reportAt(2, 1, _prices(1e18, 1e18, 1e18), T0 + 60);
+        s = _sigs(r, 2);
+        vm.expectRevert(abi.encodeWithSelector(Errors.DeviationTooLarge.selector, 0.8e18, 1e18, 500));
+        o.submitTranchePrices(r, s);
+        // 0.8 is no move at all (the mezzanine and equity balances did not change)
+        _submit(_reportAt(2, 1, _prices(0.8e18, 1e18, 1e18), T0 + 60));
+        assertTrue(o.isTranchePriceFresh());
+        assertEq(o.tranchePrice(0), 0.8e18);
+        assertEq(o.tranchePrice(2), 1e18);
+        assertEq(o.latestTranchePrices().period, 1);
     }
 }

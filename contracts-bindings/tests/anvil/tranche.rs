@@ -1,11 +1,13 @@
 //! The second report type on a real chain: a Rust-signed `TranchePriceReport` is what the
 //! `TrancheOracle` verifies; each tranche's price is then readable, and a move beyond the rate
-//! limits or a short quorum is refused with the decoded custom error.
+//! limits, a short quorum or another pool period than the pool's is refused with the decoded
+//! custom error.
 
 use crate::common::*;
 use gaib_contracts::alloy::primitives::{Address, Bytes, U256};
 use gaib_contracts::alloy::providers::Provider;
 use gaib_contracts::bindings::tranche_oracle::TrancheOracle;
+use gaib_contracts::bindings::tranched_pool::TranchedPool;
 use gaib_contracts::{asset_id, publish_tranche_prices, TrancheReport};
 
 #[tokio::test]
@@ -13,10 +15,38 @@ async fn rust_signed_tranche_prices_are_accepted_and_held_to_the_rates() {
     let Some(anvil) = start() else { return };
     let p = provider(&anvil);
     let signers: Vec<Address> = (0..5).map(|i| signer(i).address()).collect();
+    // The oracle reads its pool's period (0: not issued) and balances; the pool never touches its
+    // settlement token before an issue, so any token address serves here.
+    let spec = |balance: u64, coupon_ppb: u64| TranchedPool::TrancheSpec {
+        balance: U256::from(balance) * pow10(18),
+        couponPpb: U256::from(coupon_ppb),
+        floating: false,
+        spreadPpb: U256::ZERO,
+    };
+    let names = || vec!["S".to_string(), "M".to_string(), "E".to_string()];
+    let pool = TranchedPool::deploy(
+        p.clone(),
+        Address::repeat_byte(0xA1),
+        deployer().address(),
+        deployer().address(),
+        U256::from(50u8),
+        U256::ZERO,
+        vec![spec(700, 60_000_000), spec(200, 100_000_000), spec(100, 0)],
+        names(),
+        names(),
+        TranchedPool::Schedule {
+            issueWindow: U256::from(86_400u32),
+            periodSeconds: U256::from(86_400u32),
+            legalFinalPeriod: U256::from(12u8),
+        },
+    )
+    .await
+    .unwrap();
     let oracle = TrancheOracle::deploy(
         p.clone(),
         deployer().address(),
         asset_id("pool-a"),
+        *pool.address(),
         "pool-a tranches / AID".to_string(),
         signers,
         U256::from(QUORUM),
@@ -32,6 +62,7 @@ async fn rust_signed_tranche_prices_are_accepted_and_held_to_the_rates() {
     let e18 = pow10(18);
     let report = |round: u64, prices: Vec<U256>, observed_at: u64| TrancheReport {
         pool: asset_id("pool-a"),
+        period: 0,
         prices,
         observed_at,
         valid_until: observed_at + 86_400,
@@ -56,6 +87,15 @@ async fn rust_signed_tranche_prices_are_accepted_and_held_to_the_rates() {
         publish_tranche_prices(&p, at, &r1, &sign(&r1, 2)).await,
         "QuorumNotMet",
         "2 of quorum 3",
+    );
+    let other_period = TrancheReport {
+        period: 1,
+        ..r1.clone()
+    };
+    assert_revert(
+        publish_tranche_prices(&p, at, &other_period, &sign(&other_period, 3)).await,
+        "WrongPeriod",
+        "a report for period 1 of a pool at period 0",
     );
     let done = publish_tranche_prices(&p, at, &r1, &sign(&r1, 3))
         .await
