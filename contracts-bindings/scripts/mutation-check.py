@@ -170,6 +170,13 @@ MUTANTS = [
      "        if (j >= r.prices.length)", "TrancheOracleTest"),
     ("TrancheOracle.sol", "\n            && r.period == tranchedPool.period();", ";", "TrancheOracleTest"),
     ("TrancheOracle.sol", "if (rebase && _pricedBalances[j] != 0)", "if (false)", "TrancheOracleTest"),
+    # Review finding M4: claim receivers for holders that cannot call `claim`.
+    ("TrancheToken.sol", "if (!IAccessControl(pool).hasRole(0x00, msg.sender)) revert", "if (false) revert",
+     "TranchedPoolTest"),
+    ("TrancheToken.sol", "if (holder.code.length == 0) revert", "if (false) revert", "TranchedPoolTest"),
+    ("TrancheToken.sol", "if (claimReceiverSetByHolder[holder]) revert", "if (false) revert", "TranchedPoolTest"),
+    ("TrancheToken.sol", "if (receiver == address(0)) revert Errors.NoClaimReceiver", "if (false) revert Errors.NoClaimReceiver",
+     "TranchedPoolTest"),
 ]
 
 

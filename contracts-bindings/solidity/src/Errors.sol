@@ -165,4 +165,12 @@ library Errors {
     /// `poolPeriod` (periods closed so far): prices from another period would count principal
     /// already paid out, or not yet paid (review finding M1).
     error WrongPeriod(uint256 poolPeriod, uint256 reportPeriod);
+    /// @notice `claimFor(holder)` needs a claim receiver designated for `holder` (finding M4).
+    error NoClaimReceiver(address holder);
+    /// @notice Only an admin of the token's pool may do this.
+    error NotPoolAdmin(address caller);
+    /// @notice The pool's admin may designate claim receivers only for contract holders.
+    error NotAContract(address holder);
+    /// @notice `holder` designated its claim receiver itself; the pool's admin cannot change it.
+    error ClaimReceiverSetByHolder(address holder);
 }

@@ -5,6 +5,7 @@ import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {Errors} from "./Errors.sol";
 
 /// @title TrancheToken
@@ -17,6 +18,11 @@ import {Errors} from "./Errors.sol";
 /// at the current `accPerToken`, so a transfer never moves AID already earned and never changes
 /// the total claimable. Sum of claimable <= AID distributed - claimed (the rounding dust, below
 /// one wei per holder per distribution, stays in this contract).
+/// Holders that cannot call `claim` (an AMM pair, the pool itself, a contract without a generic
+/// call; review finding M4) have a **claim receiver**: a holder designates one itself
+/// (`setClaimReceiver`), or, for a contract holder that did not, the pool's admin does
+/// (`setClaimReceiverFor`); then anyone may `claimFor(holder)`, which pays the holder's claims to
+/// that receiver only. Claims are never lost, only waiting for a receiver.
 contract TrancheToken is ERC20, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -40,11 +46,17 @@ contract TrancheToken is ERC20, ReentrancyGuard {
     mapping(address => uint256) public owed;
     /// @notice `accPerToken` at the holder's last checkpoint.
     mapping(address => uint256) public paidAcc;
+    /// @notice Where `claimFor(holder)` pays `holder`'s claims (0: none designated).
+    mapping(address => address) public claimReceiver;
+    /// @notice Whether `holder` designated its claim receiver itself (the admin then cannot).
+    mapping(address => bool) public claimReceiverSetByHolder;
 
     /// @notice The pool distributed `amount` AID wei to the tranche's holders.
     event Distributed(uint256 amount, uint256 accPerToken);
     /// @notice `holder` claimed `amount` AID wei to `receiver`.
     event Claimed(address indexed holder, address indexed receiver, uint256 amount);
+    /// @notice `by` (the holder or the pool's admin) designated `receiver` for `holder`'s claims.
+    event ClaimReceiverSet(address indexed holder, address indexed receiver, address indexed by);
 
     /// @param name_ ERC-20 name.
     /// @param symbol_ ERC-20 symbol.
@@ -98,12 +110,46 @@ contract TrancheToken is ERC20, ReentrancyGuard {
     /// @return amount AID wei paid.
     function claim(address receiver) external nonReentrant returns (uint256 amount) {
         if (receiver == address(0)) revert Errors.ZeroAddress();
-        _checkpoint(msg.sender);
-        amount = owed[msg.sender];
-        owed[msg.sender] = 0;
+        amount = _claim(msg.sender, receiver);
+    }
+
+    /// @notice The caller designates `receiver` (0: none) for its claims paid by `claimFor`.
+    /// @param receiver Receiver of the caller's claims.
+    function setClaimReceiver(address receiver) external {
+        claimReceiverSetByHolder[msg.sender] = receiver != address(0);
+        claimReceiver[msg.sender] = receiver;
+        emit ClaimReceiverSet(msg.sender, receiver, msg.sender);
+    }
+
+    /// @notice The pool's admin designates `receiver` for the claims of `holder`, a contract
+    /// (not an externally owned account) that did not designate one itself: an AMM pair, the
+    /// pool, this token, a contract that cannot call `claim` or `setClaimReceiver`.
+    /// @param holder The contract holder.
+    /// @param receiver Receiver of its claims (0: none).
+    function setClaimReceiverFor(address holder, address receiver) external {
+        if (!IAccessControl(pool).hasRole(0x00, msg.sender)) revert Errors.NotPoolAdmin(msg.sender);
+        if (holder.code.length == 0) revert Errors.NotAContract(holder);
+        if (claimReceiverSetByHolder[holder]) revert Errors.ClaimReceiverSetByHolder(holder);
+        claimReceiver[holder] = receiver;
+        emit ClaimReceiverSet(holder, receiver, msg.sender);
+    }
+
+    /// @notice Pays `holder`'s claimable AID to its designated claim receiver. Anyone may call.
+    /// @param holder The holder.
+    /// @return amount AID wei paid.
+    function claimFor(address holder) external nonReentrant returns (uint256 amount) {
+        address receiver = claimReceiver[holder];
+        if (receiver == address(0)) revert Errors.NoClaimReceiver(holder);
+        amount = _claim(holder, receiver);
+    }
+
+    function _claim(address holder, address receiver) private returns (uint256 amount) {
+        _checkpoint(holder);
+        amount = owed[holder];
+        owed[holder] = 0;
         totalClaimed += amount;
         if (amount > 0) aid.safeTransfer(receiver, amount);
-        emit Claimed(msg.sender, receiver, amount);
+        emit Claimed(holder, receiver, amount);
     }
 
     function _checkpoint(address holder) private {

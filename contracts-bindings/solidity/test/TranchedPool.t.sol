@@ -10,6 +10,9 @@ import {Errors} from "../src/Errors.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
+/// @notice A contract holder that can call nothing (an AMM pair's position, say).
+contract Inert {}
+
 /// @notice Shared set-up: a 700 / 200 / 100 USD pool (senior 6 % fixed, mezzanine 10 % fixed,
 /// equity), senior fee 50 bps, OC trigger 1.25, fully subscribed and issued.
 abstract contract PoolFixture is Test {
@@ -236,6 +239,55 @@ contract TranchedPoolTest is PoolFixture {
         PoolWaterfall.Flows memory f = _period(12e18, 0, 1000e18, false);
         assertEq(s.claimable(alice), a, "nothing new for a holder of 0");
         assertApproxEqAbs(s.claimable(bob), total - a + f.interest[0] + f.principal[0], 1, "bob: the whole tranche");
+    }
+
+    // Review finding M4: the claims of holders that cannot call `claim` (an AMM pair, the pool
+    // itself) are paid to a receiver designated by the holder, or for a contract by the pool's
+    // admin; anyone may trigger `claimFor`, which pays that receiver only.
+    function testClaimReceiverPaysHoldersThatCannotClaim() public {
+        TrancheToken s = _tok(0);
+        Inert amm = new Inert();
+        address treasury = address(0x7E);
+        vm.startPrank(alice);
+        s.transfer(address(amm), 140e18); // 20 % of the senior
+        s.transfer(address(pool), 70e18); // 10 %, sent to the pool by mistake
+        vm.stopPrank();
+        _period(12e18, 10e18, 1000e18, false);
+        uint256 owedAmm = s.claimable(address(amm));
+        assertApproxEqAbs(owedAmm, 2.7e18, 1, "20 % of the senior's 13.5");
+        vm.expectRevert(abi.encodeWithSelector(Errors.NoClaimReceiver.selector, address(amm)));
+        s.claimFor(address(amm));
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(Errors.NotPoolAdmin.selector, bob));
+        s.setClaimReceiverFor(address(amm), treasury);
+        vm.prank(admin);
+        vm.expectRevert(abi.encodeWithSelector(Errors.NotAContract.selector, bob));
+        s.setClaimReceiverFor(bob, treasury);
+        vm.startPrank(admin);
+        s.setClaimReceiverFor(address(amm), treasury);
+        s.setClaimReceiverFor(address(pool), treasury);
+        vm.stopPrank();
+        assertEq(s.claimReceiver(address(amm)), treasury);
+        vm.prank(carol); // anyone triggers it
+        assertEq(s.claimFor(address(amm)), owedAmm);
+        assertEq(aid.balanceOf(treasury), owedAmm);
+        assertEq(s.claimable(address(amm)), 0);
+        uint256 owedPool = s.claimable(address(pool));
+        assertApproxEqAbs(owedPool, 1.35e18, 1, "10 % of 13.5");
+        s.claimFor(address(pool));
+        assertEq(aid.balanceOf(treasury), owedAmm + owedPool);
+        // a holder's own designation pays its receiver, and the admin cannot override it
+        vm.prank(bob);
+        s.setClaimReceiver(carol);
+        uint256 owedBob = s.claimable(bob);
+        uint256 before = aid.balanceOf(carol);
+        s.claimFor(bob);
+        assertEq(aid.balanceOf(carol) - before, owedBob);
+        vm.prank(address(amm));
+        s.setClaimReceiver(address(0xA3));
+        vm.prank(admin);
+        vm.expectRevert(abi.encodeWithSelector(Errors.ClaimReceiverSetByHolder.selector, address(amm)));
+        s.setClaimReceiverFor(address(amm), treasury);
     }
 
     function testFuzzTransferDuringAPeriodKeepsTotalClaimable(uint256 amount, uint256 i, uint256 p, uint256 i2) public {
