@@ -11,7 +11,7 @@
 //! kept inside (0, 1) by clamping logistic(Y) to [1e-15, 1 − 1e-15].
 
 use crate::plan::{SimPlan, MAX_JUMPS_PER_MONTH};
-use crate::rng::{box_muller_first, poisson_inverse, uniform, PathRng};
+use crate::rng::{box_muller_first, poisson_inverse_with, uniform, PathRng};
 use crate::rows::PathRows;
 use crate::stats::{
     clean_loss_fraction, Histogram, InstrumentStats, Moments, PathStats, PortfolioStats,
@@ -141,6 +141,8 @@ pub struct Worker<'p> {
     z: Vec<f64>,
     x: Vec<f64>,
     jumps: Vec<f64>,
+    /// Per class: e^(−jump rate per step), P[no jump in a month] (the Poisson draw's start).
+    jump_p0: Vec<f64>,
     price: Vec<f64>,
     price_over_trend: Vec<f64>,
     y: Vec<f64>,
@@ -184,6 +186,12 @@ impl<'p> Worker<'p> {
             z: vec![0.0; nc],
             x: vec![0.0; nc],
             jumps: vec![0.0; nc],
+            jump_p0: plan
+                .classes
+                .jump_rate_per_step
+                .iter()
+                .map(|&l| (-l).exp())
+                .collect(),
             price: vec![0.0; nc],
             price_over_trend: vec![0.0; nc],
             y: vec![0.0; nf],
@@ -355,45 +363,73 @@ impl<'p> Worker<'p> {
         let p = self.plan;
         let nc = p.n_classes();
         let ki = (k - 1) as usize;
+        // Every per-class array has n_classes entries and every per-fleet array one entry per
+        // fleet (plan.rs and Worker::new build them so); re-slicing each to that length once
+        // lets the compiler drop the bounds checks inside the loops (same arithmetic, same
+        // order: bit-identical to indexing).
+        let cl = &p.classes;
+        let (stream, rate, p0) = (
+            &cl.stream[..nc],
+            &cl.jump_rate_per_step[..nc],
+            &self.jump_p0[..nc],
+        );
+        let (jm, js) = (&cl.jump_mean[..nc], &cl.jump_std[..nc]);
+        let (eps, jumps) = (&mut self.eps[..nc], &mut self.jumps[..nc]);
         // §1: classes.
         for c in 0..nc {
-            let w = rng.words(p.classes.stream[c], k, 0);
-            self.eps[c] = box_muller_first(w[0], w[1]);
-            let lam = p.classes.jump_rate_per_step[c];
+            let w = rng.words(stream[c], k, 0);
+            eps[c] = box_muller_first(w[0], w[1]);
+            let lam = rate[c];
             if lam > 0.0 {
-                let n = poisson_inverse(lam, uniform(w[2]), MAX_JUMPS_PER_MONTH);
+                let n = poisson_inverse_with(lam, p0[c], uniform(w[2]), MAX_JUMPS_PER_MONTH);
                 let mut normals = [0.0; 4];
                 for j in 0..n {
                     if j % 4 == 0 {
-                        normals = rng.normals4(p.classes.stream[c], k, 1 + j / 4);
+                        normals = rng.normals4(stream[c], k, 1 + j / 4);
                     }
-                    self.jumps[c] +=
-                        p.classes.jump_mean[c] + p.classes.jump_std[c] * normals[(j % 4) as usize];
+                    jumps[c] += jm[c] + js[c] * normals[(j % 4) as usize];
                 }
             }
         }
+        let z = &mut self.z[..nc];
         if p.chol_identity {
-            self.z.copy_from_slice(&self.eps);
+            z.copy_from_slice(eps);
         } else {
-            for i in 0..nc {
+            for (i, zi) in z.iter_mut().enumerate() {
                 let row = &p.chol[i * nc..i * nc + i + 1];
-                self.z[i] = row.iter().zip(&self.eps).map(|(l, e)| l * e).sum();
+                *zi = row.iter().zip(eps.iter()).map(|(l, e)| l * e).sum();
             }
         }
+        let (decay, scale) = (&cl.ou_decay[..nc], &cl.ou_scale[..nc]);
+        let lts = &p.log_trend_shock[ki * nc..][..nc];
+        let inv_trend = &p.inv_trend[ki * nc..][..nc];
+        let (x, price, pot) = (
+            &mut self.x[..nc],
+            &mut self.price[..nc],
+            &mut self.price_over_trend[..nc],
+        );
         for c in 0..nc {
-            self.x[c] = self.x[c] * p.classes.ou_decay[c] + p.classes.ou_scale[c] * self.z[c];
-            let dev = self.x[c] + self.jumps[c];
-            let lts = p.log_trend_shock[ki * nc + c];
-            self.price[c] = (lts + dev).exp();
-            self.price_over_trend[c] = self.price[c] * p.inv_trend[ki * nc + c];
+            x[c] = x[c] * decay[c] + scale[c] * z[c];
+            let dev = x[c] + jumps[c];
+            price[c] = (lts[c] + dev).exp();
+            pot[c] = price[c] * inv_trend[c];
         }
         // §2: fleets.
-        for f in 0..self.y.len() {
-            let xi = rng.normal0(p.fleets.stream[f], k, 0);
-            let w =
-                p.fleets.load_price[f] * self.eps[p.fleets.class[f]] + p.fleets.load_own[f] * xi;
-            self.y[f] = self.y[f] * p.fleets.decay[f] + p.fleets.pull[f] + p.fleets.scale[f] * w;
-            self.util[f] = logistic_clamped(self.y[f]);
+        let fl = &p.fleets;
+        let nf = self.y.len();
+        let (fstream, fclass, lp, lo) = (
+            &fl.stream[..nf],
+            &fl.class[..nf],
+            &fl.load_price[..nf],
+            &fl.load_own[..nf],
+        );
+        let (fdecay, pull, fscale) = (&fl.decay[..nf], &fl.pull[..nf], &fl.scale[..nf]);
+        let (y, util) = (&mut self.y[..nf], &mut self.util[..nf]);
+        for f in 0..nf {
+            let xi = rng.normal0(fstream[f], k, 0);
+            let w = lp[f] * eps[fclass[f]] + lo[f] * xi;
+            y[f] = y[f] * fdecay[f] + pull[f] + fscale[f] * w;
+            util[f] = logistic_clamped(y[f]);
         }
         // §5: credit defaults this month.
         for (c, &m) in self.credit.iter_mut().zip(&self.default_month) {
@@ -440,28 +476,51 @@ impl<'p> Worker<'p> {
         let p = self.plan;
         let ki = (k - 1) as usize;
         let k_max = p.months as usize;
-        for d in 0..p.n_deals() {
-            let f = &self.out.deals[d];
+        // Every per-deal array has n_deals entries (deal_df: n_deals × months), so each is
+        // re-sliced to that length once and the loop indexes without bounds checks; the
+        // arithmetic and its order are those of plain indexing (bit-identical).
+        let nd = p.n_deals();
+        let (flows, losses, states) = (
+            &self.out.deals[..nd],
+            &self.out.losses[..nd],
+            &self.state.deals[..nd],
+        );
+        let (notional, haircut, deal_fleet) = (
+            &p.deal_notional[..nd],
+            &p.deal_haircut[..nd],
+            &p.flow.deal_fleet[..nd],
+        );
+        let (pv, loss, dm) = (
+            &mut self.deal_pv[..nd],
+            &mut self.deal_loss[..nd],
+            &mut self.deal_default_month[..nd],
+        );
+        let (sd, cr, crh) = (
+            &mut stats.deals[..nd],
+            &mut stats.collateral_ratio[..nd],
+            &mut stats.collateral_ratio_hist[..nd],
+        );
+        for (d, df) in p.deal_df.chunks_exact(k_max).take(nd).enumerate() {
+            let f = &flows[d];
             let cf = f.total_received();
-            let inv = 1.0 / p.deal_notional[d];
+            let inv = 1.0 / notional[d];
             if cf != 0.0 {
-                self.deal_pv[d] += cf * p.deal_df[d * k_max + ki];
-                let s = &mut stats.deals[d];
+                pv[d] += cf * df[ki];
+                let s = &mut sd[d];
                 s.cash_flow[ki].add(cf * inv);
                 s.principal[ki].add(f.principal_proceeds() * inv);
             }
-            self.deal_loss[d] += self.out.losses[d];
-            if f.default_kind.is_some() && self.deal_default_month[d] == 0 {
-                self.deal_default_month[d] = k;
+            loss[d] += losses[d];
+            if f.default_kind.is_some() && dm[d] == 0 {
+                dm[d] = k;
             }
-            let st = &self.state.deals[d];
+            let st = &states[d];
             if !st.done && st.balance > 1e-9 {
-                let fleet = p.flow.deal_fleet[d];
                 let coll =
-                    self.out.fleets[fleet].hardware_value * (1.0 - p.deal_haircut[d]) + st.dsra;
+                    self.out.fleets[deal_fleet[d]].hardware_value * (1.0 - haircut[d]) + st.dsra;
                 let ratio = (coll / st.balance).min(MAX_COLLATERAL_RATIO);
-                stats.collateral_ratio[d][ki].add(ratio);
-                stats.collateral_ratio_hist[d][ki].add(ratio);
+                cr[d][ki].add(ratio);
+                crh[d][ki].add(ratio);
             }
         }
         for (q, flows) in self.out.tranches.iter().enumerate() {

@@ -148,10 +148,17 @@ impl PathRng {
 /// CDF(n) ≥ u. Capped at `max` (the tail beyond it is assigned to `max`). lambda ≤ 0 → 0.
 #[inline]
 pub fn poisson_inverse(lambda: f64, u: f64, max: u32) -> u32 {
+    poisson_inverse_with(lambda, (-lambda).exp(), u, max)
+}
+
+/// [`poisson_inverse`] given `p0` = e^(−lambda) (P[N = 0]), which a caller drawing many counts
+/// of one lambda computes once: the same arithmetic, so the same count bit for bit.
+#[inline]
+pub fn poisson_inverse_with(lambda: f64, p0: f64, u: f64, max: u32) -> u32 {
     if lambda <= 0.0 {
         return 0;
     }
-    let mut p = (-lambda).exp();
+    let mut p = p0;
     let mut cdf = p;
     let mut n = 0;
     while cdf < u && n < max {
@@ -254,6 +261,12 @@ mod tests {
         assert_eq!(poisson_inverse(l, p0 * 1.001, 64), 1);
         assert_eq!(poisson_inverse(0.0, 0.999_999, 64), 0);
         assert_eq!(poisson_inverse(50.0, 1.0 - 1e-12, 5), 5);
+        for u in [1e-9, 0.3, p0, 0.9, 0.999_999] {
+            assert_eq!(
+                poisson_inverse_with(l, p0, u, 64),
+                poisson_inverse(l, u, 64)
+            );
+        }
         // Mean of the inverse-CDF sample over a fine uniform grid ≈ lambda.
         let n = 100_000;
         let mean: f64 = (0..n)

@@ -50,17 +50,41 @@ impl ExactSum {
 
 #[inline(always)]
 fn to_fixed(v: f64) -> i128 {
+    // NaN stays NaN through the clamp and converts to 0 below (Rust's `as` maps NaN to 0).
+    to_fixed_clamped(v.clamp(-MAX_VALUE, MAX_VALUE))
+}
+
+/// [`to_fixed`] of a value already clamped to ±[`MAX_VALUE`] (or NaN, which gives 0).
+///
+/// Truncation toward zero onto the 2^-60 grid (error < 2^-60): any fixed deterministic
+/// rounding keeps sums exact. v·2^60 is exact in f64 (a power-of-two scaling). Below 8 in
+/// magnitude (normalised prices, losses and NAV ratios: almost every value) |v·2^60| < 2^63,
+/// so one truncating f64 → i64 conversion (a single `cvttsd2si`) gives trunc(v·2^60)
+/// exactly. Otherwise trunc(v·2^60) = trunc(v)·2^60 + trunc(frac(v)·2^60) with
+/// trunc(v) = `v as i64` (|v| ≤ 1e5) and frac(v) = v − trunc(v) exact in f64: two
+/// conversions instead of a software f64 → i128 conversion. Neither path calls `f64::trunc`,
+/// which on baseline x86-64 (no SSE4.1 `roundsd`) is a library call. Both equal
+/// [`to_fixed_reference`] bit for bit (tested).
+#[inline(always)]
+fn to_fixed_clamped(v: f64) -> i128 {
+    if v.abs() < 8.0 {
+        return i128::from((v * SCALE) as i64);
+    }
+    let whole = v as i64;
+    let frac = ((v - whole as f64) * SCALE) as i64;
+    (i128::from(whole) << FRAC_BITS) + i128::from(frac)
+}
+
+/// The definition [`to_fixed`] implements: trunc(clamp(v)·2^60) (NaN → 0), through `f64::trunc`.
+#[cfg(test)]
+fn to_fixed_reference(v: f64) -> i128 {
     let v = if v.is_nan() {
         0.0
     } else {
         v.clamp(-MAX_VALUE, MAX_VALUE)
     };
-    // Truncation toward zero onto the 2^-60 grid (error < 2^-60): any fixed deterministic
-    // rounding keeps sums exact. v·2^60 is exact in f64 (a power-of-two scaling), so
-    // trunc(v·2^60) = trunc(v)·2^60 + trunc(frac(v)·2^60), computed with two i64 conversions
-    // (one instruction each) instead of a software f64 → i128 conversion.
     let whole = v.trunc();
-    let frac = ((v - whole) * SCALE) as i64;
+    let frac = ((v - whole) * SCALE).trunc() as i64;
     (i128::from(whole as i64) << FRAC_BITS) + i128::from(frac)
 }
 
@@ -100,8 +124,9 @@ impl Moments {
             x.clamp(-MAX_VALUE, MAX_VALUE)
         };
         self.n += 1;
-        self.sum.add(x);
-        self.sumsq.add(x * x);
+        // x is clamped already; x² (≤ 1e10) still needs its clamp.
+        self.sum.0 += to_fixed_clamped(x);
+        self.sumsq.0 += to_fixed(x * x);
     }
 
     /// Exact merge.
@@ -211,8 +236,10 @@ impl Histogram {
             self.at_lo += 1;
             return;
         }
-        let b = ((x - self.lo) / (self.hi - self.lo) * self.counts.len() as f64).floor();
-        if b >= 0.0 && b < self.counts.len() as f64 {
+        // x > lo here (or NaN), so b ≥ 0 and floor(b) = trunc(b) = `b as usize` for
+        // b < bins: no `f64::floor` (a library call on baseline x86-64). NaN fails the test.
+        let b = (x - self.lo) / (self.hi - self.lo) * self.counts.len() as f64;
+        if b < self.counts.len() as f64 {
             self.counts[b as usize] += 1;
         } else {
             self.overflow += 1;
@@ -777,6 +804,78 @@ mod tests {
         }
         assert_eq!(to_fixed(1e300), (MAX_VALUE * SCALE) as i128);
         assert_eq!(to_fixed(f64::NAN), 0);
+    }
+
+    /// The one-conversion fast path (|v| < 8) and the two-conversion path equal the
+    /// `f64::trunc` definition on both sides of every power of two from 2^-70 to 2^17, at the
+    /// fast path's edge, on ±0, subnormals, infinities and NaN, and on a spread of odd values.
+    #[test]
+    fn fast_fixed_point_conversion_equals_the_trunc_definition() {
+        // Neighbours of a positive finite float (f64::next_up is newer than the MSRV).
+        let up = |v: f64| f64::from_bits(v.to_bits() + 1);
+        let down = |v: f64| f64::from_bits(v.to_bits() - 1);
+        let mut vals = vec![
+            0.0,
+            -0.0,
+            8.0,
+            -8.0,
+            5e-324,
+            -5e-324,
+            f64::INFINITY,
+            f64::NAN,
+        ];
+        vals.extend([down(8.0), -down(8.0), MAX_VALUE, -MAX_VALUE]);
+        for e in -70..=17 {
+            let p = 2f64.powi(e);
+            vals.extend([p, up(p), down(p), -up(p), -down(p), 1.7 * p, -p, -1.3 * p]);
+        }
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            // xorshift64: deterministic spread of mantissas and magnitudes in ±[1e-6, 1e6].
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let m = (x >> 11) as f64 / (1u64 << 53) as f64;
+            let v = (m - 0.5) * 10f64.powi((x % 13) as i32 - 6);
+            vals.push(v);
+        }
+        for v in vals {
+            assert_eq!(to_fixed(v), to_fixed_reference(v), "{v:e}");
+            let c = if v.is_nan() {
+                0.0
+            } else {
+                v.clamp(-MAX_VALUE, MAX_VALUE)
+            };
+            assert_eq!(to_fixed_clamped(c), to_fixed_reference(v), "{v:e}");
+        }
+    }
+
+    /// The histogram's bin without `f64::floor` is floor((x − lo)/(hi − lo)·bins), at bin
+    /// edges too, and NaN, +∞ and values at or above `hi` are overflow.
+    #[test]
+    fn histogram_bin_is_the_floor_definition() {
+        let mut h = Histogram::new(0.0, 5.0, 100);
+        let mut want = vec![0u64; 100];
+        let mut over = 0;
+        for i in 0..=10_050u32 {
+            let x0 = f64::from(i) * 5e-4;
+            for x in [x0, f64::from_bits(x0.to_bits() + 1)] {
+                if x == 0.0 {
+                    continue;
+                }
+                h.add(x);
+                let b = ((x - 0.0) / 5.0 * 100.0).floor();
+                if b < 100.0 {
+                    want[b as usize] += 1;
+                } else {
+                    over += 1;
+                }
+            }
+        }
+        h.add(f64::NAN);
+        h.add(f64::INFINITY);
+        assert_eq!(h.counts, want);
+        assert_eq!(h.overflow, over + 2);
     }
 
     #[test]
