@@ -14,7 +14,8 @@
 # Usage: scripts/bench.sh [--quick] [--criterion]
 #   --quick: 1e5 instead of 1e6 paths for the memory check, 1 NumPy pair instead of 3
 #   --criterion: also run the criterion benchmark
-# Environment: NUMPY_PATHS (default 20000), PAIRS (default 3).
+# Environment: NUMPY_PATHS (default 20000), PAIRS (default 3), BASELINE_BIN (an older build of
+# target/release/examples/throughput: adds the paired deal-steps/s ratio against it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,6 +51,22 @@ printf '  1 thread : %s deal-steps/s\n' "$r1"
 printf '  %s threads: %s deal-steps/s  (%s per core; speed-up %s×)\n' \
   "$ALL" "$ra" "$(awk -v a="$ra" -v n="$ALL" 'BEGIN{printf "%.3e", a/n}')" \
   "$(awk -v a="$ra" -v b="$r1" 'BEGIN{printf "%.2f", a/b}')"
+
+if [ -n "${BASELINE_BIN:-}" ]; then
+  # Paired single-thread CPU time of an older build of the same example (e.g. the commit a
+  # target is measured against): the deal-steps/s ratio, unaffected by the machine's load.
+  echo "== paired CPU time vs BASELINE_BIN=$BASELINE_BIN, sample portfolio, 20000 paths, 1 thread, $PAIRS pairs"
+  ratios=()
+  for i in $(seq 1 "$PAIRS"); do
+    /usr/bin/time -f '%U %S' -o "$TMP/tb" "$BASELINE_BIN" "$PORTFOLIO" 20000 1 >/dev/null
+    /usr/bin/time -f '%U %S' -o "$TMP/tn" "$BIN" "$PORTFOLIO" 20000 1 >/dev/null
+    r=$(awk 'NR==FNR{b=$1+$2; next} {printf "%.3f", b/($1+$2)}' "$TMP/tb" "$TMP/tn")
+    ratios+=("$r")
+  done
+  printf '  deal-steps/s now / baseline: %s (median of %s) (target ≥ 3)\n' \
+    "$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')" \
+    "${ratios[*]}"
+fi
 
 echo "== instructions per deal-step, sample portfolio, callgrind marginal (6000 − 2000 paths, 1 thread)"
 if command -v valgrind >/dev/null; then
