@@ -40,6 +40,14 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
+cpu() { # user + system CPU seconds of one whole process (GNU time, else bash's `time`)
+  if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f '%U %S' -o "$TMP/time" "$@" >"$TMP/out"
+  else
+    { TIMEFORMAT='%U %S'; time "$@" >"$TMP/out"; } 2>"$TMP/time"
+  fi
+  awk '{printf "%.3f", $1 + $2}' "$TMP/time"
+}
 
 echo "== throughput, sample portfolio, 20000 paths ($(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg))"
 one=$("$BIN" "$PORTFOLIO" 20000 1)
@@ -58,9 +66,9 @@ if [ -n "${BASELINE_BIN:-}" ]; then
   echo "== paired CPU time vs BASELINE_BIN=$BASELINE_BIN, sample portfolio, 20000 paths, 1 thread, $PAIRS pairs"
   ratios=()
   for i in $(seq 1 "$PAIRS"); do
-    /usr/bin/time -f '%U %S' -o "$TMP/tb" "$BASELINE_BIN" "$PORTFOLIO" 20000 1 >/dev/null
-    /usr/bin/time -f '%U %S' -o "$TMP/tn" "$BIN" "$PORTFOLIO" 20000 1 >/dev/null
-    r=$(awk 'NR==FNR{b=$1+$2; next} {printf "%.3f", b/($1+$2)}' "$TMP/tb" "$TMP/tn")
+    cpu "$BASELINE_BIN" "$PORTFOLIO" 20000 1 >"$TMP/tb"
+    cpu "$BIN" "$PORTFOLIO" 20000 1 >"$TMP/tn"
+    r=$(awk 'NR==FNR{b=$1; next} {printf "%.3f", b/$1}' "$TMP/tb" "$TMP/tn")
     ratios+=("$r")
   done
   printf '  deal-steps/s now / baseline: %s (median of %s) (target ≥ 3)\n' \
@@ -92,10 +100,6 @@ if ! "$VENV/bin/python" -c 'import numpy' 2>/dev/null; then
   "$VENV/bin/python" -m pip install --quiet numpy
 fi
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
-cpu() { # user + system CPU seconds of one whole process
-  /usr/bin/time -f '%U %S' -o "$TMP/time" "$@" >"$TMP/out"
-  awk '{printf "%.3f", $1 + $2}' "$TMP/time"
-}
 ratios=()
 for i in $(seq 1 "$PAIRS"); do
   g=$(cpu "$BIN" "$BENCH12" "$NUMPY_PATHS" 1 --summary "$TMP/gaib.json")
