@@ -29,6 +29,7 @@
 //! ```
 
 mod backend;
+mod derivatives;
 mod error;
 mod model;
 mod plan;
@@ -41,12 +42,14 @@ pub use backend::{
     check_paths, run_serial, select_backend, Availability, Backend, BackendChoice, CpuBackend,
     RunOptions, Simulation, DEFAULT_CHUNK_PATHS, MAX_PATHS_PER_SEED,
 };
+pub use derivatives::DerivativeStats;
 pub use error::{Result, SimError};
 pub use model::{
     default_time, logistic_clamped, MarketPath, Worker, LOSS_EPS, ONE_YEAR_MONTHS, U_EPS,
 };
 pub use plan::{
-    lower, ClassArrays, FleetArrays, OperatorArrays, SimPlan, MAX_JUMPS_PER_MONTH, MONTHS_PER_YEAR,
+    lower, ClassArrays, DerivativeArrays, FleetArrays, OperatorArrays, SimPlan,
+    MAX_JUMPS_PER_MONTH, MONTHS_PER_YEAR,
 };
 pub use rows::{ColumnData, ColumnKind, PathRows, PathSink, SinkError, VaultRows};
 pub use stats::{

@@ -107,6 +107,18 @@ impl PathStats {
                 ];
                 plan.n_deals()
             ],
+            derivatives: (0..plan.n_derivatives())
+                .map(|i| {
+                    let d = &plan.derivatives;
+                    crate::DerivativeStats::new(
+                        d.ids[i].clone(),
+                        d.reference_usd[i],
+                        d.spread_bps[i],
+                        d.hedges[i].clone(),
+                        k,
+                    )
+                })
+                .collect(),
         }
     }
 }
@@ -161,6 +173,10 @@ pub struct Worker<'p> {
     tr_default_month: Vec<Vec<u32>>,
     senior_interest_default: Vec<bool>,
     vault: Option<VaultState<f64>>,
+    /// Per derivative: Σ_k C_k·DF(t_k) on this path so far, USD (MODEL.md §10.5).
+    der_pv: Vec<f64>,
+    /// Per derivative: whether some settlement to the holder was positive on this path.
+    der_paid: Vec<bool>,
     /// NAV per share (staking, unstaking) at the vault's horizon month, USD (NaN until then).
     horizon_nav_per_share: (f64, f64),
 }
@@ -211,6 +227,8 @@ impl<'p> Worker<'p> {
                 .collect(),
             senior_interest_default: vec![false; plan.tranche_notional.len()],
             vault: plan.vault.as_ref().map(|v| VaultState::new(v, &plan.flow)),
+            der_pv: vec![0.0; plan.n_derivatives()],
+            der_paid: vec![false; plan.n_derivatives()],
             horizon_nav_per_share: (f64::NAN, f64::NAN),
         }
     }
@@ -320,6 +338,8 @@ impl<'p> Worker<'p> {
         self.deal_pv.fill(0.0);
         self.deal_loss.fill(0.0);
         self.deal_default_month.fill(0);
+        self.der_pv.fill(0.0);
+        self.der_paid.fill(false);
         self.horizon_nav_per_share = (f64::NAN, f64::NAN);
         for v in self
             .tr_pv
@@ -523,6 +543,14 @@ impl<'p> Worker<'p> {
                 crh[d][ki].add(ratio);
             }
         }
+        for (i, &c) in self.out.derivatives.iter().enumerate() {
+            if c != 0.0 {
+                let dv = &p.derivatives;
+                self.der_pv[i] += c * dv.df[i * k_max + ki];
+                self.der_paid[i] |= c > 0.0;
+                stats.derivatives[i].settlement[ki].add(c / dv.reference_usd[i]);
+            }
+        }
         for (q, flows) in self.out.tranches.iter().enumerate() {
             if self.out.pool_months[q].senior_interest_default {
                 self.senior_interest_default[q] = true;
@@ -630,6 +658,10 @@ impl<'p> Worker<'p> {
         stats.portfolio.loss.add(pl);
         stats.portfolio.loss_hist.add(pl);
         stats.portfolio.defaults.add(n_defaults);
+        for (i, s) in stats.derivatives.iter_mut().enumerate() {
+            s.pv.add(self.derivative_pv_frac(i));
+            s.paid_paths += u64::from(self.der_paid[i]);
+        }
         if let (Some(vs), Some(s)) = (self.vault.as_ref(), stats.vault.as_mut()) {
             let worst = vs.worst_wait_at_end();
             for n in 1..=3u32 {
@@ -641,6 +673,14 @@ impl<'p> Worker<'p> {
             s.max_cycles_waited.add(f64::from(worst));
             s.record_cycles_waited(worst);
         }
+    }
+
+    /// Derivative `i`'s PV to its holder on the path just simulated, as a fraction of its
+    /// reference amount: (Σ_k C_k·DF(t_k) − s·premium) / reference (MODEL.md §10.5).
+    #[inline]
+    fn derivative_pv_frac(&self, i: usize) -> f64 {
+        let d = &self.plan.derivatives;
+        (self.der_pv[i] - d.signed_premium_usd[i]) / d.reference_usd[i]
     }
 
     /// Appends the row of the path just simulated (by [`Worker::run_path`]) to `rows`: the
@@ -680,6 +720,9 @@ impl<'p> Worker<'p> {
             0.0
         });
         rows.defaults.push(n_defaults);
+        for (i, col) in rows.derivative_pv_frac.iter_mut().enumerate() {
+            col.push(self.derivative_pv_frac(i));
+        }
         if let (Some(vs), Some(v)) = (self.vault.as_ref(), rows.vault.as_mut()) {
             v.nav_per_share_staking_usd
                 .push(self.horizon_nav_per_share.0);

@@ -120,6 +120,38 @@ pub struct SimPlan {
     pub vault: Option<VaultParams<f64>>,
     /// Vault NAV at t = 0, USD (0 without a vault).
     pub vault_nav0: f64,
+    /// Derivatives (MODEL.md §10): ids, reference amounts, discount factors, premiums.
+    pub derivatives: DerivativeArrays,
+}
+
+/// Per derivative, structure of arrays (index = derivative index in the portfolio); the
+/// settlement itself is the engine's (`flow.derivatives`).
+#[derive(Debug, Clone, Default)]
+pub struct DerivativeArrays {
+    /// Derivative ids (file order).
+    pub ids: Vec<String>,
+    /// The fleet each one hedges (its id), if it is a hedge.
+    pub hedges: Vec<Option<String>>,
+    /// Reference amount the statistics normalise by, USD (MODEL.md §10.5; > 0).
+    pub reference_usd: Vec<f64>,
+    /// Valuation spread over the discount curve, bps.
+    pub spread_bps: Vec<f64>,
+    /// s·premium: the holder's premium at t = 0 (+ paid by a long, − received by a short), USD.
+    pub signed_premium_usd: Vec<f64>,
+    /// Discount factor of derivative i at month k: index i·K + (k−1).
+    pub df: Vec<f64>,
+}
+
+impl DerivativeArrays {
+    /// Number of derivatives.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
 }
 
 fn ou_scale(sigma: f64, kappa: f64, dt: f64) -> f64 {
@@ -252,6 +284,23 @@ pub fn lower(p: &Portfolio) -> Result<SimPlan> {
         .collect();
     let funded_total = deal_notional.iter().sum();
 
+    let mut derivatives = DerivativeArrays::default();
+    for d in &p.derivatives {
+        let price0 = d
+            .class_id
+            .as_deref()
+            .and_then(|c| p.gpu_classes.iter().find(|g| g.id == c))
+            .map_or(0.0, |g| g.price0_per_gpu_hour);
+        derivatives.ids.push(d.id.clone());
+        derivatives.hedges.push(d.hedges.clone());
+        derivatives.reference_usd.push(d.reference_usd(price0));
+        derivatives.spread_bps.push(d.discount_spread_bps);
+        derivatives
+            .signed_premium_usd
+            .push(d.sign() * <f64 as Amount>::from_decimal(d.premium_usd));
+        derivatives.df.extend(dfs(d.discount_spread_bps));
+    }
+
     let vault = VaultParams::new(p, &flow);
     let vault_nav0 = vault.as_ref().map_or(0.0, |v| v.nav0(&flow));
 
@@ -281,6 +330,7 @@ pub fn lower(p: &Portfolio) -> Result<SimPlan> {
         funded_total,
         vault,
         vault_nav0,
+        derivatives,
         flow,
     })
 }
@@ -300,6 +350,11 @@ impl SimPlan {
     /// Number of deals.
     pub fn n_deals(&self) -> usize {
         self.deal_ids.len()
+    }
+
+    /// Number of derivatives.
+    pub fn n_derivatives(&self) -> usize {
+        self.derivatives.len()
     }
 
     /// Deal-steps per path: deals × months (the throughput unit).

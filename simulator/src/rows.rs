@@ -34,6 +34,9 @@ pub struct PathRows {
     pub deal_pv_frac: Vec<Vec<f64>>,
     /// Per deal, per path: month (1-based) of the deal's first default, 0 when none.
     pub deal_default_month: Vec<Vec<u32>>,
+    /// Per derivative (file order), per path: PV to its holder as a fraction of its reference
+    /// amount (MODEL.md §10.5).
+    pub derivative_pv_frac: Vec<Vec<f64>>,
     /// The vault's columns (None when the portfolio has no vault).
     pub vault: Option<VaultRows>,
 }
@@ -67,6 +70,7 @@ impl PathRows {
             deal_loss_frac: (0..nd).map(|_| col(capacity)).collect(),
             deal_pv_frac: (0..nd).map(|_| col(capacity)).collect(),
             deal_default_month: (0..nd).map(|_| col(capacity)).collect(),
+            derivative_pv_frac: (0..plan.n_derivatives()).map(|_| col(capacity)).collect(),
             vault: plan.vault.as_ref().map(|_| VaultRows {
                 nav_per_share_staking_usd: col(capacity),
                 nav_per_share_unstaking_usd: col(capacity),
@@ -101,6 +105,7 @@ impl PathRows {
             .chain(&mut self.tranche_pv_frac)
             .chain(&mut self.deal_loss_frac)
             .chain(&mut self.deal_pv_frac)
+            .chain(&mut self.derivative_pv_frac)
         {
             c.clear();
         }
@@ -131,6 +136,7 @@ impl PathRows {
         ext(&mut self.deal_loss_frac, &o.deal_loss_frac);
         ext(&mut self.deal_pv_frac, &o.deal_pv_frac);
         ext(&mut self.deal_default_month, &o.deal_default_month);
+        ext(&mut self.derivative_pv_frac, &o.derivative_pv_frac);
         if let (Some(a), Some(b)) = (&mut self.vault, &o.vault) {
             a.nav_per_share_staking_usd
                 .extend_from_slice(&b.nav_per_share_staking_usd);
@@ -159,7 +165,8 @@ impl PathRows {
     /// Column names and kinds for `plan`, in order (the README's `--paths-out` columns):
     /// `path`, `portfolio_loss_frac`, `defaults`, then `tranche/<pool>/<tranche>/{loss_frac,
     /// pv_frac}`, `deal/<id>/{loss_frac, pv_frac, default_month}` and, with a vault,
-    /// `vault/{nav_per_share_staking_usd, nav_per_share_unstaking_usd, max_queue_fraction}`.
+    /// `vault/{nav_per_share_staking_usd, nav_per_share_unstaking_usd, max_queue_fraction}`,
+    /// then `derivative/<id>/pv_frac` per derivative.
     pub fn columns(plan: &SimPlan) -> Vec<(String, ColumnKind)> {
         let mut c = vec![
             ("path".to_string(), ColumnKind::U64),
@@ -183,6 +190,9 @@ impl PathRows {
             ] {
                 c.push((format!("vault/{n}"), ColumnKind::F64));
             }
+        }
+        for id in &plan.derivatives.ids {
+            c.push((format!("derivative/{id}/pv_frac"), ColumnKind::F64));
         }
         c
     }
@@ -208,6 +218,9 @@ impl PathRows {
             d.push(ColumnData::F64(&v.nav_per_share_staking_usd));
             d.push(ColumnData::F64(&v.nav_per_share_unstaking_usd));
             d.push(ColumnData::F64(&v.max_queue_fraction));
+        }
+        for col in &r.derivative_pv_frac {
+            d.push(ColumnData::F64(col));
         }
         d
     }
@@ -246,6 +259,7 @@ impl PathSink for PathRows {
     fn accept(&mut self, rows: &PathRows) -> Result<(), SinkError> {
         if self.tranche_loss_frac.len() != rows.tranche_loss_frac.len()
             || self.deal_loss_frac.len() != rows.deal_loss_frac.len()
+            || self.derivative_pv_frac.len() != rows.derivative_pv_frac.len()
             || self.vault.is_some() != rows.vault.is_some()
         {
             return Err("PathRows sink shaped for another plan".into());

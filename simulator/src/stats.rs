@@ -696,6 +696,9 @@ pub struct PathStats {
     /// [`COLLATERAL_BINS`] bins: quantile bands that, unlike mean ± sd, never leave [0, ∞).
     #[serde(default)]
     pub collateral_ratio_hist: Vec<Vec<Histogram>>,
+    /// Per derivative (MODEL.md §10), in portfolio file order (absent without derivatives).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub derivatives: Vec<crate::DerivativeStats>,
 }
 
 impl PathStats {
@@ -727,6 +730,9 @@ impl PathStats {
             for (a, b) in da.iter_mut().zip(db) {
                 a.merge(b);
             }
+        }
+        for (a, b) in self.derivatives.iter_mut().zip(&o.derivatives) {
+            a.merge(b);
         }
     }
 
