@@ -244,6 +244,7 @@ max_deviation_bps = 500
 portfolio = "tests/fixtures/valid/small.toml"
 pool = "P1"
 legal_final_period = 12
+servicer = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 "#,
             me.address()
         ),

@@ -177,6 +177,15 @@ MUTANTS = [
     ("TrancheToken.sol", "if (claimReceiverSetByHolder[holder]) revert", "if (false) revert", "TranchedPoolTest"),
     ("TrancheToken.sol", "if (receiver == address(0)) revert Errors.NoClaimReceiver", "if (false) revert Errors.NoClaimReceiver",
      "TranchedPoolTest"),
+    # Review finding M2: split roles, bounded performing balance, timelocked fee recipient.
+    ("TranchedPool.sol", "(role == SERVICER_ROLE && hasRole(DEFAULT_ADMIN_ROLE, account))", "false", "TranchedPoolTest"),
+    ("TranchedPool.sol", "if (performingBalance > maxPerf) revert", "if (false) revert",
+     "TranchedPoolTest|TrancheOracleTest"),
+    ("TranchedPool.sol", "        principalReturned += principalProceeds;\n", "\n", "TranchedPoolTest"),
+    ("TranchedPool.sol", "if (block.timestamp < pendingFeeRecipientEta) revert", "if (false) revert",
+     "TranchedPoolTest"),
+    # Review finding L6: fee arrears written off at the legal final.
+    ("TranchedPool.sol", "                _state.feeArrears = 0;\n", "\n", "TranchedPoolTest"),
 ]
 
 

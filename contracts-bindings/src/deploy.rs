@@ -74,6 +74,11 @@ pub struct TranchedPoolConfig {
     /// Receiver of the senior fees (default: the deployer).
     #[serde(default)]
     pub fee_recipient: Option<String>,
+    /// The servicer, who closes the pool's periods (`SERVICER_ROLE`), 0x address. Required by
+    /// [`deploy_with_pool`] and not the deployer, who is the pool's admin: no account may hold
+    /// both roles (review finding M2).
+    #[serde(default)]
+    pub servicer: Option<String>,
     /// Seconds from deployment to the issue deadline, after which anyone may cancel an issue not
     /// closed and subscribers take refunds (1..=31 536 000; default 30 days).
     #[serde(default = "thirty_days")]
@@ -266,6 +271,7 @@ struct Checked {
     signers: Vec<Address>,
     guardian: Option<Address>,
     fee_recipient: Option<Address>,
+    servicer: Option<Address>,
 }
 
 impl DeployConfig {
@@ -360,11 +366,18 @@ impl DeployConfig {
             .and_then(|t| t.fee_recipient.as_deref())
             .map(|a| parse_address(a, "tranched_pool.fee_recipient"))
             .transpose()?;
+        let servicer = self
+            .tranched_pool
+            .as_ref()
+            .and_then(|t| t.servicer.as_deref())
+            .map(|a| parse_address(a, "tranched_pool.servicer"))
+            .transpose()?;
         Ok(Checked {
             stablecoin,
             signers,
             guardian,
             fee_recipient,
+            servicer,
         })
     }
 }
@@ -591,7 +604,8 @@ pub struct PoolTerms {
 
 /// [`deploy`], plus, when the configuration has a `[tranched_pool]` table, that pool (`pool`,
 /// loaded by the caller from `tranched_pool.portfolio`; its id must be `tranched_pool.pool`):
-/// a `TranchedPool` over AID (the deployer its admin and servicer), whose `TrancheToken`s are
+/// a `TranchedPool` over AID (the deployer its admin, `tranched_pool.servicer` its servicer),
+/// whose `TrancheToken`s are
 /// recorded as `TrancheToken:<tranche id>`, and a `TrancheOracle` for the pool (asset =
 /// keccak256 of the pool id, bound to the `TranchedPool` whose `period()` its reports carry) with
 /// the `[oracle]` table's signers, quorum, maxAge and caps.
@@ -616,6 +630,26 @@ pub async fn deploy_with_pool(
             ))
         }
     };
+    if pool_terms.is_some() {
+        match checked.servicer {
+            None => {
+                return Err(ContractsError::invalid(
+                    "tranched_pool.servicer",
+                    "missing: the account that closes the pool's periods (not the deployer)",
+                ))
+            }
+            Some(s) if s == deployer.address() => {
+                return Err(ContractsError::invalid(
+                    "tranched_pool.servicer",
+                    format!(
+                        "{s} is the deployer, the pool's admin: the servicer must be another \
+                         account (review finding M2)"
+                    ),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
     let chain_id = provider
         .get_chain_id()
         .await
@@ -828,10 +862,12 @@ pub async fn deploy_with_pool(
             pool.tranches.len()
         ];
         let fees = checked.fee_recipient.unwrap_or(me);
+        let servicer = checked.servicer.unwrap_or_default();
         let tx = TranchedPool::deploy_builder(
             p.clone(),
             aid,
             me,
+            servicer,
             fees,
             U256::from(t.senior_fee_bps),
             U256::from(t.oc_trigger_ppb),
@@ -855,7 +891,8 @@ pub async fn deploy_with_pool(
                 "TranchedPool",
                 tx,
                 json!({
-                    "aid": aid, "admin": me, "feeRecipient": fees, "pool": pool.id,
+                    "aid": aid, "admin": me, "servicer": servicer, "feeRecipient": fees,
+                    "pool": pool.id,
                     "seniorFeeBps": t.senior_fee_bps, "ocTriggerPpb": t.oc_trigger_ppb.to_string(),
                     "specs": specs, "names": t.names, "symbols": t.symbols,
                     "schedule": {"issueWindow": schedule.issueWindow.to_string(),
@@ -967,6 +1004,53 @@ max_deviation_bps = 500
         assert_eq!(c.vault.max_nav_drop_bps_per_day, None);
         assert!(c.lending_market.unwrap().enabled);
         assert!(c.revenue_router.is_none());
+    }
+
+    /// Review finding M2: the pool's servicer is required and is not the deployer (its admin);
+    /// refused before any transaction (the node here does not exist).
+    #[test]
+    fn a_pool_needs_a_servicer_other_than_the_deployer() {
+        let me = ReportSigner::from_hex(crate::devnet::DEV_KEY, "test").unwrap();
+        let pool: Pool = toml::from_str(
+            "id = \"P\"\ndeal_ids = []\nsenior_fee_bps = 25\noc_trigger = 1.25\n\
+             [[tranches]]\nid = \"A\"\nbalance = 700\ncoupon = 0.06\n\
+             [[tranches]]\nid = \"E\"\nbalance = 300\n",
+        )
+        .unwrap();
+        let provider = crate::provider_with_sender("http://127.0.0.1:9".parse().unwrap(), &me);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let run = |extra: String| {
+            let c = DeployConfig::from_toml(
+                &format!(
+                    "{GOOD}[tranched_pool]\nportfolio = \"p.toml\"\npool = \"P\"\n\
+                     legal_final_period = 12\n{extra}"
+                ),
+                "deploy.toml",
+            )
+            .unwrap();
+            rt.block_on(deploy_with_pool(&provider, &me, &c, Some(&pool)))
+                .unwrap_err()
+                .to_string()
+        };
+        let e = run(String::new());
+        assert!(
+            e.contains("tranched_pool.servicer") && e.contains("missing"),
+            "{e}"
+        );
+        let e = run(format!("servicer = \"{}\"\n", me.address()));
+        assert!(
+            e.contains("tranched_pool.servicer") && e.contains("deployer"),
+            "{e}"
+        );
+        let e = DeployConfig::from_toml(
+            &format!("{GOOD}[tranched_pool]\nportfolio = \"p.toml\"\npool = \"P\"\nservicer = \"0x12\"\n"),
+            "deploy.toml",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("tranched_pool.servicer"), "{e}");
     }
 
     #[test]

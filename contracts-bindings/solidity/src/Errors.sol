@@ -173,4 +173,15 @@ library Errors {
     error NotAContract(address holder);
     /// @notice `holder` designated its claim receiver itself; the pool's admin cannot change it.
     error ClaimReceiverSetByHolder(address holder);
+    /// @notice The servicer and admin roles of a pool must be held by different accounts
+    /// (finding M2); `account` would hold both.
+    error RolesNotSplit(address account);
+    /// @notice The declared performing balance is above what the pool's capital can still have
+    /// outstanding: the AID sent to the funding recipient less the principal proceeds declared
+    /// since (finding M2).
+    error PerformingBalanceTooLarge(uint256 performingBalance, uint256 maxPerformingBalance);
+    /// @notice A proposed fee recipient takes effect at `eta` (unix seconds) at the earliest.
+    error TimelockNotElapsed(uint256 eta);
+    /// @notice No fee recipient change is pending.
+    error NoPendingChange();
 }

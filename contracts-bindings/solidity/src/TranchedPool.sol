@@ -31,6 +31,8 @@ contract TranchedPool is AccessControl, ReentrancyGuard {
     uint256 public constant MAX_RATE_PPB = 1e9;
     /// @notice Most tranches a pool may have.
     uint256 public constant MAX_TRANCHES = 8;
+    /// @notice Delay between proposing a new fee recipient and its taking effect, seconds.
+    uint256 public constant FEE_RECIPIENT_DELAY = 2 days;
 
     /// @notice One tranche's terms at deployment.
     struct TrancheSpec {
@@ -80,6 +82,14 @@ contract TranchedPool is AccessControl, ReentrancyGuard {
     bool public issueCancelled;
     /// @notice When the issue or the last period closed, unix seconds.
     uint256 public lastClose;
+    /// @notice AID wei sent to the funding recipient at `closeIssue`: the capital lent out.
+    uint256 public funded;
+    /// @notice Principal proceeds declared by all periods closed so far, wei.
+    uint256 public principalReturned;
+    /// @notice A proposed fee recipient (0: none) and when it may take effect, unix seconds.
+    address public pendingFeeRecipient;
+    /// @notice When `pendingFeeRecipient` may take effect, unix seconds.
+    uint256 public pendingFeeRecipientEta;
     /// @notice After maturity: what each tranche may still receive from residual collections,
     /// wei (its legal-final write-down less residual paid; the equity takes whatever is left).
     uint256[] public residualDue;
@@ -116,11 +126,18 @@ contract TranchedPool is AccessControl, ReentrancyGuard {
     event Refunded(uint256 indexed tranche, address indexed holder, address indexed receiver, uint256 amount);
     /// @notice After maturity, `amount` AID wei collected went to tranche `tranche` (residual).
     event ResidualPaid(uint256 indexed tranche, uint256 amount, uint256 residualDueAfter);
-    /// @notice The admin changed the fee recipient.
+    /// @notice At the legal final, `amount` wei of senior fee arrears the pot could not pay were
+    /// written off (finding L6: nothing after maturity pays fees).
+    event FeeArrearsWrittenOff(uint256 amount);
+    /// @notice The fee recipient changed (after the timelock).
     event FeeRecipientSet(address feeRecipient);
+    /// @notice The admin proposed `feeRecipient`, effective from `eta` (0 address: cancelled).
+    event FeeRecipientProposed(address feeRecipient, uint256 eta);
 
     /// @param aid_ The AID token.
-    /// @param admin Holder of DEFAULT_ADMIN_ROLE and SERVICER_ROLE.
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE (terms of access, fee recipient, issue close).
+    /// @param servicer Holder of SERVICER_ROLE (period closes); not `admin` (finding M2: no
+    /// account may hold both roles, `RolesNotSplit`).
     /// @param feeRecipient_ Receiver of the senior fees.
     /// @param seniorFeeBps Annual senior fee on the performing balance, bps (<= 10_000).
     /// @param ocTriggerPpb OC trigger x 1e9 (1.2 = 1_200_000_000), 0 disables; <= 100e9.
@@ -131,6 +148,7 @@ contract TranchedPool is AccessControl, ReentrancyGuard {
     constructor(
         IERC20 aid_,
         address admin,
+        address servicer,
         address feeRecipient_,
         uint256 seniorFeeBps,
         uint256 ocTriggerPpb,
@@ -139,7 +157,8 @@ contract TranchedPool is AccessControl, ReentrancyGuard {
         string[] memory symbols,
         Schedule memory schedule
     ) {
-        if (address(aid_) == address(0) || admin == address(0) || feeRecipient_ == address(0)) {
+        if (address(aid_) == address(0) || admin == address(0) || servicer == address(0) || feeRecipient_ == address(0))
+        {
             revert Errors.ZeroAddress();
         }
         if (seniorFeeBps > 10_000) revert Errors.BpsTooLarge(seniorFeeBps);
@@ -161,7 +180,16 @@ contract TranchedPool is AccessControl, ReentrancyGuard {
             tranches.push(new TrancheToken(names[j], symbols[j], aid_, j));
         }
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(SERVICER_ROLE, admin);
+        _grantRole(SERVICER_ROLE, servicer);
+    }
+
+    /// @dev No account holds both the admin and the servicer role (finding M2).
+    function _grantRole(bytes32 role, address account) internal override returns (bool) {
+        if (
+            (role == SERVICER_ROLE && hasRole(DEFAULT_ADMIN_ROLE, account))
+                || (role == DEFAULT_ADMIN_ROLE && hasRole(SERVICER_ROLE, account))
+        ) revert Errors.RolesNotSplit(account);
+        return super._grantRole(role, account);
     }
 
     function _checkSchedule(Schedule memory s) private pure {
@@ -238,6 +266,7 @@ contract TranchedPool is AccessControl, ReentrancyGuard {
         lastClose = block.timestamp;
         uint256 amount = raised;
         raised = 0;
+        funded = amount;
         aid.safeTransfer(fundingRecipient, amount);
         emit IssueClosed(fundingRecipient, amount);
     }
@@ -284,9 +313,11 @@ contract TranchedPool is AccessControl, ReentrancyGuard {
     /// fees are sent to `feeRecipient`, each tranche's receipts to its token for its holders.
     /// Servicer only, after `closeIssue`, before maturity, at least `periodSeconds` after the
     /// issue close or the last period. Period `legalFinalPeriod` is the legal final: unpaid debt
-    /// is written down and the pool matures.
+    /// is written down, senior fee arrears the pot could not pay are written off (no fee is paid
+    /// after maturity; `FeeArrearsWrittenOff`) and the pool matures.
     /// @param principalProceeds Principal part of the collections, wei (<= collected()).
-    /// @param performingBalance Performing balance of the pool's deals at the period start, wei.
+    /// @param performingBalance Performing balance of the pool's deals at the period start, wei;
+    /// at most `maxPerformingBalance()` (finding M2).
     /// @param baseRatePpb Floating base rate, annual ppb (<= 1e9).
     /// @return f The period's flows, wei.
     function closePeriod(uint256 principalProceeds, uint256 performingBalance, uint256 baseRatePpb)
@@ -304,9 +335,8 @@ contract TranchedPool is AccessControl, ReentrancyGuard {
         uint256 cash = collected();
         if (cash > MAX_VALUE) revert Errors.PoolValueTooLarge("collected", cash, MAX_VALUE);
         if (principalProceeds > cash) revert Errors.ProceedsExceedCash(principalProceeds, cash);
-        if (performingBalance > MAX_VALUE) {
-            revert Errors.PoolValueTooLarge("performingBalance", performingBalance, MAX_VALUE);
-        }
+        uint256 maxPerf = maxPerformingBalance();
+        if (performingBalance > maxPerf) revert Errors.PerformingBalanceTooLarge(performingBalance, maxPerf);
         if (baseRatePpb > MAX_RATE_PPB) revert Errors.PoolValueTooLarge("baseRatePpb", baseRatePpb, MAX_RATE_PPB);
         PoolWaterfall.Collections memory c = PoolWaterfall.Collections({
             interestProceeds: cash - principalProceeds,
@@ -319,9 +349,15 @@ contract TranchedPool is AccessControl, ReentrancyGuard {
         f = PoolWaterfall.step(_terms, s, c);
         _state = s;
         period = p;
+        principalReturned += principalProceeds;
         if (legalFinal) {
             matured = true;
             residualDue = f.writedown;
+            uint256 unpaidFees = _state.feeArrears;
+            if (unpaidFees > 0) {
+                _state.feeArrears = 0;
+                emit FeeArrearsWrittenOff(unpaidFees);
+            }
         }
         emit PeriodClosed(p, c, f.feesPaid, f.ocBreached, f.seniorInterestDefault);
         if (f.feesPaid > 0) aid.safeTransfer(feeRecipient, f.feesPaid);
@@ -411,11 +447,39 @@ contract TranchedPool is AccessControl, ReentrancyGuard {
         return _state.balances[j];
     }
 
-    /// @notice Sets the receiver of the senior fees. Admin only.
-    /// @param r New receiver.
-    function setFeeRecipient(address r) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (r == address(0)) revert Errors.ZeroAddress();
+    /// @notice The largest performing balance a period may declare, wei: the capital lent out at
+    /// the issue close (`funded`) less the principal proceeds declared since
+    /// (`principalReturned`), 0 below. The pool's deals cannot have more principal performing
+    /// than was lent and not yet returned (a default or a write-off only lowers it; recoveries
+    /// are principal proceeds of defaulted principal, so subtracting them keeps the bound
+    /// above the truth). It bounds the fees (performing x fee rate) and the OC test's numerator.
+    /// Capped at MAX_VALUE (the waterfall's range).
+    /// @return Wei.
+    function maxPerformingBalance() public view returns (uint256) {
+        uint256 m = principalReturned >= funded ? 0 : funded - principalReturned;
+        return m > MAX_VALUE ? MAX_VALUE : m;
+    }
+
+    /// @notice Proposes a new receiver of the senior fees, effective `FEE_RECIPIENT_DELAY`
+    /// seconds later through `acceptFeeRecipient` (finding M2: holders can see it coming).
+    /// Admin only; the zero address cancels a pending proposal.
+    /// @param r New receiver (0: cancel).
+    function proposeFeeRecipient(address r) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        uint256 eta = r == address(0) ? 0 : block.timestamp + FEE_RECIPIENT_DELAY;
+        pendingFeeRecipient = r;
+        pendingFeeRecipientEta = eta;
+        emit FeeRecipientProposed(r, eta);
+    }
+
+    /// @notice Makes the pending fee recipient the fee recipient once its delay has passed.
+    /// Admin only.
+    function acceptFeeRecipient() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        address r = pendingFeeRecipient;
+        if (r == address(0)) revert Errors.NoPendingChange();
+        if (block.timestamp < pendingFeeRecipientEta) revert Errors.TimelockNotElapsed(pendingFeeRecipientEta);
         feeRecipient = r;
+        pendingFeeRecipient = address(0);
+        pendingFeeRecipientEta = 0;
         emit FeeRecipientSet(r);
     }
 }

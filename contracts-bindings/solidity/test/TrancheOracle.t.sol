@@ -258,7 +258,7 @@ contract TrancheOracleTest is PoolFixture {
         // the servicer closes period 1 in the same minute: 12 interest, 140 principal
         vm.prank(payer);
         aid.transfer(address(pool), 152e18);
-        vm.prank(admin);
+        vm.prank(servicer);
         pool.closePeriod(140e18, 1000e18, 0);
         assertEq(pool.period(), 1);
         assertEq(pool.trancheBalance(0), 560e18);

@@ -19,6 +19,7 @@ abstract contract PoolFixture is Test {
     AID internal aid;
     TranchedPool internal pool;
     address internal admin = address(0xAD);
+    address internal servicer = address(0x5E);
     address internal fees = address(0xFE);
     address internal funding = address(0xF0);
     address internal payer = address(0x0B);
@@ -46,7 +47,7 @@ abstract contract PoolFixture is Test {
             n = new string[](specs.length);
             y = new string[](specs.length);
         }
-        p = new TranchedPool(aid, admin, fees, 50, oc, specs, n, y, _sched(12));
+        p = new TranchedPool(aid, admin, servicer, fees, 50, oc, specs, n, y, _sched(12));
     }
 
     /// @dev Issue window 30 days, 30-day periods, legal final period `legalFinal`.
@@ -69,7 +70,7 @@ abstract contract PoolFixture is Test {
     /// in full and closes the issue.
     function _issue(uint256 legalFinal) internal {
         (string[] memory n, string[] memory y) = _names();
-        pool = new TranchedPool(aid, admin, fees, 50, 1_250_000_000, _specs(), n, y, _sched(legalFinal));
+        pool = new TranchedPool(aid, admin, servicer, fees, 50, 1_250_000_000, _specs(), n, y, _sched(legalFinal));
         address[3] memory inv = [alice, bob, carol];
         for (uint256 i = 0; i < 3; i++) {
             vm.prank(inv[i]);
@@ -102,7 +103,9 @@ abstract contract PoolFixture is Test {
         aid.transfer(address(pool), interest + principal);
         assertEq(fin, pool.period() + 1 == pool.legalFinalPeriod(), "fixture: legal final period");
         vm.warp(block.timestamp + pool.periodSeconds());
-        vm.prank(admin);
+        // at most what the pool's capital can still have outstanding (finding M2)
+        if (perf > pool.maxPerformingBalance()) perf = pool.maxPerformingBalance();
+        vm.prank(servicer);
         f = pool.closePeriod(principal, perf, 0);
     }
 }
@@ -207,9 +210,27 @@ contract TranchedPoolTest is PoolFixture {
         assertEq(f.writedown[1], 200e18 + 1.67e18, "mezz: balance and this month's capitalised coupon");
         assertEq(pool.trancheBalance(0), 0);
         assertTrue(pool.matured());
-        vm.prank(admin);
+        vm.prank(servicer);
         vm.expectRevert(Errors.PoolMatured.selector);
         pool.closePeriod(0, 0, 0);
+    }
+
+    // Review finding L6: senior fee arrears the legal final's pot cannot pay are written off (no
+    // fee is paid after maturity), so the matured pool's state shows none outstanding.
+    function testLegalFinalWritesOffFeeArrears() public {
+        _issue(2);
+        _period(0, 0, 1000e18, false); // nothing collected: the 0.42 fee is in arrears
+        assertEq(pool.state().feeArrears, 0.42e18);
+        vm.prank(payer);
+        aid.transfer(address(pool), 0.5e18);
+        vm.warp(block.timestamp + pool.periodSeconds());
+        vm.expectEmit(address(pool));
+        emit TranchedPool.FeeArrearsWrittenOff(0.34e18);
+        vm.prank(servicer);
+        PoolWaterfall.Flows memory f = pool.closePeriod(0, 1000e18, 0);
+        assertEq(f.feesPaid, 0.5e18, "the pot pays 0.5 of the 0.84 due");
+        assertEq(pool.state().feeArrears, 0, "the other 0.34 written off");
+        assertTrue(pool.matured());
     }
 
     function testFeeAndCouponRoundingVectors() public pure {
@@ -313,12 +334,12 @@ contract TranchedPoolTest is PoolFixture {
         if (fin) _issue(1);
         i = bound(i, 0, 1e27);
         p = bound(p, 0, 1e27);
-        perf = bound(perf, 0, 1e27);
+        perf = bound(perf, 0, pool.maxPerformingBalance());
         base = bound(base, 0, 1e9);
         vm.prank(payer);
         aid.transfer(address(pool), i + p);
         vm.warp(block.timestamp + 30 days);
-        vm.prank(admin);
+        vm.prank(servicer);
         PoolWaterfall.Flows memory f = pool.closePeriod(p, perf, base);
         assertEq(pool.matured(), fin);
         uint256 paid = f.feesPaid;
@@ -332,6 +353,65 @@ contract TranchedPoolTest is PoolFixture {
         }
     }
 
+    // Review finding M2: admin and servicer are different accounts, the performing balance is
+    // bounded by the capital still lent out, the fee recipient changes only after a timelock.
+    function testRolesAreSplitPerformingIsBoundedAndTheFeeRecipientTimelocked() public {
+        bytes32 srv = pool.SERVICER_ROLE();
+        bytes32 adm = pool.DEFAULT_ADMIN_ROLE();
+        assertFalse(pool.hasRole(srv, admin));
+        assertFalse(pool.hasRole(adm, servicer));
+        vm.warp(block.timestamp + 30 days);
+        vm.prank(admin);
+        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, admin, srv));
+        pool.closePeriod(0, 0, 0);
+        vm.startPrank(admin);
+        vm.expectRevert(abi.encodeWithSelector(Errors.RolesNotSplit.selector, admin));
+        pool.grantRole(srv, admin);
+        vm.expectRevert(abi.encodeWithSelector(Errors.RolesNotSplit.selector, servicer));
+        pool.grantRole(adm, servicer);
+        vm.stopPrank();
+        (string[] memory n, string[] memory y) = _names();
+        vm.expectRevert(abi.encodeWithSelector(Errors.RolesNotSplit.selector, admin));
+        new TranchedPool(aid, admin, admin, fees, 50, 0, _specs(), n, y, _sched(12));
+        // performing <= the 1000 lent at the issue close less the principal declared since
+        assertEq(pool.funded(), 1000e18);
+        assertEq(pool.maxPerformingBalance(), 1000e18);
+        vm.prank(payer);
+        aid.transfer(address(pool), 112e18);
+        vm.prank(servicer);
+        vm.expectRevert(abi.encodeWithSelector(Errors.PerformingBalanceTooLarge.selector, 1000e18 + 1, 1000e18));
+        pool.closePeriod(100e18, 1000e18 + 1, 0);
+        vm.prank(servicer);
+        pool.closePeriod(100e18, 1000e18, 0);
+        assertEq(pool.principalReturned(), 100e18);
+        assertEq(pool.maxPerformingBalance(), 900e18);
+        // fees on ten times the capital (booked as fee arrears when unpaid): refused
+        vm.warp(block.timestamp + 30 days);
+        vm.prank(servicer);
+        vm.expectRevert(abi.encodeWithSelector(Errors.PerformingBalanceTooLarge.selector, 10_000e18, 900e18));
+        pool.closePeriod(0, 10_000e18, 0);
+        // the fee recipient: proposed by the admin, effective two days later
+        address next = address(0xFE2);
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, alice, adm));
+        pool.proposeFeeRecipient(next);
+        vm.startPrank(admin);
+        vm.expectRevert(Errors.NoPendingChange.selector);
+        pool.acceptFeeRecipient();
+        pool.proposeFeeRecipient(next);
+        uint256 eta = block.timestamp + 2 days;
+        assertEq(pool.pendingFeeRecipientEta(), eta);
+        vm.warp(eta - 1);
+        vm.expectRevert(abi.encodeWithSelector(Errors.TimelockNotElapsed.selector, eta));
+        pool.acceptFeeRecipient();
+        assertEq(pool.feeRecipient(), fees);
+        vm.warp(eta);
+        pool.acceptFeeRecipient();
+        vm.stopPrank();
+        assertEq(pool.feeRecipient(), next);
+        assertEq(pool.pendingFeeRecipient(), address(0));
+    }
+
     function testAccessAndIssueRules() public {
         bytes32 role = pool.SERVICER_ROLE();
         vm.prank(alice);
@@ -343,10 +423,10 @@ contract TranchedPoolTest is PoolFixture {
         pool.subscribe(0, 1, alice);
         vm.prank(payer);
         aid.transfer(address(pool), 5);
-        vm.prank(admin);
+        vm.prank(servicer);
         vm.expectRevert(abi.encodeWithSelector(Errors.ProceedsExceedCash.selector, 6, 5));
         pool.closePeriod(6, 0, 0);
-        vm.prank(admin);
+        vm.prank(servicer);
         vm.expectRevert(abi.encodeWithSelector(Errors.PoolValueTooLarge.selector, "baseRatePpb", 1e9 + 1, uint256(1e9)));
         pool.closePeriod(0, 0, 1e9 + 1);
         TrancheToken t = _tok(0);
@@ -367,7 +447,7 @@ contract TranchedPoolTest is PoolFixture {
         vm.prank(admin);
         vm.expectRevert(abi.encodeWithSelector(Errors.NotFullySubscribed.selector, 1, 0, 200e18));
         p.closeIssue(funding);
-        vm.prank(admin);
+        vm.prank(servicer);
         vm.expectRevert(Errors.IssueNotClosed.selector);
         p.closePeriod(0, 0, 0);
         vm.expectRevert(abi.encodeWithSelector(Errors.UnknownTranche.selector, 3));
@@ -379,22 +459,22 @@ contract TranchedPoolTest is PoolFixture {
         s[2].couponPpb = 1;
         (string[] memory n, string[] memory y) = _names();
         vm.expectRevert(abi.encodeWithSelector(Errors.InvalidTranche.selector, 2, "couponPpb", 1));
-        new TranchedPool(aid, admin, fees, 50, 0, s, n, y, _sched(12));
+        new TranchedPool(aid, admin, servicer, fees, 50, 0, s, n, y, _sched(12));
         s = _specs();
         s[0].balance = 0;
         vm.expectRevert(abi.encodeWithSelector(Errors.InvalidTranche.selector, 0, "balance", 0));
-        new TranchedPool(aid, admin, fees, 50, 0, s, n, y, _sched(12));
+        new TranchedPool(aid, admin, servicer, fees, 50, 0, s, n, y, _sched(12));
         s = _specs();
         vm.expectRevert(abi.encodeWithSelector(Errors.BpsTooLarge.selector, 10_001));
-        new TranchedPool(aid, admin, fees, 10_001, 0, s, n, y, _sched(12));
+        new TranchedPool(aid, admin, servicer, fees, 10_001, 0, s, n, y, _sched(12));
         vm.expectRevert(abi.encodeWithSelector(Errors.InvalidTrancheCount.selector, 0));
-        new TranchedPool(aid, admin, fees, 50, 0, new TranchedPool.TrancheSpec[](0), n, y, _sched(12));
+        new TranchedPool(aid, admin, servicer, fees, 50, 0, new TranchedPool.TrancheSpec[](0), n, y, _sched(12));
         vm.expectRevert(abi.encodeWithSelector(Errors.InvalidSchedule.selector, "issueWindow", 0));
-        new TranchedPool(aid, admin, fees, 50, 0, _specs(), n, y, TranchedPool.Schedule(0, 30 days, 12));
+        new TranchedPool(aid, admin, servicer, fees, 50, 0, _specs(), n, y, TranchedPool.Schedule(0, 30 days, 12));
         vm.expectRevert(abi.encodeWithSelector(Errors.InvalidSchedule.selector, "periodSeconds", 0));
-        new TranchedPool(aid, admin, fees, 50, 0, _specs(), n, y, TranchedPool.Schedule(30 days, 0, 12));
+        new TranchedPool(aid, admin, servicer, fees, 50, 0, _specs(), n, y, TranchedPool.Schedule(30 days, 0, 12));
         vm.expectRevert(abi.encodeWithSelector(Errors.InvalidSchedule.selector, "legalFinalPeriod", 0));
-        new TranchedPool(aid, admin, fees, 50, 0, _specs(), n, y, TranchedPool.Schedule(30 days, 30 days, 0));
+        new TranchedPool(aid, admin, servicer, fees, 50, 0, _specs(), n, y, TranchedPool.Schedule(30 days, 30 days, 0));
     }
 
     function testFloatingCouponUsesBaseRatePlusSpread() public {
@@ -413,7 +493,7 @@ contract TranchedPoolTest is PoolFixture {
         PoolWaterfall.State memory st = PoolWaterfall.State(new uint256[](3), 0, 0);
         (st.balances[0], st.balances[1], st.balances[2]) = (700e18, 200e18, 100e18);
         PoolWaterfall.Collections memory c = PoolWaterfall.Collections(100e18, 0, 1000e18, 40_000_000, false);
-        TranchedPool p = new TranchedPool(aid, admin, fees, 0, 0, s, n, y, _sched(12));
+        TranchedPool p = new TranchedPool(aid, admin, servicer, fees, 0, 0, s, n, y, _sched(12));
         (, PoolWaterfall.Flows memory f) = p.waterfallStep(t, st, c);
         assertEq(f.interest[0], 3.5e18, "700 x (4 % + 2 %) / 12");
     }
@@ -421,7 +501,7 @@ contract TranchedPoolTest is PoolFixture {
     // H1: an issue that never fills is cancelled and every subscriber refunded 1:1.
     function testUnfilledIssueIsCancelledAfterTheDeadlineAndRefunded() public {
         (string[] memory n, string[] memory y) = _names();
-        TranchedPool p = new TranchedPool(aid, admin, fees, 50, 0, _specs(), n, y, _sched(12));
+        TranchedPool p = new TranchedPool(aid, admin, servicer, fees, 50, 0, _specs(), n, y, _sched(12));
         uint256 deadline = block.timestamp + 30 days;
         assertEq(p.issueDeadline(), deadline);
         vm.prank(alice);
@@ -475,7 +555,7 @@ contract TranchedPoolTest is PoolFixture {
     // H1: the admin may cancel before the deadline, not after the close.
     function testAdminCancelsBeforeTheDeadlineButNotAfterClose() public {
         (string[] memory n, string[] memory y) = _names();
-        TranchedPool p = new TranchedPool(aid, admin, fees, 50, 0, _specs(), n, y, _sched(12));
+        TranchedPool p = new TranchedPool(aid, admin, servicer, fees, 50, 0, _specs(), n, y, _sched(12));
         vm.prank(admin);
         p.cancelIssue();
         vm.prank(alice);
@@ -492,19 +572,19 @@ contract TranchedPoolTest is PoolFixture {
         _issue(2);
         uint256 closedAt = block.timestamp;
         assertEq(pool.lastClose(), closedAt);
-        vm.prank(admin);
+        vm.prank(servicer);
         vm.expectRevert(abi.encodeWithSelector(Errors.PeriodTooEarly.selector, closedAt + 30 days));
         pool.closePeriod(0, 1000e18, 0);
         vm.warp(closedAt + 30 days);
-        vm.prank(admin);
+        vm.prank(servicer);
         pool.closePeriod(0, 1000e18, 0);
         assertFalse(pool.matured());
         vm.warp(closedAt + 60 days - 1);
-        vm.prank(admin);
+        vm.prank(servicer);
         vm.expectRevert(abi.encodeWithSelector(Errors.PeriodTooEarly.selector, closedAt + 60 days));
         pool.closePeriod(0, 1000e18, 0);
         vm.warp(closedAt + 60 days);
-        vm.prank(admin);
+        vm.prank(servicer);
         PoolWaterfall.Flows memory f = pool.closePeriod(0, 1000e18, 0);
         assertTrue(pool.matured(), "period 2 is the legal final");
         assertEq(f.writedown[0], 700e18 + 3.5e18 + 3.5e18, "senior: balance and two months of arrears");

@@ -23,6 +23,21 @@ pub(crate) fn start() -> Option<Anvil> {
     Anvil::for_tests()
 }
 
+/// anvil's second default account (10 000 ETH): the tranched pools' servicer, who must not be
+/// their admin (the deployer).
+pub(crate) const SERVICER_KEY: &str =
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+
+/// The servicer's signer.
+pub(crate) fn servicer() -> ReportSigner {
+    ReportSigner::from_hex(SERVICER_KEY, "test").unwrap()
+}
+
+/// A provider sending from the servicer.
+pub(crate) fn servicer_provider(anvil: &Anvil) -> DynProvider {
+    provider_with_sender(anvil.url().parse().unwrap(), &servicer())
+}
+
 /// The deployer's signer.
 pub(crate) fn deployer() -> ReportSigner {
     ReportSigner::from_hex(DEPLOYER_KEY, "test").unwrap()

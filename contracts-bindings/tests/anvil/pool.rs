@@ -56,7 +56,9 @@ max_deviation_bps = 500
 portfolio = "in memory"
 pool = "POOL-A"
 legal_final_period = 12
-"#
+servicer = "{}"
+"#,
+            servicer().address()
         ),
         "test",
     )
@@ -123,7 +125,11 @@ legal_final_period = 12
     // Waterfall: 12 USD of it principal, the performing balance 1 000 USD.
     let (principal, perf) = (U256::from(12u32) * e18, U256::from(1_000u32) * e18);
     warp(&p, 30 * 86_400).await;
-    tx!(p, tp.closePeriod(principal, perf, U256::ZERO));
+    let sp = servicer_provider(&anvil);
+    tx!(
+        sp,
+        TranchedPool::new(*tp.address(), &sp).closePeriod(principal, perf, U256::ZERO)
+    );
     let (terms, balances) = WeiTerms::from_pool(&pool, "pool").unwrap();
     let terms = WeiTerms {
         senior_fee_bps: terms.senior_fee_bps,

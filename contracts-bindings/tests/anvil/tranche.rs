@@ -28,6 +28,7 @@ async fn rust_signed_tranche_prices_are_accepted_and_held_to_the_rates() {
         p.clone(),
         Address::repeat_byte(0xA1),
         deployer().address(),
+        servicer().address(),
         deployer().address(),
         U256::from(50u8),
         U256::ZERO,

@@ -37,7 +37,7 @@ contract PoolHandler is CommonBase {
     function period(uint256 interest, uint256 principal, uint256 perf, uint256 base) external {
         interest = interest % 100e18;
         principal = principal % 100e18;
-        perf = perf % 1500e18;
+        perf = perf % (pool.maxPerformingBalance() + 1);
         base = base % 1e8;
         aid.mint(address(pool), interest + principal);
         vm.warp(block.timestamp + pool.periodSeconds());
@@ -81,6 +81,7 @@ contract TranchedPoolInvariantTest is Test {
     TranchedPool internal pool;
     PoolHandler internal handler;
     address internal admin = address(0xAD);
+    address internal servicer = address(0x5E);
 
     function setUp() public {
         aid = new AID(address(this));
@@ -91,9 +92,9 @@ contract TranchedPoolInvariantTest is Test {
         string[] memory n = new string[](3);
         string[] memory y = new string[](3);
         pool = new TranchedPool(
-            aid, admin, address(0xFE), 75, 1_200_000_000, s, n, y, TranchedPool.Schedule(30 days, 30 days, 1200)
+            aid, admin, servicer, address(0xFE), 75, 1_200_000_000, s, n, y, TranchedPool.Schedule(30 days, 30 days, 1200)
         );
-        handler = new PoolHandler(aid, pool, admin);
+        handler = new PoolHandler(aid, pool, servicer);
         aid.grantRole(aid.MINTER_ROLE(), address(this));
         aid.grantRole(aid.MINTER_ROLE(), address(handler));
         // Each actor holds part of every tranche.
