@@ -3,7 +3,8 @@
 //!    writes them as Rust constants (`$OUT_DIR/slots.rs`), so the kernel and the lowering share
 //!    one table of slot numbers;
 //! 2. reads the kernel's code `#define`s (deal kinds `KIND_*`, amortisation profiles `AM_*`,
-//!    default kinds `DK_*`, liens `LIEN_*`) and writes them as i32 constants
+//!    default kinds `DK_*`, liens `LIEN_*`, derivative kinds `DV_*` and fixings `FX_*`) and
+//!    writes them as i32 constants
 //!    (`$OUT_DIR/codes.rs`), so no code number is copied by hand into Rust;
 //! 3. compiles the same kernel source as host C++ through `harness/shim.h` (the host-parity
 //!    harness, `gaib_host`), with floating-point contraction off so that it computes exactly
@@ -23,7 +24,7 @@ fn enum_body<'a>(src: &'a str, name: &str) -> &'a str {
 }
 
 /// The families of code `#define`s the lowering and the traces write into the kernel's buffers.
-const CODE_PREFIXES: [&str; 4] = ["KIND_", "AM_", "DK_", "LIEN_"];
+const CODE_PREFIXES: [&str; 6] = ["KIND_", "AM_", "DK_", "LIEN_", "DV_", "FX_"];
 
 /// `#define NAME VALUE` lines of `src` whose NAME starts with `prefix` and whose VALUE is an
 /// integer, in file order.

@@ -1,4 +1,4 @@
-// gaib Monte Carlo kernel: one thread per path runs every month of docs/MODEL.md (version 2).
+// gaib Monte Carlo kernel: one thread per path runs every month of docs/MODEL.md (version 4).
 //
 // This file is a second implementation of the rules of gaib-engine (runner.rs, deal.rs,
 // waterfall.rs, vault.rs) and gaib-simulator (rng.rs, model.rs, stats.rs), transcribed
@@ -27,7 +27,7 @@ typedef long long i64;
 typedef unsigned int u32;
 
 // ---- FlatPlan slots (mirror of gpu-kernels/src/flat.rs) ------------------------------------
-#define GAIB_FLAT_MAGIC 0x6A1B0002
+#define GAIB_FLAT_MAGIC 0x6A1B0003
 
 enum HeaderI {
   HI_MAGIC, HI_NC, HI_NF, HI_NO, HI_ND, HI_NP, HI_NT, HI_K, HI_HAS_VAULT, HI_CHOL_IDENTITY,
@@ -37,6 +37,8 @@ enum HeaderI {
   HI_DEAL_TERM, HI_DEAL_LAG, HI_DEAL_SECURED, HI_DEAL_AMORT, HI_DEAL_GRACE, HI_DEAL_DSRA_MONTHS,
   HI_DEAL_HAS_FIXED, HI_POOL_DEALS_START, HI_POOL_DEALS, HI_POOL_TR_START, HI_TR_HAS_FIXED,
   HI_V_DEALS, HI_V_HOLD_POOL, HI_V_HOLD_TR, HI_V_CYCLE_END,
+  HI_NDV, HI_DV_KIND, HI_DV_UNDER, HI_DV_FIXING, HI_DV_START, HI_DV_END,
+  HI_FLEET_HEDGES_START, HI_FLEET_HEDGES, HI_FLEET_RF_START, HI_FLEET_RF,
   HF_CLASS_OU_DECAY, HF_CLASS_OU_SCALE, HF_CLASS_JUMP_RATE, HF_CLASS_JUMP_MEAN, HF_CLASS_JUMP_STD,
   HF_CHOL, HF_LOG_TREND_SHOCK, HF_INV_TREND, HF_FLEET_Y0, HF_FLEET_DECAY, HF_FLEET_PULL,
   HF_FLEET_SCALE, HF_FLEET_LOAD_PRICE, HF_FLEET_LOAD_OWN, HF_OP_HAZARD, HF_FLEET_GPU_HOURS,
@@ -47,9 +49,11 @@ enum HeaderI {
   HF_DEAL_NOTIONAL, HF_DEAL_DF, HF_DEAL_HAIRCUT, HF_BASE_RATES, HF_POOL_FEE_RATE, HF_POOL_OC,
   HF_TR_BALANCE, HF_TR_FIXED_COUPON, HF_TR_FLOAT_SPREAD, HF_TR_NOTIONAL, HF_TR_DF,
   HF_V_HOLD_FRAC, HF_V_RED_BY_CYCLE,
+  HF_CLASS_PRICE0, HF_DV_SIGN, HF_DV_NOTIONAL, HF_DV_STRIKE, HF_DV_STRIKE_M, HF_DV_FLOOR,
+  HF_DV_BASIS, HF_DV_REF, HF_DV_PREM, HF_DV_DF,
   HA_DEALS, HA_TRANCHES, HA_INST_SIZE, HA_INST_BINS, HA_PORT, HA_PORT_BINS, HA_VAULT,
-  HA_NAV_BINS, HA_FAN_BINS, HA_CW_LEN, HA_COLL, HA_CHIST, HA_CHIST_BINS, HA_PATHS, HA_ERR,
-  HA_SIZE,
+  HA_NAV_BINS, HA_FAN_BINS, HA_CW_LEN, HA_COLL, HA_CHIST, HA_CHIST_BINS, HA_DV, HA_DV_SIZE,
+  HA_PATHS, HA_ERR, HA_SIZE,
   HS_F, HS_I, HS_TRACE_STRIDE, HS_ROW_STRIDE,
   HI_COUNT
 };
@@ -76,6 +80,14 @@ enum ScalarF {
 #define LIEN_SENIOR 0
 #define LIEN_PARI_PASSU 1
 #define LIEN_JUNIOR 2
+// Derivative kinds (a future settles as a forward) and fixings (MODEL.md §10).
+#define DV_FORWARD 0
+#define DV_SWAP 1
+#define DV_CAP 2
+#define DV_FLOOR 3
+#define DV_REV_FLOOR 4
+#define FX_AVERAGE 0
+#define FX_MONTH_END 1
 
 // Error bits in acc[HA_ERR].
 #define ERR_MAGIC 1ull
@@ -84,7 +96,8 @@ enum ScalarF {
 
 // Trace fields: per deal, per fleet, per tranche, vault (mirror of flat.rs TRACE_*).
 #define TR_DEAL_FIELDS 14
-#define TR_FLEET_FIELDS 3
+#define TR_FLEET_FIELDS 4
+#define TR_DV_FIELDS 1
 #define TR_TRANCHE_FIELDS 4
 #define TR_VAULT_FIELDS 4
 
@@ -376,14 +389,15 @@ struct Ctx {
   double* sf;
   int* si;
   int st;
-  int nc, nf, no, nd, np, nt, K, ncy;
+  int nc, nf, no, nd, np, nt, K, ncy, ndv;
   // f64 scratch
-  int eps, z, x, jumps, price, pot, y, util, coll_left, frev, fnoi, fhw;
+  int eps, z, x, jumps, price, pot, y, util, coll_left, frev, fnoi, fhw, fhedge;
+  int prevp, fixsum, dvset, dvpv;
   int bal, dsra, recv, pamt, fl, loss, dpv, dloss;
   int trbal, arr, feearr, pb, tf, trpv, trrecv, trwd, vs, vead, qsh;
   int nf64;
   // i32 scratch
-  int dm, credit, def, done, ko, phas, pmon, dkind, ddm, tdm, sidm, sidp, vint, qcyc;
+  int dm, credit, def, done, ko, phas, pmon, dkind, ddm, tdm, sidm, sidp, vint, qcyc, dvpaid;
   int ni32;
 };
 
@@ -432,7 +446,7 @@ struct Ctx {
 __device__ void ctx_layout(Ctx& c) {
   const int* I = c.I;
   c.nc = I[HI_NC]; c.nf = I[HI_NF]; c.no = I[HI_NO]; c.nd = I[HI_ND]; c.np = I[HI_NP];
-  c.nt = I[HI_NT]; c.K = I[HI_K]; c.ncy = I[HI_NCYCLES];
+  c.nt = I[HI_NT]; c.K = I[HI_K]; c.ncy = I[HI_NCYCLES]; c.ndv = I[HI_NDV];
   int o = 0;
   c.eps = o; o += c.nc; c.z = o; o += c.nc; c.x = o; o += c.nc; c.jumps = o; o += c.nc;
   c.price = o; o += c.nc; c.pot = o; o += c.nc;
@@ -445,6 +459,8 @@ __device__ void ctx_layout(Ctx& c) {
   c.tf = o; o += TF_COUNT * c.nt; c.trpv = o; o += c.nt; c.trrecv = o; o += c.nt;
   c.trwd = o; o += c.nt; c.vs = o; o += VS_COUNT; c.vead = o; o += c.nd;
   c.qsh = o; o += c.ncy + 1;
+  c.fhedge = o; o += c.nf; c.prevp = o; o += c.nc;
+  c.fixsum = o; o += c.ndv; c.dvset = o; o += c.ndv; c.dvpv = o; o += c.ndv;
   c.nf64 = o;
   o = 0;
   c.dm = o; o += c.no; c.credit = o; o += c.no;
@@ -452,6 +468,7 @@ __device__ void ctx_layout(Ctx& c) {
   c.pmon = o; o += c.nd; c.dkind = o; o += c.nd; c.ddm = o; o += c.nd;
   c.tdm = o; o += c.nt; c.sidm = o; o += c.np; c.sidp = o; o += c.np;
   c.vint = o; o += 4; c.qcyc = o; o += c.ncy + 1;
+  c.dvpaid = o; o += c.ndv;
   c.ni32 = o;
 }
 
@@ -803,6 +820,36 @@ __device__ __noinline__ int waterfall_step(Ctx& c, int q, double ip, double pp, 
   return sid;
 }
 
+// ---- derivatives (engine/src/derivative.rs, MODEL.md §10) -------------------------------------
+// DerivativeParams::fixing, then Amount::from_f64.
+__device__ __forceinline__ double dv_fixing(const Ctx& c, int i, double prev, double price) {
+  double b = PF(HF_DV_BASIS, i);
+  if (PI(HI_DV_FIXING, i) == FX_MONTH_END) return g_fin(b * price);
+  return g_fin(b * (0.5 * (prev + price)));
+}
+
+__device__ __forceinline__ int dv_active(const Ctx& c, int i, u32 k) {
+  return (u32)PI(HI_DV_START, i) <= k && k <= (u32)PI(HI_DV_END, i);
+}
+
+// DerivativeParams::settlement: the month-k settlement to the holder, USD.
+__device__ double dv_settlement(const Ctx& c, int i, u32 k, double fix, double fix_sum,
+                                double revenue) {
+  if (!dv_active(c, i, k)) return 0.0;
+  double n = PF(HF_DV_NOTIONAL, i), strike = PF(HF_DV_STRIKE, i);
+  double payoff;
+  switch (PI(HI_DV_KIND, i)) {
+    case DV_SWAP: payoff = g_cents(n * (fix - strike)); break;
+    case DV_CAP: payoff = g_cents(n * g_pos(fix - strike)); break;
+    case DV_FLOOR: payoff = g_cents(n * g_pos(strike - fix)); break;
+    case DV_REV_FLOOR: payoff = g_cents(g_pos(PF(HF_DV_FLOOR, i) - revenue)); break;
+    default:
+      if (k == (u32)PI(HI_DV_END, i)) payoff = g_cents(n * (fix_sum - PF(HF_DV_STRIKE_M, i)));
+      else return 0.0;
+  }
+  return PF(HF_DV_SIGN, i) * payoff;
+}
+
 // ---- CashflowPlan::step (engine/src/runner.rs) -----------------------------------------------
 __device__ void cashflow_step(Ctx& c, u32 k) {
   double t = (double)k / 12.0;
@@ -819,6 +866,14 @@ __device__ void cashflow_step(Ctx& c, u32 k) {
     SF(pb, q) = b;
   }
   for (int d = 0; d < c.nd; ++d) SF(loss, d) = 0.0;
+  // Derivatives on a class index settle before any fleet pays its deals.
+  for (int i = 0; i < c.ndv; ++i) {
+    if (PI(HI_DV_KIND, i) == DV_REV_FLOOR) continue;
+    int cls = PI(HI_DV_UNDER, i);
+    double fix = dv_fixing(c, i, SF(prevp, cls), SF(price, cls));
+    if (dv_active(c, i, k)) SF(fixsum, i) += fix;
+    SF(dvset, i) = dv_settlement(c, i, k, fix, SF(fixsum, i), 0.0);
+  }
   for (int fi = 0; fi < c.nf; ++fi) {
     int cls = PI(HI_FLEET_CLASS, fi);
     double u = g_fin(SF(util, fi));
@@ -829,7 +884,20 @@ __device__ void cashflow_step(Ctx& c, u32 k) {
     double revenue = g_cents(gh * (phi * PF(HF_FLEET_RATE, fi) + spot * u * price));
     double opex = g_cents(gh * (PF(HF_FLEET_OPEX_FIXED, fi) +
                                 PF(HF_FLEET_OPEX_VAR, fi) * (spot * u + phi)));
-    double noi = revenue - opex;
+    for (int x = PI(HI_FLEET_RF_START, fi); x < PI(HI_FLEET_RF_START, fi + 1); ++x) {
+      int i = PI(HI_FLEET_RF, x);
+      SF(dvset, i) = dv_settlement(c, i, k, 0.0, 0.0, revenue);
+    }
+    double hedge = 0.0;
+    double noi;
+    if (PI(HI_FLEET_HEDGES_START, fi) == PI(HI_FLEET_HEDGES_START, fi + 1)) {
+      noi = revenue - opex;
+    } else {
+      for (int x = PI(HI_FLEET_HEDGES_START, fi); x < PI(HI_FLEET_HEDGES_START, fi + 1); ++x)
+        hedge += SF(dvset, PI(HI_FLEET_HEDGES, x));
+      noi = revenue - opex + hedge;
+    }
+    SF(fhedge, fi) = hedge;
     double straight = 1.0 - (PF(HF_FLEET_AGE0, fi) + t) / PF(HF_FLEET_LIFE, fi);
     double hvpg = PF(HF_FLEET_PURCHASE, fi) * fmax(straight, PF(HF_FLEET_FLOOR, fi)) *
                   SF(pot, cls);
@@ -853,6 +921,8 @@ __device__ void cashflow_step(Ctx& c, u32 k) {
     }
     if (any_default) assign_recoveries(c, fi, k, after_haircut - PF(HF_FLEET_LIQ_COST, fi));
   }
+  if (c.ndv > 0)
+    for (int cl = 0; cl < c.nc; ++cl) SF(prevp, cl) = SF(price, cl);
   for (int q = 0; q < c.np; ++q) {
     double ip = 0.0, pp = 0.0;
     for (int x = PI(HI_POOL_DEALS_START, q); x < PI(HI_POOL_DEALS_START, q + 1); ++x) {
@@ -1109,6 +1179,14 @@ __device__ __noinline__ void record_month(Ctx& c, u64* acc, u32 k) {
                c.F[FS_CHIST_HI], ratio);
     }
   }
+  for (int i = 0; i < c.ndv; ++i) {
+    double cv = SF(dvset, i);
+    if (cv != 0.0) {
+      SF(dvpv, i) += cv * PF(HF_DV_DF, i * K + ki);
+      if (cv > 0.0) SI(dvpaid, i) = 1;
+      acc_fixed(acc + c.I[HA_DV] + i * c.I[HA_DV_SIZE] + 6 + 2 * ki, cv / PF(HF_DV_REF, i));
+    }
+  }
   for (int q = 0; q < c.np; ++q) {
     if (SI(sidm, q)) SI(sidp, q) = 1;
     int t0 = PI(HI_POOL_TR_START, q), t1 = PI(HI_POOL_TR_START, q + 1);
@@ -1244,6 +1322,14 @@ __device__ __noinline__ void record_path(Ctx& c, u64* acc, double* row) {
       r[3] = (double)worst;
     }
   }
+  int dv_row = 3 * (c.nd + c.nt) + 1 + (c.I[HI_HAS_VAULT] ? 4 : 0);
+  for (int i = 0; i < c.ndv; ++i) {
+    u64* s = acc + c.I[HA_DV] + i * c.I[HA_DV_SIZE];
+    double pv = (SF(dvpv, i) - PF(HF_DV_PREM, i)) / PF(HF_DV_REF, i);
+    acc_moments(s, pv);
+    if (SI(dvpaid, i)) acc_count(s + 5, 1);
+    if (row) row[dv_row + i] = pv;
+  }
 }
 
 // Per-month trace of one path (debug mode): the fields of flat.rs TRACE_* in that order.
@@ -1270,6 +1356,7 @@ __device__ void trace_month(const Ctx& c, double* tr, u32 k) {
     m[o++] = SF(frev, f);
     m[o++] = SF(fnoi, f);
     m[o++] = SF(fhw, f);
+    m[o++] = SF(fhedge, f);
   }
   for (int t = 0; t < c.nt; ++t) {
     m[o++] = TFW(TF_INT, t);
@@ -1277,6 +1364,7 @@ __device__ void trace_month(const Ctx& c, double* tr, u32 k) {
     m[o++] = TFW(TF_WD, t);
     m[o++] = TFW(TF_BEND, t);
   }
+  for (int i = 0; i < c.ndv; ++i) m[o++] = SF(dvset, i);
   if (c.I[HI_HAS_VAULT]) {
     m[o++] = SF(vs, VS_BUFFER);
     m[o++] = SF(vs, VS_SHARES);
@@ -1305,6 +1393,10 @@ __device__ void run_path(Ctx& c, u64* acc, u32 k0, u32 k1, u32 path, double* row
   draw_default_months(c, g);
   for (int cl = 0; cl < c.nc; ++cl) { SF(x, cl) = 0.0; SF(jumps, cl) = 0.0; }
   for (int f = 0; f < c.nf; ++f) SF(y, f) = PF(HF_FLEET_Y0, f);
+  for (int cl = 0; cl < c.nc; ++cl) SF(prevp, cl) = PF(HF_CLASS_PRICE0, cl);
+  for (int i = 0; i < c.ndv; ++i) {
+    SF(fixsum, i) = 0.0; SF(dvpv, i) = 0.0; SI(dvpaid, i) = 0;
+  }
   if (c.I[HI_HAS_VAULT]) vault_reset(c);
   for (u32 k = 1; k <= (u32)K; ++k) {
     market_month(c, g, k);

@@ -7,7 +7,9 @@
 //! bits ([`f64_key`]; `u64::MAX` / 0 mean "no observation").
 
 use crate::error::{GpuError, Result};
-use crate::flat::{AccLayout, FlatPlan, INSTRUMENT_HEAD_WORDS, MOMENT_WORDS};
+use crate::flat::{
+    AccLayout, FlatPlan, DERIVATIVE_HEAD_WORDS, INSTRUMENT_HEAD_WORDS, MOMENT_WORDS,
+};
 use gaib_simulator::{ExactSum, Histogram, InstrumentStats, Moments, PathStats};
 
 /// Order-preserving u64 key of a non-NaN f64 (the kernel's `g_key`).
@@ -178,6 +180,14 @@ pub fn to_path_stats(flat: &FlatPlan, a: &[u64]) -> Result<PathStats> {
         for (k, h) in months.iter_mut().enumerate() {
             let off = l.collateral_hist + (d * l.months + k) * AccLayout::hist_words(l.coll_bins);
             hist(a, off, h)?;
+        }
+    }
+    for (i, s) in st.derivatives.iter_mut().enumerate() {
+        let off = l.derivatives + i * l.dv_size;
+        s.pv = moments(a, off);
+        s.paid_paths = a[off + MOMENT_WORDS];
+        for (k, m) in s.settlement.iter_mut().enumerate() {
+            *m = sum(a, off + DERIVATIVE_HEAD_WORDS + 2 * k);
         }
     }
     Ok(st)

@@ -9,13 +9,15 @@
 //! one table; so are the codes written into the buffers (deal kind `KIND_*`, amortisation
 //! `AM_*`, default kind `DK_*`, lien `LIEN_*`, the kernel's `#define`s).
 //!
-//! [`FlatPlan::new`] lowers section by section (header, market, fleets, deals, pools, vault,
+//! [`FlatPlan::new`] lowers section by section (header, market, fleets, deals, pools, vault, derivatives,
 //! statistics, scratch); each deal is first one `DealRow` (its terms and codes), and the rows
 //! are flattened into the kernel's per-deal arrays in one place. The accumulator ([`AccLayout`]) holds the exact sums, counts and histograms of
 //! [`PathStats`] as u64 words (see [`crate::acc`]).
 
 use crate::error::{GpuError, Result};
-use gaib_engine::{Amortization, DealParams, DealParamsKind, FleetParams, Lien};
+use gaib_engine::{
+    Amortization, DealParams, DealParamsKind, DerivativeKind, Fixing, FleetParams, Lien, Underlying,
+};
 use gaib_simulator::{PathStats, SimPlan, MAX_JUMPS_PER_MONTH};
 
 #[allow(dead_code)]
@@ -31,8 +33,9 @@ mod codes {
 }
 pub(crate) use codes::*;
 
-/// Header magic (format version 2 of the flat layout); `GAIB_FLAT_MAGIC` in the kernel.
-pub const FLAT_MAGIC: i32 = 0x6A1B_0002;
+/// Header magic (format version 3 of the flat layout: derivatives); `GAIB_FLAT_MAGIC` in the
+/// kernel.
+pub const FLAT_MAGIC: i32 = 0x6A1B_0003;
 
 /// Trace fields per deal and month (in this order): balance at month end, interest, scheduled
 /// principal, prepayment, refinanced principal, revenue-share capital, revenue-share income,
@@ -55,8 +58,13 @@ pub const TRACE_DEAL_FIELDS: [&str; 14] = [
     "cash_left",
     "dsra",
 ];
-/// Trace fields per fleet and month: revenue, NOI, hardware value (USD).
-pub const TRACE_FLEET_FIELDS: [&str; 3] = ["revenue", "noi", "hardware_value"];
+/// Trace fields per fleet and month: revenue, NOI, hardware value, hedge settlements (USD).
+pub const TRACE_FLEET_FIELDS: [&str; 4] = ["revenue", "noi", "hardware_value", "hedge"];
+/// Trace fields per derivative and month: its settlement to the holder (USD).
+pub const TRACE_DERIVATIVE_FIELDS: [&str; 1] = ["settlement"];
+/// Words of a derivative block in the accumulator before its per-month settlement sums: PV
+/// moments and the count of paths with a positive settlement.
+pub const DERIVATIVE_HEAD_WORDS: usize = 6;
 /// Trace fields per tranche and month: interest, principal, write-down, balance at month end
 /// (USD).
 pub const TRACE_TRANCHE_FIELDS: [&str; 4] = ["interest", "principal", "writedown", "balance_end"];
@@ -100,6 +108,10 @@ pub struct AccLayout {
     pub collateral: usize,
     /// Collateral-ratio histograms, deal-major then month.
     pub collateral_hist: usize,
+    /// First derivative block: PV moments, paid-path count, K settlement sums each.
+    pub derivatives: usize,
+    /// Words per derivative block.
+    pub dv_size: usize,
     /// Bins of a collateral-ratio histogram.
     pub coll_bins: usize,
     /// Path count.
@@ -220,6 +232,8 @@ struct Dims {
     k: usize,
     /// Withdrawal cycles of the vault (0 without a vault).
     ncy: usize,
+    /// Derivatives.
+    ndv: usize,
 }
 
 /// One deal's terms as the kernel reads them: one entry of each `HI_DEAL_*` / `HF_DEAL_*`
@@ -382,6 +396,7 @@ impl Builder {
         self.i[HI_MAX_JUMPS] = to_i32("max jumps", MAX_JUMPS_PER_MONTH)?;
         self.i[HI_SYS_STREAM] = plan.systematic_stream as i32;
         self.i[HI_NCYCLES] = count(n.ncy, "withdrawal cycles")?;
+        self.i[HI_NDV] = count(n.ndv, "derivatives")?;
         Ok(())
     }
 
@@ -610,6 +625,87 @@ impl Builder {
         Ok(())
     }
 
+    /// Derivatives (MODEL.md §10): kind and fixing codes, underlying (class or fleet index),
+    /// strip, terms, reference amounts, premiums and discount factors; per fleet, the revenue
+    /// floors on its revenue and the derivatives hedging it (offset tables of nf + 1 entries);
+    /// the classes' t = 0 prices.
+    fn put_derivatives(&mut self, plan: &SimPlan, n: &Dims) -> Result<()> {
+        let flow = &plan.flow;
+        let mut kind = Vec::with_capacity(n.ndv);
+        let mut under = Vec::with_capacity(n.ndv);
+        let mut fixing = Vec::with_capacity(n.ndv);
+        for d in &flow.derivatives {
+            kind.push(match d.kind {
+                DerivativeKind::Forward | DerivativeKind::Future => DV_FORWARD,
+                DerivativeKind::Swap => DV_SWAP,
+                DerivativeKind::Cap => DV_CAP,
+                DerivativeKind::Floor => DV_FLOOR,
+                DerivativeKind::RevenueFloor => DV_REV_FLOOR,
+            });
+            let (u, fx) = match d.underlying {
+                Underlying::Index { class, fixing } => (
+                    class,
+                    match fixing {
+                        Fixing::Average => FX_AVERAGE,
+                        Fixing::MonthEnd => FX_MONTH_END,
+                    },
+                ),
+                Underlying::FleetRevenue { fleet } => (fleet, FX_MONTH_END),
+            };
+            under.push(count(u, "derivative underlying")?);
+            fixing.push(fx);
+        }
+        self.ia(HI_DV_KIND, kind)?;
+        self.ia(HI_DV_UNDER, under)?;
+        self.ia(HI_DV_FIXING, fixing)?;
+        let months = |m: u32| to_i32("derivative month", m);
+        self.ia(
+            HI_DV_START,
+            flow.derivatives
+                .iter()
+                .map(|d| months(d.start_month))
+                .collect::<Result<Vec<_>>>()?,
+        )?;
+        self.ia(
+            HI_DV_END,
+            flow.derivatives
+                .iter()
+                .map(|d| months(d.end_month))
+                .collect::<Result<Vec<_>>>()?,
+        )?;
+        for (start, list, lists) in [
+            (HI_FLEET_HEDGES_START, HI_FLEET_HEDGES, &flow.fleet_hedges),
+            (HI_FLEET_RF_START, HI_FLEET_RF, &flow.fleet_revenue_floors),
+        ] {
+            let mut starts = vec![0i32];
+            let mut all = Vec::new();
+            for l in lists {
+                all.extend(indices(l.iter().copied(), "derivative index")?);
+                starts.push(count(all.len(), "fleet derivatives")?);
+            }
+            self.ia(start, starts)?;
+            self.ia(list, all)?;
+        }
+        let dv = &flow.derivatives;
+        self.fa(HF_CLASS_PRICE0, flow.price0.iter().copied())?;
+        self.fa(HF_DV_SIGN, dv.iter().map(|d| d.sign))?;
+        self.fa(HF_DV_NOTIONAL, dv.iter().map(|d| d.notional))?;
+        self.fa(HF_DV_STRIKE, dv.iter().map(|d| d.strike))?;
+        self.fa(HF_DV_STRIKE_M, dv.iter().map(|d| d.strike_times_months))?;
+        self.fa(HF_DV_FLOOR, dv.iter().map(|d| d.floor))?;
+        self.fa(HF_DV_BASIS, dv.iter().map(|d| d.basis))?;
+        let a = &plan.derivatives;
+        self.fa(HF_DV_REF, a.reference_usd.iter().copied())?;
+        self.fa(HF_DV_PREM, a.signed_premium_usd.iter().copied())?;
+        if a.df.len() != n.ndv * n.k {
+            return Err(GpuError::Unsupported {
+                what: "derivative discount factors of another length than K".into(),
+            });
+        }
+        self.fa(HF_DV_DF, a.df.iter().copied())?;
+        Ok(())
+    }
+
     /// Statistics: the histogram edges from `template` (one kind per histogram family) and the
     /// accumulator layout, stored in the header.
     fn put_stats(&mut self, template: &PathStats, has_vault: bool, n: &Dims) -> Result<AccLayout> {
@@ -703,6 +799,8 @@ impl Builder {
             cw_len,
             collateral: 0,
             collateral_hist: 0,
+            derivatives: 0,
+            dv_size: DERIVATIVE_HEAD_WORDS + 2 * k,
             coll_bins,
             paths: 0,
             err: 0,
@@ -712,7 +810,8 @@ impl Builder {
         let vault_words = if has_vault { layout.vault_words() } else { 0 };
         layout.collateral = layout.vault + vault_words;
         layout.collateral_hist = layout.collateral + nd * k * MOMENT_WORDS;
-        layout.paths = layout.collateral_hist + nd * k * AccLayout::hist_words(coll_bins);
+        layout.derivatives = layout.collateral_hist + nd * k * AccLayout::hist_words(coll_bins);
+        layout.paths = layout.derivatives + n.ndv * layout.dv_size;
         layout.err = layout.paths + 1;
         layout.size = layout.err + 1;
         for (slot, v) in [
@@ -729,6 +828,8 @@ impl Builder {
             (HA_COLL, layout.collateral),
             (HA_CHIST, layout.collateral_hist),
             (HA_CHIST_BINS, coll_bins),
+            (HA_DV, layout.derivatives),
+            (HA_DV_SIZE, layout.dv_size),
             (HA_PATHS, layout.paths),
             (HA_ERR, layout.err),
             (HA_SIZE, layout.size),
@@ -763,6 +864,7 @@ impl Scratch {
             np,
             nt,
             ncy,
+            ndv,
             ..
         } = *n;
         let vault_fields = if has_vault {
@@ -771,13 +873,14 @@ impl Scratch {
             0
         };
         Scratch {
-            f64_words: 6 * nc + 6 * nf + 20 * nd + 9 * nt + 3 * np + 8 + ncy + 1,
-            i32_words: 2 * no + 7 * nd + nt + 2 * np + 4 + ncy + 1,
+            f64_words: 7 * nc + 7 * nf + 20 * nd + 9 * nt + 3 * np + 8 + ncy + 1 + 3 * ndv,
+            i32_words: 2 * no + 7 * nd + nt + 2 * np + 4 + ncy + 1 + ndv,
             trace_stride: TRACE_DEAL_FIELDS.len() * nd
                 + TRACE_FLEET_FIELDS.len() * nf
                 + TRACE_TRANCHE_FIELDS.len() * nt
+                + TRACE_DERIVATIVE_FIELDS.len() * ndv
                 + vault_fields,
-            row_stride: 3 * nd + 3 * nt + 1 + if has_vault { 4 } else { 0 },
+            row_stride: 3 * nd + 3 * nt + 1 + if has_vault { 4 } else { 0 } + ndv,
         }
     }
 }
@@ -797,6 +900,7 @@ impl FlatPlan {
             nt: flow.pools.iter().map(|q| q.waterfall.len()).sum(),
             k: plan.months as usize,
             ncy: plan.vault.as_ref().map_or(0, |v| v.cycle_end_month.len()),
+            ndv: plan.n_derivatives(),
         };
         let has_vault = plan.vault.is_some();
         let template = PathStats::new(plan);
@@ -811,6 +915,7 @@ impl FlatPlan {
         b.put_deals(plan, n.k)?;
         b.put_pools(plan, &n)?;
         b.put_vault(plan, &n)?;
+        b.put_derivatives(plan, &n)?;
         let layout = b.put_stats(&template, has_vault, &n)?;
         let acc_init = crate::acc::initial(&layout, has_vault, n.nd, n.nt);
 
@@ -851,6 +956,11 @@ impl FlatPlan {
     /// Horizon K, months.
     pub fn months(&self) -> usize {
         self.i32s[HI_K] as usize
+    }
+
+    /// Number of derivatives.
+    pub fn n_derivatives(&self) -> usize {
+        self.i32s[HI_NDV] as usize
     }
 
     /// Whether the plan has a vault.

@@ -84,6 +84,7 @@ pub struct PathRow<'a> {
     raw: &'a [f64],
     nd: usize,
     nt: usize,
+    vault: bool,
 }
 
 impl<'a> PathRow<'a> {
@@ -94,6 +95,7 @@ impl<'a> PathRow<'a> {
             raw: &rows[i * s..(i + 1) * s],
             nd: flat.n_deals(),
             nt: flat.n_tranches(),
+            vault: flat.has_vault(),
         }
     }
     /// Deal `d`: (PV / notional, loss / notional, default month or 0).
@@ -114,10 +116,15 @@ impl<'a> PathRow<'a> {
     /// wait in cycles), USD per share for the first two; None without a vault.
     pub fn vault(&self) -> Option<(f64, f64, f64, u32)> {
         let o = 3 * (self.nd + self.nt) + 1;
-        (self.raw.len() >= o + 4).then(|| {
+        self.vault.then(|| {
             let r = &self.raw[o..o + 4];
             (r[0], r[1], r[2], r[3] as u32)
         })
+    }
+    /// Derivative `i`: PV to its holder / reference amount (MODEL.md §10.5).
+    pub fn derivative(&self, i: usize) -> f64 {
+        let o = 3 * (self.nd + self.nt) + 1 + if self.vault { 4 } else { 0 };
+        self.raw[o + i]
     }
 }
 
@@ -220,7 +227,7 @@ pub fn trace(flat: &FlatPlan, path: u32, seed: u64) -> Result<Vec<f64>> {
 /// A kernel's rows of paths `path0..` as the simulator's [`PathRows`] (the per-path output
 /// every backend hands to a `PathSink`): deal and tranche PV and loss fractions, deal default
 /// months, the portfolio loss, the number of deals defaulted, and the vault's horizon NAV per
-/// share and largest queue fraction.
+/// share and largest queue fraction, and each derivative's PV fraction.
 pub fn to_path_rows(plan: &SimPlan, flat: &FlatPlan, rows: &[f64], path0: u64) -> PathRows {
     let n = rows.len() / flat.row_stride.max(1);
     let mut out = PathRows::with_capacity(plan, n);
@@ -248,6 +255,9 @@ pub fn to_path_rows(plan: &SimPlan, flat: &FlatPlan, rows: &[f64], path0: u64) -
             v.nav_per_share_staking_usd.push(s);
             v.nav_per_share_unstaking_usd.push(u);
             v.max_queue_fraction.push(q);
+        }
+        for (d, col) in out.derivative_pv_frac.iter_mut().enumerate() {
+            col.push(r.derivative(d));
         }
     }
     out

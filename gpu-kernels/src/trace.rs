@@ -4,7 +4,7 @@
 
 use crate::flat::{
     FlatPlan, DK_CREDIT, DK_NONE, DK_PAYMENT, DK_REFINANCING, TRACE_DEAL_FIELDS,
-    TRACE_FLEET_FIELDS, TRACE_TRANCHE_FIELDS, TRACE_VAULT_FIELDS,
+    TRACE_DERIVATIVE_FIELDS, TRACE_FLEET_FIELDS, TRACE_TRANCHE_FIELDS, TRACE_VAULT_FIELDS,
 };
 use gaib_engine::DefaultKind;
 use gaib_simulator::{trace_path, SimPlan};
@@ -26,6 +26,11 @@ pub fn field_names(plan: &SimPlan) -> Vec<String> {
     for id in plan.tranche_ids.iter().flatten() {
         for f in TRACE_TRANCHE_FIELDS {
             v.push(format!("tranche {id} {f}"));
+        }
+    }
+    for id in &plan.derivatives.ids {
+        for f in TRACE_DERIVATIVE_FIELDS {
+            v.push(format!("derivative {id} {f}"));
         }
     }
     if plan.vault.is_some() {
@@ -78,11 +83,12 @@ pub fn reference_path(plan: &SimPlan, seed: u64, path: u32) -> ReferencePath {
             ]);
         }
         for fl in &out.fleets {
-            trace.extend_from_slice(&[fl.revenue, fl.noi, fl.hardware_value]);
+            trace.extend_from_slice(&[fl.revenue, fl.noi, fl.hardware_value, fl.hedge]);
         }
         for fl in out.tranches.iter().flatten() {
             trace.extend_from_slice(&[fl.interest, fl.principal, fl.writedown, fl.balance_end]);
         }
+        trace.extend_from_slice(&out.derivatives);
         if let Some(vm) = &m.vault {
             trace.extend_from_slice(&[
                 vm.buffer,

@@ -1,5 +1,6 @@
 //! Host parity: the CUDA C kernel (kernels/gaib_mc.cu compiled as host C++) against the Rust
-//! CPU backend, path by path, on the sample portfolio and three stress scenarios (MODEL.md §9):
+//! CPU backend, path by path, on the sample portfolio, three stress scenarios and the sample
+//! with every kind of derivative and hedge (MODEL.md §9, §10):
 //! per-path PV, loss and default month of every deal and tranche, the portfolio loss and the
 //! vault's NAV per share must agree on ≥ 99.99 % of 20 000 paths, and the merged statistics
 //! within 1e-9 relative. A mismatching path is traced month by month on both sides and the
@@ -155,6 +156,110 @@ fn utilization_collapse_matches_the_cpu_backend() {
 #[test]
 fn bank_run_matches_the_cpu_backend() {
     check("bank-run", &common::stressed("bank-run"));
+}
+
+/// Every derivative kind, both fixings, both positions and hedges with and without a basis
+/// factor (MODEL.md §10): data/portfolios/sample_hedged.toml (a short average swap hedging
+/// Lattice's H100 fleet, a long revenue floor hedging Tundra's A100 fleet, a cap, a floor and a
+/// forward priced only) plus a short month-end future, a long month-end cap hedging Helios'
+/// H100 fleet at a basis factor of 0.95, a long average B200 swap hedging Northpeak's B200
+/// fleet and a short revenue floor priced only. 5 000 paths.
+#[test]
+fn derivatives_and_hedges_match_the_cpu_backend() {
+    use gaib_engine::{Decimal, Derivative, DerivativeKind, Fixing, Position};
+    let mut p = common::sample_hedged();
+    let index = |id: &str,
+                 kind,
+                 position,
+                 class: &str,
+                 fixing,
+                 n: i64,
+                 strike: &str,
+                 months: (u32, u32)| Derivative {
+        id: id.into(),
+        kind,
+        position,
+        class_id: Some(class.into()),
+        fixing: Some(fixing),
+        notional_gpu_hours_per_month: Some(Decimal::from(n)),
+        strike_per_gpu_hour: Some(strike.parse().unwrap()),
+        fleet_id: None,
+        floor_usd_per_month: None,
+        start_month: months.0,
+        end_month: months.1,
+        premium_usd: Decimal::ZERO,
+        discount_spread_bps: 0.0,
+        hedges: None,
+        basis_factor: None,
+    };
+    p.derivatives.push(index(
+        "FUT-H200",
+        DerivativeKind::Future,
+        Position::Short,
+        "H200",
+        Fixing::MonthEnd,
+        50_000,
+        "3.0",
+        (6, 6),
+    ));
+    p.derivatives.push(Derivative {
+        hedges: Some("fl-he-h100-b".into()),
+        basis_factor: Some(0.95),
+        premium_usd: Decimal::from(100_000),
+        discount_spread_bps: 150.0,
+        ..index(
+            "CAP-H100-HELIOS",
+            DerivativeKind::Cap,
+            Position::Long,
+            "H100",
+            Fixing::MonthEnd,
+            200_000,
+            "2.0",
+            (1, 24),
+        )
+    });
+    p.derivatives.push(Derivative {
+        hedges: Some("fl-np-b200-a".into()),
+        ..index(
+            "SW-B200-NP",
+            DerivativeKind::Swap,
+            Position::Long,
+            "B200",
+            Fixing::Average,
+            100_000,
+            "5.0",
+            (2, 40),
+        )
+    });
+    p.derivatives.push(Derivative {
+        class_id: None,
+        fixing: None,
+        notional_gpu_hours_per_month: None,
+        strike_per_gpu_hour: None,
+        fleet_id: Some("fl-qu-a100-a".into()),
+        floor_usd_per_month: Some(Decimal::from(300_000)),
+        ..index(
+            "RF-QUASAR",
+            DerivativeKind::RevenueFloor,
+            Position::Short,
+            "A100",
+            Fixing::MonthEnd,
+            1,
+            "0",
+            (3, 20),
+        )
+    });
+    let plan = lower(&p).unwrap();
+    assert_eq!(plan.n_derivatives(), 9);
+    assert!(
+        plan.flow
+            .fleet_hedges
+            .iter()
+            .filter(|h| !h.is_empty())
+            .count()
+            >= 4
+    );
+    check_plan("derivatives", plan, 5_000);
 }
 
 /// The harness can fail: a kernel that charges deal 0 one basis point more interest diverges

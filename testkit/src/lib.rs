@@ -117,6 +117,18 @@ pub mod engine {
         .portfolio
     }
 
+    /// `data/portfolios/sample_hedged.toml`: the sample with compute-price derivatives and
+    /// hedges (MODEL.md §10), parsed and validated.
+    pub fn sample_hedged() -> Portfolio {
+        let dir = root().join("data/portfolios");
+        let text = std::fs::read_to_string(dir.join("sample_hedged.toml")).unwrap();
+        load_portfolio(&text, "sample_hedged.toml", |rel| {
+            std::fs::read_to_string(dir.join(rel)).map_err(|e| e.to_string())
+        })
+        .unwrap()
+        .portfolio
+    }
+
     /// The scenario `data/scenarios/<name>.toml`.
     pub fn scenario(name: &str) -> Scenario {
         let path = root().join("data/scenarios").join(format!("{name}.toml"));

@@ -3,5 +3,5 @@
 
 #![allow(unused_imports)]
 
-pub(crate) use gaib_testkit::engine::{sample, stressed};
+pub(crate) use gaib_testkit::engine::{sample, sample_hedged, stressed};
 pub(crate) use gaib_testkit::root;
