@@ -3,9 +3,12 @@
 //! `gaib-runs`. Progress on stderr, summary tables on stdout, and a self-contained run
 //! directory (inputs, results.json, manifest.json, report.html) written atomically into DIR.
 //! Ctrl-C stops between chunks, writes nothing, and exits 130. `--paths-out FILE` also writes
-//! one row per path as Parquet ([`crate::paths_out`]).
+//! one row per path as Parquet ([`crate::paths_out`]). A portfolio with `[[derivatives]]`
+//! (MODEL.md §10) adds the derivatives table and, with hedges, the comparison with and
+//! without them (`--format csv|json` prints only these two, for scripts).
 
 use crate::progress::{cancel_on_ctrl_c, progress_bar};
+use crate::tables::{render_cashflows, render_sections, OutputFormat};
 use gaib_pricing::MarketPrice;
 use gaib_runs::{
     default_run_dir, BackendSelection, OutDir, PortfolioInput, PreparedRun, RowsFile, RunControl,
@@ -125,6 +128,10 @@ pub(crate) struct Args {
     /// model's (results.json `implied_spreads`).
     #[arg(long = "price", value_name = "ID=PCT")]
     prices: Vec<MarketPrice>,
+    /// How to print: `table` (every table), or `csv` / `json` for the derivatives and the
+    /// with/without-hedges comparison only (results.json has everything).
+    #[arg(long, value_enum, default_value = "table")]
+    format: OutputFormat,
 }
 
 /// Runs the job.
@@ -165,6 +172,10 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
     let dir = a.exec.on_terminal(prepared.paths_total(), |control| {
         prepared.execute_to(out_dir, control, rows)
     })?;
+    if a.format != OutputFormat::Table {
+        print_derivatives(&dir, a.format);
+        return Ok(());
+    }
     print_tables(&dir);
     let m = &dir.manifest;
     let steps = steps_per_path as f64 * a.paths as f64 * legs as f64;
@@ -208,5 +219,26 @@ fn print_tables(run: &RunDir) {
             "{}",
             crate::tables::implied_spread_table(&r.implied_spreads)
         );
+    }
+    print_derivatives(run, OutputFormat::Table);
+}
+
+/// The derivatives table and the hedge comparison (each only when the run has them) in
+/// `format`: tables with their titles, CSV tables separated by a blank line, or one JSON
+/// object with the sections `derivatives` and `hedges` (`{}` without derivatives).
+fn print_derivatives(run: &RunDir, format: OutputFormat) {
+    let tables: Vec<_> = [
+        gaib_runs::tables::derivative_table(&run.results),
+        gaib_runs::tables::hedge_table(&run.results),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    match format {
+        OutputFormat::Json => print!("{}", render_sections(&tables)),
+        _ => {
+            let parts: Vec<String> = tables.iter().map(|t| render_cashflows(t, format)).collect();
+            print!("{}", parts.join("\n"));
+        }
     }
 }

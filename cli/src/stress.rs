@@ -8,7 +8,9 @@
 //! the shipped scenarios). Every scenario is read, parsed and applied before any simulation
 //! starts, so an unknown file, an unknown field or a bad override exits 2 at once. `--out DIR`
 //! writes a self-contained run directory (inputs, results.json, stress.json, report.html,
-//! manifest.json) that `gaib reproduce DIR` re-runs and checks bit for bit.
+//! manifest.json) that `gaib reproduce DIR` re-runs and checks bit for bit. A portfolio with
+//! `[[derivatives]]` adds each derivative's E\[PV\] under each scenario (in stress.json too)
+//! and, with hedges, the base run with and without them.
 
 use crate::run::Execution;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
@@ -56,20 +58,32 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         ..RunSpec::new(portfolio, a.paths, a.seed)
     })?;
     let out_dir = a.out.as_deref().map(|d| a.exec.claim(d)).transpose()?;
-    let (stress, dir) = a
-        .exec
-        .on_terminal(prepared.paths_total(), |control| match out_dir {
-            Some(d) => prepared
-                .execute_to(d, control, None)
-                .map(|dir| (dir.stress, Some(dir.dir))),
-            None => prepared
-                .execute(control, None)
-                .map(|out| (out.stress, None)),
-        })?;
+    let (stress, results, dir) =
+        a.exec
+            .on_terminal(prepared.paths_total(), |control| match out_dir {
+                Some(d) => prepared
+                    .execute_to(d, control, None)
+                    .map(|dir| (dir.stress, dir.results, Some(dir.dir))),
+                None => prepared
+                    .execute(control, None)
+                    .map(|out| (out.stress, out.results, None)),
+            })?;
     let stress = stress.expect("a run with scenarios has a stress comparison");
     match a.format {
         Format::Table => {
             println!("{}", stress_table(&stress));
+            // With derivatives: their E[PV] under each scenario, and the base run with and
+            // without its hedges.
+            let tables = [
+                gaib_runs::tables::stress_derivative_table(&stress),
+                gaib_runs::tables::hedge_table(&results),
+            ];
+            for t in tables.iter().flatten() {
+                print!(
+                    "{}",
+                    crate::tables::render_cashflows(t, crate::tables::OutputFormat::Table)
+                );
+            }
             println!(
                 "{} paths, seed {} for every run (common random numbers); Δ = scenario − base.",
                 a.paths, a.seed

@@ -64,7 +64,7 @@ fn run_writes_results_and_manifest_then_reproduce_matches() {
     assert_eq!(m["seed"], 17);
     assert_eq!(m["paths"], 96);
     assert_eq!(m["model_version"], "4");
-    assert_eq!(m["schema_version"], 3);
+    assert_eq!(m["schema_version"], 4);
     assert_eq!(m["kind"], "plain");
     assert!(m["git_dirty"].is_boolean() || m["git_dirty"].is_null());
     assert_eq!(m["backend"], "cpu");

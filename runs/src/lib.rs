@@ -35,6 +35,7 @@
 pub mod arrow_rows;
 mod breakeven;
 mod control;
+mod derivatives;
 mod error;
 mod explain;
 mod input;
@@ -50,6 +51,9 @@ mod valuation;
 
 pub use breakeven::{break_evens, BreakEvens, DealBreakEven, TrancheBreakEven, MAX_STRESS_PATHS};
 pub use control::{CancelToken, Progress, ProgressFn, RunControl};
+pub use derivatives::{
+    DerivativeResult, HedgeComparison, HedgedDeal, HedgedTranche, HedgedVault, WithWithout,
+};
 pub use error::{Result, RunError};
 pub use explain::{
     explain, explain_spec, worst_path_for_tranche, worst_path_spec, DealRow, DealTotal,
@@ -65,7 +69,9 @@ pub use manifest::{
     build_git_commit, build_git_dirty, json_diff, sha256_hex, write_atomic, InputFile, InputRole,
     Manifest, OutputFile, RunKind, SCHEMA_VERSION,
 };
-pub use results::{InstrumentSummary, Results, ScenarioResult, StressResults, VaultBook};
+pub use results::{
+    DerivativeChange, InstrumentSummary, Results, ScenarioResult, StressResults, VaultBook,
+};
 pub use run::{
     merge, select, BackendSelection, CheckedRun, Leg, OutputBytes, PreparedRun, RunOutput, RunSpec,
     Shard, MAX_PATHS,

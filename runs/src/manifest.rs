@@ -10,8 +10,10 @@ use std::path::Path;
 
 /// Version of the manifest and results schema this crate writes and reads. A change of any
 /// field's meaning or a removal bumps it; readers refuse other versions with a clear error.
-/// Version 3 added `results.json`'s `vault_book` (the vault's shares, NAV and buffer at t = 0).
-pub const SCHEMA_VERSION: u32 = 3;
+/// Version 3 added `results.json`'s `vault_book` (the vault's shares, NAV and buffer at t = 0);
+/// version 4 (MODEL.md version 4) its `derivatives` and `hedges`, the statistics'
+/// `derivatives`, and each stress scenario's `derivatives`.
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// What kind of run a directory holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,6 +8,8 @@ use gaib_pricing::{ImpliedSpread, Metric, MetricChange, Valuation};
 use gaib_simulator::{InstrumentStats, PathStats, MODEL_VERSION};
 use serde::{Deserialize, Serialize};
 
+use crate::derivatives::{DerivativeResult, HedgeComparison};
+
 /// Summary of one instrument in `results.json`. Fractions of notional (0.97 = 97 % of par);
 /// `_se` = the Monte Carlo standard error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,6 +89,13 @@ pub struct Results {
     /// The vault's book at t = 0 (shares, NAV and liquidity buffer, exact decimals), or null
     /// when the portfolio has no vault (schema version 3).
     pub vault_book: Option<VaultBook>,
+    /// Every derivative of the portfolio (MODEL.md §10), in portfolio order: E\[PV\] ± se,
+    /// the closed-form reference, delta and vega when the run has sensitivities; empty
+    /// without derivatives (schema version 4).
+    pub derivatives: Vec<DerivativeResult>,
+    /// The hedged deals, every tranche and the vault with and without the hedges (same
+    /// seed and paths), or null when no derivative hedges a fleet (schema version 4).
+    pub hedges: Option<HedgeComparison>,
     /// The exact, mergeable statistics the valuation was computed from.
     pub stats: PathStats,
 }
@@ -155,6 +164,8 @@ impl Results {
             valuation,
             implied_spreads: Vec::new(),
             vault_book: None,
+            derivatives: Vec::new(),
+            hedges: None,
             stats,
         }
     }
@@ -175,6 +186,22 @@ pub struct ScenarioResult {
     pub sha256: String,
     /// Change of every metric (scenario − base).
     pub changes: Vec<MetricChange>,
+    /// Each derivative's E\[PV\] under the scenario and its change, in portfolio order
+    /// (empty without derivatives; schema version 4).
+    pub derivatives: Vec<DerivativeChange>,
+}
+
+/// A derivative's E\[PV\] under a stress scenario against the base run (same paths).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DerivativeChange {
+    /// The derivative's id.
+    pub id: String,
+    /// E\[PV\] of the base run, USD.
+    pub base_usd: f64,
+    /// E\[PV\] under the scenario, USD.
+    pub value_usd: f64,
+    /// value − base, USD.
+    pub change_usd: f64,
 }
 
 /// `stress.json`: the base metrics and each scenario's changes, all with the same seed and

@@ -182,14 +182,15 @@ impl RunSpec {
     }
 
     /// Number of legs: 1, plus the five standard bumps with sensitivities, plus one per
-    /// scenario.
+    /// scenario, plus the `unhedged` leg when a derivative hedges a fleet.
     pub fn leg_count(&self) -> usize {
         let bumps = if self.sensitivities {
             standard_bumps(self.portfolio.portfolio()).len()
         } else {
             0
         };
-        1 + bumps + self.scenarios.len()
+        let unhedged = usize::from(self.portfolio.portfolio().has_hedges());
+        1 + bumps + self.scenarios.len() + unhedged
     }
 
     /// The path indices of the run.
@@ -271,7 +272,9 @@ impl RunSpec {
         Ok(())
     }
 
-    /// The legs of the run: the base portfolio, then each bump or scenario applied to it.
+    /// The legs of the run: the base portfolio, then each bump or scenario applied to it,
+    /// then — when a derivative hedges a fleet — the base portfolio without its hedges
+    /// (MODEL.md §10.4; the hedge comparison of `results.json`).
     fn legs(&self) -> Result<Vec<LegInput>> {
         let base = self.portfolio.portfolio();
         let mut legs = vec![LegInput {
@@ -293,6 +296,12 @@ impl RunSpec {
             legs.push(LegInput {
                 portfolio: s.scenario.apply(base, &s.file.source)?,
                 id: LegId::Scenario(i),
+            });
+        }
+        if base.has_hedges() {
+            legs.push(LegInput {
+                id: LegId::Unhedged,
+                portfolio: base.without_hedges(),
             });
         }
         Ok(legs)
@@ -335,8 +344,13 @@ impl RunSpec {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum LegId {
     Base,
-    Bump { id: String, description: String },
+    Bump {
+        id: String,
+        description: String,
+    },
     Scenario(usize),
+    /// The base portfolio without its hedges (same seed and paths).
+    Unhedged,
 }
 
 impl LegId {
@@ -346,6 +360,7 @@ impl LegId {
             LegId::Base => "base",
             LegId::Bump { id, .. } => id,
             LegId::Scenario(i) => &spec.scenarios[*i].scenario.id,
+            LegId::Unhedged => "unhedged",
         }
     }
 }
@@ -386,7 +401,8 @@ impl CheckedRun {
         &self.spec
     }
 
-    /// Number of legs (1 for a plain run, 6 with sensitivities, 1 + scenarios for stress).
+    /// Number of legs (1 for a plain run, 6 with sensitivities, 1 + scenarios for stress; one
+    /// more with hedges).
     pub fn legs(&self) -> usize {
         self.legs.len()
     }

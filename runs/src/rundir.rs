@@ -26,7 +26,7 @@ use crate::manifest::{
     Manifest, OutputFile, SCHEMA_VERSION,
 };
 use crate::report::{self, ReportInput, RunInfo, StressColumn};
-use crate::results::{to_json_bytes, Results, ScenarioResult, StressResults};
+use crate::results::{to_json_bytes, DerivativeChange, Results, ScenarioResult, StressResults};
 use crate::run::{
     unix_now, BackendSelection, Leg, LegId, OutputBytes, PreparedRun, Provenance, RunOutput,
     RunSpec, Valued,
@@ -60,7 +60,8 @@ impl RunOutput {
         let sensitivities = spec
             .sensitivities
             .then(|| sensitivities_of(&v.base_valuation, &v.extra));
-        let stress = stress_of(&spec, &v.base_valuation, &v.extra);
+        let stress = stress_of(&spec, &v.base_stats, &v.base_valuation, &v.extra);
+        let (derivatives, hedges) = derivatives_of(&spec, &v);
         let mut results = Results::new(
             &spec.portfolio.portfolio().portfolio.id,
             spec.seed,
@@ -70,6 +71,8 @@ impl RunOutput {
         );
         results.implied_spreads = v.implied_spreads;
         results.vault_book = crate::VaultBook::of(spec.portfolio.portfolio())?;
+        results.derivatives = derivatives;
+        results.hedges = hedges;
         let outputs = output_files(
             &results,
             &v.made.backend,
@@ -119,15 +122,66 @@ fn sensitivities_of(base: &Valuation, extra: &ExtraLegs) -> Vec<Sensitivity> {
         .collect()
 }
 
+/// `results.json`'s `derivatives` (from the base leg, with delta and vega from the
+/// `price_level` and `price_vol` bumps when the run has them) and `hedges` (the base leg
+/// against the `unhedged` leg, when there is one).
+fn derivatives_of(
+    spec: &RunSpec,
+    v: &Valued,
+) -> (Vec<crate::DerivativeResult>, Option<crate::HedgeComparison>) {
+    let p = spec.portfolio.portfolio();
+    let bump = |name: &str| {
+        v.extra.iter().find_map(|(id, s, _)| match id {
+            LegId::Bump { id, .. } if id == name => Some(s),
+            _ => None,
+        })
+    };
+    let derivatives = crate::derivatives::derivative_results(
+        p,
+        &v.base_stats,
+        &v.base_valuation,
+        bump("price_level"),
+        bump("price_vol"),
+    );
+    let hedges = v
+        .extra
+        .iter()
+        .find(|(id, _, _)| *id == LegId::Unhedged)
+        .and_then(|(_, _, unhedged)| {
+            crate::derivatives::hedge_comparison(p, &v.base_valuation, unhedged)
+        });
+    (derivatives, hedges)
+}
+
+/// Each derivative's E\[PV\] under a scenario (statistics `scenario`) against the base
+/// statistics `base`, in portfolio order.
+fn derivative_changes(base: &PathStats, scenario: &PathStats) -> Vec<DerivativeChange> {
+    base.derivatives
+        .iter()
+        .zip(&scenario.derivatives)
+        .map(|(b, s)| DerivativeChange {
+            id: b.id.clone(),
+            base_usd: b.expected_pv_usd(),
+            value_usd: s.expected_pv_usd(),
+            change_usd: s.expected_pv_usd() - b.expected_pv_usd(),
+        })
+        .collect()
+}
+
 /// `stress.json` of a stress run (None without scenarios): the base metrics and each
 /// scenario's changes, naming the scenario's stored copy under [`INPUTS_DIR`].
-fn stress_of(spec: &RunSpec, base: &Valuation, extra: &ExtraLegs) -> Option<StressResults> {
+fn stress_of(
+    spec: &RunSpec,
+    base_stats: &PathStats,
+    base: &Valuation,
+    extra: &ExtraLegs,
+) -> Option<StressResults> {
     if spec.scenarios.is_empty() {
         return None;
     }
     let scenarios = extra
         .iter()
-        .filter_map(|(id, _, v)| match id {
+        .filter_map(|(id, stats, v)| match id {
             LegId::Scenario(i) => {
                 let s = &spec.scenarios[*i];
                 Some(ScenarioResult {
@@ -137,6 +191,7 @@ fn stress_of(spec: &RunSpec, base: &Valuation, extra: &ExtraLegs) -> Option<Stre
                     file: format!("{INPUTS_DIR}/{}", s.file.stored_name),
                     sha256: s.file.sha256.clone(),
                     changes: compare(base, v),
+                    derivatives: derivative_changes(base_stats, stats),
                 })
             }
             _ => None,

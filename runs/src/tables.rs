@@ -11,7 +11,13 @@
 //! - [`deal_schedule`] / [`deal_schedules`]: a deal's (every deal's) monthly schedule;
 //! - [`pool_waterfall`]: a pool's monthly waterfall, four columns per tranche (interest,
 //!   principal, write-down, balance).
+//!
+//! And a Monte Carlo run's derivative tables (MODEL.md §10), from its typed results, in the
+//! same columns-and-cells form: [`derivative_table`] (E\[PV\] ± se, closed form, delta, vega),
+//! [`hedge_table`] (with and without the hedges) and [`stress_derivative_table`].
 
+use crate::derivatives::{HedgeComparison, WithWithout};
+use crate::results::{Results, StressResults};
 use gaib_engine::{Amount, BaseCase, Decimal, DefaultKind, Portfolio};
 
 /// One cell of a cash-flow table, typed.
@@ -374,6 +380,186 @@ pub fn pool_waterfall(p: &Portfolio, bc: &BaseCase, q: usize) -> CashflowTable {
         t.rows.push(row);
     }
     t
+}
+
+/// A number with `decimals` decimals, or an empty cell when absent or not finite.
+fn number(x: Option<f64>, decimals: usize) -> Cell {
+    x.filter(|v| v.is_finite())
+        .map_or(Cell::Empty, |value| Cell::Number { value, decimals })
+}
+
+/// The derivatives of a run (`results.json`'s `derivatives`), one row each: kind, position,
+/// underlying, the fleet it hedges, its strip, E\[PV\] ± se (USD), the closed form and the
+/// z-score against it (or why there is none), the fair fixed rate, the probability the
+/// holder receives, and delta and vega (USD per +1 %; with sensitivities). None without
+/// derivatives.
+pub fn derivative_table(r: &Results) -> Option<CashflowTable> {
+    if r.derivatives.is_empty() {
+        return None;
+    }
+    let mut t = CashflowTable::new(
+        "derivatives".into(),
+        format!(
+            "Derivatives — E[PV] to the holder over {} paths (seed {}), closed form where one exists",
+            r.paths, r.seed
+        ),
+        &[
+            "derivative",
+            "kind",
+            "position",
+            "underlying",
+            "hedges",
+            "months",
+            "pv_usd",
+            "pv_se_usd",
+            "closed_form_usd",
+            "z",
+            "fair_strike_per_gpu_hour",
+            "p_receives_pct",
+            "delta_usd_per_index_pct",
+            "vega_usd_per_sigma_pct",
+        ],
+    );
+    for d in &r.derivatives {
+        let text = |s: &str| Cell::Text(s.to_string());
+        t.rows.push(vec![
+            text(&d.id),
+            text(d.kind.name()),
+            text(match d.position {
+                gaib_engine::Position::Long => "long",
+                gaib_engine::Position::Short => "short",
+            }),
+            text(&d.underlying),
+            d.hedges.as_deref().map_or(Cell::Empty, text),
+            text(&format!("{}-{}", d.start_month, d.end_month)),
+            number(Some(d.pv_usd.value), 2),
+            number(Some(d.pv_usd.std_error), 2),
+            match (&d.closed_form_pv_usd, &d.closed_form_note) {
+                (Some(v), _) => number(Some(*v), 2),
+                (None, Some(why)) => Cell::Text(format!("none ({why})")),
+                (None, None) => Cell::Empty,
+            },
+            number(d.closed_form_z, 2),
+            number(d.fair_strike_per_gpu_hour, 4),
+            number(Some(d.p_receives_pct), 2),
+            number(d.delta_usd_per_index_pct, 2),
+            number(d.vega_usd_per_sigma_pct, 2),
+        ]);
+    }
+    Some(t)
+}
+
+/// The hedge comparison of a run (`results.json`'s `hedges`) in long form: per hedged deal
+/// its PD, EL and price, per tranche the same, the portfolio EL, and the vault's haircut and
+/// recommended LTV — each with and without the hedges (same paths), the change, and the
+/// standard errors (empty for the vault's quantile figures). None without hedges.
+pub fn hedge_table(r: &Results) -> Option<CashflowTable> {
+    let h: &HedgeComparison = r.hedges.as_ref()?;
+    let mut t = CashflowTable::new(
+        "hedges".into(),
+        format!(
+            "With and without hedges — the same {} paths (seed {}); change = hedged − unhedged",
+            r.paths, r.seed
+        ),
+        &[
+            "instrument",
+            "hedged_by",
+            "metric",
+            "hedged",
+            "hedged_se",
+            "unhedged",
+            "unhedged_se",
+            "change",
+        ],
+    );
+    let mut push = |id: &str, by: &str, metric: &str, w: &WithWithout| {
+        t.rows.push(vec![
+            Cell::Text(id.into()),
+            if by.is_empty() {
+                Cell::Empty
+            } else {
+                Cell::Text(by.into())
+            },
+            Cell::Text(metric.into()),
+            number(Some(w.hedged.value), 4),
+            number(Some(w.hedged.std_error), 4),
+            number(Some(w.unhedged.value), 4),
+            number(Some(w.unhedged.std_error), 4),
+            number(Some(w.hedged.value - w.unhedged.value), 4),
+        ]);
+    };
+    for d in &h.deals {
+        let by = d.hedged_by.join(" ");
+        push(&d.id, &by, "pd_pct", &d.pd_pct);
+        push(&d.id, &by, "expected_loss_pct", &d.expected_loss_pct);
+        push(&d.id, &by, "price_pct", &d.price_pct);
+    }
+    for tr in &h.tranches {
+        push(&tr.id, "", "pd_pct", &tr.pd_pct);
+        push(&tr.id, "", "expected_loss_pct", &tr.expected_loss_pct);
+        push(&tr.id, "", "price_pct", &tr.price_pct);
+    }
+    push(
+        "portfolio",
+        "",
+        "expected_loss_pct",
+        &h.portfolio_expected_loss_pct,
+    );
+    if let Some(v) = &h.vault {
+        for (metric, a, b) in [
+            ("haircut_pct", v.haircut_pct, v.haircut_unhedged_pct),
+            (
+                "recommended_ltv_pct",
+                v.recommended_ltv_pct,
+                v.recommended_ltv_unhedged_pct,
+            ),
+        ] {
+            t.rows.push(vec![
+                Cell::Text(v.id.clone()),
+                Cell::Empty,
+                Cell::Text(metric.into()),
+                number(Some(a), 4),
+                Cell::Empty,
+                number(Some(b), 4),
+                Cell::Empty,
+                number(Some(a - b), 4),
+            ]);
+        }
+    }
+    Some(t)
+}
+
+/// A stress run's derivatives: per derivative its base E\[PV\] and, per scenario, the E\[PV\]
+/// under it and the change (USD, same paths). None without derivatives.
+pub fn stress_derivative_table(s: &StressResults) -> Option<CashflowTable> {
+    let first = s.scenarios.first()?;
+    if first.derivatives.is_empty() {
+        return None;
+    }
+    let mut columns = vec!["derivative".to_string(), "base_pv_usd".to_string()];
+    for c in &s.scenarios {
+        columns.push(format!("{}_pv_usd", c.id));
+        columns.push(format!("{}_change_usd", c.id));
+    }
+    let mut t = CashflowTable {
+        name: "derivatives".into(),
+        title: format!(
+            "Derivatives under each scenario — E[PV] to the holder, USD, the same {} paths",
+            s.paths
+        ),
+        columns,
+        rows: Vec::new(),
+    };
+    for (i, d) in first.derivatives.iter().enumerate() {
+        let mut row = vec![Cell::Text(d.id.clone()), number(Some(d.base_usd), 2)];
+        for c in &s.scenarios {
+            let x = c.derivatives.get(i);
+            row.push(number(x.map(|x| x.value_usd), 2));
+            row.push(number(x.map(|x| x.change_usd), 2));
+        }
+        t.rows.push(row);
+    }
+    Some(t)
 }
 
 #[cfg(test)]
