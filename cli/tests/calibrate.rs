@@ -61,6 +61,8 @@ fn calibrate_updates_the_sample_and_writes_json_and_html() {
             "calibration.json",
             "--html-out",
             "calibration.html",
+            "--se",
+            "observed",
         ],
         d,
     );
@@ -109,7 +111,15 @@ fn calibrate_updates_the_sample_and_writes_json_and_html() {
 fn the_printed_block_replaces_the_sample_classes_and_loads() {
     let dir = sample_dir();
     let d = dir.path();
-    let out = gaib_in(&["calibrate", &market("synthetic-gpu-index.csv")], d);
+    let out = gaib_in(
+        &[
+            "calibrate",
+            &market("synthetic-gpu-index.csv"),
+            "--se",
+            "observed",
+        ],
+        d,
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let block = text(&out.stdout);
     assert_eq!(block.matches("[[gpu_classes]]").count(), 4, "{block}");
@@ -195,7 +205,7 @@ fn bad_input_exits_2_naming_the_problem_and_writes_nothing() {
     ];
     for (name, body, extra, expect) in cases {
         std::fs::write(d.join(name), body).unwrap();
-        let mut args = vec!["calibrate", name];
+        let mut args = vec!["calibrate", name, "--se", "observed"];
         args.extend(extra);
         let out = gaib_in(&args, d);
         let err = text(&out.stderr);
@@ -214,7 +224,10 @@ fn bad_input_exits_2_naming_the_problem_and_writes_nothing() {
     )
     .unwrap();
     std::fs::write(d.join("good.csv"), &good).unwrap();
-    let out = gaib_in(&["calibrate", "good.csv", "--forwards", "fwd.csv"], d);
+    let out = gaib_in(
+        &["calibrate", "good.csv", "--forwards", "fwd.csv", "--quiet"],
+        d,
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("fwd.csv: unknown class `MI300`"));
     // A curve dated before the history.
@@ -223,7 +236,16 @@ fn bad_input_exits_2_naming_the_problem_and_writes_nothing() {
         "as_of,class,tenor_months,forward\n2020-01-01,H100,3,2.0\n",
     )
     .unwrap();
-    let out = gaib_in(&["calibrate", "good.csv", "--forwards", "early.csv"], d);
+    let out = gaib_in(
+        &[
+            "calibrate",
+            "good.csv",
+            "--forwards",
+            "early.csv",
+            "--quiet",
+        ],
+        d,
+    );
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(
@@ -231,4 +253,89 @@ fn bad_input_exits_2_naming_the_problem_and_writes_nothing() {
             && err.contains("before the first observation"),
         "{err}"
     );
+}
+
+#[test]
+fn bootstrap_standard_errors_are_labelled_reproducible_and_refuse_bad_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // The first 250 days of the sample's H100: one class, cheap to bootstrap.
+    let good = std::fs::read_to_string(root().join("data/market/synthetic-gpu-index.csv")).unwrap();
+    let h100: Vec<&str> = good
+        .lines()
+        .filter(|l| l.contains(",H100,"))
+        .take(250)
+        .collect();
+    std::fs::write(
+        d.join("h.csv"),
+        format!("date,class,price\n{}\n", h100.join("\n")),
+    )
+    .unwrap();
+    let run = |extra: &[&str], json: &str| {
+        let mut args = vec!["calibrate", "h.csv", "--json-out", json];
+        args.extend(extra);
+        let out = gaib_in(&args, d);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        let err = text(&out.stderr);
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join(json)).unwrap()).unwrap();
+        (json, stdout + &err)
+    };
+    let (a, said) = run(&["--bootstrap", "10"], "a.json");
+    assert!(
+        said.contains(
+            "parametric bootstrap of the whole estimator, 10 replicates per class, seed 20240901"
+        ),
+        "{said}"
+    );
+    assert!(said.contains("10 bootstrap replicates: the standard errors are themselves uncertain"));
+    assert_eq!(a["schema_version"], 2);
+    assert_eq!(
+        a["std_error_method"],
+        serde_json::json!({"method": "bootstrap", "replicates": 10, "seed": 20240901})
+    );
+    let c = &a["classes"][0];
+    assert_eq!(c["std_errors"]["method"], "bootstrap");
+    assert_eq!(c["std_errors"]["replicates_used"], 10);
+    // Reproducible: the same seed gives the same file; another seed other errors.
+    let (b, _) = run(&["--bootstrap", "10"], "b.json");
+    assert_eq!(a, b);
+    let (other, _) = run(&["--bootstrap", "10", "--bootstrap-seed", "7"], "c.json");
+    assert_ne!(
+        c["kappa"]["std_error"],
+        other["classes"][0]["kappa"]["std_error"]
+    );
+    assert_eq!(c["kappa"]["value"], other["classes"][0]["kappa"]["value"]);
+    // The observed information: labelled, kept for comparison in the bootstrap's output.
+    let (o, said) = run(&["--se", "observed"], "o.json");
+    assert!(said.contains("inverse observed information"), "{said}");
+    let oc = &o["classes"][0];
+    assert_eq!(o["std_error_method"]["method"], "observed");
+    assert_eq!(oc["std_errors"]["replicates_used"], serde_json::Value::Null);
+    assert_eq!(
+        oc["sigma"]["std_error"], c["std_errors"]["observed"]["sigma"],
+        "the bootstrap's JSON keeps the observed-information errors"
+    );
+    assert_ne!(oc["drift"]["std_error"], c["drift"]["std_error"]);
+    // Bad options exit 2 and write nothing.
+    for (extra, expect) in [
+        (
+            vec!["--bootstrap", "5"],
+            "option `bootstrap` = 5: at least 10 bootstrap replicates",
+        ),
+        (
+            vec!["--se", "observed", "--bootstrap", "50"],
+            "--bootstrap and --bootstrap-seed apply to --se bootstrap",
+        ),
+        (vec!["--se", "sandwich"], "invalid value 'sandwich'"),
+    ] {
+        let mut args = vec!["calibrate", "h.csv", "--json-out", "bad.json"];
+        args.extend(&extra);
+        let out = gaib_in(&args, d);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(err.contains(expect), "{extra:?}: `{expect}` not in\n{err}");
+        assert!(!d.join("bad.json").exists());
+    }
 }

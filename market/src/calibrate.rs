@@ -1,14 +1,18 @@
 //! `gaib calibrate`: every class's parameters from its history (and the forward curve), the
 //! cross-class correlation, diagnostics and warnings (docs/MARKET.md).
 
+use crate::bootstrap::{
+    bootstrap, class_stream, Settings, DEFAULT_REPLICATES, DEFAULT_SEED, MIN_REPLICATES,
+};
 use crate::correlation::{nearest_positive_definite, sample_correlation};
 use crate::data::{ForwardCurve, PriceHistory};
 use crate::error::{MarketError, Result};
-use crate::estimate::{filter, fit, pit_residuals, Params, DAYS_PER_YEAR};
+use crate::estimate::{filter, fit, pit_residuals, Params, DAYS_PER_YEAR, PARAM_NAMES};
 use crate::forward::{fit_drift, DriftFit, PriceProcess};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Fewest observations of a class that the calibration accepts.
 pub const MIN_OBSERVATIONS: usize = 120;
@@ -19,12 +23,92 @@ pub const HOLDOUT_FRACTION: f64 = 1.0 / 3.0;
 /// Fewest common dates for the correlation estimate.
 pub const MIN_CORRELATION_DATES: usize = 30;
 
+/// How the standard errors of each class's parameters are computed (docs/MARKET.md,
+/// "Standard errors"). The correlation's are asymptotic either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum StdErrorMethod {
+    /// Parametric bootstrap of the whole estimator (jump filter, maximum likelihood, kappa's
+    /// jackknife): `replicates` histories simulated from the estimates on the class's dates,
+    /// re-estimated; the standard error is the replicates' standard deviation
+    /// ([`crate::bootstrap`]). Deterministic in `seed`.
+    Bootstrap {
+        /// Simulated histories per class (at least [`MIN_REPLICATES`]).
+        replicates: usize,
+        /// Seed of the simulations.
+        seed: u64,
+    },
+    /// The inverse observed information at the maximum-likelihood estimates (asymptotic and
+    /// fast; too narrow on a few years of data, see docs/MARKET.md "Accuracy").
+    Observed,
+}
+
+impl Default for StdErrorMethod {
+    /// The bootstrap with [`DEFAULT_REPLICATES`] replicates and [`DEFAULT_SEED`].
+    fn default() -> Self {
+        StdErrorMethod::Bootstrap {
+            replicates: DEFAULT_REPLICATES,
+            seed: DEFAULT_SEED,
+        }
+    }
+}
+
+impl StdErrorMethod {
+    /// One line for people: the method and its settings.
+    pub fn describe(&self) -> String {
+        match self {
+            StdErrorMethod::Bootstrap { replicates, seed } => format!(
+                "parametric bootstrap of the whole estimator, {replicates} replicates per class, seed {seed}"
+            ),
+            StdErrorMethod::Observed => {
+                "inverse observed information at the MLE (asymptotic; narrow on short histories)"
+                    .into()
+            }
+        }
+    }
+}
+
+/// A progress callback: called once after each bootstrap replicate of each class, from
+/// worker threads.
+pub type ProgressFn = dyn Fn() + Send + Sync;
+
 /// Options of a calibration.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Options {
     /// Scheduled shocks per class, `(month, log_size)` (MODEL.md §1 S_c), taken into account
     /// by the forward fit (e.g. those of the portfolio being updated).
     pub shocks: BTreeMap<String, Vec<(u32, f64)>>,
+    /// How the standard errors are computed (default: the bootstrap).
+    pub std_errors: StdErrorMethod,
+    /// Called after each bootstrap replicate (there are classes × replicates of them).
+    pub progress: Option<Arc<ProgressFn>>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("shocks", &self.shocks)
+            .field("std_errors", &self.std_errors)
+            .field("progress", &self.progress.as_ref().map(|_| "callback"))
+            .finish()
+    }
+}
+
+/// How one class's standard errors were computed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StdErrorReport {
+    /// The method and its settings.
+    #[serde(flatten)]
+    pub method: StdErrorMethod,
+    /// Bootstrap: replicates whose estimates were all finite (the standard errors are over
+    /// these; None with the observed information).
+    pub replicates_used: Option<usize>,
+    /// Bootstrap: replicates in which the jump filter flagged a jump (the jump parameters'
+    /// standard errors are over these).
+    pub replicates_with_jumps: Option<usize>,
+    /// The observed-information standard errors, per parameter name, for comparison (the
+    /// drift's including the filtered jump level's error).
+    pub observed: BTreeMap<String, Option<f64>>,
 }
 
 /// An estimate and its standard error, in the parameter's units.
@@ -103,7 +187,8 @@ pub struct ClassCalibration {
     pub drift_source: String,
     /// The historical (maximum-likelihood) drift, per year.
     pub historical_drift: Estimate,
-    /// `kappa`, per year (jackknife bias-corrected; the standard error is the MLE's).
+    /// `kappa`, per year (jackknife bias-corrected; with the bootstrap the standard error is
+    /// the corrected estimator's, with the observed information the MLE's).
     pub kappa: Estimate,
     /// The maximum-likelihood kappa before the bias correction, per year.
     pub kappa_mle: Option<f64>,
@@ -127,6 +212,8 @@ pub struct ClassCalibration {
     pub coverage: Option<Coverage>,
     /// Forward fit (None without a curve for this class).
     pub forward_fit: Option<ForwardFitReport>,
+    /// How the standard errors were computed.
+    pub std_errors: StdErrorReport,
     /// Warnings about this class's estimates.
     pub warnings: Vec<String>,
     /// Chart series for the HTML page.
@@ -162,6 +249,8 @@ pub struct Calibration {
     pub history_file: String,
     /// The forward-curve file, if any.
     pub forwards_file: Option<String>,
+    /// How every class's standard errors were computed.
+    pub std_error_method: StdErrorMethod,
     /// Per class, in the order of the history file.
     pub classes: Vec<ClassCalibration>,
     /// Cross-class correlation (None with one class or too few common dates).
@@ -177,14 +266,30 @@ fn est(value: f64, se: Option<f64>) -> Estimate {
     }
 }
 
+/// Version of the calibration JSON's layout (2: `std_error_method` and per-class
+/// `std_errors`).
+pub const SCHEMA_VERSION: u32 = 2;
+
 /// Calibrates every class of `history`; with `forwards`, fits each quoted class's drift to
 /// its latest curve. Errors on a too-short history, a forward-curve class that the history
-/// lacks, or a curve dated before the class's first observation.
+/// lacks, a curve dated before the class's first observation, or fewer than
+/// [`MIN_REPLICATES`] bootstrap replicates.
 pub fn calibrate(
     history: &PriceHistory,
     forwards: Option<&ForwardCurve>,
     options: &Options,
 ) -> Result<Calibration> {
+    if let StdErrorMethod::Bootstrap { replicates, .. } = options.std_errors {
+        if replicates < MIN_REPLICATES {
+            return Err(MarketError::Option {
+                option: "bootstrap".into(),
+                value: replicates.to_string(),
+                reason: format!(
+                    "at least {MIN_REPLICATES} bootstrap replicates are needed (default {DEFAULT_REPLICATES})"
+                ),
+            });
+        }
+    }
     for s in &history.series {
         if s.prices.len() < MIN_OBSERVATIONS {
             return Err(MarketError::TooShort {
@@ -206,6 +311,15 @@ pub fn calibrate(
             }
         }
     }
+    let mut warnings = Vec::new();
+    if let StdErrorMethod::Bootstrap { replicates, .. } = options.std_errors {
+        if replicates < DEFAULT_REPLICATES / 2 {
+            warnings.push(format!(
+                "{replicates} bootstrap replicates: the standard errors are themselves uncertain by about {:.0} % (relative); use {DEFAULT_REPLICATES} or more for reporting",
+                100.0 / (2.0 * (replicates as f64 - 1.0)).sqrt()
+            ));
+        }
+    }
     let mut classes = Vec::new();
     // Per class: date of each step → (diffusive residual, no-jump probability).
     let mut resid: Vec<BTreeMap<NaiveDate, (f64, f64)>> = Vec::new();
@@ -214,7 +328,6 @@ pub fn calibrate(
         classes.push(c);
         resid.push(r);
     }
-    let mut warnings = Vec::new();
     let correlation = if classes.len() > 1 {
         let dates: Vec<NaiveDate> = resid[0]
             .iter()
@@ -258,9 +371,10 @@ pub fn calibrate(
         None
     };
     Ok(Calibration {
-        schema_version: 1,
+        schema_version: SCHEMA_VERSION,
         history_file: history.file.clone(),
         forwards_file: forwards.map(|f| f.file.clone()),
+        std_error_method: options.std_errors,
         classes,
         correlation,
         warnings,
@@ -319,13 +433,69 @@ fn calibrate_class(
         });
     }
     let mut warnings = Vec::new();
+    let observed: BTreeMap<String, Option<f64>> = PARAM_NAMES
+        .iter()
+        .enumerate()
+        .map(|(j, name)| (name.to_string(), f.std_errors[j]))
+        .collect();
+    let (se, std_errors) = match options.std_errors {
+        StdErrorMethod::Observed => (
+            f.std_errors,
+            StdErrorReport {
+                method: StdErrorMethod::Observed,
+                replicates_used: None,
+                replicates_with_jumps: None,
+                observed,
+            },
+        ),
+        StdErrorMethod::Bootstrap { replicates, seed } => {
+            let progress = || {
+                if let Some(p) = &options.progress {
+                    p();
+                }
+            };
+            let b = bootstrap(
+                &f,
+                &t,
+                &y,
+                half,
+                Settings {
+                    replicates,
+                    seed,
+                    stream: class_stream(&s.class),
+                },
+                &progress,
+            );
+            if b.used < replicates {
+                warnings.push(format!(
+                    "{} of {replicates} bootstrap replicates gave a non-finite estimate and were left out",
+                    replicates - b.used
+                ));
+            }
+            (
+                b.std_errors,
+                StdErrorReport {
+                    method: options.std_errors,
+                    replicates_used: Some(b.used),
+                    replicates_with_jumps: Some(b.with_jumps),
+                    observed,
+                },
+            )
+        }
+    };
+    let bootstrapped = matches!(options.std_errors, StdErrorMethod::Bootstrap { .. });
     if years < SHORT_HISTORY_YEARS {
         warnings.push(format!(
-            "short history ({years:.1} years): the maximum-likelihood kappa is biased upwards on short samples (by roughly 2–3 per year on 3 years of daily data); the reported kappa is jackknife-corrected (MLE {}), its standard error is the MLE's",
-            f.kappa_mle.map_or("n/a".to_string(), |k| format!("{k:.3}"))
+            "short history ({years:.1} years): the maximum-likelihood kappa is biased upwards on short samples (by roughly 2–3 per year on 3 years of daily data); the reported kappa is jackknife-corrected (MLE {}), its standard error is {}",
+            f.kappa_mle.map_or("n/a".to_string(), |k| format!("{k:.3}")),
+            if bootstrapped {
+                "the bootstrap's of the corrected estimator"
+            } else {
+                "the MLE's (observed information; the corrected estimator's is larger)"
+            }
         ));
     }
-    if let Some(se) = f.std_errors[2] {
+    if let Some(se) = se[2] {
         if se > p.kappa {
             warnings.push(format!(
                 "kappa is weakly identified: standard error {se:.3} exceeds the estimate {:.3}",
@@ -355,12 +525,14 @@ fn calibrate_class(
             "irregular observations: a gap of {max_step} days against a median step of {median_step} days"
         ));
     }
-    for (j, name) in crate::estimate::PARAM_NAMES.iter().enumerate() {
+    for (j, name) in PARAM_NAMES.iter().enumerate() {
         let needed = j < 4 || f.with_jumps;
-        if needed && f.std_errors[j].is_none() {
-            warnings.push(format!(
-                "no standard error for {name}: the observed information is singular there"
-            ));
+        if needed && se[j].is_none() {
+            warnings.push(if bootstrapped {
+                format!("no standard error for {name}: fewer than half the bootstrap replicates estimated it")
+            } else {
+                format!("no standard error for {name}: the observed information is singular there")
+            });
         }
     }
     // Full-sample filter: jump dates, residuals for the correlation, fitted path.
@@ -412,7 +584,7 @@ fn calibrate_class(
         ));
         None
     };
-    let historical_drift = est(p.drift, f.std_errors[1]);
+    let historical_drift = est(p.drift, se[1]);
     let mut price0 = s.prices[n - 1];
     let mut drift = historical_drift;
     let mut drift_source = "history".to_string();
@@ -469,7 +641,6 @@ fn calibrate_class(
             Some(ForwardFitReport { as_of, spot, fit })
         }
     };
-    let se = f.std_errors;
     let jump_est = |j: usize, v: f64| est(v, if f.with_jumps { se[j] } else { None });
     Ok((
         ClassCalibration {
@@ -495,6 +666,7 @@ fn calibrate_class(
             jump_dates,
             coverage,
             forward_fit,
+            std_errors,
             warnings,
             chart,
         },

@@ -61,6 +61,16 @@ pub enum MarketError {
         /// What failed.
         reason: String,
     },
+    /// A calibration option out of its range.
+    #[error("option `{option}` = {value}: {reason}")]
+    Option {
+        /// The option (as the CLI spells it).
+        option: String,
+        /// The value given.
+        value: String,
+        /// Why it is refused.
+        reason: String,
+    },
     /// A portfolio file that cannot be updated.
     #[error("{file}: {reason}")]
     Portfolio {

@@ -6,7 +6,7 @@
 //! jumps, out-of-sample 50/90 % one-step-ahead bands), a QQ plot of the PIT residuals and the
 //! forward fit. Every chart is an `<svg>` with a `<title>` and an `id`.
 
-use crate::calibrate::{Calibration, ClassCalibration, Estimate};
+use crate::calibrate::{Calibration, ClassCalibration, Estimate, StdErrorMethod};
 use statrs::distribution::{ContinuousCDF, Normal};
 use std::fmt::Write;
 
@@ -320,6 +320,34 @@ fn pm(e: &Estimate, d: usize) -> String {
     }
 }
 
+/// How the class's standard errors were computed, with the observed-information ones for
+/// comparison when they are not the ones shown.
+fn std_error_note(c: &ClassCalibration) -> String {
+    let r = &c.std_errors;
+    match r.method {
+        StdErrorMethod::Observed => {
+            "<p>Standard errors: inverse observed information (asymptotic; kappa's is the MLE's).</p>".into()
+        }
+        StdErrorMethod::Bootstrap { replicates, seed } => {
+            let obs: Vec<String> = r
+                .observed
+                .iter()
+                .filter(|(k, _)| k.as_str() != "log_level")
+                .map(|(k, v)| match v {
+                    Some(v) => format!("{k} {v:.4}"),
+                    None => format!("{k} —"),
+                })
+                .collect();
+            format!(
+                "<p>Standard errors: parametric bootstrap, {replicates} histories simulated from the estimates (seed {seed}; {} used, {} with jumps) and re-estimated by the whole estimator (a drift fitted to a forward curve keeps the regression standard error of its fit). Observed-information standard errors, for comparison: {}.</p>",
+                r.replicates_used.unwrap_or(0),
+                r.replicates_with_jumps.unwrap_or(0),
+                esc(&obs.join(", "))
+            )
+        }
+    }
+}
+
 fn class_section(c: &ClassCalibration) -> String {
     let mut s = format!(
         "<h2 id=\"class-{id}\">{id}</h2><p>{n} observations, {a} to {b} ({y:.2} years, median step {st} days). price0 = {p0:.4} USD per GPU-hour; drift from the {src}.</p>",
@@ -351,6 +379,7 @@ fn class_section(c: &ClassCalibration) -> String {
         let _ = write!(s, "<tr><td>{k}</td><td>{}</td><td>{u}</td></tr>", esc(&v));
     }
     s += "</table>";
+    s += &std_error_note(c);
     if let Some(cv) = &c.coverage {
         let _ = write!(
             s,
@@ -423,7 +452,8 @@ fn class_section(c: &ClassCalibration) -> String {
 pub fn render(cal: &Calibration) -> String {
     let mut s = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>gaib calibration — {f}</title><style>{CSS}</style></head><body>\
-         <h1>gaib calibration — {f}</h1><p>Parameters of MODEL.md §1 estimated from <b>{f}</b>{fw}. Estimates ± standard errors (observed information); docs/MARKET.md describes the estimators.</p>",
+         <h1>gaib calibration — {f}</h1><p>Parameters of MODEL.md §1 estimated from <b>{f}</b>{fw}. Estimates ± standard errors ({se}); docs/MARKET.md describes the estimators.</p>",
+        se = esc(&cal.std_error_method.describe()),
         f = esc(&cal.history_file),
         fw = cal
             .forwards_file

@@ -8,6 +8,7 @@
 mod error;
 mod optim;
 
+pub mod bootstrap;
 pub mod calibrate;
 pub mod correlation;
 pub mod data;
@@ -16,7 +17,9 @@ pub mod forward;
 pub mod html;
 pub mod output;
 
-pub use calibrate::{calibrate, Calibration, ClassCalibration, Estimate, Options};
+pub use calibrate::{
+    calibrate, Calibration, ClassCalibration, Estimate, Options, StdErrorMethod, StdErrorReport,
+};
 pub use data::{
     parse_forwards, parse_history, ClassSeries, ForwardCurve, ForwardPoint, PriceHistory,
 };

@@ -7,7 +7,7 @@ mod common;
 use chrono::NaiveDate;
 use common::sim::{simulate_csv, TrueClass};
 use gaib_market::output::{toml_block, update_portfolio};
-use gaib_market::{calibrate, parse_history, Calibration, Options};
+use gaib_market::{calibrate, parse_history, Calibration, Options, StdErrorMethod};
 use std::path::PathBuf;
 
 fn root() -> PathBuf {
@@ -38,7 +38,11 @@ fn two_class_calibration() -> Calibration {
         "",
     );
     let h = parse_history(&csv, "two.csv").unwrap();
-    calibrate(&h, None, &Options::default()).unwrap()
+    let options = Options {
+        std_errors: StdErrorMethod::Observed,
+        ..Options::default()
+    };
+    calibrate(&h, None, &options).unwrap()
 }
 
 fn load(text: &str) -> gaib_engine::Portfolio {
