@@ -8,7 +8,14 @@
 #     (scripts/bench_numpy.py) on data/portfolios/bench12.toml (12 deals, 48 months): gaib and
 #     NumPy back to back, PAIRS times, each whole process's user + system CPU time, one thread
 #     each; then NumPy's E[loss], PD and E[PV] checked against gaib's within Monte Carlo error;
-#  4. the peak RSS at 1e4 and 1e6 paths side by side with their ratio (target: ≤ 1.2).
+#  4. the peak RSS at 1e4 and 1e6 paths side by side with their ratio (target: ≤ 1.2);
+#  5. the cost of compute-price derivatives per deal-step (MODEL.md §10): the sample against
+#     the same sample with 10 derivatives (data/portfolios/sample_hedged.toml's 5 — two of them
+#     hedges — and 5 more: a future, a hedging cap with a basis factor, a hedging swap, a floor
+#     and a revenue floor), back to back, PAIRS times, single-thread CPU time, reported as the
+#     median ratio (target: < 1.10, i.e. < 10 % extra), and callgrind's marginal instructions
+#     per deal-step of both when valgrind is present. Both have the same deals and months, so
+#     the CPU-time ratio is the ratio of the costs per deal-step.
 # Ratios and instruction counts are what to compare: wall-clock rates move with the machine's
 # load, a paired ratio and callgrind's count barely do. Not run in CI.
 # Usage: scripts/bench.sh [--quick] [--criterion]
@@ -134,6 +141,102 @@ printf '  %-12s %-12s %s\n' "1e4 paths" "$BIG paths" "ratio (target ≤ 1.2)"
 printf '  %-12s %-12s %s\n' "${m_small} KiB" "${m_big} KiB" \
   "$(awk -v a="$m_big" -v b="$m_small" 'BEGIN{printf "%.3f", a/b}')"
 echo "  ($BIG paths took ${secs} s)"
+
+echo "== cost of derivatives per deal-step: sample vs sample + 10 derivatives, 20000 paths, 1 thread, $PAIRS pairs"
+# The 10-derivative portfolio: sample_hedged.toml (5) plus 5 more, next to a copy of the loan
+# tape it references.
+cp data/portfolios/sample_loan_tape.csv "$TMP/"
+{
+  cat data/portfolios/sample_hedged.toml
+  cat <<'TOML'
+
+[[derivatives]]
+id = "BENCH-FUT-H200"
+kind = "future"
+position = "short"
+class_id = "H200"
+fixing = "month_end"
+notional_gpu_hours_per_month = 50000
+strike_per_gpu_hour = 3.0
+start_month = 6
+end_month = 8
+
+[[derivatives]]
+id = "BENCH-CAP-H100-HELIOS"
+kind = "cap"
+position = "long"
+class_id = "H100"
+fixing = "month_end"
+notional_gpu_hours_per_month = 200000
+strike_per_gpu_hour = 2.0
+start_month = 1
+end_month = 24
+premium_usd = 100000
+hedges = "fl-he-h100-b"
+basis_factor = 0.95
+
+[[derivatives]]
+id = "BENCH-SW-B200-NP"
+kind = "swap"
+position = "short"
+class_id = "B200"
+fixing = "average"
+notional_gpu_hours_per_month = 100000
+strike_per_gpu_hour = 4.5
+start_month = 1
+end_month = 40
+hedges = "fl-np-b200-a"
+
+[[derivatives]]
+id = "BENCH-FLOOR-A100"
+kind = "floor"
+position = "short"
+class_id = "A100"
+fixing = "average"
+notional_gpu_hours_per_month = 80000
+strike_per_gpu_hour = 0.9
+start_month = 1
+end_month = 36
+
+[[derivatives]]
+id = "BENCH-RF-QUASAR"
+kind = "revenue_floor"
+position = "long"
+fleet_id = "fl-qu-a100-a"
+floor_usd_per_month = 300000
+start_month = 1
+end_month = 24
+TOML
+} >"$TMP/sample_10derivatives.toml"
+WITH="$TMP/sample_10derivatives.toml"
+n_dv=$(grep -c '^\[\[derivatives\]\]' "$WITH")
+ratios=()
+for i in $(seq 1 "$PAIRS"); do
+  t0=$(cpu "$BIN" "$PORTFOLIO" 20000 1)
+  t1=$(cpu "$BIN" "$WITH" 20000 1)
+  r=$(awk -v a="$t1" -v b="$t0" 'BEGIN{printf "%.3f", a/b}')
+  ratios+=("$r")
+  printf '  pair %s: without %s s, with %s derivatives %s s CPU: ratio %s\n' "$i" "$t0" "$n_dv" "$t1" "$r"
+done
+median=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
+printf '  median CPU time per deal-step, with / without: %s (%s %% extra; target < 10 %%)\n' \
+  "$median" "$(awk -v m="$median" 'BEGIN{printf "%.1f", (m - 1) * 100}')"
+if command -v valgrind >/dev/null; then
+  irefs_of() {
+    valgrind --tool=callgrind --callgrind-out-file="$TMP/cgd.$2" "$BIN" "$1" "$2" 1 2>&1 \
+      | sed -n 's/.*I *refs: *//p' | tr -d ','
+  }
+  per_step() { # marginal instructions per deal-step of portfolio $1 (6000 − 2000 paths)
+    local a b
+    a=$(irefs_of "$1" 2000)
+    b=$(irefs_of "$1" 6000)
+    awk -v a="$b" -v b="$a" -v d="$per_path" 'BEGIN{printf "%.1f", (a-b)/(4000*d)}'
+  }
+  i0=$(per_step "$PORTFOLIO")
+  i1=$(per_step "$WITH")
+  printf '  instructions per deal-step: without %s, with %s derivatives %s (ratio %s)\n' \
+    "$i0" "$n_dv" "$i1" "$(awk -v a="$i1" -v b="$i0" 'BEGIN{printf "%.3f", a/b}')"
+fi
 
 if [ "$CRITERION" = 1 ]; then
   echo "== criterion"
