@@ -3,7 +3,7 @@
 //! For each `TrancheOracle` of `[chain] tranche_oracles`, the keeper reads the oracle's pool
 //! (`asset` = keccak256 of the pool id, `tranchedPool`), the pool's `period()` (periods closed)
 //! and `lastClose()`, and takes the newest published valuation whose run holds a pool hashing
-//! to that asset. That run's tranche prices ([`tranche_prices_of_run`]: E[PV] / original
+//! to that asset. That run's tranche prices ([`tranche_prices_of_run`]: E\[PV\] / original
 //! balance per tranche, 1e18 = par, the rule `gaib publish --tranches --from-run` uses) become a
 //! `TranchePriceReport` for the pool's current period, observed and valid as the run's
 //! valuation, round `latestTrancheRound + 1`, signed with the service's key and submitted.
@@ -42,7 +42,7 @@ use utoipa::ToSchema;
 pub struct RunTranchePrices {
     /// The pool id (its keccak256 is the oracle's asset).
     pub pool: String,
-    /// Per tranche, senior first: AID per whole token, 1e18 fixed point (E[PV] / original
+    /// Per tranche, senior first: AID per whole token, 1e18 fixed point (E\[PV\] / original
     /// balance, rounded down to the wei).
     pub prices: Vec<U256>,
 }
@@ -71,7 +71,7 @@ pub enum TranchePricesError {
 }
 
 /// The tranche prices of the run `rd` for the pool whose id hashes to `asset` (a
-/// `TrancheOracle`'s asset): each tranche's E[PV] over its original balance (the run's
+/// `TrancheOracle`'s asset): each tranche's E\[PV\] over its original balance (the run's
 /// `pv_usd` and `notional_usd`), 1e18 fixed point rounded down. Used by the keeper and by
 /// `gaib publish --tranches --from-run`.
 pub fn tranche_prices_of_run(

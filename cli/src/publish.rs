@@ -375,19 +375,15 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
     if a.tranches {
         return run_tranches(a);
     }
-    let rpc: Option<Url> = a.rpc.as_deref().map(parse_rpc_url).transpose()?;
-    let oracle = parse_address(&a.oracle, "oracle")?;
-    let source = read_source(&a)?;
-    let key = load_key(&a)?;
-    if key.is_none() && !a.dry_run {
-        return Err(crate::CliError::invalid(
-            "invalid key: give --key-file FILE or --key-env VAR",
-        ));
-    }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let (
+        ChainSetup {
+            rpc,
+            oracle,
+            key,
+            runtime,
+        },
+        source,
+    ) = ChainSetup::from_args(&a, || read_source(&a))?;
     let auto_round = matches!(
         source,
         Source::Run {
@@ -472,21 +468,64 @@ fn tranche_report_of_run(
     Ok(report)
 }
 
+/// The chain set-up both report types share: the RPC URL, the oracle's address, the key (required
+/// unless `--dry-run`) and the async runtime.
+struct ChainSetup {
+    /// `--rpc`, parsed.
+    rpc: Option<Url>,
+    /// `--oracle`, parsed.
+    oracle: Address,
+    /// `--key-file` / `--key-env`, loaded.
+    key: Option<ReportSigner>,
+    /// A current-thread tokio runtime.
+    runtime: tokio::runtime::Runtime,
+}
+
+impl ChainSetup {
+    /// Parses `--rpc` and `--oracle`, runs `before_key` (the NAV report reads its source there),
+    /// then loads the key, refuses a missing one without `--dry-run` and starts the runtime: the
+    /// order in which the command reports bad input (the CLI tests pin it).
+    fn from_args<T>(
+        a: &Args,
+        before_key: impl FnOnce() -> anyhow::Result<T>,
+    ) -> anyhow::Result<(Self, T)> {
+        let rpc: Option<Url> = a.rpc.as_deref().map(parse_rpc_url).transpose()?;
+        let oracle = parse_address(&a.oracle, "oracle")?;
+        let before = before_key()?;
+        let key = load_key(a)?;
+        if key.is_none() && !a.dry_run {
+            return Err(crate::CliError::invalid(
+                "invalid key: give --key-file FILE or --key-env VAR",
+            ));
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        Ok((
+            Self {
+                rpc,
+                oracle,
+                key,
+                runtime,
+            },
+            before,
+        ))
+    }
+}
+
 /// `gaib publish --tranches`: the per-tranche price report, read or built, signed, and written,
 /// printed or submitted as the NAV report is.
 fn run_tranches(a: Args) -> anyhow::Result<()> {
-    let rpc: Option<Url> = a.rpc.as_deref().map(parse_rpc_url).transpose()?;
-    let oracle = parse_address(&a.oracle, "oracle")?;
-    let key = load_key(&a)?;
-    if key.is_none() && !a.dry_run {
-        return Err(crate::CliError::invalid(
-            "invalid key: give --key-file FILE or --key-env VAR",
-        ));
-    }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let (
+        ChainSetup {
+            rpc,
+            oracle,
+            key,
+            runtime,
+        },
+        (),
+    ) = ChainSetup::from_args(&a, || Ok(()))?;
     let (chain_id, signed) = match (&a.report, &a.from_run) {
         (Some(path), _) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
@@ -664,14 +703,24 @@ mod tests {
         std::fs::write(
             &empty,
             r#"{"tranche_report": {"pool": "0x0000000000000000000000000000000000000000000000000000000000000001",
-                "prices": [], "observed_at": 1, "valid_until": 2,
+                "period": 0, "prices": [], "observed_at": 1, "valid_until": 2,
                 "run_id": "0x0000000000000000000000000000000000000000000000000000000000000002", "round": 1}}"#,
         )
         .unwrap();
-        let mut a = args("http://127.0.0.1:1", oracle, empty, None);
+        let mut a = args("http://127.0.0.1:1", oracle, empty.clone(), None);
         (a.tranches, a.dry_run, a.chain_id, a.rpc) = (true, true, Some(1), None);
         let m = invalid_message(&run(a).unwrap_err()).expect("exit 2");
         assert!(m.contains("prices"), "{m}");
+        // a report without the pool's period (review finding M1) is refused naming it
+        let text = std::fs::read_to_string(&empty)
+            .unwrap()
+            .replace("\"period\": 0, ", "");
+        let no_period = dir.path().join("no-period.json");
+        std::fs::write(&no_period, text).unwrap();
+        let mut a = args("http://127.0.0.1:1", oracle, no_period, None);
+        (a.tranches, a.dry_run, a.chain_id, a.rpc) = (true, true, Some(1), None);
+        let m = invalid_message(&run(a).unwrap_err()).expect("exit 2");
+        assert!(m.contains("period"), "{m}");
     }
 
     #[test]

@@ -192,19 +192,7 @@ impl Report {
                 format!("{} is above 10000", self.ltv_bps),
             ));
         }
-        if self.valid_until < self.observed_at {
-            return Err(ContractsError::invalid(
-                "report.valid_until",
-                format!(
-                    "{} is before observed_at {}",
-                    self.valid_until, self.observed_at
-                ),
-            ));
-        }
-        if self.round == 0 {
-            return Err(ContractsError::invalid("report.round", "must be ≥ 1"));
-        }
-        Ok(())
+        check_validity_and_round(self.observed_at, self.valid_until, self.round, "report.")
     }
 
     /// The EIP-712 struct the contract hashes.
@@ -307,6 +295,30 @@ mod dec_u256 {
             }),
         }
     }
+}
+
+/// The checks every signed report type shares (the contracts revert on the same): `valid_until`
+/// not before `observed_at` (unix seconds), `round` at least 1. Field names in errors get
+/// `prefix` (`"report."` for the NAV report, `""` for the tranche report's JSON fields).
+pub(crate) fn check_validity_and_round(
+    observed_at: u64,
+    valid_until: u64,
+    round: u64,
+    prefix: &str,
+) -> Result<()> {
+    if valid_until < observed_at {
+        return Err(ContractsError::invalid(
+            format!("{prefix}valid_until"),
+            format!("{valid_until} is before observed_at {observed_at}"),
+        ));
+    }
+    if round == 0 {
+        return Err(ContractsError::invalid(
+            format!("{prefix}round"),
+            "0: rounds start at 1",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use crate::error::{ContractsError, Result};
 use crate::publish::{
     collect_signatures, decode_revert, provider_with_sender, Published, RECEIPT_TIMEOUT,
 };
-use crate::report::{decimal_to_wei, domain};
+use crate::report::{check_validity_and_round, decimal_to_wei, domain};
 use crate::signer::ReportSigner;
 use alloy::eips::BlockId;
 use alloy::primitives::{Address, Bytes, B256, U256};
@@ -65,19 +65,7 @@ impl TrancheReport {
                 format!("{p} is above 2^128 - 1"),
             ));
         }
-        if self.valid_until < self.observed_at {
-            return Err(ContractsError::invalid(
-                "valid_until",
-                format!(
-                    "{} is before observed_at {}",
-                    self.valid_until, self.observed_at
-                ),
-            ));
-        }
-        if self.round == 0 {
-            return Err(ContractsError::invalid("round", "0: rounds start at 1"));
-        }
-        Ok(())
+        check_validity_and_round(self.observed_at, self.valid_until, self.round, "")
     }
 
     /// The report as the contract's struct.
@@ -317,5 +305,32 @@ mod tests {
             round: 1,
         };
         assert!(bad.validate().unwrap_err().to_string().contains("prices"));
+        let good = TrancheReport {
+            prices: vec![U256::ZERO],
+            ..bad
+        };
+        good.validate().unwrap();
+        let e = TrancheReport {
+            round: 0,
+            ..good.clone()
+        }
+        .validate()
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("round") && e.contains("rounds start at 1"),
+            "{e}"
+        );
+        let e = TrancheReport {
+            valid_until: 0,
+            ..good
+        }
+        .validate()
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("valid_until") && e.contains("before observed_at 1"),
+            "{e}"
+        );
     }
 }
