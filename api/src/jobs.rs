@@ -556,6 +556,9 @@ fn internal(e: impl std::fmt::Display) -> Outcome {
 }
 
 fn run_job(inner: &Inner, job: &JobRow, r: &Running) -> Result<(), Outcome> {
+    if let Some(st) = crate::structure_jobs::StoredStructure::of(job) {
+        return run_structure_job(inner, job, r, &st);
+    }
     let stored: StoredRequest = serde_json::from_str(&job.request).map_err(internal)?;
     let checked = match inner.take_checked(&job.id) {
         Some(c) => c,
@@ -677,4 +680,73 @@ pub fn keeps_rows(job: &JobRow) -> bool {
 /// Whether `dir` holds a complete run directory.
 pub fn has_run(dir: &Path) -> bool {
     dir.join(gaib_runs::MANIFEST).is_file()
+}
+
+/// A structure job ([`crate::structure_jobs`]): computed through the run layer from the
+/// simulation's run directory into the job's own directory; its `run_id` is the read run's.
+fn run_structure_job(
+    inner: &Inner,
+    job: &JobRow,
+    r: &Running,
+    st: &crate::structure_jobs::StoredStructure,
+) -> Result<(), Outcome> {
+    tracing::info!(job = %job.id, simulation = %st.simulation, "structure job started");
+    let out = inner.cfg.runs_dir.join(&job.id);
+    let run_id = crate::structure_jobs::compute(&inner.cfg.runs_dir, st, &out, &r.cancel)?;
+    inner
+        .db
+        .succeed_job(&job.id, &run_id, 0, None, |_| None)
+        .map_err(internal)?;
+    tracing::info!(job = %job.id, run_id = %run_id, "structure job succeeded");
+    Ok(())
+}
+
+impl Jobs {
+    /// Stores a structure job (checked by the caller against the run of simulation `sim`,
+    /// [`gaib_runs::StructureRequest::check`]) under the key's job limit and wakes a worker;
+    /// returns its id.
+    pub fn submit_structure(
+        &self,
+        key_id: &str,
+        sim: &JobRow,
+        stored: &crate::structure_jobs::StoredStructure,
+    ) -> Result<String, Problem> {
+        let c = &self.inner.cfg;
+        if self.inner.db.active_jobs_of_key(key_id)? >= i64::from(c.max_jobs_per_key) {
+            return Err(Problem::too_many(
+                "job-limit",
+                format!(
+                    "this key has {} jobs queued or running, the most allowed: wait for one to \
+                     finish or cancel one",
+                    c.max_jobs_per_key
+                ),
+                5,
+            ));
+        }
+        let id = format!(
+            "job_{}",
+            crate::auth::random_id(12).map_err(Problem::internal)?
+        );
+        let job = JobRow {
+            id: id.clone(),
+            key_id: key_id.to_string(),
+            portfolio_id: sim.portfolio_id.clone(),
+            request: serde_json::to_string(stored).map_err(Problem::internal)?,
+            scenarios: Vec::new(),
+            state: state::QUEUED.into(),
+            paths_total: 0,
+            paths_done: 0,
+            attempts: 0,
+            error: None,
+            error_class: None,
+            run_id: None,
+            created_at: crate::db::now(),
+            started_at: None,
+            finished_at: None,
+        };
+        self.inner.db.insert_job(&job)?;
+        tracing::info!(job = %id, simulation = %stored.simulation, "structure job queued");
+        self.inner.notify();
+        Ok(id)
+    }
 }
