@@ -315,6 +315,8 @@ pub(crate) fn report_input<'a>(
         sensitivities: sensitivities.unwrap_or(&[]),
         stress,
         structure,
+        derivatives: &results.derivatives,
+        hedges: results.hedges.as_ref(),
     }
 }
 
