@@ -1013,6 +1013,8 @@ impl HeaderSlot {
             ("HF_LOG_TREND_SHOCK", HF_LOG_TREND_SHOCK),
             ("HF_BASE_RATES", HF_BASE_RATES),
             ("HF_V_HOLD_FRAC", HF_V_HOLD_FRAC),
+            ("HF_DV_STRIKE", HF_DV_STRIKE),
+            ("HF_DV_STRIKE_M", HF_DV_STRIKE_M),
         ];
         table
             .iter()

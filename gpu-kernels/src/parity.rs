@@ -60,6 +60,11 @@ pub fn path_mismatches(
                 why.push("vault nav".into());
             }
         }
+        for (j, id) in plan.derivatives.ids.iter().enumerate() {
+            if !close(r.derivative(j), cpu.derivative_pv_frac[j][i], rel) {
+                why.push(format!("derivative {id} pv"));
+            }
+        }
         if !why.is_empty() {
             out.push((i, why.join(", ")));
         }
@@ -240,6 +245,21 @@ pub fn stats_differences(a: &PathStats, b: &PathStats, rel: f64, hist_paths: u64
         }
         (None, None) => {}
         _ => d.push("vault presence".into()),
+    }
+    if a.derivatives.len() != b.derivatives.len() {
+        d.push("derivative count".into());
+    }
+    for (x, y) in a.derivatives.iter().zip(&b.derivatives) {
+        // A paid path turns on a settlement rounding to at least a cent: like a histogram
+        // cell, a last-bit difference may flip it on up to `hist_paths` paths.
+        if !moments_close(&x.pv, &y.pv, rel) || x.paid_paths.abs_diff(y.paid_paths) > hist_paths {
+            d.push(format!("derivative {} pv or paid paths", x.id));
+        }
+        for (k, (p, q)) in x.settlement.iter().zip(&y.settlement).enumerate() {
+            if !close(p.value(), q.value(), rel) {
+                d.push(format!("derivative {} settlement month {}", x.id, k + 1));
+            }
+        }
     }
     d
 }

@@ -301,6 +301,49 @@ fn a_diverging_kernel_is_caught_and_named() {
     );
 }
 
+/// The harness sees derivatives: a kernel whose quarterly A100 forward (sample_hedged's
+/// FWD-A100-Q2, months 4–6, priced only) fixes 1 cent higher differs on every path, and the
+/// trace names that derivative's settlement in month 6, its only settlement.
+#[test]
+fn a_diverging_derivative_is_caught_and_named() {
+    let plan = lower(&common::sample_hedged()).unwrap();
+    let mut flat = FlatPlan::new(&plan).unwrap();
+    let i = plan
+        .derivatives
+        .ids
+        .iter()
+        .position(|id| id == "FWD-A100-Q2")
+        .unwrap();
+    let slot = HeaderSlot::by_name("HF_DV_STRIKE_M").unwrap();
+    let base = flat.real_array(slot, 0).as_ptr() as usize;
+    let idx = (base - flat.f64s.as_ptr() as usize) / 8 + i;
+    flat.f64s[idx] += 0.03;
+    let cpu = CpuBackend::new(Some(1)).unwrap();
+    let mut rows = PathRows::new(&plan);
+    cpu.simulate(
+        &plan,
+        Simulation::new(0..100, SEED, &RunOptions::default()).with_sink(&mut rows),
+    )
+    .unwrap();
+    let kern = host::run(&flat, 0..100, SEED, true).unwrap();
+    let mism = path_mismatches(&plan, &flat, &rows, &kern.rows, PATH_REL);
+    assert_eq!(mism.len(), 100, "{mism:?}");
+    assert!(
+        mism[0].1.contains("derivative FWD-A100-Q2 pv"),
+        "{}",
+        mism[0].1
+    );
+    let cpu_trace = reference_path(&plan, SEED, 0).trace;
+    let k_trace = host::trace(&flat, 0, SEED).unwrap();
+    let d = first_divergence(&plan, &flat, &cpu_trace, &k_trace, PATH_REL).expect("a divergence");
+    assert_eq!(
+        (d.month, d.field.as_str()),
+        (6, "derivative FWD-A100-Q2 settlement"),
+        "{d}"
+    );
+    assert!((d.kernel - d.cpu + 3000.0).abs() < 0.011, "{d}");
+}
+
 /// Branches the sample visits rarely, forced by editing the lowered terms (both sides read the
 /// same SimPlan): no reserve, full sweep and an unreachable refinancing test (refinancing
 /// defaults), lag-0 recoveries, an OC test that always fails, unsecured claims, high fees,

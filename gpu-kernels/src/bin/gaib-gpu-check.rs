@@ -4,7 +4,8 @@
 //! 1. time to first result: process start → CUDA backend ready (driver, NVRTC compile, module
 //!    load) → the first 10 000 paths of the sample simulated and read back;
 //! 2. parity on the device: CUDA against the CPU backend, path by path, on the sample and the
-//!    gpu-glut, utilization-collapse and bank-run scenarios (MODEL.md §9: per-path values
+//!    gpu-glut, utilization-collapse and bank-run scenarios and on the sample with derivatives
+//!    and hedges, data/portfolios/sample_hedged.toml (MODEL.md §9: per-path values
 //!    within 1e-9 relative and identical default months on ≥ 99.99 % of the paths, merged
 //!    statistics within 1e-9);
 //! 3. throughput: deal-steps/s of the CPU backend (all cores) and of CUDA per path count.
@@ -26,6 +27,9 @@ use std::time::Instant;
 
 const SAMPLE: &str = include_str!("../../../data/portfolios/sample.toml");
 const TAPE: &str = include_str!("../../../data/portfolios/sample_loan_tape.csv");
+/// The sample with compute-price derivatives and hedges (MODEL.md §10): the parity leg
+/// "sample-hedged".
+const SAMPLE_HEDGED: &str = include_str!("../../../data/portfolios/sample_hedged.toml");
 const SCENARIOS: [(&str, &str); 3] = [
     (
         "gpu-glut",
@@ -95,6 +99,16 @@ fn sample() -> Portfolio {
         .portfolio
 }
 
+fn sample_hedged() -> Portfolio {
+    load_portfolio(
+        SAMPLE_HEDGED,
+        "sample_hedged.toml",
+        |_| Ok(TAPE.to_string()),
+    )
+    .expect("the compiled-in hedged sample loads")
+    .portfolio
+}
+
 fn main() {
     let start = Instant::now();
     let a = match args() {
@@ -153,6 +167,7 @@ fn main() {
                 s.apply(&base, name).expect("scenario applies"),
             ));
         }
+        legs.push(("sample-hedged".to_string(), sample_hedged()));
         for (name, p) in &legs {
             let plan = lower(p).expect("lowers");
             let flat = FlatPlan::new(&plan).expect("supported");
