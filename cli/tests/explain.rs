@@ -152,6 +152,27 @@ fn explained_totals_equal_the_paths_out_row_and_worst_picks_the_largest_loss() {
         .map(|r| r["writedown_usd"].as_f64().unwrap())
         .sum();
     assert!((wd - t["writedown_usd"].as_f64().unwrap()).abs() < 1e-6);
+    // The OC cure column: 0 in a month the test passed; otherwise interest proceeds diverted
+    // to debt principal, so at most the interest proceeds and the debt's principal paid.
+    let mut cured = 0;
+    for r in e["pools"].as_array().unwrap() {
+        let cure = r["oc_cure_usd"].as_f64().unwrap();
+        if r["oc_breached"] == false {
+            assert_eq!(cure, 0.0, "{r}");
+            continue;
+        }
+        cured += usize::from(cure > 0.0);
+        let debt_principal: f64 = e["tranches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["month"] == r["month"] && t["tranche"] != "E")
+            .map(|t| t["principal_usd"].as_f64().unwrap())
+            .sum();
+        assert!(cure >= 0.0 && cure <= r["interest_proceeds_usd"].as_f64().unwrap() + 1e-9);
+        assert!(cure <= debt_principal + 1e-6, "{r}: {debt_principal}");
+    }
+    assert!(cured > 0, "the worst equity path never cured the OC test");
 }
 
 #[test]

@@ -126,6 +126,10 @@ pub struct WaterfallMonth<A> {
     pub fees_paid: A,
     /// Whether the OC test failed this month.
     pub oc_breached: bool,
+    /// The OC cure: interest proceeds the failed OC test diverted to pay debt principal
+    /// (senior first), USD; 0 when the test passed. Reported only: already part of the
+    /// tranches' principal.
+    pub oc_cure: A,
     /// Whether the senior tranche ends the month with unpaid interest (an interest default).
     pub senior_interest_default: bool,
 }
@@ -176,6 +180,7 @@ impl<A: Amount> WaterfallState<A> {
         let mut month = WaterfallMonth {
             fees_paid: A::ZERO,
             oc_breached: false,
+            oc_cure: A::ZERO,
             senior_interest_default: false,
         };
         let eq = p.equity;
@@ -225,6 +230,7 @@ impl<A: Amount> WaterfallState<A> {
                         .pos()
                         .min_of(cash.interest);
                     cash.interest -= cure;
+                    let diverted = cure;
                     for j in s..eq {
                         let pay = cure.min_of(self.balances[j]);
                         out[j].principal += pay;
@@ -232,6 +238,7 @@ impl<A: Amount> WaterfallState<A> {
                         cure -= pay;
                     }
                     cash.interest += cure; // anything the debt could not absorb
+                    month.oc_cure = diverted - cure;
                 }
             }
         }
@@ -329,6 +336,7 @@ mod tests {
         };
         let m = s.step(&p, &c, false, &mut out);
         assert!(!m.oc_breached);
+        assert_eq!(m.oc_cure, 0.0);
         assert!((out[0].interest - 3.5).abs() < 1e-12);
         assert!((out[1].interest - 1.67).abs() < 1e-12); // 200 × 10 % / 12, in cents
         assert!((out[0].principal - 10.0).abs() < 1e-12);
@@ -351,6 +359,8 @@ mod tests {
         assert!(m.oc_breached);
         assert!(out[0].principal > 0.0);
         assert!(out[0].principal <= 700.0 - 800.0 / 1.2 + 1e-9);
+        // No principal proceeds: the senior's principal is the cure, and it is reported.
+        assert_eq!(m.oc_cure, out[0].principal);
     }
 
     #[test]

@@ -135,6 +135,9 @@ pub struct PoolRow {
     pub senior_fees_usd: f64,
     /// Whether the OC test failed (interest proceeds then cure by paying senior principal).
     pub oc_breached: bool,
+    /// The OC cure: interest proceeds the failed OC test diverted to debt principal, USD
+    /// (0 when it passed; already part of the tranches' principal).
+    pub oc_cure_usd: f64,
     /// Whether senior interest arrears remain after the month's waterfall (an event of default).
     pub senior_interest_default: bool,
 }
@@ -567,6 +570,7 @@ fn pool_rows(n: &Names<'_>, month: u32, m: &MonthTrace, e: &mut Explanation) {
             performing_balance_usd: c.performing_balance,
             senior_fees_usd: w.fees_paid,
             oc_breached: w.oc_breached,
+            oc_cure_usd: w.oc_cure,
             senior_interest_default: w.senior_interest_default,
         });
         for (t, fl) in m.output.tranches[q].iter().enumerate() {
