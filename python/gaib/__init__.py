@@ -293,6 +293,8 @@ class Run:
     - :attr:`collateral`: per deal and month, collateral value per USD of debt;
     - :attr:`sensitivities`: metric × bump (``sensitivities=True``), else None;
     - :attr:`stress`: metric × scenario, value and change (with scenarios), else None;
+    - :attr:`derivatives`: one row per derivative (MODEL.md §10; no rows without);
+    - :attr:`hedges`: with and without hedges, same paths (a portfolio with hedges), else None;
     - :attr:`paths`: one row per path (``paths_out=True``), else None.
     """
 
@@ -354,6 +356,27 @@ class Run:
         """The stress comparison (a run with scenarios): ``metric``, ``unit``, ``base``, then
         per scenario id its value and ``<id>_change``; else None."""
         t = self._native.stress()
+        return None if t is None else _frame(t)
+
+    @cached_property
+    def derivatives(self) -> pl.DataFrame:
+        """Every derivative of the portfolio (``[[derivatives]]``, MODEL.md §10), in file
+        order: ``id``, ``kind``, ``position``, ``underlying``, ``hedges``, ``start_month``,
+        ``end_month``, ``reference_usd``, ``pv_usd`` (E[PV] to the holder, USD, net of the
+        premium) ± ``pv_usd_se``, ``p_receives_pct``, ``expected_settlement_usd`` (a list per
+        month), ``closed_form_pv_usd`` and ``closed_form_z`` (or ``closed_form_note``: why
+        there is none), ``fair_strike_per_gpu_hour``, and ``delta_usd_per_index_pct`` /
+        ``vega_usd_per_sigma_pct`` (``sensitivities=True``). Empty without derivatives."""
+        return _frame(self._native.derivatives())
+
+    @cached_property
+    def hedges(self) -> pl.DataFrame | None:
+        """With and without hedges on the same paths (the run simulates the portfolio again
+        with every ``hedges`` removed): per hedged deal, per tranche, the portfolio and the
+        vault, ``instrument``, ``hedged_by``, ``metric`` (``pd_pct``, ``expected_loss_pct``,
+        ``price_pct``; ``haircut_pct``, ``recommended_ltv_pct``), ``hedged`` ± ``hedged_se``,
+        ``unhedged`` ± ``unhedged_se`` and ``change``; None when nothing hedges a fleet."""
+        t = self._native.hedges()
         return None if t is None else _frame(t)
 
     @cached_property

@@ -283,6 +283,80 @@ impl Run {
         self.instruments(py, "deals")
     }
 
+    /// Every derivative (MODEL.md §10), one row each, `results.json`'s `derivatives`
+    /// flattened: `pv_usd`, `pv_usd_se`, `closed_form_pv_usd`, `closed_form_z`,
+    /// `delta_usd_per_index_pct`, `expected_settlement_usd` (a list per month), ...; no rows
+    /// without derivatives.
+    fn derivatives(&self, py: Python<'_>) -> PyResult<ArrowTable> {
+        let mut rows = Rows::default();
+        if let Json::Array(items) = ordered(&self.out.results.derivatives) {
+            for i in &items {
+                rows.row().flatten("", i);
+            }
+        }
+        batch(py, rows)
+    }
+
+    /// The comparison with and without hedges (same paths), long form: `instrument`,
+    /// `hedged_by`, `metric` (`pd_pct`, `expected_loss_pct`, `price_pct`; `haircut_pct`,
+    /// `recommended_ltv_pct` for the vault), `hedged`, `hedged_se`, `unhedged`,
+    /// `unhedged_se`, `change`; None when no derivative hedges a fleet.
+    fn hedges(&self, py: Python<'_>) -> PyResult<Option<ArrowTable>> {
+        let Some(h) = &self.out.results.hedges else {
+            return Ok(None);
+        };
+        let mut rows = Rows::default();
+        let mut push = |id: &str, by: Option<String>, metric: &str, w: &gaib_runs::WithWithout| {
+            rows.row()
+                .set("instrument", id)
+                .set("hedged_by", by)
+                .set("metric", metric)
+                .set("hedged", w.hedged.value)
+                .set("hedged_se", w.hedged.std_error)
+                .set("unhedged", w.unhedged.value)
+                .set("unhedged_se", w.unhedged.std_error)
+                .set("change", w.hedged.value - w.unhedged.value);
+        };
+        for d in &h.deals {
+            let by = Some(d.hedged_by.join(" "));
+            push(&d.id, by.clone(), "pd_pct", &d.pd_pct);
+            push(&d.id, by.clone(), "expected_loss_pct", &d.expected_loss_pct);
+            push(&d.id, by, "price_pct", &d.price_pct);
+        }
+        for t in &h.tranches {
+            push(&t.id, None, "pd_pct", &t.pd_pct);
+            push(&t.id, None, "expected_loss_pct", &t.expected_loss_pct);
+            push(&t.id, None, "price_pct", &t.price_pct);
+        }
+        push(
+            "portfolio",
+            None,
+            "expected_loss_pct",
+            &h.portfolio_expected_loss_pct,
+        );
+        if let Some(v) = &h.vault {
+            for (metric, a, b) in [
+                ("haircut_pct", v.haircut_pct, v.haircut_unhedged_pct),
+                (
+                    "recommended_ltv_pct",
+                    v.recommended_ltv_pct,
+                    v.recommended_ltv_unhedged_pct,
+                ),
+            ] {
+                rows.row()
+                    .set("instrument", v.id.as_str())
+                    .set("hedged_by", None::<String>)
+                    .set("metric", metric)
+                    .set("hedged", a)
+                    .set("hedged_se", None::<f64>)
+                    .set("unhedged", b)
+                    .set("unhedged_se", None::<f64>)
+                    .set("change", a - b);
+            }
+        }
+        batch(py, rows).map(Some)
+    }
+
     /// The portfolio loss's tail: VaR and ES per confidence level, and the expected loss.
     fn portfolio_loss(&self, py: Python<'_>) -> PyResult<ArrowTable> {
         let p = &self.out.valuation().portfolio;
