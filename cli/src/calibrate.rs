@@ -286,12 +286,21 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         "estimates ± standard errors: {}",
         cal.std_error_method.describe()
     );
+    let forward = forward_table(&cal);
     match print_block {
         Some(block) => {
             print!("{block}");
             eprintln!("{t}\n{method}");
+            if let Some(f) = forward {
+                eprintln!("{f}");
+            }
         }
-        None => println!("{t}\n{method}"),
+        None => {
+            println!("{t}\n{method}");
+            if let Some(f) = forward {
+                println!("{f}");
+            }
+        }
     }
     for w in &warnings {
         eprintln!("warning: {w}");
@@ -300,6 +309,58 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         eprintln!("wrote {}", p.display());
     }
     Ok(())
+}
+
+/// The forward fit per class and tenor (None without a curve): quoted forward, the model's
+/// E[P(t)] at the fitted drift, their difference in USD per GPU-hour and percent, and per
+/// class the fitted drift and the RMSE of the log errors.
+fn forward_table(cal: &gaib_market::Calibration) -> Option<String> {
+    let fitted: Vec<_> = cal
+        .classes
+        .iter()
+        .filter_map(|c| c.forward_fit.as_ref().map(|f| (c, f)))
+        .collect();
+    if fitted.is_empty() {
+        return None;
+    }
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED);
+    t.set_header(vec![
+        "class",
+        "as of",
+        "tenor (months)",
+        "forward",
+        "model E[P(t)]",
+        "error (USD/GPU-h)",
+        "error %",
+    ]);
+    let mut notes = Vec::new();
+    for (c, f) in fitted {
+        for k in &f.fit.tenors {
+            t.add_row(vec![
+                c.class.clone(),
+                f.as_of.to_string(),
+                k.tenor_months.to_string(),
+                format!("{:.4}", k.forward),
+                format!("{:.4}", k.model),
+                format!("{:+.4}", k.error),
+                format!("{:+.2}", k.error_pct),
+            ]);
+        }
+        notes.push(format!(
+            "{}: drift {:.4} /y fitted to {} tenors (spot {:.4} on or before {}), RMSE {:.2} % of the forwards",
+            c.class,
+            f.fit.drift,
+            f.fit.tenors.len(),
+            f.spot,
+            f.as_of,
+            f.fit.rmse_pct
+        ));
+    }
+    Some(format!(
+        "forward fit (one drift per class; per-tenor error = model − forward):\n{t}\n{}",
+        notes.join("\n")
+    ))
 }
 
 /// Refuses an output named twice, an output that is an input (the history, the forward

@@ -67,7 +67,18 @@ fn calibrate_updates_the_sample_and_writes_json_and_html() {
         d,
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("H100"), "{}", text(&out.stdout));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("H100"), "{stdout}");
+    // The forward fit per tenor: every class's nine tenors and its RMSE.
+    assert!(
+        stdout.contains("forward fit (one drift per class"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("fitted to 9 tenors").count(), 4, "{stdout}");
+    assert!(
+        stdout.contains("model E[P(t)]") && stdout.contains("error %"),
+        "{stdout}"
+    );
     assert!(text(&out.stderr).contains("short history"));
     assert_eq!(
         std::fs::read_to_string(d.join("sample.toml")).unwrap(),
