@@ -39,7 +39,9 @@ fn check_static(html: &str) {
     );
 }
 
-fn check_in_browser(path: &Path) {
+/// Loads `path` in headless Chromium: every standard figure and each of `extra` (figure
+/// ids) is in the DOM with its SVG drawn, and the page logs no error.
+fn check_in_browser(path: &Path, extra: &[&str]) {
     let Some(chromium) = chromium("the browser check of report.html") else {
         return;
     };
@@ -55,7 +57,7 @@ fn check_in_browser(path: &Path) {
         dom.contains("gaib risk report"),
         "page did not load: {dom:.300}"
     );
-    for f in FIGURES {
+    for f in FIGURES.iter().chain(extra) {
         assert!(
             dom.contains(&format!("<figure id=\"{f}\">")),
             "{f} not in the DOM"
@@ -112,5 +114,45 @@ fn run_writes_a_report_that_chromium_renders() {
         serde_json::from_slice(&std::fs::read(dir.path().join("sensitivities.json")).unwrap())
             .unwrap();
     assert_eq!(sens.as_array().unwrap().len(), 5);
-    check_in_browser(&dir.path().join("report.html"));
+    check_in_browser(&dir.path().join("report.html"), &[]);
+}
+
+/// A structure saved into the run (`gaib structure --save`) adds its section to report.html:
+/// the sized-tranche table, the subordination and achieved-vs-target charts, the
+/// break-evens; Chromium renders them. A run without one has no such section.
+#[test]
+fn a_saved_structure_adds_its_section_that_chromium_renders() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = gaib(&[
+        "run",
+        "data/portfolios/sample.toml",
+        "--paths",
+        "200",
+        "--seed",
+        "5",
+        "--out",
+        d,
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = dir.path().join("report.html");
+    assert!(!std::fs::read_to_string(&report)
+        .unwrap()
+        .contains("id=\"structure\""));
+    let out = gaib(&["structure", d, "--target", "GPU-ABS-1/A:el=0.5", "--save"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let html = std::fs::read_to_string(&report).unwrap();
+    check_static(&html);
+    for needle in [
+        "<h2 id=\"structure\">",
+        "id=\"structure-tranches\"",
+        "<figure id=\"fig-subordination\">",
+        "<figure id=\"fig-structure-target\">",
+        "GPU-ABS-1/A EL target",
+        "attach 95% CI",
+    ] {
+        assert!(html.contains(needle), "report.html lacks {needle}");
+    }
+    check_in_browser(&report, &["fig-subordination", "fig-structure-target"]);
 }
