@@ -12,10 +12,12 @@
 //!
 //! Deterministic: replicate r of a class draws from a xoshiro256** stream seeded from (seed,
 //! class id, r) alone, and the estimates are combined in replicate order, so the result does
-//! not depend on the number of threads (rayon) or on the other classes.
+//! not depend on the number of threads or on the other classes. The replicates run on scoped
+//! std threads (the market layer takes no runtime crate, scripts/test.sh).
 
 use crate::estimate::{fit, Fit, Params};
-use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 /// Replicates of the default bootstrap: the standard errors are themselves uncertain by about
 /// 1/sqrt(2·replicates) relative (5 % at 200).
@@ -161,7 +163,8 @@ pub fn class_stream(class: &str) -> u64 {
     })
 }
 
-/// What to simulate: how many replicates, from which seed, in which stream.
+/// What to simulate: how many replicates, from which seed, in which stream, on how many
+/// threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
     /// Replicates (simulated histories).
@@ -170,6 +173,34 @@ pub struct Settings {
     pub seed: u64,
     /// Stream within the seed: [`class_stream`] of the class.
     pub stream: u64,
+    /// Worker threads (at least 1; the result does not depend on it).
+    pub threads: usize,
+}
+
+/// Runs `job(0..n)` on `threads` scoped threads, each taking the next index; returns the
+/// results in index order. A panicking job panics the caller.
+fn run_indexed<T: Send + Sync>(
+    n: usize,
+    threads: usize,
+    job: impl Fn(usize) -> T + Sync,
+) -> Vec<T> {
+    let next = AtomicUsize::new(0);
+    let slots: Vec<OnceLock<T>> = (0..n).map(|_| OnceLock::new()).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..threads.clamp(1, n.max(1)) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                let _ = slots[i].set(job(i));
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|s| s.into_inner().expect("every index ran"))
+        .collect()
 }
 
 /// Parametric-bootstrap standard errors of `original` (the fit of `y` at `t` with
@@ -188,19 +219,17 @@ pub fn bootstrap(
         replicates,
         seed,
         stream,
+        threads,
     } = settings;
     let truth = original.params;
-    let estimates: Vec<Option<(Params, bool)>> = (0..replicates)
-        .into_par_iter()
-        .map(|r| {
-            let mut rng = Rng::new(seed, stream, r as u64);
-            let ys = simulate(&truth, t, y[0], &mut rng);
-            let f = fit(t, &ys, min_half);
-            progress();
-            let ok = f.params.to_array().iter().all(|v| v.is_finite());
-            ok.then_some((f.params, f.with_jumps))
-        })
-        .collect();
+    let estimates: Vec<Option<(Params, bool)>> = run_indexed(replicates, threads, |r| {
+        let mut rng = Rng::new(seed, stream, r as u64);
+        let ys = simulate(&truth, t, y[0], &mut rng);
+        let f = fit(t, &ys, min_half);
+        progress();
+        let ok = f.params.to_array().iter().all(|v| v.is_finite());
+        ok.then_some((f.params, f.with_jumps))
+    });
     let used: Vec<&(Params, bool)> = estimates.iter().flatten().collect();
     let with_jumps = used.iter().filter(|e| e.1).count();
     let mut std_errors = [None; 7];
@@ -250,6 +279,15 @@ mod tests {
             jump_mean: -0.1,
             jump_std: 0.04,
         }
+    }
+
+    #[test]
+    fn indexed_jobs_come_back_in_order_on_any_thread_count() {
+        for threads in [1, 2, 7] {
+            let v = run_indexed(20, threads, |i| i * i);
+            assert_eq!(v, (0..20).map(|i| i * i).collect::<Vec<_>>());
+        }
+        assert!(run_indexed(0, 4, |i| i).is_empty());
     }
 
     #[test]
@@ -324,23 +362,20 @@ mod tests {
         let t: Vec<f64> = (0..300).map(|i| i as f64 * dt).collect();
         let y = simulate(&p, &t, 1.0, &mut Rng::new(9, 0, 0));
         let f = fit(&t, &y, 60);
-        let settings = |seed| Settings {
+        let settings = |seed, threads| Settings {
             replicates: 12,
             seed,
             stream: class_stream("H100"),
+            threads,
         };
-        let run = |threads: usize| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| bootstrap(&f, &t, &y, 60, settings(5), &|| ()))
-        };
-        let (a, b) = (run(1), run(3));
+        let (a, b) = (
+            bootstrap(&f, &t, &y, 60, settings(5, 1), &|| ()),
+            bootstrap(&f, &t, &y, 60, settings(5, 3), &|| ()),
+        );
         assert_eq!(a.std_errors, b.std_errors);
         assert_eq!(a.used, 12);
         assert!(a.std_errors[..4].iter().all(|s| s.is_some_and(|v| v > 0.0)));
-        let other = bootstrap(&f, &t, &y, 60, settings(6), &|| ());
+        let other = bootstrap(&f, &t, &y, 60, settings(6, 2), &|| ());
         assert_ne!(a.std_errors, other.std_errors, "the seed matters");
     }
 }

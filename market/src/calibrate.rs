@@ -82,6 +82,8 @@ pub struct Options {
     pub std_errors: StdErrorMethod,
     /// Called after each bootstrap replicate (there are classes × replicates of them).
     pub progress: Option<Arc<ProgressFn>>,
+    /// Worker threads of the bootstrap (None: all CPUs); the results do not depend on it.
+    pub threads: Option<usize>,
 }
 
 impl std::fmt::Debug for Options {
@@ -90,6 +92,7 @@ impl std::fmt::Debug for Options {
             .field("shocks", &self.shocks)
             .field("std_errors", &self.std_errors)
             .field("progress", &self.progress.as_ref().map(|_| "callback"))
+            .field("threads", &self.threads)
             .finish()
     }
 }
@@ -463,6 +466,9 @@ fn calibrate_class(
                     replicates,
                     seed,
                     stream: class_stream(&s.class),
+                    threads: options.threads.unwrap_or_else(|| {
+                        std::thread::available_parallelism().map_or(1, |n| n.get())
+                    }),
                 },
                 &progress,
             );
