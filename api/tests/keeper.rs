@@ -13,10 +13,14 @@ use common::{problem, root, Fixture};
 use gaib_api::config::ChainConfig;
 use gaib_contracts::alloy::primitives::{Address, Bytes, U256};
 use gaib_contracts::alloy::providers::Provider;
+use gaib_contracts::bindings::aid::AID;
+use gaib_contracts::bindings::aid_minter::AIDMinter;
 use gaib_contracts::bindings::lending_market::LendingMarket;
 use gaib_contracts::bindings::oracle::ValuationOracle;
 use gaib_contracts::bindings::said::SAID;
+use gaib_contracts::bindings::test_stablecoin::TestStablecoin;
 use gaib_contracts::bindings::tranche_oracle::TrancheOracle;
+use gaib_contracts::bindings::tranched_pool::TranchedPool;
 use gaib_contracts::deploy::{deploy_with_pool, DeployConfig};
 use gaib_contracts::devnet::{deploy_dev_stack, Anvil, DevStack, DEV_KEY};
 use gaib_contracts::{provider_with_sender, Report, ReportSigner};
@@ -37,6 +41,15 @@ fn sample_json() -> Vec<u8> {
     })
     .unwrap();
     serde_json::to_vec_pretty(&loaded.portfolio).unwrap()
+}
+
+/// Waits for a sent transaction's receipt and asserts it succeeded.
+async fn mined(
+    r: gaib_contracts::alloy::providers::PendingTransactionBuilder<
+        gaib_contracts::alloy::network::Ethereum,
+    >,
+) {
+    assert!(r.get_receipt().await.unwrap().status());
 }
 
 fn idle() -> U256 {
@@ -321,5 +334,87 @@ servicer = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
     assert_eq!(a["publications"].as_array().unwrap().len(), 1, "{a}");
     assert_eq!(o.latestTrancheRound().call().await.unwrap(), 1);
     problem(f.get("/v1/tranche-publications/NOPE").await, 404).await;
+
+    // The pool issues (5.5 M test USD minted into AID, every tranche bought at par) and, 30 days
+    // on, its servicer (anvil account #1) closes period 1. The run was observed before that
+    // close, so it cannot price period 1: the keeper records it `stale` and publishes nothing
+    // (the forge tests hold the oracle's own refusal of period-0 prices, WrongPeriod).
+    let usd = U256::from(5_500_000u64);
+    // a fresh provider: the keeper sent from the same account, so `p`'s cached nonce is behind
+    let p = provider_with_sender(anvil.url().parse().unwrap(), &me);
+    let stable = TestStablecoin::new(d.address("TestStablecoin").unwrap(), &p);
+    let minter = d.address("AIDMinter").unwrap();
+    let aid = AID::new(d.address("AID").unwrap(), &p);
+    let tp = TranchedPool::new(d.address("TranchedPool").unwrap(), &p);
+    let wait = mined;
+    wait(
+        stable
+            .mint(me.address(), usd * pow10(6))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    wait(stable.approve(minter, U256::MAX).send().await.unwrap()).await;
+    wait(
+        AIDMinter::new(minter, &p)
+            .mint(usd * pow10(6), me.address())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    wait(aid.approve(*tp.address(), U256::MAX).send().await.unwrap()).await;
+    for (j, t) in pool.tranches.iter().enumerate() {
+        let wei = U256::from(t.balance.to_string().parse::<u64>().unwrap()) * pow10(18);
+        wait(
+            tp.subscribe(U256::from(j), wei, me.address())
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+    }
+    wait(tp.closeIssue(me.address()).send().await.unwrap()).await;
+    let _: serde_json::Value = p
+        .raw_request("evm_increaseTime".into(), (30 * 86_400 + 1,))
+        .await
+        .unwrap();
+    let servicer = ReportSigner::from_hex(
+        "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+        "test",
+    )
+    .unwrap();
+    let sp = provider_with_sender(anvil.url().parse().unwrap(), &servicer);
+    let close = TranchedPool::new(*tp.address(), &sp)
+        .closePeriod(U256::ZERO, U256::ZERO, U256::ZERO)
+        .send()
+        .await
+        .unwrap();
+    wait(close).await;
+    let t = Instant::now();
+    let stale = loop {
+        let a: serde_json::Value = f.get_json("/v1/tranche-publications/P1").await;
+        if a["publications"][0]["period"] == 1 {
+            break a["publications"][0].clone();
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "no period-1 record: {a}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(stale["status"], "stale", "{stale}");
+    assert_eq!(stale["job_id"], id.as_str());
+    assert!(stale["tx_hash"].is_null());
+    assert!(
+        stale["error"]
+            .as_str()
+            .unwrap()
+            .contains("a newer run is needed"),
+        "{stale}"
+    );
+    assert_eq!(o.latestTrancheRound().call().await.unwrap(), 1);
+    assert!(!o.isTranchePriceFresh().call().await.unwrap());
     f.service.shutdown().await;
 }
