@@ -146,13 +146,16 @@ impl Derivative {
     }
 
     /// The reference amount the statistics normalise PV and settlements by, USD (MODEL.md
-    /// §10.5): N·m·P_c(0) for index kinds (`price0` = the class's `price0_per_gpu_hour`),
-    /// R·m for a revenue floor. Positive for a validated derivative.
+    /// §10.5): N·m·max(P_c(0), K) for index kinds (`price0` = the class's
+    /// `price0_per_gpu_hour`), R·m for a revenue floor — the scale of the strip's settlements,
+    /// so that a path's PV over it stays far inside the statistics' ±1e5 range. Positive for a
+    /// validated derivative.
     pub fn reference_usd(&self, price0: f64) -> f64 {
         let m = f64::from(self.months());
         let dec = <f64 as Amount>::from_decimal;
         if self.kind.is_index() {
-            dec(self.notional_gpu_hours_per_month.unwrap_or_default()) * m * price0
+            let strike = dec(self.strike_per_gpu_hour.unwrap_or_default());
+            dec(self.notional_gpu_hours_per_month.unwrap_or_default()) * m * price0.max(strike)
         } else {
             dec(self.floor_usd_per_month.unwrap_or_default()) * m
         }
@@ -242,5 +245,74 @@ impl<A: Amount> DerivativeParams<A> {
             }
         };
         self.sign * payoff
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params<A: Amount>(kind: DerivativeKind, sign: f64) -> DerivativeParams<A> {
+        let dec = |s: &str| A::from_decimal(s.parse().unwrap());
+        DerivativeParams {
+            kind,
+            underlying: Underlying::Index {
+                class: 0,
+                fixing: Fixing::Average,
+            },
+            sign: A::from_f64(sign),
+            notional: dec("12345"),
+            strike: dec("1.87"),
+            strike_times_months: dec("5.61"),
+            floor: dec("250000"),
+            basis: 1.0,
+            start_month: 2,
+            end_month: 4,
+            hedges: None,
+        }
+    }
+
+    /// The f64 settlement (the simulator's) and the Decimal one (the base case's) agree to the
+    /// cent on every kind, sign and month, and a forward pays only in its end month.
+    #[test]
+    fn f64_and_decimal_settlements_agree_to_the_cent() {
+        let kinds = [
+            DerivativeKind::Forward,
+            DerivativeKind::Swap,
+            DerivativeKind::Cap,
+            DerivativeKind::Floor,
+            DerivativeKind::RevenueFloor,
+        ];
+        for kind in kinds {
+            for sign in [1.0, -1.0] {
+                let pf = params::<f64>(kind, sign);
+                let pd = params::<Decimal>(kind, sign);
+                for (i, fix) in [1.2345678, 1.87, 2.0123456, 2.9].into_iter().enumerate() {
+                    for k in 1..=5 {
+                        let sum = fix * 3.0 + 0.01 * i as f64;
+                        let rev = 240_000.0 + 5_000.3 * i as f64;
+                        let f = pf.settlement(k, fix, sum, rev);
+                        let d = pd.settlement(
+                            k,
+                            Decimal::from_f64(fix),
+                            Decimal::from_f64(sum),
+                            Decimal::from_f64(rev),
+                        );
+                        assert!(
+                            (f - d.to_f64()).abs() < 1e-6,
+                            "{kind:?} {sign} month {k} fix {fix}: f64 {f} vs decimal {d}"
+                        );
+                        if !pf.active(k) || (kind == DerivativeKind::Forward && k != 4) {
+                            assert_eq!(f, 0.0, "{kind:?} month {k}");
+                        }
+                    }
+                }
+            }
+        }
+        // Signs: a long cap in the money receives, the short pays the same.
+        let long = params::<f64>(DerivativeKind::Cap, 1.0).settlement(3, 2.0, 0.0, 0.0);
+        let short = params::<f64>(DerivativeKind::Cap, -1.0).settlement(3, 2.0, 0.0, 0.0);
+        assert_eq!(long, ((12345.0 * (2.0 - 1.87)) * 100.0_f64).round() / 100.0);
+        assert_eq!(short, -long);
     }
 }
