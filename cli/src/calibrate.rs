@@ -61,6 +61,9 @@ pub(crate) struct Args {
     /// [default: 20240901].
     #[arg(long, value_name = "SEED")]
     bootstrap_seed: Option<u64>,
+    /// Worker threads of the bootstrap (default: all CPUs). Results do not depend on it.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
     /// Do not draw the bootstrap's progress bar.
     #[arg(long)]
     quiet: bool,
@@ -129,6 +132,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
     };
     let mut options = Options {
         std_errors: a.std_errors()?,
+        threads: a.threads,
         ..Options::default()
     };
     let portfolio = match &a.update {
