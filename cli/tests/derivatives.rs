@@ -75,11 +75,16 @@ fn readme_derivatives_block_runs_verbatim() {
         "{swap}"
     );
     assert!(swap["fair_strike_per_gpu_hour"].as_f64().unwrap() > 0.0);
-    // The cap is priced (the calibrated B200 has jumps: no closed form, said so).
+    // The caps are priced (the calibrated classes have jumps: no closed form, said so). The
+    // sample's B200 cap is far out of the money; the README's one-year H100 cap pays on most
+    // paths.
     let cap = d("CAP-B200");
     assert_eq!(cap["kind"], "cap");
     assert_eq!(cap["closed_form_note"], "jumps");
-    assert!(cap["pv_usd"]["value"].as_f64().unwrap().is_finite());
+    let atm = d("CAP-H100-1Y");
+    assert_eq!(atm["closed_form_note"], "jumps");
+    assert!(atm["pv_usd"]["value"].as_f64().unwrap() > 0.0, "{atm}");
+    assert!(atm["p_receives_pct"].as_f64().unwrap() > 10.0, "{atm}");
     // L-13 (Lattice, hedged by the swap strip): its PD falls by far more than the noise.
     let l13 = r["hedges"]["deals"]
         .as_array()
