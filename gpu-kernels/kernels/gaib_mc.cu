@@ -1325,10 +1325,11 @@ __device__ __noinline__ void record_path(Ctx& c, u64* acc, double* row) {
   int dv_row = 3 * (c.nd + c.nt) + 1 + (c.I[HI_HAS_VAULT] ? 4 : 0);
   for (int i = 0; i < c.ndv; ++i) {
     u64* s = acc + c.I[HA_DV] + i * c.I[HA_DV_SIZE];
-    double pv = (SF(dvpv, i) - PF(HF_DV_PREM, i)) / PF(HF_DV_REF, i);
-    acc_moments(s, pv);
+    // The statistic keeps the deterministic premium out (E[PV] = mean * ref - s*premium,
+    // simulator/src/derivatives.rs); the per-path row is the holder's PV with it.
+    acc_moments(s, SF(dvpv, i) / PF(HF_DV_REF, i));
     if (SI(dvpaid, i)) acc_count(s + 5, 1);
-    if (row) row[dv_row + i] = pv;
+    if (row) row[dv_row + i] = (SF(dvpv, i) - PF(HF_DV_PREM, i)) / PF(HF_DV_REF, i);
   }
 }
 

@@ -32,7 +32,7 @@ pub struct DerivativeResult {
     pub start_month: u32,
     /// Last month of the strip.
     pub end_month: u32,
-    /// The reference amount the statistics are kept in, USD: N·m·P_c(0) (index kinds) or
+    /// The reference amount the statistics are kept in, USD: N·m·max(P_c(0), K) (index kinds) or
     /// R·m (revenue floor).
     pub reference_usd: f64,
     /// E\[PV\] to the holder, USD, net of the premium.

@@ -11,13 +11,18 @@ use serde::{Deserialize, Serialize};
 pub struct DerivativeStats {
     /// Derivative id.
     pub id: String,
-    /// Reference amount, USD: N·m·P_c(0) for index kinds, R·m for a revenue floor.
+    /// Reference amount, USD: N·m·max(P_c(0), K) for index kinds, R·m for a revenue floor.
     pub reference_usd: f64,
+    /// s·premium, USD: the holder's premium at t = 0 (+ paid by a long, − received by a
+    /// short). Deterministic, so kept out of `pv` (0 in statistics written before it).
+    #[serde(default)]
+    pub signed_premium_usd: f64,
     /// Valuation spread over the discount curve, bps.
     pub discount_spread_bps: f64,
     /// The fleet it hedges, if it is a hedge (its settlements are in that fleet's NOI).
     pub hedges: Option<String>,
-    /// PV to the holder / reference: Σ_k C_k·DF(t_k) − s·premium, per path.
+    /// Discounted settlements to the holder / reference, Σ_k C_k·DF(t_k) / reference, per
+    /// path (the premium is not in it: E\[PV\] = mean·reference − s·premium).
     pub pv: Moments,
     /// Per month k (index k−1): Σ over paths of C_k / reference (divide by paths for the
     /// expected settlement).
@@ -31,6 +36,7 @@ impl DerivativeStats {
     pub fn new(
         id: String,
         reference_usd: f64,
+        signed_premium_usd: f64,
         discount_spread_bps: f64,
         hedges: Option<String>,
         months: usize,
@@ -38,6 +44,7 @@ impl DerivativeStats {
         DerivativeStats {
             id,
             reference_usd,
+            signed_premium_usd,
             discount_spread_bps,
             hedges,
             pv: Moments::default(),
@@ -55,12 +62,12 @@ impl DerivativeStats {
         self.paid_paths += o.paid_paths;
     }
 
-    /// E[PV] to the holder, USD.
+    /// E\[PV\] to the holder, USD: the mean discounted settlement less s·premium.
     pub fn expected_pv_usd(&self) -> f64 {
-        self.pv.mean() * self.reference_usd
+        self.pv.mean() * self.reference_usd - self.signed_premium_usd
     }
 
-    /// Standard error of E[PV], USD.
+    /// Standard error of E\[PV\], USD (the premium is deterministic: it adds none).
     pub fn pv_std_error_usd(&self) -> f64 {
         self.pv.std_error() * self.reference_usd
     }

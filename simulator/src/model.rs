@@ -113,6 +113,7 @@ impl PathStats {
                     crate::DerivativeStats::new(
                         d.ids[i].clone(),
                         d.reference_usd[i],
+                        d.signed_premium_usd[i],
                         d.spread_bps[i],
                         d.hedges[i].clone(),
                         k,
@@ -659,7 +660,7 @@ impl<'p> Worker<'p> {
         stats.portfolio.loss_hist.add(pl);
         stats.portfolio.defaults.add(n_defaults);
         for (i, s) in stats.derivatives.iter_mut().enumerate() {
-            s.pv.add(self.derivative_pv_frac(i));
+            s.pv.add(self.der_pv[i] / self.plan.derivatives.reference_usd[i]);
             s.paid_paths += u64::from(self.der_paid[i]);
         }
         if let (Some(vs), Some(s)) = (self.vault.as_ref(), stats.vault.as_mut()) {
@@ -676,7 +677,9 @@ impl<'p> Worker<'p> {
     }
 
     /// Derivative `i`'s PV to its holder on the path just simulated, as a fraction of its
-    /// reference amount: (Σ_k C_k·DF(t_k) − s·premium) / reference (MODEL.md §10.5).
+    /// reference amount: (Σ_k C_k·DF(t_k) − s·premium) / reference (MODEL.md §10.5) — the
+    /// per-path row. The statistics keep the deterministic premium out:
+    /// `DerivativeStats::pv` records Σ_k C_k·DF(t_k) / reference.
     #[inline]
     fn derivative_pv_frac(&self, i: usize) -> f64 {
         let d = &self.plan.derivatives;

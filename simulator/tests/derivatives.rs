@@ -413,3 +413,46 @@ fn the_hedged_sample_swaps_at_the_fair_rate_and_lowers_a_hedged_deals_pd() {
         "L-14 PD hedged {pd_h} vs unhedged {pd_u}"
     );
 }
+
+/// E[PV] and its standard error stay right however large the PV is against N·m·P_c(0)
+/// (issue 23 review, finding 1): the statistics clamp each per-path value to ±1e5 and its
+/// square to 1e5, so a premium folded into the per-path value, or a strike far above P_c(0)
+/// under a reference of N·m·P_c(0), understated the standard error (or the mean) silently.
+/// A premium is deterministic: it shifts E[PV] by exactly s·premium and adds no error; a
+/// swap's strike shifts E[PV] by −Σ_k DF(t_k)·N·ΔK (cent-exact here) and leaves the error.
+#[test]
+fn a_large_premium_or_strike_shifts_e_pv_exactly_and_leaves_its_standard_error() {
+    let base = derivative("SW", "swap", "long", "month_end", 2.0, (1, 24));
+    let far = derivative("SW", "swap", "long", "month_end", 5000.0, (1, 24));
+    let floor = derivative("FL", "floor", "long", "month_end", 2.0, (1, 24));
+    let run_one = |text: String| {
+        let p = market(0.6, &text);
+        let plan = lower(&p).unwrap();
+        CpuBackend::new(Some(2))
+            .unwrap()
+            .run(&plan, 0..400, 11, &RunOptions::default())
+            .unwrap()
+            .derivatives
+            .remove(0)
+    };
+    let (b, f) = (run_one(base), run_one(far));
+    let shift: f64 = (1..=24).map(|k| df(k) * 1000.0 * 4998.0).sum();
+    let (eb, ef) = (b.expected_pv_usd(), f.expected_pv_usd());
+    assert!(
+        (ef - (eb - shift)).abs() < 1e-6 * shift,
+        "strike 5000: E[PV] {ef}, want {}",
+        eb - shift
+    );
+    let (sb, sf) = (b.pv_std_error_usd(), f.pv_std_error_usd());
+    assert!(sb > 0.0 && (sf - sb).abs() < 1e-3 * sb, "se {sf} vs {sb}");
+    let fl = run_one(floor.clone());
+    let pr = run_one(format!("{floor}premium_usd = 1e9\n"));
+    let want = fl.expected_pv_usd() - 1e9;
+    assert!(
+        (pr.expected_pv_usd() - want).abs() < 1e-6,
+        "premium 1e9: E[PV] {}, want {want}",
+        pr.expected_pv_usd()
+    );
+    assert!(fl.pv_std_error_usd() > 0.0);
+    assert_eq!(pr.pv_std_error_usd(), fl.pv_std_error_usd());
+}
