@@ -155,13 +155,13 @@ MUTANTS = [
     ("TranchedPool.sol", "bool legalFinal = p == legalFinalPeriod;", "bool legalFinal = p == legalFinalPeriod + 1;",
      "TranchedPoolTest"),
     ("TranchedPool.sol", "                if (x > due) x = due;\n", "\n", "TranchedPoolTest"),
-    ("TrancheOracle.sol", "                _checkTrancheRates(prev, r);\n", "\n", "TrancheOracleTest"),
+    ("TrancheOracle.sol", "                _checkTrancheRates(prev, r, balances);\n", "\n", "TrancheOracleTest"),
     ("TrancheOracle.sol", "if (r.round != last + 1) revert", "if (false) revert", "TrancheOracleTest"),
     # Review findings L2/L3: the tranche count and per-tranche maximum prices from the constructor.
     ("TrancheOracle.sol", "if (n != maxPrices.length) revert", "if (false) revert", "TrancheOracleTest"),
     ("TrancheOracle.sol", "if (r.prices[j] > maxPrices[j]) revert", "if (false) revert", "TrancheOracleTest"),
-    ("TrancheOracle.sol", "        _checkFresh(r.observedAt, r.validUntil);\n        if (j >= r.prices.length)",
-     "        if (j >= r.prices.length)", "TrancheOracleTest"),
+    ("TrancheOracle.sol", "        _checkFresh(r.observedAt, r.validUntil);\n        uint256 current = tranchedPool.period();",
+     "        uint256 current = tranchedPool.period();", "TrancheOracleTest"),
     # Review finding M1: a tranche price is for the pool's current period (submit and read), and
     # across a period close the rates compare with the last price rebased to the new balance.
     ("TrancheOracle.sol", "        if (r.period != current) revert Errors.WrongPeriod(current, r.period);\n        uint64 last",
