@@ -63,7 +63,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(simulation_report))
         .routes(routes!(simulation_bundle))
         .routes(routes!(crate::structure_jobs::create_structure))
-        .routes(routes!(crate::structure_jobs::get_structure))
+        .routes(routes!(
+            crate::structure_jobs::get_structure,
+            crate::structure_jobs::cancel_structure
+        ))
         .routes(routes!(crate::structure_jobs::structure_result))
         .routes(routes!(latest_valuation))
         .routes(routes!(valuation_history))

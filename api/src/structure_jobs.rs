@@ -8,8 +8,8 @@
 //! worker computes it through the run layer ([`gaib_runs::RunDir::structure`]) and writes
 //! `structure.json` — `gaib structure DIR --format json` for the same run, byte for byte —
 //! into the job's own directory, leaving the simulation's run directory (and its id)
-//! untouched. `GET /v1/structures/{id}` answers the status, `GET /v1/structures/{id}/result`
-//! the document.
+//! untouched. `GET /v1/structures/{id}` answers the status (`DELETE` cancels it),
+//! `GET /v1/structures/{id}/result` the document.
 
 use crate::app::{AppState, WriteKey};
 use crate::db::{state, JobRow};
@@ -297,6 +297,43 @@ pub(crate) async fn get_structure(
 ) -> Result<Response, Problem> {
     let (j, st) = structure_job(&s, &id)?;
     Ok(json(StatusCode::OK, &status_of(&j, st)))
+}
+
+/// Cancels a structure job (the submitting key only): a queued one at once; a running one is
+/// marked cancelled when its computation returns (it has no chunks to stop at).
+#[utoipa::path(delete, path = "/v1/structures/{id}", tag = "structures",
+    params(("id" = String, Path, description = "structure job id")),
+    security(("api_key" = [])),
+    responses(
+        (status = 202, description = "cancellation requested (or done); the status follows", body = StructureJobStatus),
+        (status = 401, description = "no or bad API key", body = Problem, content_type = PROBLEM_JSON),
+        (status = 403, description = "another key's job", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, description = "unknown id", body = Problem, content_type = PROBLEM_JSON),
+        (status = 409, description = "already finished", body = Problem, content_type = PROBLEM_JSON),
+        (status = 429, description = "rate limit", body = Problem, content_type = PROBLEM_JSON),
+        (status = 500, description = "internal error", body = Problem, content_type = PROBLEM_JSON)))]
+pub(crate) async fn cancel_structure(
+    State(s): State<AppState>,
+    key: WriteKey,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let (j, _) = structure_job(&s, &id)?;
+    if j.key_id != key.0.id {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only the key that submitted a job may cancel it",
+        ));
+    }
+    if !s.jobs.cancel(&id)? {
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "already-finished",
+            format!("structure job {id} is {} and cannot be cancelled", j.state),
+        ));
+    }
+    let (j, st) = structure_job(&s, &id)?;
+    Ok(json(StatusCode::ACCEPTED, &status_of(&j, st)))
 }
 
 /// A succeeded structure job's result: `structure.json` (gaib-runs StructureFile,

@@ -115,6 +115,14 @@ async fn a_structure_job_sizes_a_finished_runs_tranches() {
     )
     .await;
     problem(f.get(&format!("/v1/structures/{id}x")).await, 404).await;
+    // A finished structure job cannot be cancelled; another key may not try.
+    let del = |key: String| {
+        let url = f.url(&format!("/v1/structures/{id}"));
+        let http = f.http.clone();
+        async move { http.delete(url).bearer_auth(key).send().await.unwrap() }
+    };
+    problem(del(f.key.clone()).await, 409).await;
+    problem(del(f.admin.clone()).await, 403).await;
     // The OpenAPI document has the three operations with their answers.
     let doc = f.get_json("/openapi.json").await;
     let p = &doc["paths"];
