@@ -314,6 +314,16 @@ pub fn calibrate(
             }
         }
     }
+    // A curve dated before its class's history: refused before any (long) estimation.
+    if let Some(fc) = forwards {
+        for s in &history.series {
+            if let Some((as_of, pts)) = fc.latest(&s.class) {
+                if as_of < s.dates[0] {
+                    return Err(curve_too_early(fc, history, s, as_of, &pts));
+                }
+            }
+        }
+    }
     let mut warnings = Vec::new();
     if let StdErrorMethod::Bootstrap { replicates, .. } = options.std_errors {
         if replicates < DEFAULT_REPLICATES / 2 {
@@ -382,6 +392,26 @@ pub fn calibrate(
         correlation,
         warnings,
     })
+}
+
+/// The error for a forward curve dated before its class's first observation.
+fn curve_too_early(
+    fc: &ForwardCurve,
+    history: &PriceHistory,
+    s: &crate::data::ClassSeries,
+    as_of: NaiveDate,
+    pts: &[&crate::data::ForwardPoint],
+) -> MarketError {
+    MarketError::Field {
+        file: fc.file.clone(),
+        line: pts.first().map_or(0, |q| q.line),
+        field: "as_of".into(),
+        value: as_of.to_string(),
+        reason: format!(
+            "the {} curve is dated before the first observation {} in {}",
+            s.class, s.dates[0], history.file
+        ),
+    }
 }
 
 fn class_list(h: &PriceHistory) -> String {
@@ -599,16 +629,7 @@ fn calibrate_class(
         Some((as_of, pts)) => {
             let Some(k) = s.dates.iter().rposition(|d| *d <= as_of) else {
                 let fc = forwards.expect("some");
-                return Err(MarketError::Field {
-                    file: fc.file.clone(),
-                    line: pts.first().map_or(0, |q| q.line),
-                    field: "as_of".into(),
-                    value: as_of.to_string(),
-                    reason: format!(
-                        "the {} curve is dated before the first observation {} in {}",
-                        s.class, s.dates[0], history.file
-                    ),
-                });
+                return Err(curve_too_early(fc, history, s, as_of, &pts));
             };
             let gap = (as_of - s.dates[k]).num_days();
             if gap > 7 {
