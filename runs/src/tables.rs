@@ -643,4 +643,48 @@ mod tests {
             assert_eq!(total, *want, "{}", tr.id);
         }
     }
+
+    fn run_of(rel: &str, paths: u64) -> crate::RunOutput {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(rel);
+        crate::RunSpec::new(crate::PortfolioInput::from_file(&path).unwrap(), paths, 3)
+            .prepare()
+            .unwrap()
+            .execute(&crate::RunControl::default(), None)
+            .unwrap()
+    }
+
+    /// The derivative and hedge tables hold the results' numbers, rounded as shown, and are
+    /// absent for a portfolio without derivatives.
+    #[test]
+    fn derivative_and_hedge_tables_follow_the_results() {
+        let out = run_of("tests/fixtures/derivatives/small_hedged.toml", 100);
+        let r = &out.results;
+        let t = derivative_table(r).unwrap();
+        assert_eq!(t.rows.len(), 4);
+        assert!(t.rows.iter().all(|row| row.len() == t.columns.len()));
+        let pv = t.columns.iter().position(|c| c == "pv_usd").unwrap();
+        let want = (r.derivatives[0].pv_usd.value * 100.0).round() / 100.0;
+        assert_eq!(t.rows[0][pv].as_f64(), Some(want));
+        let cf = t
+            .columns
+            .iter()
+            .position(|c| c == "closed_form_usd")
+            .unwrap();
+        assert_eq!(t.rows[1][cf].text(), "none (revenue floor)");
+        let h = hedge_table(r).unwrap();
+        // 3 hedged deals and 3 tranches × (PD, EL, price), the portfolio EL, haircut and LTV.
+        assert_eq!(h.rows.len(), 3 * 3 + 3 * 3 + 1 + 2);
+        for row in &h.rows {
+            let (a, b, c) = (row[3].as_f64(), row[5].as_f64(), row[7].as_f64());
+            assert!(
+                (a.unwrap() - b.unwrap() - c.unwrap()).abs() < 2e-4,
+                "{row:?}"
+            );
+        }
+        let plain = run_of("tests/fixtures/valid/small.toml", 20);
+        assert!(derivative_table(&plain.results).is_none());
+        assert!(hedge_table(&plain.results).is_none());
+    }
 }
