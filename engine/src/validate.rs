@@ -1,7 +1,7 @@
 //! Validation of a parsed portfolio. Collects every problem, never panics.
 
 use crate::error::{EngineError, FieldError, Result};
-use crate::portfolio::{Deal, DealTerms, Derivative, LoanTerms, Portfolio};
+use crate::portfolio::{Deal, DealTerms, Derivative, DerivativeKind, Fixing, LoanTerms, Portfolio};
 use crate::stream::stream_id;
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
@@ -877,7 +877,9 @@ pub const MAX_NOTIONAL_GPU_HOURS_PER_MONTH: i64 = 1_000_000_000;
 /// Derivatives (MODEL.md §10.1): unique ids; per kind, the fields it needs present and the
 /// others absent; known class and fleet ids; the strip within 1..=`horizon` months; notional
 /// (GPU-hours per month), strike (USD per GPU-hour), floor and premium (USD) in range; a finite
-/// positive basis factor only with `hedges`; a revenue floor hedging only its own fleet.
+/// positive basis factor only with `hedges` and only on an index kind; a revenue floor hedging
+/// only its own fleet; no `hedges` on a forward or future (it settles once, at `end_month`:
+/// a fleet is hedged with a monthly swap strip). A refused field is shown with its value.
 fn check_derivatives(
     c: &mut Checker<'_>,
     p: &Portfolio,
@@ -909,43 +911,63 @@ fn check_derivative(
     fleets: &HashSet<&str>,
 ) {
     let kind = d.kind.name();
-    let need = |c: &mut Checker<'_>, present: bool, field: &str, needed: bool| {
-        if needed && !present {
-            c.push(
-                format!("{at}.{field}"),
-                "(missing)",
-                format!("is required for kind = \"{kind}\""),
-            );
-        } else if !needed && present {
-            c.push(
-                format!("{at}.{field}"),
-                "(given)",
-                format!("does not apply to kind = \"{kind}\""),
-            );
-        }
+    // `given`: the field's value as written (None when absent), shown when it is refused.
+    let need = |c: &mut Checker<'_>, given: Option<String>, field: &str, needed: bool| match given {
+        None if needed => c.push(
+            format!("{at}.{field}"),
+            "(missing)",
+            format!("is required for kind = \"{kind}\""),
+        ),
+        Some(v) if !needed => c.push(
+            format!("{at}.{field}"),
+            v,
+            format!("does not apply to kind = \"{kind}\""),
+        ),
+        _ => {}
     };
     let index = d.kind.is_index();
-    need(c, d.class_id.is_some(), "class_id", index);
-    need(c, d.fixing.is_some(), "fixing", index);
+    let quoted = |s: &Option<String>| s.as_ref().map(|s| format!("{s:?}"));
+    need(c, quoted(&d.class_id), "class_id", index);
     need(
         c,
-        d.notional_gpu_hours_per_month.is_some(),
+        d.fixing.map(|f| {
+            match f {
+                Fixing::Average => "\"average\"",
+                Fixing::MonthEnd => "\"month_end\"",
+            }
+            .to_string()
+        }),
+        "fixing",
+        index,
+    );
+    need(
+        c,
+        d.notional_gpu_hours_per_month.map(|n| n.to_string()),
         "notional_gpu_hours_per_month",
         index,
     );
     need(
         c,
-        d.strike_per_gpu_hour.is_some(),
+        d.strike_per_gpu_hour.map(|k| k.to_string()),
         "strike_per_gpu_hour",
         index,
     );
-    need(c, d.fleet_id.is_some(), "fleet_id", !index);
+    need(c, quoted(&d.fleet_id), "fleet_id", !index);
     need(
         c,
-        d.floor_usd_per_month.is_some(),
+        d.floor_usd_per_month.map(|r| r.to_string()),
         "floor_usd_per_month",
         !index,
     );
+    // A basis factor scales an index fixing; a revenue floor has none.
+    if !index {
+        need(
+            c,
+            d.basis_factor.map(|b| b.to_string()),
+            "basis_factor",
+            false,
+        );
+    }
 
     if let Some(class) = &d.class_id {
         if !classes.contains(class.as_str()) {
@@ -1018,6 +1040,16 @@ fn check_derivative(
         );
     }
     if let Some(h) = &d.hedges {
+        if matches!(d.kind, DerivativeKind::Forward | DerivativeKind::Future) {
+            c.push(
+                format!("{at}.hedges"),
+                format!("{h:?}"),
+                format!(
+                    "a {kind} settles once, at end_month, and cannot hedge a fleet's monthly \
+                     NOI: hedge with a swap strip (kind = \"swap\", settled monthly)"
+                ),
+            );
+        }
         if !fleets.contains(h.as_str()) {
             c.push(format!("{at}.hedges"), format!("{h:?}"), "unknown fleet id");
         }
@@ -1029,7 +1061,7 @@ fn check_derivative(
             );
         }
     }
-    if let Some(b) = d.basis_factor {
+    if let Some(b) = d.basis_factor.filter(|_| index) {
         if d.hedges.is_none() {
             c.push(
                 format!("{at}.basis_factor"),

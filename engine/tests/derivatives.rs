@@ -317,7 +317,7 @@ basis_factor = 1.1
     has("derivatives[1].notional_gpu_hours_per_month", "-5");
     has("derivatives[1].strike_per_gpu_hour", "-1");
     has("derivatives[1].end_month", "3");
-    has("derivatives[1].floor_usd_per_month", "(given)");
+    has("derivatives[1].floor_usd_per_month", "10");
     has("derivatives[1].premium_usd", "-3");
     has("derivatives[2].fleet_id", "\"nowhere\"");
     has("derivatives[2].floor_usd_per_month", "(missing)");
@@ -365,8 +365,8 @@ hedges = "fl2"
     let errs = errors(fleet2);
     for (path, value) in [
         ("derivatives[0].hedges", "\"fl2\""),
-        ("derivatives[0].strike_per_gpu_hour", "(given)"),
-        ("derivatives[0].fixing", "(given)"),
+        ("derivatives[0].strike_per_gpu_hour", "2"),
+        ("derivatives[0].fixing", "\"average\""),
     ] {
         assert!(
             errs.iter().any(|(p, v)| p == path && v == value),
@@ -419,4 +419,94 @@ fn the_hedged_sample_parses_and_validates() {
     let mut stripped = p.clone();
     stripped.derivatives.clear();
     assert_eq!(stripped, plain);
+}
+
+/// Issue 23 review C, D (findings 3, 6, 7): a forward or future settles once, at end_month,
+/// so it may not hedge a fleet's monthly NOI (the error says to use a swap strip); a basis
+/// factor does not apply to a revenue floor (it has no index fixing to scale) and is refused
+/// with its value instead of ignored; refused fields show the value given.
+#[test]
+fn a_forward_or_future_cannot_hedge_and_a_revenue_floor_takes_no_basis_factor() {
+    for kind in ["forward", "future"] {
+        let errs = errors(&format!(
+            r#"
+[[derivatives]]
+id = "f"
+kind = "{kind}"
+position = "short"
+class_id = "H100"
+fixing = "average"
+notional_gpu_hours_per_month = 1000
+strike_per_gpu_hour = 2.0
+start_month = 1
+end_month = 3
+hedges = "fl"
+"#
+        ));
+        assert!(
+            errs.iter()
+                .any(|(p, v)| p == "derivatives[0].hedges" && v == "\"fl\""),
+            "{kind}: {errs:#?}"
+        );
+    }
+    let text = format!(
+        "{}\n{}",
+        include_str!("../../tests/fixtures/noise_free.toml"),
+        r#"
+[[derivatives]]
+id = "f"
+kind = "future"
+position = "short"
+class_id = "H100"
+fixing = "average"
+notional_gpu_hours_per_month = 1000
+strike_per_gpu_hour = 2.0
+start_month = 1
+end_month = 3
+hedges = "fl"
+"#
+    );
+    let e = load_portfolio(&text, "bad.toml", |_| Err("no tape".into()))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("swap strip"), "{e}");
+    let errs = errors(
+        r#"
+[[derivatives]]
+id = "rf"
+kind = "revenue_floor"
+position = "long"
+fleet_id = "fl"
+floor_usd_per_month = 1000
+start_month = 1
+end_month = 2
+hedges = "fl"
+basis_factor = 0.9
+"#,
+    );
+    assert!(
+        errs.iter()
+            .any(|(p, v)| p == "derivatives[0].basis_factor" && v == "0.9"),
+        "{errs:#?}"
+    );
+    // A swap strip may hedge, with a basis factor.
+    let text = format!(
+        "{}\n{}",
+        include_str!("../../tests/fixtures/noise_free.toml"),
+        r#"
+[[derivatives]]
+id = "sw"
+kind = "swap"
+position = "short"
+class_id = "H100"
+fixing = "average"
+notional_gpu_hours_per_month = 1000
+strike_per_gpu_hour = 2.0
+start_month = 1
+end_month = 3
+hedges = "fl"
+basis_factor = 0.9
+"#
+    );
+    load_portfolio(&text, "ok.toml", |_| Err("no tape".into())).unwrap();
 }
