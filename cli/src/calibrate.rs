@@ -138,6 +138,25 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
     let portfolio = match &a.update {
         Some(p) => {
             let loaded = crate::input::load(p)?;
+            // A history class the portfolio lacks is refused before the (long) calibration.
+            let ids: Vec<&str> = loaded
+                .portfolio
+                .gpu_classes
+                .iter()
+                .map(|c| c.id.as_str())
+                .collect();
+            if let Some(s) = history
+                .series
+                .iter()
+                .find(|s| !ids.contains(&s.class.as_str()))
+            {
+                return Err(CliError::invalid(format!(
+                    "{hist_name}: unknown class `{}` (the portfolio {} has gpu_classes {})",
+                    s.class,
+                    p.display(),
+                    ids.join(", ")
+                )));
+            }
             for c in &loaded.portfolio.gpu_classes {
                 options.shocks.insert(
                     c.id.clone(),
