@@ -456,3 +456,72 @@ fn a_large_premium_or_strike_shifts_e_pv_exactly_and_leaves_its_standard_error()
     assert!(fl.pv_std_error_usd() > 0.0);
     assert_eq!(pr.pv_std_error_usd(), fl.pv_std_error_usd());
 }
+
+/// Timing and discounting, exactly (issue 23 review, finding 8): with sigma = 0 and no jumps
+/// the price is deterministic, P_c(t_k) = P0·exp(mu·t_k + S(k)), so every path settles the
+/// same C_k = s·cents(N·payoff(F_k)) and PV = Σ_k C_k·DF(t_k) − s·premium with
+/// DF(t) = exp(−(r + spread)·t) at t_k = k/12 — a one-month shift of the fixing or of the
+/// discounting moves E[PV] by tens of USD here, far beyond the tolerance (a cent per month
+/// for a rounding boundary). A short month-end swap with a spread and a premium, and a long
+/// average-fixing cap with a negative spread and a premium.
+#[test]
+fn with_a_deterministic_price_pv_is_the_discounted_cents_less_the_premium() {
+    let text = format!(
+        "{}premium_usd = 1000\ndiscount_spread_bps = 250.0\n{}premium_usd = 500\ndiscount_spread_bps = -100.0\n",
+        derivative("SW", "swap", "short", "month_end", 1.5, (2, 13)),
+        derivative("CAP", "cap", "long", "average", 1.6, (1, 12)),
+    );
+    let mut p = market(0.0, &text);
+    p.gpu_classes[0].sigma = 0.0;
+    let plan = lower(&p).unwrap();
+    let st = CpuBackend::new(Some(2))
+        .unwrap()
+        .run(&plan, 0..50, 3, &RunOptions::default())
+        .unwrap();
+    let price = |k: u32| {
+        let shock = if k >= 6 { -0.1 } else { 0.0 };
+        2.0 * (-0.2 * f64::from(k) / 12.0 + shock).exp()
+    };
+    let cents = |x: f64| (x * 100.0).round_ties_even() / 100.0;
+    let dfk = |k: u32, spread_bps: f64| (-(0.04 + spread_bps * 1e-4) * f64::from(k) / 12.0).exp();
+    type Payoff = fn(u32, &dyn Fn(u32) -> f64) -> f64;
+    let cases: [(usize, f64, f64, f64, (u32, u32), Payoff); 2] = [
+        (0, -1.0, 1000.0, 250.0, (2, 13), |k, p| p(k) - 1.5),
+        (1, 1.0, 500.0, -100.0, (1, 12), |k, p| {
+            (0.5 * (p(k - 1) + p(k)) - 1.6).max(0.0)
+        }),
+    ];
+    for (i, s, premium, spread, (a, b), payoff) in cases {
+        let d = &st.derivatives[i];
+        let settled = d.expected_settlement_usd();
+        let mut want = -s * premium;
+        let mut booked = -s * premium;
+        for k in 1..=24u32 {
+            let c = if (a..=b).contains(&k) {
+                s * cents(1000.0 * payoff(k, &price))
+            } else {
+                0.0
+            };
+            let got = settled[(k - 1) as usize];
+            assert!(
+                (got - c).abs() <= 0.0100001,
+                "{} month {k}: {got} vs {c}",
+                d.id
+            );
+            want += c * dfk(k, spread);
+            booked += got * dfk(k, spread);
+        }
+        let pv = d.expected_pv_usd();
+        assert!(
+            (pv - booked).abs() < 1e-9 * booked.abs().max(1.0),
+            "{}: {pv} vs {booked}",
+            d.id
+        );
+        assert!(
+            (pv - want).abs() <= 0.01 * f64::from(b - a + 1),
+            "{}: {pv} vs {want}",
+            d.id
+        );
+        assert_eq!(d.pv_std_error_usd(), 0.0, "{}", d.id);
+    }
+}
