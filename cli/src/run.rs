@@ -137,6 +137,9 @@ pub(crate) struct Args {
 /// Runs the job.
 pub(crate) fn run(a: Args) -> anyhow::Result<()> {
     let portfolio = PortfolioInput::from_file(&a.file)?;
+    for w in portfolio.portfolio().derivative_warnings() {
+        eprintln!("warning: {w}");
+    }
     let out = a
         .out
         .clone()

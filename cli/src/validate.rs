@@ -26,5 +26,8 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         if p.vault.is_some() { "1" } else { "no" },
         p.horizon_months()
     );
+    for w in p.derivative_warnings() {
+        eprintln!("warning: {w}");
+    }
     Ok(())
 }

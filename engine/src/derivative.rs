@@ -162,6 +162,40 @@ impl Derivative {
     }
 }
 
+impl crate::portfolio::Portfolio {
+    /// Hedges that validate but deserve a second look (MODEL.md §10.4), one sentence each,
+    /// naming `derivatives[i]`: an index hedge on another class than its fleet's (the fleet's
+    /// revenue moves with its own class, the settlement with the index: basis risk beyond
+    /// `basis_factor`), and a short revenue floor hedging its own fleet (it pays exactly when
+    /// that fleet's revenue falls short, adding to the operator's risk instead of hedging it).
+    pub fn derivative_warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, d) in self.derivatives.iter().enumerate() {
+            let Some(h) = d.hedges.as_deref() else {
+                continue;
+            };
+            let Some(fleet) = self.fleets.iter().find(|f| f.id == h) else {
+                continue;
+            };
+            if let Some(class) = d.class_id.as_deref().filter(|&c| c != fleet.class_id) {
+                out.push(format!(
+                    "derivatives[{i}] ({:?}) hedges fleet {h:?} of class {:?} with the {class:?} \
+                     index: a cross-class hedge (the basis between the classes is not modelled)",
+                    d.id, fleet.class_id
+                ));
+            }
+            if d.kind == DerivativeKind::RevenueFloor && d.position == Position::Short {
+                out.push(format!(
+                    "derivatives[{i}] ({:?}) is a short revenue floor hedging its own fleet {h:?}: \
+                     it pays when that fleet's revenue falls, adding to the operator's risk",
+                    d.id
+                ));
+            }
+        }
+        out
+    }
+}
+
 /// What a lowered derivative settles on.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Underlying {

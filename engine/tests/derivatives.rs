@@ -510,3 +510,80 @@ basis_factor = 0.9
     );
     load_portfolio(&text, "ok.toml", |_| Err("no tape".into())).unwrap();
 }
+
+/// Issue 23 review F (finding 10): a cross-class index hedge and a short revenue floor
+/// hedging its own fleet validate, with a warning naming derivatives[i]; a same-class swap
+/// hedge and a long revenue floor give none.
+#[test]
+fn cross_class_hedges_and_short_revenue_floors_are_warned_about() {
+    let base = include_str!("../../tests/fixtures/noise_free.toml");
+    let text = format!(
+        r#"{base}
+[[gpu_classes]]
+id = "B200"
+price0_per_gpu_hour = 5.0
+drift = 0.0
+kappa = 1.0
+sigma = 0.0
+jump_intensity = 0.0
+jump_mean = 0.0
+jump_std = 0.0
+useful_life_years = 5.0
+residual_floor = 0.1
+
+[[derivatives]]
+id = "same"
+kind = "swap"
+position = "short"
+class_id = "H100"
+fixing = "average"
+notional_gpu_hours_per_month = 1000
+strike_per_gpu_hour = 2.0
+start_month = 1
+end_month = 3
+hedges = "fl"
+
+[[derivatives]]
+id = "cross"
+kind = "swap"
+position = "short"
+class_id = "B200"
+fixing = "average"
+notional_gpu_hours_per_month = 1000
+strike_per_gpu_hour = 5.0
+start_month = 1
+end_month = 3
+hedges = "fl"
+
+[[derivatives]]
+id = "rf-long"
+kind = "revenue_floor"
+position = "long"
+fleet_id = "fl"
+floor_usd_per_month = 1000
+start_month = 1
+end_month = 2
+hedges = "fl"
+
+[[derivatives]]
+id = "rf-short"
+kind = "revenue_floor"
+position = "short"
+fleet_id = "fl"
+floor_usd_per_month = 1000
+start_month = 1
+end_month = 2
+hedges = "fl"
+"#
+    );
+    let p = load_portfolio(&text, "warn.toml", |_| Err("no tape".into()))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .portfolio;
+    let w = p.derivative_warnings();
+    assert_eq!(w.len(), 2, "{w:#?}");
+    assert!(w[0].starts_with("derivatives[1] (\"cross\")") && w[0].contains("cross-class"));
+    assert!(
+        w[1].starts_with("derivatives[3] (\"rf-short\")") && w[1].contains("short revenue floor")
+    );
+    assert!(p.without_hedges().derivative_warnings().is_empty());
+}
