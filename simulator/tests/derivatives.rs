@@ -485,7 +485,9 @@ fn with_a_deterministic_price_pv_is_the_discounted_cents_less_the_premium() {
     let cents = |x: f64| (x * 100.0).round_ties_even() / 100.0;
     let dfk = |k: u32, spread_bps: f64| (-(0.04 + spread_bps * 1e-4) * f64::from(k) / 12.0).exp();
     type Payoff = fn(u32, &dyn Fn(u32) -> f64) -> f64;
-    let cases: [(usize, f64, f64, f64, (u32, u32), Payoff); 2] = [
+    // (derivative index, s, premium, spread bps, strip, payoff per GPU-hour)
+    type Case = (usize, f64, f64, f64, (u32, u32), Payoff);
+    let cases: [Case; 2] = [
         (0, -1.0, 1000.0, 250.0, (2, 13), |k, p| p(k) - 1.5),
         (1, 1.0, 500.0, -100.0, (1, 12), |k, p| {
             (0.5 * (p(k - 1) + p(k)) - 1.6).max(0.0)
