@@ -343,21 +343,7 @@ impl Jobs {
             Some(b) => b,
             None => req.paths <= c.path_rows_max_paths,
         };
-        if self.inner.db.active_jobs_of_key(key_id)? >= i64::from(c.max_jobs_per_key) {
-            return Err(Problem::too_many(
-                "job-limit",
-                format!(
-                    "this key has {} jobs queued or running, the most allowed: wait for one to \
-                     finish or cancel one",
-                    c.max_jobs_per_key
-                ),
-                5,
-            ));
-        }
-        let id = format!(
-            "job_{}",
-            crate::auth::random_id(12).map_err(Problem::internal)?
-        );
+        let id = self.new_job_id(key_id)?;
         let stored = StoredRequest {
             request: req.clone(),
             path_rows,
@@ -702,15 +688,9 @@ fn run_structure_job(
 }
 
 impl Jobs {
-    /// Stores a structure job (checked by the caller against the run of simulation `sim`,
-    /// [`gaib_runs::StructureRequest::check`]) under the key's job limit and wakes a worker;
-    /// returns its id.
-    pub fn submit_structure(
-        &self,
-        key_id: &str,
-        sim: &JobRow,
-        stored: &crate::structure_jobs::StoredStructure,
-    ) -> Result<String, Problem> {
+    /// A fresh job id for key `key_id`, or 429 problem+json when the key already has its
+    /// maximum number of jobs queued or running (`max_jobs_per_key`).
+    fn new_job_id(&self, key_id: &str) -> Result<String, Problem> {
         let c = &self.inner.cfg;
         if self.inner.db.active_jobs_of_key(key_id)? >= i64::from(c.max_jobs_per_key) {
             return Err(Problem::too_many(
@@ -723,10 +703,22 @@ impl Jobs {
                 5,
             ));
         }
-        let id = format!(
+        Ok(format!(
             "job_{}",
             crate::auth::random_id(12).map_err(Problem::internal)?
-        );
+        ))
+    }
+
+    /// Stores a structure job (checked by the caller against the run of simulation `sim`,
+    /// [`gaib_runs::StructureRequest::check`]) under the key's job limit and wakes a worker;
+    /// returns its id.
+    pub fn submit_structure(
+        &self,
+        key_id: &str,
+        sim: &JobRow,
+        stored: &crate::structure_jobs::StoredStructure,
+    ) -> Result<String, Problem> {
+        let id = self.new_job_id(key_id)?;
         let job = JobRow {
             id: id.clone(),
             key_id: key_id.to_string(),

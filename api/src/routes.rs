@@ -81,7 +81,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::tranche_keeper::tranche_publications))
 }
 
-fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response {
+/// `value` as a JSON response with `status` (500 problem+json if it cannot be serialised).
+pub(crate) fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response {
     match serde_json::to_vec(value) {
         Ok(b) => (
             status,

@@ -14,6 +14,7 @@
 use crate::app::{AppState, WriteKey};
 use crate::db::{state, JobRow};
 use crate::problem::{Problem, PROBLEM_JSON};
+use crate::routes::json_response;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -214,21 +215,6 @@ fn status_of(j: &JobRow, st: StoredStructure) -> StructureJobStatus {
     }
 }
 
-fn json(status: StatusCode, value: &impl Serialize) -> Response {
-    match serde_json::to_vec(value) {
-        Ok(b) => (
-            status,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            b,
-        )
-            .into_response(),
-        Err(e) => Problem::internal(e).into_response(),
-    }
-}
-
 /// Queues a structure analysis of a succeeded simulation's run: tranche sizing to target
 /// PDs/ELs (from the senior down; one simulation of the paths, the pool waterfall re-run per
 /// trial) and/or a pool's break-even stresses, as `gaib structure` computes them.
@@ -271,7 +257,7 @@ pub(crate) async fn create_structure(
     .await
     .map_err(Problem::internal)??;
     let st = StoredStructure::of(&job).ok_or_else(|| Problem::internal("not a structure job"))?;
-    let mut r = json(StatusCode::ACCEPTED, &status_of(&job, st));
+    let mut r = json_response(StatusCode::ACCEPTED, &status_of(&job, st));
     if let Ok(v) = HeaderValue::from_str(&format!("/v1/structures/{}", job.id)) {
         r.headers_mut().insert(header::LOCATION, v);
     }
@@ -296,7 +282,7 @@ pub(crate) async fn get_structure(
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
     let (j, st) = structure_job(&s, &id)?;
-    Ok(json(StatusCode::OK, &status_of(&j, st)))
+    Ok(json_response(StatusCode::OK, &status_of(&j, st)))
 }
 
 /// Cancels a structure job (the submitting key only): a queued one at once; a running one is
@@ -333,7 +319,7 @@ pub(crate) async fn cancel_structure(
         ));
     }
     let (j, st) = structure_job(&s, &id)?;
-    Ok(json(StatusCode::ACCEPTED, &status_of(&j, st)))
+    Ok(json_response(StatusCode::ACCEPTED, &status_of(&j, st)))
 }
 
 /// A succeeded structure job's result: `structure.json` (gaib-runs StructureFile,

@@ -506,6 +506,11 @@ async fn the_openapi_document_is_3_1_and_covers_every_route() {
         ("/v1/assets", "get"),
         ("/v1/holds", "get"),
         ("/v1/holds/{seq}/release", "post"),
+        ("/v1/simulations/{id}/structures", "post"),
+        ("/v1/structures/{id}", "get"),
+        ("/v1/structures/{id}", "delete"),
+        ("/v1/structures/{id}/result", "get"),
+        ("/v1/tranche-publications/{pool}", "get"),
     ];
     for (p, m) in expected {
         let op = &paths[p][m];
