@@ -159,8 +159,8 @@ fn bank_run_matches_the_cpu_backend() {
 }
 
 /// Every derivative kind, both fixings, both positions and hedges with and without a basis
-/// factor (MODEL.md §10): data/portfolios/sample_hedged.toml (a short average swap hedging
-/// Lattice's H100 fleet, a long revenue floor hedging Tundra's A100 fleet, a cap, a floor and a
+/// factor (MODEL.md §10): data/portfolios/sample_hedged.toml (short average swaps hedging
+/// Lattice's and Vega's H100 fleets, a long revenue floor hedging Tundra's A100 fleet, a cap, a floor and a
 /// forward priced only) plus a short month-end future, a long month-end cap hedging Helios'
 /// H100 fleet at a basis factor of 0.95, a long average B200 swap hedging Northpeak's B200
 /// fleet and a short revenue floor priced only. 5 000 paths.
