@@ -300,13 +300,19 @@ impl Run {
     /// The comparison with and without hedges (same paths), long form: `instrument`,
     /// `hedged_by`, `metric` (`pd_pct`, `expected_loss_pct`, `price_pct`; `haircut_pct`,
     /// `recommended_ltv_pct` for the vault), `hedged`, `hedged_se`, `unhedged`,
-    /// `unhedged_se`, `change`; None when no derivative hedges a fleet.
+    /// `unhedged_se`, `change`, `hedge_premium_usd` (a deal's rows: the net premium of its
+    /// hedges to their holders at t = 0, USD, + paid; paid outside the fleet's cash, so not in
+    /// the hedged figures, MODEL.md §10.4); None when no derivative hedges a fleet.
     fn hedges(&self, py: Python<'_>) -> PyResult<Option<ArrowTable>> {
         let Some(h) = &self.out.results.hedges else {
             return Ok(None);
         };
         let mut rows = Rows::default();
-        let mut push = |id: &str, by: Option<String>, metric: &str, w: &gaib_runs::WithWithout| {
+        let mut push = |id: &str,
+                        by: Option<String>,
+                        premium: Option<f64>,
+                        metric: &str,
+                        w: &gaib_runs::WithWithout| {
             rows.row()
                 .set("instrument", id)
                 .set("hedged_by", by)
@@ -315,21 +321,30 @@ impl Run {
                 .set("hedged_se", w.hedged.std_error)
                 .set("unhedged", w.unhedged.value)
                 .set("unhedged_se", w.unhedged.std_error)
-                .set("change", w.hedged.value - w.unhedged.value);
+                .set("change", w.hedged.value - w.unhedged.value)
+                .set("hedge_premium_usd", premium);
         };
         for d in &h.deals {
             let by = Some(d.hedged_by.join(" "));
-            push(&d.id, by.clone(), "pd_pct", &d.pd_pct);
-            push(&d.id, by.clone(), "expected_loss_pct", &d.expected_loss_pct);
-            push(&d.id, by, "price_pct", &d.price_pct);
+            let premium = Some(d.hedge_premium_usd.iter().sum::<f64>());
+            push(&d.id, by.clone(), premium, "pd_pct", &d.pd_pct);
+            push(
+                &d.id,
+                by.clone(),
+                premium,
+                "expected_loss_pct",
+                &d.expected_loss_pct,
+            );
+            push(&d.id, by, premium, "price_pct", &d.price_pct);
         }
         for t in &h.tranches {
-            push(&t.id, None, "pd_pct", &t.pd_pct);
-            push(&t.id, None, "expected_loss_pct", &t.expected_loss_pct);
-            push(&t.id, None, "price_pct", &t.price_pct);
+            push(&t.id, None, None, "pd_pct", &t.pd_pct);
+            push(&t.id, None, None, "expected_loss_pct", &t.expected_loss_pct);
+            push(&t.id, None, None, "price_pct", &t.price_pct);
         }
         push(
             "portfolio",
+            None,
             None,
             "expected_loss_pct",
             &h.portfolio_expected_loss_pct,
@@ -351,7 +366,8 @@ impl Run {
                     .set("hedged_se", None::<f64>)
                     .set("unhedged", b)
                     .set("unhedged_se", None::<f64>)
-                    .set("change", a - b);
+                    .set("change", a - b)
+                    .set("hedge_premium_usd", None::<f64>);
             }
         }
         batch(py, rows).map(Some)

@@ -138,6 +138,12 @@ pub struct HedgedDeal {
     pub fleet_id: String,
     /// The derivatives that hedge that fleet, in portfolio order.
     pub hedged_by: Vec<String>,
+    /// The premium of each derivative in `hedged_by` (same order) to its holder at t = 0,
+    /// USD: positive when the holder pays it (long), negative when it receives it (short).
+    /// The premium is paid outside the fleet's cash (MODEL.md §10.4): the hedged PD, EL and
+    /// price do not include it (empty in results written before it was added).
+    #[serde(default)]
+    pub hedge_premium_usd: Vec<f64>,
     /// PD, percent.
     pub pd_pct: WithWithout,
     /// Expected loss, percent of the funded amount.
@@ -217,6 +223,19 @@ pub(crate) fn hedge_comparison(
             .map(|d| d.id.clone())
             .collect()
     };
+    let premiums = |fleet: &str| -> Vec<f64> {
+        p.derivatives
+            .iter()
+            .filter(|d| d.hedges.as_deref() == Some(fleet))
+            .map(|d| {
+                let usd = f64::try_from(d.premium_usd).unwrap_or(f64::NAN);
+                match d.position {
+                    Position::Long => usd,
+                    Position::Short => -usd,
+                }
+            })
+            .collect()
+    };
     let deals = p
         .deals
         .iter()
@@ -227,6 +246,7 @@ pub(crate) fn hedge_comparison(
                 id: d.id.clone(),
                 fleet_id: d.fleet_id.clone(),
                 hedged_by,
+                hedge_premium_usd: premiums(&d.fleet_id),
                 pd_pct: pair(a, b, |v| &v.pd_pct),
                 expected_loss_pct: pair(a, b, |v| &v.expected_loss_pct),
                 price_pct: pair(a, b, |v| &v.price_pct),

@@ -452,13 +452,16 @@ pub fn derivative_table(r: &Results) -> Option<CashflowTable> {
 /// The hedge comparison of a run (`results.json`'s `hedges`) in long form: per hedged deal
 /// its PD, EL and price, per tranche the same, the portfolio EL, and the vault's haircut and
 /// recommended LTV — each with and without the hedges (same paths), the change, and the
-/// standard errors (empty for the vault's quantile figures). None without hedges.
+/// standard errors (empty for the vault's quantile figures); on a deal's rows
+/// `hedge_premium_usd`, the net premium of its hedges to their holders at t = 0 (USD, + paid),
+/// which the hedged leg does not pay from the fleet (MODEL.md §10.4). None without hedges.
 pub fn hedge_table(r: &Results) -> Option<CashflowTable> {
     let h: &HedgeComparison = r.hedges.as_ref()?;
     let mut t = CashflowTable::new(
         "hedges".into(),
         format!(
-            "With and without hedges — the same {} paths (seed {}); change = hedged − unhedged",
+            "With and without hedges — the same {} paths (seed {}); change = hedged − unhedged; \
+             hedge premiums are paid outside the fleet's cash, not in the hedged figures",
             r.paths, r.seed
         ),
         &[
@@ -470,9 +473,10 @@ pub fn hedge_table(r: &Results) -> Option<CashflowTable> {
             "unhedged",
             "unhedged_se",
             "change",
+            "hedge_premium_usd",
         ],
     );
-    let mut push = |id: &str, by: &str, metric: &str, w: &WithWithout| {
+    let mut push = |id: &str, by: &str, premium: Option<f64>, metric: &str, w: &WithWithout| {
         t.rows.push(vec![
             Cell::Text(id.into()),
             if by.is_empty() {
@@ -486,22 +490,31 @@ pub fn hedge_table(r: &Results) -> Option<CashflowTable> {
             number(Some(w.unhedged.value), 4),
             number(Some(w.unhedged.std_error), 4),
             number(Some(w.hedged.value - w.unhedged.value), 4),
+            number(premium, 2),
         ]);
     };
     for d in &h.deals {
         let by = d.hedged_by.join(" ");
-        push(&d.id, &by, "pd_pct", &d.pd_pct);
-        push(&d.id, &by, "expected_loss_pct", &d.expected_loss_pct);
-        push(&d.id, &by, "price_pct", &d.price_pct);
+        let premium = Some(d.hedge_premium_usd.iter().sum::<f64>());
+        push(&d.id, &by, premium, "pd_pct", &d.pd_pct);
+        push(
+            &d.id,
+            &by,
+            premium,
+            "expected_loss_pct",
+            &d.expected_loss_pct,
+        );
+        push(&d.id, &by, premium, "price_pct", &d.price_pct);
     }
     for tr in &h.tranches {
-        push(&tr.id, "", "pd_pct", &tr.pd_pct);
-        push(&tr.id, "", "expected_loss_pct", &tr.expected_loss_pct);
-        push(&tr.id, "", "price_pct", &tr.price_pct);
+        push(&tr.id, "", None, "pd_pct", &tr.pd_pct);
+        push(&tr.id, "", None, "expected_loss_pct", &tr.expected_loss_pct);
+        push(&tr.id, "", None, "price_pct", &tr.price_pct);
     }
     push(
         "portfolio",
         "",
+        None,
         "expected_loss_pct",
         &h.portfolio_expected_loss_pct,
     );
@@ -523,6 +536,7 @@ pub fn hedge_table(r: &Results) -> Option<CashflowTable> {
                 number(Some(b), 4),
                 Cell::Empty,
                 number(Some(a - b), 4),
+                Cell::Empty,
             ]);
         }
     }

@@ -66,6 +66,26 @@ fn derivatives_agree_with_their_closed_forms_and_hedges_lower_the_hedged_pd() {
     );
     assert_eq!(h.tranches.len(), 3);
     assert!(h.vault.is_some());
+    // Each hedge's premium to its holder beside the comparison (MODEL.md §10.4): the short
+    // swap has none, the long revenue floor pays 50,000 USD (outside the fleet's cash).
+    let premiums: Vec<&[f64]> = h
+        .deals
+        .iter()
+        .map(|d| d.hedge_premium_usd.as_slice())
+        .collect();
+    assert_eq!(premiums, [&[0.0][..], &[50_000.0][..], &[0.0][..]]);
+    let table = gaib_runs::tables::hedge_table(r).unwrap();
+    let col = table
+        .columns
+        .iter()
+        .position(|c| c == "hedge_premium_usd")
+        .unwrap();
+    let rs_row = table
+        .rows
+        .iter()
+        .find(|row| matches!(&row[0], gaib_runs::tables::Cell::Text(t) if t == "RS-1"))
+        .unwrap();
+    assert_eq!(rs_row[col].as_f64(), Some(50_000.0));
     // The revenue floor only adds cash to fl-b, path by path: RS-1 cannot default more often
     // with it. The unhedged side is the unhedged leg's own valuation.
     let rs = &h.deals[1];
@@ -78,6 +98,7 @@ fn derivatives_agree_with_their_closed_forms_and_hedges_lower_the_hedged_pd() {
         serde_json::from_slice(out.output("results.json").unwrap()).unwrap();
     assert_eq!(json["derivatives"][2]["kind"], "cap");
     assert_eq!(json["hedges"]["deals"][0]["hedged_by"][0], "SW-H100");
+    assert_eq!(json["hedges"]["deals"][1]["hedge_premium_usd"][0], 50_000.0);
 }
 
 #[test]

@@ -103,10 +103,13 @@ fn hedges_part(h: &HedgeComparison) -> String {
     s += "<p class=\"note\">The same portfolio with every <code>hedges</code> removed, simulated \
           on the same seed and paths (common random numbers): a change is the hedges' effect, \
           not noise in the paths. A hedge's settlement enters its fleet's NOI before debt \
-          service.</p>";
+          service. Its premium (column <i>premium USD</i>: + paid by the holder, − received) \
+          is paid at t = 0 outside the fleet's cash, so the hedged PD and EL do not include \
+          it.</p>";
     let header: Vec<String> = [
         "deal",
         "hedged by",
+        "premium USD",
         "PD % hedged",
         "PD % unhedged",
         "Δ PD",
@@ -120,7 +123,14 @@ fn hedges_part(h: &HedgeComparison) -> String {
         .deals
         .iter()
         .map(|d| {
-            let mut r = vec![d.id.clone(), d.hedged_by.join(", ")];
+            let premium = d
+                .hedged_by
+                .iter()
+                .zip(&d.hedge_premium_usd)
+                .map(|(id, p)| format!("{id}: {}", signed(*p, 2)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut r = vec![d.id.clone(), d.hedged_by.join(", "), premium];
             r.extend(cells(&d.pd_pct, 2));
             r.extend(cells(&d.expected_loss_pct, 3));
             r
