@@ -205,7 +205,7 @@ fn run_indexed<T: Send + Sync>(
 
 /// Parametric-bootstrap standard errors of `original` (the fit of `y` at `t` with
 /// `min_half`): `settings.replicates` histories simulated from `original.params` on the dates
-/// `t` from y[0], each re-estimated by [`fit`] with the same `min_half`; in parallel over
+/// `t` from `y[0]`, each re-estimated by [`fit`] with the same `min_half`; in parallel over
 /// replicates, `progress` called once after each. Deterministic in (seed, stream).
 pub fn bootstrap(
     original: &Fit,
