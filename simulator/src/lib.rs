@@ -31,6 +31,7 @@
 mod backend;
 mod derivatives;
 mod error;
+pub mod math;
 mod model;
 mod plan;
 pub mod rng;

@@ -10,6 +10,7 @@
 //! [`crate::plan`]), rho = 1 gives sqrt(1 − rho) = 0, hazard = 0 never defaults; utilization is
 //! kept inside (0, 1) by clamping logistic(Y) to [1e-15, 1 − 1e-15].
 
+use crate::math;
 use crate::plan::{SimPlan, MAX_JUMPS_PER_MONTH};
 use crate::rng::{box_muller_first, poisson_inverse_with, uniform, PathRng};
 use crate::rows::PathRows;
@@ -207,7 +208,7 @@ impl<'p> Worker<'p> {
                 .classes
                 .jump_rate_per_step
                 .iter()
-                .map(|&l| (-l).exp())
+                .map(|&l| math::exp(-l))
                 .collect(),
             price: vec![0.0; nc],
             price_over_trend: vec![0.0; nc],
@@ -432,7 +433,7 @@ impl<'p> Worker<'p> {
         for c in 0..nc {
             x[c] = x[c] * decay[c] + scale[c] * z[c];
             let dev = x[c] + jumps[c];
-            price[c] = (lts[c] + dev).exp();
+            price[c] = math::exp(lts[c] + dev);
             pot[c] = price[c] * inv_trend[c];
         }
         // §2: fleets.
@@ -752,7 +753,7 @@ pub struct MarketPath {
 /// logistic(y) clamped into [U_EPS, 1 − U_EPS].
 #[inline(always)]
 pub fn logistic_clamped(y: f64) -> f64 {
-    (1.0 / (1.0 + (-y).exp())).clamp(U_EPS, 1.0 - U_EPS)
+    (1.0 / (1.0 + math::exp(-y))).clamp(U_EPS, 1.0 - U_EPS)
 }
 
 /// Default time tau = −ln(1 − Phi(a))/h, years (h > 0), computed without cancellation:
@@ -762,9 +763,9 @@ pub fn default_time(a: f64, h: f64) -> f64 {
     let sqrt2 = std::f64::consts::SQRT_2;
     let cdf = 0.5 * erfc(-a / sqrt2);
     let minus_log_survival = if cdf < 0.5 {
-        -(-cdf).ln_1p()
+        -math::ln_1p(-cdf)
     } else {
-        -(0.5 * erfc(a / sqrt2)).ln()
+        -math::ln(0.5 * erfc(a / sqrt2))
     };
     minus_log_survival / h
 }

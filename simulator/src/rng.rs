@@ -34,6 +34,8 @@
 //! Unused words (z1 of a pair, x3 of the class call) are discarded, never reused, so that
 //! adding a draw to one entity can never shift another's.
 
+use crate::math;
+
 /// Philox multiplier of word 0.
 const M0: u32 = 0xD251_1F53;
 /// Philox multiplier of word 2.
@@ -91,8 +93,8 @@ pub fn uniform(x: u32) -> f64 {
 /// r = sqrt(−2 ln u(a)), (r·cos 2πu(b), r·sin 2πu(b)).
 #[inline(always)]
 pub fn box_muller(a: u32, b: u32) -> (f64, f64) {
-    let r = (-2.0 * uniform(a).ln()).sqrt();
-    let (s, c) = (std::f64::consts::TAU * uniform(b)).sin_cos();
+    let r = (-2.0 * math::ln(uniform(a))).sqrt();
+    let (s, c) = math::sin_cos_tau(uniform(b));
     (r * c, r * s)
 }
 
@@ -100,8 +102,8 @@ pub fn box_muller(a: u32, b: u32) -> (f64, f64) {
 /// `box_muller(a, b).0`; skips the sine).
 #[inline(always)]
 pub fn box_muller_first(a: u32, b: u32) -> f64 {
-    let r = (-2.0 * uniform(a).ln()).sqrt();
-    r * (std::f64::consts::TAU * uniform(b)).cos()
+    let r = (-2.0 * math::ln(uniform(a))).sqrt();
+    r * math::cos_tau(uniform(b))
 }
 
 /// Draws of one path under one seed: evaluates Philox at (path, stream, step, call).
@@ -148,7 +150,7 @@ impl PathRng {
 /// CDF(n) ≥ u. Capped at `max` (the tail beyond it is assigned to `max`). lambda ≤ 0 → 0.
 #[inline]
 pub fn poisson_inverse(lambda: f64, u: f64, max: u32) -> u32 {
-    poisson_inverse_with(lambda, (-lambda).exp(), u, max)
+    poisson_inverse_with(lambda, math::exp(-lambda), u, max)
 }
 
 /// [`poisson_inverse`] given `p0` = e^(−lambda) (P[N = 0]), which a caller drawing many counts
