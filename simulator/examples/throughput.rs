@@ -1,9 +1,12 @@
 //! Throughput of the CPU backend: `cargo run --release -p gaib-simulator --example throughput --
-//! PORTFOLIO PATHS [THREADS] [--summary FILE]`. Prints one line `paths=… threads=… seconds=…
+//! PORTFOLIO PATHS [THREADS] [--summary FILE] [--digest]`. Prints one line `paths=… threads=… seconds=…
 //! deal_steps_per_s=… peak_rss_kib=… deal_steps_per_path=…` (deals × months; peak RSS from /proc/self/status, Linux only; 0
 //! elsewhere). `--summary FILE` also writes every deal's and tranche's E[loss], PD and E[PV]
 //! (fractions of notional / of paths) with their standard errors as JSON, the figures
 //! `scripts/bench_numpy.py --check` compares its NumPy implementation with (scripts/bench.sh).
+//! `--digest` also prints `digest=0x…`: FNV-1a 64 of the whole `PathStats` as JSON (every
+//! exact sum, count and histogram bin), the bit-identity check of a speed change (the same
+//! digest before and after, for the same portfolio, paths and seed).
 
 use gaib_simulator::{lower, Backend, CpuBackend, InstrumentStats, RunOptions};
 use std::path::Path;
@@ -41,8 +44,11 @@ fn main() {
         args.drain(i..i + 2);
         f
     });
+    let digest = args.iter().position(|a| a == "--digest").map(|i| {
+        args.remove(i);
+    });
     if args.len() < 3 {
-        eprintln!("usage: throughput PORTFOLIO PATHS [THREADS] [--summary FILE]");
+        eprintln!("usage: throughput PORTFOLIO PATHS [THREADS] [--summary FILE] [--digest]");
         std::process::exit(2);
     }
     let file = Path::new(&args[1]);
@@ -70,6 +76,13 @@ fn main() {
         plan.deal_steps_per_path(),
         stats.tranches.first().and_then(|t| t.first()).map_or(0.0, |t| t.pv.mean()),
     );
+    if digest.is_some() {
+        let json = serde_json::to_string(&stats).expect("PathStats serialises");
+        let h = json.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        println!("digest={h:#018x}");
+    }
     if let Some(f) = summary_file {
         let json = serde_json::json!({
             "paths": stats.paths,
