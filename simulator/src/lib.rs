@@ -31,6 +31,7 @@
 mod backend;
 mod derivatives;
 mod error;
+mod market;
 pub mod math;
 mod model;
 mod plan;

@@ -10,9 +10,10 @@
 //! [`crate::plan`]), rho = 1 gives sqrt(1 − rho) = 0, hazard = 0 never defaults; utilization is
 //! kept inside (0, 1) by clamping logistic(Y) to [1e-15, 1 − 1e-15].
 
+use crate::market::PathMarket;
 use crate::math;
-use crate::plan::{SimPlan, MAX_JUMPS_PER_MONTH};
-use crate::rng::{box_muller_first, poisson_inverse_with, uniform, PathRng};
+use crate::plan::SimPlan;
+use crate::rng::PathRng;
 use crate::rows::PathRows;
 use crate::stats::{
     clean_loss_fraction, Histogram, InstrumentStats, Moments, PathStats, PortfolioStats,
@@ -20,7 +21,7 @@ use crate::stats::{
     PORTFOLIO_LOSS_BINS,
 };
 use crate::trace::{MonthTrace, PathTrace};
-use gaib_engine::{CashflowState, MarketMonth, MonthOutput, VaultMonth, VaultState};
+use gaib_engine::{CashflowState, MonthOutput, VaultMonth, VaultState};
 
 /// Smallest/largest utilization (logistic(Y) is clamped into [U_EPS, 1 − U_EPS]).
 pub const U_EPS: f64 = 1e-15;
@@ -151,17 +152,8 @@ pub struct Worker<'p> {
     plan: &'p SimPlan,
     state: CashflowState<f64>,
     out: MonthOutput<f64>,
-    eps: Vec<f64>,
-    z: Vec<f64>,
-    x: Vec<f64>,
-    jumps: Vec<f64>,
-    /// Per class: e^(−jump rate per step), P[no jump in a month] (the Poisson draw's start).
-    jump_p0: Vec<f64>,
-    price: Vec<f64>,
-    price_over_trend: Vec<f64>,
-    y: Vec<f64>,
-    util: Vec<f64>,
-    credit: Vec<bool>,
+    /// The path's market (prices, utilizations, credit defaults), drawn in blocks of months.
+    market: PathMarket,
     default_month: Vec<u32>,
     deal_pv: Vec<f64>,
     deal_loss: Vec<f64>,
@@ -186,8 +178,6 @@ pub struct Worker<'p> {
 impl<'p> Worker<'p> {
     /// Scratch space for `plan`.
     pub fn new(plan: &'p SimPlan) -> Self {
-        let nc = plan.n_classes();
-        let nf = plan.fleets.stream.len();
         let no = plan.operators.stream.len();
         let nd = plan.n_deals();
         let tr = |v: f64| -> Vec<Vec<f64>> {
@@ -200,21 +190,7 @@ impl<'p> Worker<'p> {
             plan,
             state: plan.flow.initial_state(),
             out: plan.flow.new_output(),
-            eps: vec![0.0; nc],
-            z: vec![0.0; nc],
-            x: vec![0.0; nc],
-            jumps: vec![0.0; nc],
-            jump_p0: plan
-                .classes
-                .jump_rate_per_step
-                .iter()
-                .map(|&l| math::exp(-l))
-                .collect(),
-            price: vec![0.0; nc],
-            price_over_trend: vec![0.0; nc],
-            y: vec![0.0; nf],
-            util: vec![0.0; nf],
-            credit: vec![false; no],
+            market: PathMarket::new(plan),
             default_month: vec![0; no],
             deal_pv: vec![0.0; nd],
             deal_loss: vec![0.0; nd],
@@ -311,11 +287,12 @@ impl<'p> Worker<'p> {
 
     /// The month just stepped, as a [`MonthTrace`].
     fn month_trace(&self, vault: Option<VaultMonth<f64>>) -> MonthTrace {
+        let market = self.market.current();
         MonthTrace {
-            price: self.price.clone(),
-            price_over_trend: self.price_over_trend.clone(),
-            utilization: self.util.clone(),
-            credit_default: self.credit.clone(),
+            price: market.price.to_vec(),
+            price_over_trend: market.price_over_trend.to_vec(),
+            utilization: market.utilization.to_vec(),
+            credit_default: market.credit_default.to_vec(),
             output: self.out.clone(),
             dsra: self.state.deals.iter().map(|d| d.dsra).collect(),
             vault,
@@ -336,7 +313,7 @@ impl<'p> Worker<'p> {
         let k_max = p.months;
         p.flow.reset_state(&mut self.state);
         self.draw_default_months(&rng);
-        self.reset_market();
+        self.market.reset(p);
         self.deal_pv.fill(0.0);
         self.deal_loss.fill(0.0);
         self.deal_default_month.fill(0);
@@ -365,13 +342,7 @@ impl<'p> Worker<'p> {
         }
 
         for k in 1..=k_max {
-            self.market_month(&rng, k);
-            let market = MarketMonth {
-                price: &self.price,
-                price_over_trend: &self.price_over_trend,
-                utilization: &self.util,
-                credit_default: &self.credit,
-            };
+            let market = self.market.month(p, &rng, &self.default_month, k);
             p.flow.step(k, &market, &mut self.state, &mut self.out);
             self.record_month(k, stats);
             let vault = self.vault_month(k, stats);
@@ -380,98 +351,13 @@ impl<'p> Worker<'p> {
         self.record_path(stats);
     }
 
-    /// Draws month `k` of the market (§1, §2, §5) into the worker's buffers.
-    fn market_month(&mut self, rng: &PathRng, k: u32) {
-        let p = self.plan;
-        let nc = p.n_classes();
-        let ki = (k - 1) as usize;
-        // Every per-class array has n_classes entries and every per-fleet array one entry per
-        // fleet (plan.rs and Worker::new build them so); re-slicing each to that length once
-        // lets the compiler drop the bounds checks inside the loops (same arithmetic, same
-        // order: bit-identical to indexing).
-        let cl = &p.classes;
-        let (stream, rate, p0) = (
-            &cl.stream[..nc],
-            &cl.jump_rate_per_step[..nc],
-            &self.jump_p0[..nc],
-        );
-        let (jm, js) = (&cl.jump_mean[..nc], &cl.jump_std[..nc]);
-        let (eps, jumps) = (&mut self.eps[..nc], &mut self.jumps[..nc]);
-        // §1: classes.
-        for c in 0..nc {
-            let w = rng.words(stream[c], k, 0);
-            eps[c] = box_muller_first(w[0], w[1]);
-            let lam = rate[c];
-            if lam > 0.0 {
-                let n = poisson_inverse_with(lam, p0[c], uniform(w[2]), MAX_JUMPS_PER_MONTH);
-                let mut normals = [0.0; 4];
-                for j in 0..n {
-                    if j % 4 == 0 {
-                        normals = rng.normals4(stream[c], k, 1 + j / 4);
-                    }
-                    jumps[c] += jm[c] + js[c] * normals[(j % 4) as usize];
-                }
-            }
-        }
-        let z = &mut self.z[..nc];
-        if p.chol_identity {
-            z.copy_from_slice(eps);
-        } else {
-            for (i, zi) in z.iter_mut().enumerate() {
-                let row = &p.chol[i * nc..i * nc + i + 1];
-                *zi = row.iter().zip(eps.iter()).map(|(l, e)| l * e).sum();
-            }
-        }
-        let (decay, scale) = (&cl.ou_decay[..nc], &cl.ou_scale[..nc]);
-        let lts = &p.log_trend_shock[ki * nc..][..nc];
-        let inv_trend = &p.inv_trend[ki * nc..][..nc];
-        let (x, price, pot) = (
-            &mut self.x[..nc],
-            &mut self.price[..nc],
-            &mut self.price_over_trend[..nc],
-        );
-        for c in 0..nc {
-            x[c] = x[c] * decay[c] + scale[c] * z[c];
-            let dev = x[c] + jumps[c];
-            price[c] = math::exp(lts[c] + dev);
-            pot[c] = price[c] * inv_trend[c];
-        }
-        // §2: fleets.
-        let fl = &p.fleets;
-        let nf = self.y.len();
-        let (fstream, fclass, lp, lo) = (
-            &fl.stream[..nf],
-            &fl.class[..nf],
-            &fl.load_price[..nf],
-            &fl.load_own[..nf],
-        );
-        let (fdecay, pull, fscale) = (&fl.decay[..nf], &fl.pull[..nf], &fl.scale[..nf]);
-        let (y, util) = (&mut self.y[..nf], &mut self.util[..nf]);
-        for f in 0..nf {
-            let xi = rng.normal0(fstream[f], k, 0);
-            let w = lp[f] * eps[fclass[f]] + lo[f] * xi;
-            y[f] = y[f] * fdecay[f] + pull[f] + fscale[f] * w;
-            util[f] = logistic_clamped(y[f]);
-        }
-        // §5: credit defaults this month.
-        for (c, &m) in self.credit.iter_mut().zip(&self.default_month) {
-            *c = m == k;
-        }
-    }
-
-    fn reset_market(&mut self) {
-        self.x.fill(0.0);
-        self.jumps.fill(0.0);
-        self.y.copy_from_slice(&self.plan.fleets.y0);
-    }
-
     /// The market of path `path` alone (no cash flows): per month k (index k−1) the prices,
     /// prices over trend and utilizations, and each operator's default month (0 = none).
     /// For tests, diagnostics and per-path output; the same draws as [`Worker::run_path`].
     pub fn market_path(&mut self, seed: u64, path: u32) -> MarketPath {
         let rng = PathRng::new(seed, path);
         self.draw_default_months(&rng);
-        self.reset_market();
+        self.market.reset(self.plan);
         let mut out = MarketPath {
             price: Vec::new(),
             price_over_trend: Vec::new(),
@@ -479,10 +365,10 @@ impl<'p> Worker<'p> {
             default_month: self.default_month.clone(),
         };
         for k in 1..=self.plan.months {
-            self.market_month(&rng, k);
-            out.price.push(self.price.clone());
-            out.price_over_trend.push(self.price_over_trend.clone());
-            out.utilization.push(self.util.clone());
+            let month = self.market.month(self.plan, &rng, &self.default_month, k);
+            out.price.push(month.price.to_vec());
+            out.price_over_trend.push(month.price_over_trend.to_vec());
+            out.utilization.push(month.utilization.to_vec());
         }
         out
     }

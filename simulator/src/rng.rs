@@ -146,6 +146,174 @@ impl PathRng {
     }
 }
 
+/// Philox4x32-10 of a batch of counters of one path that differ in stream and step: lane i is
+/// the counter (path, `stream[i]`, step0 + `step[i]`, call) of [`PathRng::words`], and its
+/// words x0..x3 land in `word(0)[i]`..`word(3)[i]` (structure of arrays, so that the draws
+/// made from them are simple loops over arrays).
+///
+/// Philox is integer arithmetic only, so every lane's words are those of the one-call
+/// [`philox4x32_10`] whatever the grouping of lanes: with AVX2 (detected once, when the batch
+/// is built) four lanes at a time in 64-bit vector lanes (`vpmuludq` makes four 32×32→64
+/// products), the remaining lanes, and every lane without AVX2, one by one.
+#[derive(Debug, Clone)]
+pub struct PhiloxBatch {
+    stream: Vec<u32>,
+    step: Vec<u32>,
+    words: [Vec<u32>; 4],
+    avx2: bool,
+}
+
+impl PhiloxBatch {
+    /// A batch of `stream.len()` lanes: lane i has stream id `stream[i]` and step offset
+    /// `step[i]` (its step is the offset plus the `step0` of [`PhiloxBatch::run`]).
+    ///
+    /// # Panics
+    /// If `stream` and `step` differ in length.
+    pub fn new(stream: Vec<u32>, step: Vec<u32>) -> Self {
+        assert_eq!(stream.len(), step.len(), "one step offset per stream lane");
+        let n = stream.len();
+        Self {
+            stream,
+            step,
+            words: std::array::from_fn(|_| vec![0; n]),
+            avx2: avx2_detected(),
+        }
+    }
+
+    /// Number of lanes.
+    pub fn len(&self) -> usize {
+        self.stream.len()
+    }
+
+    /// Whether the batch has no lane.
+    pub fn is_empty(&self) -> bool {
+        self.stream.is_empty()
+    }
+
+    /// Word `w` (0..4) of every lane, from the last [`PhiloxBatch::run`].
+    pub fn word(&self, w: usize) -> &[u32] {
+        &self.words[w]
+    }
+
+    /// Evaluates every lane: lane i = `rng.words(stream[i], step0 + step[i], call)` (the step
+    /// wraps like a u32).
+    pub fn run(&mut self, rng: &PathRng, step0: u32, call: u32) {
+        let (key, path) = (rng.key, rng.path);
+        let [w0, w1, w2, w3] = &mut self.words;
+        #[cfg(target_arch = "x86_64")]
+        let done = if self.avx2 {
+            // SAFETY: `avx2` is true only when the running CPU has AVX2 (`avx2_detected`).
+            unsafe {
+                philox_batch_avx2(
+                    key,
+                    [path, call, step0],
+                    &self.stream,
+                    &self.step,
+                    [w0, w1, w2, w3],
+                )
+            }
+        } else {
+            0
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let done = 0;
+        for i in done..self.stream.len() {
+            let step = step0.wrapping_add(self.step[i]);
+            let w = philox4x32_10([path, self.stream[i], step, call], key);
+            (w0[i], w1[i], w2[i], w3[i]) = (w[0], w[1], w[2], w[3]);
+        }
+    }
+}
+
+/// Whether the running CPU has AVX2 (false off x86-64).
+fn avx2_detected() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// The AVX2 body of [`PhiloxBatch::run`]: lanes 0..4·⌊n/4⌋ four at a time, each 32-bit word in
+/// the low half of a 64-bit vector lane (`_mm256_mul_epu32` reads only the low halves, so the
+/// high halves may carry junk between rounds). `pcs` = (path, call, step0). Returns the number
+/// of lanes done.
+///
+/// # Safety
+/// The CPU must have AVX2. All slices must have the length of `stream` (asserted).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn philox_batch_avx2(
+    key: [u32; 2],
+    pcs: [u32; 3],
+    stream: &[u32],
+    step: &[u32],
+    mut out: [&mut [u32]; 4],
+) -> usize {
+    use std::arch::x86_64::{
+        _mm256_add_epi64, _mm256_castsi256_si128, _mm256_cvtepu32_epi64, _mm256_mul_epu32,
+        _mm256_permutevar8x32_epi32, _mm256_set1_epi64x, _mm256_setr_epi32, _mm256_srli_epi64,
+        _mm256_xor_si256, _mm_loadu_si128, _mm_storeu_si128,
+    };
+    let n = stream.len();
+    assert!(step.len() == n && out.iter().all(|o| o.len() == n));
+    let (m0, m1) = (
+        _mm256_set1_epi64x(i64::from(M0)),
+        _mm256_set1_epi64x(i64::from(M1)),
+    );
+    let mut round_key = [[_mm256_set1_epi64x(0); 2]; 10];
+    let mut k = key;
+    for (r, rk) in round_key.iter_mut().enumerate() {
+        if r > 0 {
+            k = [k[0].wrapping_add(W0), k[1].wrapping_add(W1)];
+        }
+        *rk = [
+            _mm256_set1_epi64x(i64::from(k[0])),
+            _mm256_set1_epi64x(i64::from(k[1])),
+        ];
+    }
+    let [path, call, step0] = pcs.map(i64::from);
+    let (path, call, step0) = (
+        _mm256_set1_epi64x(path),
+        _mm256_set1_epi64x(call),
+        _mm256_set1_epi64x(step0),
+    );
+    // The low 32-bit word of each 64-bit lane, packed into four u32.
+    let low_words = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    let lanes = n / 4 * 4;
+    for i in (0..lanes).step_by(4) {
+        // SAFETY: i + 4 ≤ n = the length of `stream`, `step` and every `out[w]` (asserted),
+        // so each 16-byte unaligned load and store stays inside its slice.
+        let (c1, s) = unsafe {
+            (
+                _mm256_cvtepu32_epi64(_mm_loadu_si128(stream.as_ptr().add(i).cast())),
+                _mm256_cvtepu32_epi64(_mm_loadu_si128(step.as_ptr().add(i).cast())),
+            )
+        };
+        // The step's low word is step0 + step[i] mod 2^32 (a 64-bit add carries out of it).
+        let mut c = [path, c1, _mm256_add_epi64(step0, s), call];
+        for rk in &round_key {
+            let p0 = _mm256_mul_epu32(m0, c[0]);
+            let p1 = _mm256_mul_epu32(m1, c[2]);
+            c = [
+                _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64::<32>(p1), c[1]), rk[0]),
+                p1,
+                _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64::<32>(p0), c[3]), rk[1]),
+                p0,
+            ];
+        }
+        for (o, v) in out.iter_mut().zip(c) {
+            let packed = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(v, low_words));
+            // SAFETY: as for the loads above.
+            unsafe { _mm_storeu_si128(o.as_mut_ptr().add(i).cast(), packed) };
+        }
+    }
+    lanes
+}
+
 /// Poisson(lambda) by inverse CDF from one uniform `u` ∈ (0, 1): the smallest n with
 /// CDF(n) ≥ u. Capped at `max` (the tail beyond it is assigned to `max`). lambda ≤ 0 → 0.
 #[inline]
@@ -253,6 +421,29 @@ mod tests {
         assert!((m2 - 1.0).abs() < se(2.0), "var {m2}");
         assert!(m3.abs() < se(15.0), "skew {m3}");
         assert!((m4 - 3.0).abs() < se(96.0), "kurt {m4}");
+    }
+
+    #[test]
+    fn philox_batch_is_the_one_call_philox_lane_by_lane() {
+        // 4·k + 3 lanes (the AVX2 body and the scalar tail), steps that wrap past u32::MAX.
+        let n = 4 * 9 + 3;
+        let stream: Vec<u32> = (0..n)
+            .map(|i| 0x9e37_79b9_u32.wrapping_mul(i + 1))
+            .collect();
+        let step: Vec<u32> = (0..n).map(|i| i * 7).collect();
+        let rng = PathRng::new(0x0123_4567_89ab_cdef, 0xffff_fff0);
+        for avx2 in [false, avx2_detected()] {
+            let mut batch = PhiloxBatch::new(stream.clone(), step.clone());
+            batch.avx2 = avx2;
+            for (step0, call) in [(1, 0), (u32::MAX - 100, 3)] {
+                batch.run(&rng, step0, call);
+                for i in 0..n as usize {
+                    let want = rng.words(stream[i], step0.wrapping_add(step[i]), call);
+                    let got = [0, 1, 2, 3].map(|w| batch.word(w)[i]);
+                    assert_eq!(got, want, "lane {i}, avx2 {avx2}, step0 {step0}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,390 @@
+//! The market of one path (MODEL.md §1, §2, §5), drawn a block of months at a time.
+//!
+//! Every draw is a pure function of (path, stream, step, call) (the table in [`crate::rng`]),
+//! so the months of a block are drawn together before the engine sees the first of them: one
+//! [`PhiloxBatch`] of every (class, month) and (fleet, month) counter, Box–Muller as simple
+//! loops over the batch's arrays (uniform → ln → sqrt, uniform → cos 2πu, product), the jump
+//! counts and sizes class by class in month order, then the recursions month by month (the
+//! classes' OU state and the fleets' utilization factor), then e^x of the prices and the
+//! logistic of the utilizations over arrays. Each value is computed by the same operations on
+//! the same operands, in the same order, as a month-by-month draw, so the market is the same
+//! bit for bit however the months are blocked.
+//!
+//! A block holds at most [`MAX_BATCH_LANES`] draws (entities × months), so the buffers are
+//! allocated once per worker, independent of the path count, and stay cache-sized for large
+//! portfolios; a portfolio of up to `MAX_BATCH_LANES / (classes + fleets)` months (the sample:
+//! 48 months of 4 classes and 12 fleets, 768 draws) is one block.
+
+use crate::math;
+use crate::model::logistic_clamped;
+use crate::plan::{SimPlan, MAX_JUMPS_PER_MONTH};
+use crate::rng::{poisson_inverse_with, uniform, PathRng, PhiloxBatch};
+use gaib_engine::MarketMonth;
+
+/// Most draws (Philox calls of call index 0) in one block of months.
+pub(crate) const MAX_BATCH_LANES: usize = 2048;
+
+/// A path's market, block by block: the draws, the recursions' state carried from block to
+/// block, and each month's prices, utilizations and credit defaults.
+///
+/// Layouts: a draw lane is entity-major, lane = e·B + j for entity e (classes 0..C, then
+/// fleets C..C+F) and month j of the block (B months per block); the outputs are month-major,
+/// `price[j·C + c]`, `util[j·F + f]`, `credit[j·O + o]`, so one month is one slice of each.
+#[derive(Debug)]
+pub(crate) struct PathMarket {
+    /// Months per block, B.
+    block: usize,
+    /// Classes C, fleets F, operators O.
+    counts: [usize; 3],
+    /// Philox counters (entity's stream, month offset j) and words of the block.
+    draws: PhiloxBatch,
+    /// Per lane: the Box–Muller radius sqrt(−2 ln u(x0)) (ln u(x0) before it).
+    radius: Vec<f64>,
+    /// Per lane: the first normal z0 = r·cos 2πu(x1) (cos 2πu(x1) before it): eps of a class,
+    /// xi of a fleet.
+    normal: Vec<f64>,
+    /// Per class: e^(−jump rate per step), P[no jump in a month].
+    jump_p0: Vec<f64>,
+    /// Per class: the jump sum J_c up to the last month drawn (carried across blocks).
+    jumps: Vec<f64>,
+    /// Per class and month of the block (class-major, like the lanes): J_c(t_k).
+    jump_level: Vec<f64>,
+    /// Per class: the OU state X_c (carried across blocks).
+    x: Vec<f64>,
+    /// Per class: one month's eps, gathered for the Cholesky product.
+    eps: Vec<f64>,
+    /// Per class: one month's correlated shock Z = L·eps.
+    z: Vec<f64>,
+    /// Per fleet: the utilization factor Y_f (carried across blocks).
+    y: Vec<f64>,
+    /// Per month and class: P_c(t_k), USD per GPU-hour (ln P before the exp).
+    price: Vec<f64>,
+    /// Per month and class: P_c(t_k) / P̄_c(t_k).
+    price_over_trend: Vec<f64>,
+    /// Per month and fleet: u_f(t_k) (Y_f(t_k) before the logistic).
+    util: Vec<f64>,
+    /// Per month and operator: whether its credit default falls in the month.
+    credit: Vec<bool>,
+    /// First month of the block held (0 = none since the last reset).
+    first: u32,
+    /// Month handed out last (0 = none).
+    current: u32,
+}
+
+impl PathMarket {
+    /// Buffers for `plan`'s classes, fleets and operators: the fewest blocks of at most
+    /// [`MAX_BATCH_LANES`] draws, equally long.
+    pub(crate) fn new(plan: &SimPlan) -> Self {
+        let months = (plan.months as usize).max(1);
+        let per_month = (plan.n_classes() + plan.fleets.stream.len()).max(1);
+        let blocks = months.div_ceil((MAX_BATCH_LANES / per_month).max(1));
+        Self::with_block(plan, months.div_ceil(blocks))
+    }
+
+    /// Buffers for `plan` drawing `block` (≥ 1) months at a time.
+    fn with_block(plan: &SimPlan, block: usize) -> Self {
+        let (nc, nf, no) = (
+            plan.n_classes(),
+            plan.fleets.stream.len(),
+            plan.operators.stream.len(),
+        );
+        let streams = plan.classes.stream.iter().chain(&plan.fleets.stream);
+        let stream: Vec<u32> = streams
+            .flat_map(|&s| std::iter::repeat_n(s, block))
+            .collect();
+        let month_offset: Vec<u32> = (0..nc + nf).flat_map(|_| 0..block as u32).collect();
+        let lanes = stream.len();
+        PathMarket {
+            block,
+            counts: [nc, nf, no],
+            draws: PhiloxBatch::new(stream, month_offset),
+            radius: vec![0.0; lanes],
+            normal: vec![0.0; lanes],
+            jump_p0: plan
+                .classes
+                .jump_rate_per_step
+                .iter()
+                .map(|&l| math::exp(-l))
+                .collect(),
+            jumps: vec![0.0; nc],
+            jump_level: vec![0.0; nc * block],
+            x: vec![0.0; nc],
+            eps: vec![0.0; nc],
+            z: vec![0.0; nc],
+            y: plan.fleets.y0.clone(),
+            price: vec![0.0; block * nc],
+            price_over_trend: vec![0.0; block * nc],
+            util: vec![0.0; block * nf],
+            credit: vec![false; block * no],
+            first: 0,
+            current: 0,
+        }
+    }
+
+    /// Starts a new path: X = 0, J = 0, Y = Y(0), no month drawn.
+    pub(crate) fn reset(&mut self, plan: &SimPlan) {
+        self.x.fill(0.0);
+        self.jumps.fill(0.0);
+        self.y.copy_from_slice(&plan.fleets.y0);
+        self.first = 0;
+        self.current = 0;
+    }
+
+    /// Month `k` of the path of `rng` (operators' default months `default_month`), drawing its
+    /// block when `k` is the block's first month. Months must be asked for in order, 1..=K,
+    /// after [`PathMarket::reset`].
+    pub(crate) fn month(
+        &mut self,
+        plan: &SimPlan,
+        rng: &PathRng,
+        default_month: &[u32],
+        k: u32,
+    ) -> MarketMonth<'_> {
+        debug_assert_eq!(k, self.current + 1, "months in order after a reset");
+        if self.first == 0 || k >= self.first + self.block as u32 {
+            self.draw_block(plan, rng, default_month, k);
+        }
+        self.current = k;
+        self.current()
+    }
+
+    /// The month handed out last by [`PathMarket::month`] (meaningless before the first).
+    pub(crate) fn current(&self) -> MarketMonth<'_> {
+        let j = (self.current - self.first) as usize;
+        let [nc, nf, no] = self.counts;
+        MarketMonth {
+            price: &self.price[j * nc..][..nc],
+            price_over_trend: &self.price_over_trend[j * nc..][..nc],
+            utilization: &self.util[j * nf..][..nf],
+            credit_default: &self.credit[j * no..][..no],
+        }
+    }
+
+    /// Draws months `k0..k0 + B` (at most to the horizon) into the block's buffers.
+    fn draw_block(&mut self, plan: &SimPlan, rng: &PathRng, default_month: &[u32], k0: u32) {
+        let months = self.block.min((plan.months - k0 + 1) as usize);
+        self.first = k0;
+        // Every lane's words; lanes past the horizon (the last block's) are drawn, never used.
+        self.draws.run(rng, k0, 0);
+        self.box_muller();
+        self.draw_jumps(plan, rng, k0, months);
+        self.classes(plan, k0, months);
+        self.fleets(plan, months);
+        let no = default_month.len();
+        for (j, credit) in self
+            .credit
+            .chunks_exact_mut(no.max(1))
+            .take(months)
+            .enumerate()
+        {
+            let k = k0 + j as u32;
+            for (c, &m) in credit.iter_mut().zip(default_month) {
+                *c = m == k;
+            }
+        }
+    }
+
+    /// The first Box–Muller normal of every lane: r·cos 2πu(x1), r = sqrt(−2 ln u(x0))
+    /// ([`crate::rng::box_muller_first`], one operation per loop).
+    fn box_muller(&mut self) {
+        let (r, z) = (&mut self.radius, &mut self.normal);
+        for (r, &a) in r.iter_mut().zip(self.draws.word(0)) {
+            *r = math::ln(uniform(a));
+        }
+        for r in r.iter_mut() {
+            *r = (-2.0 * *r).sqrt();
+        }
+        for (z, &b) in z.iter_mut().zip(self.draws.word(1)) {
+            *z = math::cos_tau(uniform(b));
+        }
+        for (z, &r) in z.iter_mut().zip(r.iter()) {
+            *z *= r; // r·cos: IEEE products commute exactly
+        }
+    }
+
+    /// Jump sums J_c(t_k) of the block's months: per class and month, N by inverse Poisson
+    /// from u(x2) of the month's call 0, and the N sizes from calls 1 + j/4 (the draw order of
+    /// MODEL.md §9), added to the running sum in jump order.
+    fn draw_jumps(&mut self, plan: &SimPlan, rng: &PathRng, k0: u32, months: usize) {
+        let cl = &plan.classes;
+        let nc = self.jumps.len();
+        let b = self.block;
+        let x2 = self.draws.word(2);
+        for c in 0..nc {
+            let (lam, p0, stream) = (cl.jump_rate_per_step[c], self.jump_p0[c], cl.stream[c]);
+            let (mean, std) = (cl.jump_mean[c], cl.jump_std[c]);
+            let level = &mut self.jump_level[c * b..][..months];
+            let mut jumps = self.jumps[c];
+            for (j, level) in level.iter_mut().enumerate() {
+                if lam > 0.0 {
+                    let u = uniform(x2[c * b + j]);
+                    let n = poisson_inverse_with(lam, p0, u, MAX_JUMPS_PER_MONTH);
+                    let k = k0 + j as u32;
+                    let mut normals = [0.0; 4];
+                    for i in 0..n {
+                        if i % 4 == 0 {
+                            normals = rng.normals4(stream, k, 1 + i / 4);
+                        }
+                        jumps += mean + std * normals[(i % 4) as usize];
+                    }
+                }
+                *level = jumps;
+            }
+            self.jumps[c] = jumps;
+        }
+    }
+
+    /// The classes' months: Z = L·eps, X ← decay·X + scale·Z, then
+    /// P = e^(ln P̄ + S + X + J) and P/P̄ = P·(1/P̄) over the block.
+    fn classes(&mut self, plan: &SimPlan, k0: u32, months: usize) {
+        let nc = self.x.len();
+        let b = self.block;
+        let cl = &plan.classes;
+        let (decay, scale) = (&cl.ou_decay[..nc], &cl.ou_scale[..nc]);
+        let first = (k0 - 1) as usize * nc;
+        let lts = &plan.log_trend_shock[first..][..months * nc];
+        let inv_trend = &plan.inv_trend[first..][..months * nc];
+        let (eps, z, x) = (&mut self.eps[..nc], &mut self.z[..nc], &mut self.x[..nc]);
+        let ln_price = &mut self.price[..months * nc];
+        for j in 0..months {
+            for (c, e) in eps.iter_mut().enumerate() {
+                *e = self.normal[c * b + j];
+            }
+            if plan.chol_identity {
+                z.copy_from_slice(eps);
+            } else {
+                for (i, zi) in z.iter_mut().enumerate() {
+                    let row = &plan.chol[i * nc..i * nc + i + 1];
+                    *zi = row.iter().zip(eps.iter()).map(|(l, e)| l * e).sum();
+                }
+            }
+            let (lts, out) = (&lts[j * nc..][..nc], &mut ln_price[j * nc..][..nc]);
+            for c in 0..nc {
+                x[c] = x[c] * decay[c] + scale[c] * z[c];
+                let dev = x[c] + self.jump_level[c * b + j];
+                out[c] = lts[c] + dev;
+            }
+        }
+        for p in ln_price.iter_mut() {
+            *p = math::exp(*p);
+        }
+        let pot = &mut self.price_over_trend[..months * nc];
+        for ((q, &p), &inv) in pot.iter_mut().zip(ln_price.iter()).zip(inv_trend) {
+            *q = p * inv;
+        }
+    }
+
+    /// The fleets' months: Y ← decay·Y + pull + scale·(sqrt(rho)·eps_class + sqrt(1−rho)·xi)
+    /// fleet by fleet, then u = logistic(Y) clamped, over the block.
+    fn fleets(&mut self, plan: &SimPlan, months: usize) {
+        let nc = self.x.len();
+        let nf = self.y.len();
+        let b = self.block;
+        let fl = &plan.fleets;
+        let util = &mut self.util[..months * nf];
+        for f in 0..nf {
+            let eps = &self.normal[fl.class[f] * b..][..months];
+            let xi = &self.normal[(nc + f) * b..][..months];
+            let (lp, lo) = (fl.load_price[f], fl.load_own[f]);
+            let (decay, pull, scale) = (fl.decay[f], fl.pull[f], fl.scale[f]);
+            let mut y = self.y[f];
+            // Fleet f's column of the month-major block: util[j·F + f], j = 0..months.
+            let column = util[f..].iter_mut().step_by(nf);
+            for ((u, &e), &xi) in column.zip(eps).zip(xi) {
+                let w = lp * e + lo * xi;
+                y = y * decay + pull + scale * w;
+                *u = y;
+            }
+            self.y[f] = y;
+        }
+        for u in util.iter_mut() {
+            *u = logistic_clamped(*u);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::box_muller_first;
+
+    fn sample_plan() -> SimPlan {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/portfolios");
+        let text = std::fs::read_to_string(dir.join("sample.toml")).unwrap();
+        let p = gaib_engine::load_portfolio(&text, "sample.toml", |rel| {
+            std::fs::read_to_string(dir.join(rel)).map_err(|e| e.to_string())
+        })
+        .unwrap()
+        .portfolio;
+        crate::lower(&p).unwrap()
+    }
+
+    /// One month of the market drawn entity by entity (the draw table of MODEL.md §9 read
+    /// literally): (price, price over trend, utilization) of months 1..=K.
+    fn month_by_month(plan: &SimPlan, rng: &PathRng) -> Vec<[Vec<f64>; 3]> {
+        let (cl, fl) = (&plan.classes, &plan.fleets);
+        let (nc, nf) = (plan.n_classes(), fl.stream.len());
+        let (mut x, mut jumps, mut y) = (vec![0.0; nc], vec![0.0; nc], fl.y0.clone());
+        let mut out = Vec::new();
+        for k in 1..=plan.months {
+            let ki = (k - 1) as usize;
+            let mut eps = vec![0.0; nc];
+            for c in 0..nc {
+                let w = rng.words(cl.stream[c], k, 0);
+                eps[c] = box_muller_first(w[0], w[1]);
+                let lam = cl.jump_rate_per_step[c];
+                let p0 = math::exp(-lam);
+                let n = poisson_inverse_with(lam, p0, uniform(w[2]), MAX_JUMPS_PER_MONTH);
+                for j in 0..n {
+                    let z = rng.normals4(cl.stream[c], k, 1 + j / 4)[(j % 4) as usize];
+                    jumps[c] += cl.jump_mean[c] + cl.jump_std[c] * z;
+                }
+            }
+            let (mut price, mut pot) = (vec![0.0; nc], vec![0.0; nc]);
+            for c in 0..nc {
+                let z: f64 = (0..=c).map(|i| plan.chol[c * nc + i] * eps[i]).sum();
+                x[c] = x[c] * cl.ou_decay[c] + cl.ou_scale[c] * z;
+                price[c] = math::exp(plan.log_trend_shock[ki * nc + c] + (x[c] + jumps[c]));
+                pot[c] = price[c] * plan.inv_trend[ki * nc + c];
+            }
+            let mut util = vec![0.0; nf];
+            for f in 0..nf {
+                let xi = rng.normal0(fl.stream[f], k, 0);
+                let w = fl.load_price[f] * eps[fl.class[f]] + fl.load_own[f] * xi;
+                y[f] = y[f] * fl.decay[f] + fl.pull[f] + fl.scale[f] * w;
+                util[f] = logistic_clamped(y[f]);
+            }
+            out.push([price, pot, util]);
+        }
+        out
+    }
+
+    #[test]
+    fn blocks_of_any_length_draw_the_month_by_month_market_bit_for_bit() {
+        let mut plan = sample_plan();
+        assert!(!plan.chol_identity);
+        // Class 0 jumps ~5 times a month, so jump sizes come from calls 1, 2, 3, ….
+        plan.classes.jump_rate_per_step[0] = 5.0;
+        let no = plan.operators.stream.len();
+        let default_month: Vec<u32> = (0..no as u32).map(|o| o % 7).collect();
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let k_max = plan.months as usize;
+        for block in [1, 5, 7, k_max] {
+            let mut market = PathMarket::with_block(&plan, block);
+            for path in 0..4 {
+                let rng = PathRng::new(11, path);
+                let want = month_by_month(&plan, &rng);
+                market.reset(&plan);
+                for (k, [price, pot, util]) in (1..).zip(&want) {
+                    let m = market.month(&plan, &rng, &default_month, k);
+                    let at = format!("block {block}, path {path}, month {k}");
+                    assert_eq!(bits(m.price), bits(price), "{at}");
+                    assert_eq!(bits(m.price_over_trend), bits(pot), "{at}");
+                    assert_eq!(bits(m.utilization), bits(util), "{at}");
+                    let credit: Vec<bool> = default_month.iter().map(|&d| d == k).collect();
+                    assert_eq!(m.credit_default, credit, "{at}");
+                }
+            }
+        }
+    }
+}
