@@ -10,6 +10,11 @@
 //! the same operands, in the same order, as a month-by-month draw, so the market is the same
 //! bit for bit however the months are blocked.
 //!
+//! The array loops (Box–Muller, e^x, the logistic) are also compiled for AVX2, used when the
+//! CPU has it (detected once per worker): four f64 lanes per vector instead of SSE2's two, once
+//! [`crate::math`]'s functions are inline arithmetic that the compiler can vectorise; the same
+//! IEEE operations per lane, so the same results.
+//!
 //! A block holds at most [`MAX_BATCH_LANES`] draws (entities × months), so the buffers are
 //! allocated once per worker, independent of the path count, and stay cache-sized for large
 //! portfolios; a portfolio of up to `MAX_BATCH_LANES / (classes + fleets)` months (the sample:
@@ -36,6 +41,8 @@ pub(crate) struct PathMarket {
     block: usize,
     /// Classes C, fleets F, operators O.
     counts: [usize; 3],
+    /// Whether the CPU has AVX2 (the array kernels then run four f64 lanes per vector).
+    avx2: bool,
     /// Philox counters (entity's stream, month offset j) and words of the block.
     draws: PhiloxBatch,
     /// Per lane: the Box–Muller radius sqrt(−2 ln u(x0)) (ln u(x0) before it).
@@ -97,6 +104,7 @@ impl PathMarket {
         PathMarket {
             block,
             counts: [nc, nf, no],
+            avx2: crate::rng::avx2_detected(),
             draws: PhiloxBatch::new(stream, month_offset),
             radius: vec![0.0; lanes],
             normal: vec![0.0; lanes],
@@ -184,22 +192,17 @@ impl PathMarket {
         }
     }
 
-    /// The first Box–Muller normal of every lane: r·cos 2πu(x1), r = sqrt(−2 ln u(x0))
-    /// ([`crate::rng::box_muller_first`], one operation per loop).
+    /// The first Box–Muller normal of every lane (see [`box_muller_lanes`]).
     fn box_muller(&mut self) {
-        let (r, z) = (&mut self.radius, &mut self.normal);
-        for (r, &a) in r.iter_mut().zip(self.draws.word(0)) {
-            *r = math::ln(uniform(a));
+        let (x0, x1) = (self.draws.word(0), self.draws.word(1));
+        let (r, z) = (&mut self.radius[..], &mut self.normal[..]);
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: `avx2` is true only when the CPU has AVX2 (`rng::avx2_detected`).
+            unsafe { avx2::box_muller_lanes(x0, x1, r, z) };
+            return;
         }
-        for r in r.iter_mut() {
-            *r = (-2.0 * *r).sqrt();
-        }
-        for (z, &b) in z.iter_mut().zip(self.draws.word(1)) {
-            *z = math::cos_tau(uniform(b));
-        }
-        for (z, &r) in z.iter_mut().zip(r.iter()) {
-            *z *= r; // r·cos: IEEE products commute exactly
-        }
+        box_muller_lanes(x0, x1, r, z);
     }
 
     /// Jump sums J_c(t_k) of the block's months: per class and month, N by inverse Poisson
@@ -265,9 +268,15 @@ impl PathMarket {
                 out[c] = lts[c] + dev;
             }
         }
-        for p in ln_price.iter_mut() {
-            *p = math::exp(*p);
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: `avx2` is true only when the CPU has AVX2 (`rng::avx2_detected`).
+            unsafe { avx2::exp_lanes(ln_price) };
+        } else {
+            exp_lanes(ln_price);
         }
+        #[cfg(not(target_arch = "x86_64"))]
+        exp_lanes(ln_price);
         let pot = &mut self.price_over_trend[..months * nc];
         for ((q, &p), &inv) in pot.iter_mut().zip(ln_price.iter()).zip(inv_trend) {
             *q = p * inv;
@@ -297,9 +306,80 @@ impl PathMarket {
             }
             self.y[f] = y;
         }
-        for u in util.iter_mut() {
-            *u = logistic_clamped(*u);
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: `avx2` is true only when the CPU has AVX2 (`rng::avx2_detected`).
+            unsafe { avx2::logistic_lanes(util) };
+            return;
         }
+        logistic_lanes(util);
+    }
+}
+
+/// The first Box–Muller normal of every lane: `z` = r·cos 2πu(`x1`), r = sqrt(−2 ln u(`x0`))
+/// ([`crate::rng::box_muller_first`]), one operation per loop so that each loop can run in
+/// vector lanes (`r` is scratch: ln u, then r).
+#[inline(always)]
+fn box_muller_lanes(x0: &[u32], x1: &[u32], r: &mut [f64], z: &mut [f64]) {
+    for (r, &a) in r.iter_mut().zip(x0) {
+        *r = math::ln(uniform(a));
+    }
+    for r in r.iter_mut() {
+        *r = (-2.0 * *r).sqrt();
+    }
+    for (z, &b) in z.iter_mut().zip(x1) {
+        *z = math::cos_tau(uniform(b));
+    }
+    for (z, &r) in z.iter_mut().zip(r.iter()) {
+        *z *= r; // r·cos: IEEE products commute exactly
+    }
+}
+
+/// v ← e^v, lane by lane.
+#[inline(always)]
+fn exp_lanes(v: &mut [f64]) {
+    for v in v.iter_mut() {
+        *v = math::exp(*v);
+    }
+}
+
+/// v ← logistic(v) clamped ([`logistic_clamped`]), lane by lane.
+#[inline(always)]
+fn logistic_lanes(v: &mut [f64]) {
+    for v in v.iter_mut() {
+        *v = logistic_clamped(*v);
+    }
+}
+
+/// The array kernels compiled for AVX2 (four f64 lanes per vector): the same IEEE operations
+/// lane by lane (Rust never fuses a multiply and an add), so the same results bit for bit.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    /// [`super::box_muller_lanes`] for AVX2.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn box_muller_lanes(x0: &[u32], x1: &[u32], r: &mut [f64], z: &mut [f64]) {
+        super::box_muller_lanes(x0, x1, r, z);
+    }
+
+    /// [`super::exp_lanes`] for AVX2.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn exp_lanes(v: &mut [f64]) {
+        super::exp_lanes(v);
+    }
+
+    /// [`super::logistic_lanes`] for AVX2.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn logistic_lanes(v: &mut [f64]) {
+        super::logistic_lanes(v);
     }
 }
 
@@ -369,15 +449,23 @@ mod tests {
         let default_month: Vec<u32> = (0..no as u32).map(|o| o % 7).collect();
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         let k_max = plan.months as usize;
-        for block in [1, 5, 7, k_max] {
+        let avx2 = crate::rng::avx2_detected();
+        for (block, avx2) in [
+            (1, avx2),
+            (5, false),
+            (7, avx2),
+            (k_max, false),
+            (k_max, avx2),
+        ] {
             let mut market = PathMarket::with_block(&plan, block);
+            market.avx2 = avx2; // the portable array kernels too, where the CPU has AVX2
             for path in 0..4 {
                 let rng = PathRng::new(11, path);
                 let want = month_by_month(&plan, &rng);
                 market.reset(&plan);
                 for (k, [price, pot, util]) in (1..).zip(&want) {
                     let m = market.month(&plan, &rng, &default_month, k);
-                    let at = format!("block {block}, path {path}, month {k}");
+                    let at = format!("block {block}, avx2 {avx2}, path {path}, month {k}");
                     assert_eq!(bits(m.price), bits(price), "{at}");
                     assert_eq!(bits(m.price_over_trend), bits(pot), "{at}");
                     assert_eq!(bits(m.utilization), bits(util), "{at}");

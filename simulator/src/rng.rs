@@ -226,7 +226,7 @@ impl PhiloxBatch {
 }
 
 /// Whether the running CPU has AVX2 (false off x86-64).
-fn avx2_detected() -> bool {
+pub(crate) fn avx2_detected() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         is_x86_feature_detected!("avx2")
