@@ -23,3 +23,9 @@ extern "C" void gaib_host_philox(const unsigned int* ctr, const unsigned int* ke
 extern "C" double gaib_host_erfc(double x) { return g_erfc(x); }
 extern "C" double gaib_host_default_time(double a, double h) { return g_default_time(a, h); }
 extern "C" double gaib_host_cents(double x) { return g_cents(x); }
+
+// The kernel's elementary functions, for bit-for-bit tests against simulator::math.
+extern "C" double gaib_host_exp(double x) { return g_exp(x); }
+extern "C" double gaib_host_ln(double x) { return g_ln(x); }
+extern "C" double gaib_host_ln_1p(double x) { return g_ln_1p(x); }
+extern "C" void gaib_host_sin_cos_tau(double u, double* s, double* c) { g_sin_cos_tau(u, s, c); }

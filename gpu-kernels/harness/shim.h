@@ -45,4 +45,9 @@ static inline long long __double_as_longlong(double x) {
   memcpy(&r, &x, sizeof r);
   return r;
 }
+static inline double __longlong_as_double(long long x) {
+  double r;
+  memcpy(&r, &x, sizeof r);
+  return r;
+}
 #endif

@@ -1,10 +1,14 @@
-// gaib Monte Carlo kernel: one thread per path runs every month of docs/MODEL.md (version 4).
+// gaib Monte Carlo kernel: one thread per path runs every month of docs/MODEL.md (version 5).
 //
 // This file is a second implementation of the rules of gaib-engine (runner.rs, deal.rs,
-// waterfall.rs, vault.rs) and gaib-simulator (rng.rs, model.rs, stats.rs), transcribed
+// waterfall.rs, vault.rs) and gaib-simulator (rng.rs, model.rs, stats.rs, math.rs), transcribed
 // operation by operation in the same order so that, compiled as host C++ (harness/shim.h,
-// -ffp-contract=off), it reproduces the CPU backend bit for bit, and compiled by NVRTC
-// (--fmad=false) it differs only in the last bits of exp/log/sin/cos/log1p.
+// -ffp-contract=off), it reproduces the CPU backend bit for bit. It calls no libm function but
+// sqrt, fabs and rint (exact in IEEE arithmetic): e^x, ln, ln(1 + x), cos/sin of 2πu and erfc
+// are the model's own (MODEL.md §9.1, g_exp … below), so compiled by NVRTC (--fmad=false,
+// IEEE division and square root, no flush to zero) it should compute the CPU backend's numbers
+// exactly on a GPU too. Not yet verified on a GPU: none was available since model version 5
+// (docs/GPU.md); the device parity check keeps version 4's last-bit tolerance until it is.
 //
 // It is self-contained: no #include (NVRTC has no standard headers); the host build includes
 // harness/shim.h first, which defines __global__, __device__, __constant__, the thread indices
@@ -139,6 +143,162 @@ __device__ __forceinline__ double g_clamp(double x, double lo, double hi) {
   return x;
 }
 
+// ---- gaib's elementary functions (simulator/src/math.rs, MODEL.md §9.4) -----------------------
+// Transcribed operation by operation from math.rs (same constants, same order; plain IEEE
+// binary64 +, −, ×, ÷ and exact bit operations, no libm, no fused multiply-add), so the host
+// build and the GPU compute exactly what the CPU backend computes. Constants: math.rs and
+// scripts/math_constants.py.
+#define G_SHIFT 6755399441055744.0
+#define G_SHIFT_BITS 0x4338000000000000ull
+// The exp table, indexed per thread: global memory (the constant cache serialises divergent
+// indices).
+#ifdef GAIB_HOST
+#define GAIB_TABLE static const
+#else
+#define GAIB_TABLE __device__ const
+#endif
+
+__device__ __forceinline__ u64 g_bits(double x) { return (u64)__double_as_longlong(x); }
+__device__ __forceinline__ double g_from_bits(u64 b) { return __longlong_as_double((i64)b); }
+// 2^n for −1022 ≤ n ≤ 1023.
+__device__ __forceinline__ double g_pow2(i64 n) { return g_from_bits(((u64)(n + 1023)) << 52); }
+
+GAIB_TABLE double EXP_T_HI[64] = {
+    1.0, 1.0108892860517005, 1.0218971486541166, 1.0330248790212284, 1.0442737824274138,
+    1.0556451783605572, 1.0671404006768237, 1.0787607977571199, 1.0905077326652577,
+    1.102382583307841, 1.1143867425958924, 1.1265216186082418, 1.1387886347566916,
+    1.1511892299529827, 1.1637248587775775, 1.1763969916502812, 1.189207115002721,
+    1.202156731452703, 1.215247359980469, 1.22848053610687, 1.241857812073484, 1.255380757024691,
+    1.2690509571917332, 1.2828700160787783, 1.2968395546510096, 1.3109612115247644,
+    1.3252366431597413, 1.339667524053303, 1.3542555469368927, 1.3690024229745905,
+    1.383909881963832, 1.3989796725383112, 1.4142135623730951, 1.42961333839197,
+    1.4451808069770467, 1.460917794180647, 1.4768261459394993, 1.4929077282912648,
+    1.5091644275934228, 1.5255981507445384, 1.5422108254079407, 1.559004400237837,
+    1.5759808451078865, 1.593142151342267, 1.6104903319492543, 1.6280274218573478,
+    1.645755478153965, 1.6636765803267364, 1.681792830507429, 1.7001063537185235,
+    1.718619298122478, 1.7373338352737062, 1.7562521603732995, 1.7753764925265212,
+    1.7947090750031072, 1.8142521755003989, 1.8340080864093424, 1.8539791250833855,
+    1.8741676341103, 1.8945759815869656, 1.9152065613971474, 1.9360617934922943,
+    1.9571441241754002, 1.978456026387951
+};
+GAIB_TABLE double EXP_T_LO[64] = {
+    0.0, -1.5234778603368577e-17, 5.109225028973444e-17, 7.600838874027088e-18,
+    8.551889705537965e-17, 1.759325738772092e-18, -7.899853966841582e-17, -6.656660436056593e-17,
+    -3.046782079812471e-17, 5.2660368715706944e-17, 1.0410278456845571e-16, 5.165856758795457e-17,
+    8.912812676025408e-17, 3.250710218863827e-17, 3.8292048369240935e-17, 5.554203254218079e-17,
+    3.982015231465646e-17, 6.644981499252301e-17, -7.712630692681488e-17, -1.89878163130253e-17,
+    4.658027591836937e-17, -6.7113898212968784e-18, 2.667932131342186e-18, 1.713594918243561e-17,
+    2.5382502794888315e-17, -7.181536135519454e-17, -2.8587312100388614e-17, 8.927282594831732e-17,
+    7.70094837980299e-17, 9.593797919118849e-17, -6.770511658794786e-17, -9.614213209051323e-17,
+    -9.667293313452913e-17, -1.2031642489053655e-17, -3.0237581349939873e-17,
+    -5.600377186075216e-17, -3.483994556892796e-17, 1.4192920154284036e-17, -1.016455327754295e-16,
+    -1.1024941712342561e-16, 7.949834809697621e-17, 3.7812070533575275e-17,
+    -1.0136916471278304e-17, -1.0094406542311964e-16, 2.4707192569797888e-17,
+    -6.712955084707084e-17, -1.0125679913674773e-16, 5.8909926967131e-17, 8.199010020581497e-17,
+    -8.0237193703977e-18, -1.851380418263111e-17, 3.164389299292957e-17, 2.960140695448873e-17,
+    6.429731796556572e-17, 1.8227458427912087e-17, -9.969531538920349e-17, 3.283107224245627e-17,
+    9.761887490727594e-17, -6.122763413004143e-17, 3.4034035352165297e-17, -1.0619946056195963e-16,
+    1.0332385960676326e-16, 8.960767791036668e-17, 4.0388753109278167e-17
+};
+
+// math::exp.
+__device__ __forceinline__ double g_exp(double x) {
+  double xc = g_clamp(x, -746.0, 710.0);
+  double t = xc * 92.33248261689366 + G_SHIFT;
+  double nf = t - G_SHIFT;
+  i64 n = (i64)(g_bits(t) - G_SHIFT_BITS);
+  double r = (xc - nf * 0.010830424696223417) - nf * 2.572804622327669e-14;
+  int j = (int)(n & 63);
+  i64 k = n >> 6;
+  double p = r + (r * r) * (0.49999999999985073 +
+                            r * (0.16666666666664534 +
+                                 r * (0.04166670739526965 + r * 0.008333339151704595)));
+  double th = EXP_T_HI[j];
+  double y = th + (EXP_T_LO[j] + th * p);
+  i64 k1 = k >> 1;
+  return y * g_pow2(k1) * g_pow2(k - k1);
+}
+
+// math::ln_parts: x = 2^k·m, m ∈ [√½, √2), f = m − 1, s = f/(2 + f); *sr = s·(f²/2 + R).
+__device__ __forceinline__ void g_ln_parts(double x, double* kf, double* f, double* hfsq,
+                                           double* sr) {
+  const u64 SQRT_HALF_BITS = 0x3FE6A09E667F3BCDull;
+  int tiny = x < 2.2250738585072014e-308;
+  double xs = tiny ? x * 18014398509481984.0 : x;
+  i64 d = (i64)(g_bits(xs) - SQRT_HALF_BITS);
+  i64 k = (d >> 52) - (tiny ? 54 : 0);
+  double m = g_from_bits(((u64)d & 0xFFFFFFFFFFFFFull) + SQRT_HALF_BITS);
+  double fm = m - 1.0;
+  double h = 0.5 * fm * fm;
+  double s = fm / (2.0 + fm);
+  double z = s * s;
+  double r = z * (0.666666666666667 +
+                  z * (0.39999999999899505 +
+                       z * (0.2857142862597575 +
+                            z * (0.22222211134751835 +
+                                 z * (0.18182889128412458 +
+                                      z * (0.15331721495826012 + z * 0.1461645097955211))))));
+  *kf = (double)k;
+  *f = fm;
+  *hfsq = h;
+  *sr = s * (h + r);
+}
+
+// math::ln_limits.
+__device__ __forceinline__ double g_ln_limits(double x, double r) {
+  if (x == 0.0) return g_from_bits(0xFFF0000000000000ull);  // −∞
+  if (x < 0.0) return g_from_bits(0x7FF8000000000000ull);   // NaN (f64::NAN)
+  if (x < g_from_bits(0x7FF0000000000000ull)) return r;      // +∞
+  return x;
+}
+
+#define G_LN2_HI 0.6931471805598903
+#define G_LN2_LO 5.497923018708371e-14
+
+// math::ln.
+__device__ __forceinline__ double g_ln(double x) {
+  double k, f, hfsq, sr;
+  g_ln_parts(x, &k, &f, &hfsq, &sr);
+  return g_ln_limits(x, k * G_LN2_HI - ((hfsq - (sr + k * G_LN2_LO)) - f));
+}
+
+// math::ln_1p.
+__device__ __forceinline__ double g_ln_1p(double x) {
+  double u = 1.0 + x;
+  double c = (x - (u - 1.0)) / u;
+  double k, f, hfsq, sr;
+  g_ln_parts(u, &k, &f, &hfsq, &sr);
+  double r = k * G_LN2_HI - ((hfsq - (sr + (k * G_LN2_LO + c))) - f);
+  if (x == 0.0) return x;
+  return g_ln_limits(u, r);
+}
+
+// math::sin_cos_tau: (sin 2πu, cos 2πu) with the exact reduction 4u = q + x.
+__device__ __forceinline__ void g_sin_cos_tau(double u, double* so, double* co) {
+  double u4 = u * 4.0;
+  double t = u4 + G_SHIFT;
+  double x = u4 - (t - G_SHIFT);
+  double w = x * x;
+  double sp = -0.6459640975062462 +
+              w * (0.07969262624614423 +
+                   w * (-0.004681754134254207 +
+                        w * (0.00016044116661409423 +
+                             w * (-3.5987029509735105e-06 + w * 5.642225369163528e-08))));
+  double s = x * 1.5707963267948966 + x * (6.123233995736766e-17 + w * sp);
+  double cp = -1.2337005501361697 +
+              w * (0.2536695079010478 +
+                   w * (-0.020863480763340773 +
+                        w * (0.0009192602745468447 +
+                             w * (-2.5202039028029178e-05 +
+                                  w * (4.710678405505227e-07 + w * -6.329396344967424e-09)))));
+  double c = 1.0 + w * cp;
+  u64 q = g_bits(t);
+  double a = (q & 1) == 0 ? s : c;
+  double b = (q & 1) == 0 ? c : s;
+  *so = g_from_bits(g_bits(a) ^ ((q & 2) << 62));
+  *co = g_from_bits(g_bits(b) ^ (((q + 1) & 2) << 62));
+}
+
 // ---- Philox4x32-10 and the draws of simulator/src/rng.rs ------------------------------------
 struct Words { u32 x0, x1, x2, x3; };
 
@@ -160,17 +320,17 @@ __device__ __forceinline__ double g_uniform(u32 x) {
   return ((double)x + 0.5) * (1.0 / 4294967296.0);
 }
 
-#define G_TAU 6.283185307179586
-
 __device__ __forceinline__ double g_bm_first(u32 a, u32 b) {
-  double r = sqrt(-2.0 * log(g_uniform(a)));
-  return r * cos(G_TAU * g_uniform(b));
+  double r = sqrt(-2.0 * g_ln(g_uniform(a)));
+  double s, c;
+  g_sin_cos_tau(g_uniform(b), &s, &c);
+  return r * c;
 }
 
 __device__ __forceinline__ void g_bm(u32 a, u32 b, double* z0, double* z1) {
-  double r = sqrt(-2.0 * log(g_uniform(a)));
-  double t = G_TAU * g_uniform(b);
-  double s = sin(t), c = cos(t);
+  double r = sqrt(-2.0 * g_ln(g_uniform(a)));
+  double s, c;
+  g_sin_cos_tau(g_uniform(b), &s, &c);
   *z0 = r * c;
   *z1 = r * s;
 }
@@ -188,7 +348,7 @@ __device__ __forceinline__ double rng_normal0(const Rng& g, u32 stream, u32 step
 
 __device__ __forceinline__ u32 g_poisson_inverse(double lambda, double u, u32 max) {
   if (lambda <= 0.0) return 0;
-  double p = exp(-lambda);
+  double p = g_exp(-lambda);
   double cdf = p;
   u32 n = 0;
   while (cdf < u && n < max) {
@@ -199,7 +359,7 @@ __device__ __forceinline__ u32 g_poisson_inverse(double lambda, double u, u32 ma
   return n;
 }
 
-// ---- statrs::function::erf::erfc (Boost's rational approximations, same coefficients) ---------
+// ---- math::erfc: statrs' erfc (Boost's rational approximations, same coefficients) on g_exp ----
 GAIB_CONST double ERF_AN[8] = {0.00337916709551257388990745, -0.00073695653048167948530905, -0.374732337392919607868241, 0.0817442448733587196071743, -0.0421089319936548595203468, 0.0070165709512095756344528, -0.00495091255982435110337458, 0.000871646599037922480317225};
 GAIB_CONST double ERF_AD[8] = {1.0, -0.218088218087924645390535, 0.412542972725442099083918, -0.0841891147873106755410271, 0.0655338856400241519690695, -0.0120019604454941768171266, 0.00408165558926174048329689, -0.000615900721557769691924509};
 GAIB_CONST double ERF_BN[6] = {-0.0361790390718262471360258, 0.292251883444882683221149, 0.281447041797604512774415, 0.125610208862766947294894, 0.0274135028268930549240776, 0.00250839672168065762786937};
@@ -261,7 +421,7 @@ __device__ __noinline__ double g_erf_pos(double z, int inv) {
     else if (z < 60.0) { r = POLY(z - 38.0, ERF_LN) / POLY(z - 38.0, ERF_LD); b = 0.5640528202; }
     else if (z < 85.0) { r = POLY(z - 60.0, ERF_MN) / POLY(z - 60.0, ERF_MD); b = 0.5641309023; }
     else { r = POLY(z - 85.0, ERF_NN) / POLY(z - 85.0, ERF_ND); b = 0.5641584396; }
-    double g = exp(-z * z) / z;
+    double g = g_exp(-z * z) / z;
     result = g * b + g * r;
   } else {
     result = 0.0;
@@ -292,13 +452,13 @@ __device__ double g_default_time(double a, double h) {
   const double sqrt2 = 1.4142135623730951;
   double cdf = 0.5 * g_erfc(-a / sqrt2);
   double mls;
-  if (cdf < 0.5) mls = -log1p(-cdf);
-  else mls = -log(0.5 * g_erfc(a / sqrt2));
+  if (cdf < 0.5) mls = -g_ln_1p(-cdf);
+  else mls = -g_ln(0.5 * g_erfc(a / sqrt2));
   return mls / h;
 }
 
 __device__ __forceinline__ double g_logistic_clamped(double y) {
-  return g_clamp(1.0 / (1.0 + exp(-y)), 1e-15, 1.0 - 1e-15);
+  return g_clamp(1.0 / (1.0 + g_exp(-y)), 1e-15, 1.0 - 1e-15);
 }
 
 // simulator::stats::clean_loss_fraction.
@@ -1137,7 +1297,7 @@ __device__ __noinline__ void market_month(Ctx& c, const Rng& g, u32 k) {
     SF(x, cl) = SF(x, cl) * PF(HF_CLASS_OU_DECAY, cl) + PF(HF_CLASS_OU_SCALE, cl) * SF(z, cl);
     double dev = SF(x, cl) + SF(jumps, cl);
     double lts = PF(HF_LOG_TREND_SHOCK, ki * nc + cl);
-    SF(price, cl) = exp(lts + dev);
+    SF(price, cl) = g_exp(lts + dev);
     SF(pot, cl) = SF(price, cl) * PF(HF_INV_TREND, ki * nc + cl);
   }
   for (int f = 0; f < c.nf; ++f) {

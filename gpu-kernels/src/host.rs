@@ -32,6 +32,10 @@ mod ffi {
         pub(super) fn gaib_host_erfc(x: f64) -> f64;
         pub(super) fn gaib_host_default_time(a: f64, h: f64) -> f64;
         pub(super) fn gaib_host_cents(x: f64) -> f64;
+        pub(super) fn gaib_host_exp(x: f64) -> f64;
+        pub(super) fn gaib_host_ln(x: f64) -> f64;
+        pub(super) fn gaib_host_ln_1p(x: f64) -> f64;
+        pub(super) fn gaib_host_sin_cos_tau(u: f64, s: *mut f64, c: *mut f64);
     }
 }
 
@@ -51,7 +55,35 @@ pub fn philox(counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
     out
 }
 
-/// The kernel's erfc (a transcription of statrs' erfc).
+/// The kernel's e^x (`g_exp`, a transcription of `gaib_simulator::math::exp`).
+pub fn exp(x: f64) -> f64 {
+    // SAFETY: pure function.
+    unsafe { ffi::gaib_host_exp(x) }
+}
+
+/// The kernel's ln x (`g_ln`, a transcription of `gaib_simulator::math::ln`).
+pub fn ln(x: f64) -> f64 {
+    // SAFETY: pure function.
+    unsafe { ffi::gaib_host_ln(x) }
+}
+
+/// The kernel's ln(1 + x) (`g_ln_1p`, a transcription of `gaib_simulator::math::ln_1p`).
+pub fn ln_1p(x: f64) -> f64 {
+    // SAFETY: pure function.
+    unsafe { ffi::gaib_host_ln_1p(x) }
+}
+
+/// The kernel's (sin 2πu, cos 2πu) (`g_sin_cos_tau`, a transcription of
+/// `gaib_simulator::math::sin_cos_tau`).
+pub fn sin_cos_tau(u: f64) -> (f64, f64) {
+    let (mut s, mut c) = (0.0, 0.0);
+    // SAFETY: pure function; writes two doubles.
+    unsafe { ffi::gaib_host_sin_cos_tau(u, &mut s, &mut c) };
+    (s, c)
+}
+
+/// The kernel's erfc (a transcription of `gaib_simulator::math::erfc`, statrs' erfc on
+/// `math::exp`).
 pub fn erfc(x: f64) -> f64 {
     // SAFETY: pure function.
     unsafe { ffi::gaib_host_erfc(x) }

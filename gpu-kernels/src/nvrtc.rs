@@ -19,7 +19,8 @@ pub const KERNELS: [(&str, &str); 1] = [("gaib_mc.cu", KERNEL_SOURCE)];
 pub const CHECK_ARCHS: [&str; 2] = ["compute_80", "compute_90"];
 
 /// NVRTC options: FP64 exactly as written (no fused multiply-add, IEEE division and square
-/// root, no flush to zero), so results match the CPU up to the last bits of libm functions.
+/// root, no flush to zero); the kernel calls no libm function beyond sqrt, fabs and rint (MODEL.md
+/// §9.1), so results should match the CPU bit for bit (not yet verified on a GPU).
 pub fn options(arch: &str) -> Vec<String> {
     vec![
         format!("--gpu-architecture={arch}"),

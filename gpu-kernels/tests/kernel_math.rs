@@ -1,5 +1,6 @@
 //! The kernel's building blocks, compiled as host C++, against the Rust ones: Philox against
-//! the Random123 known answers, default times (statrs' erfc transcribed), cents rounding.
+//! the Random123 known answers, the elementary functions of `gaib_simulator::math` bit for bit,
+//! default times (erfc), cents rounding.
 
 use gaib_engine::Amount;
 use gaib_gpu_kernels::host;
@@ -30,6 +31,64 @@ fn philox_matches_random123_known_answers_and_the_simulator() {
         let c = [i, i.wrapping_mul(2_654_435_761), 7, i >> 3];
         let k = [i ^ 0xdead_beef, 42];
         assert_eq!(host::philox(c, k), gaib_simulator::rng::philox4x32_10(c, k));
+    }
+}
+
+/// Deterministic xorshift64 words.
+fn words(seed: u64) -> impl Iterator<Item = u64> {
+    let mut x = seed;
+    std::iter::repeat_with(move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    })
+}
+
+#[test]
+fn elementary_functions_are_bit_identical_to_the_simulator() {
+    use gaib_simulator::math;
+    let same = |what: &str, x: f64, got: f64, want: f64| {
+        assert!(
+            got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+            "{what}({x:e}): kernel {got:e} vs simulator {want:e}"
+        );
+    };
+    let check = |x: f64| {
+        same("exp", x, host::exp(x), math::exp(x));
+        same("ln", x, host::ln(x), math::ln(x));
+        same("ln_1p", x, host::ln_1p(x), math::ln_1p(x));
+        let ((ks, kc), (rs, rc)) = (host::sin_cos_tau(x), math::sin_cos_tau(x));
+        same("sin_tau", x, ks, rs);
+        same("cos_tau", x, kc, rc);
+        same("erfc", x, host::erfc(x), math::erfc(x));
+    };
+    // Any bit pattern, and values in the model's domains (prices' log-levels, Box–Muller's
+    // uniforms, −Phi of default times).
+    for w in words(0x9e37_79b9_7f4a_7c15).take(200_000) {
+        let unit = (w >> 11) as f64 / (1u64 << 53) as f64;
+        check(f64::from_bits(w));
+        check(-745.0 + 1454.0 * unit);
+        check(gaib_simulator::rng::uniform(w as u32));
+        check(-0.5 * unit);
+    }
+    for x in [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        0.25,
+        0.5,
+        1e-300,
+        5e-324,
+        -745.5,
+        709.9,
+        f64::MAX,
+    ] {
+        check(x);
+    }
+    for x in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+        check(x);
     }
 }
 

@@ -35,13 +35,15 @@ fn every_kernel_compiles_cleanly_for_compute_80_and_90() {
                 out.ptx.contains(&target),
                 "{name} {arch}: PTX without {target}"
             );
-            // No contraction of the kernel's own arithmetic (libdevice's exp/log/sin/cos use
-            // fma internally, by design, so the PTX itself is not fma-free).
+            // No contraction of the kernel's arithmetic, and (since model version 5, which
+            // calls no libdevice exp/log/sin/cos) no fused multiply-add anywhere in the PTX:
+            // every operation rounds as the CPU backend's does (MODEL.md §9.1).
             assert!(
                 out.options.iter().any(|o| o == "--fmad=false"),
                 "{:?}",
                 out.options
             );
+            assert!(!out.ptx.contains("fma."), "{name} {arch}: fma in the PTX");
         }
     }
 }

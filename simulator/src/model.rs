@@ -645,13 +645,12 @@ pub fn logistic_clamped(y: f64) -> f64 {
 /// Default time tau = −ln(1 − Phi(a))/h, years (h > 0), computed without cancellation:
 /// −ln1p(−Phi(a)) when Phi(a) < 1/2, else −ln(Phi(−a)). +∞ when 1 − Phi(a) underflows.
 pub fn default_time(a: f64, h: f64) -> f64 {
-    use statrs::function::erf::erfc;
     let sqrt2 = std::f64::consts::SQRT_2;
-    let cdf = 0.5 * erfc(-a / sqrt2);
+    let cdf = 0.5 * math::erfc(-a / sqrt2);
     let minus_log_survival = if cdf < 0.5 {
         -math::ln_1p(-cdf)
     } else {
-        -math::ln(0.5 * erfc(a / sqrt2))
+        -math::ln(0.5 * math::erfc(a / sqrt2))
     };
     minus_log_survival / h
 }

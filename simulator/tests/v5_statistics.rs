@@ -1,11 +1,15 @@
-//! A portfolio without `[[derivatives]]` simulates exactly as in model version 3 (issue 23
-//! review, finding 9): version 4 added derivatives and hedges only, so the sample's statistics
-//! must not move by one bit.
+//! The sample's statistics under model version 5, pinned bit for bit: any change of what a path
+//! computes changes this digest, so a speed change must keep it and a model change must state a
+//! new version.
 //!
-//! The pinned digest was computed at commit 7273ef6 (the last version-3 simulator, before
-//! issue 23 part 2), from `git archive 7273ef6` built in its own target directory, by this
-//! file's `stats_digest` over `data/portfolios/sample.toml` (unchanged since), 200 paths,
-//! seed 1, `CpuBackend::new(Some(2))`, `RunOptions::default()`.
+//! History: until version 4 this file pinned version 3's digest (0x4ae8529664de7a01, commit
+//! 7273ef6), proving that version 4 (derivatives and hedges) left a portfolio without
+//! `[[derivatives]]` bit for bit as in version 3. Version 5 (issue 26, MODEL.md §9.1) replaced
+//! the platform's libm by gaib's own e^x, ln, ln(1 + x), cos/sin of 2πu and erfc, which moves
+//! every path in the last bits: the sample, which has no derivatives, still simulates version
+//! 4's (so version 3's) rules, now with version 5's functions. The pinned digest was computed
+//! by this file's `stats_digest` over `data/portfolios/sample.toml`, 200 paths, seed 1,
+//! `CpuBackend::new(Some(2))`, `RunOptions::default()`, at the commit that introduced version 5.
 
 use gaib_simulator::{lower, Backend, CpuBackend, RunOptions};
 
@@ -54,7 +58,7 @@ fn stats_digest(st: &gaib_simulator::PathStats) -> u64 {
 }
 
 #[test]
-fn the_sample_without_derivatives_has_version_3s_statistics_bit_for_bit() {
+fn the_sample_has_version_5s_statistics_bit_for_bit() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/portfolios");
     let text = std::fs::read_to_string(dir.join("sample.toml")).unwrap();
     let p = gaib_engine::load_portfolio(&text, "sample.toml", |rel| {
@@ -71,10 +75,10 @@ fn the_sample_without_derivatives_has_version_3s_statistics_bit_for_bit() {
     assert!(st.derivatives.is_empty());
     assert_eq!(
         format!("{:#018x}", stats_digest(&st)),
-        V3_DIGEST,
-        "the sample's statistics differ from model version 3's (commit 7273ef6)"
+        V5_DIGEST,
+        "the sample's statistics differ from model version 5's"
     );
 }
 
-/// `stats_digest` of the sample at commit 7273ef6 (model version 3); see the module comment.
-const V3_DIGEST: &str = "0x4ae8529664de7a01";
+/// `stats_digest` of the sample under model version 5; see the module comment.
+const V5_DIGEST: &str = "0x0a6c59604bdaa6d6";
