@@ -57,23 +57,47 @@ fn to_fixed(v: f64) -> i128 {
 /// [`to_fixed`] of a value already clamped to ±[`MAX_VALUE`] (or NaN, which gives 0).
 ///
 /// Truncation toward zero onto the 2^-60 grid (error < 2^-60): any fixed deterministic
-/// rounding keeps sums exact. v·2^60 is exact in f64 (a power-of-two scaling). Below 8 in
-/// magnitude (normalised prices, losses and NAV ratios: almost every value) |v·2^60| < 2^63,
-/// so one truncating f64 → i64 conversion (a single `cvttsd2si`) gives trunc(v·2^60)
-/// exactly. Otherwise trunc(v·2^60) = trunc(v)·2^60 + trunc(frac(v)·2^60) with
-/// trunc(v) = `v as i64` (|v| ≤ 1e5) and frac(v) = v − trunc(v) exact in f64: two
-/// conversions instead of a software f64 → i128 conversion. Neither path calls `f64::trunc`,
-/// which on baseline x86-64 (no SSE4.1 `roundsd`) is a library call. Both equal
-/// [`to_fixed_reference`] bit for bit (tested).
+/// rounding keeps sums exact. v·2^60 is exact in f64 (a power-of-two scaling), and every
+/// branch below converts an f64 that is an exact scaling of v with one truncating
+/// f64 → i64 conversion (a single `cvttsd2si`):
+/// - |v| < 8 (normalised prices, losses and NAV ratios: almost every value): |v·2^60| < 2^63,
+///   so `(v·2^60) as i64` is trunc(v·2^60).
+/// - 8 ≤ |v| < 2^14: v's last mantissa bit is worth at least 2^(3−52), so v·2^49 is an integer
+///   (no truncation) below 2^63 in magnitude, and v·2^60 = (v·2^49)·2^11 exactly.
+/// - 2^14 ≤ |v| < 2^17 (which holds up to [`MAX_VALUE`] = 1e5): v·2^46 is an integer (v's
+///   last bit is worth at least 2^(14−52)) below 2^63, and v·2^60 = (v·2^46)·2^14 exactly.
+///
+/// The three conversions are in range by their branch's bound and their argument is never NaN
+/// (NaN fails every comparison), so they use [`f64::to_int_unchecked`] instead of `as`, whose
+/// saturation (NaN → 0, clamping) costs five instructions per value. NaN and any value the
+/// caller failed to clamp take the general path: trunc(v)·2^60 + trunc(frac(v)·2^60) with
+/// saturating conversions (NaN → 0). None of the paths calls `f64::trunc`, which on baseline
+/// x86-64 (no SSE4.1 `roundsd`) is a library call. All equal `to_fixed_reference`, the
+/// definition in the tests, bit for bit.
 #[inline(always)]
 fn to_fixed_clamped(v: f64) -> i128 {
-    if v.abs() < 8.0 {
-        return i128::from((v * SCALE) as i64);
+    let a = v.abs();
+    if a < 8.0 {
+        // SAFETY: |v| < 8, so v·2^60 is finite and |v·2^60| < 2^63: its truncation is an i64.
+        return i128::from(unsafe { (v * SCALE).to_int_unchecked::<i64>() });
+    }
+    if a < TWO_POW_14 {
+        // SAFETY: |v| < 2^14, so v·2^49 is finite and |v·2^49| < 2^63: an i64.
+        return i128::from(unsafe { (v * TWO_POW_49).to_int_unchecked::<i64>() }) << 11;
+    }
+    if a < TWO_POW_17 {
+        // SAFETY: |v| < 2^17, so v·2^46 is finite and |v·2^46| < 2^63: an i64.
+        return i128::from(unsafe { (v * TWO_POW_46).to_int_unchecked::<i64>() }) << 14;
     }
     let whole = v as i64;
     let frac = ((v - whole as f64) * SCALE) as i64;
     (i128::from(whole) << FRAC_BITS) + i128::from(frac)
 }
+
+const TWO_POW_14: f64 = (1u64 << 14) as f64;
+const TWO_POW_17: f64 = (1u64 << 17) as f64;
+const TWO_POW_46: f64 = (1u64 << 46) as f64;
+const TWO_POW_49: f64 = (1u64 << 49) as f64;
 
 /// The definition [`to_fixed`] implements: trunc(clamp(v)·2^60) (NaN → 0), through `f64::trunc`.
 #[cfg(test)]
@@ -225,8 +249,18 @@ impl Histogram {
     #[inline(always)]
     pub fn add(&mut self, x: f64) {
         if !x.is_nan() {
-            self.min = Some(self.min.map_or(x, |m| m.min(x)));
-            self.max = Some(self.max.map_or(x, |m| m.max(x)));
+            // The running minimum and maximum, as `m.min(x)` and `m.max(x)` compute them on
+            // x86-64 (`minsd`/`maxsd` and a NaN fix-up) for a non-NaN x: an m that is NaN
+            // gives x, a tie (including −0 against +0) keeps m. Written out, without the
+            // fix-up's four instructions per call.
+            self.min = Some(match self.min {
+                Some(m) if m <= x => m,
+                _ => x,
+            });
+            self.max = Some(match self.max {
+                Some(m) if m >= x => m,
+                _ => x,
+            });
         }
         if x < self.lo {
             self.underflow += 1;
@@ -236,11 +270,18 @@ impl Histogram {
             self.at_lo += 1;
             return;
         }
-        // x > lo here (or NaN), so b ≥ 0 and floor(b) = trunc(b) = `b as usize` for
-        // b < bins: no `f64::floor` (a library call on baseline x86-64). NaN fails the test.
+        // x > lo here (or NaN), so x − lo > 0 and floor(b) = trunc(b) for b ≥ 0: no
+        // `f64::floor` (a library call on baseline x86-64). NaN fails the test.
         let b = (x - self.lo) / (self.hi - self.lo) * self.counts.len() as f64;
         if b < self.counts.len() as f64 {
-            self.counts[b as usize] += 1;
+            // b < 0 only if hi < lo (no histogram of this crate); a saturating `b as usize`
+            // makes it bin 0, and so does the clamp at 0 here.
+            let b = if b > 0.0 { b } else { 0.0 };
+            // SAFETY: 0 ≤ b < counts.len() ≤ isize::MAX < 2^63 and b is not NaN, so its
+            // truncation is an i64 (one `cvttsd2si`, where the saturating `as usize` of an f64
+            // costs a dozen instructions), and a non-negative one: the `as usize` is exact.
+            let i = unsafe { b.to_int_unchecked::<i64>() } as usize;
+            self.counts[i] += 1;
         } else {
             self.overflow += 1;
         }
@@ -854,6 +895,71 @@ mod tests {
             };
             assert_eq!(to_fixed_clamped(c), to_fixed_reference(v), "{v:e}");
         }
+    }
+
+    /// Outside its contract (an unclamped value of 2^17 or more) the conversion still
+    /// truncates exactly, through its general path, instead of misusing a fast one.
+    #[test]
+    fn fixed_point_conversion_of_unclamped_values_is_still_truncation() {
+        for v in [131_072.0f64, -131_072.5, 1e6 + 0.25, -3e7, 1e15, 5e17] {
+            let whole = v.trunc();
+            let want = (i128::from(whole as i64) << FRAC_BITS)
+                + i128::from(((v - whole) * SCALE).trunc() as i64);
+            assert_eq!(to_fixed_clamped(v), want, "{v:e}");
+        }
+        assert_eq!(to_fixed_clamped(f64::NAN), 0);
+    }
+
+    /// The running minimum and maximum are `m.min(x)` and `m.max(x)` wherever those are
+    /// specified (m ≠ x, or m NaN: x), and a tie keeps the recorded value (−0 against +0
+    /// too), as x86-64's `minsd`/`maxsd` do.
+    #[test]
+    fn histogram_min_and_max_are_f64_min_and_max() {
+        let vals = [
+            f64::NEG_INFINITY,
+            -1e300,
+            -2.5,
+            -0.0,
+            0.0,
+            5e-324,
+            0.75,
+            4.99,
+            1e300,
+            f64::INFINITY,
+        ];
+        for m in vals.iter().copied().chain([f64::NAN]) {
+            for x in vals {
+                let mut h = Histogram::new(0.0, 5.0, 100);
+                h.min = Some(m);
+                h.max = Some(m);
+                h.add(x);
+                let (lo, hi) = (h.min.unwrap(), h.max.unwrap());
+                if m == x {
+                    assert_eq!((lo.to_bits(), hi.to_bits()), (m.to_bits(), m.to_bits()));
+                } else {
+                    assert_eq!(lo.to_bits(), m.min(x).to_bits(), "min({m}, {x})");
+                    assert_eq!(hi.to_bits(), m.max(x).to_bits(), "max({m}, {x})");
+                }
+            }
+        }
+        let mut h = Histogram::new(0.0, 5.0, 100);
+        h.add(f64::NAN);
+        assert_eq!((h.min, h.max), (None, None));
+        h.add(2.0);
+        assert_eq!((h.min, h.max), (Some(2.0), Some(2.0)));
+    }
+
+    /// A histogram with hi < lo (none in this crate) still puts every x > lo into bin 0 (its
+    /// bin index is negative), as the saturating `as usize` did; NaN is overflow.
+    #[test]
+    fn reversed_histogram_counts_in_bin_zero() {
+        let mut h = Histogram::new(1.0, 0.0, 10);
+        for x in [1.5, 2.0, 1e300, f64::INFINITY] {
+            h.add(x);
+        }
+        h.add(f64::NAN);
+        assert_eq!(h.counts[0], 4);
+        assert_eq!(h.overflow, 1);
     }
 
     /// The histogram's bin without `f64::floor` is floor((x − lo)/(hi − lo)·bins), at bin
