@@ -33,7 +33,8 @@ pub use amount::Amount;
 pub use base_case::{base_case, logistic, mean_path, BaseCase, DealMonth, MeanPath, PoolMonth};
 pub use curve::DiscountCurve;
 pub use deal::{
-    annuity_payment, DealFlows, DealParams, DealParamsKind, DealState, DefaultKind, MonthInputs,
+    annuity_payment, AnnuityPowers, DealFlows, DealParams, DealParamsKind, DealState, DefaultKind,
+    MonthInputs,
 };
 pub use derivative::{DerivativeParams, Underlying};
 pub use error::{EngineError, ErrorClass, FieldError, Result};

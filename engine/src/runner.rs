@@ -8,7 +8,7 @@
 
 use crate::amount::Amount;
 use crate::curve::DiscountCurve;
-use crate::deal::{DealFlows, DealParams, DealState, MonthInputs};
+use crate::deal::{AnnuityPowers, DealFlows, DealParams, DealState, MonthInputs};
 use crate::derivative::{DerivativeParams, Underlying};
 use crate::portfolio::{Lien, HOURS_PER_MONTH};
 use crate::validate::Validated;
@@ -78,6 +78,10 @@ pub struct CashflowPlan<A> {
     pub fleets: Vec<FleetParams<A>>,
     /// Deals in file order.
     pub deals: Vec<DealParams<A>>,
+    /// Per deal: its [`AnnuityPowers`] (a fixed-rate annuity's (1 + r)^n, built from `deals`
+    /// at lowering; a lookup checks its base, so a table left behind by an edit of `deals`
+    /// costs only speed).
+    pub annuity_powers: Vec<AnnuityPowers<A>>,
     /// Fleet index of each deal.
     pub deal_fleet: Vec<usize>,
     /// Lien of each deal.
@@ -293,10 +297,12 @@ impl<A: Amount> CashflowPlan<A> {
         let base_rates = (1..=horizon_months)
             .map(|k| A::from_f64(curve.one_month_forward(f64::from(k - 1) / 12.0) + shock))
             .collect();
+        let deals: Vec<DealParams<A>> = p.deals.iter().map(DealParams::from_deal).collect();
         CashflowPlan {
             horizon_months,
             fleets,
-            deals: p.deals.iter().map(DealParams::from_deal).collect(),
+            annuity_powers: deals.iter().map(AnnuityPowers::new).collect(),
+            deals,
             deal_fleet,
             deal_lien,
             fleet_deals,
@@ -465,6 +471,12 @@ impl<A: Amount> CashflowPlan<A> {
             let mut cash = noi;
             let mut any_default = false;
             for &d in &self.fleet_deals[fi] {
+                let (st, flows) = (&mut s.deals[d], &mut out.deals[d]);
+                if st.is_idle() {
+                    // What `step_into` writes for it: no flows, the cash passes through.
+                    *flows = DealFlows::zero(cash);
+                    continue;
+                }
                 let inputs = MonthInputs {
                     revenue,
                     cash_available: cash,
@@ -473,8 +485,7 @@ impl<A: Amount> CashflowPlan<A> {
                     credit_default,
                 };
                 // Written in place: DealFlows is large enough that a copy is a memcpy call.
-                s.deals[d].step_into(&self.deals[d], k, &inputs, &mut out.deals[d]);
-                let flows = &out.deals[d];
+                st.step_into(&self.deals[d], &self.annuity_powers[d], k, &inputs, flows);
                 cash = flows.cash_left;
                 any_default |= flows.default_kind.is_some();
                 if !flows.shortfall.is_settled() {
