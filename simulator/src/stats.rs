@@ -50,8 +50,25 @@ impl ExactSum {
 
 #[inline(always)]
 fn to_fixed(v: f64) -> i128 {
-    // NaN stays NaN through the clamp and converts to 0 below (Rust's `as` maps NaN to 0).
+    // Below 8 in magnitude (almost every value) the clamp is the identity and v is not NaN:
+    // the fast path directly. NaN stays NaN through the clamp and converts to 0 below.
+    if v.abs() < 8.0 {
+        // SAFETY: |v| < 8, checked.
+        return unsafe { to_fixed_small(v) };
+    }
     to_fixed_clamped(v.clamp(-MAX_VALUE, MAX_VALUE))
+}
+
+/// trunc(v·2^60) for |v| < 8: the first branch of [`to_fixed_clamped`], one `cvttsd2si`.
+///
+/// # Safety
+/// |v| < 8 (so v is not NaN).
+#[inline(always)]
+unsafe fn to_fixed_small(v: f64) -> i128 {
+    debug_assert!(v.abs() < 8.0);
+    // SAFETY: |v| < 8 (the caller's contract), so v·2^60 is finite and |v·2^60| < 2^63: its
+    // truncation is an i64.
+    i128::from(unsafe { (v * SCALE).to_int_unchecked::<i64>() })
 }
 
 /// [`to_fixed`] of a value already clamped to ±[`MAX_VALUE`] (or NaN, which gives 0).
@@ -78,8 +95,8 @@ fn to_fixed(v: f64) -> i128 {
 fn to_fixed_clamped(v: f64) -> i128 {
     let a = v.abs();
     if a < 8.0 {
-        // SAFETY: |v| < 8, so v·2^60 is finite and |v·2^60| < 2^63: its truncation is an i64.
-        return i128::from(unsafe { (v * SCALE).to_int_unchecked::<i64>() });
+        // SAFETY: |v| < 8, checked.
+        return unsafe { to_fixed_small(v) };
     }
     if a < TWO_POW_14 {
         // SAFETY: |v| < 2^14, so v·2^49 is finite and |v·2^49| < 2^63: an i64.
@@ -142,12 +159,19 @@ impl Moments {
     /// Records one observation.
     #[inline(always)]
     pub fn add(&mut self, x: f64) {
+        self.n += 1;
+        if x.abs() < 8.0 {
+            // Not NaN, inside the clamp, and x² < 64: no NaN test and no clamps.
+            // SAFETY: |x| < 8, checked.
+            self.sum.0 += unsafe { to_fixed_small(x) };
+            self.sumsq.0 += to_fixed_clamped(x * x);
+            return;
+        }
         let x = if x.is_nan() {
             0.0
         } else {
             x.clamp(-MAX_VALUE, MAX_VALUE)
         };
-        self.n += 1;
         // x is clamped already; x² (≤ 1e10) still needs its clamp.
         self.sum.0 += to_fixed_clamped(x);
         self.sumsq.0 += to_fixed(x * x);
@@ -894,6 +918,16 @@ mod tests {
                 v.clamp(-MAX_VALUE, MAX_VALUE)
             };
             assert_eq!(to_fixed_clamped(c), to_fixed_reference(v), "{v:e}");
+            // ExactSum::add and Moments::add (fast path below 8 without the NaN test and
+            // clamps) add the definition's values.
+            let mut e = ExactSum::default();
+            e.add(v);
+            assert_eq!(e.0, to_fixed_reference(v), "{v:e}");
+            let mut m = Moments::default();
+            m.add(v);
+            assert_eq!(m.n, 1);
+            assert_eq!(m.sum.0, to_fixed_reference(c), "{v:e}");
+            assert_eq!(m.sumsq.0, to_fixed_reference(c * c), "{v:e}");
         }
     }
 
