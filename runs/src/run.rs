@@ -736,7 +736,7 @@ impl RunOutput {
 
     /// Rebuilds a run's output from a [`Shard`] computed elsewhere for the inputs of `spec`
     /// (its seed, path range and leg statistics are the shard's). Refuses a shard of other
-    /// inputs, seed, kind or schema.
+    /// inputs, seed, kind, schema or model version.
     pub fn from_shard(spec: &RunSpec, shard: Shard) -> Result<RunOutput> {
         let refuse = |why: String| Err(RunError::NotMergeable(format!("shard: {why}")));
         if shard.schema_version != SCHEMA_VERSION {
@@ -744,6 +744,19 @@ impl RunOutput {
         }
         if shard.input_sha256 != input_hashes(spec) {
             return refuse("computed from other inputs".into());
+        }
+        // Same inputs, same seed and paths, but another model version (a worker running an
+        // older or newer gaib) gives other numbers: merging them would mix two models.
+        if let Some(s) = shard
+            .stats
+            .iter()
+            .find(|s| s.model_version != gaib_simulator::MODEL_VERSION)
+        {
+            return refuse(format!(
+                "computed under model version {}, this gaib simulates version {}",
+                s.model_version,
+                gaib_simulator::MODEL_VERSION
+            ));
         }
         if shard.sensitivities != spec.sensitivities {
             return refuse("of another kind of run".into());

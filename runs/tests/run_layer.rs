@@ -259,4 +259,11 @@ fn shards_cross_the_network_as_json_and_merge_into_the_whole_run() {
     let e =
         RunOutput::from_shard(&other, serde_json::from_slice(&shipped[0]).unwrap()).unwrap_err();
     assert!(e.to_string().contains("other inputs"), "{e}");
+    // A shard of the same inputs simulated by a gaib of another model version is refused.
+    let mut v: serde_json::Value = serde_json::from_slice(&shipped[0]).unwrap();
+    for leg in v["stats"].as_array_mut().unwrap() {
+        leg["model_version"] = "4".into();
+    }
+    let e = RunOutput::from_shard(&base, serde_json::from_value(v).unwrap()).unwrap_err();
+    assert!(e.to_string().contains("model version 4"), "{e}");
 }
