@@ -29,6 +29,10 @@ pub trait WeiInt: Copy + Ord {
     fn rem(self, o: Self) -> Self;
 }
 
+/// Panics rather than wraps, in release builds too, like `gaib-contracts`' `U256` (`Wei`): the
+/// split and the wei waterfall ([`crate::pool_wei`]) never overflow or underflow within their
+/// documented bounds, so a violation (e.g. a pool of more than ~3 × 10^8 USD stepped in `u128`,
+/// see `pool_wei`'s bounds) is a bug or out-of-range input, never a silently wrapped amount.
 impl WeiInt for u128 {
     fn zero() -> Self {
         0
@@ -40,13 +44,13 @@ impl WeiInt for u128 {
         x
     }
     fn sub(self, o: Self) -> Self {
-        self - o
+        self.checked_sub(o).expect("wei arithmetic: underflow")
     }
     fn mul(self, o: Self) -> Self {
-        self * o
+        self.checked_mul(o).expect("wei arithmetic: overflow")
     }
     fn add(self, o: Self) -> Self {
-        self + o
+        self.checked_add(o).expect("wei arithmetic: overflow")
     }
     fn div(self, o: Self) -> Self {
         self / o
@@ -156,6 +160,31 @@ mod tests {
         assert_eq!(revenue_split(1u128, 0, 10_001, 0), Err(BpsTooLarge(10_001)));
         let max = revenue_split(u128::MAX, 0, 10_000, u128::MAX).unwrap();
         assert_eq!(max.to_investor, u128::MAX);
+    }
+
+    /// ONCHAIN.md I1: the `u128` wei arithmetic panics where it used to wrap silently in
+    /// release builds — e.g. the wei waterfall's coupon of a 10^12 USD tranche at 100 %
+    /// (balance × rate in ppb ≈ 10^39 > 2^128) — instead of returning a wrapped amount.
+    #[test]
+    fn u128_wei_arithmetic_panics_rather_than_wraps() {
+        // The checked panic's own message (a debug build's overflow check would panic too,
+        // with another message; a release build used to wrap).
+        fn panics_checked<R: std::fmt::Debug>(f: impl FnOnce() -> R + std::panic::UnwindSafe) {
+            let e = std::panic::catch_unwind(f).expect_err("must panic, not wrap");
+            let msg = e
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| e.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            assert!(msg.starts_with("wei arithmetic"), "{msg}");
+        }
+        let balance = 1_000_000_000_000 * E18;
+        panics_checked(|| crate::pool_wei::coupon_due(balance, 1_000_000_000));
+        panics_checked(|| WeiInt::sub(1u128, 2));
+        panics_checked(|| WeiInt::add(u128::MAX, 1));
+        // Within the bounds nothing changes: 3 × 10^8 USD at 100 % is exact.
+        let ok = crate::pool_wei::coupon_due(300_000_000 * E18, 1_000_000_000);
+        assert_eq!(ok, 25_000_000 * E18);
     }
 
     proptest! {
