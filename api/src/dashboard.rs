@@ -115,12 +115,24 @@ fn jobs_table(s: &mut String, jobs: &[JobRow], live: &dyn Fn(&JobRow) -> i64) {
          <th>created</th><th>report</th></tr>",
     );
     for j in jobs {
+        let id = esc(&j.id);
+        // A structure job lives under /v1/structures (its result is structure.json, it has no
+        // report of its own); a simulation under /v1/simulations.
+        let structure = crate::structure_jobs::is_structure(j);
+        let status = if structure {
+            format!("/v1/structures/{id}")
+        } else {
+            format!("/v1/simulations/{id}")
+        };
         let report = if j.state == state::SUCCEEDED {
-            format!(
-                "<a href=\"/v1/simulations/{id}/report\">report</a> · \
-                 <a href=\"/v1/simulations/{id}/results\">results</a>",
-                id = esc(&j.id)
-            )
+            if structure {
+                format!("<a href=\"{status}/result\">structure</a>")
+            } else {
+                format!(
+                    "<a href=\"{status}/report\">report</a> · \
+                     <a href=\"{status}/results\">results</a>"
+                )
+            }
         } else {
             j.error
                 .as_deref()
@@ -129,9 +141,8 @@ fn jobs_table(s: &mut String, jobs: &[JobRow], live: &dyn Fn(&JobRow) -> i64) {
         };
         let _ = write!(
             s,
-            "<tr><td><a href=\"/v1/simulations/{id}\">{id}</a></td>\
+            "<tr><td><a href=\"{status}\">{id}</a></td>\
              <td class=\"s-{st}\">{st}</td><td class=\"n\">{d} / {t}</td><td>{c}</td><td>{r}</td></tr>",
-            id = esc(&j.id),
             st = esc(&j.state),
             d = live(j),
             t = j.paths_total,

@@ -65,6 +65,25 @@ async fn a_structure_job_sizes_a_finished_runs_tranches() {
     problem(f.get(&format!("/v1/simulations/{id}")).await, 404).await;
     problem(f.get(&format!("/v1/structures/{sim}")).await, 404).await;
 
+    // The dashboard lists both jobs, each linking where it lives: every /v1 link it shows
+    // answers 200 (the structure job's used to point at /v1/simulations/{id}/report, a 404).
+    let html = f.get("/").await.text().await.unwrap();
+    assert!(
+        html.contains(&format!("href=\"/v1/structures/{id}/result\"")),
+        "{html}"
+    );
+    assert!(!html.contains(&format!("/v1/simulations/{id}")), "{html}");
+    let links: Vec<&str> = html
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|l| l.starts_with("/v1/"))
+        .collect();
+    assert!(links.len() >= 5, "{links:?}");
+    for link in links {
+        assert_eq!(f.get(link).await.status(), 200, "dashboard link {link}");
+    }
+
     // Bad requests are refused at submit, naming the field and the value.
     for (body, field, value) in [
         (
