@@ -77,7 +77,8 @@ enum Command {
     /// results.json, report.html, manifest.json) in --out.
     Run(run::Args),
     /// Run the base portfolio and stress scenarios with common random numbers; print every
-    /// metric's change side by side (exit 2 on an unknown scenario file or a bad override).
+    /// metric's change side by side (`--format table|csv|json`; exit 2 on an unknown scenario
+    /// file or a bad override).
     Stress(stress::Args),
     /// Re-run a run (plain, sensitivities or stress) from its directory alone and check every
     /// output bit for bit (exit 3 naming the differing fields if not).

@@ -1,7 +1,13 @@
 //! `gaib stress FILE --scenario S... [--paths N] [--seed S] [--threads T] [--backend B]
-//! [--format table|json] [--out DIR [--force]]`: runs the base portfolio and each scenario with
-//! the same seed and paths (common random numbers) and prints every metric of the base run with
-//! its change under each scenario — a thin front over `gaib-runs`.
+//! [--format table|csv|json] [--out DIR [--force]]`: runs the base portfolio and each scenario
+//! with the same seed and paths (common random numbers) and prints every metric of the base run
+//! with its change under each scenario — a thin front over `gaib-runs`.
+//!
+//! `--format csv` prints the same numbers as one long-form CSV for spreadsheets: a header
+//! `metric,unit,scenario,value,change` and one row per metric and run — the base (scenario
+//! `base`, change empty) then each scenario under its name — with every value at full precision
+//! (shortest round-trip), an empty cell where a value is absent, and each derivative's E\[PV\]
+//! as metric `ID E[PV]` in USD. The hedge comparison is not in it (see `--out`'s results.json).
 //!
 //! A scenario is a TOML file; a bare name such as `gpu-glut` is looked up as documented in
 //! [`gaib_runs::scenario_search_dirs`] (`$GAIB_SCENARIOS`, next to the portfolio, `data/scenarios`,
@@ -15,9 +21,20 @@
 use crate::run::Execution;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use gaib_runs::{PortfolioInput, RunSpec, ScenarioInput, StressResults};
+use std::io::Write;
 use std::path::PathBuf;
 
-use crate::tables::TableOrJson as Format;
+/// Output format of `gaib stress`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
+    /// A table for people (values to 3 decimals).
+    Table,
+    /// Long-form CSV (`metric,unit,scenario,value,change`, one row per metric and run, full
+    /// precision) for spreadsheets.
+    Csv,
+    /// JSON (the contents of stress.json).
+    Json,
+}
 
 /// Arguments of `gaib stress`.
 #[derive(Debug, clap::Args)]
@@ -34,7 +51,9 @@ pub(crate) struct Args {
     /// Seed (the same for every scenario: common random numbers).
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Output format.
+    /// Output format: `table`, `csv` (long form: metric,unit,scenario,value,change; one row
+    /// per metric and run, the base as scenario `base`, full precision) or `json`
+    /// (stress.json).
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
     /// Run directory to write (inputs, results.json, stress.json, report.html, manifest.json);
@@ -91,6 +110,11 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         }
         // The bytes of stress.json (pretty JSON and a final newline).
         Format::Json => println!("{}", serde_json::to_string_pretty(&stress)?),
+        Format::Csv => match write_csv(&stress, std::io::stdout().lock()) {
+            // A reader that stops early (`| head`) is not an error.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            other => other?,
+        },
     }
     if let Some(dir) = dir {
         eprintln!(
@@ -125,4 +149,88 @@ fn stress_table(s: &StressResults) -> Table {
         t.add_row(row);
     }
     t
+}
+
+/// The header of `--format csv`.
+const CSV_HEADER: [&str; 5] = ["metric", "unit", "scenario", "value", "change"];
+
+/// The scenario name of the base run's rows in `--format csv`.
+const BASE: &str = "base";
+
+/// A number at full precision (shortest round-trip, no exponent); an empty cell for an absent
+/// or non-finite value (JSON writes those as `null`).
+fn csv_number(x: Option<f64>) -> String {
+    x.filter(|x| x.is_finite())
+        .map_or_else(String::new, |x| x.to_string())
+}
+
+/// `s` as long-form CSV into `out`: the header, then for each metric (in the base run's
+/// order) a row for the base (change empty) and one per scenario (value and change empty where
+/// the scenario lacks the metric), then the same for each derivative's E\[PV\] (metric
+/// `ID E[PV]`, unit `USD`). Fields are quoted by the `csv` crate (RFC 4180).
+pub(crate) fn write_csv(s: &StressResults, out: impl Write) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    write_rows(s, &mut w).map_err(std::io::Error::from)?;
+    w.flush()
+}
+
+/// The rows of [`write_csv`].
+fn write_rows<W: Write>(s: &StressResults, w: &mut csv::Writer<W>) -> csv::Result<()> {
+    w.write_record(CSV_HEADER)?;
+    for m in &s.base {
+        w.write_record([
+            m.key.as_str(),
+            &m.unit,
+            BASE,
+            &csv_number(Some(m.value)),
+            "",
+        ])?;
+        for c in &s.scenarios {
+            let x = c.changes.iter().find(|x| x.key == m.key);
+            w.write_record([
+                m.key.as_str(),
+                &m.unit,
+                &c.name,
+                &csv_number(x.map(|x| x.value)),
+                &csv_number(x.map(|x| x.change)),
+            ])?;
+        }
+    }
+    // Each derivative, in the first scenario's (portfolio) order, as the table prints them.
+    if let Some(first) = s.scenarios.first() {
+        for (i, d) in first.derivatives.iter().enumerate() {
+            let metric = format!("{} E[PV]", d.id);
+            w.write_record([
+                metric.as_str(),
+                "USD",
+                BASE,
+                &csv_number(Some(d.base_usd)),
+                "",
+            ])?;
+            for c in &s.scenarios {
+                let x = c.derivatives.get(i).filter(|x| x.id == d.id);
+                w.write_record([
+                    metric.as_str(),
+                    "USD",
+                    &c.name,
+                    &csv_number(x.map(|x| x.value_usd)),
+                    &csv_number(x.map(|x| x.change_usd)),
+                ])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_keep_full_precision_and_absent_ones_are_empty() {
+        assert_eq!(csv_number(Some(0.1 + 0.2)), "0.30000000000000004");
+        assert_eq!(csv_number(Some(-1.5)), "-1.5");
+        assert_eq!(csv_number(None), "");
+        assert_eq!(csv_number(Some(f64::NAN)), "");
+    }
 }

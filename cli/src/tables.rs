@@ -259,7 +259,7 @@ pub(crate) fn summary_tables(stats: &PathStats) -> Vec<Table> {
 }
 
 /// Output format of a command that prints a table or the JSON of what it computed
-/// (`gaib stress`: the contents of stress.json; `gaib structure`: the structure).
+/// (`gaib structure`: the structure; `gaib stress` has its own, with CSV).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum TableOrJson {
     /// A table for people.
