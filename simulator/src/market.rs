@@ -268,15 +268,7 @@ impl PathMarket {
                 out[c] = lts[c] + dev;
             }
         }
-        #[cfg(target_arch = "x86_64")]
-        if self.avx2 {
-            // SAFETY: `avx2` is true only when the CPU has AVX2 (`rng::avx2_detected`).
-            unsafe { avx2::exp_lanes(ln_price) };
-        } else {
-            exp_lanes(ln_price);
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        exp_lanes(ln_price);
+        exp_lanes_on(self.avx2, ln_price);
         let pot = &mut self.price_over_trend[..months * nc];
         for ((q, &p), &inv) in pot.iter_mut().zip(ln_price.iter()).zip(inv_trend) {
             *q = p * inv;
@@ -341,6 +333,19 @@ fn exp_lanes(v: &mut [f64]) {
     for v in v.iter_mut() {
         *v = math::exp(*v);
     }
+}
+
+/// [`exp_lanes`] on the AVX2 build when `avx2` (x86-64 only; the portable loop elsewhere).
+#[inline(always)]
+fn exp_lanes_on(avx2: bool, v: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2 {
+        // SAFETY: callers pass `avx2` = `rng::avx2_detected()`, true only when the CPU has AVX2.
+        unsafe { self::avx2::exp_lanes(v) };
+        return;
+    }
+    let _ = avx2; // read only on x86-64
+    exp_lanes(v);
 }
 
 /// v ← logistic(v) clamped ([`logistic_clamped`]), lane by lane.
