@@ -9,8 +9,10 @@
 //! same on the host-parity harness and, compiled with `--fmad=false`, on a GPU. They are
 //! branch-light (selects, a 64-entry table) so that a loop over many arguments can vectorise,
 //! and cheaper than glibc's (no errno, no slow correctly-rounded paths): instructions per call
-//! in a loop over 2^20 arguments (callgrind, x86-64, release), ours vs glibc 2.36's: exp 27.5
-//! vs 48.7, ln 45.5 vs 56.6, cos 2πu 27.5 vs 96.3, (sin, cos) 2πu 32.5 vs 143.
+//! over an array of 2^20 arguments in the Monte Carlo's domains (callgrind marginal, x86-64,
+//! release, glibc 2.36; `simulator/examples/math_cost.rs` says how), ours vs glibc's: exp 48.0
+//! vs 57.5, ln 45.5 vs 57.3, ln_1p 48.0 vs 64.4, cos 2πu 27.5 vs 96.5, (sin, cos) 2πu 32.5 vs
+//! 143.4.
 //!
 //! The constants are printed by `scripts/math_constants.py`: tables and hi/lo splits from
 //! Python's `decimal` at 60 digits, polynomial coefficients near-minimax (Chebyshev) fits by
