@@ -4,16 +4,18 @@
 //! so the months of a block are drawn together before the engine sees the first of them: one
 //! [`PhiloxBatch`] of every (class, month) and (fleet, month) counter, Box–Muller as simple
 //! loops over the batch's arrays (uniform → ln → sqrt, uniform → cos 2πu, product), the jump
-//! counts and sizes class by class in month order, then the recursions month by month (the
-//! classes' OU state and the fleets' utilization factor), then e^x of the prices and the
-//! logistic of the utilizations over arrays. Each value is computed by the same operations on
-//! the same operands, in the same order, as a month-by-month draw, so the market is the same
-//! bit for bit however the months are blocked.
+//! counts and sizes class by class in month order, the recursions' shocks (scale·L·eps of a
+//! class, scale·(sqrt(rho)·eps + sqrt(1−rho)·xi) of a fleet) as loops over each entity's months,
+//! then the recursions themselves entity by entity in month order (the classes' OU state and
+//! the fleets' utilization factor: one multiply and two adds a month, the only serial part),
+//! then e^x of the prices and the logistic of the utilizations over arrays. Each value is
+//! computed by the same operations on the same operands, in the same order, as a month-by-month
+//! draw, so the market is the same bit for bit however the months are blocked.
 //!
-//! The array loops (Box–Muller, e^x, the logistic) are also compiled for AVX2, used when the
-//! CPU has it (detected once per worker): four f64 lanes per vector instead of SSE2's two, once
-//! [`crate::math`]'s functions are inline arithmetic that the compiler can vectorise; the same
-//! IEEE operations per lane, so the same results.
+//! The array loops (Box–Muller, the shocks, e^x, the logistic) are also compiled for AVX2, used
+//! when the CPU has it (detected once per worker): four f64 lanes per vector instead of SSE2's
+//! two, once [`crate::math`]'s functions are inline arithmetic that the compiler can vectorise;
+//! the same IEEE operations per lane, so the same results.
 //!
 //! A block holds at most [`MAX_BATCH_LANES`] draws (entities × months), so the buffers are
 //! allocated once per worker, independent of the path count, and stay cache-sized for large
@@ -50,6 +52,8 @@ pub(crate) struct PathMarket {
     /// Per lane: the first normal z0 = r·cos 2πu(x1) (cos 2πu(x1) before it): eps of a class,
     /// xi of a fleet.
     normal: Vec<f64>,
+    /// Per lane: the recursion's shock of the lane's entity and month (see [`shock_lanes`]).
+    shock: Vec<f64>,
     /// Per class: e^(−jump rate per step), P[no jump in a month].
     jump_p0: Vec<f64>,
     /// Per class: the jump sum J_c up to the last month drawn (carried across blocks).
@@ -58,10 +62,6 @@ pub(crate) struct PathMarket {
     jump_level: Vec<f64>,
     /// Per class: the OU state X_c (carried across blocks).
     x: Vec<f64>,
-    /// Per class: one month's eps, gathered for the Cholesky product.
-    eps: Vec<f64>,
-    /// Per class: one month's correlated shock Z = L·eps.
-    z: Vec<f64>,
     /// Per fleet: the utilization factor Y_f (carried across blocks).
     y: Vec<f64>,
     /// Per month and class: P_c(t_k), USD per GPU-hour (ln P before the exp).
@@ -108,6 +108,7 @@ impl PathMarket {
             draws: PhiloxBatch::new(stream, month_offset),
             radius: vec![0.0; lanes],
             normal: vec![0.0; lanes],
+            shock: vec![0.0; lanes],
             jump_p0: plan
                 .classes
                 .jump_rate_per_step
@@ -117,8 +118,6 @@ impl PathMarket {
             jumps: vec![0.0; nc],
             jump_level: vec![0.0; nc * block],
             x: vec![0.0; nc],
-            eps: vec![0.0; nc],
-            z: vec![0.0; nc],
             y: plan.fleets.y0.clone(),
             price: vec![0.0; block * nc],
             price_over_trend: vec![0.0; block * nc],
@@ -141,6 +140,10 @@ impl PathMarket {
     /// Month `k` of the path of `rng` (operators' default months `default_month`), drawing its
     /// block when `k` is the block's first month. Months must be asked for in order, 1..=K,
     /// after [`PathMarket::reset`].
+    ///
+    /// Inlined into the caller's month loop (a check and four slices); the block's draw is the
+    /// out-of-line [`PathMarket::draw_block`].
+    #[inline]
     pub(crate) fn month(
         &mut self,
         plan: &SimPlan,
@@ -157,6 +160,10 @@ impl PathMarket {
     }
 
     /// The month handed out last by [`PathMarket::month`] (meaningless before the first).
+    ///
+    /// Always inlined, so that the four slices go straight to the caller's registers instead
+    /// of through a returned struct in memory.
+    #[inline(always)]
     pub(crate) fn current(&self) -> MarketMonth<'_> {
         let j = (self.current - self.first) as usize;
         let [nc, nf, no] = self.counts;
@@ -169,6 +176,7 @@ impl PathMarket {
     }
 
     /// Draws months `k0..k0 + B` (at most to the horizon) into the block's buffers.
+    #[inline(never)]
     fn draw_block(&mut self, plan: &SimPlan, rng: &PathRng, default_month: &[u32], k0: u32) {
         let months = self.block.min((plan.months - k0 + 1) as usize);
         self.first = k0;
@@ -176,6 +184,7 @@ impl PathMarket {
         self.draws.run(rng, k0, 0);
         self.box_muller();
         self.draw_jumps(plan, rng, k0, months);
+        self.shocks(plan, months);
         self.classes(plan, k0, months);
         self.fleets(plan, months);
         let no = default_month.len();
@@ -205,6 +214,18 @@ impl PathMarket {
         box_muller_lanes(x0, x1, r, z);
     }
 
+    /// The recursions' shocks of the block's months (see [`shock_lanes`]).
+    fn shocks(&mut self, plan: &SimPlan, months: usize) {
+        let (normal, shock) = (&self.normal[..], &mut self.shock[..]);
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: `avx2` is true only when the CPU has AVX2 (`rng::avx2_detected`).
+            unsafe { avx2::shock_lanes(plan, self.block, months, normal, shock) };
+            return;
+        }
+        shock_lanes(plan, self.block, months, normal, shock);
+    }
+
     /// Jump sums J_c(t_k) of the block's months: per class and month, N by inverse Poisson
     /// from u(x2) of the month's call 0, and the N sizes from calls 1 + j/4 (the draw order of
     /// MODEL.md §9), added to the running sum in jump order.
@@ -218,55 +239,44 @@ impl PathMarket {
             let (mean, std) = (cl.jump_mean[c], cl.jump_std[c]);
             let level = &mut self.jump_level[c * b..][..months];
             let mut jumps = self.jumps[c];
-            for (j, level) in level.iter_mut().enumerate() {
-                if lam > 0.0 {
-                    let u = uniform(x2[c * b + j]);
-                    let n = poisson_inverse_with(lam, p0, u, MAX_JUMPS_PER_MONTH);
-                    let k = k0 + j as u32;
-                    let mut normals = [0.0; 4];
-                    for i in 0..n {
-                        if i % 4 == 0 {
-                            normals = rng.normals4(stream, k, 1 + i / 4);
-                        }
-                        jumps += mean + std * normals[(i % 4) as usize];
+            if lam > 0.0 {
+                let words = level.iter_mut().zip(&x2[c * b..][..months]);
+                for (j, (level, &w)) in words.enumerate() {
+                    let n = poisson_inverse_with(lam, p0, uniform(w), MAX_JUMPS_PER_MONTH);
+                    if n > 0 {
+                        let k = k0 + j as u32;
+                        jumps = add_jump_sizes(rng, stream, k, n, [mean, std], jumps);
                     }
+                    *level = jumps;
                 }
-                *level = jumps;
+            } else {
+                level.fill(jumps);
             }
             self.jumps[c] = jumps;
         }
     }
 
-    /// The classes' months: Z = L·eps, X ← decay·X + scale·Z, then
-    /// P = e^(ln P̄ + S + X + J) and P/P̄ = P·(1/P̄) over the block.
+    /// The classes' months, class by class: X ← decay·X + shock (the shock scale·Z of
+    /// [`shock_lanes`]), ln P = (ln P̄ + S) + (X + J) into the month-major block, then
+    /// P = e^(ln P) and P/P̄ = P·(1/P̄) over the block.
     fn classes(&mut self, plan: &SimPlan, k0: u32, months: usize) {
         let nc = self.x.len();
         let b = self.block;
-        let cl = &plan.classes;
-        let (decay, scale) = (&cl.ou_decay[..nc], &cl.ou_scale[..nc]);
         let first = (k0 - 1) as usize * nc;
         let lts = &plan.log_trend_shock[first..][..months * nc];
         let inv_trend = &plan.inv_trend[first..][..months * nc];
-        let (eps, z, x) = (&mut self.eps[..nc], &mut self.z[..nc], &mut self.x[..nc]);
         let ln_price = &mut self.price[..months * nc];
-        for j in 0..months {
-            for (c, e) in eps.iter_mut().enumerate() {
-                *e = self.normal[c * b + j];
+        for (c, (x, &decay)) in self.x.iter_mut().zip(&plan.classes.ou_decay).enumerate() {
+            let shock = &self.shock[c * b..][..months];
+            let level = &self.jump_level[c * b..][..months];
+            let rows = ln_price.chunks_exact_mut(nc).zip(lts.chunks_exact(nc));
+            let mut xc = *x;
+            // Class c's column of the month-major block: ln_price[j·C + c], j = 0..months.
+            for ((out, lts), (&s, &jump)) in rows.zip(shock.iter().zip(level)) {
+                xc = xc * decay + s;
+                out[c] = lts[c] + (xc + jump);
             }
-            if plan.chol_identity {
-                z.copy_from_slice(eps);
-            } else {
-                for (i, zi) in z.iter_mut().enumerate() {
-                    let row = &plan.chol[i * nc..i * nc + i + 1];
-                    *zi = row.iter().zip(eps.iter()).map(|(l, e)| l * e).sum();
-                }
-            }
-            let (lts, out) = (&lts[j * nc..][..nc], &mut ln_price[j * nc..][..nc]);
-            for c in 0..nc {
-                x[c] = x[c] * decay[c] + scale[c] * z[c];
-                let dev = x[c] + self.jump_level[c * b + j];
-                out[c] = lts[c] + dev;
-            }
+            *x = xc;
         }
         exp_lanes_on(self.avx2, ln_price);
         let pot = &mut self.price_over_trend[..months * nc];
@@ -275,28 +285,29 @@ impl PathMarket {
         }
     }
 
-    /// The fleets' months: Y ← decay·Y + pull + scale·(sqrt(rho)·eps_class + sqrt(1−rho)·xi)
-    /// fleet by fleet, then u = logistic(Y) clamped, over the block.
+    /// The fleets' months, fleet by fleet: Y ← decay·Y + pull + shock (the shock
+    /// scale·(sqrt(rho)·eps_class + sqrt(1−rho)·xi) of [`shock_lanes`]) into the month-major
+    /// block, then u = logistic(Y) clamped over the block.
     fn fleets(&mut self, plan: &SimPlan, months: usize) {
         let nc = self.x.len();
         let nf = self.y.len();
         let b = self.block;
         let fl = &plan.fleets;
         let util = &mut self.util[..months * nf];
-        for f in 0..nf {
-            let eps = &self.normal[fl.class[f] * b..][..months];
-            let xi = &self.normal[(nc + f) * b..][..months];
-            let (lp, lo) = (fl.load_price[f], fl.load_own[f]);
-            let (decay, pull, scale) = (fl.decay[f], fl.pull[f], fl.scale[f]);
-            let mut y = self.y[f];
+        for (f, (y, (&decay, &pull))) in self
+            .y
+            .iter_mut()
+            .zip(fl.decay.iter().zip(&fl.pull))
+            .enumerate()
+        {
+            let shock = &self.shock[(nc + f) * b..][..months];
+            let mut yf = *y;
             // Fleet f's column of the month-major block: util[j·F + f], j = 0..months.
-            let column = util[f..].iter_mut().step_by(nf);
-            for ((u, &e), &xi) in column.zip(eps).zip(xi) {
-                let w = lp * e + lo * xi;
-                y = y * decay + pull + scale * w;
-                *u = y;
+            for (row, &s) in util.chunks_exact_mut(nf).zip(shock) {
+                yf = yf * decay + pull + s;
+                row[f] = yf;
             }
-            self.y[f] = y;
+            *y = yf;
         }
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
@@ -305,6 +316,80 @@ impl PathMarket {
             return;
         }
         logistic_lanes(util);
+    }
+}
+
+/// `jumps` plus the `n` (≥ 1) jump sizes `mean + std·z` of class stream `stream` at month `k`,
+/// in jump order: jump i uses normal z_(i mod 4) of call 1 + i/4 (MODEL.md §9).
+///
+/// Out of line: most months have no jump, and the month loop of [`PathMarket::draw_jumps`]
+/// then keeps its few values in registers.
+#[inline(never)]
+fn add_jump_sizes(
+    rng: &PathRng,
+    stream: u32,
+    k: u32,
+    n: u32,
+    [mean, std]: [f64; 2],
+    jumps: f64,
+) -> f64 {
+    let mut jumps = jumps;
+    let mut normals = [0.0; 4];
+    for i in 0..n {
+        if i % 4 == 0 {
+            normals = rng.normals4(stream, k, 1 + i / 4);
+        }
+        jumps += mean + std * normals[(i % 4) as usize];
+    }
+    jumps
+}
+
+/// The recursions' shocks of months 0..`months` of a block of `b` months, entity-major like
+/// the draws (lane e·B + j), from the normals `normal`: for class c, scale_c·Z_c with
+/// Z_c = Σ_{i ≤ c} L_ci·eps_i (Z = eps when L is the identity); for fleet f,
+/// scale_f·(sqrt(rho_f)·eps_class(f) + sqrt(1−rho_f)·xi_f). One entity's months are
+/// contiguous, so each is a loop over an array (vector lanes), and the serial recursions are
+/// left with one multiply and two adds a month.
+///
+/// Z_c is summed in i order, as `Iterator::sum` does from its neutral element −0.0; the first
+/// term is stored rather than added to −0.0, which is exact (−0.0 + p = p for every p).
+#[inline(always)]
+fn shock_lanes(plan: &SimPlan, b: usize, months: usize, normal: &[f64], shock: &mut [f64]) {
+    let (cl, fl) = (&plan.classes, &plan.fleets);
+    let nc = cl.ou_scale.len();
+    for (c, &scale) in cl.ou_scale.iter().enumerate() {
+        let z = &mut shock[c * b..][..months];
+        if plan.chol_identity {
+            for (z, &eps) in z.iter_mut().zip(&normal[c * b..][..months]) {
+                *z = scale * eps;
+            }
+            continue;
+        }
+        let row = &plan.chol[c * nc..][..=c];
+        for (i, &l) in row.iter().enumerate() {
+            let eps = &normal[i * b..][..months];
+            if i == 0 {
+                for (z, &eps) in z.iter_mut().zip(eps) {
+                    *z = l * eps;
+                }
+            } else {
+                for (z, &eps) in z.iter_mut().zip(eps) {
+                    *z += l * eps;
+                }
+            }
+        }
+        for z in z.iter_mut() {
+            *z *= scale; // Z·scale: IEEE products commute exactly
+        }
+    }
+    for (f, &class) in fl.class.iter().enumerate() {
+        let (lp, lo, scale) = (fl.load_price[f], fl.load_own[f], fl.scale[f]);
+        let eps = &normal[class * b..][..months];
+        let xi = &normal[(nc + f) * b..][..months];
+        let out = &mut shock[(nc + f) * b..][..months];
+        for ((s, &e), &xi) in out.iter_mut().zip(eps).zip(xi) {
+            *s = scale * (lp * e + lo * xi);
+        }
     }
 }
 
@@ -367,6 +452,21 @@ mod avx2 {
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn box_muller_lanes(x0: &[u32], x1: &[u32], r: &mut [f64], z: &mut [f64]) {
         super::box_muller_lanes(x0, x1, r, z);
+    }
+
+    /// [`super::shock_lanes`] for AVX2.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn shock_lanes(
+        plan: &crate::plan::SimPlan,
+        b: usize,
+        months: usize,
+        normal: &[f64],
+        shock: &mut [f64],
+    ) {
+        super::shock_lanes(plan, b, months, normal, shock);
     }
 
     /// [`super::exp_lanes`] for AVX2.
