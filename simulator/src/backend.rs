@@ -188,9 +188,11 @@ pub fn run_serial(plan: &SimPlan, paths: Range<u64>, seed: u64) -> Result<PathSt
     check_paths(&paths)?;
     let mut stats = PathStats::new(plan);
     let mut w = Worker::new(plan);
+    let mut batch = w.batch(&mut stats);
     for i in paths {
-        w.run_path(seed, i as u32, &mut stats);
+        batch.run_path(seed, i as u32);
     }
+    drop(batch);
     Ok(stats)
 }
 
@@ -259,18 +261,22 @@ impl CpuBackend {
                             }
                             let end = (s + chunk).min(paths.end);
                             let mut st = PathStats::new(plan);
-                            if with_rows {
+                            let mut batch = w.batch(&mut st);
+                            let rows = if with_rows {
                                 let mut rows = PathRows::with_capacity(plan, (end - s) as usize);
                                 for i in s..end {
-                                    w.run_path_with_row(seed, i as u32, &mut st, &mut rows);
+                                    batch.run_path_with_row(seed, i as u32, &mut rows);
                                 }
-                                Some((st, Some(rows)))
+                                Some(rows)
                             } else {
                                 for i in s..end {
-                                    w.run_path(seed, i as u32, &mut st);
+                                    batch.run_path(seed, i as u32);
                                 }
-                                Some((st, None))
-                            }
+                                None
+                            };
+                            // Merges the chunk's per-(deal, month) statistics into `st`.
+                            drop(batch);
+                            Some((st, rows))
                         },
                     )
                     .collect()

@@ -28,6 +28,7 @@
 //! # Ok(()) }
 //! ```
 
+mod accum;
 mod backend;
 mod derivatives;
 mod error;
@@ -47,7 +48,7 @@ pub use backend::{
 pub use derivatives::DerivativeStats;
 pub use error::{Result, SimError};
 pub use model::{
-    default_time, logistic_clamped, MarketPath, Worker, LOSS_EPS, ONE_YEAR_MONTHS, U_EPS,
+    default_time, logistic_clamped, MarketPath, PathBatch, Worker, LOSS_EPS, ONE_YEAR_MONTHS, U_EPS,
 };
 pub use plan::{
     lower, ClassArrays, DerivativeArrays, FleetArrays, OperatorArrays, SimPlan,

@@ -10,6 +10,7 @@
 //! [`crate::plan`]), rho = 1 gives sqrt(1 − rho) = 0, hazard = 0 never defaults; utilization is
 //! kept inside (0, 1) by clamping logistic(Y) to [1e-15, 1 − 1e-15].
 
+use crate::accum::DealMonthAcc;
 use crate::market::PathMarket;
 use crate::math;
 use crate::plan::SimPlan;
@@ -173,6 +174,10 @@ pub struct Worker<'p> {
     der_paid: Vec<bool>,
     /// NAV per share (staking, unstaking) at the vault's horizon month, USD (NaN until then).
     horizon_nav_per_share: (f64, f64),
+    /// The per-(deal, month) statistics of the paths run since the last flush, in a flat
+    /// layout that the month's deal loop walks contiguously; merged into the caller's
+    /// `PathStats` when its [`PathBatch`] ends (empty outside a batch).
+    deal_months: DealMonthAcc,
 }
 
 impl<'p> Worker<'p> {
@@ -208,6 +213,20 @@ impl<'p> Worker<'p> {
             der_pv: vec![0.0; plan.n_derivatives()],
             der_paid: vec![false; plan.n_derivatives()],
             horizon_nav_per_share: (f64::NAN, f64::NAN),
+            deal_months: DealMonthAcc::new(nd, plan.months as usize),
+        }
+    }
+
+    /// A batch of paths recorded into `stats`: run them with [`PathBatch::run_path`] (or its
+    /// `_with_row` / `_with` variants). The per-(deal, month) statistics (cash flows,
+    /// principal, collateral ratios and their histograms) go into this worker's flat
+    /// accumulators and are merged into `stats` once, when the batch is dropped; `stats` is
+    /// exactly what running the same paths one by one with [`Worker::run_path`] gives, and
+    /// cheaper for more than a few paths.
+    pub fn batch<'w>(&'w mut self, stats: &'w mut PathStats) -> PathBatch<'w, 'p> {
+        PathBatch {
+            worker: self,
+            stats,
         }
     }
 
@@ -235,6 +254,7 @@ impl<'p> Worker<'p> {
     /// As [`Worker::run_path`], and also appends the path's row to `rows` (shaped for the same
     /// plan). `stats` receives exactly what `run_path` records; the row is read from the
     /// per-path accumulators that `run_path` leaves behind, so the default path is untouched.
+    /// A batch of paths is cheaper through [`Worker::batch`].
     pub fn run_path_with_row(
         &mut self,
         seed: u64,
@@ -242,13 +262,14 @@ impl<'p> Worker<'p> {
         stats: &mut PathStats,
         rows: &mut PathRows,
     ) {
-        self.run_path(seed, path, stats);
-        self.record_row(path, rows);
+        self.batch(stats).run_path_with_row(seed, path, rows);
     }
 
-    /// Simulates path `path` under `seed` and records it into `stats`.
+    /// Simulates path `path` under `seed` and records it into `stats`. A batch of paths is
+    /// cheaper through [`Worker::batch`] (this merges the per-(deal, month) accumulators into
+    /// `stats` after every path).
     pub fn run_path(&mut self, seed: u64, path: u32, stats: &mut PathStats) {
-        self.run_path_observed(seed, path, stats, |_, _| {});
+        self.batch(stats).run_path(seed, path);
     }
 
     /// As [`Worker::run_path_with_row`], and also records every month of the path (market,
@@ -261,6 +282,8 @@ impl<'p> Worker<'p> {
         self.run_path_observed(seed, path, &mut stats, |w, vault| {
             months.push(w.month_trace(vault));
         });
+        // Leaves the accumulators empty (the statistics themselves are not returned).
+        self.deal_months.flush_into(&mut stats);
         self.record_row(path, &mut row);
         PathTrace {
             seed,
@@ -274,15 +297,16 @@ impl<'p> Worker<'p> {
 
     /// As [`Worker::run_path`], handing each month's engine output (after the month's cash
     /// flows and waterfalls) to `observe`: e.g. a pool's collections, to re-run its waterfall
-    /// under another tranching (`gaib structure`).
+    /// under another tranching (`gaib structure`). A batch of paths is cheaper through
+    /// [`Worker::batch`].
     pub fn run_path_with(
         &mut self,
         seed: u64,
         path: u32,
         stats: &mut PathStats,
-        mut observe: impl FnMut(&MonthOutput<f64>),
+        observe: impl FnMut(&MonthOutput<f64>),
     ) {
-        self.run_path_observed(seed, path, stats, |w, _| observe(&w.out));
+        self.batch(stats).run_path_with(seed, path, observe);
     }
 
     /// The month just stepped, as a [`MonthTrace`].
@@ -300,7 +324,8 @@ impl<'p> Worker<'p> {
     }
 
     /// [`Worker::run_path`] with `observe(self, vault month)` called after each month's
-    /// cash flows and vault step (a no-op closure compiles away).
+    /// cash flows and vault step (a no-op closure compiles away). The per-(deal, month)
+    /// statistics go into `self.deal_months`, which the caller must flush into `stats`.
     fn run_path_observed(
         &mut self,
         seed: u64,
@@ -403,20 +428,20 @@ impl<'p> Worker<'p> {
             &mut self.deal_loss[..nd],
             &mut self.deal_default_month[..nd],
         );
-        let (sd, cr, crh) = (
-            &mut stats.deals[..nd],
-            &mut stats.collateral_ratio[..nd],
-            &mut stats.collateral_ratio_hist[..nd],
-        );
+        // The month's flat per-deal accumulators (see `crate::accum`), in deal order.
+        let (cells, counts) = self.deal_months.month_mut(ki);
+        let (cells, counts) = (&mut cells[..nd], &mut counts[..nd]);
+        // One check here instead of one per deal on `df[ki]` (each `df` has k_max entries).
+        assert!(ki < k_max);
         for (d, df) in p.deal_df.chunks_exact(k_max).take(nd).enumerate() {
             let f = &flows[d];
             let cf = f.total_received();
             let inv = 1.0 / notional[d];
             if cf != 0.0 {
                 pv[d] += cf * df[ki];
-                let s = &mut sd[d];
-                s.cash_flow[ki].add(cf * inv);
-                s.principal[ki].add(f.principal_proceeds() * inv);
+                let cell = &mut cells[d];
+                cell.cash_flow.add(cf * inv);
+                cell.principal.add(f.principal_proceeds() * inv);
             }
             loss[d] += losses[d];
             if f.default_kind.is_some() && dm[d] == 0 {
@@ -427,8 +452,7 @@ impl<'p> Worker<'p> {
                 let coll =
                     self.out.fleets[deal_fleet[d]].hardware_value * (1.0 - haircut[d]) + st.dsra;
                 let ratio = (coll / st.balance).min(MAX_COLLATERAL_RATIO);
-                cr[d][ki].add(ratio);
-                crh[d][ki].add(ratio);
+                cells[d].add_ratio(&mut counts[d], ratio);
             }
         }
         for (i, &c) in self.out.derivatives.iter().enumerate() {
@@ -620,6 +644,48 @@ impl<'p> Worker<'p> {
                 .push(self.horizon_nav_per_share.1);
             v.max_queue_fraction.push(vs.max_queue_fraction);
         }
+    }
+}
+
+/// Paths recorded into one [`PathStats`] by one [`Worker`] ([`Worker::batch`]); the worker's
+/// flat per-(deal, month) accumulators are merged into the statistics when it is dropped.
+#[derive(Debug)]
+pub struct PathBatch<'w, 'p> {
+    worker: &'w mut Worker<'p>,
+    stats: &'w mut PathStats,
+}
+
+impl PathBatch<'_, '_> {
+    /// Simulates path `path` under `seed` and records it (as [`Worker::run_path`]).
+    pub fn run_path(&mut self, seed: u64, path: u32) {
+        self.worker
+            .run_path_observed(seed, path, self.stats, |_, _| {});
+    }
+
+    /// As [`PathBatch::run_path`], and also appends the path's row to `rows` (as
+    /// [`Worker::run_path_with_row`]).
+    pub fn run_path_with_row(&mut self, seed: u64, path: u32, rows: &mut PathRows) {
+        self.run_path(seed, path);
+        self.worker.record_row(path, rows);
+    }
+
+    /// As [`PathBatch::run_path`], handing each month's engine output to `observe` (as
+    /// [`Worker::run_path_with`]).
+    pub fn run_path_with(
+        &mut self,
+        seed: u64,
+        path: u32,
+        mut observe: impl FnMut(&MonthOutput<f64>),
+    ) {
+        self.worker
+            .run_path_observed(seed, path, self.stats, |w, _| observe(&w.out));
+    }
+}
+
+impl Drop for PathBatch<'_, '_> {
+    /// Merges the batch's per-(deal, month) statistics into its `PathStats`.
+    fn drop(&mut self) {
+        self.worker.deal_months.flush_into(self.stats);
     }
 }
 

@@ -219,6 +219,45 @@ impl Moments {
     }
 }
 
+/// Where an observation falls in a histogram on [lo, hi) of `bins` equal bins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Slot {
+    /// Below `lo`.
+    Underflow,
+    /// Exactly `lo`.
+    AtLo,
+    /// Bin i, [lo + i·w, lo + (i+1)·w) with w = (hi − lo)/bins.
+    Bin(usize),
+    /// At or above `hi`, and NaN.
+    Overflow,
+}
+
+/// The bin rule of [`Histogram::add`] (shared with the simulator's flat per-(deal, month)
+/// accumulators, `crate::accum`, so both bin an observation alike).
+#[inline(always)]
+pub(crate) fn slot(x: f64, lo: f64, hi: f64, bins: usize) -> Slot {
+    if x < lo {
+        return Slot::Underflow;
+    }
+    if x == lo {
+        return Slot::AtLo;
+    }
+    // x > lo here (or NaN), so x − lo > 0 and floor(b) = trunc(b) for b ≥ 0: no
+    // `f64::floor` (a library call on baseline x86-64). NaN fails the test.
+    let b = (x - lo) / (hi - lo) * bins as f64;
+    if b < bins as f64 {
+        // b < 0 only if hi < lo (no histogram of this crate); a saturating `b as usize`
+        // makes it bin 0, and so does the clamp at 0 here.
+        let b = if b > 0.0 { b } else { 0.0 };
+        // SAFETY: 0 ≤ b < bins ≤ isize::MAX < 2^63 and b is not NaN, so its truncation is an
+        // i64 (one `cvttsd2si`, where the saturating `as usize` of an f64 costs a dozen
+        // instructions), and a non-negative one: the `as usize` is exact.
+        Slot::Bin(unsafe { b.to_int_unchecked::<i64>() } as usize)
+    } else {
+        Slot::Overflow
+    }
+}
+
 /// Fixed-bin histogram on [lo, hi): `bins` equal bins of width (hi − lo)/bins (the
 /// resolution of its quantiles), with underflow/overflow counters and a separate count of the
 /// observations exactly at `lo`, so that an atom there (no loss) has exact quantiles.
@@ -286,28 +325,11 @@ impl Histogram {
                 _ => x,
             });
         }
-        if x < self.lo {
-            self.underflow += 1;
-            return;
-        }
-        if x == self.lo {
-            self.at_lo += 1;
-            return;
-        }
-        // x > lo here (or NaN), so x − lo > 0 and floor(b) = trunc(b) for b ≥ 0: no
-        // `f64::floor` (a library call on baseline x86-64). NaN fails the test.
-        let b = (x - self.lo) / (self.hi - self.lo) * self.counts.len() as f64;
-        if b < self.counts.len() as f64 {
-            // b < 0 only if hi < lo (no histogram of this crate); a saturating `b as usize`
-            // makes it bin 0, and so does the clamp at 0 here.
-            let b = if b > 0.0 { b } else { 0.0 };
-            // SAFETY: 0 ≤ b < counts.len() ≤ isize::MAX < 2^63 and b is not NaN, so its
-            // truncation is an i64 (one `cvttsd2si`, where the saturating `as usize` of an f64
-            // costs a dozen instructions), and a non-negative one: the `as usize` is exact.
-            let i = unsafe { b.to_int_unchecked::<i64>() } as usize;
-            self.counts[i] += 1;
-        } else {
-            self.overflow += 1;
+        match slot(x, self.lo, self.hi, self.counts.len()) {
+            Slot::Underflow => self.underflow += 1,
+            Slot::AtLo => self.at_lo += 1,
+            Slot::Bin(i) => self.counts[i] += 1,
+            Slot::Overflow => self.overflow += 1,
         }
     }
 
@@ -318,18 +340,34 @@ impl Histogram {
 
     /// Exact merge (same bins required; a histogram with other bins is a programming error).
     pub fn merge(&mut self, o: &Histogram) {
-        debug_assert_eq!(self.counts.len(), o.counts.len());
-        for (a, b) in self.counts.iter_mut().zip(&o.counts) {
+        self.merge_parts(&o.counts, o.at_lo, o.underflow, o.overflow, o.min, o.max);
+    }
+
+    /// [`Histogram::merge`] of a histogram given by its parts (same bins): the one merge rule,
+    /// shared with the flat per-worker accumulators (`crate::accum`) that keep a histogram's
+    /// fields apart.
+    #[inline]
+    pub(crate) fn merge_parts(
+        &mut self,
+        counts: &[u64],
+        at_lo: u64,
+        underflow: u64,
+        overflow: u64,
+        min: Option<f64>,
+        max: Option<f64>,
+    ) {
+        debug_assert_eq!(self.counts.len(), counts.len());
+        for (a, b) in self.counts.iter_mut().zip(counts) {
             *a += b;
         }
-        self.at_lo += o.at_lo;
-        self.underflow += o.underflow;
-        self.overflow += o.overflow;
-        self.min = match (self.min, o.min) {
+        self.at_lo += at_lo;
+        self.underflow += underflow;
+        self.overflow += overflow;
+        self.min = match (self.min, min) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        self.max = match (self.max, o.max) {
+        self.max = match (self.max, max) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };

@@ -81,8 +81,9 @@ pub fn worst_path(
             let mut w = Worker::new(plan);
             let mut stats = PathStats::new(plan);
             let mut rows = PathRows::with_capacity(plan, (end - s) as usize);
+            let mut batch = w.batch(&mut stats);
             for p in s..end {
-                w.run_path_with_row(seed, p, &mut stats, &mut rows);
+                batch.run_path_with_row(seed, p, &mut rows);
             }
             best(&rows.path, &rows.tranche_loss_frac[tranche])
         })
@@ -113,8 +114,9 @@ pub fn pool_collections(
             let mut w = Worker::new(plan);
             let mut stats = PathStats::new(plan);
             let mut out = Vec::with_capacity((end - s) as usize * plan.months as usize);
+            let mut batch = w.batch(&mut stats);
             for p in s..end {
-                w.run_path_with(seed, p, &mut stats, |m| out.push(m.pool_collections[pool]));
+                batch.run_path_with(seed, p, |m| out.push(m.pool_collections[pool]));
             }
             out
         })

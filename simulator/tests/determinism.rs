@@ -1,7 +1,7 @@
 //! Determinism: the same seed gives bit-identical PathStats for any thread count and chunking,
 //! and a run over 0..N equals the merge of runs over 0..k and k..N.
 mod common;
-use gaib_simulator::{lower, run_serial, Backend, CpuBackend, PathStats, RunOptions};
+use gaib_simulator::{lower, run_serial, Backend, CpuBackend, PathStats, RunOptions, Worker};
 
 fn run(threads: usize, chunk: u64, paths: std::ops::Range<u64>, seed: u64) -> PathStats {
     let plan = lower(&common::portfolio(common::Knobs::default())).unwrap();
@@ -27,6 +27,33 @@ fn same_seed_is_bit_identical_for_1_2_and_8_threads() {
     assert_eq!(one, run(3, 7, 0..300, 7));
     let plan = lower(&common::portfolio(common::Knobs::default())).unwrap();
     assert_eq!(one, run_serial(&plan, 0..300, 7).unwrap());
+}
+
+/// A worker's batch ([`Worker::batch`]: flat per-(deal, month) accumulators merged once)
+/// records exactly what recording path by path ([`Worker::run_path`]) does, the collateral
+/// ratios' histograms and their min/max included.
+#[test]
+fn a_batch_records_what_path_by_path_recording_does() {
+    let plan = lower(&common::portfolio(common::Knobs::default())).unwrap();
+    let mut w = Worker::new(&plan);
+    let mut one_by_one = PathStats::new(&plan);
+    for i in 0..120 {
+        w.run_path(5, i, &mut one_by_one);
+    }
+    let mut batched = PathStats::new(&plan);
+    let mut batch = w.batch(&mut batched);
+    for i in 0..120 {
+        batch.run_path(5, i);
+    }
+    drop(batch);
+    assert!(one_by_one
+        .collateral_ratio
+        .iter()
+        .flatten()
+        .any(|m| m.n > 0));
+    assert_eq!(one_by_one, batched);
+    assert_eq!(one_by_one.canonical_json(), batched.canonical_json());
+    assert_eq!(one_by_one, run(2, 16, 0..120, 5));
 }
 
 #[test]

@@ -1,0 +1,261 @@
+//! Flat, per-worker accumulators of the per-(deal, month) statistics: [`DealMonthAcc`].
+//!
+//! [`PathStats`] keeps its per-(deal, month) statistics nested (`deals[d].cash_flow[k]`,
+//! `collateral_ratio[d][k]`, `collateral_ratio_hist[d][k]`), the layout its users and its JSON
+//! want. Recording into that layout once per deal and month costs a pointer and a length load
+//! and a bounds check per level, and the month's deal loop jumps between allocations. A
+//! [`crate::Worker`] records into this flat, month-major layout instead (index `k·n_deals + d`:
+//! the month's deal loop walks contiguous memory) and merges it into a `PathStats` once per
+//! batch of paths ([`DealMonthAcc::flush_into`]). Every statistic is an exact integer sum or
+//! count, or a running min/max, so accumulating apart and merging once gives what recording
+//! directly gave, bit for bit (see `flush_into`).
+
+#[cfg(doc)]
+use crate::stats::Histogram;
+use crate::stats::{
+    slot, ExactSum, Moments, PathStats, Slot, COLLATERAL_BINS, COLLATERAL_HIST_MAX,
+};
+
+/// The collateral-ratio histogram's bin counts of one (deal, month) (see [`Histogram::counts`]).
+pub(crate) type RatioCounts = [u64; COLLATERAL_BINS];
+
+/// One (deal, month)'s statistics over the paths recorded since the last flush: what
+/// `PathStats` holds for it, with the collateral-ratio histogram's fields apart from its bin
+/// counts (those are in [`DealMonthAcc`]'s own array, so that the fields the month's loop
+/// touches on every path stay in two cache lines).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DealMonthCell {
+    /// Σ cash received / notional (`InstrumentStats::cash_flow[k]`).
+    pub(crate) cash_flow: ExactSum,
+    /// Σ principal received / notional (`InstrumentStats::principal[k]`).
+    pub(crate) principal: ExactSum,
+    /// Collateral-ratio moments (`PathStats::collateral_ratio[d][k]`).
+    ratio: Moments,
+    /// Smallest recorded ratio; NaN while none (a NaN observation never becomes the minimum,
+    /// so NaN means exactly what `Histogram::min == None` means).
+    ratio_min: f64,
+    /// Largest recorded ratio; NaN while none.
+    ratio_max: f64,
+    /// Ratios exactly at the histogram's lower edge, 0.
+    ratio_at_lo: u64,
+    /// Ratios below 0.
+    ratio_underflow: u64,
+    /// Ratios at or above [`COLLATERAL_HIST_MAX`], and NaN.
+    ratio_overflow: u64,
+}
+
+impl DealMonthCell {
+    /// No observation.
+    const EMPTY: Self = Self {
+        cash_flow: ExactSum(0),
+        principal: ExactSum(0),
+        ratio: Moments {
+            n: 0,
+            sum: ExactSum(0),
+            sumsq: ExactSum(0),
+        },
+        ratio_min: f64::NAN,
+        ratio_max: f64::NAN,
+        ratio_at_lo: 0,
+        ratio_underflow: 0,
+        ratio_overflow: 0,
+    };
+
+    /// Records one collateral ratio, as `collateral_ratio[d][k].add(x)` followed by
+    /// `collateral_ratio_hist[d][k].add(x)` would; `counts` are this cell's bin counts.
+    #[inline(always)]
+    pub(crate) fn add_ratio(&mut self, counts: &mut RatioCounts, x: f64) {
+        self.ratio.add(x);
+        // Histogram::add on [0, COLLATERAL_HIST_MAX) with COLLATERAL_BINS bins: its running
+        // min/max (`m <= x` keeps m, a tie included), NaN standing for `None`, and its bin
+        // rule (`stats::slot`).
+        if !x.is_nan() {
+            // A NaN minimum (no observation yet) fails `m <= x`: x, as `None` gives x.
+            self.ratio_min = if self.ratio_min <= x {
+                self.ratio_min
+            } else {
+                x
+            };
+            self.ratio_max = if self.ratio_max >= x {
+                self.ratio_max
+            } else {
+                x
+            };
+        }
+        match slot(x, 0.0, COLLATERAL_HIST_MAX, COLLATERAL_BINS) {
+            Slot::Underflow => self.ratio_underflow += 1,
+            Slot::AtLo => self.ratio_at_lo += 1,
+            Slot::Bin(i) => counts[i] += 1,
+            Slot::Overflow => self.ratio_overflow += 1,
+        }
+    }
+
+    /// The running minimum as `Histogram::min` holds it.
+    fn min(&self) -> Option<f64> {
+        Some(self.ratio_min).filter(|m| !m.is_nan())
+    }
+
+    /// The running maximum as `Histogram::max` holds it.
+    fn max(&self) -> Option<f64> {
+        Some(self.ratio_max).filter(|m| !m.is_nan())
+    }
+}
+
+/// Per-worker flat accumulators of every per-(deal, month) statistic of [`PathStats`]: cash
+/// flow and principal sums, collateral-ratio moments and histograms. Month-major: the cells of
+/// month k (index k − 1) are `cells[(k−1)·n_deals..k·n_deals]`, in deal order. Empty between
+/// flushes.
+#[derive(Debug, Clone)]
+pub(crate) struct DealMonthAcc {
+    n_deals: usize,
+    cells: Vec<DealMonthCell>,
+    /// Collateral-ratio bin counts, indexed as `cells`.
+    counts: Vec<RatioCounts>,
+}
+
+impl DealMonthAcc {
+    /// Empty accumulators for `n_deals` deals over `months` months.
+    pub(crate) fn new(n_deals: usize, months: usize) -> Self {
+        Self {
+            n_deals,
+            cells: vec![DealMonthCell::EMPTY; n_deals * months],
+            counts: vec![[0; COLLATERAL_BINS]; n_deals * months],
+        }
+    }
+
+    /// Month index `ki`'s cells and bin counts, `n_deals` of each, in deal order.
+    #[inline(always)]
+    pub(crate) fn month_mut(&mut self, ki: usize) -> (&mut [DealMonthCell], &mut [RatioCounts]) {
+        let r = ki * self.n_deals..(ki + 1) * self.n_deals;
+        (&mut self.cells[r.clone()], &mut self.counts[r])
+    }
+
+    /// Merges everything recorded since the last flush into `stats` (shaped for the same
+    /// plan) and empties the accumulators.
+    ///
+    /// Exact: sums and counts are integers, and the histogram's min/max merge by
+    /// [`Histogram::merge`]'s rule; a cell without a collateral ratio (n = 0) has an empty
+    /// histogram too (every ratio goes into both) and is skipped. Flushed into a fresh
+    /// `PathStats`, every field is what recording the same paths directly into it gave,
+    /// the running min/max included (they are updated in the same order).
+    pub(crate) fn flush_into(&mut self, stats: &mut PathStats) {
+        let nd = self.n_deals;
+        if nd == 0 {
+            return;
+        }
+        let (deals, cr, crh) = (
+            &mut stats.deals[..nd],
+            &mut stats.collateral_ratio[..nd],
+            &mut stats.collateral_ratio_hist[..nd],
+        );
+        for (ki, (cells, counts)) in self
+            .cells
+            .chunks_exact_mut(nd)
+            .zip(self.counts.chunks_exact_mut(nd))
+            .enumerate()
+        {
+            for (d, (c, h)) in cells.iter_mut().zip(counts.iter_mut()).enumerate() {
+                let s = &mut deals[d];
+                s.cash_flow[ki].merge(&c.cash_flow);
+                s.principal[ki].merge(&c.principal);
+                if c.ratio.n > 0 {
+                    cr[d][ki].merge(&c.ratio);
+                    crh[d][ki].merge_parts(
+                        h,
+                        c.ratio_at_lo,
+                        c.ratio_underflow,
+                        c.ratio_overflow,
+                        c.min(),
+                        c.max(),
+                    );
+                    *h = [0; COLLATERAL_BINS];
+                }
+                *c = DealMonthCell::EMPTY;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::Histogram;
+
+    /// `add_ratio` records what `Moments::add` and the collateral histogram's
+    /// `Histogram::add` record, bit for bit, on edges, signed zeros, NaN and infinities, and
+    /// the merge rule gives what merging the histograms gives.
+    #[test]
+    fn add_ratio_equals_moments_and_histogram_add() {
+        let up = |v: f64| f64::from_bits(v.to_bits() + 1);
+        let mut vals = vec![
+            0.0,
+            -0.0,
+            5e-324,
+            -5e-324,
+            COLLATERAL_HIST_MAX,
+            up(COLLATERAL_HIST_MAX),
+            f64::from_bits(COLLATERAL_HIST_MAX.to_bits() - 1),
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            -1.0,
+            1e3,
+            0.05,
+            0.1,
+            4.95,
+        ];
+        for i in 0..=2_000u32 {
+            let x = f64::from(i) * 0.0025;
+            vals.extend([x, up(x)]);
+        }
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..5_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            vals.push((x >> 11) as f64 / (1u64 << 53) as f64 * 7.0 - 1.0);
+        }
+        // Two "chunks": the flat cell flushed into a fresh histogram per chunk, then the
+        // chunks merged, against the histograms recorded directly and merged.
+        let (a, b) = vals.split_at(vals.len() / 3);
+        let mut want_m = Moments::default();
+        let mut want_h = Histogram::new(0.0, COLLATERAL_HIST_MAX, COLLATERAL_BINS);
+        let mut got_m = Moments::default();
+        let mut got_h = Histogram::new(0.0, COLLATERAL_HIST_MAX, COLLATERAL_BINS);
+        for part in [a, b, &[][..]] {
+            let mut m = Moments::default();
+            let mut h = Histogram::new(0.0, COLLATERAL_HIST_MAX, COLLATERAL_BINS);
+            let mut c = DealMonthCell::EMPTY;
+            let mut counts = [0; COLLATERAL_BINS];
+            for &v in part {
+                m.add(v);
+                h.add(v);
+                c.add_ratio(&mut counts, v);
+            }
+            want_m.merge(&m);
+            want_h.merge(&h);
+            assert_eq!(c.ratio, m);
+            let mut fresh = Histogram::new(0.0, COLLATERAL_HIST_MAX, COLLATERAL_BINS);
+            fresh.merge_parts(
+                &counts,
+                c.ratio_at_lo,
+                c.ratio_underflow,
+                c.ratio_overflow,
+                c.min(),
+                c.max(),
+            );
+            assert_eq!(fresh.counts, h.counts);
+            assert_eq!(
+                (fresh.at_lo, fresh.underflow, fresh.overflow),
+                (h.at_lo, h.underflow, h.overflow)
+            );
+            assert_eq!(fresh.min.map(f64::to_bits), h.min.map(f64::to_bits));
+            assert_eq!(fresh.max.map(f64::to_bits), h.max.map(f64::to_bits));
+            got_m.merge(&c.ratio);
+            got_h.merge(&fresh);
+        }
+        assert_eq!(got_m, want_m);
+        assert_eq!(got_h, want_h);
+        assert_eq!(got_h.min.map(f64::to_bits), want_h.min.map(f64::to_bits));
+    }
+}
