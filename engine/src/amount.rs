@@ -31,6 +31,12 @@ pub trait Amount:
     const ZERO: Self;
     /// One.
     const ONE: Self;
+    /// Whether adding [`Amount::ZERO`] to a sum that started at `ZERO` leaves the sum exactly
+    /// as it is (the same bits), so that a sum may skip terms known to be `ZERO`. True for
+    /// `f64`: `x + 0.0 == x` bit for bit except for `x = −0.0`, and a sum started at +0.0 is
+    /// never −0.0 (round-to-nearest gives −0.0 only for −0.0 + −0.0). False for `Decimal`:
+    /// a zero sum may carry a scale (0.00) that `+ ZERO` would reset to `ZERO`'s.
+    const ZERO_TERMS_VANISH: bool;
     /// Converts from `f64` (model quantities such as prices and utilization); non-finite values
     /// map to zero, which validation makes unreachable.
     fn from_f64(x: f64) -> Self;
@@ -73,6 +79,7 @@ pub trait Amount:
 
 impl Amount for Decimal {
     const ZERO: Self = Decimal::ZERO;
+    const ZERO_TERMS_VANISH: bool = false;
     const ONE: Self = Decimal::ONE;
     #[inline]
     fn from_f64(x: f64) -> Self {
@@ -111,6 +118,7 @@ impl Amount for Decimal {
 impl Amount for f64 {
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
+    const ZERO_TERMS_VANISH: bool = true;
     #[inline]
     fn from_f64(x: f64) -> Self {
         if x.is_finite() {
