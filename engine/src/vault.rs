@@ -20,11 +20,19 @@
 //! the recovery assigned (unstaking NAV); afterwards 0 (the recovery is in the buffer). A
 //! tranche holding is marked by allocating the pool's asset value (its deals' marks)
 //! sequentially down the capital structure ([`tranche_mark`]) times the fraction held.
+//!
+//! The monthly step is on the simulator's hot path (once per path and month), so it walks only
+//! the deals it marks, as runs of consecutive indices precomputed per plan, reads each deal's
+//! state and flows once, and records a default's EAD only where it will be read. Every sum
+//! adds the same terms in the same order as the plain definition above (less the 0 marks of
+//! ended deals, which leave a sum unchanged), so results are unchanged bit for bit.
 
 use crate::amount::Amount;
+use crate::deal::{DealFlows, DealState};
 use crate::portfolio::Portfolio;
 use crate::runner::{CashflowPlan, CashflowState, MonthOutput};
 use std::collections::VecDeque;
+use std::ops::Range;
 
 /// Days per model month for the withdrawal-cycle calendar (365/12).
 pub const DAYS_PER_MONTH: f64 = 365.0 / 12.0;
@@ -33,17 +41,53 @@ pub const DAYS_PER_MONTH: f64 = 365.0 / 12.0;
 /// min(b_j, (V − Σ_{i<j} b_i)⁺), the equity (last) tranche (V − Σ debt)⁺. `balances` are the
 /// tranches' outstanding balances in seniority order (the equity entry is ignored).
 pub fn tranche_mark<A: Amount>(balances: &[A], pool_value: A, t: usize) -> A {
+    mark_below(balances, debt_above(balances, t), pool_value, t)
+}
+
+/// [`tranche_mark`] of tranche `t` for two pool values (staking, unstaking): the same
+/// operations, with the debt above the tranche summed once for both.
+fn tranche_marks<A: Amount>(balances: &[A], (vs, vu): (A, A), t: usize) -> (A, A) {
+    let above = debt_above(balances, t);
+    (
+        mark_below(balances, above, vs, t),
+        mark_below(balances, above, vu, t),
+    )
+}
+
+/// Σ_{i<t} b_i over the debt tranches above tranche `t`, in seniority order.
+#[inline]
+fn debt_above<A: Amount>(balances: &[A], t: usize) -> A {
     let eq = balances.len().saturating_sub(1);
     let mut above = A::ZERO;
     for b in &balances[..t.min(eq)] {
         above += *b;
     }
+    above
+}
+
+/// Mark of tranche `t` given the debt `above` it: see [`tranche_mark`].
+#[inline]
+fn mark_below<A: Amount>(balances: &[A], above: A, pool_value: A, t: usize) -> A {
     let left = (pool_value - above).pos();
-    if t == eq {
+    if t == balances.len().saturating_sub(1) {
         left
     } else {
         left.min_of(balances[t])
     }
+}
+
+/// `indices` as maximal runs of consecutive ascending indices, in order (the same sequence):
+/// the vault's monthly walk slices the per-deal state once per run rather than indexing it,
+/// with a bounds check, once per deal.
+fn index_runs(indices: &[usize]) -> Vec<Range<usize>> {
+    let mut runs: Vec<Range<usize>> = Vec::new();
+    for &d in indices {
+        match runs.last_mut() {
+            Some(r) if r.end == d => r.end += 1,
+            _ => runs.push(d..d + 1),
+        }
+    }
+    runs
 }
 
 /// The vault's terms in `A`.
@@ -65,6 +109,11 @@ pub struct VaultParams<A> {
     pub deals: Vec<usize>,
     /// Tranche holdings: (pool index, tranche index, fraction held).
     pub holdings: Vec<(usize, usize, A)>,
+    /// `deals` as runs of consecutive indices (the same deals in the same order), for
+    /// [`VaultState::step`].
+    pub deal_runs: Vec<Range<usize>>,
+    /// Per holding: its pool's deals as runs of consecutive indices, in the pool's order.
+    pub holding_runs: Vec<Vec<Range<usize>>>,
     /// Fraction of the shares not already queued that request redemption each cycle.
     pub redemption_fraction: A,
     /// Per withdrawal cycle n (index n−1): the fraction requesting redemption in that cycle —
@@ -83,12 +132,12 @@ impl<A: Amount> VaultParams<A> {
     pub fn new(p: &Portfolio, plan: &CashflowPlan<A>) -> Option<Self> {
         let v = p.vault.as_ref()?;
         let k_max = plan.horizon_months.max(1);
-        let deals = v
+        let deals: Vec<usize> = v
             .deal_ids
             .iter()
             .filter_map(|id| p.deal_index(id))
             .collect();
-        let holdings = v
+        let holdings: Vec<(usize, usize, A)> = v
             .holdings
             .iter()
             .filter_map(|h| {
@@ -124,6 +173,11 @@ impl<A: Amount> VaultParams<A> {
                 )
             })
             .collect();
+        let deal_runs = index_runs(&deals);
+        let holding_runs = holdings
+            .iter()
+            .map(|&(q, _, _)| index_runs(&plan.pools[q].deals))
+            .collect();
         Some(VaultParams {
             id: v.id.clone(),
             shares0: A::from_decimal(v.shares),
@@ -135,6 +189,8 @@ impl<A: Amount> VaultParams<A> {
             performance_fee: A::from_decimal(v.performance_fee),
             deals,
             holdings,
+            deal_runs,
+            holding_runs,
             redemption_fraction: A::from_decimal(v.redemption_requests),
             redemption_by_cycle,
             cycle_end_month,
@@ -209,9 +265,14 @@ pub struct VaultState<A> {
     /// Most cycles a request waited until fully paid (paid at the end of its own cycle: 1).
     pub worst_wait_cycles: u32,
     /// Per deal: EAD of its default (0 if none yet), USD — the staking mark until recovery.
+    /// Recorded only for the deals the vault marks (held whole or in a held pool), and only
+    /// when a recovery is still to come: the only case it is read.
     pub deal_ead: Vec<A>,
     /// Last defined NAV per share (staking, unstaking), USD.
     pub last_nav_per_share: (A, A),
+    /// [`VaultState::queued`] as of the last change to `queue`: the same sum, kept so a month
+    /// adds up the queue once per withdrawal cycle rather than at every use.
+    queued_shares: A,
 }
 
 impl<A: Amount> VaultState<A> {
@@ -227,6 +288,7 @@ impl<A: Amount> VaultState<A> {
             worst_wait_cycles: 0,
             deal_ead: vec![A::ZERO; plan.deals.len()],
             last_nav_per_share: (ps, ps),
+            queued_shares: A::ZERO,
         }
     }
 
@@ -242,83 +304,72 @@ impl<A: Amount> VaultState<A> {
             *e = A::ZERO;
         }
         self.last_nav_per_share = (nav0_per_share, nav0_per_share);
+        self.queued_shares = A::ZERO;
     }
 
-    /// Marks of a deal: (staking, unstaking), USD.
-    fn deal_marks(&self, d: usize, s: &CashflowState<A>) -> (A, A) {
-        let st = &s.deals[d];
-        if !st.done {
-            return (st.balance, st.balance);
-        }
-        match st.pending_recovery {
-            Some((_, rec)) => (self.deal_ead[d], rec),
-            None => (A::ZERO, A::ZERO),
-        }
-    }
-
-    /// Marks of all holdings: (staking, unstaking), USD.
-    pub fn holdings_marks(
-        &self,
+    /// Steps 1–2 of the month (module doc) on the buffer, after [`CashflowPlan::step`]:
+    /// returns the financing income and the marks of all holdings (staking, unstaking), USD.
+    ///
+    /// One walk over the whole deals (receipts and marks together) and one over each held
+    /// pool's deals; each accumulator adds the same terms in the same order as summing
+    /// receipts, income and marks separately.
+    fn receipts_and_marks(
+        &mut self,
         v: &VaultParams<A>,
-        plan: &CashflowPlan<A>,
         s: &CashflowState<A>,
-    ) -> (A, A) {
-        let (mut ms, mut mu) = (A::ZERO, A::ZERO);
-        for &d in &v.deals {
-            let (a, b) = self.deal_marks(d, s);
-            ms += a;
-            mu += b;
+        out: &MonthOutput<A>,
+    ) -> (A, (A, A)) {
+        let mut buffer = self.buffer;
+        buffer += buffer.pos() * v.tbill_monthly;
+        let mut income = A::ZERO;
+        let mut marks = (A::ZERO, A::ZERO);
+        for r in &v.deal_runs {
+            let states = &s.deals[r.clone()];
+            let flows = &out.deals[r.clone()];
+            for (i, st) in states.iter().enumerate() {
+                let f = &flows[i];
+                buffer += f.total_received();
+                income += f.interest_proceeds();
+                add_deal_marks(&mut marks, &mut self.deal_ead, r.start + i, st, &out.deals);
+            }
         }
         // Holdings of the same pool (e.g. two of its tranches) in a row share the pool value.
         let mut last: Option<(usize, A, A)> = None;
-        for &(q, t, frac) in &v.holdings {
-            let (vs, vu) = match last {
+        for (&(q, t, frac), runs) in v.holdings.iter().zip(&v.holding_runs) {
+            let fl = &out.tranches[q][t];
+            buffer += frac * fl.received();
+            income += frac * fl.interest;
+            let value = match last {
                 Some((lq, a, b)) if lq == q => (a, b),
                 _ => {
-                    let (mut a, mut b) = (A::ZERO, A::ZERO);
-                    for &d in &plan.pools[q].deals {
-                        let (x, y) = self.deal_marks(d, s);
-                        a += x;
-                        b += y;
+                    let mut value = (A::ZERO, A::ZERO);
+                    for r in runs {
+                        for (i, st) in s.deals[r.clone()].iter().enumerate() {
+                            let d = r.start + i;
+                            add_deal_marks(&mut value, &mut self.deal_ead, d, st, &out.deals);
+                        }
                     }
-                    last = Some((q, a, b));
-                    (a, b)
+                    last = Some((q, value.0, value.1));
+                    value
                 }
             };
-            let bal = &s.pools[q].balances;
-            ms += frac * tranche_mark(bal, vs, t);
-            mu += frac * tranche_mark(bal, vu, t);
+            let (xs, xu) = tranche_marks(&s.pools[q].balances, value, t);
+            marks.0 += frac * xs;
+            marks.1 += frac * xu;
         }
-        (ms, mu)
+        self.buffer = buffer;
+        (income, marks)
     }
 
     /// Runs month `k` after the portfolio's [`CashflowPlan::step`] produced `out` and `s`.
     pub fn step(
         &mut self,
         v: &VaultParams<A>,
-        plan: &CashflowPlan<A>,
         k: u32,
         s: &CashflowState<A>,
         out: &MonthOutput<A>,
     ) -> VaultMonth<A> {
-        for (d, f) in out.deals.iter().enumerate() {
-            if f.default_kind.is_some() {
-                self.deal_ead[d] = f.default_ead;
-            }
-        }
-        self.buffer += self.buffer.pos() * v.tbill_monthly;
-        let mut income = A::ZERO;
-        for &d in &v.deals {
-            let f = &out.deals[d];
-            self.buffer += f.total_received();
-            income += f.interest_proceeds();
-        }
-        for &(q, t, frac) in &v.holdings {
-            let fl = &out.tranches[q][t];
-            self.buffer += frac * fl.received();
-            income += frac * fl.interest;
-        }
-        let (ms, mu) = self.holdings_marks(v, plan, s);
+        let (income, (ms, mu)) = self.receipts_and_marks(v, s, out);
         let fees = v.performance_fee * income.pos() + v.mgmt_fee_monthly * (self.buffer + ms).pos();
         self.buffer -= fees;
 
@@ -333,7 +384,7 @@ impl<A: Amount> VaultState<A> {
                 .get(self.next_cycle - 1)
                 .copied()
                 .unwrap_or(v.redemption_fraction);
-            let req = fraction * (self.shares - self.queued()).pos();
+            let req = fraction * (self.shares - self.queued_shares).pos();
             if req > tiny {
                 self.queue.push_back((cycle, req));
             }
@@ -357,8 +408,11 @@ impl<A: Amount> VaultState<A> {
                     break;
                 }
             }
+            self.queued_shares = self.queued();
             if v.shares0 > A::ZERO {
-                self.max_queue_fraction = self.max_queue_fraction.max_of(self.queued() / v.shares0);
+                self.max_queue_fraction = self
+                    .max_queue_fraction
+                    .max_of(self.queued_shares / v.shares0);
             }
             if let Some(front) = self.queue.front() {
                 // Still unpaid after this cycle's end: it waits at least one more cycle.
@@ -376,7 +430,7 @@ impl<A: Amount> VaultState<A> {
             nav_per_share_unstaking: self.last_nav_per_share.1,
             buffer: self.buffer,
             shares: self.shares,
-            queued_shares: self.queued(),
+            queued_shares: self.queued_shares,
             redeemed_shares: shares_before - self.shares,
             redeemed_usd: buffer_before - self.buffer,
             fees,
@@ -401,6 +455,47 @@ impl<A: Amount> VaultState<A> {
             None => self.worst_wait_cycles,
         }
     }
+}
+
+/// Adds the marks of deal `d` (state `st`) after the month to `sums` (staking, unstaking),
+/// USD; see [`recovery_ead`] for `deal_ead` and `flows`.
+///
+/// A deal ended with nothing more to come is marked 0, which is not added: the sums start at
+/// +0 and a sum of f64 starting at +0 is never −0, so adding +0 would leave it unchanged bit
+/// for bit (and adding a zero Decimal returns the other operand as it is). Such deals are
+/// about half of a pool's deal-months on the sample.
+#[inline(always)]
+fn add_deal_marks<A: Amount>(
+    sums: &mut (A, A),
+    deal_ead: &mut [A],
+    d: usize,
+    st: &DealState<A>,
+    flows: &[DealFlows<A>],
+) {
+    if !st.done {
+        sums.0 += st.balance;
+        sums.1 += st.balance;
+    } else if let Some((_, rec)) = st.pending_recovery {
+        sums.0 += recovery_ead(deal_ead, d, flows);
+        sums.1 += rec;
+    }
+}
+
+/// EAD of deal `d`, ended with its recovery still to come: recorded in `deal_ead` from this
+/// month's flows of all deals (`flows`) in the month of its default. Every default ends its
+/// deal and is the only event that sets a pending recovery, both in the default's month, and
+/// the vault walks the deals it marks every month, so it sees each such default.
+///
+/// Out of line (and cold): recoveries are pending in few deal-months, and keeping the flows out
+/// of the walk's loop keeps that loop to the deal states.
+#[cold]
+#[inline(never)]
+fn recovery_ead<A: Amount>(deal_ead: &mut [A], d: usize, flows: &[DealFlows<A>]) -> A {
+    let f = &flows[d];
+    if f.default_kind.is_some() {
+        deal_ead[d] = f.default_ead;
+    }
+    deal_ead[d]
 }
 
 #[cfg(test)]
@@ -489,6 +584,16 @@ redemption_requests = 0.5
     }
 
     #[test]
+    fn index_runs_keep_the_sequence() {
+        assert_eq!(
+            index_runs(&[0, 1, 3, 4, 5, 2, 9]),
+            vec![0..2, 3..6, 2..3, 9..10]
+        );
+        assert_eq!(index_runs(&[4, 3]), vec![4..5, 3..4]);
+        assert!(index_runs(&[]).is_empty());
+    }
+
+    #[test]
     fn tranche_marks_allocate_value_down_the_structure() {
         let b = [70.0, 20.0, 10.0];
         assert_eq!(tranche_mark(&b, 100.0, 0), 70.0);
@@ -496,6 +601,7 @@ redemption_requests = 0.5
         assert_eq!(tranche_mark(&b, 80.0, 2), 0.0);
         assert_eq!(tranche_mark(&b, 95.0, 2), 5.0);
         assert_eq!(tranche_mark(&b, 50.0, 0), 50.0);
+        assert_eq!(tranche_marks(&b, (95.0, 80.0), 1), (20.0, 10.0));
     }
 
     #[test]
@@ -526,7 +632,7 @@ redemption_requests = 0.5
             credit_default: &no,
         };
         plan.step(1, &m, &mut s, &mut out);
-        let r = vs.step(&v, &plan, 1, &s, &out);
+        let r = vs.step(&v, 1, &s, &out);
         // Month 1: 500k shares request (half); the buffer (100k + 10k interest) pays 110k at
         // NAV/share 1.11 → ~99,099 shares; the rest waits.
         assert!(
@@ -540,7 +646,7 @@ redemption_requests = 0.5
         assert!(ps0 < r.nav_per_share_unstaking);
         for k in 2..=12 {
             plan.step(k, &m, &mut s, &mut out);
-            vs.step(&v, &plan, k, &s, &out);
+            vs.step(&v, k, &s, &out);
         }
         // The bullet repays in month 12 and clears the queue; the first request waited 12
         // cycles.

@@ -496,7 +496,7 @@ impl<'p> Worker<'p> {
         else {
             return None;
         };
-        let m = vs.step(v, &p.flow, k, &self.state, &self.out);
+        let m = vs.step(v, k, &self.state, &self.out);
         let ki = (k - 1) as usize;
         let nav0_ps = st.nav0_per_share_usd;
         let (rs, ru) = if nav0_ps > 0.0 {
