@@ -163,6 +163,18 @@ pub struct MonthOutput<A> {
     pub derivatives: Vec<A>,
 }
 
+impl<A> MonthOutput<A> {
+    /// Per deal: whether [`CashflowPlan::step`] found the deal idle ([`DealState::is_idle`])
+    /// before this month and wrote it [`DealFlows::zero`] of the cash available: every flow
+    /// but `cash_left` is zero, its `losses` entry is zero and its state did not change. A
+    /// reader can skip such a deal (`gaib-simulator`'s per-month recording does). Empty
+    /// before the first `step` into this buffer.
+    #[inline]
+    pub fn zero_flows(&self) -> &[bool] {
+        &self.zero_flows
+    }
+}
+
 /// The state of a whole portfolio between months.
 #[derive(Debug, Clone)]
 pub struct CashflowState<A> {
