@@ -12,10 +12,12 @@
 //! computed by the same operations on the same operands, in the same order, as a month-by-month
 //! draw, so the market is the same bit for bit however the months are blocked.
 //!
-//! The array loops (Box–Muller, the shocks, e^x, the logistic) are also compiled for AVX2, used
-//! when the CPU has it (detected once per worker): four f64 lanes per vector instead of SSE2's
-//! two, once [`crate::math`]'s functions are inline arithmetic that the compiler can vectorise;
-//! the same IEEE operations per lane, so the same results.
+//! The array loops (Box–Muller, the shocks, e^x, the logistic) are also compiled for AVX2 and
+//! for AVX-512, the widest the CPU has used (its [`SimdLevel`], detected once per worker): four
+//! or eight f64 lanes per vector instead of SSE2's two, once [`crate::math`]'s functions are
+//! inline arithmetic that the compiler can vectorise (AVX-512 DQ also converts i64 to f64 in
+//! one instruction, which ln's exponent needs); the same IEEE operations per lane, so the same
+//! results.
 //!
 //! A block holds at most [`MAX_BATCH_LANES`] draws (entities × months), so the buffers are
 //! allocated once per worker, independent of the path count, and stay cache-sized for large
@@ -25,8 +27,29 @@
 use crate::math;
 use crate::model::logistic_clamped;
 use crate::plan::{SimPlan, MAX_JUMPS_PER_MONTH};
-use crate::rng::{poisson_inverse_with, uniform, PathRng, PhiloxBatch};
+use crate::rng::{poisson_inverse_with, uniform, PathRng, PhiloxBatch, SimdLevel};
 use gaib_engine::MarketMonth;
+
+/// Calls array kernel `$kernel` (one of the four below) in the build for `$level`, a
+/// [`SimdLevel`] at most the running CPU's: `avx512::`, `avx2::` or the portable one.
+macro_rules! on_level {
+    ($level:expr, $kernel:ident($($arg:expr),* $(,)?)) => {
+        match $level {
+            #[cfg(target_arch = "x86_64")]
+            SimdLevel::Avx512 => {
+                // SAFETY: the level is at most the CPU's (`SimdLevel::detect`), so the CPU
+                // has AVX-512 F, DQ and VL.
+                unsafe { avx512::$kernel($($arg),*) }
+            }
+            #[cfg(target_arch = "x86_64")]
+            SimdLevel::Avx2 => {
+                // SAFETY: as above, the CPU has AVX2.
+                unsafe { avx2::$kernel($($arg),*) }
+            }
+            _ => $kernel($($arg),*),
+        }
+    };
+}
 
 /// Most draws (Philox calls of call index 0) in one block of months.
 pub(crate) const MAX_BATCH_LANES: usize = 2048;
@@ -43,8 +66,8 @@ pub(crate) struct PathMarket {
     block: usize,
     /// Classes C, fleets F, operators O.
     counts: [usize; 3],
-    /// Whether the CPU has AVX2 (the array kernels then run four f64 lanes per vector).
-    avx2: bool,
+    /// The build of the array kernels to run (at most the CPU's level).
+    level: SimdLevel,
     /// Philox counters (entity's stream, month offset j) and words of the block.
     draws: PhiloxBatch,
     /// Per lane: the Box–Muller radius sqrt(−2 ln u(x0)) (ln u(x0) before it).
@@ -104,7 +127,7 @@ impl PathMarket {
         PathMarket {
             block,
             counts: [nc, nf, no],
-            avx2: crate::rng::avx2_detected(),
+            level: SimdLevel::detect(),
             draws: PhiloxBatch::new(stream, month_offset),
             radius: vec![0.0; lanes],
             normal: vec![0.0; lanes],
@@ -205,25 +228,16 @@ impl PathMarket {
     fn box_muller(&mut self) {
         let (x0, x1) = (self.draws.word(0), self.draws.word(1));
         let (r, z) = (&mut self.radius[..], &mut self.normal[..]);
-        #[cfg(target_arch = "x86_64")]
-        if self.avx2 {
-            // SAFETY: `avx2` is true only when the CPU has AVX2 (`rng::avx2_detected`).
-            unsafe { avx2::box_muller_lanes(x0, x1, r, z) };
-            return;
-        }
-        box_muller_lanes(x0, x1, r, z);
+        on_level!(self.level, box_muller_lanes(x0, x1, r, z));
     }
 
     /// The recursions' shocks of the block's months (see [`shock_lanes`]).
     fn shocks(&mut self, plan: &SimPlan, months: usize) {
         let (normal, shock) = (&self.normal[..], &mut self.shock[..]);
-        #[cfg(target_arch = "x86_64")]
-        if self.avx2 {
-            // SAFETY: `avx2` is true only when the CPU has AVX2 (`rng::avx2_detected`).
-            unsafe { avx2::shock_lanes(plan, self.block, months, normal, shock) };
-            return;
-        }
-        shock_lanes(plan, self.block, months, normal, shock);
+        on_level!(
+            self.level,
+            shock_lanes(plan, self.block, months, normal, shock)
+        );
     }
 
     /// Jump sums J_c(t_k) of the block's months: per class and month, N by inverse Poisson
@@ -278,7 +292,7 @@ impl PathMarket {
             }
             *x = xc;
         }
-        exp_lanes_on(self.avx2, ln_price);
+        on_level!(self.level, exp_lanes(ln_price));
         let pot = &mut self.price_over_trend[..months * nc];
         for ((q, &p), &inv) in pot.iter_mut().zip(ln_price.iter()).zip(inv_trend) {
             *q = p * inv;
@@ -309,13 +323,7 @@ impl PathMarket {
             }
             *y = yf;
         }
-        #[cfg(target_arch = "x86_64")]
-        if self.avx2 {
-            // SAFETY: `avx2` is true only when the CPU has AVX2 (`rng::avx2_detected`).
-            unsafe { avx2::logistic_lanes(util) };
-            return;
-        }
-        logistic_lanes(util);
+        on_level!(self.level, logistic_lanes(util));
     }
 }
 
@@ -420,19 +428,6 @@ fn exp_lanes(v: &mut [f64]) {
     }
 }
 
-/// [`exp_lanes`] on the AVX2 build when `avx2` (x86-64 only; the portable loop elsewhere).
-#[inline(always)]
-fn exp_lanes_on(avx2: bool, v: &mut [f64]) {
-    #[cfg(target_arch = "x86_64")]
-    if avx2 {
-        // SAFETY: callers pass `avx2` = `rng::avx2_detected()`, true only when the CPU has AVX2.
-        unsafe { self::avx2::exp_lanes(v) };
-        return;
-    }
-    let _ = avx2; // read only on x86-64
-    exp_lanes(v);
-}
-
 /// v ← logistic(v) clamped ([`logistic_clamped`]), lane by lane.
 #[inline(always)]
 fn logistic_lanes(v: &mut [f64]) {
@@ -441,51 +436,77 @@ fn logistic_lanes(v: &mut [f64]) {
     }
 }
 
-/// The array kernels compiled for AVX2 (four f64 lanes per vector): the same IEEE operations
-/// lane by lane (Rust never fuses a multiply and an add), so the same results bit for bit.
+/// Defines module `$module`: the four array kernels ([`box_muller_lanes`], [`shock_lanes`],
+/// [`exp_lanes`], [`logistic_lanes`]) compiled with target features `$features`, each the
+/// portable kernel inlined into a function with those features, so that the compiler
+/// vectorises it for them. The same IEEE operations lane by lane (Rust never fuses a multiply
+/// and an add, even where the features include FMA, as AVX-512F implies), so the same results
+/// bit for bit.
 #[cfg(target_arch = "x86_64")]
-mod avx2 {
-    /// [`super::box_muller_lanes`] for AVX2.
-    ///
-    /// # Safety
-    /// The CPU must have AVX2.
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn box_muller_lanes(x0: &[u32], x1: &[u32], r: &mut [f64], z: &mut [f64]) {
-        super::box_muller_lanes(x0, x1, r, z);
-    }
+macro_rules! simd_kernels {
+    ($(#[$attr:meta])* mod $module:ident, features = $features:literal) => {
+        $(#[$attr])*
+        mod $module {
+            /// [`super::box_muller_lanes`] for this module's instruction set.
+            ///
+            /// # Safety
+            /// The CPU must have this function's target features.
+            #[target_feature(enable = $features)]
+            pub(super) unsafe fn box_muller_lanes(
+                x0: &[u32],
+                x1: &[u32],
+                r: &mut [f64],
+                z: &mut [f64],
+            ) {
+                super::box_muller_lanes(x0, x1, r, z);
+            }
 
-    /// [`super::shock_lanes`] for AVX2.
-    ///
-    /// # Safety
-    /// The CPU must have AVX2.
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn shock_lanes(
-        plan: &crate::plan::SimPlan,
-        b: usize,
-        months: usize,
-        normal: &[f64],
-        shock: &mut [f64],
-    ) {
-        super::shock_lanes(plan, b, months, normal, shock);
-    }
+            /// [`super::shock_lanes`] for this module's instruction set.
+            ///
+            /// # Safety
+            /// The CPU must have this function's target features.
+            #[target_feature(enable = $features)]
+            pub(super) unsafe fn shock_lanes(
+                plan: &crate::plan::SimPlan,
+                b: usize,
+                months: usize,
+                normal: &[f64],
+                shock: &mut [f64],
+            ) {
+                super::shock_lanes(plan, b, months, normal, shock);
+            }
 
-    /// [`super::exp_lanes`] for AVX2.
-    ///
-    /// # Safety
-    /// The CPU must have AVX2.
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn exp_lanes(v: &mut [f64]) {
-        super::exp_lanes(v);
-    }
+            /// [`super::exp_lanes`] for this module's instruction set.
+            ///
+            /// # Safety
+            /// The CPU must have this function's target features.
+            #[target_feature(enable = $features)]
+            pub(super) unsafe fn exp_lanes(v: &mut [f64]) {
+                super::exp_lanes(v);
+            }
 
-    /// [`super::logistic_lanes`] for AVX2.
-    ///
-    /// # Safety
-    /// The CPU must have AVX2.
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn logistic_lanes(v: &mut [f64]) {
-        super::logistic_lanes(v);
-    }
+            /// [`super::logistic_lanes`] for this module's instruction set.
+            ///
+            /// # Safety
+            /// The CPU must have this function's target features.
+            #[target_feature(enable = $features)]
+            pub(super) unsafe fn logistic_lanes(v: &mut [f64]) {
+                super::logistic_lanes(v);
+            }
+        }
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+simd_kernels! {
+    /// The array kernels compiled for AVX2 (four f64 lanes per vector).
+    mod avx2, features = "avx2"
+}
+
+#[cfg(target_arch = "x86_64")]
+simd_kernels! {
+    /// The array kernels compiled for AVX-512 F, DQ and VL (eight f64 lanes per vector).
+    mod avx512, features = "avx512f,avx512dq,avx512vl"
 }
 
 #[cfg(test)]
@@ -554,23 +575,22 @@ mod tests {
         let default_month: Vec<u32> = (0..no as u32).map(|o| o % 7).collect();
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         let k_max = plan.months as usize;
-        let avx2 = crate::rng::avx2_detected();
-        for (block, avx2) in [
-            (1, avx2),
-            (5, false),
-            (7, avx2),
-            (k_max, false),
-            (k_max, avx2),
-        ] {
+        let levels = SimdLevel::available();
+        for (block, &level) in [1, 5, 7, k_max]
+            .iter()
+            .flat_map(|b| levels.iter().map(move |l| (*b, l)))
+        {
             let mut market = PathMarket::with_block(&plan, block);
-            market.avx2 = avx2; // the portable array kernels too, where the CPU has AVX2
+            // Every build the CPU can run, the portable one included; Philox's too.
+            market.level = level;
+            market.draws.set_level(level);
             for path in 0..4 {
                 let rng = PathRng::new(11, path);
                 let want = month_by_month(&plan, &rng);
                 market.reset(&plan);
                 for (k, [price, pot, util]) in (1..).zip(&want) {
                     let m = market.month(&plan, &rng, &default_month, k);
-                    let at = format!("block {block}, avx2 {avx2}, path {path}, month {k}");
+                    let at = format!("block {block}, {level:?}, path {path}, month {k}");
                     assert_eq!(bits(m.price), bits(price), "{at}");
                     assert_eq!(bits(m.price_over_trend), bits(pot), "{at}");
                     assert_eq!(bits(m.utilization), bits(util), "{at}");

@@ -146,21 +146,65 @@ impl PathRng {
     }
 }
 
+/// The widest x86-64 vector instruction set the running CPU offers to the market's kernels
+/// (Philox here, the array loops of `market.rs`), detected once per worker: each level can
+/// run every level below it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum SimdLevel {
+    /// No vector build: the portable loops (SSE2 at most, as compiled).
+    Scalar,
+    /// AVX2: four f64 or four 64-bit integer lanes per vector.
+    Avx2,
+    /// AVX-512 F, DQ and VL: eight f64 or eight 64-bit integer lanes per vector, and the
+    /// conversions between i64/u32 and f64 that AVX2 lacks (`vcvtqq2pd`, `vcvtudq2pd`).
+    Avx512,
+}
+
+impl SimdLevel {
+    /// The widest level the running CPU has (always [`SimdLevel::Scalar`] off x86-64).
+    pub(crate) fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx512f")
+                && is_x86_feature_detected!("avx512dq")
+                && is_x86_feature_detected!("avx512vl")
+            {
+                return SimdLevel::Avx512;
+            }
+            if is_x86_feature_detected!("avx2") {
+                return SimdLevel::Avx2;
+            }
+        }
+        SimdLevel::Scalar
+    }
+
+    /// Every level the running CPU can run, lowest first (for tests that compare them).
+    #[cfg(test)]
+    pub(crate) fn available() -> Vec<Self> {
+        let top = Self::detect();
+        [SimdLevel::Scalar, SimdLevel::Avx2, SimdLevel::Avx512]
+            .into_iter()
+            .filter(|&l| l <= top)
+            .collect()
+    }
+}
+
 /// Philox4x32-10 of a batch of counters of one path that differ in stream and step: lane i is
 /// the counter (path, `stream[i]`, step0 + `step[i]`, call) of [`PathRng::words`], and its
 /// words x0..x3 land in `word(0)[i]`..`word(3)[i]` (structure of arrays, so that the draws
 /// made from them are simple loops over arrays).
 ///
 /// Philox is integer arithmetic only, so every lane's words are those of the one-call
-/// [`philox4x32_10`] whatever the grouping of lanes: with AVX2 (detected once, when the batch
-/// is built) four lanes at a time in 64-bit vector lanes (`vpmuludq` makes four 32×32→64
-/// products), the remaining lanes, and every lane without AVX2, one by one.
+/// [`philox4x32_10`] whatever the grouping of lanes: by the CPU's [`SimdLevel`] (detected once,
+/// when the batch is built), eight lanes at a time with AVX-512, then four at a time with AVX2
+/// (each 32×32→64 product in a 64-bit vector lane, `vpmuludq`), the remaining lanes, and every
+/// lane without AVX2, one by one.
 #[derive(Debug, Clone)]
 pub struct PhiloxBatch {
     stream: Vec<u32>,
     step: Vec<u32>,
     words: [Vec<u32>; 4],
-    avx2: bool,
+    level: SimdLevel,
 }
 
 impl PhiloxBatch {
@@ -176,7 +220,7 @@ impl PhiloxBatch {
             stream,
             step,
             words: std::array::from_fn(|_| vec![0; n]),
-            avx2: avx2_detected(),
+            level: SimdLevel::detect(),
         }
     }
 
@@ -190,6 +234,13 @@ impl PhiloxBatch {
         self.stream.is_empty()
     }
 
+    /// Runs the batch in the build for `level` (at most the CPU's) instead of the detected one.
+    #[cfg(test)]
+    pub(crate) fn set_level(&mut self, level: SimdLevel) {
+        assert!(level <= SimdLevel::detect(), "{level:?} beyond the CPU's");
+        self.level = level;
+    }
+
     /// Word `w` (0..4) of every lane, from the last [`PhiloxBatch::run`].
     pub fn word(&self, w: usize) -> &[u32] {
         &self.words[w]
@@ -200,23 +251,33 @@ impl PhiloxBatch {
     pub fn run(&mut self, rng: &PathRng, step0: u32, call: u32) {
         let (key, path) = (rng.key, rng.path);
         let [w0, w1, w2, w3] = &mut self.words;
+        // Lanes done so far: each vector body takes whole vectors from lane `done` on.
+        let mut done = 0;
         #[cfg(target_arch = "x86_64")]
-        let done = if self.avx2 {
-            // SAFETY: `avx2` is true only when the running CPU has AVX2 (`avx2_detected`).
-            unsafe {
-                philox_batch_avx2(
-                    key,
-                    [path, call, step0],
-                    &self.stream,
-                    &self.step,
-                    [w0, w1, w2, w3],
-                )
+        for (level, body) in [
+            (SimdLevel::Avx512, philox_batch_avx512 as PhiloxBody),
+            (SimdLevel::Avx2, philox_batch_avx2),
+        ] {
+            if self.level >= level {
+                let out = [
+                    &mut w0[done..],
+                    &mut w1[done..],
+                    &mut w2[done..],
+                    &mut w3[done..],
+                ];
+                // SAFETY: `self.level` is at most the running CPU's level
+                // (`SimdLevel::detect`), so the CPU has the instruction set `body` needs.
+                done += unsafe {
+                    body(
+                        key,
+                        [path, call, step0],
+                        &self.stream[done..],
+                        &self.step[done..],
+                        out,
+                    )
+                };
             }
-        } else {
-            0
-        };
-        #[cfg(not(target_arch = "x86_64"))]
-        let done = 0;
+        }
         for i in done..self.stream.len() {
             let step = step0.wrapping_add(self.step[i]);
             let w = philox4x32_10([path, self.stream[i], step, call], key);
@@ -225,93 +286,133 @@ impl PhiloxBatch {
     }
 }
 
-/// Whether the running CPU has AVX2 (false off x86-64).
-pub(crate) fn avx2_detected() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        is_x86_feature_detected!("avx2")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+/// A vector body of [`PhiloxBatch::run`] (see [`philox_batch_simd`]).
+#[cfg(target_arch = "x86_64")]
+type PhiloxBody = unsafe fn([u32; 2], [u32; 3], &[u32], &[u32], [&mut [u32]; 4]) -> usize;
+
+/// Defines `$name`, a vector body of [`PhiloxBatch::run`] for one x86-64 instruction set
+/// (`$features`, `$lanes` 64-bit lanes per vector): lanes 0..`$lanes`·⌊n/`$lanes`⌋, each
+/// 32-bit word in the low half of a 64-bit vector lane (the unsigned 32×32→64 multiply `$mul`
+/// reads only the low halves, so the high halves may carry junk between rounds). `$load`
+/// widens `$lanes` u32 at a pointer to the vector's 64-bit lanes; `$store` writes the low
+/// words of a vector's lanes as `$lanes` u32 at a pointer. The rounds are those of
+/// [`philox4x32_r`] lane by lane, so every word is the scalar one.
+///
+/// The defined function's arguments: `key`, `pcs` = (path, call, step0), the lanes' `stream`
+/// and `step`, and the four output words; it returns the number of lanes done.
+/// Its safety contract: the CPU must have `$features`; all slices must have the length of
+/// `stream` (asserted).
+#[cfg(target_arch = "x86_64")]
+macro_rules! philox_batch_simd {
+    (
+        $(#[$attr:meta])*
+        fn $name:ident, features = $features:literal, lanes = $lanes:literal,
+        use { $($import:ident),* $(,)? },
+        splat = $splat:ident, mul = $mul:ident, shr = $shr:ident, xor = $xor:ident,
+        add = $add:ident,
+        load = |$lp:ident| $load:expr,
+        store = |$sp:ident, $sv:ident| $store:expr $(,)?
+    ) => {
+        $(#[$attr])*
+        ///
+        /// # Safety
+        /// The CPU must have the target features of this function. All slices must have the
+        /// length of `stream` (asserted).
+        #[target_feature(enable = $features)]
+        unsafe fn $name(
+            key: [u32; 2],
+            pcs: [u32; 3],
+            stream: &[u32],
+            step: &[u32],
+            mut out: [&mut [u32]; 4],
+        ) -> usize {
+            use std::arch::x86_64::{$($import),*};
+            let n = stream.len();
+            assert!(step.len() == n && out.iter().all(|o| o.len() == n));
+            let (m0, m1) = ($splat(i64::from(M0)), $splat(i64::from(M1)));
+            let mut round_key = [[$splat(0); 2]; 10];
+            let mut k = key;
+            for (r, rk) in round_key.iter_mut().enumerate() {
+                if r > 0 {
+                    k = [k[0].wrapping_add(W0), k[1].wrapping_add(W1)];
+                }
+                *rk = [$splat(i64::from(k[0])), $splat(i64::from(k[1]))];
+            }
+            let [path, call, step0] = pcs.map(|w| $splat(i64::from(w)));
+            let lanes = n / $lanes * $lanes;
+            for i in (0..lanes).step_by($lanes) {
+                // SAFETY: i + $lanes ≤ n = the length of `stream`, `step` and every `out[w]`
+                // (asserted), so each unaligned load of $lanes u32 stays inside its slice.
+                let (c1, s) = unsafe {
+                    let $lp = stream.as_ptr().add(i);
+                    let c1 = $load;
+                    let $lp = step.as_ptr().add(i);
+                    (c1, $load)
+                };
+                // The step's low word is step0 + step[i] mod 2^32 (a 64-bit add carries out
+                // of it).
+                let mut c = [path, c1, $add(step0, s), call];
+                for rk in &round_key {
+                    let p0 = $mul(m0, c[0]);
+                    let p1 = $mul(m1, c[2]);
+                    c = [
+                        $xor($xor($shr::<32>(p1), c[1]), rk[0]),
+                        p1,
+                        $xor($xor($shr::<32>(p0), c[3]), rk[1]),
+                        p0,
+                    ];
+                }
+                for (o, $sv) in out.iter_mut().zip(c) {
+                    // SAFETY: as for the loads above: the store of $lanes u32 stays inside
+                    // `out[w]`.
+                    unsafe {
+                        let $sp = o.as_mut_ptr().add(i);
+                        $store
+                    };
+                }
+            }
+            lanes
+        }
+    };
 }
 
-/// The AVX2 body of [`PhiloxBatch::run`]: lanes 0..4·⌊n/4⌋ four at a time, each 32-bit word in
-/// the low half of a 64-bit vector lane (`_mm256_mul_epu32` reads only the low halves, so the
-/// high halves may carry junk between rounds). `pcs` = (path, call, step0). Returns the number
-/// of lanes done.
-///
-/// # Safety
-/// The CPU must have AVX2. All slices must have the length of `stream` (asserted).
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn philox_batch_avx2(
-    key: [u32; 2],
-    pcs: [u32; 3],
-    stream: &[u32],
-    step: &[u32],
-    mut out: [&mut [u32]; 4],
-) -> usize {
-    use std::arch::x86_64::{
+philox_batch_simd! {
+    /// The AVX2 body of [`PhiloxBatch::run`] (four lanes per vector; see
+    /// [`philox_batch_simd`]).
+    fn philox_batch_avx2, features = "avx2", lanes = 4,
+    use {
         _mm256_add_epi64, _mm256_castsi256_si128, _mm256_cvtepu32_epi64, _mm256_mul_epu32,
         _mm256_permutevar8x32_epi32, _mm256_set1_epi64x, _mm256_setr_epi32, _mm256_srli_epi64,
         _mm256_xor_si256, _mm_loadu_si128, _mm_storeu_si128,
-    };
-    let n = stream.len();
-    assert!(step.len() == n && out.iter().all(|o| o.len() == n));
-    let (m0, m1) = (
-        _mm256_set1_epi64x(i64::from(M0)),
-        _mm256_set1_epi64x(i64::from(M1)),
-    );
-    let mut round_key = [[_mm256_set1_epi64x(0); 2]; 10];
-    let mut k = key;
-    for (r, rk) in round_key.iter_mut().enumerate() {
-        if r > 0 {
-            k = [k[0].wrapping_add(W0), k[1].wrapping_add(W1)];
-        }
-        *rk = [
-            _mm256_set1_epi64x(i64::from(k[0])),
-            _mm256_set1_epi64x(i64::from(k[1])),
-        ];
-    }
-    let [path, call, step0] = pcs.map(i64::from);
-    let (path, call, step0) = (
-        _mm256_set1_epi64x(path),
-        _mm256_set1_epi64x(call),
-        _mm256_set1_epi64x(step0),
-    );
+    },
+    splat = _mm256_set1_epi64x, mul = _mm256_mul_epu32, shr = _mm256_srli_epi64,
+    xor = _mm256_xor_si256, add = _mm256_add_epi64,
+    load = |p| _mm256_cvtepu32_epi64(_mm_loadu_si128(p.cast())),
     // The low 32-bit word of each 64-bit lane, packed into four u32.
-    let low_words = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-    let lanes = n / 4 * 4;
-    for i in (0..lanes).step_by(4) {
-        // SAFETY: i + 4 ≤ n = the length of `stream`, `step` and every `out[w]` (asserted),
-        // so each 16-byte unaligned load and store stays inside its slice.
-        let (c1, s) = unsafe {
-            (
-                _mm256_cvtepu32_epi64(_mm_loadu_si128(stream.as_ptr().add(i).cast())),
-                _mm256_cvtepu32_epi64(_mm_loadu_si128(step.as_ptr().add(i).cast())),
-            )
-        };
-        // The step's low word is step0 + step[i] mod 2^32 (a 64-bit add carries out of it).
-        let mut c = [path, c1, _mm256_add_epi64(step0, s), call];
-        for rk in &round_key {
-            let p0 = _mm256_mul_epu32(m0, c[0]);
-            let p1 = _mm256_mul_epu32(m1, c[2]);
-            c = [
-                _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64::<32>(p1), c[1]), rk[0]),
-                p1,
-                _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64::<32>(p0), c[3]), rk[1]),
-                p0,
-            ];
-        }
-        for (o, v) in out.iter_mut().zip(c) {
-            let packed = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(v, low_words));
-            // SAFETY: as for the loads above.
-            unsafe { _mm_storeu_si128(o.as_mut_ptr().add(i).cast(), packed) };
-        }
-    }
-    lanes
+    store = |p, v| _mm_storeu_si128(
+        p.cast(),
+        _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(
+            v,
+            _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7),
+        )),
+    ),
+}
+
+#[cfg(target_arch = "x86_64")]
+philox_batch_simd! {
+    /// The AVX-512 body of [`PhiloxBatch::run`] (eight lanes per vector; see
+    /// [`philox_batch_simd`]): `vpmovqd` narrows a vector's 64-bit lanes to their low words.
+    fn philox_batch_avx512, features = "avx512f", lanes = 8,
+    use {
+        _mm256_loadu_si256, _mm256_storeu_si256, _mm512_add_epi64, _mm512_cvtepi64_epi32,
+        _mm512_cvtepu32_epi64, _mm512_mul_epu32, _mm512_set1_epi64, _mm512_srli_epi64,
+        _mm512_xor_si512,
+    },
+    splat = _mm512_set1_epi64, mul = _mm512_mul_epu32, shr = _mm512_srli_epi64,
+    xor = _mm512_xor_si512, add = _mm512_add_epi64,
+    load = |p| _mm512_cvtepu32_epi64(_mm256_loadu_si256(p.cast())),
+    store = |p, v| _mm256_storeu_si256(p.cast(), _mm512_cvtepi64_epi32(v)),
 }
 
 /// Poisson(lambda) by inverse CDF from one uniform `u` ∈ (0, 1): the smallest n with
@@ -425,22 +526,23 @@ mod tests {
 
     #[test]
     fn philox_batch_is_the_one_call_philox_lane_by_lane() {
-        // 4·k + 3 lanes (the AVX2 body and the scalar tail), steps that wrap past u32::MAX.
-        let n = 4 * 9 + 3;
+        // 8·k + 7 lanes (the AVX-512 body, then the AVX2 body, then the scalar tail), steps
+        // that wrap past u32::MAX.
+        let n = 8 * 5 + 7;
         let stream: Vec<u32> = (0..n)
             .map(|i| 0x9e37_79b9_u32.wrapping_mul(i + 1))
             .collect();
         let step: Vec<u32> = (0..n).map(|i| i * 7).collect();
         let rng = PathRng::new(0x0123_4567_89ab_cdef, 0xffff_fff0);
-        for avx2 in [false, avx2_detected()] {
+        for level in SimdLevel::available() {
             let mut batch = PhiloxBatch::new(stream.clone(), step.clone());
-            batch.avx2 = avx2;
+            batch.set_level(level);
             for (step0, call) in [(1, 0), (u32::MAX - 100, 3)] {
                 batch.run(&rng, step0, call);
                 for i in 0..n as usize {
                     let want = rng.words(stream[i], step0.wrapping_add(step[i]), call);
                     let got = [0, 1, 2, 3].map(|w| batch.word(w)[i]);
-                    assert_eq!(got, want, "lane {i}, avx2 {avx2}, step0 {step0}");
+                    assert_eq!(got, want, "lane {i}, {level:?}, step0 {step0}");
                 }
             }
         }
