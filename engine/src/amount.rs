@@ -119,9 +119,14 @@ impl Amount for f64 {
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
     const ZERO_TERMS_VANISH: bool = true;
+    // `x - x` is deliberate: it is the finiteness test (see below), not a typo for zero.
+    #[allow(clippy::eq_op)]
     #[inline]
     fn from_f64(x: f64) -> Self {
-        if x.is_finite() {
+        // `x − x` is +0 exactly when `x` is finite (±∞ and NaN give NaN): the same test as
+        // `is_finite`, but in the FP registers (a subtract, a compare mask and an AND), where
+        // `is_finite` moved `x` to an integer register for an exponent test and a branch.
+        if x - x == 0.0 {
             x
         } else {
             0.0
@@ -149,7 +154,7 @@ impl Amount for f64 {
         let r = if c.abs() < 2_251_799_813_685_248.0 {
             (c + MAGIC) - MAGIC
         } else {
-            c.round_ties_even()
+            round_ties_even_cold(c)
         };
         r / 100.0
     }
@@ -157,6 +162,15 @@ impl Amount for f64 {
     fn is_settled(self) -> bool {
         self <= 1e-9
     }
+}
+
+/// `x.round_ties_even()`, the slow path of [`Amount::cents`] for `f64` (|100·x| ≥ 2^51, or NaN).
+/// `#[cold]` and out of line so that the fast path of every inlined `cents` falls through
+/// to the division without a jump over this call (the same value either way).
+#[cold]
+#[inline(never)]
+fn round_ties_even_cold(x: f64) -> f64 {
+    x.round_ties_even()
 }
 
 #[cfg(test)]
@@ -206,5 +220,23 @@ mod tests {
     fn f64_non_finite_maps_to_zero() {
         assert_eq!(<f64 as Amount>::from_f64(f64::NAN), 0.0);
         assert_eq!(<f64 as Amount>::from_f64(2.5), 2.5);
+        // The same bits as `if x.is_finite() { x } else { 0.0 }`: −0.0, the extremes and
+        // subnormals kept, ±∞ to +0.0.
+        for x in [
+            -0.0,
+            f64::MAX,
+            f64::MIN,
+            f64::MIN_POSITIVE / 4.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -f64::NAN,
+        ] {
+            let want = if x.is_finite() { x } else { 0.0 };
+            assert_eq!(
+                <f64 as Amount>::from_f64(x).to_bits(),
+                want.to_bits(),
+                "{x}"
+            );
+        }
     }
 }

@@ -259,6 +259,21 @@ fn monthly_rate<A: Amount>(annual: A) -> A {
     annual.pos() / A::from_f64(12.0)
 }
 
+/// The monthly rate of a loan in a month whose floating base rate is `base_rate`: its fixed
+/// rate, or the base rate plus its spread, through [`monthly_rate`]; zero for a revenue share
+/// (which has no debt service).
+#[inline(always)]
+fn loan_monthly_rate<A: Amount>(p: &DealParams<A>, base_rate: A) -> A {
+    match p.kind {
+        DealParamsKind::Loan {
+            fixed_rate,
+            floating_spread,
+            ..
+        } => monthly_rate(fixed_rate.unwrap_or(base_rate + floating_spread)),
+        DealParamsKind::RevenueShare { .. } => A::ZERO,
+    }
+}
+
 /// The powers (1 + r)^n, n = 0..=term, of a fixed-rate annuity loan's monthly rate r, computed
 /// once at lowering ([`AnnuityPowers::new`]) by the same [`Amount::powi`] call that
 /// [`annuity_payment`] would make each month, so a lookup returns the same value bit for bit.
@@ -341,7 +356,13 @@ impl<A: Amount> DealState<A> {
     /// Scheduled interest and principal of a loan in month `k` (1-based) on the current balance,
     /// USD; in the final month the principal is the whole balance (the balloon, if any).
     pub fn scheduled(&self, p: &DealParams<A>, k: u32, base_rate: A) -> (A, A) {
-        self.debt_service(p, &AnnuityPowers::NONE, k, base_rate, true)
+        self.debt_service(
+            p,
+            &AnnuityPowers::NONE,
+            k,
+            loan_monthly_rate(p, base_rate),
+            true,
+        )
     }
 
     /// The DSRA target for month `k`: `dsra_months` × the regular debt service of month `k`
@@ -350,34 +371,34 @@ impl<A: Amount> DealState<A> {
     /// its interest, a linear loan's its instalment (capped by the balance), an annuity's its
     /// level payment. Zero for a revenue share.
     pub fn dsra_target(&self, p: &DealParams<A>, k: u32, base_rate: A) -> A {
-        self.dsra_target_with(p, &AnnuityPowers::NONE, k, base_rate)
+        self.dsra_target_with(p, &AnnuityPowers::NONE, k, loan_monthly_rate(p, base_rate))
     }
 
-    /// [`DealState::dsra_target`] with the deal's [`AnnuityPowers`].
+    /// [`DealState::dsra_target`] with the deal's [`AnnuityPowers`] and the month's
+    /// [`loan_monthly_rate`] `r`.
     #[inline(always)]
-    fn dsra_target_with(&self, p: &DealParams<A>, q: &AnnuityPowers<A>, k: u32, base_rate: A) -> A {
+    fn dsra_target_with(&self, p: &DealParams<A>, q: &AnnuityPowers<A>, k: u32, r: A) -> A {
         let DealParamsKind::Loan { dsra_months, .. } = p.kind else {
             return A::ZERO;
         };
-        let (i, sp) = self.debt_service(p, q, k, base_rate, false);
+        let (i, sp) = self.debt_service(p, q, k, r, false);
         (A::from_f64(f64::from(dsra_months)) * (i + sp)).cents()
     }
 
     /// Interest and principal of month `k`; `balloon`: whether the final month's principal is
     /// the whole balance (the schedule) or the profile's instalment (the DSRA target); `q`: the
-    /// deal's [`AnnuityPowers`].
+    /// deal's [`AnnuityPowers`]; `r`: the month's [`loan_monthly_rate`], computed once by the
+    /// caller for the month's schedule and DSRA target alike (the same value either way).
     #[inline(always)]
     fn debt_service(
         &self,
         p: &DealParams<A>,
         q: &AnnuityPowers<A>,
         k: u32,
-        base_rate: A,
+        r: A,
         balloon: bool,
     ) -> (A, A) {
         let DealParamsKind::Loan {
-            fixed_rate,
-            floating_spread,
             amortization,
             grace_months,
             principal,
@@ -386,7 +407,6 @@ impl<A: Amount> DealState<A> {
         else {
             return (A::ZERO, A::ZERO);
         };
-        let r = monthly_rate(fixed_rate.unwrap_or(base_rate + floating_spread));
         let b = self.balance;
         let interest = (b * r).cents();
         let sched = if balloon && k >= p.term_months {
@@ -489,16 +509,18 @@ impl<A: Amount> DealState<A> {
         else {
             return;
         };
+        // One rate for the month's schedule and its DSRA target (both on `m.base_rate`).
+        let r = loan_monthly_rate(p, m.base_rate);
         let is_final = k >= p.term_months;
         // MODEL.md §4.1 steps 3 and 4: an operator's default in the final month comes before
         // maturity, so the month pays its interest only and the credit default takes the whole
         // balance (neither paid from cash nor refinanced).
         let matures = is_final && !m.credit_default;
         let (interest_due, sched) = if is_final && m.credit_default {
-            let (i, _) = self.debt_service(p, q, k, m.base_rate, true);
+            let (i, _) = self.debt_service(p, q, k, r, true);
             (i, A::ZERO)
         } else {
-            self.debt_service(p, q, k, m.base_rate, true)
+            self.debt_service(p, q, k, r, true)
         };
         let due = interest_due + sched;
         let cash = m.cash_available.pos();
@@ -552,7 +574,7 @@ impl<A: Amount> DealState<A> {
         if !is_final && !self.balance.is_settled() {
             // Refill the reserve to next month's target (regular debt service, never the
             // balloon); release what is above it.
-            let target = self.dsra_target_with(p, q, k + 1, m.base_rate);
+            let target = self.dsra_target_with(p, q, k + 1, r);
             if self.dsra < target {
                 let refill = excess.min_of(target - self.dsra);
                 f.dsra_refill = refill;
