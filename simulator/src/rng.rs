@@ -195,7 +195,7 @@ impl SimdLevel {
 /// made from them are simple loops over arrays).
 ///
 /// Philox is integer arithmetic only, so every lane's words are those of the one-call
-/// [`philox4x32_10`] whatever the grouping of lanes: by the CPU's [`SimdLevel`] (detected once,
+/// [`philox4x32_10`] whatever the grouping of lanes: by the CPU's SIMD level (detected once,
 /// when the batch is built), eight lanes at a time with AVX-512, then four at a time with AVX2
 /// (each 32×32→64 product in a 64-bit vector lane, `vpmuludq`), the remaining lanes, and every
 /// lane without AVX2, one by one.
