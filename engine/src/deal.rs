@@ -263,7 +263,7 @@ fn monthly_rate<A: Amount>(annual: A) -> A {
 /// rate, or the base rate plus its spread, through [`monthly_rate`]; zero for a revenue share
 /// (which has no debt service).
 #[inline(always)]
-fn loan_monthly_rate<A: Amount>(p: &DealParams<A>, base_rate: A) -> A {
+pub(crate) fn loan_monthly_rate<A: Amount>(p: &DealParams<A>, base_rate: A) -> A {
     match p.kind {
         DealParamsKind::Loan {
             fixed_rate,
@@ -321,7 +321,7 @@ impl<A: Amount> AnnuityPowers<A> {
     /// `base`^n: from the table when it was built for `base` and holds n, else
     /// [`Amount::powi`].
     #[inline]
-    fn pow(&self, base: A, n: u32) -> A {
+    pub(crate) fn pow(&self, base: A, n: u32) -> A {
         match self.powers.get(n as usize) {
             Some(&q) if base == self.base => q,
             _ => base.powi(n),

@@ -16,6 +16,7 @@ mod amount;
 mod base_case;
 mod curve;
 mod deal;
+pub mod lanes;
 mod derivative;
 mod error;
 mod load;
