@@ -10,9 +10,70 @@
 //! lane's own side, so lanes never diverge.
 
 pub mod deal;
+pub mod waterfall;
 
 use crate::amount::Amount;
 use std::ops::{Add, AddAssign, BitAnd, BitOr, Div, Mul, Not, Sub, SubAssign};
+
+/// Vector forms of the lane operations for W = 4 (AVX) and W = 8 (AVX-512F/DQ), chosen at
+/// compile time by `W`. EXPERIMENT: they must only run on a CPU with those extensions (the
+/// callers are `#[target_feature]` functions chosen after run-time detection); a portable
+/// build would gate the types themselves.
+#[cfg(target_arch = "x86_64")]
+mod simd {
+    pub(super) use core::arch::x86_64::*;
+
+    #[inline(always)]
+    pub(super) fn ld4<T>(p: &[T]) -> __m256d {
+        unsafe { _mm256_loadu_pd(p.as_ptr().cast()) }
+    }
+    #[inline(always)]
+    pub(super) fn st4<T: Default + Copy, const W: usize>(v: __m256d) -> [T; W] {
+        let mut out = [T::default(); W];
+        unsafe { _mm256_storeu_pd(out.as_mut_ptr().cast(), v) };
+        out
+    }
+    #[inline(always)]
+    pub(super) fn ld8<T>(p: &[T]) -> __m512d {
+        unsafe { _mm512_loadu_pd(p.as_ptr().cast()) }
+    }
+    #[inline(always)]
+    pub(super) fn st8<T: Default + Copy, const W: usize>(v: __m512d) -> [T; W] {
+        let mut out = [T::default(); W];
+        unsafe { _mm512_storeu_pd(out.as_mut_ptr().cast(), v) };
+        out
+    }
+    #[inline(always)]
+    pub(super) fn mask8(k: __mmask8) -> __m512d {
+        unsafe { _mm512_castsi512_pd(_mm512_movm_epi64(k)) }
+    }
+    #[inline(always)]
+    pub(super) fn kmask8(v: __m512d) -> __mmask8 {
+        unsafe { _mm512_movepi64_mask(_mm512_castpd_si512(v)) }
+    }
+}
+#[cfg(target_arch = "x86_64")]
+use simd::*;
+
+/// `$v4` (operands `__m256d`) when W = 4, `$v8` (`__m512d`) when W = 8, else `$scalar`.
+macro_rules! by_width {
+    ($w:ident, $v4:expr, $v8:expr, $scalar:expr) => {{
+        #[cfg(target_arch = "x86_64")]
+        {
+            if $w == 4 {
+                #[allow(unused_unsafe)]
+                let r = unsafe { $v4 };
+                return r;
+            }
+            if $w == 8 {
+                #[allow(unused_unsafe)]
+                let r = unsafe { $v8 };
+                return r;
+            }
+        }
+        $scalar
+    }};
+}
 
 /// One `f64` quantity of `W` paths (the units of the scalar it stands for).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -56,6 +117,12 @@ impl<const W: usize> F<W> {
     /// [`Amount::min_of`] lane by lane: `other` where `other < self`, else `self`.
     #[inline(always)]
     pub fn min_of(self, other: Self) -> Self {
+        by_width!(
+            W,
+            F(st4(_mm256_min_pd(ld4(&other.0), ld4(&self.0)))),
+            F(st8(_mm512_min_pd(ld8(&other.0), ld8(&self.0)))),
+            ()
+        );
         F(lanewise!(W, |i| if other.0[i] < self.0[i] {
             other.0[i]
         } else {
@@ -66,6 +133,12 @@ impl<const W: usize> F<W> {
     /// [`Amount::max_of`] lane by lane.
     #[inline(always)]
     pub fn max_of(self, other: Self) -> Self {
+        by_width!(
+            W,
+            F(st4(_mm256_max_pd(ld4(&other.0), ld4(&self.0)))),
+            F(st8(_mm512_max_pd(ld8(&other.0), ld8(&self.0)))),
+            ()
+        );
         F(lanewise!(W, |i| if other.0[i] > self.0[i] {
             other.0[i]
         } else {
@@ -76,6 +149,12 @@ impl<const W: usize> F<W> {
     /// [`Amount::pos`] lane by lane: max(x, 0) as the scalar computes it (−0 and NaN kept).
     #[inline(always)]
     pub fn pos(self) -> Self {
+        by_width!(
+            W,
+            F(st4(_mm256_max_pd(_mm256_setzero_pd(), ld4(&self.0)))),
+            F(st8(_mm512_max_pd(_mm512_setzero_pd(), ld8(&self.0)))),
+            ()
+        );
         F(lanewise!(W, |i| if 0.0 > self.0[i] { 0.0 } else { self.0[i] }))
     }
 
@@ -86,6 +165,34 @@ impl<const W: usize> F<W> {
         // lane outside it; the fast path's condition is tested once for all lanes.
         const MAGIC: f64 = 6_755_399_441_055_744.0;
         const FAST: f64 = 2_251_799_813_685_248.0;
+        by_width!(
+            W,
+            {
+                let c = _mm256_mul_pd(ld4(&self.0), _mm256_set1_pd(100.0));
+                let a = _mm256_andnot_pd(_mm256_set1_pd(-0.0), c);
+                let fast = _mm256_cmp_pd::<_CMP_LT_OQ>(a, _mm256_set1_pd(FAST));
+                if _mm256_movemask_pd(fast) == 0xF {
+                    let m = _mm256_set1_pd(MAGIC);
+                    let r = _mm256_sub_pd(_mm256_add_pd(c, m), m);
+                    F(st4(_mm256_div_pd(r, _mm256_set1_pd(100.0))))
+                } else {
+                    F(lanewise!(W, |i| self.0[i].cents()))
+                }
+            },
+            {
+                let c = _mm512_mul_pd(ld8(&self.0), _mm512_set1_pd(100.0));
+                let a = _mm512_abs_pd(c);
+                let fast = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(a, _mm512_set1_pd(FAST));
+                if fast == 0xFF {
+                    let m = _mm512_set1_pd(MAGIC);
+                    let r = _mm512_sub_pd(_mm512_add_pd(c, m), m);
+                    F(st8(_mm512_div_pd(r, _mm512_set1_pd(100.0))))
+                } else {
+                    F(lanewise!(W, |i| self.0[i].cents()))
+                }
+            },
+            ()
+        );
         let c: [f64; W] = lanewise!(W, |i| self.0[i] * 100.0);
         let fast = lanewise!(W, |i| c[i].abs() < FAST);
         if fast.iter().all(|&f: &bool| f) {
@@ -98,18 +205,36 @@ impl<const W: usize> F<W> {
     /// [`Amount::is_settled`] lane by lane (≤ 1e-9 USD).
     #[inline(always)]
     pub fn is_settled(self) -> M<W> {
+        by_width!(
+            W,
+            M(st4(_mm256_cmp_pd::<_CMP_LE_OQ>(ld4(&self.0), _mm256_set1_pd(1e-9)))),
+            M(st8(mask8(_mm512_cmp_pd_mask::<_CMP_LE_OQ>(ld8(&self.0), _mm512_set1_pd(1e-9))))),
+            ()
+        );
         M(lanewise!(W, |i| mask(self.0[i] <= 1e-9)))
     }
 
     /// `self >= o` lane by lane (false where either is NaN).
     #[inline(always)]
     pub fn ge(self, o: Self) -> M<W> {
+        by_width!(
+            W,
+            M(st4(_mm256_cmp_pd::<_CMP_GE_OQ>(ld4(&self.0), ld4(&o.0)))),
+            M(st8(mask8(_mm512_cmp_pd_mask::<_CMP_GE_OQ>(ld8(&self.0), ld8(&o.0))))),
+            ()
+        );
         M(lanewise!(W, |i| mask(self.0[i] >= o.0[i])))
     }
 
     /// `self < o` lane by lane (false where either is NaN).
     #[inline(always)]
     pub fn lt(self, o: Self) -> M<W> {
+        by_width!(
+            W,
+            M(st4(_mm256_cmp_pd::<_CMP_LT_OQ>(ld4(&self.0), ld4(&o.0)))),
+            M(st8(mask8(_mm512_cmp_pd_mask::<_CMP_LT_OQ>(ld8(&self.0), ld8(&o.0))))),
+            ()
+        );
         M(lanewise!(W, |i| mask(self.0[i] < o.0[i])))
     }
 }
@@ -135,18 +260,36 @@ impl<const W: usize> M<W> {
     /// Whether any lane is yes.
     #[inline(always)]
     pub fn any(self) -> bool {
+        by_width!(
+            W,
+            _mm256_movemask_pd(ld4(&self.0)) != 0,
+            kmask8(ld8(&self.0)) != 0,
+            ()
+        );
         self.0.iter().fold(0, |a, &b| a | b) != 0
     }
 
     /// Whether every lane is yes.
     #[inline(always)]
     pub fn all(self) -> bool {
+        by_width!(
+            W,
+            _mm256_movemask_pd(ld4(&self.0)) == 0xF,
+            kmask8(ld8(&self.0)) == 0xFF,
+            ()
+        );
         self.0.iter().fold(!0, |a, &b| a & b) == !0
     }
 
     /// `a` in the yes lanes, `b` in the others (bit for bit).
     #[inline(always)]
     pub fn select(self, a: F<W>, b: F<W>) -> F<W> {
+        by_width!(
+            W,
+            F(st4(_mm256_blendv_pd(ld4(&b.0), ld4(&a.0), ld4(&self.0)))),
+            F(st8(_mm512_mask_blend_pd(kmask8(ld8(&self.0)), ld8(&b.0), ld8(&a.0)))),
+            ()
+        );
         F(lanewise!(W, |i| if self.0[i] != 0 { a.0[i] } else { b.0[i] }))
     }
 
@@ -164,11 +307,17 @@ impl<const W: usize> M<W> {
 }
 
 macro_rules! binop {
-    ($tr:ident, $f:ident, $op:tt) => {
+    ($tr:ident, $f:ident, $op:tt, $v4:ident, $v8:ident) => {
         impl<const W: usize> $tr for F<W> {
             type Output = Self;
             #[inline(always)]
             fn $f(self, o: Self) -> Self {
+                by_width!(
+                    W,
+                    F(st4($v4(ld4(&self.0), ld4(&o.0)))),
+                    F(st8($v8(ld8(&self.0), ld8(&o.0)))),
+                    ()
+                );
                 F(lanewise!(W, |i| self.0[i] $op o.0[i]))
             }
         }
@@ -176,21 +325,21 @@ macro_rules! binop {
             type Output = Self;
             #[inline(always)]
             fn $f(self, o: f64) -> Self {
-                F(lanewise!(W, |i| self.0[i] $op o))
+                self $op F::splat(o)
             }
         }
     };
 }
-binop!(Add, add, +);
-binop!(Sub, sub, -);
-binop!(Mul, mul, *);
-binop!(Div, div, /);
+binop!(Add, add, +, _mm256_add_pd, _mm512_add_pd);
+binop!(Sub, sub, -, _mm256_sub_pd, _mm512_sub_pd);
+binop!(Mul, mul, *, _mm256_mul_pd, _mm512_mul_pd);
+binop!(Div, div, /, _mm256_div_pd, _mm512_div_pd);
 
 impl<const W: usize> Mul<F<W>> for f64 {
     type Output = F<W>;
     #[inline(always)]
     fn mul(self, o: F<W>) -> F<W> {
-        F(lanewise!(W, |i| self * o.0[i]))
+        F::splat(self) * o
     }
 }
 
@@ -212,6 +361,12 @@ impl<const W: usize> BitAnd for M<W> {
     type Output = Self;
     #[inline(always)]
     fn bitand(self, o: Self) -> Self {
+        by_width!(
+            W,
+            M(st4(_mm256_and_pd(ld4(&self.0), ld4(&o.0)))),
+            M(st8(_mm512_and_pd(ld8(&self.0), ld8(&o.0)))),
+            ()
+        );
         M(lanewise!(W, |i| self.0[i] & o.0[i]))
     }
 }
@@ -220,6 +375,12 @@ impl<const W: usize> BitOr for M<W> {
     type Output = Self;
     #[inline(always)]
     fn bitor(self, o: Self) -> Self {
+        by_width!(
+            W,
+            M(st4(_mm256_or_pd(ld4(&self.0), ld4(&o.0)))),
+            M(st8(_mm512_or_pd(ld8(&self.0), ld8(&o.0)))),
+            ()
+        );
         M(lanewise!(W, |i| self.0[i] | o.0[i]))
     }
 }
@@ -228,6 +389,12 @@ impl<const W: usize> Not for M<W> {
     type Output = Self;
     #[inline(always)]
     fn not(self) -> Self {
+        by_width!(
+            W,
+            M(st4(_mm256_xor_pd(ld4(&self.0), _mm256_castsi256_pd(_mm256_set1_epi64x(-1))))),
+            M(st8(_mm512_xor_pd(ld8(&self.0), _mm512_castsi512_pd(_mm512_set1_epi64(-1))))),
+            ()
+        );
         M(lanewise!(W, |i| !self.0[i]))
     }
 }
