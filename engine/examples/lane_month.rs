@@ -9,7 +9,7 @@
 use gaib_engine::lanes::deal::{DealLanes, FlowLanes, InputLanes};
 use gaib_engine::lanes::{F, M};
 use gaib_engine::{
-    AnnuityPowers, Amortization, DealFlows, DealParams, DealParamsKind, DealState, MonthInputs,
+    Amortization, AnnuityPowers, DealFlows, DealParams, DealParamsKind, DealState, MonthInputs,
 };
 use std::time::Instant;
 
@@ -94,7 +94,12 @@ fn scalar(ps: &[DealParams<f64>], qs: &[AnnuityPowers<f64>], c: &[f64], reps: u3
                     st[d].step_into(&ps[d], &qs[d], k, &inputs(c, d, k, i), &mut f);
                     checksum(
                         &mut acc,
-                        [f.interest, f.scheduled_principal, f.prepayment, f.dsra_release],
+                        [
+                            f.interest,
+                            f.scheduled_principal,
+                            f.prepayment,
+                            f.dsra_release,
+                        ],
                     );
                 }
             }
@@ -104,7 +109,12 @@ fn scalar(ps: &[DealParams<f64>], qs: &[AnnuityPowers<f64>], c: &[f64], reps: u3
 }
 
 #[inline(always)]
-fn lanes<const W: usize>(ps: &[DealParams<f64>], qs: &[AnnuityPowers<f64>], c: &[f64], reps: u32) -> u64 {
+fn lanes<const W: usize>(
+    ps: &[DealParams<f64>],
+    qs: &[AnnuityPowers<f64>],
+    c: &[f64],
+    reps: u32,
+) -> u64 {
     let mut acc = 0;
     let mut f = FlowLanes::<W>::zero(F::ZERO);
     for _ in 0..reps {
@@ -161,7 +171,9 @@ fn lanes8_avx512(ps: &[DealParams<f64>], qs: &[AnnuityPowers<f64>], c: &[f64], r
 fn main() {
     let mut args = std::env::args().skip(1);
     let mode = args.next().unwrap_or_else(|| "scalar".into());
-    let reps: u32 = args.next().map_or(2_000, |r| r.parse().expect("REPS: a number"));
+    let reps: u32 = args
+        .next()
+        .map_or(2_000, |r| r.parse().expect("REPS: a number"));
     let ps = deals();
     let qs: Vec<_> = ps.iter().map(AnnuityPowers::new).collect();
     let c = cash_table();

@@ -590,7 +590,7 @@ impl<A: Amount> CashflowPlan<A> {
     /// deal's lag (at the horizon at the latest). Takes the deal arrays `step` has sliced
     /// (states, flows and losses per deal) and the fleet's `collateral_left`.
     #[allow(clippy::too_many_arguments)]
-    fn assign_recoveries(
+    pub(crate) fn assign_recoveries(
         &self,
         fleet: usize,
         k: u32,

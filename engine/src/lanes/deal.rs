@@ -10,8 +10,7 @@
 use super::{F, M};
 use crate::amount::Amount;
 use crate::deal::{
-    loan_monthly_rate, AnnuityPowers, DealFlows, DealParams, DealParamsKind, DealState,
-    DefaultKind,
+    loan_monthly_rate, AnnuityPowers, DealFlows, DealParams, DealParamsKind, DealState, DefaultKind,
 };
 use crate::portfolio::Amortization;
 
@@ -140,6 +139,51 @@ impl<const W: usize> FlowLanes<W> {
         }
     }
 
+    /// Sets lane `i` to the scalar flows `f`.
+    pub fn set_lane(&mut self, i: usize, f: &DealFlows<f64>) {
+        self.interest.0[i] = f.interest;
+        self.scheduled_principal.0[i] = f.scheduled_principal;
+        self.prepayment.0[i] = f.prepayment;
+        self.refinanced.0[i] = f.refinanced;
+        self.rev_share_capital.0[i] = f.rev_share_capital;
+        self.rev_share_income.0[i] = f.rev_share_income;
+        self.kicker.0[i] = f.kicker;
+        self.recovery.0[i] = f.recovery;
+        self.dsra_draw.0[i] = f.dsra_draw;
+        self.dsra_refill.0[i] = f.dsra_refill;
+        self.dsra_release.0[i] = f.dsra_release;
+        self.default_ead.0[i] = f.default_ead;
+        self.default_kind[i] = f.default_kind.map_or(NO_DEFAULT, code);
+        self.default_unpaid_interest.0[i] = f.default_unpaid_interest;
+        self.shortfall.0[i] = f.shortfall;
+        self.cash_left.0[i] = f.cash_left;
+        self.balance_end.0[i] = f.balance_end;
+    }
+
+    /// Interest proceeds for a pool ([`DealFlows::interest_proceeds`]), USD.
+    #[inline(always)]
+    pub fn interest_proceeds(&self) -> F<W> {
+        self.interest + self.rev_share_income + self.kicker
+    }
+
+    /// Principal proceeds for a pool ([`DealFlows::principal_proceeds`]), USD.
+    #[inline(always)]
+    pub fn principal_proceeds(&self) -> F<W> {
+        self.scheduled_principal
+            + self.prepayment
+            + self.refinanced
+            + self.rev_share_capital
+            + self.recovery
+    }
+
+    /// Whether each lane defaulted this month.
+    #[inline(always)]
+    pub fn defaulted(&self) -> M<W> {
+        M(std::array::from_fn(|i| {
+            mask(self.default_kind[i] != NO_DEFAULT)
+        }))
+    }
+
     /// Lane `i` as the scalar engine's [`DealFlows`].
     pub fn lane(&self, i: usize) -> DealFlows<f64> {
         DealFlows {
@@ -165,6 +209,24 @@ impl<const W: usize> FlowLanes<W> {
 }
 
 impl<const W: usize> DealLanes<W> {
+    /// Sets lane `i` to the scalar state `s`.
+    pub fn set_lane(&mut self, i: usize, s: &DealState<f64>) {
+        self.balance.0[i] = s.balance;
+        self.dsra.0[i] = s.dsra;
+        self.received.0[i] = s.received;
+        self.defaulted.0[i] = mask(s.defaulted);
+        self.done.0[i] = mask(s.done);
+        self.kicker_only.0[i] = mask(s.kicker_only);
+        self.pending.0[i] = mask(s.pending_recovery.is_some());
+        self.pending_month[i] = s.pending_recovery.map_or(0, |p| p.0);
+        self.pending_amount.0[i] = s.pending_recovery.map_or(0.0, |p| p.1);
+    }
+
+    /// Every lane in the state at close of the deal `p`.
+    pub fn at_close(p: &DealParams<f64>, first_base_rate: f64) -> Self {
+        Self::from_states(&[DealState::at_close(p, first_base_rate); W])
+    }
+
     /// The lanes of `W` scalar states.
     pub fn from_states(s: &[DealState<f64>; W]) -> Self {
         let f = |g: fn(&DealState<f64>) -> f64| F(std::array::from_fn(|i| g(&s[i])));
@@ -342,7 +404,8 @@ impl<const W: usize> DealLanes<W> {
 
         // The flows: `ok` lanes from the paid path, `short` lanes from the shortfall path.
         f.interest = ok.select(interest_due, short.select(interest_paid, f.interest));
-        f.scheduled_principal = ok.select(sched, short.select(principal_paid, f.scheduled_principal));
+        f.scheduled_principal =
+            ok.select(sched, short.select(principal_paid, f.scheduled_principal));
         f.dsra_draw = (ok & drawn).select(draw, short.select(self.dsra, f.dsra_draw));
         f.dsra_refill = ok.select(refill, f.dsra_refill);
         f.dsra_release = ok.select(release, f.dsra_release);
@@ -352,10 +415,10 @@ impl<const W: usize> DealLanes<W> {
         f.refinanced = refinanced.select(balance_short, f.refinanced);
         f.default_ead = defaulted.select(balance_short + unpaid_interest, f.default_ead);
         f.default_unpaid_interest = defaulted.select(unpaid_interest, f.default_unpaid_interest);
-        f.default_kind = (defaulted & balloon_only)
-            .select_u8(code(DefaultKind::Refinancing), f.default_kind);
-        f.default_kind = (defaulted & !balloon_only)
-            .select_u8(code(DefaultKind::Payment), f.default_kind);
+        f.default_kind =
+            (defaulted & balloon_only).select_u8(code(DefaultKind::Refinancing), f.default_kind);
+        f.default_kind =
+            (defaulted & !balloon_only).select_u8(code(DefaultKind::Payment), f.default_kind);
 
         // The state.
         self.balance = ok.select(balance, short.select(F::ZERO, self.balance));
@@ -589,7 +652,11 @@ mod tests {
             for k in 1..=p.term_months + 6 {
                 let base_rate = 0.06 * g.u() - 0.005;
                 let inputs: [MonthInputs<f64>; W] = std::array::from_fn(|_| MonthInputs {
-                    revenue: if g.chance(0.1) { -1e4 * g.u() } else { 3.0 * full * g.u() },
+                    revenue: if g.chance(0.1) {
+                        -1e4 * g.u()
+                    } else {
+                        3.0 * full * g.u()
+                    },
                     cash_available: if g.chance(0.05) {
                         -1e3 * g.u()
                     } else if g.chance(0.04) {

@@ -10,6 +10,7 @@
 //! lane's own side, so lanes never diverge.
 
 pub mod deal;
+pub mod runner;
 pub mod waterfall;
 
 use crate::amount::Amount;
@@ -155,7 +156,11 @@ impl<const W: usize> F<W> {
             F(st8(_mm512_max_pd(_mm512_setzero_pd(), ld8(&self.0)))),
             ()
         );
-        F(lanewise!(W, |i| if 0.0 > self.0[i] { 0.0 } else { self.0[i] }))
+        F(lanewise!(W, |i| if 0.0 > self.0[i] {
+            0.0
+        } else {
+            self.0[i]
+        }))
     }
 
     /// [`Amount::cents`] lane by lane (half to even).
@@ -207,8 +212,14 @@ impl<const W: usize> F<W> {
     pub fn is_settled(self) -> M<W> {
         by_width!(
             W,
-            M(st4(_mm256_cmp_pd::<_CMP_LE_OQ>(ld4(&self.0), _mm256_set1_pd(1e-9)))),
-            M(st8(mask8(_mm512_cmp_pd_mask::<_CMP_LE_OQ>(ld8(&self.0), _mm512_set1_pd(1e-9))))),
+            M(st4(_mm256_cmp_pd::<_CMP_LE_OQ>(
+                ld4(&self.0),
+                _mm256_set1_pd(1e-9)
+            ))),
+            M(st8(mask8(_mm512_cmp_pd_mask::<_CMP_LE_OQ>(
+                ld8(&self.0),
+                _mm512_set1_pd(1e-9)
+            )))),
             ()
         );
         M(lanewise!(W, |i| mask(self.0[i] <= 1e-9)))
@@ -220,7 +231,10 @@ impl<const W: usize> F<W> {
         by_width!(
             W,
             M(st4(_mm256_cmp_pd::<_CMP_GE_OQ>(ld4(&self.0), ld4(&o.0)))),
-            M(st8(mask8(_mm512_cmp_pd_mask::<_CMP_GE_OQ>(ld8(&self.0), ld8(&o.0))))),
+            M(st8(mask8(_mm512_cmp_pd_mask::<_CMP_GE_OQ>(
+                ld8(&self.0),
+                ld8(&o.0)
+            )))),
             ()
         );
         M(lanewise!(W, |i| mask(self.0[i] >= o.0[i])))
@@ -232,7 +246,10 @@ impl<const W: usize> F<W> {
         by_width!(
             W,
             M(st4(_mm256_cmp_pd::<_CMP_LT_OQ>(ld4(&self.0), ld4(&o.0)))),
-            M(st8(mask8(_mm512_cmp_pd_mask::<_CMP_LT_OQ>(ld8(&self.0), ld8(&o.0))))),
+            M(st8(mask8(_mm512_cmp_pd_mask::<_CMP_LT_OQ>(
+                ld8(&self.0),
+                ld8(&o.0)
+            )))),
             ()
         );
         M(lanewise!(W, |i| mask(self.0[i] < o.0[i])))
@@ -287,10 +304,18 @@ impl<const W: usize> M<W> {
         by_width!(
             W,
             F(st4(_mm256_blendv_pd(ld4(&b.0), ld4(&a.0), ld4(&self.0)))),
-            F(st8(_mm512_mask_blend_pd(kmask8(ld8(&self.0)), ld8(&b.0), ld8(&a.0)))),
+            F(st8(_mm512_mask_blend_pd(
+                kmask8(ld8(&self.0)),
+                ld8(&b.0),
+                ld8(&a.0)
+            ))),
             ()
         );
-        F(lanewise!(W, |i| if self.0[i] != 0 { a.0[i] } else { b.0[i] }))
+        F(lanewise!(W, |i| if self.0[i] != 0 {
+            a.0[i]
+        } else {
+            b.0[i]
+        }))
     }
 
     /// `a` in the yes lanes, `b` in the others.
@@ -391,8 +416,14 @@ impl<const W: usize> Not for M<W> {
     fn not(self) -> Self {
         by_width!(
             W,
-            M(st4(_mm256_xor_pd(ld4(&self.0), _mm256_castsi256_pd(_mm256_set1_epi64x(-1))))),
-            M(st8(_mm512_xor_pd(ld8(&self.0), _mm512_castsi512_pd(_mm512_set1_epi64(-1))))),
+            M(st4(_mm256_xor_pd(
+                ld4(&self.0),
+                _mm256_castsi256_pd(_mm256_set1_epi64x(-1))
+            ))),
+            M(st8(_mm512_xor_pd(
+                ld8(&self.0),
+                _mm512_castsi512_pd(_mm512_set1_epi64(-1))
+            ))),
             ()
         );
         M(lanewise!(W, |i| !self.0[i]))

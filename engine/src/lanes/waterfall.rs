@@ -189,9 +189,8 @@ impl<const W: usize> WaterfallLanes<W> {
         let mut fees_paid = fees;
         self.fee_arrears = fees_due - fees;
         for j in 0..eq {
-            let coupon = Amount::pos(
-                p.fixed_coupons[j].unwrap_or(c.base_rate + p.floating_spreads[j]),
-            );
+            let coupon =
+                Amount::pos(p.fixed_coupons[j].unwrap_or(c.base_rate + p.floating_spreads[j]));
             let mut due = (bal[j] * coupon / twelve).cents();
             if j == 0 {
                 due += self.senior_interest_arrears;
@@ -326,7 +325,11 @@ mod tests {
             let total = 1e6;
             let p = WaterfallParams {
                 senior_fee_rate: if g.chance(0.7) { 0.01 * g.u() } else { 0.0 },
-                oc_trigger: if g.chance(0.6) { 1.0 + 0.4 * g.u() } else { 0.0 },
+                oc_trigger: if g.chance(0.6) {
+                    1.0 + 0.4 * g.u()
+                } else {
+                    0.0
+                },
                 balances: (0..n).map(|_| total * (0.05 + g.u())).collect(),
                 fixed_coupons: (0..n)
                     .map(|_| g.chance(0.7).then(|| 0.15 * g.u() - 0.01))
