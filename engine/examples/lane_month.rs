@@ -6,8 +6,7 @@
 //! Usage: `cargo run --release -p gaib-engine --example lane_month -- MODE [REPS]`
 //! with MODE one of scalar, lanes4, lanes8.
 
-use gaib_engine::lanes::deal::{DealLanes, FlowLanes, InputLanes};
-use gaib_engine::lanes::{F, M};
+use gaib_engine::lanes::deal::{step_deal, DealLanes, FlowLanes};
 use gaib_engine::{
     Amortization, AnnuityPowers, DealFlows, DealParams, DealParamsKind, DealState, MonthInputs,
 };
@@ -116,7 +115,7 @@ fn lanes<const W: usize>(
     reps: u32,
 ) -> u64 {
     let mut acc = 0;
-    let mut f = FlowLanes::<W>::zero(F::ZERO);
+    let mut f = FlowLanes::<W>::empty();
     for _ in 0..reps {
         for g in 0..PATHS / W {
             let mut st: Vec<DealLanes<W>> = ps
@@ -125,27 +124,23 @@ fn lanes<const W: usize>(
                 .collect();
             for k in 1..=TERM {
                 for d in 0..DEALS {
-                    if st[d].all_idle() {
+                    if (0..W).all(|i| st[d].lane(i).is_idle()) {
                         continue;
                     }
-                    let m = InputLanes {
-                        revenue: F(std::array::from_fn(|i| inputs(c, d, k, g * W + i).revenue)),
-                        cash_available: F(std::array::from_fn(|i| {
-                            inputs(c, d, k, g * W + i).cash_available
-                        })),
-                        base_rate: 0.04,
-                        refinance_collateral: F::splat(5e5),
-                        credit_default: M::splat(false),
-                    };
-                    st[d].step_into(&ps[d], &qs[d], k, &m, &mut f);
-                    for i in 0..W {
+                    let m: [MonthInputs<f64>; W] =
+                        std::array::from_fn(|i| inputs(c, d, k, g * W + i));
+                    // SAFETY: called only from functions compiled for, and chosen on a CPU
+                    // with, the extensions of width W.
+                    unsafe { step_deal(&mut st[d], &ps[d], &qs[d], k, &m, &mut f) };
+                    let f = (0..W).map(|i| f.lane(i));
+                    for f in f {
                         checksum(
                             &mut acc,
                             [
-                                f.interest.lane(i),
-                                f.scheduled_principal.lane(i),
-                                f.prepayment.lane(i),
-                                f.dsra_release.lane(i),
+                                f.interest,
+                                f.scheduled_principal,
+                                f.prepayment,
+                                f.dsra_release,
                             ],
                         );
                     }
@@ -155,7 +150,6 @@ fn lanes<const W: usize>(
     }
     acc
 }
-
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn lanes4_avx2(ps: &[DealParams<f64>], qs: &[AnnuityPowers<f64>], c: &[f64], reps: u32) -> u64 {
@@ -186,8 +180,7 @@ fn main() {
         "lanes8" if is_x86_feature_detected!("avx512f") => unsafe {
             lanes8_avx512(&ps, &qs, &c, reps)
         },
-        "lanes4" => lanes::<4>(&ps, &qs, &c, reps),
-        "lanes8" => lanes::<8>(&ps, &qs, &c, reps),
+        "lanes3" => lanes::<3>(&ps, &qs, &c, reps),
         m => panic!("unknown mode {m}"),
     };
     let months = f64::from(reps) * PATHS as f64 * DEALS as f64 * f64::from(TERM);

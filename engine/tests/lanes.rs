@@ -99,7 +99,8 @@ fn check<const W: usize>(path: &str, groups: usize) {
         plan.reset_lanes(&mut lanes);
         for k in 1..=plan.horizon_months {
             let mm: [MarketMonth<'_>; W] = std::array::from_fn(|i| month(&markets[i], k as usize));
-            plan.step_lanes(k, &mm, &mut lanes, &mut out);
+            // SAFETY: `check` runs only for widths this CPU supports (see the tests below).
+            unsafe { plan.step_lanes(k, &mm, &mut lanes, &mut out) };
             for i in 0..W {
                 plan.step(k, &mm[i], &mut scalar[i], &mut souts[i]);
                 let (s, o) = (&scalar[i], &souts[i]);
@@ -116,28 +117,28 @@ fn check<const W: usize>(path: &str, groups: usize) {
                         "deal {d} state, {at}"
                     );
                     assert_eq!(
-                        out.losses[d].lane(i).to_bits(),
+                        out.loss(d, i).to_bits(),
                         o.losses[d].to_bits(),
                         "loss {d}, {at}"
                     );
-                    assert_eq!(out.idle[d].lane(i), o.zero_flows()[d], "idle {d}, {at}");
+                    assert_eq!(out.idle(d, i), o.zero_flows()[d], "idle {d}, {at}");
                     events += u32::from(o.deals[d].default_kind.is_some());
                 }
                 for (f, fm) in o.fleets.iter().enumerate() {
-                    let fl = &out.fleets[f];
+                    let fl = out.fleets[f].lane(i);
                     let got = [fl.revenue, fl.opex, fl.hedge, fl.noi, fl.hardware_value]
-                        .map(|x| x.lane(i).to_bits());
+                        .map(f64::to_bits);
                     let want = [fm.revenue, fm.opex, fm.hedge, fm.noi, fm.hardware_value]
                         .map(f64::to_bits);
                     assert_eq!(got, want, "fleet {f}, {at}");
                     assert_eq!(
-                        lanes.collateral_left[f].lane(i).to_bits(),
+                        lanes.collateral_left(f, i).to_bits(),
                         s.collateral_left[f].to_bits(),
                         "collateral {f}, {at}"
                     );
                 }
                 for q in 0..plan.pools.len() {
-                    let c = &out.pool_collections[q];
+                    let c = out.pool_collections(q, i);
                     let oc = &o.pool_collections[q];
                     assert_eq!(
                         [
@@ -145,7 +146,7 @@ fn check<const W: usize>(path: &str, groups: usize) {
                             c.principal_proceeds,
                             c.performing_balance
                         ]
-                        .map(|x| x.lane(i).to_bits()),
+                        .map(f64::to_bits),
                         [
                             oc.interest_proceeds,
                             oc.principal_proceeds,
@@ -174,12 +175,12 @@ fn check<const W: usize>(path: &str, groups: usize) {
                 }
                 for (x, &v) in o.derivatives.iter().enumerate() {
                     assert_eq!(
-                        out.derivatives[x].lane(i).to_bits(),
+                        out.derivative(x, i).to_bits(),
                         v.to_bits(),
                         "derivative {x}, {at}"
                     );
                     assert_eq!(
-                        lanes.fixing_sum[x].lane(i).to_bits(),
+                        lanes.fixing_sum(x, i).to_bits(),
                         s.fixing_sum[x].to_bits(),
                         "fixing sum {x}, {at}"
                     );
@@ -190,20 +191,42 @@ fn check<const W: usize>(path: &str, groups: usize) {
     assert!(events > 0, "{path}: no default in {groups} groups");
 }
 
+const PORTFOLIOS: [&str; 5] = [
+    "data/portfolios/sample.toml",
+    "data/portfolios/sample_hedged.toml",
+    "data/portfolios/bench12.toml",
+    "tests/fixtures/valid/small.toml",
+    "tests/fixtures/derivatives/small_hedged.toml",
+];
+
+/// Portable lane code (a width with no vector form), on every CPU.
+#[test]
+fn lanes_of_three_step_as_the_scalar_month() {
+    for p in PORTFOLIOS {
+        check::<3>(p, 24);
+    }
+}
+
+/// AVX lane code, where the CPU has it.
 #[test]
 fn lanes_of_four_step_as_the_scalar_month() {
-    for p in [
-        "data/portfolios/sample.toml",
-        "data/portfolios/sample_hedged.toml",
-        "data/portfolios/bench12.toml",
-        "tests/fixtures/valid/small.toml",
-        "tests/fixtures/derivatives/small_hedged.toml",
-    ] {
+    if !gaib_engine::lanes::supported(4) {
+        eprintln!("skipped: no AVX on this CPU (the portable width is tested above)");
+        return;
+    }
+    for p in PORTFOLIOS {
         check::<4>(p, 40);
     }
 }
 
+/// AVX-512 lane code, where the CPU has it.
 #[test]
 fn lanes_of_eight_step_as_the_scalar_month() {
-    check::<8>("data/portfolios/sample.toml", 12);
+    if !gaib_engine::lanes::supported(8) {
+        eprintln!("skipped: no AVX-512 on this CPU (the portable width is tested above)");
+        return;
+    }
+    for p in PORTFOLIOS {
+        check::<8>(p, 12);
+    }
 }

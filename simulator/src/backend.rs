@@ -6,6 +6,7 @@
 //! chunks are nevertheless merged in path order.
 
 use crate::error::{Result, SimError};
+use crate::lanes::Groups;
 use crate::model::Worker;
 use crate::plan::SimPlan;
 use crate::rows::{PathRows, PathSink};
@@ -188,10 +189,9 @@ pub fn run_serial(plan: &SimPlan, paths: Range<u64>, seed: u64) -> Result<PathSt
     check_paths(&paths)?;
     let mut stats = PathStats::new(plan);
     let mut w = Worker::new(plan);
+    let mut groups = Groups::new(plan);
     let mut batch = w.batch(&mut stats);
-    for i in paths {
-        batch.run_path(seed, i as u32);
-    }
+    batch.run_range(seed, paths, None, groups.as_mut());
     drop(batch);
     Ok(stats)
 }
@@ -254,26 +254,17 @@ impl CpuBackend {
                 group
                     .par_iter()
                     .map_init(
-                        || Worker::new(plan),
-                        |w, &s| {
+                        || (Worker::new(plan), Groups::new(plan)),
+                        |(w, groups), &s| {
                             if cancelled() {
                                 return None;
                             }
                             let end = (s + chunk).min(paths.end);
                             let mut st = PathStats::new(plan);
                             let mut batch = w.batch(&mut st);
-                            let rows = if with_rows {
-                                let mut rows = PathRows::with_capacity(plan, (end - s) as usize);
-                                for i in s..end {
-                                    batch.run_path_with_row(seed, i as u32, &mut rows);
-                                }
-                                Some(rows)
-                            } else {
-                                for i in s..end {
-                                    batch.run_path(seed, i as u32);
-                                }
-                                None
-                            };
+                            let mut rows = with_rows
+                                .then(|| PathRows::with_capacity(plan, (end - s) as usize));
+                            batch.run_range(seed, s..end, rows.as_mut(), groups.as_mut());
                             // Merges the chunk's per-(deal, month) statistics into `st`.
                             drop(batch);
                             Some((st, rows))

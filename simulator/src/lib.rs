@@ -32,6 +32,7 @@ mod accum;
 mod backend;
 mod derivatives;
 mod error;
+mod lanes;
 mod market;
 pub mod math;
 mod model;

@@ -150,70 +150,51 @@ fn record_default(s: &mut InstrumentStats, defaulted: bool, default_month: u32, 
 /// One thread's scratch space: everything a path needs, allocated once.
 #[derive(Debug)]
 pub struct Worker<'p> {
-    plan: &'p SimPlan,
+    pub(crate) plan: &'p SimPlan,
     state: CashflowState<f64>,
     out: MonthOutput<f64>,
     /// The path's market (prices, utilizations, credit defaults), drawn in blocks of months.
-    market: PathMarket,
-    default_month: Vec<u32>,
-    deal_pv: Vec<f64>,
-    deal_loss: Vec<f64>,
-    /// Per deal: month of its first default on this path, 0 = none.
-    deal_default_month: Vec<u32>,
-    tr_pv: Vec<Vec<f64>>,
-    tr_received: Vec<Vec<f64>>,
-    tr_writedown: Vec<Vec<f64>>,
-    /// Per tranche: month of its first default event (write-down, or the senior tranche's
-    /// interest default) on this path, 0 = none.
-    tr_default_month: Vec<Vec<u32>>,
-    senior_interest_default: Vec<bool>,
+    pub(crate) market: PathMarket,
+    pub(crate) default_month: Vec<u32>,
+    /// The path's own sums and events so far (PVs, losses, default months).
+    pub(crate) acc: PathAcc,
     vault: Option<VaultState<f64>>,
-    /// Per derivative: Σ_k C_k·DF(t_k) on this path so far, USD (MODEL.md §10.5).
-    der_pv: Vec<f64>,
-    /// Per derivative: whether some settlement to the holder was positive on this path.
-    der_paid: Vec<bool>,
     /// NAV per share (staking, unstaking) at the vault's horizon month, USD (NaN until then).
-    horizon_nav_per_share: (f64, f64),
+    pub(crate) horizon_nav_per_share: (f64, f64),
     /// The per-(deal, month) statistics of the paths run since the last flush, in a flat
     /// layout that the month's deal loop walks contiguously; merged into the caller's
     /// `PathStats` when its [`PathBatch`] ends (empty outside a batch).
-    deal_months: DealMonthAcc,
+    pub(crate) deal_months: DealMonthAcc,
 }
 
 impl<'p> Worker<'p> {
+    /// Scratch space for one lane of a group of paths (`crate::lanes`): as [`Worker::new`]
+    /// without the flat per-(deal, month) accumulators, which the group shares.
+    pub(crate) fn for_lane(plan: &'p SimPlan) -> Self {
+        let mut w = Self::new_with(plan, 0);
+        w.deal_months = DealMonthAcc::new(0, 0);
+        w
+    }
+
     /// Scratch space for `plan`.
     pub fn new(plan: &'p SimPlan) -> Self {
+        Self::new_with(plan, plan.months as usize)
+    }
+
+    /// [`Worker::new`] with per-(deal, month) accumulators for `months` months.
+    fn new_with(plan: &'p SimPlan, months: usize) -> Self {
         let no = plan.operators.stream.len();
         let nd = plan.n_deals();
-        let tr = |v: f64| -> Vec<Vec<f64>> {
-            plan.tranche_notional
-                .iter()
-                .map(|q| vec![v; q.len()])
-                .collect()
-        };
         Worker {
             plan,
             state: plan.flow.initial_state(),
             out: plan.flow.new_output(),
             market: PathMarket::new(plan),
             default_month: vec![0; no],
-            deal_pv: vec![0.0; nd],
-            deal_loss: vec![0.0; nd],
-            deal_default_month: vec![0; nd],
-            tr_pv: tr(0.0),
-            tr_received: tr(0.0),
-            tr_writedown: tr(0.0),
-            tr_default_month: plan
-                .tranche_notional
-                .iter()
-                .map(|q| vec![0; q.len()])
-                .collect(),
-            senior_interest_default: vec![false; plan.tranche_notional.len()],
+            acc: PathAcc::new(plan),
             vault: plan.vault.as_ref().map(|v| VaultState::new(v, &plan.flow)),
-            der_pv: vec![0.0; plan.n_derivatives()],
-            der_paid: vec![false; plan.n_derivatives()],
             horizon_nav_per_share: (f64::NAN, f64::NAN),
-            deal_months: DealMonthAcc::new(nd, plan.months as usize),
+            deal_months: DealMonthAcc::new(nd, months),
         }
     }
 
@@ -232,7 +213,7 @@ impl<'p> Worker<'p> {
 
     /// Credit-default month of every operator on this path (0 = none within the horizon):
     /// A_o = sqrt(rho)·M + sqrt(1−rho)·e_o, tau_o = −ln(1 − Phi(A_o))/h_o, month ⌈12·tau⌉.
-    fn draw_default_months(&mut self, rng: &PathRng) {
+    pub(crate) fn draw_default_months(&mut self, rng: &PathRng) {
         let p = self.plan;
         let m = rng.normal0(p.systematic_stream, 0, 0);
         for o in 0..p.operators.stream.len() {
@@ -289,7 +270,13 @@ impl<'p> Worker<'p> {
             seed,
             path,
             operator_default_month: self.default_month.clone(),
-            tranche_default_month: self.tr_default_month.iter().flatten().copied().collect(),
+            tranche_default_month: self
+                .acc
+                .tr_default_month
+                .iter()
+                .flatten()
+                .copied()
+                .collect(),
             months,
             row,
         }
@@ -339,24 +326,8 @@ impl<'p> Worker<'p> {
         p.flow.reset_state(&mut self.state);
         self.draw_default_months(&rng);
         self.market.reset(p);
-        self.deal_pv.fill(0.0);
-        self.deal_loss.fill(0.0);
-        self.deal_default_month.fill(0);
-        self.der_pv.fill(0.0);
-        self.der_paid.fill(false);
+        self.acc.reset();
         self.horizon_nav_per_share = (f64::NAN, f64::NAN);
-        for v in self
-            .tr_pv
-            .iter_mut()
-            .chain(self.tr_received.iter_mut())
-            .chain(self.tr_writedown.iter_mut())
-        {
-            v.fill(0.0);
-        }
-        for v in &mut self.tr_default_month {
-            v.fill(0);
-        }
-        self.senior_interest_default.fill(false);
         if let (Some(v), Some(vs)) = (p.vault.as_ref(), self.vault.as_mut()) {
             let ps0 = if v.shares0 > 0.0 {
                 p.vault_nav0 / v.shares0
@@ -369,7 +340,9 @@ impl<'p> Worker<'p> {
         for k in 1..=k_max {
             let market = self.market.month(p, &rng, &self.default_month, k);
             p.flow.step(k, &market, &mut self.state, &mut self.out);
-            self.record_month(k, stats);
+            let nd = p.n_deals();
+            let view = PathMonth::new(&self.out, &self.state, nd);
+            record_month(p, &mut self.acc, &mut self.deal_months, &view, k, stats);
             let vault = self.vault_month(k, stats);
             observe(self, vault);
         }
@@ -405,108 +378,6 @@ impl<'p> Worker<'p> {
         &self.default_month
     }
 
-    fn record_month(&mut self, k: u32, stats: &mut PathStats) {
-        let p = self.plan;
-        let ki = (k - 1) as usize;
-        let k_max = p.months as usize;
-        // Every per-deal array has n_deals entries (deal_df: n_deals × months), so each is
-        // re-sliced to that length once and the loop indexes without bounds checks; the
-        // arithmetic and its order are those of plain indexing (bit-identical).
-        let nd = p.n_deals();
-        let (flows, losses, states) = (
-            &self.out.deals[..nd],
-            &self.out.losses[..nd],
-            &self.state.deals[..nd],
-        );
-        let (notional, haircut, deal_fleet) = (
-            &p.deal_notional[..nd],
-            &p.deal_haircut[..nd],
-            &p.flow.deal_fleet[..nd],
-        );
-        let (pv, loss, dm) = (
-            &mut self.deal_pv[..nd],
-            &mut self.deal_loss[..nd],
-            &mut self.deal_default_month[..nd],
-        );
-        // The month's flat per-deal accumulators (see `crate::accum`), in deal order.
-        let (cells, counts) = self.deal_months.month_mut(ki);
-        let (cells, counts) = (&mut cells[..nd], &mut counts[..nd]);
-        // Per deal: whether the engine found it idle before this month (see below).
-        let zero_flows = &self.out.zero_flows()[..nd];
-        // The month's discount factors, deal d's at `d·k_max` (`deal_df` is deal-major, k_max
-        // months a deal). Indexed only for a deal with cash, after the idle test: a plain
-        // index loop walks fewer pointers than `chunks_exact` (≈2 instructions a deal-step).
-        // (Empty without deals.)
-        debug_assert!(ki < k_max);
-        let df = p.deal_df.get(ki..).unwrap_or_default();
-        for d in 0..nd {
-            // A deal idle before this month (ended, no recovery to come: from a few months
-            // to most of the horizon after its term) changes nothing below, so it is skipped
-            // (≈40% of the sample's deal-steps). Its flows are `DealFlows::zero`: cf = +0.0
-            // adds nothing; its loss this month is +0.0, and `loss[d]`, a sum of losses from
-            // +0.0 (never −0.0: a round-to-nearest sum is −0.0 only if both terms are), is
-            // unchanged by adding it; no default this month; and its state is unchanged and
-            // done, so no collateral ratio.
-            if zero_flows[d] {
-                continue;
-            }
-            let f = &flows[d];
-            // `total_received()`, with its principal proceeds kept for the principal
-            // statistic (the same operations in the same order: bit-identical).
-            let principal = f.principal_proceeds();
-            let cf = f.interest_proceeds() + principal;
-            let inv = 1.0 / notional[d];
-            if cf != 0.0 {
-                pv[d] += cf * df[d * k_max];
-                let cell = &mut cells[d];
-                cell.cash_flow.add(cf * inv);
-                cell.principal.add(principal * inv);
-            }
-            loss[d] += losses[d];
-            if f.default_kind.is_some() && dm[d] == 0 {
-                dm[d] = k;
-            }
-            let st = &states[d];
-            if !st.done && st.balance > 1e-9 {
-                let coll =
-                    self.out.fleets[deal_fleet[d]].hardware_value * (1.0 - haircut[d]) + st.dsra;
-                let ratio = (coll / st.balance).min(MAX_COLLATERAL_RATIO);
-                cells[d].add_ratio(&mut counts[d], ratio);
-            }
-        }
-        for (i, &c) in self.out.derivatives.iter().enumerate() {
-            if c != 0.0 {
-                let dv = &p.derivatives;
-                self.der_pv[i] += c * dv.df[i * k_max + ki];
-                self.der_paid[i] |= c > 0.0;
-                stats.derivatives[i].settlement[ki].add(c / dv.reference_usd[i]);
-            }
-        }
-        for (q, flows) in self.out.tranches.iter().enumerate() {
-            if self.out.pool_months[q].senior_interest_default {
-                self.senior_interest_default[q] = true;
-            }
-            for (t, fl) in flows.iter().enumerate() {
-                let cf = fl.received();
-                self.tr_writedown[q][t] += fl.writedown;
-                if self.tr_default_month[q][t] == 0
-                    && (self.tr_writedown[q][t] > LOSS_EPS * p.tranche_notional[q][t]
-                        || (t == 0 && self.senior_interest_default[q]))
-                {
-                    self.tr_default_month[q][t] = k;
-                }
-                if cf != 0.0 {
-                    let inv = 1.0 / p.tranche_notional[q][t];
-                    self.tr_pv[q][t] += cf * p.tranche_df[q][t][ki];
-                    self.tr_received[q][t] += cf;
-                    let s = &mut stats.tranches[q][t];
-                    s.cash_flow[ki].add(cf * inv);
-                    s.principal[ki].add(fl.principal * inv);
-                }
-            }
-        }
-    }
-
     /// Steps the vault through month `k` and records it; its month, if there is a vault.
     fn vault_month(&mut self, k: u32, stats: &mut PathStats) -> Option<VaultMonth<f64>> {
         let p = self.plan;
@@ -539,7 +410,7 @@ impl<'p> Worker<'p> {
         Some(m)
     }
 
-    fn record_path(&mut self, stats: &mut PathStats) {
+    pub(crate) fn record_path(&mut self, stats: &mut PathStats) {
         let p = self.plan;
         stats.paths += 1;
         let mut total_loss = 0.0;
@@ -547,38 +418,38 @@ impl<'p> Worker<'p> {
         for d in 0..p.n_deals() {
             let s = &mut stats.deals[d];
             let inv = 1.0 / p.deal_notional[d];
-            s.pv.add(self.deal_pv[d] * inv);
-            let lf = clean_loss_fraction(self.deal_loss[d] * inv);
+            s.pv.add(self.acc.deal_pv[d] * inv);
+            let lf = clean_loss_fraction(self.acc.deal_loss[d] * inv);
             s.loss.add(lf);
             s.loss_hist.add(lf);
             if lf > LOSS_EPS {
                 s.loss_paths += 1;
             }
-            let defaulted = self.deal_default_month[d] != 0;
+            let defaulted = self.acc.deal_default_month[d] != 0;
             if defaulted {
                 n_defaults += 1.0;
             }
-            record_default(s, defaulted, self.deal_default_month[d], lf);
-            total_loss += self.deal_loss[d];
+            record_default(s, defaulted, self.acc.deal_default_month[d], lf);
+            total_loss += self.acc.deal_loss[d];
         }
         for (q, pool) in stats.tranches.iter_mut().enumerate() {
             let eq = pool.len() - 1;
             for (t, s) in pool.iter_mut().enumerate() {
                 let notional = p.tranche_notional[q][t];
-                let mut loss = self.tr_writedown[q][t];
+                let mut loss = self.acc.tr_writedown[q][t];
                 if t == eq {
-                    loss += (notional - self.tr_received[q][t]).max(0.0);
+                    loss += (notional - self.acc.tr_received[q][t]).max(0.0);
                 }
                 let lf = clean_loss_fraction(loss / notional);
-                s.pv.add(self.tr_pv[q][t] / notional);
+                s.pv.add(self.acc.tr_pv[q][t] / notional);
                 s.loss.add(lf);
                 s.loss_hist.add(lf);
                 if lf > LOSS_EPS {
                     s.loss_paths += 1;
                 }
-                let defaulted = self.tr_writedown[q][t] > LOSS_EPS * notional
-                    || (t == 0 && self.senior_interest_default[q]);
-                record_default(s, defaulted, self.tr_default_month[q][t], lf);
+                let defaulted = self.acc.tr_writedown[q][t] > LOSS_EPS * notional
+                    || (t == 0 && self.acc.senior_interest_default[q]);
+                record_default(s, defaulted, self.acc.tr_default_month[q][t], lf);
             }
         }
         let pl = if p.funded_total > 0.0 {
@@ -590,8 +461,8 @@ impl<'p> Worker<'p> {
         stats.portfolio.loss_hist.add(pl);
         stats.portfolio.defaults.add(n_defaults);
         for (i, s) in stats.derivatives.iter_mut().enumerate() {
-            s.pv.add(self.der_pv[i] / self.plan.derivatives.reference_usd[i]);
-            s.paid_paths += u64::from(self.der_paid[i]);
+            s.pv.add(self.acc.der_pv[i] / self.plan.derivatives.reference_usd[i]);
+            s.paid_paths += u64::from(self.acc.der_paid[i]);
         }
         if let (Some(vs), Some(s)) = (self.vault.as_ref(), stats.vault.as_mut()) {
             let worst = vs.worst_wait_at_end();
@@ -613,37 +484,37 @@ impl<'p> Worker<'p> {
     #[inline]
     fn derivative_pv_frac(&self, i: usize) -> f64 {
         let d = &self.plan.derivatives;
-        (self.der_pv[i] - d.signed_premium_usd[i]) / d.reference_usd[i]
+        (self.acc.der_pv[i] - d.signed_premium_usd[i]) / d.reference_usd[i]
     }
 
     /// Appends the row of the path just simulated (by [`Worker::run_path`]) to `rows`: the
     /// same per-path values, computed by the same arithmetic in the same order, that
     /// `record_path` fed to the statistics.
-    fn record_row(&self, path: u32, rows: &mut PathRows) {
+    pub(crate) fn record_row(&self, path: u32, rows: &mut PathRows) {
         let p = self.plan;
         rows.path.push(u64::from(path));
         let mut total_loss = 0.0;
         let mut n_defaults = 0u32;
         for d in 0..p.n_deals() {
             let inv = 1.0 / p.deal_notional[d];
-            rows.deal_pv_frac[d].push(self.deal_pv[d] * inv);
-            rows.deal_loss_frac[d].push(clean_loss_fraction(self.deal_loss[d] * inv));
-            rows.deal_default_month[d].push(self.deal_default_month[d]);
-            if self.deal_default_month[d] != 0 {
+            rows.deal_pv_frac[d].push(self.acc.deal_pv[d] * inv);
+            rows.deal_loss_frac[d].push(clean_loss_fraction(self.acc.deal_loss[d] * inv));
+            rows.deal_default_month[d].push(self.acc.deal_default_month[d]);
+            if self.acc.deal_default_month[d] != 0 {
                 n_defaults += 1;
             }
-            total_loss += self.deal_loss[d];
+            total_loss += self.acc.deal_loss[d];
         }
         let mut flat = 0;
         for (q, notionals) in p.tranche_notional.iter().enumerate() {
             let eq = notionals.len() - 1;
             for (t, &notional) in notionals.iter().enumerate() {
-                let mut loss = self.tr_writedown[q][t];
+                let mut loss = self.acc.tr_writedown[q][t];
                 if t == eq {
-                    loss += (notional - self.tr_received[q][t]).max(0.0);
+                    loss += (notional - self.acc.tr_received[q][t]).max(0.0);
                 }
                 rows.tranche_loss_frac[flat].push(clean_loss_fraction(loss / notional));
-                rows.tranche_pv_frac[flat].push(self.tr_pv[q][t] / notional);
+                rows.tranche_pv_frac[flat].push(self.acc.tr_pv[q][t] / notional);
                 flat += 1;
             }
         }
@@ -666,6 +537,280 @@ impl<'p> Worker<'p> {
     }
 }
 
+/// A path's own sums and events (PVs, losses, first default months), accumulated month by
+/// month by [`record_month`] and read at the path's end by `record_path` and `record_row`.
+#[derive(Debug, Clone)]
+pub(crate) struct PathAcc {
+    pub(crate) deal_pv: Vec<f64>,
+    pub(crate) deal_loss: Vec<f64>,
+    /// Per deal: month of its first default on this path, 0 = none.
+    pub(crate) deal_default_month: Vec<u32>,
+    pub(crate) tr_pv: Vec<Vec<f64>>,
+    pub(crate) tr_received: Vec<Vec<f64>>,
+    pub(crate) tr_writedown: Vec<Vec<f64>>,
+    /// Per tranche: month of its first default event (write-down, or the senior tranche's
+    /// interest default) on this path, 0 = none.
+    pub(crate) tr_default_month: Vec<Vec<u32>>,
+    pub(crate) senior_interest_default: Vec<bool>,
+    /// Per derivative: Σ_k C_k·DF(t_k) on this path so far, USD (MODEL.md §10.5).
+    pub(crate) der_pv: Vec<f64>,
+    /// Per derivative: whether some settlement to the holder was positive on this path.
+    pub(crate) der_paid: Vec<bool>,
+}
+
+impl PathAcc {
+    /// Empty accumulators shaped for `plan`.
+    pub(crate) fn new(plan: &SimPlan) -> Self {
+        let nd = plan.n_deals();
+        let tr = |v: f64| -> Vec<Vec<f64>> {
+            plan.tranche_notional
+                .iter()
+                .map(|q| vec![v; q.len()])
+                .collect()
+        };
+        PathAcc {
+            deal_pv: vec![0.0; nd],
+            deal_loss: vec![0.0; nd],
+            deal_default_month: vec![0; nd],
+            tr_pv: tr(0.0),
+            tr_received: tr(0.0),
+            tr_writedown: tr(0.0),
+            tr_default_month: plan
+                .tranche_notional
+                .iter()
+                .map(|q| vec![0; q.len()])
+                .collect(),
+            senior_interest_default: vec![false; plan.tranche_notional.len()],
+            der_pv: vec![0.0; plan.n_derivatives()],
+            der_paid: vec![false; plan.n_derivatives()],
+        }
+    }
+
+    /// Back to a fresh path.
+    pub(crate) fn reset(&mut self) {
+        self.deal_pv.fill(0.0);
+        self.deal_loss.fill(0.0);
+        self.deal_default_month.fill(0);
+        self.der_pv.fill(0.0);
+        self.der_paid.fill(false);
+        for v in self
+            .tr_pv
+            .iter_mut()
+            .chain(self.tr_received.iter_mut())
+            .chain(self.tr_writedown.iter_mut())
+        {
+            v.fill(0.0);
+        }
+        for v in &mut self.tr_default_month {
+            v.fill(0);
+        }
+        self.senior_interest_default.fill(false);
+    }
+}
+
+/// One deal's month as [`record_month`] reads it: its proceeds (USD), default, loss and
+/// end-of-month state.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DealMonthView {
+    /// Interest proceeds (`DealFlows::interest_proceeds`), USD.
+    pub(crate) interest_proceeds: f64,
+    /// Principal proceeds (`DealFlows::principal_proceeds`), USD.
+    pub(crate) principal_proceeds: f64,
+    /// Whether it defaulted this month.
+    pub(crate) defaulted: bool,
+    /// Loss booked this month, USD.
+    pub(crate) loss: f64,
+    /// Whether it has ended (after the month).
+    pub(crate) done: bool,
+    /// Outstanding balance after the month, USD.
+    pub(crate) balance: f64,
+    /// DSRA held after the month, USD.
+    pub(crate) dsra: f64,
+}
+
+/// What [`record_month`] reads of a month just stepped: one path's engine output and state
+/// ([`PathMonth`]), or one lane of a group of paths stepped in lanes (`crate::lanes`). Each
+/// value is the engine's, computed by the same operations, so both record the same bits.
+pub(crate) trait MonthView {
+    /// Whether deal `d` was idle before the month (no flows, no loss, state unchanged: see
+    /// [`MonthOutput::zero_flows`]).
+    fn idle(&self, d: usize) -> bool;
+    /// Deal `d`'s month (read only for a deal that was not idle).
+    fn deal(&self, d: usize) -> DealMonthView;
+    /// Fleet `f`'s hardware value, USD.
+    fn hardware_value(&self, f: usize) -> f64;
+    /// Derivative `i`'s settlement to the holder, USD.
+    fn derivative(&self, i: usize) -> f64;
+    /// Whether pool `q`'s senior tranche ends the month with unpaid interest.
+    fn senior_interest_default(&self, q: usize) -> bool;
+    /// Tranche `t` of pool `q`: (received, written down, principal), USD.
+    fn tranche(&self, q: usize, t: usize) -> (f64, f64, f64);
+}
+
+/// One path's month: the scalar engine's output and state after [`CashflowPlan::step`].
+pub(crate) struct PathMonth<'a> {
+    zero_flows: &'a [bool],
+    flows: &'a [gaib_engine::DealFlows<f64>],
+    losses: &'a [f64],
+    states: &'a [gaib_engine::DealState<f64>],
+    out: &'a MonthOutput<f64>,
+}
+
+impl<'a> PathMonth<'a> {
+    /// The month in `out` and `state`, of a plan with `nd` deals (every per-deal array sliced
+    /// to `nd` once, so the deal loop indexes without bounds checks).
+    #[inline(always)]
+    pub(crate) fn new(out: &'a MonthOutput<f64>, state: &'a CashflowState<f64>, nd: usize) -> Self {
+        PathMonth {
+            zero_flows: &out.zero_flows()[..nd],
+            flows: &out.deals[..nd],
+            losses: &out.losses[..nd],
+            states: &state.deals[..nd],
+            out,
+        }
+    }
+}
+
+impl MonthView for PathMonth<'_> {
+    #[inline(always)]
+    fn idle(&self, d: usize) -> bool {
+        self.zero_flows[d]
+    }
+    #[inline(always)]
+    fn deal(&self, d: usize) -> DealMonthView {
+        let (f, st) = (&self.flows[d], &self.states[d]);
+        DealMonthView {
+            interest_proceeds: f.interest_proceeds(),
+            principal_proceeds: f.principal_proceeds(),
+            defaulted: f.default_kind.is_some(),
+            loss: self.losses[d],
+            done: st.done,
+            balance: st.balance,
+            dsra: st.dsra,
+        }
+    }
+    #[inline(always)]
+    fn hardware_value(&self, f: usize) -> f64 {
+        self.out.fleets[f].hardware_value
+    }
+    #[inline(always)]
+    fn derivative(&self, i: usize) -> f64 {
+        self.out.derivatives[i]
+    }
+    #[inline(always)]
+    fn senior_interest_default(&self, q: usize) -> bool {
+        self.out.pool_months[q].senior_interest_default
+    }
+    #[inline(always)]
+    fn tranche(&self, q: usize, t: usize) -> (f64, f64, f64) {
+        let fl = &self.out.tranches[q][t];
+        (fl.received(), fl.writedown, fl.principal)
+    }
+}
+
+/// Records month `k` of one path (read through `v`) into its accumulators `acc`, the flat
+/// per-(deal, month) accumulators `deal_months` and `stats`.
+#[inline(always)]
+pub(crate) fn record_month<V: MonthView>(
+    p: &SimPlan,
+    acc: &mut PathAcc,
+    deal_months: &mut DealMonthAcc,
+    v: &V,
+    k: u32,
+    stats: &mut PathStats,
+) {
+    let ki = (k - 1) as usize;
+    let k_max = p.months as usize;
+    // Every per-deal array has n_deals entries (deal_df: n_deals × months), so each is
+    // re-sliced to that length once and the loop indexes without bounds checks; the
+    // arithmetic and its order are those of plain indexing (bit-identical).
+    let nd = p.n_deals();
+    let (notional, haircut, deal_fleet) = (
+        &p.deal_notional[..nd],
+        &p.deal_haircut[..nd],
+        &p.flow.deal_fleet[..nd],
+    );
+    let (pv, loss, dm) = (
+        &mut acc.deal_pv[..nd],
+        &mut acc.deal_loss[..nd],
+        &mut acc.deal_default_month[..nd],
+    );
+    // The month's flat per-deal accumulators (see `crate::accum`), in deal order.
+    let (cells, counts) = deal_months.month_mut(ki);
+    let (cells, counts) = (&mut cells[..nd], &mut counts[..nd]);
+    // The month's discount factors, deal d's at `d·k_max` (`deal_df` is deal-major, k_max
+    // months a deal). Indexed only for a deal with cash, after the idle test: a plain
+    // index loop walks fewer pointers than `chunks_exact` (≈2 instructions a deal-step).
+    // (Empty without deals.)
+    debug_assert!(ki < k_max);
+    let df = p.deal_df.get(ki..).unwrap_or_default();
+    for d in 0..nd {
+        // A deal idle before this month (ended, no recovery to come: from a few months
+        // to most of the horizon after its term) changes nothing below, so it is skipped
+        // (≈40% of the sample's deal-steps). Its flows are `DealFlows::zero`: cf = +0.0
+        // adds nothing; its loss this month is +0.0, and `loss[d]`, a sum of losses from
+        // +0.0 (never −0.0: a round-to-nearest sum is −0.0 only if both terms are), is
+        // unchanged by adding it; no default this month; and its state is unchanged and
+        // done, so no collateral ratio.
+        if v.idle(d) {
+            continue;
+        }
+        let f = v.deal(d);
+        // `total_received()`, with its principal proceeds kept for the principal
+        // statistic (the same operations in the same order: bit-identical).
+        let principal = f.principal_proceeds;
+        let cf = f.interest_proceeds + principal;
+        let inv = 1.0 / notional[d];
+        if cf != 0.0 {
+            pv[d] += cf * df[d * k_max];
+            let cell = &mut cells[d];
+            cell.cash_flow.add(cf * inv);
+            cell.principal.add(principal * inv);
+        }
+        loss[d] += f.loss;
+        if f.defaulted && dm[d] == 0 {
+            dm[d] = k;
+        }
+        if !f.done && f.balance > 1e-9 {
+            let coll = v.hardware_value(deal_fleet[d]) * (1.0 - haircut[d]) + f.dsra;
+            let ratio = (coll / f.balance).min(MAX_COLLATERAL_RATIO);
+            cells[d].add_ratio(&mut counts[d], ratio);
+        }
+    }
+    for i in 0..p.n_derivatives() {
+        let c = v.derivative(i);
+        if c != 0.0 {
+            let dv = &p.derivatives;
+            acc.der_pv[i] += c * dv.df[i * k_max + ki];
+            acc.der_paid[i] |= c > 0.0;
+            stats.derivatives[i].settlement[ki].add(c / dv.reference_usd[i]);
+        }
+    }
+    for (q, notionals) in p.tranche_notional.iter().enumerate() {
+        if v.senior_interest_default(q) {
+            acc.senior_interest_default[q] = true;
+        }
+        for t in 0..notionals.len() {
+            let (cf, writedown, principal) = v.tranche(q, t);
+            acc.tr_writedown[q][t] += writedown;
+            if acc.tr_default_month[q][t] == 0
+                && (acc.tr_writedown[q][t] > LOSS_EPS * p.tranche_notional[q][t]
+                    || (t == 0 && acc.senior_interest_default[q]))
+            {
+                acc.tr_default_month[q][t] = k;
+            }
+            if cf != 0.0 {
+                let inv = 1.0 / p.tranche_notional[q][t];
+                acc.tr_pv[q][t] += cf * p.tranche_df[q][t][ki];
+                acc.tr_received[q][t] += cf;
+                let s = &mut stats.tranches[q][t];
+                s.cash_flow[ki].add(cf * inv);
+                s.principal[ki].add(principal * inv);
+            }
+        }
+    }
+}
+
 /// Paths recorded into one [`PathStats`] by one [`Worker`] ([`Worker::batch`]); the worker's
 /// flat per-(deal, month) accumulators are merged into the statistics when it is dropped.
 #[derive(Debug)]
@@ -675,6 +820,39 @@ pub struct PathBatch<'w, 'p> {
 }
 
 impl PathBatch<'_, '_> {
+    /// Simulates `paths` under `seed` in order and records them (as [`PathBatch::run_path`]
+    /// each, and [`PathBatch::run_path_with_row`] into `rows` if given): in groups of lanes
+    /// where `groups` is given (the same statistics and rows bit for bit), the rest one by one.
+    pub(crate) fn run_range(
+        &mut self,
+        seed: u64,
+        paths: std::ops::Range<u64>,
+        mut rows: Option<&mut PathRows>,
+        groups: Option<&mut crate::lanes::Groups<'_>>,
+    ) {
+        // Path indices lie in 0..2^32 (`backend::check_paths`), so each fits a u32.
+        let mut i = paths.start;
+        if let Some(g) = groups {
+            let w = u64::from(g.width());
+            while paths.end.saturating_sub(i) >= w {
+                g.run(
+                    seed,
+                    i as u32,
+                    &mut self.worker.deal_months,
+                    self.stats,
+                    rows.as_deref_mut(),
+                );
+                i += w;
+            }
+        }
+        for j in i..paths.end {
+            match rows.as_deref_mut() {
+                Some(r) => self.run_path_with_row(seed, j as u32, r),
+                None => self.run_path(seed, j as u32),
+            }
+        }
+    }
+
     /// Simulates path `path` under `seed` and records it (as [`Worker::run_path`]).
     pub fn run_path(&mut self, seed: u64, path: u32) {
         self.worker

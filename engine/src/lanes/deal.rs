@@ -40,83 +40,115 @@ fn kind(c: DefaultCode) -> Option<DefaultKind> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DealLanes<const W: usize> {
     /// Outstanding principal (loan) or unreturned advance (revenue share), USD.
-    pub balance: F<W>,
+    pub(crate) balance: F<W>,
     /// DSRA cash held, USD.
-    pub dsra: F<W>,
+    pub(crate) dsra: F<W>,
     /// Revenue share: cumulative receipts, USD.
-    pub received: F<W>,
+    pub(crate) received: F<W>,
     /// Whether the deal has defaulted.
-    pub defaulted: M<W>,
+    pub(crate) defaulted: M<W>,
     /// Whether the deal has ended.
-    pub done: M<W>,
+    pub(crate) done: M<W>,
     /// A hybrid repaid before its term: only the kicker is paid.
-    pub kicker_only: M<W>,
+    pub(crate) kicker_only: M<W>,
     /// Whether a recovery is still to be received.
-    pub pending: M<W>,
+    pub(crate) pending: M<W>,
     /// The month the pending recovery arrives (meaningful where `pending`).
-    pub pending_month: [u32; W],
+    pub(crate) pending_month: [u32; W],
     /// The pending recovery, USD (meaningful where `pending`).
-    pub pending_amount: F<W>,
+    pub(crate) pending_amount: F<W>,
 }
 
 /// The market inputs of one month for one deal on `W` paths ([`crate::MonthInputs`]).
 #[derive(Debug, Clone, Copy)]
-pub struct InputLanes<const W: usize> {
+pub(crate) struct InputLanes<const W: usize> {
     /// Fleet gross revenue in the month, USD.
-    pub revenue: F<W>,
+    pub(crate) revenue: F<W>,
     /// Cash available to this deal, USD.
-    pub cash_available: F<W>,
+    pub(crate) cash_available: F<W>,
     /// Floating base rate for the month, annual (the same on every path).
-    pub base_rate: f64,
+    pub(crate) base_rate: f64,
     /// Collateral value for a refinancing test, USD.
-    pub refinance_collateral: F<W>,
+    pub(crate) refinance_collateral: F<W>,
     /// Whether the operator's credit default falls in this month.
-    pub credit_default: M<W>,
+    pub(crate) credit_default: M<W>,
 }
 
 /// What one deal pays in one month on `W` paths ([`DealFlows`] lane by lane; USD).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FlowLanes<const W: usize> {
     /// Interest paid.
-    pub interest: F<W>,
+    pub(crate) interest: F<W>,
     /// Scheduled principal paid.
-    pub scheduled_principal: F<W>,
+    pub(crate) scheduled_principal: F<W>,
     /// Principal prepaid by the cash sweep.
-    pub prepayment: F<W>,
+    pub(crate) prepayment: F<W>,
     /// Balloon principal repaid by refinancing.
-    pub refinanced: F<W>,
+    pub(crate) refinanced: F<W>,
     /// Revenue-share receipts counted as capital.
-    pub rev_share_capital: F<W>,
+    pub(crate) rev_share_capital: F<W>,
     /// Revenue-share receipts counted as income.
-    pub rev_share_income: F<W>,
+    pub(crate) rev_share_income: F<W>,
     /// Hybrid kicker paid.
-    pub kicker: F<W>,
+    pub(crate) kicker: F<W>,
     /// Recovery received this month.
-    pub recovery: F<W>,
+    pub(crate) recovery: F<W>,
     /// DSRA drawn.
-    pub dsra_draw: F<W>,
+    pub(crate) dsra_draw: F<W>,
     /// DSRA refilled.
-    pub dsra_refill: F<W>,
+    pub(crate) dsra_refill: F<W>,
     /// DSRA released.
-    pub dsra_release: F<W>,
+    pub(crate) dsra_release: F<W>,
     /// Exposure at default.
-    pub default_ead: F<W>,
+    pub(crate) default_ead: F<W>,
     /// Why it defaulted this month ([`NO_DEFAULT`] if it did not).
-    pub default_kind: [DefaultCode; W],
+    pub(crate) default_kind: [DefaultCode; W],
     /// Interest due and unpaid at default.
-    pub default_unpaid_interest: F<W>,
+    pub(crate) default_unpaid_interest: F<W>,
     /// Revenue-share capital not returned by the end of term.
-    pub shortfall: F<W>,
+    pub(crate) shortfall: F<W>,
     /// Cash left for the next deal on the fleet.
-    pub cash_left: F<W>,
+    pub(crate) cash_left: F<W>,
     /// Outstanding principal at month end.
-    pub balance_end: F<W>,
+    pub(crate) balance_end: F<W>,
+}
+
+/// [`DealLanes::step_into`] with the month's inputs given per path (for benchmarks and tests
+/// outside the engine).
+///
+/// # Safety
+/// The CPU runs lane code of width `W` ([`super::supported`]).
+#[inline(always)]
+pub unsafe fn step_deal<const W: usize>(
+    st: &mut DealLanes<W>,
+    p: &DealParams<f64>,
+    q: &AnnuityPowers<f64>,
+    k: u32,
+    m: &[crate::deal::MonthInputs<f64>; W],
+    f: &mut FlowLanes<W>,
+) {
+    let inputs = InputLanes {
+        revenue: F(std::array::from_fn(|i| m[i].revenue)),
+        cash_available: F(std::array::from_fn(|i| m[i].cash_available)),
+        base_rate: m[0].base_rate,
+        refinance_collateral: F(std::array::from_fn(|i| m[i].refinance_collateral)),
+        credit_default: M(std::array::from_fn(|i| mask(m[i].credit_default))),
+    };
+    debug_assert!(m
+        .iter()
+        .all(|x| x.base_rate.to_bits() == inputs.base_rate.to_bits()));
+    st.step_into(p, q, k, &inputs, f);
 }
 
 impl<const W: usize> FlowLanes<W> {
+    /// No flows and no cash on any lane (a buffer for [`step_deal`]).
+    pub fn empty() -> Self {
+        Self::zero(F::ZERO)
+    }
+
     /// [`DealFlows::zero`] on every lane: no flows, `cash` passes through.
     #[inline(always)]
-    pub fn zero(cash: F<W>) -> Self {
+    pub(crate) fn zero(cash: F<W>) -> Self {
         let z = F::ZERO;
         FlowLanes {
             interest: z,
@@ -162,13 +194,13 @@ impl<const W: usize> FlowLanes<W> {
 
     /// Interest proceeds for a pool ([`DealFlows::interest_proceeds`]), USD.
     #[inline(always)]
-    pub fn interest_proceeds(&self) -> F<W> {
+    pub(crate) fn interest_proceeds(&self) -> F<W> {
         self.interest + self.rev_share_income + self.kicker
     }
 
     /// Principal proceeds for a pool ([`DealFlows::principal_proceeds`]), USD.
     #[inline(always)]
-    pub fn principal_proceeds(&self) -> F<W> {
+    pub(crate) fn principal_proceeds(&self) -> F<W> {
         self.scheduled_principal
             + self.prepayment
             + self.refinanced
@@ -178,13 +210,14 @@ impl<const W: usize> FlowLanes<W> {
 
     /// Whether each lane defaulted this month.
     #[inline(always)]
-    pub fn defaulted(&self) -> M<W> {
+    pub(crate) fn defaulted(&self) -> M<W> {
         M(std::array::from_fn(|i| {
             mask(self.default_kind[i] != NO_DEFAULT)
         }))
     }
 
     /// Lane `i` as the scalar engine's [`DealFlows`].
+    #[inline(always)]
     pub fn lane(&self, i: usize) -> DealFlows<f64> {
         DealFlows {
             interest: self.interest.0[i],
@@ -245,6 +278,7 @@ impl<const W: usize> DealLanes<W> {
     }
 
     /// Lane `i` as the scalar engine's [`DealState`].
+    #[inline(always)]
     pub fn lane(&self, i: usize) -> DealState<f64> {
         DealState {
             balance: self.balance.0[i],
@@ -260,16 +294,10 @@ impl<const W: usize> DealLanes<W> {
         }
     }
 
-    /// Whether every lane is idle ([`DealState::is_idle`]: ended, no recovery to come).
-    #[inline(always)]
-    pub fn all_idle(&self) -> bool {
-        (self.done & !self.pending).all()
-    }
-
     /// [`DealState::step_into`] on every lane: month `k` (1-based) of the deal with terms `p`
     /// and annuity table `q`, writing the month's flows into `f` (overwritten entirely).
     #[inline(always)]
-    pub fn step_into(
+    pub(crate) fn step_into(
         &mut self,
         p: &DealParams<f64>,
         q: &AnnuityPowers<f64>,
@@ -636,7 +664,16 @@ mod tests {
     /// kickers), cash that is sometimes short, credit defaults and recoveries.
     #[test]
     fn lanes_step_as_the_scalar_state_machine() {
-        const W: usize = 4;
+        steps_as_scalar::<3>();
+        if crate::lanes::supported(4) {
+            steps_as_scalar::<4>();
+        }
+        if crate::lanes::supported(8) {
+            steps_as_scalar::<8>();
+        }
+    }
+
+    fn steps_as_scalar<const W: usize>() {
         let mut g = Gen(0x1234_5678_9ABC_DEF1);
         let mut lane_months = 0;
         // How often each branch of the state machine ran (so the test covers them all).

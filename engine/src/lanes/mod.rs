@@ -9,6 +9,28 @@
 //! scalar state machines become masks: both sides are computed and [`M::select`] keeps each
 //! lane's own side, so lanes never diverge.
 
+/// Whether this CPU runs lane code of width `W` (AVX for 4, AVX-512F/DQ/VL for 8; every
+/// other width is portable).
+pub fn supported(w: usize) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        match w {
+            4 => std::arch::is_x86_feature_detected!("avx"),
+            8 => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512dq")
+                    && std::arch::is_x86_feature_detected!("avx512vl")
+            }
+            _ => true,
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = w;
+        true
+    }
+}
+
 pub mod deal;
 pub mod runner;
 pub mod waterfall;
@@ -79,13 +101,13 @@ macro_rules! by_width {
 /// One `f64` quantity of `W` paths (the units of the scalar it stands for).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[repr(transparent)]
-pub struct F<const W: usize>(pub [f64; W]);
+pub(crate) struct F<const W: usize>(pub(crate) [f64; W]);
 
 /// One yes/no of `W` paths: all bits set for yes, none for no (the form vector compares
 /// produce and blends consume).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(transparent)]
-pub struct M<const W: usize>(pub [u64; W]);
+pub(crate) struct M<const W: usize>(pub(crate) [u64; W]);
 
 macro_rules! lanewise {
     ($w:ident, |$i:ident| $e:expr) => {{
@@ -102,22 +124,16 @@ macro_rules! lanewise {
 impl<const W: usize> F<W> {
     /// Every lane `x`.
     #[inline(always)]
-    pub fn splat(x: f64) -> Self {
+    pub(crate) fn splat(x: f64) -> Self {
         F([x; W])
     }
 
     /// +0 in every lane.
-    pub const ZERO: Self = F([0.0; W]);
-
-    /// Lane `i`.
-    #[inline(always)]
-    pub fn lane(self, i: usize) -> f64 {
-        self.0[i]
-    }
+    pub(crate) const ZERO: Self = F([0.0; W]);
 
     /// [`Amount::min_of`] lane by lane: `other` where `other < self`, else `self`.
     #[inline(always)]
-    pub fn min_of(self, other: Self) -> Self {
+    pub(crate) fn min_of(self, other: Self) -> Self {
         by_width!(
             W,
             F(st4(_mm256_min_pd(ld4(&other.0), ld4(&self.0)))),
@@ -131,25 +147,9 @@ impl<const W: usize> F<W> {
         }))
     }
 
-    /// [`Amount::max_of`] lane by lane.
-    #[inline(always)]
-    pub fn max_of(self, other: Self) -> Self {
-        by_width!(
-            W,
-            F(st4(_mm256_max_pd(ld4(&other.0), ld4(&self.0)))),
-            F(st8(_mm512_max_pd(ld8(&other.0), ld8(&self.0)))),
-            ()
-        );
-        F(lanewise!(W, |i| if other.0[i] > self.0[i] {
-            other.0[i]
-        } else {
-            self.0[i]
-        }))
-    }
-
     /// [`Amount::pos`] lane by lane: max(x, 0) as the scalar computes it (−0 and NaN kept).
     #[inline(always)]
-    pub fn pos(self) -> Self {
+    pub(crate) fn pos(self) -> Self {
         by_width!(
             W,
             F(st4(_mm256_max_pd(_mm256_setzero_pd(), ld4(&self.0)))),
@@ -165,7 +165,7 @@ impl<const W: usize> F<W> {
 
     /// [`Amount::cents`] lane by lane (half to even).
     #[inline(always)]
-    pub fn cents(self) -> Self {
+    pub(crate) fn cents(self) -> Self {
         // The scalar fast path for every lane, and the scalar function (its slow path) for a
         // lane outside it; the fast path's condition is tested once for all lanes.
         const MAGIC: f64 = 6_755_399_441_055_744.0;
@@ -209,7 +209,7 @@ impl<const W: usize> F<W> {
 
     /// [`Amount::is_settled`] lane by lane (≤ 1e-9 USD).
     #[inline(always)]
-    pub fn is_settled(self) -> M<W> {
+    pub(crate) fn is_settled(self) -> M<W> {
         by_width!(
             W,
             M(st4(_mm256_cmp_pd::<_CMP_LE_OQ>(
@@ -227,7 +227,7 @@ impl<const W: usize> F<W> {
 
     /// `self >= o` lane by lane (false where either is NaN).
     #[inline(always)]
-    pub fn ge(self, o: Self) -> M<W> {
+    pub(crate) fn ge(self, o: Self) -> M<W> {
         by_width!(
             W,
             M(st4(_mm256_cmp_pd::<_CMP_GE_OQ>(ld4(&self.0), ld4(&o.0)))),
@@ -242,7 +242,7 @@ impl<const W: usize> F<W> {
 
     /// `self < o` lane by lane (false where either is NaN).
     #[inline(always)]
-    pub fn lt(self, o: Self) -> M<W> {
+    pub(crate) fn lt(self, o: Self) -> M<W> {
         by_width!(
             W,
             M(st4(_mm256_cmp_pd::<_CMP_LT_OQ>(ld4(&self.0), ld4(&o.0)))),
@@ -264,19 +264,19 @@ fn mask(b: bool) -> u64 {
 impl<const W: usize> M<W> {
     /// Every lane `b`.
     #[inline(always)]
-    pub fn splat(b: bool) -> Self {
+    pub(crate) fn splat(b: bool) -> Self {
         M([mask(b); W])
     }
 
     /// Lane `i`.
     #[inline(always)]
-    pub fn lane(self, i: usize) -> bool {
+    pub(crate) fn lane(self, i: usize) -> bool {
         self.0[i] != 0
     }
 
     /// Whether any lane is yes.
     #[inline(always)]
-    pub fn any(self) -> bool {
+    pub(crate) fn any(self) -> bool {
         by_width!(
             W,
             _mm256_movemask_pd(ld4(&self.0)) != 0,
@@ -288,7 +288,7 @@ impl<const W: usize> M<W> {
 
     /// Whether every lane is yes.
     #[inline(always)]
-    pub fn all(self) -> bool {
+    pub(crate) fn all(self) -> bool {
         by_width!(
             W,
             _mm256_movemask_pd(ld4(&self.0)) == 0xF,
@@ -300,7 +300,7 @@ impl<const W: usize> M<W> {
 
     /// `a` in the yes lanes, `b` in the others (bit for bit).
     #[inline(always)]
-    pub fn select(self, a: F<W>, b: F<W>) -> F<W> {
+    pub(crate) fn select(self, a: F<W>, b: F<W>) -> F<W> {
         by_width!(
             W,
             F(st4(_mm256_blendv_pd(ld4(&b.0), ld4(&a.0), ld4(&self.0)))),
@@ -318,15 +318,9 @@ impl<const W: usize> M<W> {
         }))
     }
 
-    /// `a` in the yes lanes, `b` in the others.
-    #[inline(always)]
-    pub fn select_mask(self, a: M<W>, b: M<W>) -> M<W> {
-        M(lanewise!(W, |i| (a.0[i] & self.0[i]) | (b.0[i] & !self.0[i])))
-    }
-
     /// `x` in the yes lanes, `b` in the others, for small per-lane codes.
     #[inline(always)]
-    pub fn select_u8(self, x: u8, b: [u8; W]) -> [u8; W] {
+    pub(crate) fn select_u8(self, x: u8, b: [u8; W]) -> [u8; W] {
         lanewise!(W, |i| if self.0[i] != 0 { x } else { b[i] })
     }
 }
@@ -461,22 +455,32 @@ mod tests {
         v
     }
 
-    /// Every lane operation gives the scalar `Amount` operation's bits.
+    /// Every lane operation gives the scalar `Amount` operation's bits, at the vector widths
+    /// this CPU runs and at a portable width.
     #[test]
     fn lanes_are_the_scalar_operations_bit_for_bit() {
+        ops_are_scalar::<3>();
+        if supported(4) {
+            ops_are_scalar::<4>();
+        }
+        if supported(8) {
+            ops_are_scalar::<8>();
+        }
+    }
+
+    fn ops_are_scalar<const W: usize>() {
         let v = vals();
         let bits = |x: f64| x.to_bits();
-        for w in v.windows(8) {
-            let a = F::<4>([w[0], w[1], w[2], w[3]]);
-            let b = F::<4>([w[4], w[5], w[6], w[7]]);
-            for i in 0..4 {
+        for w in v.windows(2 * W) {
+            let a = F::<W>(std::array::from_fn(|i| w[i]));
+            let b = F::<W>(std::array::from_fn(|i| w[W + i]));
+            for i in 0..W {
                 let (x, y) = (a.0[i], b.0[i]);
                 assert_eq!(bits((a + b).0[i]), bits(x + y));
                 assert_eq!(bits((a - b).0[i]), bits(x - y));
                 assert_eq!(bits((a * b).0[i]), bits(x * y));
                 assert_eq!(bits((a / b).0[i]), bits(x / y));
                 assert_eq!(bits(a.min_of(b).0[i]), bits(x.min_of(y)));
-                assert_eq!(bits(a.max_of(b).0[i]), bits(x.max_of(y)));
                 assert_eq!(bits(a.pos().0[i]), bits(x.pos()));
                 assert_eq!(bits(a.cents().0[i]), bits(x.cents()), "cents({x})");
                 assert_eq!(a.is_settled().lane(i), x.is_settled());
@@ -486,7 +490,7 @@ mod tests {
                 assert_eq!(bits(m.select(a, b).0[i]), bits(if x < y { x } else { y }));
             }
         }
-        let m = M::<4>([!0, 0, !0, 0]);
-        assert!(m.any() && !m.all() && (!m | m).all() && !(m & !m).any());
+        let m = M::<W>(std::array::from_fn(|i| if i % 2 == 0 { !0 } else { 0 }));
+        assert!(m.any() && (W == 1 || !m.all()) && (!m | m).all() && !(m & !m).any());
     }
 }

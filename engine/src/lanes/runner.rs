@@ -11,21 +11,22 @@ use super::{F, M};
 use crate::amount::Amount;
 use crate::deal::{DealFlows, DealState};
 use crate::derivative::Underlying;
-use crate::runner::{CashflowPlan, MarketMonth};
+use crate::runner::{CashflowPlan, FleetMonth, MarketMonth};
+use crate::waterfall::PoolCollections;
 
 /// A fleet's operating result in one month on `W` paths ([`crate::FleetMonth`]; USD).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FleetMonthLanes<const W: usize> {
     /// Gross revenue.
-    pub revenue: F<W>,
+    pub(crate) revenue: F<W>,
     /// Operating expenses.
-    pub opex: F<W>,
+    pub(crate) opex: F<W>,
     /// Settlements of the derivatives hedging the fleet.
-    pub hedge: F<W>,
+    pub(crate) hedge: F<W>,
     /// Net operating income.
-    pub noi: F<W>,
+    pub(crate) noi: F<W>,
     /// Hardware value of the whole fleet.
-    pub hardware_value: F<W>,
+    pub(crate) hardware_value: F<W>,
 }
 
 /// The state of a whole portfolio between months on `W` paths ([`crate::CashflowState`]).
@@ -34,13 +35,13 @@ pub struct CashflowLanes<const W: usize> {
     /// Per deal.
     pub deals: Vec<DealLanes<W>>,
     /// Per fleet: fraction of the hardware not yet liquidated.
-    pub collateral_left: Vec<F<W>>,
+    pub(crate) collateral_left: Vec<F<W>>,
     /// Per pool.
     pub pools: Vec<WaterfallLanes<W>>,
     /// Per class: the price after the previous month, USD per GPU-hour.
-    pub prev_price: Vec<F<W>>,
+    pub(crate) prev_price: Vec<F<W>>,
     /// Per derivative: Σ of its fixings so far, USD per GPU-hour.
-    pub fixing_sum: Vec<F<W>>,
+    pub(crate) fixing_sum: Vec<F<W>>,
     /// One path's deal states, flows and losses, for the parts run lane by lane.
     scratch: (Vec<DealState<f64>>, Vec<DealFlows<f64>>, Vec<f64>),
 }
@@ -55,17 +56,74 @@ pub struct OutputLanes<const W: usize> {
     /// Per deal: the lanes on which the deal was idle before the month (its flows are
     /// [`FlowLanes::zero`] of the cash there, its loss 0, its state unchanged): what
     /// [`crate::MonthOutput::zero_flows`] says of one path.
-    pub idle: Vec<M<W>>,
+    pub(crate) idle: Vec<M<W>>,
     /// Per deal: loss booked this month, USD.
-    pub losses: Vec<F<W>>,
+    pub(crate) losses: Vec<F<W>>,
     /// Per pool: collections.
-    pub pool_collections: Vec<CollectionLanes<W>>,
+    pub(crate) pool_collections: Vec<CollectionLanes<W>>,
     /// Per pool: fees and events.
     pub pool_months: Vec<WaterfallMonthLanes<W>>,
     /// Per pool, per tranche.
     pub tranches: Vec<Vec<TrancheFlowLanes<W>>>,
     /// Per derivative: its settlement to the holder, USD.
-    pub derivatives: Vec<F<W>>,
+    pub(crate) derivatives: Vec<F<W>>,
+}
+
+impl<const W: usize> FleetMonthLanes<W> {
+    /// Lane `i` as the scalar [`FleetMonth`].
+    #[inline(always)]
+    pub fn lane(&self, i: usize) -> FleetMonth<f64> {
+        FleetMonth {
+            revenue: self.revenue.0[i],
+            opex: self.opex.0[i],
+            hedge: self.hedge.0[i],
+            noi: self.noi.0[i],
+            hardware_value: self.hardware_value.0[i],
+        }
+    }
+}
+
+impl<const W: usize> CashflowLanes<W> {
+    /// Fleet `f`'s fraction of hardware not yet liquidated, on lane `i`.
+    pub fn collateral_left(&self, f: usize, i: usize) -> f64 {
+        self.collateral_left[f].0[i]
+    }
+
+    /// Derivative `x`'s sum of fixings so far on lane `i`, USD per GPU-hour.
+    pub fn fixing_sum(&self, x: usize, i: usize) -> f64 {
+        self.fixing_sum[x].0[i]
+    }
+}
+
+impl<const W: usize> OutputLanes<W> {
+    /// Whether deal `d` was idle before the month on lane `i`.
+    #[inline(always)]
+    pub fn idle(&self, d: usize, i: usize) -> bool {
+        self.idle[d].lane(i)
+    }
+
+    /// Deal `d`'s loss booked this month on lane `i`, USD.
+    #[inline(always)]
+    pub fn loss(&self, d: usize, i: usize) -> f64 {
+        self.losses[d].0[i]
+    }
+
+    /// Derivative `x`'s settlement on lane `i`, USD.
+    #[inline(always)]
+    pub fn derivative(&self, x: usize, i: usize) -> f64 {
+        self.derivatives[x].0[i]
+    }
+
+    /// Pool `q`'s collections on lane `i`.
+    pub fn pool_collections(&self, q: usize, i: usize) -> PoolCollections<f64> {
+        let c = &self.pool_collections[q];
+        PoolCollections {
+            interest_proceeds: c.interest_proceeds.0[i],
+            principal_proceeds: c.principal_proceeds.0[i],
+            performing_balance: c.performing_balance.0[i],
+            base_rate: c.base_rate,
+        }
+    }
 }
 
 /// Lane `i` of a per-lane quantity read from each path's market.
@@ -152,8 +210,12 @@ impl CashflowPlan<f64> {
 
     /// [`CashflowPlan::step`] on `W` paths: month `k` with path i's market `m[i]`, updating
     /// `s` and writing `out`; each lane's values are path i's scalar ones bit for bit.
+    ///
+    /// # Safety
+    /// The CPU runs lane code of width `W` ([`super::supported`]`(W)`); callers compile their
+    /// loop for those extensions (`#[target_feature]`) so that this inlines into vector code.
     #[inline(always)]
-    pub fn step_lanes<const W: usize>(
+    pub unsafe fn step_lanes<const W: usize>(
         &self,
         k: u32,
         m: &[MarketMonth<'_>; W],

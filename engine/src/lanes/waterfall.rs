@@ -8,30 +8,30 @@ use crate::waterfall::{TrancheFlow, WaterfallMonth, WaterfallParams, WaterfallSt
 
 /// A pool's collections in one month on `W` paths ([`crate::PoolCollections`]; USD).
 #[derive(Debug, Clone, Copy)]
-pub struct CollectionLanes<const W: usize> {
+pub(crate) struct CollectionLanes<const W: usize> {
     /// Interest proceeds.
-    pub interest_proceeds: F<W>,
+    pub(crate) interest_proceeds: F<W>,
     /// Principal proceeds.
-    pub principal_proceeds: F<W>,
+    pub(crate) principal_proceeds: F<W>,
     /// Performing balance of the pool's deals.
-    pub performing_balance: F<W>,
+    pub(crate) performing_balance: F<W>,
     /// Floating base rate, annual (the same on every path).
-    pub base_rate: f64,
+    pub(crate) base_rate: f64,
 }
 
 /// What one tranche receives in one month on `W` paths ([`TrancheFlow`]; USD).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrancheFlowLanes<const W: usize> {
     /// Interest paid.
-    pub interest: F<W>,
+    pub(crate) interest: F<W>,
     /// Principal paid.
-    pub principal: F<W>,
+    pub(crate) principal: F<W>,
     /// Interest due and not paid this month.
-    pub interest_shortfall: F<W>,
+    pub(crate) interest_shortfall: F<W>,
     /// Balance written off at the legal final.
-    pub writedown: F<W>,
+    pub(crate) writedown: F<W>,
     /// Balance at month end.
-    pub balance_end: F<W>,
+    pub(crate) balance_end: F<W>,
 }
 
 impl<const W: usize> TrancheFlowLanes<W> {
@@ -45,6 +45,7 @@ impl<const W: usize> TrancheFlowLanes<W> {
     };
 
     /// Lane `i` as the scalar [`TrancheFlow`].
+    #[inline(always)]
     pub fn lane(&self, i: usize) -> TrancheFlow<f64> {
         TrancheFlow {
             interest: self.interest.0[i],
@@ -54,29 +55,24 @@ impl<const W: usize> TrancheFlowLanes<W> {
             balance_end: self.balance_end.0[i],
         }
     }
-
-    /// Interest plus principal, USD ([`TrancheFlow::received`]).
-    #[inline(always)]
-    pub fn received(&self) -> F<W> {
-        self.interest + self.principal
-    }
 }
 
 /// Fees and events of a pool's month on `W` paths ([`WaterfallMonth`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct WaterfallMonthLanes<const W: usize> {
     /// Senior fees paid, USD.
-    pub fees_paid: F<W>,
+    pub(crate) fees_paid: F<W>,
     /// Whether the OC test failed.
-    pub oc_breached: M<W>,
+    pub(crate) oc_breached: M<W>,
     /// Interest proceeds diverted to principal by the OC test, USD.
-    pub oc_cure: F<W>,
+    pub(crate) oc_cure: F<W>,
     /// Whether the senior tranche ends the month with unpaid interest.
-    pub senior_interest_default: M<W>,
+    pub(crate) senior_interest_default: M<W>,
 }
 
 impl<const W: usize> WaterfallMonthLanes<W> {
     /// Lane `i` as the scalar [`WaterfallMonth`].
+    #[inline(always)]
     pub fn lane(&self, i: usize) -> WaterfallMonth<f64> {
         WaterfallMonth {
             fees_paid: self.fees_paid.0[i],
@@ -91,11 +87,11 @@ impl<const W: usize> WaterfallMonthLanes<W> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct WaterfallLanes<const W: usize> {
     /// Per tranche: outstanding balance, USD.
-    pub balances: Vec<F<W>>,
+    pub(crate) balances: Vec<F<W>>,
     /// Senior interest due and unpaid, USD.
-    pub senior_interest_arrears: F<W>,
+    pub(crate) senior_interest_arrears: F<W>,
     /// Senior fees due and unpaid, USD.
-    pub fee_arrears: F<W>,
+    pub(crate) fee_arrears: F<W>,
 }
 
 /// What is left of a month's proceeds on `W` paths, USD.
@@ -143,6 +139,7 @@ impl<const W: usize> WaterfallLanes<W> {
     }
 
     /// Lane `i` as the scalar [`WaterfallState`].
+    #[inline(always)]
     pub fn lane(&self, i: usize) -> WaterfallState<f64> {
         WaterfallState {
             balances: self.balances.iter().map(|b| b.0[i]).collect(),
@@ -162,7 +159,7 @@ impl<const W: usize> WaterfallLanes<W> {
 
     /// [`WaterfallState::step`] on every lane; writes each tranche's flows into `out`.
     #[inline(always)]
-    pub fn step(
+    pub(crate) fn step(
         &mut self,
         p: &WaterfallParams<f64>,
         c: &CollectionLanes<W>,
@@ -317,7 +314,16 @@ mod tests {
     /// collections that are sometimes short (arrears, OC breaches, capitalisation, write-downs).
     #[test]
     fn lanes_step_as_the_scalar_waterfall() {
-        const W: usize = 4;
+        steps_as_scalar::<3>();
+        if crate::lanes::supported(4) {
+            steps_as_scalar::<4>();
+        }
+        if crate::lanes::supported(8) {
+            steps_as_scalar::<8>();
+        }
+    }
+
+    fn steps_as_scalar<const W: usize>() {
         let mut g = Gen(0xDEAD_BEEF_1234_5679);
         let mut seen = [0u32; 4];
         for _ in 0..2_000 {

@@ -1,0 +1,236 @@
+//! Groups of `W` consecutive paths stepped in lockstep (docs/PERFORMANCE.md, "A lane-native
+//! simulator"): each path draws its own market as before, the engine runs the month for all
+//! `W` at once in lanes ([`gaib_engine::CashflowPlan::step_lanes`]: four paths per AVX2
+//! vector, eight per AVX-512 vector), and each lane is then recorded as its path, in path
+//! order, into the same accumulators and statistics as one path at a time. Every value a lane
+//! produces is its path's scalar value bit for bit (the engine's lane code is tested path by
+//! path), so the statistics are those of [`crate::Worker::run_path`] over the same paths.
+//!
+//! Not yet in lanes: the vault. A plan with a vault runs path by path.
+
+use crate::accum::DealMonthAcc;
+use crate::model::{record_month, DealMonthView, MonthView, Worker};
+use crate::plan::SimPlan;
+use crate::rng::PathRng;
+use crate::rows::PathRows;
+use crate::stats::PathStats;
+use gaib_engine::lanes::runner::{CashflowLanes, OutputLanes};
+use gaib_engine::MarketMonth;
+
+/// One lane of a group's month, read as one path's ([`MonthView`]).
+struct LaneMonth<'a, const W: usize> {
+    out: &'a OutputLanes<W>,
+    state: &'a CashflowLanes<W>,
+    lane: usize,
+}
+
+impl<const W: usize> MonthView for LaneMonth<'_, W> {
+    #[inline(always)]
+    fn idle(&self, d: usize) -> bool {
+        self.out.idle(d, self.lane)
+    }
+    #[inline(always)]
+    fn deal(&self, d: usize) -> DealMonthView {
+        // The lane as the scalar flows and state (inlined: the fields not read are not
+        // loaded), read as `PathMonth::deal` reads one path's.
+        let f = self.out.deals[d].lane(self.lane);
+        let st = self.state.deals[d].lane(self.lane);
+        DealMonthView {
+            interest_proceeds: f.interest_proceeds(),
+            principal_proceeds: f.principal_proceeds(),
+            defaulted: f.default_kind.is_some(),
+            loss: self.out.loss(d, self.lane),
+            done: st.done,
+            balance: st.balance,
+            dsra: st.dsra,
+        }
+    }
+    #[inline(always)]
+    fn hardware_value(&self, f: usize) -> f64 {
+        self.out.fleets[f].lane(self.lane).hardware_value
+    }
+    #[inline(always)]
+    fn derivative(&self, i: usize) -> f64 {
+        self.out.derivative(i, self.lane)
+    }
+    #[inline(always)]
+    fn senior_interest_default(&self, q: usize) -> bool {
+        self.out.pool_months[q]
+            .lane(self.lane)
+            .senior_interest_default
+    }
+    #[inline(always)]
+    fn tranche(&self, q: usize, t: usize) -> (f64, f64, f64) {
+        let fl = self.out.tranches[q][t].lane(self.lane);
+        (fl.received(), fl.writedown, fl.principal)
+    }
+}
+
+/// Scratch space of one thread for groups of `W` paths: each path's own market, default
+/// months and accumulators (a [`Worker`] per lane), and the engine's state and output in lanes.
+#[derive(Debug)]
+pub(crate) struct GroupWorker<'p, const W: usize> {
+    plan: &'p SimPlan,
+    paths: Vec<Worker<'p>>,
+    state: CashflowLanes<W>,
+    out: OutputLanes<W>,
+}
+
+impl<'p, const W: usize> GroupWorker<'p, W> {
+    /// Scratch space for `plan` (which must have no vault).
+    fn new(plan: &'p SimPlan) -> Self {
+        debug_assert!(plan.vault.is_none());
+        GroupWorker {
+            plan,
+            paths: (0..W).map(|_| Worker::for_lane(plan)).collect(),
+            state: plan.flow.initial_lanes(),
+            out: plan.flow.new_output_lanes(),
+        }
+    }
+
+    /// Paths `first..first + W` under `seed`, recorded into `stats` (the per-(deal, month)
+    /// statistics into `deal_months`, as a [`crate::PathBatch`] records them), and each
+    /// path's row into `rows` if given.
+    #[inline(always)]
+    fn run(
+        &mut self,
+        seed: u64,
+        first: u32,
+        deal_months: &mut DealMonthAcc,
+        stats: &mut PathStats,
+        mut rows: Option<&mut PathRows>,
+    ) {
+        let p = self.plan;
+        let rngs: [PathRng; W] = std::array::from_fn(|i| PathRng::new(seed, first + i as u32));
+        for (w, rng) in self.paths.iter_mut().zip(&rngs) {
+            w.draw_default_months(rng);
+            w.market.reset(p);
+            w.acc.reset();
+        }
+        p.flow.reset_lanes(&mut self.state);
+        for k in 1..=p.months {
+            {
+                let mut paths = self.paths.iter_mut().zip(&rngs);
+                let markets: [MarketMonth<'_>; W] = std::array::from_fn(|_| {
+                    let (w, rng) = paths.next().expect("W paths");
+                    w.market.month(p, rng, &w.default_month, k)
+                });
+                // SAFETY: `Groups::new` chose width W on a CPU that runs it, and this runs
+                // inside the matching `#[target_feature]` function.
+                unsafe {
+                    p.flow
+                        .step_lanes(k, &markets, &mut self.state, &mut self.out)
+                };
+            }
+            for (lane, w) in self.paths.iter_mut().enumerate() {
+                let view = LaneMonth {
+                    out: &self.out,
+                    state: &self.state,
+                    lane,
+                };
+                record_month(p, &mut w.acc, deal_months, &view, k, stats);
+            }
+        }
+        for (i, w) in self.paths.iter_mut().enumerate() {
+            w.record_path(stats);
+            if let Some(rows) = rows.as_deref_mut() {
+                w.record_row(first + i as u32, rows);
+            }
+        }
+    }
+}
+
+/// The lane width this CPU runs best, with its scratch space; `None` where paths run one at a
+/// time (a plan with a vault, a CPU without AVX2, another architecture).
+#[derive(Debug)]
+pub(crate) enum Groups<'p> {
+    /// Eight paths per AVX-512 vector.
+    Eight(Box<GroupWorker<'p, 8>>),
+    /// Four paths per AVX2 vector.
+    Four(Box<GroupWorker<'p, 4>>),
+}
+
+impl<'p> Groups<'p> {
+    /// Groups for `plan` on this CPU, if lanes apply.
+    pub(crate) fn new(plan: &'p SimPlan) -> Option<Self> {
+        if plan.vault.is_some() || std::env::var_os("GAIB_NO_LANES").is_some() {
+            return None;
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512dq")
+                && std::arch::is_x86_feature_detected!("avx512vl")
+                && std::env::var_os("GAIB_LANES_AVX2").is_none()
+            {
+                return Some(Groups::Eight(Box::new(GroupWorker::new(plan))));
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Some(Groups::Four(Box::new(GroupWorker::new(plan))));
+            }
+        }
+        None
+    }
+
+    /// Paths per group.
+    pub(crate) fn width(&self) -> u32 {
+        match self {
+            Groups::Eight(_) => 8,
+            Groups::Four(_) => 4,
+        }
+    }
+
+    /// One group of [`Groups::width`] paths from `first` (see [`GroupWorker::run`]).
+    pub(crate) fn run(
+        &mut self,
+        seed: u64,
+        first: u32,
+        deal_months: &mut DealMonthAcc,
+        stats: &mut PathStats,
+        rows: Option<&mut PathRows>,
+    ) {
+        match self {
+            // SAFETY: `Groups::new` chose each variant only on a CPU with its extensions.
+            #[cfg(target_arch = "x86_64")]
+            Groups::Eight(g) => unsafe { run_avx512(g, seed, first, deal_months, stats, rows) },
+            #[cfg(target_arch = "x86_64")]
+            Groups::Four(g) => unsafe { run_avx2(g, seed, first, deal_months, stats, rows) },
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => unreachable!("lanes are chosen on x86-64 only"),
+        }
+    }
+}
+
+/// [`GroupWorker::run`] compiled for AVX2 (the lane operations of width 4 are AVX code).
+///
+/// # Safety
+/// The CPU has AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn run_avx2(
+    g: &mut GroupWorker<'_, 4>,
+    seed: u64,
+    first: u32,
+    deal_months: &mut DealMonthAcc,
+    stats: &mut PathStats,
+    rows: Option<&mut PathRows>,
+) {
+    g.run(seed, first, deal_months, stats, rows);
+}
+
+/// [`GroupWorker::run`] compiled for AVX-512 (the lane operations of width 8).
+///
+/// # Safety
+/// The CPU has AVX-512F, DQ and VL.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,avx512f,avx512dq,avx512vl")]
+unsafe fn run_avx512(
+    g: &mut GroupWorker<'_, 8>,
+    seed: u64,
+    first: u32,
+    deal_months: &mut DealMonthAcc,
+    stats: &mut PathStats,
+    rows: Option<&mut PathRows>,
+) {
+    g.run(seed, first, deal_months, stats, rows);
+}
