@@ -53,7 +53,9 @@ pub use stream::{fnv1a32, stream_id, SYSTEMATIC_FACTOR};
 pub use validate::{
     validate, Validated, MAX_AMOUNT_USD, MAX_MONTHS, MAX_NOTIONAL_GPU_HOURS_PER_MONTH,
 };
-pub use vault::{tranche_mark, VaultMonth, VaultParams, VaultState, DAYS_PER_MONTH};
+pub use vault::{
+    tranche_mark, VaultMonth, VaultMonthInput, VaultParams, VaultState, DAYS_PER_MONTH,
+};
 pub use waterfall::{
     PoolCollections, TrancheFlow, WaterfallMonth, WaterfallParams, WaterfallState,
 };

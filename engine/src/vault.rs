@@ -31,49 +31,88 @@ use crate::amount::Amount;
 use crate::deal::{DealFlows, DealState};
 use crate::portfolio::Portfolio;
 use crate::runner::{CashflowPlan, CashflowState, MonthOutput};
+use crate::waterfall::TrancheFlow;
 use std::collections::VecDeque;
 use std::ops::Range;
 
 /// Days per model month for the withdrawal-cycle calendar (365/12).
 pub const DAYS_PER_MONTH: f64 = 365.0 / 12.0;
 
+/// What the vault reads of one path's month after [`CashflowPlan::step`]: each deal's state
+/// and flows, each tranche's flows and each pool's tranche balances. One path's engine output
+/// and state `(&CashflowState, &MonthOutput)` is the usual input; a lane of paths stepped
+/// together (`crate::lanes`) is another, with the same values.
+pub trait VaultMonthInput<A> {
+    /// Deal `d`'s state after the month.
+    fn deal_state(&self, d: usize) -> DealState<A>;
+    /// Deal `d`'s flows in the month.
+    fn deal_flows(&self, d: usize) -> DealFlows<A>;
+    /// Tranche `t` of pool `q`: its flows in the month.
+    fn tranche_flow(&self, q: usize, t: usize) -> TrancheFlow<A>;
+    /// Pool `q`'s number of tranches.
+    fn n_tranches(&self, q: usize) -> usize;
+    /// Tranche `j` of pool `q`: its balance after the month, USD.
+    fn tranche_balance(&self, q: usize, j: usize) -> A;
+}
+
+impl<A: Amount> VaultMonthInput<A> for (&CashflowState<A>, &MonthOutput<A>) {
+    #[inline(always)]
+    fn deal_state(&self, d: usize) -> DealState<A> {
+        self.0.deals[d]
+    }
+    #[inline(always)]
+    fn deal_flows(&self, d: usize) -> DealFlows<A> {
+        self.1.deals[d]
+    }
+    #[inline(always)]
+    fn tranche_flow(&self, q: usize, t: usize) -> TrancheFlow<A> {
+        self.1.tranches[q][t]
+    }
+    #[inline(always)]
+    fn n_tranches(&self, q: usize) -> usize {
+        self.0.pools[q].balances.len()
+    }
+    #[inline(always)]
+    fn tranche_balance(&self, q: usize, j: usize) -> A {
+        self.0.pools[q].balances[j]
+    }
+}
+
 /// Mark of tranche `t` of a pool whose assets are worth `pool_value`: debt tranche j gets
 /// min(b_j, (V − Σ_{i<j} b_i)⁺), the equity (last) tranche (V − Σ debt)⁺. `balances` are the
 /// tranches' outstanding balances in seniority order (the equity entry is ignored).
 pub fn tranche_mark<A: Amount>(balances: &[A], pool_value: A, t: usize) -> A {
-    mark_below(balances, debt_above(balances, t), pool_value, t)
+    tranche_marks(balances, (pool_value, pool_value), t).0
 }
 
 /// [`tranche_mark`] of tranche `t` for two pool values (staking, unstaking): the same
 /// operations, with the debt above the tranche summed once for both.
-fn tranche_marks<A: Amount>(balances: &[A], (vs, vu): (A, A), t: usize) -> (A, A) {
-    let above = debt_above(balances, t);
-    (
-        mark_below(balances, above, vs, t),
-        mark_below(balances, above, vu, t),
-    )
+fn tranche_marks<A: Amount>(balances: &[A], values: (A, A), t: usize) -> (A, A) {
+    tranche_marks_by(balances.len(), |j| balances[j], values, t)
 }
 
-/// Σ_{i<t} b_i over the debt tranches above tranche `t`, in seniority order.
-#[inline]
-fn debt_above<A: Amount>(balances: &[A], t: usize) -> A {
-    let eq = balances.len().saturating_sub(1);
+/// [`tranche_marks`] with the pool's `n` tranche balances read through `balance(j)`.
+#[inline(always)]
+fn tranche_marks_by<A: Amount>(
+    n: usize,
+    balance: impl Fn(usize) -> A,
+    (vs, vu): (A, A),
+    t: usize,
+) -> (A, A) {
+    let eq = n.saturating_sub(1);
     let mut above = A::ZERO;
-    for b in &balances[..t.min(eq)] {
-        above += *b;
+    for j in 0..t.min(eq) {
+        above += balance(j);
     }
-    above
-}
-
-/// Mark of tranche `t` given the debt `above` it: see [`tranche_mark`].
-#[inline]
-fn mark_below<A: Amount>(balances: &[A], above: A, pool_value: A, t: usize) -> A {
-    let left = (pool_value - above).pos();
-    if t == balances.len().saturating_sub(1) {
-        left
-    } else {
-        left.min_of(balances[t])
-    }
+    let below = |pool_value: A| {
+        let left = (pool_value - above).pos();
+        if t == eq {
+            left
+        } else {
+            left.min_of(balance(t))
+        }
+    };
+    (below(vs), below(vu))
 }
 
 /// `indices` as maximal runs of consecutive ascending indices, in order (the same sequence):
@@ -313,30 +352,28 @@ impl<A: Amount> VaultState<A> {
     /// One walk over the whole deals (receipts and marks together) and one over each held
     /// pool's deals; each accumulator adds the same terms in the same order as summing
     /// receipts, income and marks separately.
-    fn receipts_and_marks(
+    #[inline(always)]
+    fn receipts_and_marks<I: VaultMonthInput<A>>(
         &mut self,
         v: &VaultParams<A>,
-        s: &CashflowState<A>,
-        out: &MonthOutput<A>,
+        inp: &I,
     ) -> (A, (A, A)) {
         let mut buffer = self.buffer;
         buffer += buffer.pos() * v.tbill_monthly;
         let mut income = A::ZERO;
         let mut marks = (A::ZERO, A::ZERO);
         for r in &v.deal_runs {
-            let states = &s.deals[r.clone()];
-            let flows = &out.deals[r.clone()];
-            for (i, st) in states.iter().enumerate() {
-                let f = &flows[i];
+            for d in r.clone() {
+                let f = inp.deal_flows(d);
                 buffer += f.total_received();
                 income += f.interest_proceeds();
-                add_deal_marks(&mut marks, &mut self.deal_ead, r.start + i, st, &out.deals);
+                add_deal_marks(&mut marks, &mut self.deal_ead, d, &inp.deal_state(d), inp);
             }
         }
         // Holdings of the same pool (e.g. two of its tranches) in a row share the pool value.
         let mut last: Option<(usize, A, A)> = None;
         for (&(q, t, frac), runs) in v.holdings.iter().zip(&v.holding_runs) {
-            let fl = &out.tranches[q][t];
+            let fl = inp.tranche_flow(q, t);
             buffer += frac * fl.received();
             income += frac * fl.interest;
             let value = match last {
@@ -344,16 +381,17 @@ impl<A: Amount> VaultState<A> {
                 _ => {
                     let mut value = (A::ZERO, A::ZERO);
                     for r in runs {
-                        for (i, st) in s.deals[r.clone()].iter().enumerate() {
-                            let d = r.start + i;
-                            add_deal_marks(&mut value, &mut self.deal_ead, d, st, &out.deals);
+                        for d in r.clone() {
+                            let st = inp.deal_state(d);
+                            add_deal_marks(&mut value, &mut self.deal_ead, d, &st, inp);
                         }
                     }
                     last = Some((q, value.0, value.1));
                     value
                 }
             };
-            let (xs, xu) = tranche_marks(&s.pools[q].balances, value, t);
+            let (xs, xu) =
+                tranche_marks_by(inp.n_tranches(q), |j| inp.tranche_balance(q, j), value, t);
             marks.0 += frac * xs;
             marks.1 += frac * xu;
         }
@@ -369,7 +407,18 @@ impl<A: Amount> VaultState<A> {
         s: &CashflowState<A>,
         out: &MonthOutput<A>,
     ) -> VaultMonth<A> {
-        let (income, (ms, mu)) = self.receipts_and_marks(v, s, out);
+        self.step_with(v, k, &(s, out))
+    }
+
+    /// [`VaultState::step`] reading the month through `inp` (one path's values either way).
+    #[inline]
+    pub fn step_with<I: VaultMonthInput<A>>(
+        &mut self,
+        v: &VaultParams<A>,
+        k: u32,
+        inp: &I,
+    ) -> VaultMonth<A> {
+        let (income, (ms, mu)) = self.receipts_and_marks(v, inp);
         let fees = v.performance_fee * income.pos() + v.mgmt_fee_monthly * (self.buffer + ms).pos();
         self.buffer -= fees;
 
@@ -465,24 +514,24 @@ impl<A: Amount> VaultState<A> {
 /// for bit (and adding a zero Decimal returns the other operand as it is). Such deals are
 /// about half of a pool's deal-months on the sample.
 #[inline(always)]
-fn add_deal_marks<A: Amount>(
+fn add_deal_marks<A: Amount, I: VaultMonthInput<A>>(
     sums: &mut (A, A),
     deal_ead: &mut [A],
     d: usize,
     st: &DealState<A>,
-    flows: &[DealFlows<A>],
+    inp: &I,
 ) {
     if !st.done {
         sums.0 += st.balance;
         sums.1 += st.balance;
     } else if let Some((_, rec)) = st.pending_recovery {
-        sums.0 += recovery_ead(deal_ead, d, flows);
+        sums.0 += recovery_ead(deal_ead, d, inp);
         sums.1 += rec;
     }
 }
 
 /// EAD of deal `d`, ended with its recovery still to come: recorded in `deal_ead` from this
-/// month's flows of all deals (`flows`) in the month of its default. Every default ends its
+/// month's flows (read through `inp`) in the month of its default. Every default ends its
 /// deal and is the only event that sets a pending recovery, both in the default's month, and
 /// the vault walks the deals it marks every month, so it sees each such default.
 ///
@@ -490,8 +539,8 @@ fn add_deal_marks<A: Amount>(
 /// of the walk's loop keeps that loop to the deal states.
 #[cold]
 #[inline(never)]
-fn recovery_ead<A: Amount>(deal_ead: &mut [A], d: usize, flows: &[DealFlows<A>]) -> A {
-    let f = &flows[d];
+fn recovery_ead<A: Amount, I: VaultMonthInput<A>>(deal_ead: &mut [A], d: usize, inp: &I) -> A {
+    let f = inp.deal_flows(d);
     if f.default_kind.is_some() {
         deal_ead[d] = f.default_ead;
     }

@@ -6,16 +6,17 @@
 //! produces is its path's scalar value bit for bit (the engine's lane code is tested path by
 //! path), so the statistics are those of [`crate::Worker::run_path`] over the same paths.
 //!
-//! Not yet in lanes: the vault. A plan with a vault runs path by path.
+//! The vault runs lane by lane (each path's own [`gaib_engine::VaultState`], reading its lane
+//! of the month through [`VaultMonthInput`]).
 
 use crate::accum::DealMonthAcc;
-use crate::model::{record_month, DealMonthView, MonthView, Worker};
+use crate::model::{record_month, record_vault, DealMonthView, MonthView, Worker};
 use crate::plan::SimPlan;
 use crate::rng::PathRng;
 use crate::rows::PathRows;
 use crate::stats::PathStats;
 use gaib_engine::lanes::runner::{CashflowLanes, OutputLanes};
-use gaib_engine::MarketMonth;
+use gaib_engine::{DealFlows, DealState, MarketMonth, TrancheFlow, VaultMonthInput};
 
 /// One lane of a group's month, read as one path's ([`MonthView`]).
 struct LaneMonth<'a, const W: usize> {
@@ -66,6 +67,29 @@ impl<const W: usize> MonthView for LaneMonth<'_, W> {
     }
 }
 
+impl<const W: usize> VaultMonthInput<f64> for LaneMonth<'_, W> {
+    #[inline(always)]
+    fn deal_state(&self, d: usize) -> DealState<f64> {
+        self.state.deals[d].lane(self.lane)
+    }
+    #[inline(always)]
+    fn deal_flows(&self, d: usize) -> DealFlows<f64> {
+        self.out.deals[d].lane(self.lane)
+    }
+    #[inline(always)]
+    fn tranche_flow(&self, q: usize, t: usize) -> TrancheFlow<f64> {
+        self.out.tranches[q][t].lane(self.lane)
+    }
+    #[inline(always)]
+    fn n_tranches(&self, q: usize) -> usize {
+        self.state.pools[q].len()
+    }
+    #[inline(always)]
+    fn tranche_balance(&self, q: usize, j: usize) -> f64 {
+        self.state.pools[q].balance(j, self.lane)
+    }
+}
+
 /// Scratch space of one thread for groups of `W` paths: each path's own market, default
 /// months and accumulators (a [`Worker`] per lane), and the engine's state and output in lanes.
 #[derive(Debug)]
@@ -77,9 +101,8 @@ pub(crate) struct GroupWorker<'p, const W: usize> {
 }
 
 impl<'p, const W: usize> GroupWorker<'p, W> {
-    /// Scratch space for `plan` (which must have no vault).
+    /// Scratch space for `plan`.
     fn new(plan: &'p SimPlan) -> Self {
-        debug_assert!(plan.vault.is_none());
         GroupWorker {
             plan,
             paths: (0..W).map(|_| Worker::for_lane(plan)).collect(),
@@ -106,6 +129,7 @@ impl<'p, const W: usize> GroupWorker<'p, W> {
             w.draw_default_months(rng);
             w.market.reset(p);
             w.acc.reset();
+            w.reset_vault();
         }
         p.flow.reset_lanes(&mut self.state);
         for k in 1..=p.months {
@@ -129,6 +153,14 @@ impl<'p, const W: usize> GroupWorker<'p, W> {
                     lane,
                 };
                 record_month(p, &mut w.acc, deal_months, &view, k, stats);
+                record_vault(
+                    p,
+                    &mut w.vault,
+                    &mut w.horizon_nav_per_share,
+                    k,
+                    stats,
+                    &view,
+                );
             }
         }
         for (i, w) in self.paths.iter_mut().enumerate() {
@@ -141,7 +173,7 @@ impl<'p, const W: usize> GroupWorker<'p, W> {
 }
 
 /// The lane width this CPU runs best, with its scratch space; `None` where paths run one at a
-/// time (a plan with a vault, a CPU without AVX2, another architecture).
+/// time (a CPU without AVX2, another architecture).
 #[derive(Debug)]
 pub(crate) enum Groups<'p> {
     /// Eight paths per AVX-512 vector.
@@ -151,24 +183,25 @@ pub(crate) enum Groups<'p> {
 }
 
 impl<'p> Groups<'p> {
-    /// Groups for `plan` on this CPU, if lanes apply.
+    /// Groups for `plan` on this CPU, if lanes apply. The environment variable `GAIB_LANES`
+    /// overrides the choice (for benchmarks and diagnosis; results are the same bit for bit
+    /// either way): `off` runs paths one at a time, `4` groups of four even where AVX-512
+    /// would run eight; unset or anything else chooses by the CPU.
     pub(crate) fn new(plan: &'p SimPlan) -> Option<Self> {
-        if plan.vault.is_some() || std::env::var_os("GAIB_NO_LANES").is_some() {
+        let choice = std::env::var("GAIB_LANES").unwrap_or_default();
+        if choice == "off" {
             return None;
         }
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("avx512dq")
-                && std::arch::is_x86_feature_detected!("avx512vl")
-                && std::env::var_os("GAIB_LANES_AVX2").is_none()
-            {
+            if choice != "4" && gaib_engine::lanes::supported(8) {
                 return Some(Groups::Eight(Box::new(GroupWorker::new(plan))));
             }
             if std::arch::is_x86_feature_detected!("avx2") {
                 return Some(Groups::Four(Box::new(GroupWorker::new(plan))));
             }
         }
+        let _ = plan;
         None
     }
 

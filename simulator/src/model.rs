@@ -22,7 +22,7 @@ use crate::stats::{
     PORTFOLIO_LOSS_BINS,
 };
 use crate::trace::{MonthTrace, PathTrace};
-use gaib_engine::{CashflowState, MonthOutput, VaultMonth, VaultState};
+use gaib_engine::{CashflowState, MonthOutput, VaultMonth, VaultMonthInput, VaultState};
 
 /// Smallest/largest utilization (logistic(Y) is clamped into [U_EPS, 1 − U_EPS]).
 pub const U_EPS: f64 = 1e-15;
@@ -158,7 +158,7 @@ pub struct Worker<'p> {
     pub(crate) default_month: Vec<u32>,
     /// The path's own sums and events so far (PVs, losses, default months).
     pub(crate) acc: PathAcc,
-    vault: Option<VaultState<f64>>,
+    pub(crate) vault: Option<VaultState<f64>>,
     /// NAV per share (staking, unstaking) at the vault's horizon month, USD (NaN until then).
     pub(crate) horizon_nav_per_share: (f64, f64),
     /// The per-(deal, month) statistics of the paths run since the last flush, in a flat
@@ -327,15 +327,7 @@ impl<'p> Worker<'p> {
         self.draw_default_months(&rng);
         self.market.reset(p);
         self.acc.reset();
-        self.horizon_nav_per_share = (f64::NAN, f64::NAN);
-        if let (Some(v), Some(vs)) = (p.vault.as_ref(), self.vault.as_mut()) {
-            let ps0 = if v.shares0 > 0.0 {
-                p.vault_nav0 / v.shares0
-            } else {
-                0.0
-            };
-            vs.reset(v, ps0);
-        }
+        self.reset_vault();
 
         for k in 1..=k_max {
             let market = self.market.month(p, &rng, &self.default_month, k);
@@ -380,34 +372,29 @@ impl<'p> Worker<'p> {
 
     /// Steps the vault through month `k` and records it; its month, if there is a vault.
     fn vault_month(&mut self, k: u32, stats: &mut PathStats) -> Option<VaultMonth<f64>> {
+        let inp = (&self.state, &self.out);
+        record_vault(
+            self.plan,
+            &mut self.vault,
+            &mut self.horizon_nav_per_share,
+            k,
+            stats,
+            &inp,
+        )
+    }
+
+    /// A new path's vault (at its NAV per share at close) and horizon NAV (NaN until then).
+    pub(crate) fn reset_vault(&mut self) {
         let p = self.plan;
-        let (Some(v), Some(vs), Some(st)) =
-            (p.vault.as_ref(), self.vault.as_mut(), stats.vault.as_mut())
-        else {
-            return None;
-        };
-        let m = vs.step(v, k, &self.state, &self.out);
-        let ki = (k - 1) as usize;
-        let nav0_ps = st.nav0_per_share_usd;
-        let (rs, ru) = if nav0_ps > 0.0 {
-            (
-                m.nav_per_share_staking / nav0_ps,
-                m.nav_per_share_unstaking / nav0_ps,
-            )
-        } else {
-            (0.0, 0.0)
-        };
-        st.monthly_staking[ki].add(rs);
-        st.monthly_unstaking[ki].add(ru);
-        st.monthly_unstaking_hist[ki].add(ru);
-        if k == v.horizon_month {
-            self.horizon_nav_per_share = (m.nav_per_share_staking, m.nav_per_share_unstaking);
-            st.nav_staking.add(rs);
-            st.nav_unstaking.add(ru);
-            st.nav_staking_hist.add(rs);
-            st.nav_unstaking_hist.add(ru);
+        self.horizon_nav_per_share = (f64::NAN, f64::NAN);
+        if let (Some(v), Some(vs)) = (p.vault.as_ref(), self.vault.as_mut()) {
+            let ps0 = if v.shares0 > 0.0 {
+                p.vault_nav0 / v.shares0
+            } else {
+                0.0
+            };
+            vs.reset(v, ps0);
         }
-        Some(m)
     }
 
     pub(crate) fn record_path(&mut self, stats: &mut PathStats) {
@@ -535,6 +522,45 @@ impl<'p> Worker<'p> {
             v.max_queue_fraction.push(vs.max_queue_fraction);
         }
     }
+}
+
+/// Steps a path's vault (if the plan has one) through month `k`, reading the month through
+/// `inp`, and records it into `stats` (and the horizon NAV per share); the vault's month.
+#[inline(always)]
+pub(crate) fn record_vault<I: VaultMonthInput<f64>>(
+    p: &SimPlan,
+    vault: &mut Option<VaultState<f64>>,
+    horizon_nav_per_share: &mut (f64, f64),
+    k: u32,
+    stats: &mut PathStats,
+    inp: &I,
+) -> Option<VaultMonth<f64>> {
+    let (Some(v), Some(vs), Some(st)) = (p.vault.as_ref(), vault.as_mut(), stats.vault.as_mut())
+    else {
+        return None;
+    };
+    let m = vs.step_with(v, k, inp);
+    let ki = (k - 1) as usize;
+    let nav0_ps = st.nav0_per_share_usd;
+    let (rs, ru) = if nav0_ps > 0.0 {
+        (
+            m.nav_per_share_staking / nav0_ps,
+            m.nav_per_share_unstaking / nav0_ps,
+        )
+    } else {
+        (0.0, 0.0)
+    };
+    st.monthly_staking[ki].add(rs);
+    st.monthly_unstaking[ki].add(ru);
+    st.monthly_unstaking_hist[ki].add(ru);
+    if k == v.horizon_month {
+        *horizon_nav_per_share = (m.nav_per_share_staking, m.nav_per_share_unstaking);
+        st.nav_staking.add(rs);
+        st.nav_unstaking.add(ru);
+        st.nav_staking_hist.add(rs);
+        st.nav_unstaking_hist.add(ru);
+    }
+    Some(m)
 }
 
 /// A path's own sums and events (PVs, losses, first default months), accumulated month by

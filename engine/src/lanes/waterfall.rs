@@ -148,6 +148,22 @@ impl<const W: usize> WaterfallLanes<W> {
         }
     }
 
+    /// Number of tranches.
+    pub fn len(&self) -> usize {
+        self.balances.len()
+    }
+
+    /// Whether the pool has no tranche.
+    pub fn is_empty(&self) -> bool {
+        self.balances.is_empty()
+    }
+
+    /// Tranche `j`'s balance on lane `i`, USD.
+    #[inline(always)]
+    pub fn balance(&self, j: usize, i: usize) -> f64 {
+        self.balances[j].0[i]
+    }
+
     /// Back to the state at close on every lane.
     pub fn reset(&mut self, p: &WaterfallParams<f64>) {
         for (b, &b0) in self.balances.iter_mut().zip(&p.balances) {
@@ -212,15 +228,20 @@ impl<const W: usize> WaterfallLanes<W> {
         let mut oc_breached = M::splat(false);
         let mut oc_cure = F::ZERO;
         if p.oc_trigger > 0.0 && !legal_final {
-            // The senior outstanding tranche of each lane: `first[j]` where it is j.
+            // The senior outstanding tranche of each lane (`first`: its index there, `eq`
+            // where every debt tranche is settled).
             let mut found = M::splat(false);
             let mut senior = F::ZERO;
-            let mut first = Vec::with_capacity(eq);
-            for b in bal.iter().take(eq) {
+            let mut first = [eq; W];
+            for (j, b) in bal.iter().take(eq).enumerate() {
                 let here = !found & !b.is_settled();
                 senior = here.select(*b, senior);
                 found = found | here;
-                first.push(here);
+                for (f, l) in first.iter_mut().zip(0..W) {
+                    if here.lane(l) {
+                        *f = j;
+                    }
+                }
             }
             let breach = found & c.performing_balance.lt(F::splat(p.oc_trigger) * senior);
             if breach.any() {
@@ -229,10 +250,12 @@ impl<const W: usize> WaterfallLanes<W> {
                     .min_of(cash.interest);
                 cash.interest = breach.select(cash.interest - cure, cash.interest);
                 let diverted = cure;
-                let mut started = M::splat(false);
                 for j in 0..eq {
-                    started = started | first[j];
-                    let on = breach & started;
+                    // From the senior outstanding tranche down (the scalar `s..eq`).
+                    let from = M(std::array::from_fn(|l| {
+                        0u64.wrapping_sub(u64::from(j >= first[l]))
+                    }));
+                    let on = breach & from;
                     let pay = cure.min_of(bal[j]);
                     out[j].principal = on.select(out[j].principal + pay, out[j].principal);
                     bal[j] = on.select(bal[j] - pay, bal[j]);
