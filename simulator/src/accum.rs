@@ -71,17 +71,17 @@ impl DealMonthCell {
     /// mispredicted one costs that whole dependency chain. So a positive finite ratio (every
     /// ratio the simulator records, bar a zero collateral) is recorded without a branch on
     /// its size: [`Moments::add_nonneg`], the running min/max as selects, and its bin or
-    /// overflow as one index. Anything else (≤ 0, ∞, NaN) takes the general rule.
+    /// overflow as one index. Anything else (≤ 0, NaN) takes the general rule.
     #[inline(always)]
     pub(crate) fn add_ratio(&mut self, counts: &mut RatioCounts, x: f64) {
-        if x > 0.0 && x < f64::INFINITY {
-            // SAFETY: 0 < x < ∞.
+        if x > 0.0 {
+            // SAFETY: 0 < x (+∞ included; not NaN).
             unsafe { self.ratio.add_nonneg(x) };
             self.add_min_max(x);
             // `slot`'s bin rule on [0, COLLATERAL_HIST_MAX): b = (x − lo)/(hi − lo)·bins, the
             // same operations (x − 0.0 = x and 5.0 − 0.0 = 5.0 exactly); x > 0, so neither
             // `Underflow` nor `AtLo`, and b ≥ 0 (0 only if x/5 underflows), so `slot`'s clamp
-            // at 0 is the identity. b < bins: bin trunc(b); else (b finite, x < ∞):
+            // at 0 is the identity. b < bins: bin trunc(b); else (b ≥ bins, +∞ for x = +∞):
             // `Overflow`, which is index `bins` = trunc(bins).
             let b = x / (COLLATERAL_HIST_MAX - 0.0) * COLLATERAL_BINS as f64;
             let b = if b < COLLATERAL_BINS as f64 {
@@ -171,6 +171,16 @@ impl DealMonthAcc {
     pub(crate) fn month_mut(&mut self, ki: usize) -> (&mut [DealMonthCell], &mut [RatioCounts]) {
         let r = ki * self.n_deals..(ki + 1) * self.n_deals;
         (&mut self.cells[r.clone()], &mut self.counts[r])
+    }
+
+    /// Records month index `ki`'s collateral ratios: `values[j]` of deal `deals[j]`, by
+    /// [`DealMonthCell::add_ratio`].
+    #[inline(always)]
+    pub(crate) fn add_ratios(&mut self, ki: usize, deals: &[usize], values: &[f64]) {
+        let (cells, counts) = self.month_mut(ki);
+        for (&d, &x) in deals.iter().zip(values) {
+            cells[d].add_ratio(&mut counts[d], x);
+        }
     }
 
     /// Merges everything recorded since the last flush into `stats` (shaped for the same

@@ -126,11 +126,18 @@ fn to_fixed_clamped(v: f64) -> i128 {
 #[inline(always)]
 unsafe fn to_fixed_nonneg(v: f64) -> i128 {
     debug_assert!((0.0..=MAX_VALUE).contains(&v));
-    // SAFETY: 0 ≤ v ≤ 1e5 (the caller's contract): trunc(v) is an i64.
+    // Signed conversions (one `cvttsd2si` / `cvtsi2sd` each; baseline x86-64 has no unsigned
+    // ones) of values known to be non-negative.
+    // SAFETY: 0 ≤ v ≤ 1e5 (the caller's contract): trunc(v) is an i64 in [0, 2^17).
     let whole = unsafe { v.to_int_unchecked::<i64>() };
     // SAFETY: 0 ≤ v − trunc(v) < 1, so its exact scaling by 2^60 is in [0, 2^60): an i64.
     let frac = unsafe { ((v - whole as f64) * SCALE).to_int_unchecked::<i64>() };
-    (i128::from(whole) << FRAC_BITS) + i128::from(frac)
+    let (whole, frac) = (whole as u64, frac as u64);
+    // whole·2^60 + frac with frac < 2^60: the low word is whole's low 4 bits above frac, the
+    // high word whole's other bits (both non-negative: no sign extension).
+    let lo = (whole << FRAC_BITS) | frac;
+    let hi = whole >> (64 - FRAC_BITS);
+    ((i128::from(hi)) << 64) | i128::from(lo)
 }
 
 const TWO_POW_14: f64 = (1u64 << 14) as f64;
