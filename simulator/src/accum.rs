@@ -16,8 +16,13 @@ use crate::stats::{
     slot, ExactSum, Moments, PathStats, Slot, COLLATERAL_BINS, COLLATERAL_HIST_MAX,
 };
 
-/// The collateral-ratio histogram's bin counts of one (deal, month) (see [`Histogram::counts`]).
-pub(crate) type RatioCounts = [u64; COLLATERAL_BINS];
+/// The collateral-ratio histogram's bin counts of one (deal, month) (see [`Histogram::counts`]),
+/// then its overflow count (ratios at or above [`COLLATERAL_HIST_MAX`], and NaN) at index
+/// [`COLLATERAL_BINS`]: so a ratio's bin or overflow is one index, chosen without a branch.
+pub(crate) type RatioCounts = [u64; COLLATERAL_BINS + 1];
+
+/// Index of the overflow count in [`RatioCounts`].
+const OVERFLOW: usize = COLLATERAL_BINS;
 
 /// One (deal, month)'s statistics over the paths recorded since the last flush: what
 /// `PathStats` holds for it, with the collateral-ratio histogram's fields apart from its bin
@@ -40,8 +45,6 @@ pub(crate) struct DealMonthCell {
     ratio_at_lo: u64,
     /// Ratios below 0.
     ratio_underflow: u64,
-    /// Ratios at or above [`COLLATERAL_HIST_MAX`], and NaN.
-    ratio_overflow: u64,
 }
 
 impl DealMonthCell {
@@ -58,36 +61,76 @@ impl DealMonthCell {
         ratio_max: f64::NAN,
         ratio_at_lo: 0,
         ratio_underflow: 0,
-        ratio_overflow: 0,
     };
 
     /// Records one collateral ratio, as `collateral_ratio[d][k].add(x)` followed by
     /// `collateral_ratio_hist[d][k].add(x)` would; `counts` are this cell's bin counts.
+    ///
+    /// A ratio's size is unpredictable (the sample's: below 8 two times in three, below 5
+    /// about half the time), and every branch on it waits for the ratio's divisions: a
+    /// mispredicted one costs that whole dependency chain. So a positive finite ratio (every
+    /// ratio the simulator records, bar a zero collateral) is recorded without a branch on
+    /// its size: [`Moments::add_nonneg`], the running min/max as selects, and its bin or
+    /// overflow as one index. Anything else (≤ 0, NaN) takes the general rule.
     #[inline(always)]
     pub(crate) fn add_ratio(&mut self, counts: &mut RatioCounts, x: f64) {
+        if x > 0.0 {
+            // SAFETY: 0 < x (+∞ included; not NaN).
+            unsafe { self.ratio.add_nonneg(x) };
+            self.add_min_max(x);
+            // `slot`'s bin rule on [0, COLLATERAL_HIST_MAX): b = (x − lo)/(hi − lo)·bins, the
+            // same operations (x − 0.0 = x and 5.0 − 0.0 = 5.0 exactly); x > 0, so neither
+            // `Underflow` nor `AtLo`, and b ≥ 0 (0 only if x/5 underflows), so `slot`'s clamp
+            // at 0 is the identity. b < bins: bin trunc(b); else (b ≥ bins, +∞ for x = +∞):
+            // `Overflow`, which is index `bins` = trunc(bins).
+            let b = x / (COLLATERAL_HIST_MAX - 0.0) * COLLATERAL_BINS as f64;
+            let b = if b < COLLATERAL_BINS as f64 {
+                b
+            } else {
+                COLLATERAL_BINS as f64
+            };
+            // SAFETY: 0 ≤ b ≤ COLLATERAL_BINS, not NaN: its truncation is an i64 in
+            // [0, COLLATERAL_BINS], so the index is in range.
+            unsafe {
+                let i = b.to_int_unchecked::<i64>() as usize;
+                *counts.get_unchecked_mut(i) += 1;
+            }
+            return;
+        }
+        self.add_ratio_general(counts, x);
+    }
+
+    /// [`DealMonthCell::add_ratio`] of any x, by `Moments::add` and `stats::slot`.
+    #[cold]
+    #[inline(never)]
+    fn add_ratio_general(&mut self, counts: &mut RatioCounts, x: f64) {
         self.ratio.add(x);
-        // Histogram::add on [0, COLLATERAL_HIST_MAX) with COLLATERAL_BINS bins: its running
-        // min/max (`m <= x` keeps m, a tie included), NaN standing for `None`, and its bin
-        // rule (`stats::slot`).
         if !x.is_nan() {
-            // A NaN minimum (no observation yet) fails `m <= x`: x, as `None` gives x.
-            self.ratio_min = if self.ratio_min <= x {
-                self.ratio_min
-            } else {
-                x
-            };
-            self.ratio_max = if self.ratio_max >= x {
-                self.ratio_max
-            } else {
-                x
-            };
+            self.add_min_max(x);
         }
         match slot(x, 0.0, COLLATERAL_HIST_MAX, COLLATERAL_BINS) {
             Slot::Underflow => self.ratio_underflow += 1,
             Slot::AtLo => self.ratio_at_lo += 1,
             Slot::Bin(i) => counts[i] += 1,
-            Slot::Overflow => self.ratio_overflow += 1,
+            Slot::Overflow => counts[OVERFLOW] += 1,
         }
+    }
+
+    /// `Histogram::add`'s running min/max of a non-NaN x (`m <= x` keeps m, a tie included),
+    /// NaN standing for `None`: a NaN minimum (no observation yet) fails `m <= x`, giving x,
+    /// as `None` gives x.
+    #[inline(always)]
+    fn add_min_max(&mut self, x: f64) {
+        self.ratio_min = if self.ratio_min <= x {
+            self.ratio_min
+        } else {
+            x
+        };
+        self.ratio_max = if self.ratio_max >= x {
+            self.ratio_max
+        } else {
+            x
+        };
     }
 
     /// The running minimum as `Histogram::min` holds it.
@@ -119,7 +162,7 @@ impl DealMonthAcc {
         Self {
             n_deals,
             cells: vec![DealMonthCell::EMPTY; n_deals * months],
-            counts: vec![[0; COLLATERAL_BINS]; n_deals * months],
+            counts: vec![[0; COLLATERAL_BINS + 1]; n_deals * months],
         }
     }
 
@@ -128,6 +171,16 @@ impl DealMonthAcc {
     pub(crate) fn month_mut(&mut self, ki: usize) -> (&mut [DealMonthCell], &mut [RatioCounts]) {
         let r = ki * self.n_deals..(ki + 1) * self.n_deals;
         (&mut self.cells[r.clone()], &mut self.counts[r])
+    }
+
+    /// Records month index `ki`'s collateral ratios: `values[j]` of deal `deals[j]`, by
+    /// [`DealMonthCell::add_ratio`].
+    #[inline(always)]
+    pub(crate) fn add_ratios(&mut self, ki: usize, deals: &[usize], values: &[f64]) {
+        let (cells, counts) = self.month_mut(ki);
+        for (&d, &x) in deals.iter().zip(values) {
+            cells[d].add_ratio(&mut counts[d], x);
+        }
     }
 
     /// Merges everything recorded since the last flush into `stats` (shaped for the same
@@ -161,14 +214,14 @@ impl DealMonthAcc {
                 if c.ratio.n > 0 {
                     cr[d][ki].merge(&c.ratio);
                     crh[d][ki].merge_parts(
-                        h,
+                        &h[..COLLATERAL_BINS],
                         c.ratio_at_lo,
                         c.ratio_underflow,
-                        c.ratio_overflow,
+                        h[OVERFLOW],
                         c.min(),
                         c.max(),
                     );
-                    *h = [0; COLLATERAL_BINS];
+                    *h = [0; COLLATERAL_BINS + 1];
                 }
                 *c = DealMonthCell::EMPTY;
             }
@@ -208,12 +261,37 @@ mod tests {
             let x = f64::from(i) * 0.0025;
             vals.extend([x, up(x)]);
         }
+        // The sizes where `Moments::add` and the fixed-point conversion change path (x or x²
+        // at 8, 2^14, 2^17, the clamp at MAX_VALUE), MAX_COLLATERAL_RATIO, and beyond.
+        let down = |v: f64| f64::from_bits(v.to_bits() - 1);
+        for e in -40..=20 {
+            let p = 2f64.powi(e);
+            vals.extend([
+                p,
+                up(p),
+                down(p),
+                p.sqrt(),
+                up(p.sqrt()),
+                down(p.sqrt()),
+                1.3 * p,
+            ]);
+        }
+        for v in [
+            crate::stats::MAX_VALUE,
+            crate::stats::MAX_COLLATERAL_RATIO,
+            1e6,
+            1e300,
+        ] {
+            vals.extend([v, up(v), down(v), v.sqrt(), up(v.sqrt()), down(v.sqrt())]);
+        }
         let mut x = 0x9E37_79B9_7F4A_7C15u64;
         for _ in 0..5_000 {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             vals.push((x >> 11) as f64 / (1u64 << 53) as f64 * 7.0 - 1.0);
+            // Log-uniform on [1e-3, 1e3): the ratios' range, clamp included.
+            vals.push(10f64.powf((x >> 11) as f64 / (1u64 << 53) as f64 * 6.0 - 3.0));
         }
         // Two "chunks": the flat cell flushed into a fresh histogram per chunk, then the
         // chunks merged, against the histograms recorded directly and merged.
@@ -226,7 +304,7 @@ mod tests {
             let mut m = Moments::default();
             let mut h = Histogram::new(0.0, COLLATERAL_HIST_MAX, COLLATERAL_BINS);
             let mut c = DealMonthCell::EMPTY;
-            let mut counts = [0; COLLATERAL_BINS];
+            let mut counts = [0; COLLATERAL_BINS + 1];
             for &v in part {
                 m.add(v);
                 h.add(v);
@@ -237,10 +315,10 @@ mod tests {
             assert_eq!(c.ratio, m);
             let mut fresh = Histogram::new(0.0, COLLATERAL_HIST_MAX, COLLATERAL_BINS);
             fresh.merge_parts(
-                &counts,
+                &counts[..COLLATERAL_BINS],
                 c.ratio_at_lo,
                 c.ratio_underflow,
-                c.ratio_overflow,
+                counts[OVERFLOW],
                 c.min(),
                 c.max(),
             );
