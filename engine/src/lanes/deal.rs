@@ -609,21 +609,7 @@ mod tests {
     use crate::deal::MonthInputs;
 
     /// A small deterministic generator (xorshift64*), so the test needs no RNG crate.
-    struct Gen(u64);
-    impl Gen {
-        fn u(&mut self) -> f64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-        }
-        fn below(&mut self, n: u32) -> u32 {
-            (self.u() * f64::from(n)) as u32
-        }
-        fn chance(&mut self, p: f64) -> bool {
-            self.u() < p
-        }
-    }
+    use crate::lanes::Gen;
 
     fn random_deal(g: &mut Gen) -> DealParams<f64> {
         let term = 3 + g.below(40);

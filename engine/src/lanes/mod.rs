@@ -424,6 +424,32 @@ impl<const W: usize> Not for M<W> {
     }
 }
 
+/// A small deterministic generator for the lane tests (xorshift64*), so they need no RNG
+/// crate.
+#[cfg(test)]
+pub(crate) struct Gen(pub(crate) u64);
+
+#[cfg(test)]
+impl Gen {
+    /// Uniform on [0, 1).
+    pub(crate) fn u(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Uniform on 0..n.
+    pub(crate) fn below(&mut self, n: u32) -> u32 {
+        (self.u() * f64::from(n)) as u32
+    }
+
+    /// True with probability p.
+    pub(crate) fn chance(&mut self, p: f64) -> bool {
+        self.u() < p
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

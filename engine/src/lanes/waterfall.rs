@@ -319,18 +319,7 @@ impl<const W: usize> WaterfallLanes<W> {
 mod tests {
     use super::*;
 
-    struct Gen(u64);
-    impl Gen {
-        fn u(&mut self) -> f64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-        }
-        fn chance(&mut self, p: f64) -> bool {
-            self.u() < p
-        }
-    }
+    use crate::lanes::Gen;
 
     /// Every lane of `WaterfallLanes::step` is the scalar `WaterfallState::step` bit for bit
     /// over whole pool lives: random tranche structures, fees, OC triggers, coupons, and
