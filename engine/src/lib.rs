@@ -54,7 +54,7 @@ pub use validate::{
     validate, Validated, MAX_AMOUNT_USD, MAX_MONTHS, MAX_NOTIONAL_GPU_HOURS_PER_MONTH,
 };
 pub use vault::{
-    tranche_mark, VaultMonth, VaultMonthInput, VaultParams, VaultState, DAYS_PER_MONTH,
+    tranche_mark, DealMark, VaultMonth, VaultMonthInput, VaultParams, VaultState, DAYS_PER_MONTH,
 };
 pub use waterfall::{
     PoolCollections, TrancheFlow, WaterfallMonth, WaterfallParams, WaterfallState,

@@ -28,7 +28,7 @@
 //! ended deals, which leave a sum unchanged), so results are unchanged bit for bit.
 
 use crate::amount::Amount;
-use crate::deal::{DealFlows, DealState};
+use crate::deal::DealFlows;
 use crate::portfolio::Portfolio;
 use crate::runner::{CashflowPlan, CashflowState, MonthOutput};
 use crate::waterfall::TrancheFlow;
@@ -43,8 +43,8 @@ pub const DAYS_PER_MONTH: f64 = 365.0 / 12.0;
 /// and state `(&CashflowState, &MonthOutput)` is the usual input; a lane of paths stepped
 /// together (`crate::lanes`) is another, with the same values.
 pub trait VaultMonthInput<A> {
-    /// Deal `d`'s state after the month.
-    fn deal_state(&self, d: usize) -> DealState<A>;
+    /// Deal `d`'s state after the month, as far as its mark needs it.
+    fn deal_mark(&self, d: usize) -> DealMark<A>;
     /// Deal `d`'s flows in the month.
     fn deal_flows(&self, d: usize) -> DealFlows<A>;
     /// Tranche `t` of pool `q`: its flows in the month.
@@ -55,10 +55,26 @@ pub trait VaultMonthInput<A> {
     fn tranche_balance(&self, q: usize, j: usize) -> A;
 }
 
+/// What the vault's marks read of a deal's state after the month (fields of [`crate::DealState`]).
+#[derive(Debug, Clone, Copy)]
+pub struct DealMark<A> {
+    /// Whether the deal has ended.
+    pub done: bool,
+    /// Outstanding balance, USD.
+    pub balance: A,
+    /// The recovery still to come, USD, if any.
+    pub pending_recovery: Option<A>,
+}
+
 impl<A: Amount> VaultMonthInput<A> for (&CashflowState<A>, &MonthOutput<A>) {
     #[inline(always)]
-    fn deal_state(&self, d: usize) -> DealState<A> {
-        self.0.deals[d]
+    fn deal_mark(&self, d: usize) -> DealMark<A> {
+        let st = &self.0.deals[d];
+        DealMark {
+            done: st.done,
+            balance: st.balance,
+            pending_recovery: st.pending_recovery.map(|(_, amount)| amount),
+        }
     }
     #[inline(always)]
     fn deal_flows(&self, d: usize) -> DealFlows<A> {
@@ -367,7 +383,7 @@ impl<A: Amount> VaultState<A> {
                 let f = inp.deal_flows(d);
                 buffer += f.total_received();
                 income += f.interest_proceeds();
-                add_deal_marks(&mut marks, &mut self.deal_ead, d, &inp.deal_state(d), inp);
+                add_deal_marks(&mut marks, &mut self.deal_ead, d, &inp.deal_mark(d), inp);
             }
         }
         // Holdings of the same pool (e.g. two of its tranches) in a row share the pool value.
@@ -382,7 +398,7 @@ impl<A: Amount> VaultState<A> {
                     let mut value = (A::ZERO, A::ZERO);
                     for r in runs {
                         for d in r.clone() {
-                            let st = inp.deal_state(d);
+                            let st = inp.deal_mark(d);
                             add_deal_marks(&mut value, &mut self.deal_ead, d, &st, inp);
                         }
                     }
@@ -518,13 +534,13 @@ fn add_deal_marks<A: Amount, I: VaultMonthInput<A>>(
     sums: &mut (A, A),
     deal_ead: &mut [A],
     d: usize,
-    st: &DealState<A>,
+    st: &DealMark<A>,
     inp: &I,
 ) {
     if !st.done {
         sums.0 += st.balance;
         sums.1 += st.balance;
-    } else if let Some((_, rec)) = st.pending_recovery {
+    } else if let Some(rec) = st.pending_recovery {
         sums.0 += recovery_ead(deal_ead, d, inp);
         sums.1 += rec;
     }

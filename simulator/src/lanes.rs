@@ -16,7 +16,7 @@ use crate::rng::PathRng;
 use crate::rows::PathRows;
 use crate::stats::PathStats;
 use gaib_engine::lanes::runner::{CashflowLanes, OutputLanes};
-use gaib_engine::{DealFlows, DealState, MarketMonth, TrancheFlow, VaultMonthInput};
+use gaib_engine::{DealFlows, DealMark, MarketMonth, TrancheFlow, VaultMonthInput};
 
 /// One lane of a group's month, read as one path's ([`MonthView`]).
 struct LaneMonth<'a, const W: usize> {
@@ -32,18 +32,17 @@ impl<const W: usize> MonthView for LaneMonth<'_, W> {
     }
     #[inline(always)]
     fn deal(&self, d: usize) -> DealMonthView {
-        // The lane as the scalar flows and state (inlined: the fields not read are not
-        // loaded), read as `PathMonth::deal` reads one path's.
-        let f = self.out.deals[d].lane(self.lane);
-        let st = self.state.deals[d].lane(self.lane);
+        let (interest_proceeds, principal_proceeds, defaulted) =
+            self.out.deals[d].lane_proceeds(self.lane);
+        let (done, balance, dsra, _) = self.state.deals[d].lane_mark(self.lane);
         DealMonthView {
-            interest_proceeds: f.interest_proceeds(),
-            principal_proceeds: f.principal_proceeds(),
-            defaulted: f.default_kind.is_some(),
+            interest_proceeds,
+            principal_proceeds,
+            defaulted,
             loss: self.out.loss(d, self.lane),
-            done: st.done,
-            balance: st.balance,
-            dsra: st.dsra,
+            done,
+            balance,
+            dsra,
         }
     }
     #[inline(always)]
@@ -69,8 +68,13 @@ impl<const W: usize> MonthView for LaneMonth<'_, W> {
 
 impl<const W: usize> VaultMonthInput<f64> for LaneMonth<'_, W> {
     #[inline(always)]
-    fn deal_state(&self, d: usize) -> DealState<f64> {
-        self.state.deals[d].lane(self.lane)
+    fn deal_mark(&self, d: usize) -> DealMark<f64> {
+        let (done, balance, _, pending_recovery) = self.state.deals[d].lane_mark(self.lane);
+        DealMark {
+            done,
+            balance,
+            pending_recovery,
+        }
     }
     #[inline(always)]
     fn deal_flows(&self, d: usize) -> DealFlows<f64> {

@@ -216,6 +216,21 @@ impl<const W: usize> FlowLanes<W> {
         }))
     }
 
+    /// Lane `i`'s interest and principal proceeds ([`DealFlows::interest_proceeds`],
+    /// [`DealFlows::principal_proceeds`]: the same additions), USD, and whether it defaulted.
+    #[inline(always)]
+    pub fn lane_proceeds(&self, i: usize) -> (f64, f64, bool) {
+        (
+            self.interest.0[i] + self.rev_share_income.0[i] + self.kicker.0[i],
+            self.scheduled_principal.0[i]
+                + self.prepayment.0[i]
+                + self.refinanced.0[i]
+                + self.rev_share_capital.0[i]
+                + self.recovery.0[i],
+            self.default_kind[i] != NO_DEFAULT,
+        )
+    }
+
     /// Lane `i` as the scalar engine's [`DealFlows`].
     #[inline(always)]
     pub fn lane(&self, i: usize) -> DealFlows<f64> {
@@ -275,6 +290,18 @@ impl<const W: usize> DealLanes<W> {
             pending_month: std::array::from_fn(|i| s[i].pending_recovery.map_or(0, |p| p.0)),
             pending_amount: f(|s| s.pending_recovery.map_or(0.0, |p| p.1)),
         }
+    }
+
+    /// Lane `i`'s (done, balance, DSRA, pending recovery amount): the fields the simulator's
+    /// recording and the vault read, without building a whole [`DealState`].
+    #[inline(always)]
+    pub fn lane_mark(&self, i: usize) -> (bool, f64, f64, Option<f64>) {
+        (
+            self.done.lane(i),
+            self.balance.0[i],
+            self.dsra.0[i],
+            self.pending.lane(i).then(|| self.pending_amount.0[i]),
+        )
     }
 
     /// Lane `i` as the scalar engine's [`DealState`].
