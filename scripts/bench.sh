@@ -3,7 +3,8 @@
 #  1. deal-steps/s (paths × deals × months / s) on the sample portfolio at 1 thread and at all
 #     threads;
 #  2. instructions per deal-step by callgrind, marginal: (I(6000 paths) − I(2000 paths)) /
-#     (4000 × deals × months), one thread (skipped with a note when valgrind is absent);
+#     (4000 × deals × months), one thread, in lanes of four paths (valgrind hides AVX-512) and
+#     one path at a time (skipped with a note when valgrind is absent);
 #  3. the paired CPU-time ratio against the vectorised NumPy implementation of the same model
 #     (scripts/bench_numpy.py) on data/portfolios/bench12.toml (12 deals, 48 months): gaib and
 #     NumPy back to back, PAIRS times, each whole process's user + system CPU time, one thread
@@ -89,11 +90,17 @@ if command -v valgrind >/dev/null; then
     valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.$1" "$BIN" "$PORTFOLIO" "$1" 1 2>&1 \
       | sed -n 's/.*I *refs: *//p' | tr -d ','
   }
+  # valgrind hides AVX-512 from the program, so this counts the AVX2 build of each kernel and
+  # lanes of four paths (simulator/src/lanes.rs); then the same with paths one at a time.
   i_small=$(irefs 2000)
   i_big=$(irefs 6000)
   printf '  I(2000) = %s, I(6000) = %s, deal-steps per path %s\n' "$i_small" "$i_big" "$per_path"
-  printf '  %s instructions per deal-step (target ≤ 270)\n' \
+  printf '  %s instructions per deal-step, lanes of 4 paths (target ≤ 270)\n' \
     "$(awk -v a="$i_big" -v b="$i_small" -v d="$per_path" 'BEGIN{printf "%.1f", (a-b)/(4000*d)}')"
+  o_small=$(GAIB_LANES=off irefs 2000)
+  o_big=$(GAIB_LANES=off irefs 6000)
+  printf '  %s instructions per deal-step, one path at a time (GAIB_LANES=off)\n' \
+    "$(awk -v a="$o_big" -v b="$o_small" -v d="$per_path" 'BEGIN{printf "%.1f", (a-b)/(4000*d)}')"
 else
   echo "  skipped: valgrind not found"
 fi
