@@ -584,10 +584,10 @@ pub(crate) struct PathAcc {
     pub(crate) der_paid: Vec<bool>,
     /// Per deal: 1 / notional, the factor [`record_month`] normalises its cash flows by (the
     /// same division, done once instead of once per deal-month: the same bits). Constant.
-    deal_inv_notional: Vec<f64>,
+    pub(crate) deal_inv_notional: Vec<f64>,
     /// Per deal: 1 − haircut, the collateral ratio's factor on the fleet's hardware value (the
     /// same subtraction, done once: the same bits). Constant.
-    deal_keep: Vec<f64>,
+    pub(crate) deal_keep: Vec<f64>,
     /// The month's collateral ratios between [`record_month`]'s two passes: the first `n`
     /// entries (n ≤ n_deals) are the deals with a ratio, in deal order, and their ratios.
     ratio_deals: Vec<usize>,
