@@ -296,11 +296,8 @@ mod tests {
     use super::*;
     use crate::stats::Histogram;
 
-    /// `add_ratio` records what `Moments::add` and the collateral histogram's
-    /// `Histogram::add` record, bit for bit, on edges, signed zeros, NaN and infinities, and
-    /// the merge rule gives what merging the histograms gives.
-    #[test]
-    fn add_ratio_equals_moments_and_histogram_add() {
+    /// Ratios on edges, signed zeros, NaN, infinities, powers of two and random values.
+    fn ratio_test_values() -> Vec<f64> {
         let up = |v: f64| f64::from_bits(v.to_bits() + 1);
         let mut vals = vec![
             0.0,
@@ -355,6 +352,15 @@ mod tests {
             // Log-uniform on [1e-3, 1e3): the ratios' range, clamp included.
             vals.push(10f64.powf((x >> 11) as f64 / (1u64 << 53) as f64 * 6.0 - 3.0));
         }
+        vals
+    }
+
+    /// `add_ratio` records what `Moments::add` and the collateral histogram's
+    /// `Histogram::add` record, bit for bit, on edges, signed zeros, NaN and infinities, and
+    /// the merge rule gives what merging the histograms gives.
+    #[test]
+    fn add_ratio_equals_moments_and_histogram_add() {
+        let vals = ratio_test_values();
         // Two "chunks": the flat cell flushed into a fresh histogram per chunk, then the
         // chunks merged, against the histograms recorded directly and merged.
         let (a, b) = vals.split_at(vals.len() / 3);
@@ -397,5 +403,72 @@ mod tests {
         assert_eq!(got_m, want_m);
         assert_eq!(got_h, want_h);
         assert_eq!(got_h.min.map(f64::to_bits), want_h.min.map(f64::to_bits));
+    }
+
+    /// A cell's fields as comparable bits.
+    fn cell_bits(c: &DealMonthCell, counts: &RatioCounts) -> impl PartialEq + std::fmt::Debug {
+        (
+            c.cash_flow,
+            c.principal,
+            c.ratio,
+            c.ratio_min.to_bits(),
+            c.ratio_max.to_bits(),
+            c.ratio_at_lo,
+            c.ratio_underflow,
+            counts.to_vec(),
+        )
+    }
+
+    /// Groups of `W` lanes recorded at once (`add_ratio_lanes`, `ExactSum::add_lanes`) give
+    /// what recording the kept lanes one by one gives, bit for bit: the values of
+    /// `ratio_test_values` in groups (positive groups, and groups with a zero, a negative or
+    /// a NaN ratio that take the lane-by-lane path), with random masks, as cash flows too
+    /// (NaN, ±∞ and values ≥ 8 included).
+    fn lanes_equal_lane_by_lane<const W: usize>() {
+        let vals = ratio_test_values();
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let (mut a, mut b) = (DealMonthCell::EMPTY, DealMonthCell::EMPTY);
+        let (mut ca, mut cb) = ([0; COLLATERAL_BINS + 1], [0; COLLATERAL_BINS + 1]);
+        // Twice over the values: the second time shifted, so groups mix differently.
+        for shift in [0, W / 2 + 1] {
+            for g in vals[shift..].chunks_exact(W) {
+                let g: [f64; W] = g.try_into().unwrap();
+                let r = next();
+                // Every lane kept a third of the time, else a random mask.
+                let kept: [bool; W] =
+                    std::array::from_fn(|l| r % 3 == 0 || (r >> (8 + l)) & 1 == 1);
+                a.add_ratio_lanes(&mut ca, &g, &kept);
+                for l in 0..W {
+                    if kept[l] {
+                        b.add_ratio(&mut cb, g[l]);
+                    }
+                }
+                let cash: [f64; W] = std::array::from_fn(|l| if kept[l] { g[l] } else { 0.0 });
+                a.cash_flow.add_lanes(&cash);
+                for l in 0..W {
+                    if kept[l] {
+                        b.cash_flow.add(g[l]);
+                    }
+                }
+                assert_eq!(cell_bits(&a, &ca), cell_bits(&b, &cb), "{g:?} {kept:?}");
+            }
+        }
+        assert!(a.ratio.n > 1000);
+    }
+
+    #[test]
+    fn lanes_of_four_equal_lane_by_lane() {
+        lanes_equal_lane_by_lane::<4>();
+    }
+
+    #[test]
+    fn lanes_of_eight_equal_lane_by_lane() {
+        lanes_equal_lane_by_lane::<8>();
     }
 }
