@@ -10,48 +10,13 @@
 //! of the month through [`VaultMonthInput`]).
 
 use crate::accum::DealMonthAcc;
-use crate::model::{record_vault, Worker, LOSS_EPS};
+use crate::model::{record_vault_month, Worker, LOSS_EPS};
 use crate::plan::SimPlan;
 use crate::rng::PathRng;
 use crate::rows::PathRows;
 use crate::stats::{PathStats, MAX_COLLATERAL_RATIO};
 use gaib_engine::lanes::runner::{CashflowLanes, OutputLanes};
-use gaib_engine::{DealFlows, DealMark, MarketMonth, TrancheFlow, VaultMonthInput};
-
-/// One lane of a group's month, read as one path's by the vault ([`VaultMonthInput`]).
-struct LaneMonth<'a, const W: usize> {
-    out: &'a OutputLanes<W>,
-    state: &'a CashflowLanes<W>,
-    lane: usize,
-}
-
-impl<const W: usize> VaultMonthInput<f64> for LaneMonth<'_, W> {
-    #[inline(always)]
-    fn deal_mark(&self, d: usize) -> DealMark<f64> {
-        let (done, balance, _, pending_recovery) = self.state.deals[d].lane_mark(self.lane);
-        DealMark {
-            done,
-            balance,
-            pending_recovery,
-        }
-    }
-    #[inline(always)]
-    fn deal_flows(&self, d: usize) -> DealFlows<f64> {
-        self.out.deals[d].lane(self.lane)
-    }
-    #[inline(always)]
-    fn tranche_flow(&self, q: usize, t: usize) -> TrancheFlow<f64> {
-        self.out.tranches[q][t].lane(self.lane)
-    }
-    #[inline(always)]
-    fn n_tranches(&self, q: usize) -> usize {
-        self.state.pools[q].len()
-    }
-    #[inline(always)]
-    fn tranche_balance(&self, q: usize, j: usize) -> f64 {
-        self.state.pools[q].balance(j, self.lane)
-    }
-}
+use gaib_engine::{MarketMonth, VaultState};
 
 /// The per-path sums and events of a group's `W` paths, in lanes: what each path's
 /// [`crate::model::PathAcc`] holds (deal, tranche and derivative PVs and sums, USD; first
@@ -377,20 +342,21 @@ impl<'p, const W: usize> GroupWorker<'p, W> {
                 k,
             );
             record_instruments_lanes(p, &mut self.acc, &self.out, k, stats);
-            for (lane, w) in self.paths.iter_mut().enumerate() {
-                let view = LaneMonth {
-                    out: &self.out,
-                    state: &self.state,
-                    lane,
-                };
-                record_vault(
-                    p,
-                    &mut w.vault,
-                    &mut w.horizon_nav_per_share,
-                    k,
-                    stats,
-                    &view,
-                );
+            if let (Some(v), Some(st)) = (p.vault.as_ref(), stats.vault.as_mut()) {
+                let mut paths = self.paths.iter_mut();
+                let mut vaults: [(&mut VaultState<f64>, &mut (f64, f64)); W] =
+                    std::array::from_fn(|_| {
+                        let w = paths.next().expect("W paths");
+                        (
+                            w.vault.as_mut().expect("a vault per path"),
+                            &mut w.horizon_nav_per_share,
+                        )
+                    });
+                let mut states = vaults.each_mut().map(|(vs, _)| &mut **vs);
+                let months = VaultState::step_lanes(&mut states, v, k, &self.state, &self.out);
+                for ((_, horizon), m) in vaults.iter_mut().zip(&months) {
+                    record_vault_month(v, m, horizon, k, st);
+                }
             }
         }
         for (i, w) in self.paths.iter_mut().enumerate() {

@@ -540,6 +540,20 @@ pub(crate) fn record_vault<I: VaultMonthInput<f64>>(
         return None;
     };
     let m = vs.step_with(v, k, inp);
+    record_vault_month(v, &m, horizon_nav_per_share, k, st);
+    Some(m)
+}
+
+/// Records a path's vault month `m` (month `k` of the vault `v`) into the vault's statistics
+/// `st` (and the horizon NAV per share), as [`record_vault`] does after stepping it.
+#[inline(always)]
+pub(crate) fn record_vault_month(
+    v: &gaib_engine::VaultParams<f64>,
+    m: &VaultMonth<f64>,
+    horizon_nav_per_share: &mut (f64, f64),
+    k: u32,
+    st: &mut VaultStats,
+) {
     let ki = (k - 1) as usize;
     let nav0_ps = st.nav0_per_share_usd;
     let (rs, ru) = if nav0_ps > 0.0 {
@@ -560,7 +574,6 @@ pub(crate) fn record_vault<I: VaultMonthInput<f64>>(
         st.nav_staking_hist.add(rs);
         st.nav_unstaking_hist.add(ru);
     }
-    Some(m)
 }
 
 /// A path's own sums and events (PVs, losses, first default months), accumulated month by

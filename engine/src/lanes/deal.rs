@@ -335,6 +335,12 @@ impl<const W: usize> DealLanes<W> {
         std::array::from_fn(|i| self.done.lane(i))
     }
 
+    /// Whether a recovery is still to come, per lane (plain scalar code).
+    #[inline(always)]
+    pub fn pending_lanes(&self) -> [bool; W] {
+        std::array::from_fn(|i| self.pending.lane(i))
+    }
+
     /// Outstanding balance per lane, USD.
     #[inline(always)]
     pub fn balances(&self) -> &[f64; W] {

@@ -51,6 +51,12 @@ impl<const W: usize> TrancheFlowLanes<W> {
         std::array::from_fn(|i| self.interest.0[i] + self.principal.0[i])
     }
 
+    /// Interest paid per lane, USD.
+    #[inline(always)]
+    pub fn interests(&self) -> &[f64; W] {
+        &self.interest.0
+    }
+
     /// Principal paid per lane, USD.
     #[inline(always)]
     pub fn principals(&self) -> &[f64; W] {
