@@ -1,4 +1,4 @@
-//! One deal's month on `W` paths at once: [`DealLanes::step_into`], lane for lane the scalar
+//! One deal's month on `W` paths at once: `DealLanes::step_into`, lane for lane the scalar
 //! [`DealState::step_into`] (MODEL.md §4) with its branches as masks.
 //!
 //! Each lane's values go through the same `f64` operations in the same order as the scalar
@@ -113,7 +113,7 @@ pub struct FlowLanes<const W: usize> {
     pub(crate) balance_end: F<W>,
 }
 
-/// [`DealLanes::step_into`] with the month's inputs given per path (for benchmarks and tests
+/// `DealLanes::step_into` with the month's inputs given per path (for benchmarks and tests
 /// outside the engine).
 ///
 /// # Safety

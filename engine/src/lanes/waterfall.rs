@@ -1,4 +1,4 @@
-//! A pool's waterfall month on `W` paths at once: [`WaterfallLanes::step`], lane for lane the
+//! A pool's waterfall month on `W` paths at once: `WaterfallLanes::step`, lane for lane the
 //! scalar [`WaterfallState::step`] (MODEL.md §6) with its branches as masks (the same `f64`
 //! operations in the same order per lane; tested below).
 
