@@ -1,13 +1,16 @@
 //! Groups of `W` consecutive paths stepped in lockstep (docs/PERFORMANCE.md, "A lane-native
 //! simulator"): each path draws its own market as before, the engine runs the month for all
 //! `W` at once in lanes ([`gaib_engine::CashflowPlan::step_lanes`]: four paths per AVX2
-//! vector, eight per AVX-512 vector), and each lane is then recorded as its path, in path
-//! order, into the same accumulators and statistics as one path at a time. Every value a lane
-//! produces is its path's scalar value bit for bit (the engine's lane code is tested path by
-//! path), so the statistics are those of [`crate::Worker::run_path`] over the same paths.
+//! vector, eight per AVX-512 vector), and the month is recorded for all `W` lanes at once
+//! into the same accumulators and statistics as one path at a time: each deal, tranche and
+//! derivative walked once per group, each lane's values its path's, and each statistic an
+//! exact integer sum (or a running min/max of positive values) that receives the same values
+//! whatever their order. Every value a lane produces is its path's scalar value bit for bit
+//! (the engine's lane code is tested path by path), so the statistics are those of
+//! [`crate::Worker::run_path`] over the same paths.
 //!
-//! The vault runs lane by lane (each path's own [`gaib_engine::VaultState`], reading its lane
-//! of the month through [`VaultMonthInput`]).
+//! The vault's monthly walk runs once per group too ([`gaib_engine::VaultState::step_lanes`]),
+//! each path keeping its own [`gaib_engine::VaultState`].
 
 use crate::accum::DealMonthAcc;
 use crate::model::{record_vault_month, Worker, LOSS_EPS};
