@@ -199,7 +199,7 @@ fn sum_i64<const W: usize>(v: &[i64; W]) -> i128 {
 /// and Σ frac < `W`·2^60 ≤ 2^63 for `W` ≤ 8 (both sums in i64/u64 without overflow).
 ///
 /// # Safety
-/// Every x[l] ≥ 0, not NaN.
+/// Every `x[l]` ≥ 0, not NaN.
 #[inline(always)]
 pub(crate) unsafe fn fixed_nonneg_lanes<const W: usize>(x: &[f64; W]) -> (i128, i128) {
     const { assert!(W <= 8) };
@@ -221,7 +221,7 @@ pub(crate) unsafe fn fixed_nonneg_lanes<const W: usize>(x: &[f64; W]) -> (i128, 
 /// Σ [`to_fixed_nonneg`] of `W` ≤ 8 values (see [`fixed_nonneg_lanes`]).
 ///
 /// # Safety
-/// 0 ≤ y[l] ≤ [`MAX_VALUE`].
+/// 0 ≤ `y[l]` ≤ [`MAX_VALUE`].
 #[inline(always)]
 unsafe fn sum_fixed_nonneg<const W: usize>(y: &[f64; W]) -> i128 {
     // SAFETY: 0 ≤ y ≤ 1e5: trunc(y) is an i64 in [0, 2^17).
