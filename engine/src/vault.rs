@@ -29,6 +29,7 @@
 
 use crate::amount::Amount;
 use crate::deal::DealFlows;
+use crate::lanes::runner::{CashflowLanes, OutputLanes};
 use crate::portfolio::Portfolio;
 use crate::runner::{CashflowPlan, CashflowState, MonthOutput};
 use crate::waterfall::TrancheFlow;
@@ -434,7 +435,21 @@ impl<A: Amount> VaultState<A> {
         k: u32,
         inp: &I,
     ) -> VaultMonth<A> {
-        let (income, (ms, mu)) = self.receipts_and_marks(v, inp);
+        let (income, marks) = self.receipts_and_marks(v, inp);
+        self.after_receipts(v, k, income, marks)
+    }
+
+    /// Steps 3 on of month `k` (fees, withdrawal cycles, NAV), after
+    /// [`VaultState::receipts_and_marks`] (or its lanes form) updated the buffer and gave the
+    /// financing income and the marks (staking, unstaking), USD.
+    #[inline(always)]
+    fn after_receipts(
+        &mut self,
+        v: &VaultParams<A>,
+        k: u32,
+        income: A,
+        (ms, mu): (A, A),
+    ) -> VaultMonth<A> {
         let fees = v.performance_fee * income.pos() + v.mgmt_fee_monthly * (self.buffer + ms).pos();
         self.buffer -= fees;
 
@@ -522,6 +537,121 @@ impl<A: Amount> VaultState<A> {
     }
 }
 
+impl VaultState<f64> {
+    /// [`VaultState::step`] of `W` paths at once, path `l`'s vault `vs[l]` after the month of
+    /// lane `l` of a group stepped in lanes (`s`, `out`: [`CashflowPlan::step_lanes`]); each
+    /// path's month, as `step` gives it bit for bit.
+    ///
+    /// The monthly walk over the held deals and pools (steps 1–2) runs once for all lanes,
+    /// each lane adding its own values in the same order by the same operations: the sums
+    /// start from the same values, take the same additions, and the marks of an ended deal
+    /// (added by `add_deal_marks` only where it is not done, or has a recovery to come) are
+    /// kept by a select instead of a branch. The rest of the month (fees, withdrawal cycles,
+    /// NAV) runs lane by lane.
+    pub fn step_lanes<const W: usize>(
+        vs: &mut [&mut VaultState<f64>; W],
+        v: &VaultParams<f64>,
+        k: u32,
+        s: &CashflowLanes<W>,
+        out: &OutputLanes<W>,
+    ) -> [VaultMonth<f64>; W] {
+        let mut buffer: [f64; W] = std::array::from_fn(|l| vs[l].buffer);
+        for b in &mut buffer {
+            *b += b.pos() * v.tbill_monthly;
+        }
+        let mut income = [0.0; W];
+        let mut marks = ([0.0; W], [0.0; W]);
+        for r in &v.deal_runs {
+            for d in r.clone() {
+                let (ip, pp) = out.deals[d].proceeds();
+                for l in 0..W {
+                    // `total_received()`: interest proceeds + principal proceeds.
+                    buffer[l] += ip[l] + pp[l];
+                    income[l] += ip[l];
+                }
+                add_deal_marks_lanes(&mut marks, vs, d, s, out);
+            }
+        }
+        let mut last: Option<(usize, MarkLanes<W>)> = None;
+        for (&(q, t, frac), runs) in v.holdings.iter().zip(&v.holding_runs) {
+            let fl = &out.tranches[q][t];
+            let (received, interest) = (fl.received_lanes(), fl.interests());
+            for l in 0..W {
+                buffer[l] += frac * received[l];
+                income[l] += frac * interest[l];
+            }
+            let value = match last {
+                Some((lq, value)) if lq == q => value,
+                _ => {
+                    let mut value = ([0.0; W], [0.0; W]);
+                    for r in runs {
+                        for d in r.clone() {
+                            add_deal_marks_lanes(&mut value, vs, d, s, out);
+                        }
+                    }
+                    last = Some((q, value));
+                    value
+                }
+            };
+            let pool = &s.pools[q];
+            for l in 0..W {
+                let (xs, xu) = tranche_marks_by(
+                    pool.len(),
+                    |j| pool.balance(j, l),
+                    (value.0[l], value.1[l]),
+                    t,
+                );
+                marks.0[l] += frac * xs;
+                marks.1[l] += frac * xu;
+            }
+        }
+        std::array::from_fn(|l| {
+            vs[l].buffer = buffer[l];
+            vs[l].after_receipts(v, k, income[l], (marks.0[l], marks.1[l]))
+        })
+    }
+}
+
+/// Marks (staking, unstaking) of `W` paths, USD.
+type MarkLanes<const W: usize> = ([f64; W], [f64; W]);
+
+/// [`add_deal_marks`] of deal `d` on every lane of a group (path `l`'s vault `vs[l]`): a
+/// deal not done adds its balance to both sums (a select keeps the sums elsewhere: the same
+/// bits as not adding); one done with a recovery to come (rare) takes `add_deal_marks`'s
+/// path on its lane.
+#[inline(always)]
+fn add_deal_marks_lanes<const W: usize>(
+    sums: &mut MarkLanes<W>,
+    vs: &mut [&mut VaultState<f64>; W],
+    d: usize,
+    s: &CashflowLanes<W>,
+    out: &OutputLanes<W>,
+) {
+    let st = &s.deals[d];
+    let (done, balance) = (st.done_lanes(), st.balances());
+    for l in 0..W {
+        sums.0[l] = if done[l] {
+            sums.0[l]
+        } else {
+            sums.0[l] + balance[l]
+        };
+        sums.1[l] = if done[l] {
+            sums.1[l]
+        } else {
+            sums.1[l] + balance[l]
+        };
+    }
+    let pending = st.pending_lanes();
+    if (0..W).any(|l| done[l] & pending[l]) {
+        for l in 0..W {
+            if let (true, (_, _, _, Some(rec))) = (done[l], st.lane_mark(l)) {
+                sums.0[l] += recovery_ead(&mut vs[l].deal_ead, d, || out.deals[d].lane(l));
+                sums.1[l] += rec;
+            }
+        }
+    }
+}
+
 /// Adds the marks of deal `d` (state `st`) after the month to `sums` (staking, unstaking),
 /// USD; see [`recovery_ead`] for `deal_ead` and `flows`.
 ///
@@ -541,7 +671,7 @@ fn add_deal_marks<A: Amount, I: VaultMonthInput<A>>(
         sums.0 += st.balance;
         sums.1 += st.balance;
     } else if let Some(rec) = st.pending_recovery {
-        sums.0 += recovery_ead(deal_ead, d, inp);
+        sums.0 += recovery_ead(deal_ead, d, || inp.deal_flows(d));
         sums.1 += rec;
     }
 }
@@ -555,8 +685,12 @@ fn add_deal_marks<A: Amount, I: VaultMonthInput<A>>(
 /// of the walk's loop keeps that loop to the deal states.
 #[cold]
 #[inline(never)]
-fn recovery_ead<A: Amount, I: VaultMonthInput<A>>(deal_ead: &mut [A], d: usize, inp: &I) -> A {
-    let f = inp.deal_flows(d);
+fn recovery_ead<A: Amount>(
+    deal_ead: &mut [A],
+    d: usize,
+    flows: impl FnOnce() -> DealFlows<A>,
+) -> A {
+    let f = flows();
     if f.default_kind.is_some() {
         deal_ead[d] = f.default_ead;
     }

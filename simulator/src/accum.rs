@@ -24,6 +24,31 @@ pub(crate) type RatioCounts = [u64; COLLATERAL_BINS + 1];
 /// Index of the overflow count in [`RatioCounts`].
 const OVERFLOW: usize = COLLATERAL_BINS;
 
+/// The index in [`RatioCounts`] of a ratio x ≥ 0 (not NaN) that `add_ratio`'s fast path
+/// records (x > 0; x = 0 only for lanes that record nothing).
+///
+/// `slot`'s bin rule on [0, COLLATERAL_HIST_MAX): b = (x − lo)/(hi − lo)·bins, the same
+/// operations (x − 0.0 = x and 5.0 − 0.0 = 5.0 exactly); for x > 0 neither `Underflow` nor
+/// `AtLo`, and b ≥ 0 (0 only if x/5 underflows), so `slot`'s clamp at 0 is the identity.
+/// b < bins: bin trunc(b); else (b ≥ bins, +∞ for x = +∞): `Overflow`, which is index
+/// `bins` = trunc(bins).
+///
+/// # Safety
+/// x ≥ 0, not NaN (the index is then in 0..=COLLATERAL_BINS).
+#[inline(always)]
+unsafe fn pos_index(x: f64) -> usize {
+    debug_assert!(x >= 0.0);
+    let b = x / (COLLATERAL_HIST_MAX - 0.0) * COLLATERAL_BINS as f64;
+    let b = if b < COLLATERAL_BINS as f64 {
+        b
+    } else {
+        COLLATERAL_BINS as f64
+    };
+    // SAFETY: 0 ≤ b ≤ COLLATERAL_BINS, not NaN: its truncation is an i64 in
+    // [0, COLLATERAL_BINS].
+    unsafe { b.to_int_unchecked::<i64>() as usize }
+}
+
 /// One (deal, month)'s statistics over the paths recorded since the last flush: what
 /// `PathStats` holds for it, with the collateral-ratio histogram's fields apart from its bin
 /// counts (those are in [`DealMonthAcc`]'s own array, so that the fields the month's loop
@@ -78,26 +103,63 @@ impl DealMonthCell {
             // SAFETY: 0 < x (+∞ included; not NaN).
             unsafe { self.ratio.add_nonneg(x) };
             self.add_min_max(x);
-            // `slot`'s bin rule on [0, COLLATERAL_HIST_MAX): b = (x − lo)/(hi − lo)·bins, the
-            // same operations (x − 0.0 = x and 5.0 − 0.0 = 5.0 exactly); x > 0, so neither
-            // `Underflow` nor `AtLo`, and b ≥ 0 (0 only if x/5 underflows), so `slot`'s clamp
-            // at 0 is the identity. b < bins: bin trunc(b); else (b ≥ bins, +∞ for x = +∞):
-            // `Overflow`, which is index `bins` = trunc(bins).
-            let b = x / (COLLATERAL_HIST_MAX - 0.0) * COLLATERAL_BINS as f64;
-            let b = if b < COLLATERAL_BINS as f64 {
-                b
-            } else {
-                COLLATERAL_BINS as f64
-            };
-            // SAFETY: 0 ≤ b ≤ COLLATERAL_BINS, not NaN: its truncation is an i64 in
-            // [0, COLLATERAL_BINS], so the index is in range.
-            unsafe {
-                let i = b.to_int_unchecked::<i64>() as usize;
-                *counts.get_unchecked_mut(i) += 1;
-            }
+            // SAFETY: x ≥ 0, not NaN.
+            unsafe { *counts.get_unchecked_mut(pos_index(x)) += 1 };
             return;
         }
         self.add_ratio_general(counts, x);
+    }
+
+    /// Records the collateral ratios `x[l]` of the lanes `l` with `kept[l]` of a group of
+    /// paths, as [`DealMonthCell::add_ratio`] of each, lane by lane, would (the other lanes'
+    /// `x` are ignored, any value).
+    ///
+    /// Exact, when every kept ratio is positive (not NaN): the count, the sums and the bin
+    /// counts are integers, added in any order to the same totals; the running minimum of
+    /// positive non-NaN values under `add_min_max`'s rule (`m <= x` keeps m) is the minimum
+    /// of the set (ties are equal bits: no signed zeros above 0), so the lanes' minimum
+    /// folded in once gives what folding them in one by one gave (the maximum likewise).
+    /// Otherwise (a kept ratio ≤ 0 or NaN: a zero collateral) each kept lane takes
+    /// `add_ratio` in lane order.
+    #[inline(always)]
+    pub(crate) fn add_ratio_lanes<const W: usize>(
+        &mut self,
+        counts: &mut RatioCounts,
+        x: &[f64; W],
+        kept: &[bool; W],
+    ) {
+        let n = kept.iter().map(|&k| u64::from(k)).sum::<u64>();
+        if n == 0 {
+            return;
+        }
+        if !(0..W).fold(true, |a, l| a & (!kept[l] | (x[l] > 0.0))) {
+            for l in 0..W {
+                if kept[l] {
+                    self.add_ratio(counts, x[l]);
+                }
+            }
+            return;
+        }
+        // The kept lanes' ratios, 0.0 elsewhere (0 adds nothing to the sums, and its count
+        // increment below is 0).
+        let xs: [f64; W] = std::array::from_fn(|l| if kept[l] { x[l] } else { 0.0 });
+        // SAFETY: xs[l] ≥ 0, not NaN (kept lanes checked above, the others 0.0).
+        let (sum, sumsq) = unsafe { crate::stats::fixed_nonneg_lanes(&xs) };
+        // Kept ratios are > 0 and not NaN, so the others' +∞ (min) and 0.0 (max) never win
+        // (n ≥ 1): `lo` and `hi` are the kept lanes' minimum and maximum.
+        let lo = (0..W)
+            .map(|l| if kept[l] { xs[l] } else { f64::INFINITY })
+            .fold(f64::INFINITY, |a, b| if b < a { b } else { a });
+        let hi = xs.iter().fold(0.0f64, |a, &b| if b > a { b } else { a });
+        for l in 0..W {
+            // SAFETY: xs[l] ≥ 0, not NaN.
+            unsafe { *counts.get_unchecked_mut(pos_index(xs[l])) += u64::from(kept[l]) };
+        }
+        self.ratio.n += n;
+        self.ratio.sum.0 += sum;
+        self.ratio.sumsq.0 += sumsq;
+        self.add_min_max(lo);
+        self.add_min_max(hi);
     }
 
     /// [`DealMonthCell::add_ratio`] of any x, by `Moments::add` and `stats::slot`.
@@ -234,11 +296,8 @@ mod tests {
     use super::*;
     use crate::stats::Histogram;
 
-    /// `add_ratio` records what `Moments::add` and the collateral histogram's
-    /// `Histogram::add` record, bit for bit, on edges, signed zeros, NaN and infinities, and
-    /// the merge rule gives what merging the histograms gives.
-    #[test]
-    fn add_ratio_equals_moments_and_histogram_add() {
+    /// Ratios on edges, signed zeros, NaN, infinities, powers of two and random values.
+    fn ratio_test_values() -> Vec<f64> {
         let up = |v: f64| f64::from_bits(v.to_bits() + 1);
         let mut vals = vec![
             0.0,
@@ -293,6 +352,15 @@ mod tests {
             // Log-uniform on [1e-3, 1e3): the ratios' range, clamp included.
             vals.push(10f64.powf((x >> 11) as f64 / (1u64 << 53) as f64 * 6.0 - 3.0));
         }
+        vals
+    }
+
+    /// `add_ratio` records what `Moments::add` and the collateral histogram's
+    /// `Histogram::add` record, bit for bit, on edges, signed zeros, NaN and infinities, and
+    /// the merge rule gives what merging the histograms gives.
+    #[test]
+    fn add_ratio_equals_moments_and_histogram_add() {
+        let vals = ratio_test_values();
         // Two "chunks": the flat cell flushed into a fresh histogram per chunk, then the
         // chunks merged, against the histograms recorded directly and merged.
         let (a, b) = vals.split_at(vals.len() / 3);
@@ -335,5 +403,72 @@ mod tests {
         assert_eq!(got_m, want_m);
         assert_eq!(got_h, want_h);
         assert_eq!(got_h.min.map(f64::to_bits), want_h.min.map(f64::to_bits));
+    }
+
+    /// A cell's fields as comparable bits.
+    fn cell_bits(c: &DealMonthCell, counts: &RatioCounts) -> impl PartialEq + std::fmt::Debug {
+        (
+            c.cash_flow,
+            c.principal,
+            c.ratio,
+            c.ratio_min.to_bits(),
+            c.ratio_max.to_bits(),
+            c.ratio_at_lo,
+            c.ratio_underflow,
+            counts.to_vec(),
+        )
+    }
+
+    /// Groups of `W` lanes recorded at once (`add_ratio_lanes`, `ExactSum::add_lanes`) give
+    /// what recording the kept lanes one by one gives, bit for bit: the values of
+    /// `ratio_test_values` in groups (positive groups, and groups with a zero, a negative or
+    /// a NaN ratio that take the lane-by-lane path), with random masks, as cash flows too
+    /// (NaN, ±∞ and values ≥ 8 included).
+    fn lanes_equal_lane_by_lane<const W: usize>() {
+        let vals = ratio_test_values();
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let (mut a, mut b) = (DealMonthCell::EMPTY, DealMonthCell::EMPTY);
+        let (mut ca, mut cb) = ([0; COLLATERAL_BINS + 1], [0; COLLATERAL_BINS + 1]);
+        // Twice over the values: the second time shifted, so groups mix differently.
+        for shift in [0, W / 2 + 1] {
+            for g in vals[shift..].chunks_exact(W) {
+                let g: [f64; W] = g.try_into().unwrap();
+                let r = next();
+                // Every lane kept a third of the time, else a random mask.
+                let kept: [bool; W] =
+                    std::array::from_fn(|l| r % 3 == 0 || (r >> (8 + l)) & 1 == 1);
+                a.add_ratio_lanes(&mut ca, &g, &kept);
+                for l in 0..W {
+                    if kept[l] {
+                        b.add_ratio(&mut cb, g[l]);
+                    }
+                }
+                let cash: [f64; W] = std::array::from_fn(|l| if kept[l] { g[l] } else { 0.0 });
+                a.cash_flow.add_lanes(&cash);
+                for l in 0..W {
+                    if kept[l] {
+                        b.cash_flow.add(g[l]);
+                    }
+                }
+                assert_eq!(cell_bits(&a, &ca), cell_bits(&b, &cb), "{g:?} {kept:?}");
+            }
+        }
+        assert!(a.ratio.n > 1000);
+    }
+
+    #[test]
+    fn lanes_of_four_equal_lane_by_lane() {
+        lanes_equal_lane_by_lane::<4>();
+    }
+
+    #[test]
+    fn lanes_of_eight_equal_lane_by_lane() {
+        lanes_equal_lane_by_lane::<8>();
     }
 }

@@ -1,96 +1,277 @@
 //! Groups of `W` consecutive paths stepped in lockstep (docs/PERFORMANCE.md, "A lane-native
 //! simulator"): each path draws its own market as before, the engine runs the month for all
 //! `W` at once in lanes ([`gaib_engine::CashflowPlan::step_lanes`]: four paths per AVX2
-//! vector, eight per AVX-512 vector), and each lane is then recorded as its path, in path
-//! order, into the same accumulators and statistics as one path at a time. Every value a lane
-//! produces is its path's scalar value bit for bit (the engine's lane code is tested path by
-//! path), so the statistics are those of [`crate::Worker::run_path`] over the same paths.
+//! vector, eight per AVX-512 vector), and the month is recorded for all `W` lanes at once
+//! into the same accumulators and statistics as one path at a time: each deal, tranche and
+//! derivative walked once per group, each lane's values its path's, and each statistic an
+//! exact integer sum (or a running min/max of positive values) that receives the same values
+//! whatever their order. Every value a lane produces is its path's scalar value bit for bit
+//! (the engine's lane code is tested path by path), so the statistics are those of
+//! [`crate::Worker::run_path`] over the same paths.
 //!
-//! The vault runs lane by lane (each path's own [`gaib_engine::VaultState`], reading its lane
-//! of the month through [`VaultMonthInput`]).
+//! The vault's monthly walk runs once per group too ([`gaib_engine::VaultState::step_lanes`]),
+//! each path keeping its own [`gaib_engine::VaultState`].
 
 use crate::accum::DealMonthAcc;
-use crate::model::{record_month, record_vault, DealMonthView, MonthView, Worker};
+use crate::model::{record_vault_month, Worker, LOSS_EPS};
 use crate::plan::SimPlan;
 use crate::rng::PathRng;
 use crate::rows::PathRows;
-use crate::stats::PathStats;
+use crate::stats::{PathStats, MAX_COLLATERAL_RATIO};
 use gaib_engine::lanes::runner::{CashflowLanes, OutputLanes};
-use gaib_engine::{DealFlows, DealMark, MarketMonth, TrancheFlow, VaultMonthInput};
+use gaib_engine::{MarketMonth, VaultState};
 
-/// One lane of a group's month, read as one path's ([`MonthView`]).
-struct LaneMonth<'a, const W: usize> {
-    out: &'a OutputLanes<W>,
-    state: &'a CashflowLanes<W>,
-    lane: usize,
+/// The per-path sums and events of a group's `W` paths, in lanes: what each path's
+/// [`crate::model::PathAcc`] holds (deal, tranche and derivative PVs and sums, USD; first
+/// default months, 0 = none; events), copied into it at the paths' end
+/// ([`LanesAcc::copy_into`]).
+#[derive(Debug)]
+struct LanesAcc<const W: usize> {
+    deal_pv: Vec<[f64; W]>,
+    deal_loss: Vec<[f64; W]>,
+    deal_default_month: Vec<[u32; W]>,
+    tr_pv: Vec<Vec<[f64; W]>>,
+    tr_received: Vec<Vec<[f64; W]>>,
+    tr_writedown: Vec<Vec<[f64; W]>>,
+    tr_default_month: Vec<Vec<[u32; W]>>,
+    senior_interest_default: Vec<[bool; W]>,
+    der_pv: Vec<[f64; W]>,
+    der_paid: Vec<[bool; W]>,
 }
 
-impl<const W: usize> MonthView for LaneMonth<'_, W> {
-    #[inline(always)]
-    fn idle(&self, d: usize) -> bool {
-        self.out.idle(d, self.lane)
-    }
-    #[inline(always)]
-    fn deal(&self, d: usize) -> DealMonthView {
-        let (interest_proceeds, principal_proceeds, defaulted) =
-            self.out.deals[d].lane_proceeds(self.lane);
-        let (done, balance, dsra, _) = self.state.deals[d].lane_mark(self.lane);
-        DealMonthView {
-            interest_proceeds,
-            principal_proceeds,
-            defaulted,
-            loss: self.out.loss(d, self.lane),
-            done,
-            balance,
-            dsra,
+impl<const W: usize> LanesAcc<W> {
+    /// Accumulators shaped for `plan` (reset before use).
+    fn new(plan: &SimPlan) -> Self {
+        let tr = |_| -> Vec<Vec<[f64; W]>> {
+            plan.tranche_notional
+                .iter()
+                .map(|q| vec![[0.0; W]; q.len()])
+                .collect()
+        };
+        LanesAcc {
+            deal_pv: vec![[0.0; W]; plan.n_deals()],
+            deal_loss: vec![[0.0; W]; plan.n_deals()],
+            deal_default_month: vec![[0; W]; plan.n_deals()],
+            tr_pv: tr(()),
+            tr_received: tr(()),
+            tr_writedown: tr(()),
+            tr_default_month: plan
+                .tranche_notional
+                .iter()
+                .map(|q| vec![[0; W]; q.len()])
+                .collect(),
+            senior_interest_default: vec![[false; W]; plan.tranche_notional.len()],
+            der_pv: vec![[0.0; W]; plan.n_derivatives()],
+            der_paid: vec![[false; W]; plan.n_derivatives()],
         }
     }
-    #[inline(always)]
-    fn hardware_value(&self, f: usize) -> f64 {
-        self.out.fleets[f].lane(self.lane).hardware_value
+
+    /// Back to fresh paths (as `PathAcc::reset`: +0.0 sums, no default, no event).
+    fn reset(&mut self) {
+        self.deal_pv.fill([0.0; W]);
+        self.deal_loss.fill([0.0; W]);
+        self.deal_default_month.fill([0; W]);
+        for v in self
+            .tr_pv
+            .iter_mut()
+            .chain(self.tr_received.iter_mut())
+            .chain(self.tr_writedown.iter_mut())
+        {
+            v.fill([0.0; W]);
+        }
+        for v in &mut self.tr_default_month {
+            v.fill([0; W]);
+        }
+        self.senior_interest_default.fill([false; W]);
+        self.der_pv.fill([0.0; W]);
+        self.der_paid.fill([false; W]);
     }
-    #[inline(always)]
-    fn derivative(&self, i: usize) -> f64 {
-        self.out.derivative(i, self.lane)
-    }
-    #[inline(always)]
-    fn senior_interest_default(&self, q: usize) -> bool {
-        self.out.pool_months[q]
-            .lane(self.lane)
-            .senior_interest_default
-    }
-    #[inline(always)]
-    fn tranche(&self, q: usize, t: usize) -> (f64, f64, f64) {
-        let fl = self.out.tranches[q][t].lane(self.lane);
-        (fl.received(), fl.writedown, fl.principal)
+
+    /// Writes lane `l`'s sums and events into its path's accumulators.
+    fn copy_into(&self, l: usize, w: &mut Worker<'_>) {
+        let a = &mut w.acc;
+        let lane = |src: &[[f64; W]], dst: &mut [f64]| {
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d = s[l];
+            }
+        };
+        lane(&self.deal_pv, &mut a.deal_pv);
+        lane(&self.deal_loss, &mut a.deal_loss);
+        lane(&self.der_pv, &mut a.der_pv);
+        for q in 0..self.tr_pv.len() {
+            lane(&self.tr_pv[q], &mut a.tr_pv[q]);
+            lane(&self.tr_received[q], &mut a.tr_received[q]);
+            lane(&self.tr_writedown[q], &mut a.tr_writedown[q]);
+            for (d, s) in a.tr_default_month[q]
+                .iter_mut()
+                .zip(&self.tr_default_month[q])
+            {
+                *d = s[l];
+            }
+            a.senior_interest_default[q] = self.senior_interest_default[q][l];
+        }
+        for (d, s) in a
+            .deal_default_month
+            .iter_mut()
+            .zip(&self.deal_default_month)
+        {
+            *d = s[l];
+        }
+        for (d, s) in a.der_paid.iter_mut().zip(&self.der_paid) {
+            *d = s[l];
+        }
     }
 }
 
-impl<const W: usize> VaultMonthInput<f64> for LaneMonth<'_, W> {
-    #[inline(always)]
-    fn deal_mark(&self, d: usize) -> DealMark<f64> {
-        let (done, balance, _, pending_recovery) = self.state.deals[d].lane_mark(self.lane);
-        DealMark {
-            done,
-            balance,
-            pending_recovery,
+/// Records the deals of month `k` of a group's `W` paths (the engine's lanes `out` and
+/// `state`) into their accumulators `acc` and the flat per-(deal, month) accumulators
+/// `deal_months`: `record_month`'s deal loop for every lane at once, each deal walked once.
+///
+/// Each lane's values are its path's, computed by the same operations (the proceeds' sums,
+/// cf, cf·DF, cf/notional, the ratio), and each lane's accumulators receive what that path's
+/// `record_month` gives them:
+/// - A deal idle on every lane is skipped, as each path skips it. Otherwise every lane runs
+///   the loop body with its own idle flag as a mask: an idle lane's PV, loss and default
+///   month are kept as they are and it records no cash flow and no ratio (as skipped).
+/// - PV and loss: the same addition where the path adds, else the value kept (a select, not
+///   an addition of 0, so no bit depends on the signs of zeros).
+/// - The cell's sums and ratio statistics are integer sums and counts, and running min/max of
+///   positive ratios (see [`ExactSum::add_lanes`](crate::stats::ExactSum::add_lanes) and
+///   `DealMonthCell::add_ratio_lanes`): the lanes' contributions added at once equal the
+///   paths' added one by one. A lane that records no cash flow passes 0.0, which adds 0.
+fn record_deals_lanes<const W: usize>(
+    p: &SimPlan,
+    consts: &crate::model::PathAcc,
+    acc: &mut LanesAcc<W>,
+    deal_months: &mut DealMonthAcc,
+    out: &OutputLanes<W>,
+    state: &CashflowLanes<W>,
+    k: u32,
+) {
+    let ki = (k - 1) as usize;
+    let k_max = p.months as usize;
+    let nd = p.n_deals();
+    let (inv_notional, keep, deal_fleet) = (
+        &consts.deal_inv_notional[..nd],
+        &consts.deal_keep[..nd],
+        &p.flow.deal_fleet[..nd],
+    );
+    let (pv, loss, dm) = (
+        &mut acc.deal_pv[..nd],
+        &mut acc.deal_loss[..nd],
+        &mut acc.deal_default_month[..nd],
+    );
+    let (cells, counts) = deal_months.month_mut(ki);
+    let (cells, counts) = (&mut cells[..nd], &mut counts[..nd]);
+    debug_assert!(ki < k_max);
+    let df = p.deal_df.get(ki..).unwrap_or_default();
+    let (flows, deals) = (&out.deals[..nd], &state.deals[..nd]);
+    for d in 0..nd {
+        let idle = out.idle_lanes(d);
+        if idle.iter().all(|&i| i) {
+            continue;
         }
+        let (interest, principal) = flows[d].proceeds();
+        let defaulted = flows[d].defaulted_lanes();
+        let month_loss = out.losses_of(d);
+        let st = &deals[d];
+        let (done, balance, dsra) = (st.done_lanes(), st.balances(), st.dsras());
+        let hardware = out.fleets[deal_fleet[d]].hardware_values();
+        let (inv, keep, df) = (inv_notional[d], keep[d], df[d * k_max]);
+        let (pv, loss, dm) = (&mut pv[d], &mut loss[d], &mut dm[d]);
+        let mut cash = [0.0; W];
+        let mut paid = [0.0; W];
+        let mut ratio = [0.0; W];
+        let mut kept = [false; W];
+        for l in 0..W {
+            let cf = interest[l] + principal[l];
+            let rec = !idle[l] & (cf != 0.0);
+            pv[l] = if rec { pv[l] + cf * df } else { pv[l] };
+            cash[l] = if rec { cf * inv } else { 0.0 };
+            paid[l] = if rec { principal[l] * inv } else { 0.0 };
+            loss[l] = if idle[l] {
+                loss[l]
+            } else {
+                loss[l] + month_loss[l]
+            };
+            if !idle[l] & defaulted[l] & (dm[l] == 0) {
+                dm[l] = k;
+            }
+            let coll = hardware[l] * keep + dsra[l];
+            ratio[l] = (coll / balance[l]).min(MAX_COLLATERAL_RATIO);
+            kept[l] = !idle[l] & !done[l] & (balance[l] > 1e-9);
+        }
+        let cell = &mut cells[d];
+        cell.cash_flow.add_lanes(&cash);
+        cell.principal.add_lanes(&paid);
+        cell.add_ratio_lanes(&mut counts[d], &ratio, &kept);
     }
-    #[inline(always)]
-    fn deal_flows(&self, d: usize) -> DealFlows<f64> {
-        self.out.deals[d].lane(self.lane)
+}
+
+/// Records the derivatives and tranches of month `k` of a group's `W` paths (the engine's
+/// lanes `out`) into their accumulators `acc` and `stats`: `record_month`'s derivative and
+/// tranche loops for every lane at once. As in [`record_deals_lanes`], each lane runs the
+/// path's operations on its own values, its sums and events updated by selects where the
+/// path updates them, and each statistic (an exact integer sum) receives the lanes'
+/// contributions at once, 0.0 from a lane that records nothing.
+fn record_instruments_lanes<const W: usize>(
+    p: &SimPlan,
+    acc: &mut LanesAcc<W>,
+    out: &OutputLanes<W>,
+    k: u32,
+    stats: &mut PathStats,
+) {
+    let ki = (k - 1) as usize;
+    let k_max = p.months as usize;
+    let dv = &p.derivatives;
+    for i in 0..p.n_derivatives() {
+        let c = out.derivatives_of(i);
+        let (pv, paid) = (&mut acc.der_pv[i], &mut acc.der_paid[i]);
+        let (df, reference) = (dv.df[i * k_max + ki], dv.reference_usd[i]);
+        let mut settle = [0.0; W];
+        for l in 0..W {
+            let rec = c[l] != 0.0;
+            pv[l] = if rec { pv[l] + c[l] * df } else { pv[l] };
+            paid[l] |= rec & (c[l] > 0.0);
+            settle[l] = if rec { c[l] / reference } else { 0.0 };
+        }
+        stats.derivatives[i].settlement[ki].add_lanes(&settle);
     }
-    #[inline(always)]
-    fn tranche_flow(&self, q: usize, t: usize) -> TrancheFlow<f64> {
-        self.out.tranches[q][t].lane(self.lane)
-    }
-    #[inline(always)]
-    fn n_tranches(&self, q: usize) -> usize {
-        self.state.pools[q].len()
-    }
-    #[inline(always)]
-    fn tranche_balance(&self, q: usize, j: usize) -> f64 {
-        self.state.pools[q].balance(j, self.lane)
+    for (q, notionals) in p.tranche_notional.iter().enumerate() {
+        let sid = &mut acc.senior_interest_default[q];
+        let now = out.pool_months[q].senior_interest_default_lanes();
+        for l in 0..W {
+            sid[l] |= now[l];
+        }
+        for (t, &notional) in notionals.iter().enumerate() {
+            let fl = &out.tranches[q][t];
+            let (cf, writedown, principal) =
+                (fl.received_lanes(), fl.writedowns(), fl.principals());
+            let (wd, dm) = (&mut acc.tr_writedown[q][t], &mut acc.tr_default_month[q][t]);
+            let (pv, received) = (&mut acc.tr_pv[q][t], &mut acc.tr_received[q][t]);
+            let inv = 1.0 / notional;
+            let df = p.tranche_df[q][t][ki];
+            let mut cash = [0.0; W];
+            let mut paid = [0.0; W];
+            for l in 0..W {
+                wd[l] += writedown[l];
+                if (dm[l] == 0) & ((wd[l] > LOSS_EPS * notional) | ((t == 0) & sid[l])) {
+                    dm[l] = k;
+                }
+                let rec = cf[l] != 0.0;
+                pv[l] = if rec { pv[l] + cf[l] * df } else { pv[l] };
+                received[l] = if rec {
+                    received[l] + cf[l]
+                } else {
+                    received[l]
+                };
+                cash[l] = if rec { cf[l] * inv } else { 0.0 };
+                paid[l] = if rec { principal[l] * inv } else { 0.0 };
+            }
+            let s = &mut stats.tranches[q][t];
+            s.cash_flow[ki].add_lanes(&cash);
+            s.principal[ki].add_lanes(&paid);
+        }
     }
 }
 
@@ -102,6 +283,8 @@ pub(crate) struct GroupWorker<'p, const W: usize> {
     paths: Vec<Worker<'p>>,
     state: CashflowLanes<W>,
     out: OutputLanes<W>,
+    /// The paths' own sums and events, in lanes.
+    acc: LanesAcc<W>,
 }
 
 impl<'p, const W: usize> GroupWorker<'p, W> {
@@ -112,6 +295,7 @@ impl<'p, const W: usize> GroupWorker<'p, W> {
             paths: (0..W).map(|_| Worker::for_lane(plan)).collect(),
             state: plan.flow.initial_lanes(),
             out: plan.flow.new_output_lanes(),
+            acc: LanesAcc::new(plan),
         }
     }
 
@@ -136,6 +320,7 @@ impl<'p, const W: usize> GroupWorker<'p, W> {
             w.reset_vault();
         }
         p.flow.reset_lanes(&mut self.state);
+        self.acc.reset();
         for k in 1..=p.months {
             {
                 let mut paths = self.paths.iter_mut().zip(&rngs);
@@ -150,24 +335,35 @@ impl<'p, const W: usize> GroupWorker<'p, W> {
                         .step_lanes(k, &markets, &mut self.state, &mut self.out)
                 };
             }
-            for (lane, w) in self.paths.iter_mut().enumerate() {
-                let view = LaneMonth {
-                    out: &self.out,
-                    state: &self.state,
-                    lane,
-                };
-                record_month(p, &mut w.acc, deal_months, &view, k, stats);
-                record_vault(
-                    p,
-                    &mut w.vault,
-                    &mut w.horizon_nav_per_share,
-                    k,
-                    stats,
-                    &view,
-                );
+            record_deals_lanes(
+                p,
+                &self.paths[0].acc,
+                &mut self.acc,
+                deal_months,
+                &self.out,
+                &self.state,
+                k,
+            );
+            record_instruments_lanes(p, &mut self.acc, &self.out, k, stats);
+            if let (Some(v), Some(st)) = (p.vault.as_ref(), stats.vault.as_mut()) {
+                let mut paths = self.paths.iter_mut();
+                let mut vaults: [(&mut VaultState<f64>, &mut (f64, f64)); W] =
+                    std::array::from_fn(|_| {
+                        let w = paths.next().expect("W paths");
+                        (
+                            w.vault.as_mut().expect("a vault per path"),
+                            &mut w.horizon_nav_per_share,
+                        )
+                    });
+                let mut states = vaults.each_mut().map(|(vs, _)| &mut **vs);
+                let months = VaultState::step_lanes(&mut states, v, k, &self.state, &self.out);
+                for ((_, horizon), m) in vaults.iter_mut().zip(&months) {
+                    record_vault_month(v, m, horizon, k, st);
+                }
             }
         }
         for (i, w) in self.paths.iter_mut().enumerate() {
+            self.acc.copy_into(i, w);
             w.record_path(stats);
             if let Some(rows) = rows.as_deref_mut() {
                 w.record_row(first + i as u32, rows);

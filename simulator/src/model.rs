@@ -540,6 +540,20 @@ pub(crate) fn record_vault<I: VaultMonthInput<f64>>(
         return None;
     };
     let m = vs.step_with(v, k, inp);
+    record_vault_month(v, &m, horizon_nav_per_share, k, st);
+    Some(m)
+}
+
+/// Records a path's vault month `m` (month `k` of the vault `v`) into the vault's statistics
+/// `st` (and the horizon NAV per share), as [`record_vault`] does after stepping it.
+#[inline(always)]
+pub(crate) fn record_vault_month(
+    v: &gaib_engine::VaultParams<f64>,
+    m: &VaultMonth<f64>,
+    horizon_nav_per_share: &mut (f64, f64),
+    k: u32,
+    st: &mut VaultStats,
+) {
     let ki = (k - 1) as usize;
     let nav0_ps = st.nav0_per_share_usd;
     let (rs, ru) = if nav0_ps > 0.0 {
@@ -560,7 +574,6 @@ pub(crate) fn record_vault<I: VaultMonthInput<f64>>(
         st.nav_staking_hist.add(rs);
         st.nav_unstaking_hist.add(ru);
     }
-    Some(m)
 }
 
 /// A path's own sums and events (PVs, losses, first default months), accumulated month by
@@ -584,10 +597,10 @@ pub(crate) struct PathAcc {
     pub(crate) der_paid: Vec<bool>,
     /// Per deal: 1 / notional, the factor [`record_month`] normalises its cash flows by (the
     /// same division, done once instead of once per deal-month: the same bits). Constant.
-    deal_inv_notional: Vec<f64>,
+    pub(crate) deal_inv_notional: Vec<f64>,
     /// Per deal: 1 − haircut, the collateral ratio's factor on the fleet's hardware value (the
     /// same subtraction, done once: the same bits). Constant.
-    deal_keep: Vec<f64>,
+    pub(crate) deal_keep: Vec<f64>,
     /// The month's collateral ratios between [`record_month`]'s two passes: the first `n`
     /// entries (n ≤ n_deals) are the deals with a ratio, in deal order, and their ratios.
     ratio_deals: Vec<usize>,

@@ -35,6 +35,28 @@ impl ExactSum {
         self.0 += to_fixed(v);
     }
 
+    /// Adds every value of `v` (each as [`ExactSum::add`] would: truncated to the 2^-60 grid,
+    /// clamped to ±[`MAX_VALUE`], NaN adds 0), for the `W` lanes of a group of paths; a lane
+    /// that records nothing passes 0.0 (which adds 0).
+    ///
+    /// Exact: the sum is an integer sum, so adding the `W` values' sum once gives what adding
+    /// them one by one gave, in any order. Below 8 in magnitude (almost always every lane)
+    /// each value is one truncating conversion to an i64 (|v·2^60| < 2^63), summed in i128
+    /// (no overflow: `W` terms below 2^63); otherwise each lane takes [`ExactSum::add`]'s path.
+    #[inline(always)]
+    pub(crate) fn add_lanes<const W: usize>(&mut self, v: &[f64; W]) {
+        if v.iter().fold(true, |a, x| a & (x.abs() < 8.0)) {
+            // SAFETY: |x| < 8, checked for every lane above: |x·2^60| < 2^63, an i64.
+            let f: [i64; W] =
+                std::array::from_fn(|l| unsafe { (v[l] * SCALE).to_int_unchecked::<i64>() });
+            self.0 += sum_i64(&f);
+        } else {
+            for &x in v {
+                self.add(x);
+            }
+        }
+    }
+
     /// The sum as f64.
     #[inline]
     pub fn value(&self) -> f64 {
@@ -140,6 +162,79 @@ unsafe fn to_fixed_nonneg(v: f64) -> i128 {
     ((i128::from(hi)) << 64) | i128::from(lo)
 }
 
+/// What [`Moments::add`] adds to `sum` and `sumsq` for an observation 0 ≤ x < ∞ (x = +∞
+/// allowed), without a branch: trunc(min(x, MAX_VALUE)·2^60) and trunc(min(x², MAX_VALUE)·2^60)
+/// with x clamped first (see [`Moments::add_nonneg`], which this serves, with the lanes' sums).
+///
+/// # Safety
+/// 0 ≤ x, not NaN.
+#[inline(always)]
+pub(crate) unsafe fn fixed_nonneg(x: f64) -> (i128, i128) {
+    debug_assert!(x >= 0.0);
+    // `if a < b { a } else { b }` compiles to one `minsd` (no NaN here).
+    let x = if x < MAX_VALUE { x } else { MAX_VALUE };
+    let sq = x * x;
+    let sq = if sq < MAX_VALUE { sq } else { MAX_VALUE };
+    // SAFETY: 0 ≤ x ≤ MAX_VALUE and 0 ≤ x² clamped ≤ MAX_VALUE.
+    unsafe { (to_fixed_nonneg(x), to_fixed_nonneg(sq)) }
+}
+
+/// Σ v exactly, as i128, for `W` ≤ 2^31 terms, in a form that vectorises: each i64 is
+/// hi·2^32 + lo with hi = v >> 32 (arithmetic: |hi| ≤ 2^31) and lo = v & (2^32 − 1)
+/// (0 ≤ lo < 2^32), an identity of two's complement; the `W` his and the `W` los are summed
+/// in i64 apart (no overflow: below 2^63 for W ≤ 2^31) and joined in i128.
+#[inline(always)]
+fn sum_i64<const W: usize>(v: &[i64; W]) -> i128 {
+    const { assert!(W <= 1 << 31) };
+    let hi: i64 = v.iter().map(|&x| x >> 32).sum();
+    let lo: i64 = v.iter().map(|&x| x & 0xFFFF_FFFF).sum();
+    (i128::from(hi) << 32) + i128::from(lo)
+}
+
+/// Σ over the lanes of what [`fixed_nonneg`] gives each `x[l]` (≥ 0, not NaN): the pair of
+/// sums to add to a [`Moments`]' `sum` and `sumsq`, computed in a form that vectorises.
+///
+/// Exact: [`to_fixed_nonneg`] of a clamped y is whole(y)·2^60 + frac(y) with 0 ≤ whole < 2^17
+/// and 0 ≤ frac < 2^60; so the lanes' sum is (Σ whole)·2^60 + Σ frac, with Σ whole < 2^21
+/// and Σ frac < `W`·2^60 ≤ 2^63 for `W` ≤ 8 (both sums in i64/u64 without overflow).
+///
+/// # Safety
+/// Every `x[l]` ≥ 0, not NaN.
+#[inline(always)]
+pub(crate) unsafe fn fixed_nonneg_lanes<const W: usize>(x: &[f64; W]) -> (i128, i128) {
+    const { assert!(W <= 8) };
+    debug_assert!(x.iter().all(|&v| v >= 0.0));
+    // The clamps of `fixed_nonneg`, the same operations.
+    let xc: [f64; W] = std::array::from_fn(|l| if x[l] < MAX_VALUE { x[l] } else { MAX_VALUE });
+    let sq: [f64; W] = std::array::from_fn(|l| {
+        let s = xc[l] * xc[l];
+        if s < MAX_VALUE {
+            s
+        } else {
+            MAX_VALUE
+        }
+    });
+    // SAFETY: 0 ≤ xc, sq ≤ MAX_VALUE.
+    unsafe { (sum_fixed_nonneg(&xc), sum_fixed_nonneg(&sq)) }
+}
+
+/// Σ [`to_fixed_nonneg`] of `W` ≤ 8 values (see [`fixed_nonneg_lanes`]).
+///
+/// # Safety
+/// 0 ≤ `y[l]` ≤ [`MAX_VALUE`].
+#[inline(always)]
+unsafe fn sum_fixed_nonneg<const W: usize>(y: &[f64; W]) -> i128 {
+    // SAFETY: 0 ≤ y ≤ 1e5: trunc(y) is an i64 in [0, 2^17).
+    let whole: [i64; W] = std::array::from_fn(|l| unsafe { y[l].to_int_unchecked::<i64>() });
+    // SAFETY: 0 ≤ y − trunc(y) < 1 (exact), its exact scaling by 2^60 is in [0, 2^60).
+    let frac: [i64; W] = std::array::from_fn(|l| unsafe {
+        ((y[l] - whole[l] as f64) * SCALE).to_int_unchecked::<i64>()
+    });
+    let w: i64 = whole.iter().sum();
+    let f: u64 = frac.iter().map(|&f| f as u64).sum();
+    (i128::from(w) << FRAC_BITS) + i128::from(f)
+}
+
 const TWO_POW_14: f64 = (1u64 << 14) as f64;
 const TWO_POW_17: f64 = (1u64 << 17) as f64;
 const TWO_POW_46: f64 = (1u64 << 46) as f64;
@@ -221,15 +316,10 @@ impl Moments {
     pub(crate) unsafe fn add_nonneg(&mut self, x: f64) {
         debug_assert!(x >= 0.0);
         self.n += 1;
-        // `if a < b { a } else { b }` compiles to one `minsd` (no NaN here).
-        let x = if x < MAX_VALUE { x } else { MAX_VALUE };
-        let sq = x * x;
-        let sq = if sq < MAX_VALUE { sq } else { MAX_VALUE };
-        // SAFETY: 0 ≤ x ≤ MAX_VALUE and 0 ≤ x² clamped ≤ MAX_VALUE.
-        unsafe {
-            self.sum.0 += to_fixed_nonneg(x);
-            self.sumsq.0 += to_fixed_nonneg(sq);
-        }
+        // SAFETY: 0 ≤ x, not NaN (the caller's contract).
+        let (s, sq) = unsafe { fixed_nonneg(x) };
+        self.sum.0 += s;
+        self.sumsq.0 += sq;
     }
 
     /// Exact merge.

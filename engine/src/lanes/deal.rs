@@ -1,4 +1,4 @@
-//! One deal's month on `W` paths at once: [`DealLanes::step_into`], lane for lane the scalar
+//! One deal's month on `W` paths at once: `DealLanes::step_into`, lane for lane the scalar
 //! [`DealState::step_into`] (MODEL.md §4) with its branches as masks.
 //!
 //! Each lane's values go through the same `f64` operations in the same order as the scalar
@@ -113,7 +113,7 @@ pub struct FlowLanes<const W: usize> {
     pub(crate) balance_end: F<W>,
 }
 
-/// [`DealLanes::step_into`] with the month's inputs given per path (for benchmarks and tests
+/// `DealLanes::step_into` with the month's inputs given per path (for benchmarks and tests
 /// outside the engine).
 ///
 /// # Safety
@@ -231,6 +231,31 @@ impl<const W: usize> FlowLanes<W> {
         )
     }
 
+    /// Every lane's interest and principal proceeds, USD: [`FlowLanes::lane_proceeds`] of
+    /// each lane (the same additions in the same order), as plain arrays for the simulator's
+    /// recording. Plain scalar code (no vector intrinsics), so it is sound on any CPU.
+    #[inline(always)]
+    pub fn proceeds(&self) -> ([f64; W], [f64; W]) {
+        (
+            std::array::from_fn(|i| {
+                self.interest.0[i] + self.rev_share_income.0[i] + self.kicker.0[i]
+            }),
+            std::array::from_fn(|i| {
+                self.scheduled_principal.0[i]
+                    + self.prepayment.0[i]
+                    + self.refinanced.0[i]
+                    + self.rev_share_capital.0[i]
+                    + self.recovery.0[i]
+            }),
+        )
+    }
+
+    /// Whether each lane defaulted this month (plain scalar code).
+    #[inline(always)]
+    pub fn defaulted_lanes(&self) -> [bool; W] {
+        std::array::from_fn(|i| self.default_kind[i] != NO_DEFAULT)
+    }
+
     /// Lane `i` as the scalar engine's [`DealFlows`].
     #[inline(always)]
     pub fn lane(&self, i: usize) -> DealFlows<f64> {
@@ -302,6 +327,30 @@ impl<const W: usize> DealLanes<W> {
             self.dsra.0[i],
             self.pending.lane(i).then(|| self.pending_amount.0[i]),
         )
+    }
+
+    /// Whether the deal has ended, per lane (plain scalar code).
+    #[inline(always)]
+    pub fn done_lanes(&self) -> [bool; W] {
+        std::array::from_fn(|i| self.done.lane(i))
+    }
+
+    /// Whether a recovery is still to come, per lane (plain scalar code).
+    #[inline(always)]
+    pub fn pending_lanes(&self) -> [bool; W] {
+        std::array::from_fn(|i| self.pending.lane(i))
+    }
+
+    /// Outstanding balance per lane, USD.
+    #[inline(always)]
+    pub fn balances(&self) -> &[f64; W] {
+        &self.balance.0
+    }
+
+    /// DSRA cash held per lane, USD.
+    #[inline(always)]
+    pub fn dsras(&self) -> &[f64; W] {
+        &self.dsra.0
     }
 
     /// Lane `i` as the scalar engine's [`DealState`].

@@ -1,12 +1,12 @@
 //! Lanes of paths: `W` Monte Carlo paths' `f64` values side by side, for the simulator's
 //! lockstep month (docs/PERFORMANCE.md, "A lane-native simulator").
 //!
-//! [`F`] holds one quantity of `W` paths (USD, rates, …: the units of the scalar it stands
-//! for); [`M`] one yes/no of `W` paths. Every operation is the scalar `f64` operation of
+//! `F` holds one quantity of `W` paths (USD, rates, …: the units of the scalar it stands
+//! for); `M` one yes/no of `W` paths. Every operation is the scalar `f64` operation of
 //! [`Amount`] lane by lane — the same IEEE operation on the same operands, so each lane's
 //! result is bit for bit the scalar engine's — written as loops over arrays that LLVM turns
 //! into vector instructions when the caller is compiled for AVX2 or AVX-512. Branches of the
-//! scalar state machines become masks: both sides are computed and [`M::select`] keeps each
+//! scalar state machines become masks: both sides are computed and `M::select` keeps each
 //! lane's own side, so lanes never diverge.
 
 /// Whether this CPU runs lane code of width `W` (AVX for 4, AVX-512F/DQ/VL for 8; every

@@ -81,6 +81,12 @@ impl<const W: usize> FleetMonthLanes<W> {
             hardware_value: self.hardware_value.0[i],
         }
     }
+
+    /// Hardware value of the whole fleet per lane, USD.
+    #[inline(always)]
+    pub fn hardware_values(&self) -> &[f64; W] {
+        &self.hardware_value.0
+    }
 }
 
 impl<const W: usize> CashflowLanes<W> {
@@ -102,6 +108,18 @@ impl<const W: usize> OutputLanes<W> {
         self.idle[d].lane(i)
     }
 
+    /// Whether deal `d` was idle before the month, per lane (plain scalar code).
+    #[inline(always)]
+    pub fn idle_lanes(&self, d: usize) -> [bool; W] {
+        std::array::from_fn(|i| self.idle[d].lane(i))
+    }
+
+    /// Deal `d`'s loss booked this month per lane, USD.
+    #[inline(always)]
+    pub fn losses_of(&self, d: usize) -> &[f64; W] {
+        &self.losses[d].0
+    }
+
     /// Deal `d`'s loss booked this month on lane `i`, USD.
     #[inline(always)]
     pub fn loss(&self, d: usize, i: usize) -> f64 {
@@ -112,6 +130,12 @@ impl<const W: usize> OutputLanes<W> {
     #[inline(always)]
     pub fn derivative(&self, x: usize, i: usize) -> f64 {
         self.derivatives[x].0[i]
+    }
+
+    /// Derivative `x`'s settlement per lane, USD.
+    #[inline(always)]
+    pub fn derivatives_of(&self, x: usize) -> &[f64; W] {
+        &self.derivatives[x].0
     }
 
     /// Pool `q`'s collections on lane `i`.

@@ -1,4 +1,4 @@
-//! A pool's waterfall month on `W` paths at once: [`WaterfallLanes::step`], lane for lane the
+//! A pool's waterfall month on `W` paths at once: `WaterfallLanes::step`, lane for lane the
 //! scalar [`WaterfallState::step`] (MODEL.md §6) with its branches as masks (the same `f64`
 //! operations in the same order per lane; tested below).
 
@@ -44,6 +44,31 @@ impl<const W: usize> TrancheFlowLanes<W> {
         balance_end: F::ZERO,
     };
 
+    /// Cash received per lane ([`TrancheFlow::received`]: interest + principal), USD (plain
+    /// scalar code).
+    #[inline(always)]
+    pub fn received_lanes(&self) -> [f64; W] {
+        std::array::from_fn(|i| self.interest.0[i] + self.principal.0[i])
+    }
+
+    /// Interest paid per lane, USD.
+    #[inline(always)]
+    pub fn interests(&self) -> &[f64; W] {
+        &self.interest.0
+    }
+
+    /// Principal paid per lane, USD.
+    #[inline(always)]
+    pub fn principals(&self) -> &[f64; W] {
+        &self.principal.0
+    }
+
+    /// Balance written off per lane, USD.
+    #[inline(always)]
+    pub fn writedowns(&self) -> &[f64; W] {
+        &self.writedown.0
+    }
+
     /// Lane `i` as the scalar [`TrancheFlow`].
     #[inline(always)]
     pub fn lane(&self, i: usize) -> TrancheFlow<f64> {
@@ -71,6 +96,13 @@ pub struct WaterfallMonthLanes<const W: usize> {
 }
 
 impl<const W: usize> WaterfallMonthLanes<W> {
+    /// Whether the senior tranche ends the month with unpaid interest, per lane (plain
+    /// scalar code).
+    #[inline(always)]
+    pub fn senior_interest_default_lanes(&self) -> [bool; W] {
+        std::array::from_fn(|i| self.senior_interest_default.lane(i))
+    }
+
     /// Lane `i` as the scalar [`WaterfallMonth`].
     #[inline(always)]
     pub fn lane(&self, i: usize) -> WaterfallMonth<f64> {
