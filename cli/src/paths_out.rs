@@ -58,13 +58,18 @@ pub(crate) const ROW_GROUP_ROWS: usize = 32_768;
 pub(crate) const ROW_GROUP_BYTES: usize = 16 << 20;
 
 /// Rows per row group for `n_columns` columns: [`ROW_GROUP_BYTES`] of values, rounded down
-/// to whole default chunks (so every group but the last is full), within
-/// [chunk, [`ROW_GROUP_ROWS`]]. 20 480 for the sample portfolio's 102 columns.
+/// to a multiple of [`ROW_GROUP_QUANTUM`] rows, within [quantum, [`ROW_GROUP_ROWS`]]. 20 480
+/// (20 default chunks of the CPU backend) for the sample portfolio's 102 columns.
 fn row_group_rows(n_columns: usize) -> usize {
-    let chunk = gaib_simulator::DEFAULT_CHUNK_PATHS as usize;
+    let q = ROW_GROUP_QUANTUM;
     let rows = ROW_GROUP_BYTES / (8 * n_columns.max(1));
-    (rows / chunk * chunk).clamp(chunk, ROW_GROUP_ROWS)
+    (rows / q * q).clamp(q, ROW_GROUP_ROWS)
 }
+
+/// Row groups hold a multiple of this many rows (a quarter of the CPU backend's default chunk,
+/// so a very wide portfolio's group stays small; the writer starts a new group before a chunk
+/// would overflow it, whatever the chunking).
+const ROW_GROUP_QUANTUM: usize = 256;
 
 fn schema(plan: &SimPlan) -> parquet::errors::Result<TypePtr> {
     let fields = PathRows::columns(plan)
