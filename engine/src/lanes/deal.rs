@@ -726,13 +726,7 @@ mod tests {
     /// kickers), cash that is sometimes short, credit defaults and recoveries.
     #[test]
     fn lanes_step_as_the_scalar_state_machine() {
-        steps_as_scalar::<3>();
-        if crate::lanes::supported(4) {
-            steps_as_scalar::<4>();
-        }
-        if crate::lanes::supported(8) {
-            steps_as_scalar::<8>();
-        }
+        crate::lanes::at_every_width!(steps_as_scalar);
     }
 
     fn steps_as_scalar<const W: usize>() {

@@ -424,6 +424,23 @@ impl<const W: usize> Not for M<W> {
     }
 }
 
+/// Runs `$f::<W>()` at the portable width 3 and at 4 and 8 where this CPU runs them (the lane
+/// tests' widths).
+#[cfg(test)]
+macro_rules! at_every_width {
+    ($f:ident) => {{
+        $f::<3>();
+        if $crate::lanes::supported(4) {
+            $f::<4>();
+        }
+        if $crate::lanes::supported(8) {
+            $f::<8>();
+        }
+    }};
+}
+#[cfg(test)]
+pub(crate) use at_every_width;
+
 /// A small deterministic generator for the lane tests (xorshift64*), so they need no RNG
 /// crate.
 #[cfg(test)]
@@ -485,13 +502,7 @@ mod tests {
     /// this CPU runs and at a portable width.
     #[test]
     fn lanes_are_the_scalar_operations_bit_for_bit() {
-        ops_are_scalar::<3>();
-        if supported(4) {
-            ops_are_scalar::<4>();
-        }
-        if supported(8) {
-            ops_are_scalar::<8>();
-        }
+        at_every_width!(ops_are_scalar);
     }
 
     fn ops_are_scalar<const W: usize>() {

@@ -358,13 +358,7 @@ mod tests {
     /// collections that are sometimes short (arrears, OC breaches, capitalisation, write-downs).
     #[test]
     fn lanes_step_as_the_scalar_waterfall() {
-        steps_as_scalar::<3>();
-        if crate::lanes::supported(4) {
-            steps_as_scalar::<4>();
-        }
-        if crate::lanes::supported(8) {
-            steps_as_scalar::<8>();
-        }
+        crate::lanes::at_every_width!(steps_as_scalar);
     }
 
     fn steps_as_scalar<const W: usize>() {
