@@ -6,11 +6,12 @@
 //! loops over the batch's arrays (uniform → ln → sqrt, uniform → cos 2πu, product), the jump
 //! counts and sizes class by class in month order, the recursions' shocks (scale·L·eps of a
 //! class, scale·(sqrt(rho)·eps + sqrt(1−rho)·xi) of a fleet) as loops over each entity's months,
-//! then the recursions themselves entity by entity in month order (the classes' OU state and
-//! the fleets' utilization factor: one multiply and two adds a month, the only serial part),
-//! then e^x of the prices and the logistic of the utilizations over arrays. Each value is
-//! computed by the same operations on the same operands, in the same order, as a month-by-month
-//! draw, so the market is the same bit for bit however the months are blocked.
+//! then the recursions themselves month by month with the entities inner (the classes' OU
+//! state and the fleets' utilization factor: one multiply and one or two adds a month, the only
+//! serial part, so the entities' chains run side by side), then e^x of the prices and the
+//! logistic of the utilizations over arrays. Each value is computed by the same operations on
+//! the same operands, in the same order, as a month-by-month draw, so the market is the same
+//! bit for bit however the months are blocked.
 //!
 //! The array loops (Box–Muller, the shocks, e^x, the logistic) are also compiled for AVX2 and
 //! for AVX-512, the widest the CPU has used (its [`SimdLevel`], detected once per worker): four
@@ -210,16 +211,17 @@ impl PathMarket {
         self.shocks(plan, months);
         self.classes(plan, k0, months);
         self.fleets(plan, months);
-        let no = default_month.len();
-        for (j, credit) in self
-            .credit
-            .chunks_exact_mut(no.max(1))
-            .take(months)
-            .enumerate()
-        {
-            let k = k0 + j as u32;
-            for (c, &m) in credit.iter_mut().zip(default_month) {
-                *c = m == k;
+        self.credit_defaults(default_month, k0, months);
+    }
+
+    /// `credit[j·O + o]`: whether operator o's default month `default_month[o]` is month
+    /// k0 + j of the block (j < `months`).
+    fn credit_defaults(&mut self, default_month: &[u32], k0: u32, months: usize) {
+        let no = self.counts[2];
+        self.credit[..months * no].fill(false);
+        for (o, &m) in default_month.iter().take(no).enumerate() {
+            if let Some(j) = m.checked_sub(k0).filter(|&j| (j as usize) < months) {
+                self.credit[j as usize * no + o] = true;
             }
         }
     }
@@ -270,9 +272,13 @@ impl PathMarket {
         }
     }
 
-    /// The classes' months, class by class: X ← decay·X + shock (the shock scale·Z of
-    /// [`shock_lanes`]), ln P = (ln P̄ + S) + (X + J) into the month-major block, then
-    /// P = e^(ln P) and P/P̄ = P·(1/P̄) over the block.
+    /// The classes' months, all classes of a month together: X ← decay·X + shock (the shock
+    /// scale·Z of [`shock_lanes`]), ln P = (ln P̄ + S) + (X + J) into the month-major block,
+    /// then P = e^(ln P) and P/P̄ = P·(1/P̄) over the block.
+    ///
+    /// Month by month with the classes inner, so the classes' serial chains (a multiply and
+    /// an add a month) run side by side instead of one after the other; each class's
+    /// operations are those of its own chain, in month order, so the same bits.
     fn classes(&mut self, plan: &SimPlan, k0: u32, months: usize) {
         let nc = self.x.len();
         let b = self.block;
@@ -280,17 +286,15 @@ impl PathMarket {
         let lts = &plan.log_trend_shock[first..][..months * nc];
         let inv_trend = &plan.inv_trend[first..][..months * nc];
         let ln_price = &mut self.price[..months * nc];
-        for (c, (x, &decay)) in self.x.iter_mut().zip(&plan.classes.ou_decay).enumerate() {
-            let shock = &self.shock[c * b..][..months];
-            let level = &self.jump_level[c * b..][..months];
-            let rows = ln_price.chunks_exact_mut(nc).zip(lts.chunks_exact(nc));
-            let mut xc = *x;
-            // Class c's column of the month-major block: ln_price[j·C + c], j = 0..months.
-            for ((out, lts), (&s, &jump)) in rows.zip(shock.iter().zip(level)) {
-                xc = xc * decay + s;
-                out[c] = lts[c] + (xc + jump);
+        let (x, decay) = (&mut self.x[..nc], &plan.classes.ou_decay[..nc]);
+        let (shock, level) = (&self.shock[..nc * b], &self.jump_level[..nc * b]);
+        let rows = ln_price.chunks_exact_mut(nc).zip(lts.chunks_exact(nc));
+        for (j, (out, lts)) in rows.enumerate() {
+            for c in 0..nc {
+                let xc = x[c] * decay[c] + shock[c * b + j];
+                x[c] = xc;
+                out[c] = lts[c] + (xc + level[c * b + j]);
             }
-            *x = xc;
         }
         on_level!(self.level, exp_lanes(ln_price));
         let pot = &mut self.price_over_trend[..months * nc];
@@ -299,29 +303,26 @@ impl PathMarket {
         }
     }
 
-    /// The fleets' months, fleet by fleet: Y ← decay·Y + pull + shock (the shock
-    /// scale·(sqrt(rho)·eps_class + sqrt(1−rho)·xi) of [`shock_lanes`]) into the month-major
-    /// block, then u = logistic(Y) clamped over the block.
+    /// The fleets' months, all fleets of a month together: Y ← decay·Y + pull + shock (the
+    /// shock scale·(sqrt(rho)·eps_class + sqrt(1−rho)·xi) of [`shock_lanes`]) into the
+    /// month-major block, then u = logistic(Y) clamped over the block.
+    ///
+    /// Month by month with the fleets inner, like [`PathMarket::classes`]: the fleets' chains
+    /// (a multiply and two adds a month) side by side, each in its own order, so the same bits.
     fn fleets(&mut self, plan: &SimPlan, months: usize) {
         let nc = self.x.len();
         let nf = self.y.len();
         let b = self.block;
         let fl = &plan.fleets;
+        let (y, decay, pull) = (&mut self.y[..nf], &fl.decay[..nf], &fl.pull[..nf]);
+        let shock = &self.shock[nc * b..][..nf * b];
         let util = &mut self.util[..months * nf];
-        for (f, (y, (&decay, &pull))) in self
-            .y
-            .iter_mut()
-            .zip(fl.decay.iter().zip(&fl.pull))
-            .enumerate()
-        {
-            let shock = &self.shock[(nc + f) * b..][..months];
-            let mut yf = *y;
-            // Fleet f's column of the month-major block: util[j·F + f], j = 0..months.
-            for (row, &s) in util.chunks_exact_mut(nf).zip(shock) {
-                yf = yf * decay + pull + s;
+        for (j, row) in util.chunks_exact_mut(nf).enumerate() {
+            for f in 0..nf {
+                let yf = y[f] * decay[f] + pull[f] + shock[f * b + j];
+                y[f] = yf;
                 row[f] = yf;
             }
-            *y = yf;
         }
         on_level!(self.level, logistic_lanes(util));
     }
