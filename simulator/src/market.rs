@@ -2,8 +2,8 @@
 //!
 //! Every draw is a pure function of (path, stream, step, call) (the table in [`crate::rng`]),
 //! so the months of a block are drawn together before the engine sees the first of them: one
-//! [`PhiloxBatch`] of every (class, month) and (fleet, month) counter, Box–Muller as simple
-//! loops over the batch's arrays (uniform → ln → sqrt, uniform → cos 2πu, product), the jump
+//! [`PhiloxBatch`] of every (class, month) and (fleet, month) counter, Box–Muller as one loop
+//! over the batch's arrays (uniform → ln → sqrt, uniform → cos 2πu, product), the jump
 //! counts and sizes class by class in month order, the recursions' shocks (scale·L·eps of a
 //! class, scale·(sqrt(rho)·eps + sqrt(1−rho)·xi) of a fleet) as loops over each entity's months,
 //! then the recursions themselves month by month with the entities inner (the classes' OU
@@ -71,8 +71,6 @@ pub(crate) struct PathMarket {
     level: SimdLevel,
     /// Philox counters (entity's stream, month offset j) and words of the block.
     draws: PhiloxBatch,
-    /// Per lane: the Box–Muller radius sqrt(−2 ln u(x0)) (ln u(x0) before it).
-    radius: Vec<f64>,
     /// Per lane: the first normal z0 = r·cos 2πu(x1) (cos 2πu(x1) before it): eps of a class,
     /// xi of a fleet.
     normal: Vec<f64>,
@@ -130,7 +128,6 @@ impl PathMarket {
             counts: [nc, nf, no],
             level: SimdLevel::detect(),
             draws: PhiloxBatch::new(stream, month_offset),
-            radius: vec![0.0; lanes],
             normal: vec![0.0; lanes],
             shock: vec![0.0; lanes],
             jump_p0: plan
@@ -229,8 +226,8 @@ impl PathMarket {
     /// The first Box–Muller normal of every lane (see [`box_muller_lanes`]).
     fn box_muller(&mut self) {
         let (x0, x1) = (self.draws.word(0), self.draws.word(1));
-        let (r, z) = (&mut self.radius[..], &mut self.normal[..]);
-        on_level!(self.level, box_muller_lanes(x0, x1, r, z));
+        let z = &mut self.normal[..];
+        on_level!(self.level, box_muller_lanes(x0, x1, z));
     }
 
     /// The recursions' shocks of the block's months (see [`shock_lanes`]).
@@ -403,21 +400,13 @@ fn shock_lanes(plan: &SimPlan, b: usize, months: usize, normal: &[f64], shock: &
 }
 
 /// The first Box–Muller normal of every lane: `z` = r·cos 2πu(`x1`), r = sqrt(−2 ln u(`x0`))
-/// ([`crate::rng::box_muller_first`]), one operation per loop so that each loop can run in
-/// vector lanes (`r` is scratch: ln u, then r).
+/// ([`crate::rng::box_muller_first`]), in one loop, so that the divider's work (ln's division,
+/// the square root) overlaps the polynomials' multiplies and adds.
 #[inline(always)]
-fn box_muller_lanes(x0: &[u32], x1: &[u32], r: &mut [f64], z: &mut [f64]) {
-    for (r, &a) in r.iter_mut().zip(x0) {
-        *r = math::ln(uniform(a));
-    }
-    for r in r.iter_mut() {
-        *r = (-2.0 * *r).sqrt();
-    }
-    for (z, &b) in z.iter_mut().zip(x1) {
-        *z = math::cos_tau(uniform(b));
-    }
-    for (z, &r) in z.iter_mut().zip(r.iter()) {
-        *z *= r; // r·cos: IEEE products commute exactly
+fn box_muller_lanes(x0: &[u32], x1: &[u32], z: &mut [f64]) {
+    for ((z, &a), &b) in z.iter_mut().zip(x0).zip(x1) {
+        let r = (-2.0 * math::ln(uniform(a))).sqrt();
+        *z = math::cos_tau(uniform(b)) * r; // cos·r: IEEE products commute exactly
     }
 }
 
@@ -453,13 +442,8 @@ macro_rules! simd_kernels {
             /// # Safety
             /// The CPU must have this function's target features.
             #[target_feature(enable = $features)]
-            pub(super) unsafe fn box_muller_lanes(
-                x0: &[u32],
-                x1: &[u32],
-                r: &mut [f64],
-                z: &mut [f64],
-            ) {
-                super::box_muller_lanes(x0, x1, r, z);
+            pub(super) unsafe fn box_muller_lanes(x0: &[u32], x1: &[u32], z: &mut [f64]) {
+                super::box_muller_lanes(x0, x1, z);
             }
 
             /// [`super::shock_lanes`] for this module's instruction set.
