@@ -415,6 +415,36 @@ impl<A: Amount> CashflowPlan<A> {
         b
     }
 
+    /// The last month (1-based, at most the horizon; 0 = none) in which fleet `fleet`'s
+    /// utilization can change anything [`CashflowPlan::step`] (or its lanes form) writes
+    /// other than that fleet's own revenue, opex, hedge and NOI in [`FleetMonth`] and the
+    /// `cash_left` of its deals that only pass cash through (idle, or done and awaiting a
+    /// recovery): path-independent, from the plan alone.
+    ///
+    /// The utilization enters only the fleet's revenue and opex. Those reach a deal of the
+    /// fleet only while it is not done (its month's inputs), and every deal is done at the
+    /// latest at the end of its term month (each state machine ends there: matured,
+    /// refinanced, defaulted or closed at term, MODEL.md §4; a default's recovery is fixed
+    /// when it is assigned and paid later whatever the market); they reach a revenue floor
+    /// on the fleet only in its strip (start..=end month; zero outside it); nothing else
+    /// reads them. So the answer is the latest of the fleet's deals' term months and its
+    /// revenue floors' end months, capped at the horizon. A market may leave the fleet's
+    /// utilization of later months undrawn (NaN): the engine test
+    /// `utilization_after_its_last_used_month_changes_nothing` holds the month steps to it.
+    pub fn utilization_last_month(&self, fleet: usize) -> u32 {
+        let deals = self.fleet_deals[fleet]
+            .iter()
+            .map(|&d| self.deals[d].term_months);
+        let floors = self.fleet_revenue_floors[fleet]
+            .iter()
+            .map(|&i| self.derivatives[i].end_month);
+        deals
+            .chain(floors)
+            .max()
+            .unwrap_or(0)
+            .min(self.horizon_months)
+    }
+
     /// Runs month `k` (1..=horizon) with the given market, updating `s` and writing `out`.
     pub fn step(
         &self,

@@ -20,6 +20,15 @@
 //! one instruction, which ln's exponent needs); the same IEEE operations per lane, so the same
 //! results.
 //!
+//! Only what is used is drawn: a fleet's utilization after its last used month
+//! ([`gaib_engine::CashflowPlan::utilization_last_month`]: the latest term month of its deals
+//! and end month of its revenue floors, from the plan alone) changes no statistic, so the
+//! Monte Carlo draws each fleet's lanes up to that month only and leaves later months NaN (any
+//! use would show). A trace, [`crate::Worker::market_path`] and [`crate::Worker::run_path_with`]
+//! (whose callers see the whole market or engine output) draw every month
+//! ([`PathMarket::draw_whole_horizon`]). The sample and bench12 draw 570 and 558 of their 768
+//! lanes.
+//!
 //! A block holds at most [`MAX_BATCH_LANES`] draws (entities × months), so the buffers are
 //! allocated once per worker, independent of the path count, and stay cache-sized for large
 //! portfolios; a portfolio of up to `MAX_BATCH_LANES / (classes + fleets)` months (the sample:
@@ -69,10 +78,12 @@ pub(crate) struct PathMarket {
     counts: [usize; 3],
     /// The build of the array kernels to run (at most the CPU's level).
     level: SimdLevel,
-    /// Philox counters (entity's stream, month offset j) and words of the block.
-    draws: PhiloxBatch,
-    /// Per lane: the first normal z0 = r·cos 2πu(x1) (cos 2πu(x1) before it): eps of a class,
-    /// xi of a fleet.
+    /// Per fleet: the last month whose utilization is drawn (the horizon, or the fleet's
+    /// last used month, [`gaib_engine::CashflowPlan::utilization_last_month`]).
+    fleet_last_month: Vec<u32>,
+    /// Per block of the horizon (block i: months iB + 1 ..= iB + B): its draw lanes.
+    lanes: Vec<BlockLanes>,
+    /// Per lane: the first normal z0 = r·cos 2πu(x1): eps of a class, xi of a fleet.
     normal: Vec<f64>,
     /// Per lane: the recursion's shock of the lane's entity and month (see [`shock_lanes`]).
     shock: Vec<f64>,
@@ -90,7 +101,8 @@ pub(crate) struct PathMarket {
     price: Vec<f64>,
     /// Per month and class: P_c(t_k) / P̄_c(t_k).
     price_over_trend: Vec<f64>,
-    /// Per month and fleet: u_f(t_k) (Y_f(t_k) before the logistic).
+    /// Per month and fleet: u_f(t_k) (Y_f(t_k) before the logistic); NaN after the fleet's
+    /// last drawn month.
     util: Vec<f64>,
     /// Per month and operator: whether its credit default falls in the month.
     credit: Vec<bool>,
@@ -102,7 +114,8 @@ pub(crate) struct PathMarket {
 
 impl PathMarket {
     /// Buffers for `plan`'s classes, fleets and operators: the fewest blocks of at most
-    /// [`MAX_BATCH_LANES`] draws, equally long.
+    /// [`MAX_BATCH_LANES`] draws, equally long. Draws each fleet's utilization up to its last
+    /// used month only (see [`PathMarket::draw_whole_horizon`]).
     pub(crate) fn new(plan: &SimPlan) -> Self {
         let months = (plan.months as usize).max(1);
         let per_month = (plan.n_classes() + plan.fleets.stream.len()).max(1);
@@ -117,17 +130,13 @@ impl PathMarket {
             plan.fleets.stream.len(),
             plan.operators.stream.len(),
         );
-        let streams = plan.classes.stream.iter().chain(&plan.fleets.stream);
-        let stream: Vec<u32> = streams
-            .flat_map(|&s| std::iter::repeat_n(s, block))
-            .collect();
-        let month_offset: Vec<u32> = (0..nc + nf).flat_map(|_| 0..block as u32).collect();
-        let lanes = stream.len();
-        PathMarket {
+        let lanes = nc * block + nf * block;
+        let mut market = PathMarket {
             block,
             counts: [nc, nf, no],
             level: SimdLevel::detect(),
-            draws: PhiloxBatch::new(stream, month_offset),
+            fleet_last_month: Vec::new(),
+            lanes: Vec::new(),
             normal: vec![0.0; lanes],
             shock: vec![0.0; lanes],
             jump_p0: plan
@@ -146,7 +155,32 @@ impl PathMarket {
             credit: vec![false; block * no],
             first: 0,
             current: 0,
+        };
+        market.draw_whole_horizon(plan, false);
+        market
+    }
+
+    /// Whether to draw every fleet's utilization in every month (`whole`: what a trace or a
+    /// caller reading the engine's whole output needs) or only up to each fleet's last used
+    /// month ([`gaib_engine::CashflowPlan::utilization_last_month`]; later months NaN), which
+    /// changes no statistic and saves the draws of fleets whose deals have ended. Takes
+    /// effect from the next [`PathMarket::reset`]; rebuilds the lanes only on a change.
+    pub(crate) fn draw_whole_horizon(&mut self, plan: &SimPlan, whole: bool) {
+        let nf = self.counts[1];
+        let last: Vec<u32> = (0..nf)
+            .map(|f| match whole {
+                true => plan.months,
+                false => plan.flow.utilization_last_month(f).min(plan.months),
+            })
+            .collect();
+        if last == self.fleet_last_month && !self.lanes.is_empty() {
+            return;
         }
+        let blocks = (plan.months as usize).max(1).div_ceil(self.block);
+        self.lanes = (0..blocks)
+            .map(|i| BlockLanes::new(plan, self.block, 1 + (i * self.block) as u32, &last))
+            .collect();
+        self.fleet_last_month = last;
     }
 
     /// Starts a new path: X = 0, J = 0, Y = Y(0), no month drawn.
@@ -201,13 +235,15 @@ impl PathMarket {
     fn draw_block(&mut self, plan: &SimPlan, rng: &PathRng, default_month: &[u32], k0: u32) {
         let months = self.block.min((plan.months - k0 + 1) as usize);
         self.first = k0;
-        // Every lane's words; lanes past the horizon (the last block's) are drawn, never used.
-        self.draws.run(rng, k0, 0);
-        self.box_muller();
-        self.draw_jumps(plan, rng, k0, months);
-        self.shocks(plan, months);
+        let bi = (k0 - 1) as usize / self.block;
+        // Every lane's words; the classes' lanes past the horizon (the last block's) are
+        // drawn, never used.
+        self.lanes[bi].draws.run(rng, k0, 0);
+        self.box_muller(bi);
+        self.draw_jumps(plan, rng, bi, k0, months);
+        self.shocks(plan, bi, months);
         self.classes(plan, k0, months);
-        self.fleets(plan, months);
+        self.fleets(plan, bi, months);
         self.credit_defaults(default_month, k0, months);
     }
 
@@ -223,30 +259,32 @@ impl PathMarket {
         }
     }
 
-    /// The first Box–Muller normal of every lane (see [`box_muller_lanes`]).
-    fn box_muller(&mut self) {
-        let (x0, x1) = (self.draws.word(0), self.draws.word(1));
-        let z = &mut self.normal[..];
+    /// The first Box–Muller normal of every lane of block `bi` (see [`box_muller_lanes`]).
+    fn box_muller(&mut self, bi: usize) {
+        let draws = &self.lanes[bi].draws;
+        let (x0, x1) = (draws.word(0), draws.word(1));
+        let z = &mut self.normal[..draws.len()];
         on_level!(self.level, box_muller_lanes(x0, x1, z));
     }
 
-    /// The recursions' shocks of the block's months (see [`shock_lanes`]).
-    fn shocks(&mut self, plan: &SimPlan, months: usize) {
+    /// The recursions' shocks of block `bi`'s months (see [`shock_lanes`]).
+    fn shocks(&mut self, plan: &SimPlan, bi: usize, months: usize) {
         let (normal, shock) = (&self.normal[..], &mut self.shock[..]);
+        let fleets = &self.lanes[bi].fleets;
         on_level!(
             self.level,
-            shock_lanes(plan, self.block, months, normal, shock)
+            shock_lanes(plan, self.block, months, fleets, normal, shock)
         );
     }
 
-    /// Jump sums J_c(t_k) of the block's months: per class and month, N by inverse Poisson
+    /// Jump sums J_c(t_k) of block `bi`'s months: per class and month, N by inverse Poisson
     /// from u(x2) of the month's call 0, and the N sizes from calls 1 + j/4 (the draw order of
     /// MODEL.md §9), added to the running sum in jump order.
-    fn draw_jumps(&mut self, plan: &SimPlan, rng: &PathRng, k0: u32, months: usize) {
+    fn draw_jumps(&mut self, plan: &SimPlan, rng: &PathRng, bi: usize, k0: u32, months: usize) {
         let cl = &plan.classes;
         let nc = self.jumps.len();
         let b = self.block;
-        let x2 = self.draws.word(2);
+        let x2 = self.lanes[bi].draws.word(2);
         for c in 0..nc {
             let (lam, p0, stream) = (cl.jump_rate_per_step[c], self.jump_p0[c], cl.stream[c]);
             let (mean, std) = (cl.jump_mean[c], cl.jump_std[c]);
@@ -302,26 +340,80 @@ impl PathMarket {
 
     /// The fleets' months, all fleets of a month together: Y ← decay·Y + pull + shock (the
     /// shock scale·(sqrt(rho)·eps_class + sqrt(1−rho)·xi) of [`shock_lanes`]) into the
-    /// month-major block, then u = logistic(Y) clamped over the block.
+    /// month-major block, NaN after a fleet's last drawn month, then u = logistic(Y) clamped
+    /// over the block (NaN stays NaN).
     ///
     /// Month by month with the fleets inner, like [`PathMarket::classes`]: the fleets' chains
     /// (a multiply and two adds a month) side by side, each in its own order, so the same bits.
-    fn fleets(&mut self, plan: &SimPlan, months: usize) {
-        let nc = self.x.len();
+    fn fleets(&mut self, plan: &SimPlan, bi: usize, months: usize) {
         let nf = self.y.len();
-        let b = self.block;
         let fl = &plan.fleets;
         let (y, decay, pull) = (&mut self.y[..nf], &fl.decay[..nf], &fl.pull[..nf]);
-        let shock = &self.shock[nc * b..][..nf * b];
+        let FleetLanes {
+            start,
+            months: drawn,
+        } = &self.lanes[bi].fleets;
+        let (start, drawn) = (&start[..nf], &drawn[..nf]);
         let util = &mut self.util[..months * nf];
         for (j, row) in util.chunks_exact_mut(nf).enumerate() {
             for f in 0..nf {
-                let yf = y[f] * decay[f] + pull[f] + shock[f * b + j];
-                y[f] = yf;
-                row[f] = yf;
+                row[f] = if j < drawn[f] {
+                    let yf = y[f] * decay[f] + pull[f] + self.shock[start[f] + j];
+                    y[f] = yf;
+                    yf
+                } else {
+                    f64::NAN
+                };
             }
         }
         on_level!(self.level, logistic_lanes(util));
+    }
+}
+
+/// The draw lanes of one block of months: the classes' B months each (lane c·B + j), then
+/// each fleet's months up to its last drawn month.
+#[derive(Debug)]
+struct BlockLanes {
+    /// Philox counters (entity's stream, month offset j) and words of the block's lanes.
+    draws: PhiloxBatch,
+    /// Where the fleets' lanes are.
+    fleets: FleetLanes,
+}
+
+/// Where each fleet's draw lanes of a block are: months 0..`months[f]` of the block at lanes
+/// `start[f]`.. (after the classes' C·B lanes).
+#[derive(Debug)]
+struct FleetLanes {
+    /// Per fleet: its first lane.
+    start: Vec<usize>,
+    /// Per fleet: how many months of the block are drawn, from the block's first.
+    months: Vec<usize>,
+}
+
+impl BlockLanes {
+    /// The lanes of the block of `b` months from month `k0` of `plan`, fleet f drawn up to
+    /// month `last[f]`.
+    fn new(plan: &SimPlan, b: usize, k0: u32, last: &[u32]) -> Self {
+        let months: Vec<usize> = last
+            .iter()
+            .map(|&l| ((l + 1).saturating_sub(k0) as usize).min(b))
+            .collect();
+        let mut stream = Vec::new();
+        let mut month_offset = Vec::new();
+        for &s in &plan.classes.stream {
+            stream.extend(std::iter::repeat_n(s, b));
+            month_offset.extend(0..b as u32);
+        }
+        let mut start = Vec::with_capacity(last.len());
+        for (&s, &n) in plan.fleets.stream.iter().zip(&months) {
+            start.push(month_offset.len());
+            stream.extend(std::iter::repeat_n(s, n));
+            month_offset.extend(0..n as u32);
+        }
+        BlockLanes {
+            draws: PhiloxBatch::new(stream, month_offset),
+            fleets: FleetLanes { start, months },
+        }
     }
 }
 
@@ -350,8 +442,9 @@ fn add_jump_sizes(
     jumps
 }
 
-/// The recursions' shocks of months 0..`months` of a block of `b` months, entity-major like
-/// the draws (lane e·B + j), from the normals `normal`: for class c, scale_c·Z_c with
+/// The recursions' shocks of months 0..`months` of a block of `b` months, lane by lane like
+/// the draws (class c's month j at lane c·B + j, fleet f's at `fleets.start[f]` + j for its
+/// `fleets.months[f]` drawn months), from the normals `normal`: for class c, scale_c·Z_c with
 /// Z_c = Σ_{i ≤ c} L_ci·eps_i (Z = eps when L is the identity); for fleet f,
 /// scale_f·(sqrt(rho_f)·eps_class(f) + sqrt(1−rho_f)·xi_f). One entity's months are
 /// contiguous, so each is a loop over an array (vector lanes), and the serial recursions are
@@ -360,7 +453,14 @@ fn add_jump_sizes(
 /// Z_c is summed in i order, as `Iterator::sum` does from its neutral element −0.0; the first
 /// term is stored rather than added to −0.0, which is exact (−0.0 + p = p for every p).
 #[inline(always)]
-fn shock_lanes(plan: &SimPlan, b: usize, months: usize, normal: &[f64], shock: &mut [f64]) {
+fn shock_lanes(
+    plan: &SimPlan,
+    b: usize,
+    months: usize,
+    fleets: &FleetLanes,
+    normal: &[f64],
+    shock: &mut [f64],
+) {
     let (cl, fl) = (&plan.classes, &plan.fleets);
     let nc = cl.ou_scale.len();
     for (c, &scale) in cl.ou_scale.iter().enumerate() {
@@ -390,9 +490,10 @@ fn shock_lanes(plan: &SimPlan, b: usize, months: usize, normal: &[f64], shock: &
     }
     for (f, &class) in fl.class.iter().enumerate() {
         let (lp, lo, scale) = (fl.load_price[f], fl.load_own[f], fl.scale[f]);
-        let eps = &normal[class * b..][..months];
-        let xi = &normal[(nc + f) * b..][..months];
-        let out = &mut shock[(nc + f) * b..][..months];
+        let (start, n) = (fleets.start[f], fleets.months[f].min(months));
+        let eps = &normal[class * b..][..n];
+        let xi = &normal[start..][..n];
+        let out = &mut shock[start..][..n];
         for ((s, &e), &xi) in out.iter_mut().zip(eps).zip(xi) {
             *s = scale * (lp * e + lo * xi);
         }
@@ -455,10 +556,11 @@ macro_rules! simd_kernels {
                 plan: &crate::plan::SimPlan,
                 b: usize,
                 months: usize,
+                fleets: &super::FleetLanes,
                 normal: &[f64],
                 shock: &mut [f64],
             ) {
-                super::shock_lanes(plan, b, months, normal, shock);
+                super::shock_lanes(plan, b, months, fleets, normal, shock);
             }
 
             /// [`super::exp_lanes`] for this module's instruction set.
@@ -560,25 +662,42 @@ mod tests {
         let default_month: Vec<u32> = (0..no as u32).map(|o| o % 7).collect();
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         let k_max = plan.months as usize;
+        let last: Vec<u32> = (0..plan.fleets.stream.len())
+            .map(|f| plan.flow.utilization_last_month(f))
+            .collect();
+        // Some fleet of the sample is drawn only up to a month before the horizon.
+        assert!(last.iter().any(|&l| l < plan.months), "{last:?}");
         let levels = SimdLevel::available();
-        for (block, &level) in [1, 5, 7, k_max]
+        for ((block, &level), whole) in [1, 5, 7, k_max]
             .iter()
             .flat_map(|b| levels.iter().map(move |l| (*b, l)))
+            .flat_map(|bl| [(bl, false), (bl, true)])
         {
             let mut market = PathMarket::with_block(&plan, block);
+            market.draw_whole_horizon(&plan, whole);
             // Every build the CPU can run, the portable one included; Philox's too.
             market.level = level;
-            market.draws.set_level(level);
+            for lanes in &mut market.lanes {
+                lanes.draws.set_level(level);
+            }
             for path in 0..4 {
                 let rng = PathRng::new(11, path);
                 let want = month_by_month(&plan, &rng);
                 market.reset(&plan);
                 for (k, [price, pot, util]) in (1..).zip(&want) {
                     let m = market.month(&plan, &rng, &default_month, k);
-                    let at = format!("block {block}, {level:?}, path {path}, month {k}");
+                    let at =
+                        format!("block {block}, {level:?}, whole {whole}, path {path}, month {k}");
                     assert_eq!(bits(m.price), bits(price), "{at}");
                     assert_eq!(bits(m.price_over_trend), bits(pot), "{at}");
-                    assert_eq!(bits(m.utilization), bits(util), "{at}");
+                    for (f, (&u, &want)) in m.utilization.iter().zip(util).enumerate() {
+                        // Every month up to the fleet's last used one exactly; NaN after it.
+                        if whole || k <= last[f] {
+                            assert_eq!(u.to_bits(), want.to_bits(), "fleet {f}, {at}");
+                        } else {
+                            assert!(u.is_nan(), "fleet {f}, {at}: {u}");
+                        }
+                    }
                     let credit: Vec<bool> = default_month.iter().map(|&d| d == k).collect();
                     assert_eq!(m.credit_default, credit, "{at}");
                 }

@@ -260,7 +260,7 @@ impl<'p> Worker<'p> {
         let mut stats = PathStats::new(self.plan);
         let mut row = PathRows::with_capacity(self.plan, 1);
         let mut months = Vec::with_capacity(self.plan.months as usize);
-        self.run_path_observed(seed, path, &mut stats, |w, vault| {
+        self.run_path_observed(seed, path, &mut stats, true, |w, vault| {
             months.push(w.month_trace(vault));
         });
         // Leaves the accumulators empty (the statistics themselves are not returned).
@@ -313,11 +313,16 @@ impl<'p> Worker<'p> {
     /// [`Worker::run_path`] with `observe(self, vault month)` called after each month's
     /// cash flows and vault step (a no-op closure compiles away). The per-(deal, month)
     /// statistics go into `self.deal_months`, which the caller must flush into `stats`.
+    /// `whole_market`: whether `observe` may read the market or the engine's output beyond
+    /// what the statistics read (a fleet's utilization, revenue, opex, hedge and NOI after its
+    /// last used month, and the cash its finished deals pass through), so that every month of
+    /// every fleet must be drawn (see [`PathMarket::draw_whole_horizon`]).
     fn run_path_observed(
         &mut self,
         seed: u64,
         path: u32,
         stats: &mut PathStats,
+        whole_market: bool,
         mut observe: impl FnMut(&Self, Option<VaultMonth<f64>>),
     ) {
         let p = self.plan;
@@ -325,6 +330,7 @@ impl<'p> Worker<'p> {
         let k_max = p.months;
         p.flow.reset_state(&mut self.state);
         self.draw_default_months(&rng);
+        self.market.draw_whole_horizon(p, whole_market);
         self.market.reset(p);
         self.acc.reset();
         self.reset_vault();
@@ -347,6 +353,7 @@ impl<'p> Worker<'p> {
     pub fn market_path(&mut self, seed: u64, path: u32) -> MarketPath {
         let rng = PathRng::new(seed, path);
         self.draw_default_months(&rng);
+        self.market.draw_whole_horizon(self.plan, true);
         self.market.reset(self.plan);
         let mut out = MarketPath {
             price: Vec::new(),
@@ -922,7 +929,7 @@ impl PathBatch<'_, '_> {
     /// Simulates path `path` under `seed` and records it (as [`Worker::run_path`]).
     pub fn run_path(&mut self, seed: u64, path: u32) {
         self.worker
-            .run_path_observed(seed, path, self.stats, |_, _| {});
+            .run_path_observed(seed, path, self.stats, false, |_, _| {});
     }
 
     /// As [`PathBatch::run_path`], and also appends the path's row to `rows` (as
@@ -941,7 +948,7 @@ impl PathBatch<'_, '_> {
         mut observe: impl FnMut(&MonthOutput<f64>),
     ) {
         self.worker
-            .run_path_observed(seed, path, self.stats, |w, _| observe(&w.out));
+            .run_path_observed(seed, path, self.stats, true, |w, _| observe(&w.out));
     }
 }
 

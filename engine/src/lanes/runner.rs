@@ -641,6 +641,200 @@ mod tests {
         assert!(events > 0, "{path}: no default in {groups} groups");
     }
 
+    /// Path `markets` with each fleet's utilization NaN after its
+    /// [`CashflowPlan::utilization_last_month`].
+    fn undrawn_after_last_use(plan: &CashflowPlan<f64>, m: &PathMarket) -> PathMarket {
+        let mut utilization = m.utilization.clone();
+        for (k, row) in (1..).zip(&mut utilization) {
+            for (f, u) in row.iter_mut().enumerate() {
+                if k > plan.utilization_last_month(f) {
+                    *u = f64::NAN;
+                }
+            }
+        }
+        PathMarket {
+            price: m.price.clone(),
+            over_trend: m.over_trend.clone(),
+            utilization,
+            default: m.default.clone(),
+        }
+    }
+
+    /// Everything month `k` wrote on one path, as text, but what
+    /// [`CashflowPlan::utilization_last_month`] excludes after a fleet's last month (its
+    /// revenue, opex, hedge and NOI; its deals' `cash_left`): the deals' flows, states and
+    /// losses, the fleets' hardware value and collateral, the pools' collections, months,
+    /// tranches and states, the derivatives' settlements and fixing sums.
+    fn outputs(plan: &CashflowPlan<f64>, k: u32, o: &Outputs) -> Vec<String> {
+        let used = |f: usize| k <= plan.utilization_last_month(f);
+        let mut v = Vec::new();
+        for (d, mut flows) in o.deals.iter().copied().enumerate() {
+            if !used(plan.deal_fleet[d]) {
+                flows.cash_left = 0.0;
+            }
+            v.push(format!(
+                "deal {d}: {flows:?} {:?} {:?}",
+                o.states[d],
+                o.losses[d].to_bits()
+            ));
+        }
+        for (f, fm) in o.fleets.iter().enumerate() {
+            let hw = fm.hardware_value.to_bits();
+            let collateral = o.collateral[f].to_bits();
+            v.push(match used(f) {
+                true => format!("fleet {f}: {fm:?} {collateral}"),
+                false => format!("fleet {f}: {hw} {collateral}"),
+            });
+        }
+        v.extend(o.pools.iter().cloned());
+        v.push(format!(
+            "{:?}",
+            o.derivatives
+                .iter()
+                .map(|x| x.to_bits())
+                .collect::<Vec<_>>()
+        ));
+        v
+    }
+
+    /// One path's month as [`outputs`] reads it, from the scalar step or one lane of the
+    /// lanes step.
+    struct Outputs {
+        deals: Vec<crate::DealFlows<f64>>,
+        states: Vec<crate::DealState<f64>>,
+        losses: Vec<f64>,
+        fleets: Vec<crate::FleetMonth<f64>>,
+        collateral: Vec<f64>,
+        pools: Vec<String>,
+        derivatives: Vec<f64>,
+    }
+
+    fn scalar_outputs(s: &crate::CashflowState<f64>, o: &crate::MonthOutput<f64>) -> Outputs {
+        let pools = (0..o.pool_collections.len()).map(|q| {
+            let c = &o.pool_collections[q];
+            let sums = [
+                c.interest_proceeds,
+                c.principal_proceeds,
+                c.performing_balance,
+            ];
+            format!(
+                "pool {q}: {:?} {:?} {:?} {:?}",
+                sums.map(f64::to_bits),
+                o.pool_months[q],
+                o.tranches[q],
+                s.pools[q]
+            )
+        });
+        Outputs {
+            deals: o.deals.clone(),
+            states: s.deals.clone(),
+            losses: o.losses.clone(),
+            fleets: o.fleets.clone(),
+            collateral: s.collateral_left.clone(),
+            pools: pools.collect(),
+            derivatives: s.fixing_sum.iter().chain(&o.derivatives).copied().collect(),
+        }
+    }
+
+    fn lane_outputs<const W: usize>(
+        plan: &CashflowPlan<f64>,
+        s: &CashflowLanes<W>,
+        o: &OutputLanes<W>,
+        i: usize,
+    ) -> Outputs {
+        let (nd, nf, nx) = (plan.deals.len(), plan.fleets.len(), plan.derivatives.len());
+        let pools = (0..plan.pools.len()).map(|q| {
+            let c = o.pool_collections(q, i);
+            let sums = [
+                c.interest_proceeds,
+                c.principal_proceeds,
+                c.performing_balance,
+            ];
+            let tranches: Vec<_> = o.tranches[q].iter().map(|t| t.lane(i)).collect();
+            format!(
+                "pool {q}: {:?} {:?} {:?} {:?}",
+                sums.map(f64::to_bits),
+                o.pool_months[q].lane(i),
+                tranches,
+                s.pools[q].lane(i)
+            )
+        });
+        let fixing = (0..nx).map(|x| s.fixing_sum(x, i));
+        Outputs {
+            deals: (0..nd).map(|d| o.deals[d].lane(i)).collect(),
+            states: (0..nd).map(|d| s.deals[d].lane(i)).collect(),
+            losses: (0..nd).map(|d| o.loss(d, i)).collect(),
+            fleets: (0..nf).map(|f| o.fleets[f].lane(i)).collect(),
+            collateral: (0..nf).map(|f| s.collateral_left(f, i)).collect(),
+            pools: pools.collect(),
+            derivatives: fixing.chain((0..nx).map(|x| o.derivative(x, i))).collect(),
+        }
+    }
+
+    /// Steps `groups` groups of `W` random paths of `path` twice, with each market as drawn
+    /// and with its utilizations NaN after each fleet's last used month, by the scalar step
+    /// and the lanes step; every month's [`outputs`] must agree bit for bit.
+    fn check_undrawn<const W: usize>(path: &str, groups: usize) {
+        let l = load(path);
+        let plan = CashflowPlan::<f64>::new(Validated::new(&l.portfolio, &l.deal_sources).unwrap());
+        let operators = l.portfolio.operators.len();
+        let mut g = Gen(0x5EED_0000_0000_0002 ^ path.len() as u64);
+        let mut lanes: [CashflowLanes<W>; 2] = std::array::from_fn(|_| plan.initial_lanes());
+        let mut louts: [OutputLanes<W>; 2] = std::array::from_fn(|_| plan.new_output_lanes());
+        for group in 0..groups {
+            let stress = (group % 4) as f64 / 3.0;
+            let drawn: [PathMarket; W] =
+                std::array::from_fn(|_| market(&mut g, &plan, operators, stress));
+            let undrawn: [PathMarket; W] =
+                std::array::from_fn(|i| undrawn_after_last_use(&plan, &drawn[i]));
+            let markets = [&drawn, &undrawn];
+            let mut scalar: [[_; W]; 2] =
+                std::array::from_fn(|_| std::array::from_fn(|_| plan.initial_state()));
+            let mut souts: [[_; W]; 2] =
+                std::array::from_fn(|_| std::array::from_fn(|_| plan.new_output()));
+            lanes.iter_mut().for_each(|s| plan.reset_lanes(s));
+            for k in 1..=plan.horizon_months {
+                let mut got: [Vec<Vec<String>>; 2] = Default::default();
+                for v in 0..2 {
+                    let mm: [MarketMonth<'_>; W] =
+                        std::array::from_fn(|i| month(&markets[v][i], k as usize));
+                    // SAFETY: runs only for widths this CPU supports (see the test below).
+                    unsafe { plan.step_lanes(k, &mm, &mut lanes[v], &mut louts[v]) };
+                    for i in 0..W {
+                        plan.step(k, &mm[i], &mut scalar[v][i], &mut souts[v][i]);
+                        let s = scalar_outputs(&scalar[v][i], &souts[v][i]);
+                        got[v].push(outputs(&plan, k, &s));
+                        let s = lane_outputs(&plan, &lanes[v], &louts[v], i);
+                        got[v].push(outputs(&plan, k, &s));
+                    }
+                }
+                assert_eq!(got[0], got[1], "{path}, group {group}, month {k}");
+            }
+        }
+    }
+
+    /// A fleet's utilization after its [`CashflowPlan::utilization_last_month`] (NaN here)
+    /// changes nothing but that fleet's own revenue, opex, hedge and NOI and the cash its
+    /// finished deals pass through, in the scalar step and in lanes of three and four.
+    #[test]
+    fn utilization_after_its_last_used_month_changes_nothing() {
+        let mut pruned = 0;
+        for p in PORTFOLIOS {
+            let l = load(p);
+            let v = Validated::new(&l.portfolio, &l.deal_sources).unwrap();
+            let plan = CashflowPlan::<f64>::new(v);
+            let last: Vec<u32> = (0..plan.fleets.len())
+                .map(|f| plan.utilization_last_month(f))
+                .collect();
+            pruned += last.iter().filter(|&&m| m < plan.horizon_months).count();
+            check_undrawn::<3>(p, 24);
+            if supported(4) {
+                check_undrawn::<4>(p, 24);
+            }
+        }
+        assert!(pruned > 0, "no fleet's utilization ends before the horizon");
+    }
+
     const PORTFOLIOS: [&str; 5] = [
         "data/portfolios/sample.toml",
         "data/portfolios/sample_hedged.toml",
