@@ -63,7 +63,7 @@ fn run_writes_results_and_manifest_then_reproduce_matches() {
         serde_json::from_slice(&std::fs::read(r1.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(m["seed"], 17);
     assert_eq!(m["paths"], 96);
-    assert_eq!(m["model_version"], "5");
+    assert_eq!(m["model_version"], "6");
     assert_eq!(m["schema_version"], 4);
     assert_eq!(m["kind"], "plain");
     assert!(m["git_dirty"].is_boolean() || m["git_dirty"].is_null());

@@ -1,4 +1,4 @@
-// gaib Monte Carlo kernel: one thread per path runs every month of docs/MODEL.md (version 5).
+// gaib Monte Carlo kernel: one thread per path runs every month of docs/MODEL.md (version 6).
 //
 // This file is a second implementation of the rules of gaib-engine (runner.rs, deal.rs,
 // waterfall.rs, vault.rs) and gaib-simulator (rng.rs, model.rs, stats.rs, math.rs), transcribed
@@ -1262,17 +1262,30 @@ __device__ void draw_default_months(Ctx& c, const Rng& g) {
   }
 }
 
+// Month k's normal of an entity (MODEL.md §9, version 6): months k and k + 1 (k odd) share call
+// 0 of step k, month k taking Box–Muller's z0 = r·cos and month k + 1 its z1 = r·sin of words
+// (x0, x1). An even month draws its pair again (the same bits as the odd month did) instead
+// of keeping the sine in scratch memory.
+__device__ __forceinline__ double g_month_normal(const Words& w, bool second) {
+  double z0, z1;
+  g_bm(w.x0, w.x1, &z0, &z1);
+  return second ? z1 : z0;
+}
+
 __device__ __noinline__ void market_month(Ctx& c, const Rng& g, u32 k) {
   int nc = c.nc;
   int ki = (int)k - 1;
   u32 max_jumps = (u32)c.I[HI_MAX_JUMPS];
+  // The month pair's step (odd) and whether k is its second month.
+  bool second = k % 2u == 0u;
+  u32 kp = second ? k - 1u : k;
   for (int cl = 0; cl < nc; ++cl) {
     u32 stream = (u32)PI(HI_CLASS_STREAM, cl);
-    Words w = rng_words(g, stream, k, 0);
-    SF(eps, cl) = g_bm_first(w.x0, w.x1);
+    Words w = rng_words(g, stream, kp, 0);
+    SF(eps, cl) = g_month_normal(w, second);
     double lam = PF(HF_CLASS_JUMP_RATE, cl);
     if (lam > 0.0) {
-      u32 n = g_poisson_inverse(lam, g_uniform(w.x2), max_jumps);
+      u32 n = g_poisson_inverse(lam, g_uniform(second ? w.x3 : w.x2), max_jumps);
       double z4[4] = {0.0, 0.0, 0.0, 0.0};
       for (u32 j = 0; j < n; ++j) {
         if (j % 4 == 0) {
@@ -1301,7 +1314,7 @@ __device__ __noinline__ void market_month(Ctx& c, const Rng& g, u32 k) {
     SF(pot, cl) = SF(price, cl) * PF(HF_INV_TREND, ki * nc + cl);
   }
   for (int f = 0; f < c.nf; ++f) {
-    double xi = rng_normal0(g, (u32)PI(HI_FLEET_STREAM, f), k, 0);
+    double xi = g_month_normal(rng_words(g, (u32)PI(HI_FLEET_STREAM, f), kp, 0), second);
     double w = PF(HF_FLEET_LOAD_PRICE, f) * SF(eps, PI(HI_FLEET_CLASS, f)) +
                PF(HF_FLEET_LOAD_OWN, f) * xi;
     SF(y, f) = SF(y, f) * PF(HF_FLEET_DECAY, f) + PF(HF_FLEET_PULL, f) + PF(HF_FLEET_SCALE, f) * w;

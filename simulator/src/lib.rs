@@ -63,7 +63,7 @@ pub use stats::{
 };
 pub use trace::{pool_collections, trace_path, worst_path, MonthTrace, PathTrace};
 
-/// Version of the model this simulator implements (MODEL.md "version 5").
-pub const MODEL_VERSION: &str = "5";
+/// Version of the model this simulator implements (MODEL.md "version 6").
+pub const MODEL_VERSION: &str = "6";
 /// Version of this crate.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -2,8 +2,10 @@
 //!
 //! Every draw is a pure function of (path, stream, step, call) (the table in [`crate::rng`]),
 //! so the months of a block are drawn together before the engine sees the first of them: one
-//! [`PhiloxBatch`] of every (class, month) and (fleet, month) counter, Box–Muller as one loop
-//! over the batch's arrays (uniform → ln → sqrt, uniform → cos 2πu, product), the jump
+//! [`PhiloxBatch`] of every (class, month pair) and (fleet, month pair) counter (model version
+//! 6: months k and k + 1, k odd, share call 0 of step k), Box–Muller as one loop over the
+//! batch's arrays (uniform → ln → sqrt, uniform → (sin, cos) 2πu, the two products: the
+//! pair's two months' normals), the jump
 //! counts and sizes class by class in month order, the recursions' shocks (scale·L·eps of a
 //! class, scale·(sqrt(rho)·eps + sqrt(1−rho)·xi) of a fleet) as loops over each entity's months,
 //! then the recursions themselves month by month with the entities inner (the classes' OU
@@ -11,7 +13,8 @@
 //! serial part, so the entities' chains run side by side), then e^x of the prices and the
 //! logistic of the utilizations over arrays. Each value is computed by the same operations on
 //! the same operands, in the same order, as a month-by-month draw, so the market is the same
-//! bit for bit however the months are blocked.
+//! bit for bit however the months are blocked (blocks are of an even number of months, so a
+//! pair never straddles two).
 //!
 //! The array loops (Box–Muller, the shocks, e^x, the logistic) are also compiled for AVX2 and
 //! for AVX-512, the widest the CPU has used (its [`SimdLevel`], detected once per worker): four
@@ -26,13 +29,14 @@
 //! Monte Carlo draws each fleet's lanes up to that month only and leaves later months NaN (any
 //! use would show). A trace, [`crate::Worker::market_path`] and [`crate::Worker::run_path_with`]
 //! (whose callers see the whole market or engine output) draw every month
-//! ([`PathMarket::draw_whole_horizon`]). The sample and bench12 draw 570 and 558 of their 768
-//! lanes.
+//! ([`PathMarket::draw_whole_horizon`]). A fleet's last pair is drawn whole. The sample and
+//! bench12 draw 576 and 564 of their 768 entity-months (half as many Philox lanes).
 //!
-//! A block holds at most [`MAX_BATCH_LANES`] draws (entities × months), so the buffers are
-//! allocated once per worker, independent of the path count, and stay cache-sized for large
-//! portfolios; a portfolio of up to `MAX_BATCH_LANES / (classes + fleets)` months (the sample:
-//! 48 months of 4 classes and 12 fleets, 768 draws) is one block.
+//! A block holds at most [`MAX_BATCH_LANES`] entity-months (at least two months), so the
+//! buffers are allocated once per worker, independent of the path count, and stay cache-sized
+//! for large portfolios; a portfolio of up to `MAX_BATCH_LANES / (classes + fleets)` months
+//! (the sample: 48 months of 4 classes and 12 fleets, 768 entity-months, 384 Philox lanes) is
+//! one block.
 
 use crate::math;
 use crate::model::logistic_clamped;
@@ -61,14 +65,15 @@ macro_rules! on_level {
     };
 }
 
-/// Most draws (Philox calls of call index 0) in one block of months.
+/// Most entity-months (twice the Philox calls of call index 0) in one block of months.
 pub(crate) const MAX_BATCH_LANES: usize = 2048;
 
 /// A path's market, block by block: the draws, the recursions' state carried from block to
 /// block, and each month's prices, utilizations and credit defaults.
 ///
-/// Layouts: a draw lane is entity-major, lane = e·B + j for entity e (classes 0..C, then
-/// fleets C..C+F) and month j of the block (B months per block); the outputs are month-major,
+/// Layouts: a month lane is entity-major, lane = e·B + j for class e and month j of the block
+/// (B months per block, B even), then each fleet's drawn months (see [`BlockLanes`]); month
+/// lanes 2i and 2i + 1 are the month pair of Philox lane i; the outputs are month-major,
 /// `price[j·C + c]`, `util[j·F + f]`, `credit[j·O + o]`, so one month is one slice of each.
 #[derive(Debug)]
 pub(crate) struct PathMarket {
@@ -83,9 +88,11 @@ pub(crate) struct PathMarket {
     fleet_last_month: Vec<u32>,
     /// Per block of the horizon (block i: months iB + 1 ..= iB + B): its draw lanes.
     lanes: Vec<BlockLanes>,
-    /// Per lane: the first normal z0 = r·cos 2πu(x1): eps of a class, xi of a fleet.
+    /// Per month lane: the month's normal, z0 = r·cos 2πu(x1) of its pair's Philox lane for the
+    /// pair's first month, z1 = r·sin 2πu(x1) for its second: eps of a class, xi of a fleet.
     normal: Vec<f64>,
-    /// Per lane: the recursion's shock of the lane's entity and month (see [`shock_lanes`]).
+    /// Per month lane: the recursion's shock of the lane's entity and month (see
+    /// [`shock_lanes`]).
     shock: Vec<f64>,
     /// Per class: e^(−jump rate per step), P[no jump in a month].
     jump_p0: Vec<f64>,
@@ -114,17 +121,23 @@ pub(crate) struct PathMarket {
 
 impl PathMarket {
     /// Buffers for `plan`'s classes, fleets and operators: the fewest blocks of at most
-    /// [`MAX_BATCH_LANES`] draws, equally long. Draws each fleet's utilization up to its last
-    /// used month only (see [`PathMarket::draw_whole_horizon`]).
+    /// [`MAX_BATCH_LANES`] entity-months (at least two months each), equally long, of an even
+    /// number of months. Draws each fleet's utilization up to its last used month only (see
+    /// [`PathMarket::draw_whole_horizon`]).
     pub(crate) fn new(plan: &SimPlan) -> Self {
         let months = (plan.months as usize).max(1);
         let per_month = (plan.n_classes() + plan.fleets.stream.len()).max(1);
-        let blocks = months.div_ceil((MAX_BATCH_LANES / per_month).max(1));
-        Self::with_block(plan, months.div_ceil(blocks))
+        let blocks = months.div_ceil((MAX_BATCH_LANES / per_month).max(2));
+        Self::with_block(plan, months.div_ceil(blocks).next_multiple_of(2))
     }
 
-    /// Buffers for `plan` drawing `block` (≥ 1) months at a time.
+    /// Buffers for `plan` drawing `block` (even, ≥ 2) months at a time: every block starts at
+    /// an odd month, so each month pair (k, k + 1), k odd, of MODEL.md §9 lies in one block.
     fn with_block(plan: &SimPlan, block: usize) -> Self {
+        assert!(
+            block >= 2 && block.is_multiple_of(2),
+            "an even block of months, not {block}"
+        );
         let (nc, nf, no) = (
             plan.n_classes(),
             plan.fleets.stream.len(),
@@ -259,11 +272,12 @@ impl PathMarket {
         }
     }
 
-    /// The first Box–Muller normal of every lane of block `bi` (see [`box_muller_lanes`]).
+    /// Both Box–Muller normals of every Philox lane of block `bi`, one per month of its pair
+    /// (see [`box_muller_lanes`]).
     fn box_muller(&mut self, bi: usize) {
         let draws = &self.lanes[bi].draws;
         let (x0, x1) = (draws.word(0), draws.word(1));
-        let z = &mut self.normal[..draws.len()];
+        let z = &mut self.normal[..2 * draws.len()];
         on_level!(self.level, box_muller_lanes(x0, x1, z));
     }
 
@@ -278,21 +292,25 @@ impl PathMarket {
     }
 
     /// Jump sums J_c(t_k) of block `bi`'s months: per class and month, N by inverse Poisson
-    /// from u(x2) of the month's call 0, and the N sizes from calls 1 + j/4 (the draw order of
-    /// MODEL.md §9), added to the running sum in jump order.
+    /// from u(x2) (the pair's first month) or u(x3) (its second) of the month pair's call 0,
+    /// and the N sizes from calls 1 + j/4 of the month's own step (the draw order of MODEL.md
+    /// §9), added to the running sum in jump order.
     fn draw_jumps(&mut self, plan: &SimPlan, rng: &PathRng, bi: usize, k0: u32, months: usize) {
         let cl = &plan.classes;
         let nc = self.jumps.len();
         let b = self.block;
-        let x2 = self.lanes[bi].draws.word(2);
+        let draws = &self.lanes[bi].draws;
+        let (x2, x3) = (draws.word(2), draws.word(3));
+        let pairs = b / 2;
         for c in 0..nc {
             let (lam, p0, stream) = (cl.jump_rate_per_step[c], self.jump_p0[c], cl.stream[c]);
             let (mean, std) = (cl.jump_mean[c], cl.jump_std[c]);
             let level = &mut self.jump_level[c * b..][..months];
             let mut jumps = self.jumps[c];
             if lam > 0.0 {
-                let words = level.iter_mut().zip(&x2[c * b..][..months]);
-                for (j, (level, &w)) in words.enumerate() {
+                let (x2, x3) = (&x2[c * pairs..][..pairs], &x3[c * pairs..][..pairs]);
+                for (j, level) in level.iter_mut().enumerate() {
+                    let w = if j % 2 == 0 { x2[j / 2] } else { x3[j / 2] };
                     let n = poisson_inverse_with(lam, p0, uniform(w), MAX_JUMPS_PER_MONTH);
                     if n > 0 {
                         let k = k0 + j as u32;
@@ -370,8 +388,9 @@ impl PathMarket {
     }
 }
 
-/// The draw lanes of one block of months: the classes' B months each (lane c·B + j), then
-/// each fleet's months up to its last drawn month.
+/// The draw lanes of one block of months: the classes' B months each (month lane c·B + j),
+/// then each fleet's months up to its last drawn month, whole pairs: Philox lane i draws month
+/// lanes 2i and 2i + 1.
 #[derive(Debug)]
 struct BlockLanes {
     /// Philox counters (entity's stream, month offset j) and words of the block's lanes.
@@ -380,19 +399,19 @@ struct BlockLanes {
     fleets: FleetLanes,
 }
 
-/// Where each fleet's draw lanes of a block are: months 0..`months[f]` of the block at lanes
-/// `start[f]`.. (after the classes' C·B lanes).
+/// Where each fleet's month lanes of a block are: months 0..`months[f]` of the block at month
+/// lanes `start[f]`.. (after the classes' C·B lanes; `start[f]` even).
 #[derive(Debug)]
 struct FleetLanes {
-    /// Per fleet: its first lane.
+    /// Per fleet: its first month lane.
     start: Vec<usize>,
     /// Per fleet: how many months of the block are drawn, from the block's first.
     months: Vec<usize>,
 }
 
 impl BlockLanes {
-    /// The lanes of the block of `b` months from month `k0` of `plan`, fleet f drawn up to
-    /// month `last[f]`.
+    /// The lanes of the block of `b` (even) months from month `k0` (odd) of `plan`, fleet f
+    /// drawn up to month `last[f]` (to the end of its pair).
     fn new(plan: &SimPlan, b: usize, k0: u32, last: &[u32]) -> Self {
         let months: Vec<usize> = last
             .iter()
@@ -400,15 +419,21 @@ impl BlockLanes {
             .collect();
         let mut stream = Vec::new();
         let mut month_offset = Vec::new();
+        // Each Philox lane: an entity's month pair, counter step k0 + its first month.
+        let mut pairs_of = |s: u32, n: usize| {
+            let pairs = n.div_ceil(2);
+            stream.extend(std::iter::repeat_n(s, pairs));
+            month_offset.extend((0..2 * pairs as u32).step_by(2));
+        };
         for &s in &plan.classes.stream {
-            stream.extend(std::iter::repeat_n(s, b));
-            month_offset.extend(0..b as u32);
+            pairs_of(s, b);
         }
         let mut start = Vec::with_capacity(last.len());
+        let mut next = plan.classes.stream.len() * b;
         for (&s, &n) in plan.fleets.stream.iter().zip(&months) {
-            start.push(month_offset.len());
-            stream.extend(std::iter::repeat_n(s, n));
-            month_offset.extend(0..n as u32);
+            start.push(next);
+            next += 2 * n.div_ceil(2);
+            pairs_of(s, n);
         }
         BlockLanes {
             draws: PhiloxBatch::new(stream, month_offset),
@@ -500,14 +525,17 @@ fn shock_lanes(
     }
 }
 
-/// The first Box–Muller normal of every lane: `z` = r·cos 2πu(`x1`), r = sqrt(−2 ln u(`x0`))
-/// ([`crate::rng::box_muller_first`]), in one loop, so that the divider's work (ln's division,
-/// the square root) overlaps the polynomials' multiplies and adds.
+/// Both Box–Muller normals of every Philox lane i: r = sqrt(−2 ln u(`x0[i]`)),
+/// `z[2i]` = r·cos 2πu(`x1[i]`) and `z[2i + 1]` = r·sin 2πu(`x1[i]`)
+/// ([`crate::rng::box_muller`]), in one loop, so that the divider's work (ln's division, the
+/// square root) overlaps the polynomials' multiplies and adds.
 #[inline(always)]
 fn box_muller_lanes(x0: &[u32], x1: &[u32], z: &mut [f64]) {
-    for ((z, &a), &b) in z.iter_mut().zip(x0).zip(x1) {
+    for ((z, &a), &b) in z.chunks_exact_mut(2).zip(x0).zip(x1) {
         let r = (-2.0 * math::ln(uniform(a))).sqrt();
-        *z = math::cos_tau(uniform(b)) * r; // cos·r: IEEE products commute exactly
+        let (s, c) = math::sin_cos_tau(uniform(b));
+        z[0] = r * c;
+        z[1] = r * s;
     }
 }
 
@@ -599,7 +627,7 @@ simd_kernels! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::box_muller_first;
+    use crate::rng::box_muller;
 
     fn sample_plan() -> SimPlan {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/portfolios");
@@ -619,15 +647,25 @@ mod tests {
         let (nc, nf) = (plan.n_classes(), fl.stream.len());
         let (mut x, mut jumps, mut y) = (vec![0.0; nc], vec![0.0; nc], fl.y0.clone());
         let mut out = Vec::new();
+        // Month k's normal and jump-count word: call 0 of its pair's (odd) step (version 6).
+        let month_draw = |stream: u32, k: u32| {
+            let w = rng.words(stream, k - (1 - k % 2), 0);
+            let (z0, z1) = box_muller(w[0], w[1]);
+            if k % 2 == 1 {
+                (z0, w[2])
+            } else {
+                (z1, w[3])
+            }
+        };
         for k in 1..=plan.months {
             let ki = (k - 1) as usize;
             let mut eps = vec![0.0; nc];
             for c in 0..nc {
-                let w = rng.words(cl.stream[c], k, 0);
-                eps[c] = box_muller_first(w[0], w[1]);
+                let (z, count_word) = month_draw(cl.stream[c], k);
+                eps[c] = z;
                 let lam = cl.jump_rate_per_step[c];
                 let p0 = math::exp(-lam);
-                let n = poisson_inverse_with(lam, p0, uniform(w[2]), MAX_JUMPS_PER_MONTH);
+                let n = poisson_inverse_with(lam, p0, uniform(count_word), MAX_JUMPS_PER_MONTH);
                 for j in 0..n {
                     let z = rng.normals4(cl.stream[c], k, 1 + j / 4)[(j % 4) as usize];
                     jumps[c] += cl.jump_mean[c] + cl.jump_std[c] * z;
@@ -642,7 +680,7 @@ mod tests {
             }
             let mut util = vec![0.0; nf];
             for f in 0..nf {
-                let xi = rng.normal0(fl.stream[f], k, 0);
+                let xi = month_draw(fl.stream[f], k).0;
                 let w = fl.load_price[f] * eps[fl.class[f]] + fl.load_own[f] * xi;
                 y[f] = y[f] * fl.decay[f] + fl.pull[f] + fl.scale[f] * w;
                 util[f] = logistic_clamped(y[f]);
@@ -668,7 +706,7 @@ mod tests {
         // Some fleet of the sample is drawn only up to a month before the horizon.
         assert!(last.iter().any(|&l| l < plan.months), "{last:?}");
         let levels = SimdLevel::available();
-        for ((block, &level), whole) in [1, 5, 7, k_max]
+        for ((block, &level), whole) in [2, 6, 8, k_max.next_multiple_of(2)]
             .iter()
             .flat_map(|b| levels.iter().map(move |l| (*b, l)))
             .flat_map(|bl| [(bl, false), (bl, true)])

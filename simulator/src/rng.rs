@@ -16,23 +16,27 @@
 //! names (`gaib_engine::stream_id`): `class:<id>`, `fleet:<id>`, `operator:<id>`,
 //! `systematic:M`.
 //!
-//! # Which draw uses which call and word (model version 1)
+//! # Which draw uses which call and word (model version 6)
 //! A call returns four u32 words `x0..x3`. Uniforms are `u(x) = (x + 0.5)·2^-32` ∈ (0, 1).
 //! Normals come in pairs by Box–Muller from the two uniforms of one pair of words:
 //! `(x0, x1) → (z0, z1)`, `(x2, x3) → (z2, z3)`, with `z_a = r·cos(2π u_b)`,
-//! `z_b = r·sin(2π u_b)`, `r = sqrt(−2 ln u_a)`.
+//! `z_b = r·sin(2π u_b)`, `r = sqrt(−2 ln u_a)`. A class's and a fleet's months come in pairs
+//! (k, k + 1) with k odd, both drawn from call 0 of step k (version 6; up to version 5 each
+//! month had its own call and z1 was discarded).
 //!
 //! | entity | stream | step | call | words → draw |
 //! |---|---|---|---|---|
 //! | systematic factor M | `systematic:M` | 0 | 0 | (x0,x1) → z0 = M |
 //! | operator o: idiosyncratic e_o | `operator:<id>` | 0 | 0 | (x0,x1) → z0 = e_o |
-//! | class c at month k: eps_{c,k} | `class:<id>` | k | 0 | (x0,x1) → z0 = eps |
-//! | class c at month k: jump count | `class:<id>` | k | 0 | x2 → u → N by inverse Poisson CDF |
+//! | class c at months k, k + 1 (k odd): eps_{c,k}, eps_{c,k+1} | `class:<id>` | k | 0 | (x0,x1) → (z0, z1) = (eps_{c,k}, eps_{c,k+1}) |
+//! | class c at months k, k + 1 (k odd): jump counts | `class:<id>` | k | 0 | x2 (month k), x3 (month k + 1) → u → N by inverse Poisson CDF |
 //! | class c at month k: jump sizes | `class:<id>` | k | 1 + j/4 | jump j (0-based) uses normal z_{j mod 4} of that call |
-//! | fleet f at month k: xi_{f,k} | `fleet:<id>` | k | 0 | (x0,x1) → z0 = xi |
+//! | fleet f at months k, k + 1 (k odd): xi_{f,k}, xi_{f,k+1} | `fleet:<id>` | k | 0 | (x0,x1) → (z0, z1) = (xi_{f,k}, xi_{f,k+1}) |
 //!
-//! Unused words (z1 of a pair, x3 of the class call) are discarded, never reused, so that
-//! adding a draw to one entity can never shift another's.
+//! Every counter is used for one draw only: call 0 of an even step is never used (its month
+//! draws from the odd step before it), the jump sizes of any month use calls ≥ 1 of that
+//! month's own step. Unused words (z1 of the step-0 pairs, x2 and x3 of a fleet's call) are
+//! discarded, never reused, so that adding a draw to one entity can never shift another's.
 
 use crate::math;
 

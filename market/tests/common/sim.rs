@@ -3,11 +3,12 @@
 //!
 //! The simulator's price step (simulator/src/model.rs) is private and fixed to the monthly
 //! grid (dt = 1/12 in `simulator::plan::lower`), so this helper implements MODEL.md §1's exact
-//! discretisation itself at dt = 1 day = 1/365.25 year — the same formulas and the same draw
-//! table as the simulator's `market_month` (Philox4x32-10 from gaib-simulator: per class and
-//! step, call 0 gives eps by Box–Muller from words 0–1 and the Poisson count by inverse CDF
-//! from word 2; calls 1, 2, … give the jump sizes four at a time), with the step index being
-//! the day instead of the month.
+//! discretisation itself at dt = 1 day = 1/365.25 year — the same formulas, with model
+//! version 5's draw table (Philox4x32-10 from gaib-simulator: per class and step, call 0 gives
+//! eps by Box–Muller from words 0–1 and the Poisson count by inverse CDF from word 2; calls 1,
+//! 2, … give the jump sizes four at a time; version 6's simulator draws two months per call 0,
+//! which this synthetic history, committed in data/market/, does not follow), with the step
+//! index being the day instead of the month.
 
 #![allow(dead_code, unreachable_pub)]
 
