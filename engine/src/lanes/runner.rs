@@ -232,6 +232,23 @@ impl CashflowPlan<f64> {
         b
     }
 
+    /// Whether fleet `fi`'s month is dead in every lane of `states` (before the month): every
+    /// deal on the fleet is idle (done, no recovery pending) and no derivative settles on the
+    /// fleet (no revenue floor, no hedge). [`CashflowPlan::step_lanes`] then skips the fleet's
+    /// month: its revenue, opex, NOI and hardware value only reach its deals (idle: zero flows
+    /// whatever the cash) and the simulator's recording of deals that are not idle, so no
+    /// statistic, vault mark or row reads them, nor an idle deal's pass-through cash.
+    /// `OutputLanes::fleets` of a dead fleet keeps its last computed month, and its deals'
+    /// `cash_left` is 0 (the scalar step, which traces use, computes both).
+    #[inline(always)]
+    fn fleet_is_dead<const W: usize>(&self, fi: usize, states: &[DealLanes<W>]) -> bool {
+        self.fleet_revenue_floors[fi].is_empty()
+            && self.fleet_hedges[fi].is_empty()
+            && self.fleet_deals[fi]
+                .iter()
+                .all(|&d| (states[d].done & !states[d].pending).all())
+    }
+
     /// [`CashflowPlan::step`] on `W` paths: month `k` with path i's market `m[i]`, updating
     /// `s` and writing `out`; each lane's values are path i's scalar ones bit for bit.
     ///
@@ -269,6 +286,16 @@ impl CashflowPlan<f64> {
         let (idle, losses) = (&mut out.idle[..nd], &mut out.losses[..nd]);
         for fi in 0..nf {
             let f = &self.fleets[fi];
+            if self.fleet_is_dead(fi, states) {
+                // Nothing reads this fleet's month or its deals' pass-through cash (see
+                // `fleet_is_dead`): the deals' flows are zero, as the recording and the pools
+                // need, and the fleet's outputs keep their last computed values.
+                for &d in &self.fleet_deals[fi] {
+                    idle[d] = M::splat(true);
+                    flows_out[d] = FlowLanes::zero(F::ZERO);
+                }
+                continue;
+            }
             let u = gather(m, |m| f64::from_f64(m.utilization[fi]));
             let price_ratio = gather(m, |m| m.price_over_trend[f.class]);
             let price = gather(m, |m| f64::from_f64(m.price[f.class]));
@@ -538,7 +565,7 @@ mod tests {
         let mut g = Gen(0x5EED_0000_0000_0001 ^ path.len() as u64);
         let mut lanes: CashflowLanes<W> = plan.initial_lanes();
         let mut out: OutputLanes<W> = plan.new_output_lanes();
-        let mut events = 0;
+        let (mut events, mut dead_months) = (0, 0);
         for group in 0..groups {
             let stress = (group % 4) as f64 / 3.0;
             let markets: [PathMarket; W] =
@@ -549,6 +576,12 @@ mod tests {
             for k in 1..=plan.horizon_months {
                 let mm: [MarketMonth<'_>; W] =
                     std::array::from_fn(|i| month(&markets[i], k as usize));
+                // Fleets whose month the lanes skip: their outputs and their deals'
+                // pass-through cash are not computed there (`fleet_is_dead`).
+                let dead: Vec<bool> = (0..plan.fleets.len())
+                    .map(|f| plan.fleet_is_dead(f, &lanes.deals))
+                    .collect();
+                dead_months += dead.iter().filter(|&&d| d).count();
                 // SAFETY: `check` runs only for widths this CPU supports (see the tests below).
                 unsafe { plan.step_lanes(k, &mm, &mut lanes, &mut out) };
                 for i in 0..W {
@@ -556,9 +589,13 @@ mod tests {
                     let (s, o) = (&scalar[i], &souts[i]);
                     let at = format!("{path}, group {group}, lane {i}, month {k}");
                     for d in 0..plan.deals.len() {
+                        let mut want = o.deals[d].clone();
+                        if dead[plan.deal_fleet[d]] {
+                            want.cash_left = 0.0;
+                        }
                         assert_eq!(
                             format!("{:?}", out.deals[d].lane(i)),
-                            format!("{:?}", o.deals[d]),
+                            format!("{want:?}"),
                             "deal {d} flows, {at}"
                         );
                         assert_eq!(
@@ -575,6 +612,9 @@ mod tests {
                         events += u32::from(o.deals[d].default_kind.is_some());
                     }
                     for (f, fm) in o.fleets.iter().enumerate() {
+                        if dead[f] {
+                            continue;
+                        }
                         let fl = out.fleets[f].lane(i);
                         let got = [fl.revenue, fl.opex, fl.hedge, fl.noi, fl.hardware_value]
                             .map(f64::to_bits);
@@ -639,6 +679,10 @@ mod tests {
             }
         }
         assert!(events > 0, "{path}: no default in {groups} groups");
+        // The skip of dead fleets is exercised wherever a fleet can die.
+        let can_die = (0..plan.fleets.len())
+            .any(|f| plan.fleet_revenue_floors[f].is_empty() && plan.fleet_hedges[f].is_empty());
+        assert!(dead_months > 0 || !can_die, "{path}: no dead fleet-month");
     }
 
     /// Path `markets` with each fleet's utilization NaN after its
