@@ -589,7 +589,7 @@ mod tests {
                     let (s, o) = (&scalar[i], &souts[i]);
                     let at = format!("{path}, group {group}, lane {i}, month {k}");
                     for d in 0..plan.deals.len() {
-                        let mut want = o.deals[d].clone();
+                        let mut want = o.deals[d];
                         if dead[plan.deal_fleet[d]] {
                             want.cash_left = 0.0;
                         }
