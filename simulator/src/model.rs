@@ -156,6 +156,9 @@ pub struct Worker<'p> {
     /// The path's market (prices, utilizations, credit defaults), drawn in blocks of months.
     pub(crate) market: PathMarket,
     pub(crate) default_month: Vec<u32>,
+    /// Per operator: the copula value above which its default falls after the horizon (see
+    /// [`no_default_above`]), so that such a path skips `default_time`.
+    no_default_above: Vec<f64>,
     /// The path's own sums and events so far (PVs, losses, default months).
     pub(crate) acc: PathAcc,
     pub(crate) vault: Option<VaultState<f64>>,
@@ -191,6 +194,7 @@ impl<'p> Worker<'p> {
             out: plan.flow.new_output(),
             market: PathMarket::new(plan),
             default_month: vec![0; no],
+            no_default_above: (0..no).map(|o| no_default_above(plan, o)).collect(),
             acc: PathAcc::new(plan),
             vault: plan.vault.as_ref().map(|v| VaultState::new(v, &plan.flow)),
             horizon_nav_per_share: (f64::NAN, f64::NAN),
@@ -224,11 +228,10 @@ impl<'p> Worker<'p> {
                 continue;
             }
             let a = p.copula_load_systematic * m + p.copula_load_own * e;
-            let tau = default_time(a, h);
-            let month = (tau * 12.0).ceil();
-            if month <= f64::from(p.months) {
-                self.default_month[o] = (month as u32).max(1);
+            if a > self.no_default_above[o] {
+                continue;
             }
+            self.default_month[o] = default_month(a, h, p.months);
         }
     }
 
@@ -978,6 +981,44 @@ pub fn logistic_clamped(y: f64) -> f64 {
     (1.0 / (1.0 + math::exp(-y))).clamp(U_EPS, 1.0 - U_EPS)
 }
 
+/// The default month ⌈12·tau⌉ (at least 1) of copula value `a` under hazard `h` > 0 (per
+/// year), or 0 if it falls after the horizon of `months` months.
+fn default_month(a: f64, h: f64, months: u32) -> u32 {
+    let month = (default_time(a, h) * 12.0).ceil();
+    if month <= f64::from(months) {
+        (month as u32).max(1)
+    } else {
+        0
+    }
+}
+
+/// A copula value above which operator `o` of `plan` never defaults within the horizon
+/// (`default_month` is 0), so that a path can skip `default_time` (erfc and a logarithm) for
+/// it: +∞ if there is none. Exact by construction: the default time grows with `a`, so the
+/// default months within the horizon are the a ≤ a*; a* is bracketed by bisection on
+/// `default_month` itself, and the returned bound lies 1e-6 (in a, a standard normal) above
+/// the bracket, orders of magnitude beyond the few ulps by which the computed default time can
+/// stray from monotone. At a ≥ 37.5, 1 − Phi(a) underflows and the time is +∞ (no default),
+/// which the bound, at most 40, leaves to `default_month`.
+fn no_default_above(plan: &SimPlan, o: usize) -> f64 {
+    let (h, k) = (plan.operators.hazard[o], plan.months);
+    let defaults = |a: f64| default_month(a, h, k) != 0;
+    let (mut lo, mut hi) = (-40.0, 30.0);
+    if h <= 0.0 || !defaults(lo) || defaults(hi) {
+        return f64::INFINITY;
+    }
+    // defaults(lo) and !defaults(hi) throughout.
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if defaults(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    hi + 1e-6
+}
+
 /// Default time tau = −ln(1 − Phi(a))/h, years (h > 0), computed without cancellation:
 /// −ln1p(−Phi(a)) when Phi(a) < 1/2, else −ln(Phi(−a)). +∞ when 1 − Phi(a) underflows.
 pub fn default_time(a: f64, h: f64) -> f64 {
@@ -1002,6 +1043,41 @@ mod tests {
         assert!((0.0..1e-100).contains(&t), "{t}");
         // Median: Phi(0) = 1/2 → tau = ln 2 / h.
         assert!((default_time(0.0, 0.5) - 2f64.ln() / 0.5).abs() < 1e-14);
+    }
+
+    /// The sample's plan with operator 0's hazard set to each of `hazards` (per year) and
+    /// the horizon to each of `months`: above `no_default_above`, `default_month` is 0 at
+    /// every a tried (a dense grid around the bound and a coarse one over the whole line),
+    /// and just below it there is a default (the bound is tight, so the shortcut pays).
+    #[test]
+    fn no_default_above_the_bound() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/portfolios");
+        let text = std::fs::read_to_string(dir.join("sample.toml")).unwrap();
+        let p = gaib_engine::load_portfolio(&text, "sample.toml", |rel| {
+            std::fs::read_to_string(dir.join(rel)).map_err(|e| e.to_string())
+        })
+        .unwrap()
+        .portfolio;
+        let mut plan = crate::lower(&p).unwrap();
+        let mut tight = 0;
+        for months in [1, 12, 48, 480] {
+            for h in [0.0, 1e-9, 1e-3, 0.05, 0.5, 5.0, 50.0, 1e3] {
+                plan.months = months;
+                plan.operators.hazard[0] = h;
+                let t = no_default_above(&plan, 0);
+                let grid = (-4000..=4000)
+                    .map(|i| t + f64::from(i) * 1e-9)
+                    .chain((-4000..=4000).map(|i| f64::from(i) * 0.01));
+                for a in grid.filter(|&a| a > t) {
+                    assert_eq!(default_month(a, h, months), 0, "a {a}, h {h}, K {months}");
+                }
+                if t.is_finite() {
+                    assert!(default_month(t - 1e-5, h, months) > 0, "h {h}, K {months}");
+                    tight += 1;
+                }
+            }
+        }
+        assert!(tight >= 20, "{tight}");
     }
 
     #[test]
