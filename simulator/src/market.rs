@@ -359,7 +359,7 @@ impl PathMarket {
     /// The fleets' months, all fleets of a month together: Y ← decay·Y + pull + shock (the
     /// shock scale·(sqrt(rho)·eps_class + sqrt(1−rho)·xi) of [`shock_lanes`]) into the
     /// month-major block, NaN after a fleet's last drawn month, then u = logistic(Y) clamped
-    /// over the block (NaN stays NaN).
+    /// over the block's months up to the last any fleet draws (NaN stays NaN).
     ///
     /// Month by month with the fleets inner, like [`PathMarket::classes`]: the fleets' chains
     /// (a multiply and two adds a month) side by side, each in its own order, so the same bits.
@@ -384,6 +384,9 @@ impl PathMarket {
                 };
             }
         }
+        // Months after every fleet's last drawn month are NaN already (the logistic keeps NaN).
+        let live = drawn.iter().copied().max().unwrap_or(0).min(months);
+        let util = &mut util[..live * nf];
         on_level!(self.level, logistic_lanes(util));
     }
 }
