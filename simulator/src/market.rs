@@ -632,16 +632,7 @@ mod tests {
     use super::*;
     use crate::rng::box_muller;
 
-    fn sample_plan() -> SimPlan {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/portfolios");
-        let text = std::fs::read_to_string(dir.join("sample.toml")).unwrap();
-        let p = gaib_engine::load_portfolio(&text, "sample.toml", |rel| {
-            std::fs::read_to_string(dir.join(rel)).map_err(|e| e.to_string())
-        })
-        .unwrap()
-        .portfolio;
-        crate::lower(&p).unwrap()
-    }
+    use crate::plan::tests::sample_plan;
 
     /// One month of the market drawn entity by entity (the draw table of MODEL.md §9 read
     /// literally): (price, price over trend, utilization) of months 1..=K.

@@ -1051,14 +1051,7 @@ mod tests {
     /// and just below it there is a default (the bound is tight, so the shortcut pays).
     #[test]
     fn no_default_above_the_bound() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/portfolios");
-        let text = std::fs::read_to_string(dir.join("sample.toml")).unwrap();
-        let p = gaib_engine::load_portfolio(&text, "sample.toml", |rel| {
-            std::fs::read_to_string(dir.join(rel)).map_err(|e| e.to_string())
-        })
-        .unwrap()
-        .portfolio;
-        let mut plan = crate::lower(&p).unwrap();
+        let mut plan = crate::plan::tests::sample_plan();
         let mut tight = 0;
         for months in [1, 12, 48, 480] {
             for h in [0.0, 1e-9, 1e-3, 0.05, 0.5, 5.0, 50.0, 1e3] {

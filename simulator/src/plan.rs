@@ -362,3 +362,20 @@ impl SimPlan {
         self.n_deals() as u64 * u64::from(self.months)
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// `data/portfolios/sample.toml` lowered: the bundled sample the module tests run on.
+    pub(crate) fn sample_plan() -> SimPlan {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/portfolios");
+        let text = std::fs::read_to_string(dir.join("sample.toml")).unwrap();
+        let p = gaib_engine::load_portfolio(&text, "sample.toml", |rel| {
+            std::fs::read_to_string(dir.join(rel)).map_err(|e| e.to_string())
+        })
+        .unwrap()
+        .portfolio;
+        lower(&p).unwrap()
+    }
+}
