@@ -86,6 +86,8 @@ pub(crate) struct PathMarket {
     /// Per fleet: the last month whose utilization is drawn (the horizon, or the fleet's
     /// last used month, [`gaib_engine::CashflowPlan::utilization_last_month`]).
     fleet_last_month: Vec<u32>,
+    /// The `whole` of the last [`PathMarket::draw_whole_horizon`] (None before the first).
+    whole: Option<bool>,
     /// Per block of the horizon (block i: months iB + 1 ..= iB + B): its draw lanes.
     lanes: Vec<BlockLanes>,
     /// Per month lane: the month's normal, z0 = r·cos 2πu(x1) of its pair's Philox lane for the
@@ -149,6 +151,7 @@ impl PathMarket {
             counts: [nc, nf, no],
             level: SimdLevel::detect(),
             fleet_last_month: Vec::new(),
+            whole: None,
             lanes: Vec::new(),
             normal: vec![0.0; lanes],
             shock: vec![0.0; lanes],
@@ -179,6 +182,11 @@ impl PathMarket {
     /// changes no statistic and saves the draws of fleets whose deals have ended. Takes
     /// effect from the next [`PathMarket::reset`]; rebuilds the lanes only on a change.
     pub(crate) fn draw_whole_horizon(&mut self, plan: &SimPlan, whole: bool) {
+        // Called before every path: the same choice again costs a comparison.
+        if self.whole == Some(whole) {
+            return;
+        }
+        self.whole = Some(whole);
         let nf = self.counts[1];
         let last: Vec<u32> = (0..nf)
             .map(|f| match whole {
