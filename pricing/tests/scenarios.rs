@@ -8,10 +8,14 @@ use gaib_testkit::engine::{sample, scenario};
 use gaib_testkit::root;
 
 fn value(p: &Portfolio) -> Valuation {
+    value_paths(p, 600)
+}
+
+fn value_paths(p: &Portfolio, paths: u64) -> Valuation {
     let backend = CpuBackend::new(None).unwrap();
     let spec = RunSpec {
         backend: &backend,
-        paths: 600,
+        paths,
         seed: 5,
         options: RunOptions::default(),
     };
@@ -41,7 +45,6 @@ fn scenarios_move_their_target_metrics_adversely() {
     let base = value(&p);
     let stressed = |name: &str| value(&scenario(name).apply(&p, name).unwrap());
     let eq = |v: &Valuation| v.instrument("GPU-ABS-1/E").unwrap().price_pct.value;
-    let var99 = |v: &Valuation| v.tail(0.99).unwrap().var_pct;
     let vault = |v: &Valuation| v.vault.clone().unwrap();
 
     let glut = stressed("gpu-glut");
@@ -54,8 +57,19 @@ fn scenarios_move_their_target_metrics_adversely() {
     let util = stressed("utilization-collapse");
     assert!(util.portfolio.expected_loss_pct.value > base.portfolio.expected_loss_pct.value);
 
-    let corr = stressed("correlation-spike");
-    assert!(var99(&corr) > var99(&base), "correlation fattens the tail");
+    // The tail beyond the 99 % quantile, not the quantile itself: at 600 or 2 000 paths the
+    // 99 % VaR (the 6th or 20th worst path) moves either way under the correlation spike
+    // (model version 6's draws, seeds 5–7), while the expected shortfall beyond it rises on
+    // every seed tried from 2 000 paths on (+9 % to +25 %).
+    let es99 = |v: &Valuation| v.tail(0.99).unwrap().es_pct;
+    let base_2k = value_paths(&p, 2_000);
+    let corr = value_paths(
+        &scenario("correlation-spike")
+            .apply(&p, "correlation-spike")
+            .unwrap(),
+        2_000,
+    );
+    assert!(es99(&corr) > es99(&base_2k), "correlation fattens the tail");
 
     let rates = stressed("rate-shock");
     let a = |v: &Valuation| v.instrument("GPU-ABS-1/A").unwrap().price_pct.value;
