@@ -628,21 +628,15 @@ fn add_deal_marks_lanes<const W: usize>(
     out: &OutputLanes<W>,
 ) {
     let st = &s.deals[d];
-    let (done, balance) = (st.done_lanes(), st.balances());
+    // A done lane adds +0.0, which leaves its sum as it is bit for bit: the sums start at +0
+    // and a sum of f64 starting at +0 is never −0 (see `add_deal_marks`).
+    let open = st.open_balances();
     for l in 0..W {
-        sums.0[l] = if done[l] {
-            sums.0[l]
-        } else {
-            sums.0[l] + balance[l]
-        };
-        sums.1[l] = if done[l] {
-            sums.1[l]
-        } else {
-            sums.1[l] + balance[l]
-        };
+        sums.0[l] += open[l];
+        sums.1[l] += open[l];
     }
-    let pending = st.pending_lanes();
-    if (0..W).any(|l| done[l] & pending[l]) {
+    if st.any_done_pending() {
+        let done = st.done_lanes();
         for l in 0..W {
             if let (true, (_, _, _, Some(rec))) = (done[l], st.lane_mark(l)) {
                 sums.0[l] += recovery_ead(&mut vs[l].deal_ead, d, || out.deals[d].lane(l));

@@ -198,7 +198,14 @@ fn record_deals_lanes<const W: usize>(
                 dm[l] = k;
             }
             let coll = hardware[l] * keep + dsra[l];
-            ratio[l] = (coll / balance[l]).min(MAX_COLLATERAL_RATIO);
+            // `f64::min` as one `vminpd`: NaN (0/0) and ratios at or above the cap give the
+            // cap, as `min` does.
+            let r = coll / balance[l];
+            ratio[l] = if r < MAX_COLLATERAL_RATIO {
+                r
+            } else {
+                MAX_COLLATERAL_RATIO
+            };
             kept[l] = !idle[l] & !done[l] & (balance[l] > 1e-9);
         }
         let cell = &mut cells[d];

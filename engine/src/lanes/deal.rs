@@ -335,10 +335,18 @@ impl<const W: usize> DealLanes<W> {
         std::array::from_fn(|i| self.done.lane(i))
     }
 
-    /// Whether a recovery is still to come, per lane (plain scalar code).
+    /// Outstanding balance per lane where the deal has not ended, +0.0 where it has, USD
+    /// (plain scalar code: the balance's bits masked by the lane's "done" mask, no branch).
     #[inline(always)]
-    pub fn pending_lanes(&self) -> [bool; W] {
-        std::array::from_fn(|i| self.pending.lane(i))
+    pub fn open_balances(&self) -> [f64; W] {
+        std::array::from_fn(|i| f64::from_bits(self.balance.0[i].to_bits() & !self.done.0[i]))
+    }
+
+    /// Whether some lane has ended with a recovery still to come (plain scalar code: the
+    /// masks' bits, no branch per lane).
+    #[inline(always)]
+    pub fn any_done_pending(&self) -> bool {
+        (0..W).fold(0, |a, i| a | (self.done.0[i] & self.pending.0[i])) != 0
     }
 
     /// Outstanding balance per lane, USD.
