@@ -10,7 +10,7 @@ use super::waterfall::{CollectionLanes, TrancheFlowLanes, WaterfallLanes, Waterf
 use super::{F, M};
 use crate::amount::Amount;
 use crate::deal::{DealFlows, DealState};
-use crate::derivative::Underlying;
+use crate::derivative::{DerivativeKind, DerivativeParams, Underlying};
 use crate::runner::{CashflowPlan, FleetMonth, MarketMonth};
 use crate::waterfall::PoolCollections;
 
@@ -148,6 +148,36 @@ impl<const W: usize> OutputLanes<W> {
             base_rate: c.base_rate,
         }
     }
+}
+
+/// [`DerivativeParams::settlement`] on every lane: the same operations on each lane's
+/// `fix`, `fix_sum` and `revenue` (the kind and the month, the same for all lanes, chosen
+/// once), so each lane's settlement bit for bit, USD.
+#[inline(always)]
+fn settlement_lanes<const W: usize>(
+    d: &DerivativeParams<f64>,
+    k: u32,
+    fix: F<W>,
+    fix_sum: F<W>,
+    revenue: F<W>,
+) -> F<W> {
+    if !d.active(k) {
+        return F::ZERO;
+    }
+    let payoff = match d.kind {
+        DerivativeKind::Swap => (F::splat(d.notional) * (fix - F::splat(d.strike))).cents(),
+        DerivativeKind::Cap => (F::splat(d.notional) * (fix - F::splat(d.strike)).pos()).cents(),
+        DerivativeKind::Floor => (F::splat(d.notional) * (F::splat(d.strike) - fix).pos()).cents(),
+        DerivativeKind::RevenueFloor => (F::splat(d.floor) - revenue).pos().cents(),
+        DerivativeKind::Forward | DerivativeKind::Future => {
+            if k == d.end_month {
+                (F::splat(d.notional) * (fix_sum - F::splat(d.strike_times_months))).cents()
+            } else {
+                return F::ZERO;
+            }
+        }
+    };
+    F::splat(d.sign) * payoff
 }
 
 /// Lane `i` of a per-lane quantity read from each path's market.
@@ -316,10 +346,8 @@ impl CashflowPlan<f64> {
                     + F::splat(f.opex_variable) * (F::splat(spot) * u + phi)))
                 .cents();
             for &i in &self.fleet_revenue_floors[fi] {
-                let d = &self.derivatives[i];
-                out.derivatives[i] = F(std::array::from_fn(|l| {
-                    d.settlement(k, 0.0, 0.0, revenue.0[l])
-                }));
+                out.derivatives[i] =
+                    settlement_lanes(&self.derivatives[i], k, F::ZERO, F::ZERO, revenue);
             }
             let mut hedge = F::ZERO;
             let noi = if self.fleet_hedges[fi].is_empty() {
@@ -422,17 +450,17 @@ impl CashflowPlan<f64> {
         for &i in &self.index_derivatives {
             let d = &self.derivatives[i];
             if let Underlying::Index { class, fixing } = d.underlying {
-                for l in 0..W {
-                    let fix = f64::from_f64(d.fixing(
-                        fixing,
-                        s.prev_price[class].0[l],
-                        m[l].price[class],
-                    ));
-                    if d.active(k) {
-                        s.fixing_sum[i].0[l] += fix;
-                    }
-                    out.derivatives[i].0[l] = d.settlement(k, fix, s.fixing_sum[i].0[l], 0.0);
+                // Outside the strip the fixing is neither summed nor settled (`settlement`
+                // gives +0): nothing to compute.
+                if !d.active(k) {
+                    out.derivatives[i] = F::ZERO;
+                    continue;
                 }
+                let fix = F(std::array::from_fn(|l| {
+                    f64::from_f64(d.fixing(fixing, s.prev_price[class].0[l], m[l].price[class]))
+                }));
+                s.fixing_sum[i] += fix;
+                out.derivatives[i] = settlement_lanes(d, k, fix, s.fixing_sum[i], F::ZERO);
             }
         }
     }
