@@ -175,28 +175,28 @@ fn record_deals_lanes<const W: usize>(
         let defaulted = flows[d].defaulted_lanes();
         let month_loss = out.losses_of(d);
         let st = &deals[d];
-        let (done, balance, dsra) = (st.done_lanes(), st.balances(), st.dsras());
+        let (balance, dsra) = (st.balances(), st.dsras());
+        let (idle_m, done_m) = (out.idle_mask(d), st.done_mask());
         let hardware = out.fleets[deal_fleet[d]].hardware_values();
         let (inv, keep, df) = (inv_notional[d], keep[d], df[d * k_max]);
         let (pv, loss, dm) = (&mut pv[d], &mut loss[d], &mut dm[d]);
         let mut cash = [0.0; W];
         let mut paid = [0.0; W];
         let mut ratio = [0.0; W];
-        let mut kept = [false; W];
+        let mut kept_m = [0u64; W];
+        // The f64 values by masks (all bits set for yes), so that the loop is vector code:
+        // `select` keeps a value's bits or the other's, `masked` a value or +0.0. The inputs
+        // and the sums are copied into locals first, which the compiler knows are apart.
+        let (idle_m, done_m, balance, dsra) = (*idle_m, *done_m, *balance, *dsra);
+        let (hardware, month_loss) = (*hardware, *month_loss);
+        let (mut pv_l, mut loss_l) = (*pv, *loss);
         for l in 0..W {
             let cf = interest[l] + principal[l];
-            let rec = !idle[l] & (cf != 0.0);
-            pv[l] = if rec { pv[l] + cf * df } else { pv[l] };
-            cash[l] = if rec { cf * inv } else { 0.0 };
-            paid[l] = if rec { principal[l] * inv } else { 0.0 };
-            loss[l] = if idle[l] {
-                loss[l]
-            } else {
-                loss[l] + month_loss[l]
-            };
-            if !idle[l] & defaulted[l] & (dm[l] == 0) {
-                dm[l] = k;
-            }
+            let rec = !idle_m[l] & mask(cf != 0.0);
+            pv_l[l] = select(rec, pv_l[l] + cf * df, pv_l[l]);
+            cash[l] = masked(rec, cf * inv);
+            paid[l] = masked(rec, principal[l] * inv);
+            loss_l[l] = select(idle_m[l], loss_l[l], loss_l[l] + month_loss[l]);
             let coll = hardware[l] * keep + dsra[l];
             // `f64::min` as one `vminpd`: NaN (0/0) and ratios at or above the cap give the
             // cap, as `min` does.
@@ -206,13 +206,38 @@ fn record_deals_lanes<const W: usize>(
             } else {
                 MAX_COLLATERAL_RATIO
             };
-            kept[l] = !idle[l] & !done[l] & (balance[l] > 1e-9);
+            kept_m[l] = !idle_m[l] & !done_m[l] & mask(balance[l] > 1e-9);
+        }
+        (*pv, *loss) = (pv_l, loss_l);
+        let kept: [bool; W] = std::array::from_fn(|l| kept_m[l] != 0);
+        for l in 0..W {
+            if (idle_m[l] == 0) & defaulted[l] & (dm[l] == 0) {
+                dm[l] = k;
+            }
         }
         let cell = &mut cells[d];
         cell.cash_flow.add_lanes(&cash);
         cell.principal.add_lanes(&paid);
         cell.add_ratio_lanes(&mut counts[d], &ratio, &kept);
     }
+}
+
+/// All bits set for `true`, none for `false`.
+#[inline(always)]
+fn mask(b: bool) -> u64 {
+    0u64.wrapping_sub(u64::from(b))
+}
+
+/// `a` where mask `m` is set, else `b`: the bits of one or the other.
+#[inline(always)]
+fn select(m: u64, a: f64, b: f64) -> f64 {
+    f64::from_bits((a.to_bits() & m) | (b.to_bits() & !m))
+}
+
+/// `a` where mask `m` is set, else +0.0.
+#[inline(always)]
+fn masked(m: u64, a: f64) -> f64 {
+    f64::from_bits(a.to_bits() & m)
 }
 
 /// Records the derivatives and tranches of month `k` of a group's `W` paths (the engine's

@@ -335,6 +335,12 @@ impl<const W: usize> DealLanes<W> {
         std::array::from_fn(|i| self.done.lane(i))
     }
 
+    /// Whether the deal has ended, per lane as a mask: all bits set for yes, none for no.
+    #[inline(always)]
+    pub fn done_mask(&self) -> &[u64; W] {
+        &self.done.0
+    }
+
     /// Outstanding balance per lane where the deal has not ended, +0.0 where it has, USD
     /// (plain scalar code: the balance's bits masked by the lane's "done" mask, no branch).
     #[inline(always)]

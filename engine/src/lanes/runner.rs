@@ -114,6 +114,13 @@ impl<const W: usize> OutputLanes<W> {
         std::array::from_fn(|i| self.idle[d].lane(i))
     }
 
+    /// Whether deal `d` is idle this month, per lane as a mask: all bits set for yes, none
+    /// for no (plain data, for branch-free selects in any code).
+    #[inline(always)]
+    pub fn idle_mask(&self, d: usize) -> &[u64; W] {
+        &self.idle[d].0
+    }
+
     /// Deal `d`'s loss booked this month per lane, USD.
     #[inline(always)]
     pub fn losses_of(&self, d: usize) -> &[f64; W] {
