@@ -257,15 +257,20 @@ fn record_instruments_lanes<const W: usize>(
     let k_max = p.months as usize;
     let dv = &p.derivatives;
     for i in 0..p.n_derivatives() {
-        let c = out.derivatives_of(i);
+        let c = *out.derivatives_of(i);
         let (pv, paid) = (&mut acc.der_pv[i], &mut acc.der_paid[i]);
         let (df, reference) = (dv.df[i * k_max + ki], dv.reference_usd[i]);
+        // As in `record_deals_lanes`: locals and masks, so that the loop is vector code.
         let mut settle = [0.0; W];
+        let mut pv_l = *pv;
         for l in 0..W {
-            let rec = c[l] != 0.0;
-            pv[l] = if rec { pv[l] + c[l] * df } else { pv[l] };
-            paid[l] |= rec & (c[l] > 0.0);
-            settle[l] = if rec { c[l] / reference } else { 0.0 };
+            let rec = mask(c[l] != 0.0);
+            pv_l[l] = select(rec, pv_l[l] + c[l] * df, pv_l[l]);
+            settle[l] = masked(rec, c[l] / reference);
+        }
+        *pv = pv_l;
+        for l in 0..W {
+            paid[l] |= c[l] > 0.0;
         }
         stats.derivatives[i].settlement[ki].add_lanes(&settle);
     }
@@ -278,27 +283,28 @@ fn record_instruments_lanes<const W: usize>(
         for (t, &notional) in notionals.iter().enumerate() {
             let fl = &out.tranches[q][t];
             let (cf, writedown, principal) =
-                (fl.received_lanes(), fl.writedowns(), fl.principals());
+                (fl.received_lanes(), *fl.writedowns(), *fl.principals());
             let (wd, dm) = (&mut acc.tr_writedown[q][t], &mut acc.tr_default_month[q][t]);
             let (pv, received) = (&mut acc.tr_pv[q][t], &mut acc.tr_received[q][t]);
             let inv = 1.0 / notional;
             let df = p.tranche_df[q][t][ki];
             let mut cash = [0.0; W];
             let mut paid = [0.0; W];
+            // As in `record_deals_lanes`: locals and masks, so that the loop is vector code.
+            let (mut wd_l, mut pv_l, mut received_l) = (*wd, *pv, *received);
             for l in 0..W {
-                wd[l] += writedown[l];
-                if (dm[l] == 0) & ((wd[l] > LOSS_EPS * notional) | ((t == 0) & sid[l])) {
+                wd_l[l] += writedown[l];
+                let rec = mask(cf[l] != 0.0);
+                pv_l[l] = select(rec, pv_l[l] + cf[l] * df, pv_l[l]);
+                received_l[l] = select(rec, received_l[l] + cf[l], received_l[l]);
+                cash[l] = masked(rec, cf[l] * inv);
+                paid[l] = masked(rec, principal[l] * inv);
+            }
+            (*wd, *pv, *received) = (wd_l, pv_l, received_l);
+            for l in 0..W {
+                if (dm[l] == 0) & ((wd_l[l] > LOSS_EPS * notional) | ((t == 0) & sid[l])) {
                     dm[l] = k;
                 }
-                let rec = cf[l] != 0.0;
-                pv[l] = if rec { pv[l] + cf[l] * df } else { pv[l] };
-                received[l] = if rec {
-                    received[l] + cf[l]
-                } else {
-                    received[l]
-                };
-                cash[l] = if rec { cf[l] * inv } else { 0.0 };
-                paid[l] = if rec { principal[l] * inv } else { 0.0 };
             }
             let s = &mut stats.tranches[q][t];
             s.cash_flow[ki].add_lanes(&cash);
