@@ -543,7 +543,7 @@ fn shock_lanes(
 #[inline(always)]
 fn box_muller_lanes(x0: &[u32], x1: &[u32], z: &mut [f64]) {
     for ((z, &a), &b) in z.chunks_exact_mut(2).zip(x0).zip(x1) {
-        let r = (-2.0 * math::ln(uniform(a))).sqrt();
+        let r = (-2.0 * math::ln_unit(uniform(a))).sqrt();
         let (s, c) = math::sin_cos_tau(uniform(b));
         z[0] = r * c;
         z[1] = r * s;
