@@ -258,6 +258,12 @@ fn record_instruments_lanes<const W: usize>(
     let dv = &p.derivatives;
     for i in 0..p.n_derivatives() {
         let c = *out.derivatives_of(i);
+        // No settlement on any lane (outside the strip, a forward before its end month, an
+        // option out of the money): every lane's path records nothing (a zero settlement,
+        // ±0, is not recorded; the statistic would add 0).
+        if c.iter().fold(true, |a, &x| a & (x == 0.0)) {
+            continue;
+        }
         let (pv, paid) = (&mut acc.der_pv[i], &mut acc.der_paid[i]);
         let (df, reference) = (dv.df[i * k_max + ki], dv.reference_usd[i]);
         // As in `record_deals_lanes`: locals and masks, so that the loop is vector code.
