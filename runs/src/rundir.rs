@@ -302,6 +302,7 @@ pub(crate) fn report_input<'a>(
                     label: c.name.clone(),
                     description: c.description.clone(),
                     changes: c.changes.clone(),
+                    derivatives: c.derivatives.clone(),
                 })
                 .collect()
         })

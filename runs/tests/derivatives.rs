@@ -146,4 +146,31 @@ fn a_stress_run_reports_each_derivatives_change() {
     // A price glut: the short swap gains, the cap loses.
     assert!(d[0].change_usd > 0.0 && d[2].change_usd < 0.0, "{d:?}");
     assert_eq!(d[0].base_usd, out.results.derivatives[0].pv_usd.value);
+    // report.html's stress table has a row per derivative: the base E[PV] and the change,
+    // coloured from the holder's side.
+    let html = out.report_html();
+    let row = |id: &str| {
+        let label = format!("<td>derivative {id} E[PV] (USD)</td>");
+        let at = html
+            .find(&label)
+            .unwrap_or_else(|| panic!("no stress row for {id}"));
+        html[at..at + html[at..].find("</tr>").unwrap()].to_string()
+    };
+    let sw = row("SW-H100");
+    assert!(
+        sw.contains(&format!("<td>{:.0}</td>", d[0].base_usd))
+            && sw.contains(&format!(
+                "<td class=\"favourable\">{:+.0}</td>",
+                d[0].change_usd
+            )),
+        "{sw}"
+    );
+    let cap = row("CAP-H100");
+    assert!(
+        cap.contains(&format!(
+            "<td class=\"adverse\">{:+.0}</td>",
+            d[2].change_usd
+        )),
+        "{cap}"
+    );
 }

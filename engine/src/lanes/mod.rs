@@ -39,9 +39,11 @@ use crate::amount::Amount;
 use std::ops::{Add, AddAssign, BitAnd, BitOr, Div, Mul, Not, Sub, SubAssign};
 
 /// Vector forms of the lane operations for W = 4 (AVX) and W = 8 (AVX-512F/DQ), chosen at
-/// compile time by `W`. EXPERIMENT: they must only run on a CPU with those extensions (the
-/// callers are `#[target_feature]` functions chosen after run-time detection); a portable
-/// build would gate the types themselves.
+/// compile time by `W`. Invariant (upheld by every caller, not by the type system): `F<4>`,
+/// `M<4>`, `F<8>` and `M<8>` operations run only on a CPU with those extensions. The
+/// simulator's `Groups::new` and the lane tests' `at_every_width!` enter widths 4 and 8 only
+/// after [`supported`] says yes, and the hot loops are `#[target_feature]` functions so that
+/// these operations inline into vector code; every other width is portable.
 #[cfg(target_arch = "x86_64")]
 mod simd {
     pub(super) use core::arch::x86_64::*;

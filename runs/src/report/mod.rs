@@ -34,6 +34,9 @@ pub struct StressColumn {
     pub description: String,
     /// Change of every metric against the base run.
     pub changes: Vec<MetricChange>,
+    /// Each derivative's E\[PV\] under the scenario against the base run, in portfolio order
+    /// (`stress.json`'s `derivatives`; empty without derivatives).
+    pub derivatives: Vec<crate::DerivativeChange>,
 }
 
 /// Everything the report shows.
@@ -704,7 +707,7 @@ fn stress_section(r: &ReportInput<'_>) -> String {
         s += "</ul>";
         let mut header = vec!["metric".to_string(), "base".to_string()];
         header.extend(r.stress.iter().map(|c| format!("{} (Δ)", c.label)));
-        let rows: Vec<Vec<(String, &str)>> = gaib_pricing::metrics(v)
+        let mut rows: Vec<Vec<(String, &str)>> = gaib_pricing::metrics(v)
             .into_iter()
             .map(|m| {
                 let mut row = vec![
@@ -718,8 +721,52 @@ fn stress_section(r: &ReportInput<'_>) -> String {
                 row
             })
             .collect();
+        rows.extend(stress_derivative_rows(&r.stress));
         s += &html_table_classed(&header, &rows);
         s += CHANGE_LEGEND;
+        if r.stress.iter().any(|c| !c.derivatives.is_empty()) {
+            s += "<p class=\"note\">Derivatives: E[PV] to the holder, USD, on the same paths; \
+                  green when the scenario raises it (the holder gains), red when it lowers it.</p>";
+        }
     }
     s
+}
+
+/// One row per derivative of the stress table: its base E\[PV\] (USD) and its change under
+/// each scenario, coloured from the holder's side (a rise helps it).
+fn stress_derivative_rows(stress: &[StressColumn]) -> Vec<Vec<(String, &'static str)>> {
+    let Some(first) = stress.first() else {
+        return Vec::new();
+    };
+    first
+        .derivatives
+        .iter()
+        .map(|d| {
+            let mut row = vec![
+                (format!("derivative {} E[PV] (USD)", d.id), ""),
+                (num(d.base_usd, 0), ""),
+            ];
+            for c in stress {
+                let change = c
+                    .derivatives
+                    .iter()
+                    .find(|x| x.id == d.id)
+                    .map(|x| x.change_usd);
+                row.push(match change {
+                    Some(ch) if ch.is_finite() => {
+                        let class = if ch > 0.0 {
+                            "favourable"
+                        } else if ch < 0.0 {
+                            "adverse"
+                        } else {
+                            ""
+                        };
+                        (signed(ch, 0), class)
+                    }
+                    _ => ("–".into(), ""),
+                });
+            }
+            row
+        })
+        .collect()
 }
