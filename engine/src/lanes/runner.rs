@@ -918,6 +918,75 @@ mod tests {
         assert!(pruned > 0, "no fleet's utilization ends before the horizon");
     }
 
+    /// `settlement_lanes` against the scalar `DerivativeParams::settlement`, lane by lane and
+    /// bit for bit: every kind (the future too, which no bundled portfolio holds), both signs,
+    /// months before, inside and after the strip, fixings in and out of the money and exactly
+    /// at the strike (a ±0 settlement).
+    fn settlement_lanes_are_the_scalar_settlement<const W: usize>() {
+        use crate::derivative::{DerivativeKind, DerivativeParams, Fixing, Underlying};
+        use crate::lanes::F;
+        let kinds = [
+            DerivativeKind::Forward,
+            DerivativeKind::Future,
+            DerivativeKind::Swap,
+            DerivativeKind::Cap,
+            DerivativeKind::Floor,
+            DerivativeKind::RevenueFloor,
+        ];
+        let mut g = Gen(0x5EED_0000_0000_0003);
+        for kind in kinds {
+            for sign in [1.0, -1.0] {
+                let d = DerivativeParams::<f64> {
+                    kind,
+                    underlying: Underlying::Index {
+                        class: 0,
+                        fixing: Fixing::Average,
+                    },
+                    sign,
+                    notional: 12_345.0,
+                    strike: 1.87,
+                    strike_times_months: 5.61,
+                    floor: 250_000.0,
+                    basis: 1.0,
+                    start_month: 2,
+                    end_month: 4,
+                    hedges: None,
+                };
+                for k in 1..=5 {
+                    for _ in 0..50 {
+                        // A quarter of the lanes exactly at the strike, the floor or the
+                        // strip's strike sum.
+                        let at = |g: &mut Gen, v: f64, spread: f64| {
+                            if g.below(4) == 0 {
+                                v
+                            } else {
+                                v + spread * (2.0 * g.u() - 1.0)
+                            }
+                        };
+                        let fix: [f64; W] = std::array::from_fn(|_| at(&mut g, 1.87, 1.0));
+                        let sum: [f64; W] = std::array::from_fn(|_| at(&mut g, 5.61, 3.0));
+                        let rev: [f64; W] = std::array::from_fn(|_| at(&mut g, 250_000.0, 9e4));
+                        let got = super::settlement_lanes(&d, k, F(fix), F(sum), F(rev));
+                        for l in 0..W {
+                            let want = d.settlement(k, fix[l], sum[l], rev[l]);
+                            assert_eq!(
+                                got.0[l].to_bits(),
+                                want.to_bits(),
+                                "{kind:?} sign {sign} month {k} lane {l}: {} vs {want}",
+                                got.0[l]
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn settlement_lanes_are_the_scalar_settlement_at_every_width() {
+        crate::lanes::at_every_width!(settlement_lanes_are_the_scalar_settlement);
+    }
+
     const PORTFOLIOS: [&str; 5] = [
         "data/portfolios/sample.toml",
         "data/portfolios/sample_hedged.toml",
